@@ -1,0 +1,90 @@
+//! Rejections: every one has a stable code for programs and a message that tells a person
+//! what to do. A rejected event changes nothing.
+
+use alloc::string::String;
+use core::fmt;
+
+/// The stable codes of every rejection the contract can make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// The event is not valid JSON of a known event type, or has unknown or missing fields.
+    BadEvent,
+    /// An amount is not a canonical, non-negative, in-range decimal.
+    BadAmount,
+    /// The product terms or policy make no sense (e.g. a face value below the price).
+    InvalidTerms,
+    /// The product's price is over the policy's cap.
+    OverPriceCap,
+    /// The event's signature is missing or not the expected signer's.
+    BadSignature,
+    /// The regulator's approval of the terms is missing or invalid.
+    BadApproval,
+    /// The wallet has not been opened yet.
+    NotOpen,
+    /// `open` for a wallet that is already open.
+    AlreadyOpen,
+    /// The wallet is closed; no further events apply.
+    Closed,
+    /// The event's timestamp is before the wallet's last event.
+    TimeBackwards,
+    /// A request id that is already in use in this wallet.
+    DuplicateRequest,
+    /// A request id that is not pending in this wallet.
+    UnknownRequest,
+    /// A request whose kind of quantity does not fit the product, or is zero.
+    BadQuantity,
+    /// A request for more than the product has left, counting pending requests.
+    OverRemaining,
+    /// State bytes that this contract did not write.
+    BadState,
+}
+
+impl ErrorCode {
+    /// The code as it appears in outputs and journals.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadEvent => "bad_event",
+            ErrorCode::BadAmount => "bad_amount",
+            ErrorCode::InvalidTerms => "invalid_terms",
+            ErrorCode::OverPriceCap => "over_price_cap",
+            ErrorCode::BadSignature => "bad_signature",
+            ErrorCode::BadApproval => "bad_approval",
+            ErrorCode::NotOpen => "not_open",
+            ErrorCode::AlreadyOpen => "already_open",
+            ErrorCode::Closed => "closed",
+            ErrorCode::TimeBackwards => "time_backwards",
+            ErrorCode::DuplicateRequest => "duplicate_request",
+            ErrorCode::UnknownRequest => "unknown_request",
+            ErrorCode::BadQuantity => "bad_quantity",
+            ErrorCode::OverRemaining => "over_remaining",
+            ErrorCode::BadState => "bad_state",
+        }
+    }
+}
+
+/// A rejection: a stable code and a human message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractError {
+    /// What kind of rejection this is.
+    pub code: ErrorCode,
+    /// What went wrong and what to do about it.
+    pub message: String,
+}
+
+impl ContractError {
+    /// A rejection with `code` and `message`.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ContractError {
+        ContractError { code, message: message.into() }
+    }
+}
+
+impl fmt::Display for ContractError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+/// Shorthand for a rejection.
+pub(crate) fn reject<T>(code: ErrorCode, message: impl Into<String>) -> Result<T, ContractError> {
+    Err(ContractError::new(code, message))
+}

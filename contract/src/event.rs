@@ -1,0 +1,102 @@
+//! Events as the contract receives them: JSON, strictly parsed (unknown fields are
+//! rejected), plus the context the platform adds.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+
+use crate::authorization::{PublicKey, Signature};
+use crate::error::{ContractError, ErrorCode};
+use crate::money::{Amount, NOT_AN_AMOUNT};
+use crate::policy::Policy;
+use crate::products::Product;
+
+/// What the platform knows about an event besides the event itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Context {
+    /// The wallet the event is for.
+    pub wallet: String,
+    /// The event's id, unique within the wallet.
+    pub event_id: String,
+    /// The platform's timestamp, seconds since the Unix epoch (UTC).
+    pub timestamp: i64,
+    /// The signer's signature over [`crate::authorization::event_message`].
+    pub signature: Option<Signature>,
+}
+
+/// An event for a wallet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// The purchase: the consumer pays `product`'s price into a new frozen wallet.
+    Open(Open),
+    /// The merchant asks to be paid for a consumption (signed by the merchant).
+    Request(Request),
+    /// The consumer authorizes a pending request (signed by the consumer).
+    Authorize(Authorize),
+    /// The consumer ends the contract and takes the unconsumed balance back.
+    Refund(Refund),
+}
+
+/// The fields of `open`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Open {
+    /// The consumer's key: signs this event, authorizations and refunds.
+    pub consumer: PublicKey,
+    /// The merchant's key: signs requests.
+    pub merchant: PublicKey,
+    /// The regulator's key: approved the terms.
+    pub regulator: PublicKey,
+    /// The terms, fixed for the wallet's life.
+    pub product: Product,
+    /// The rules of the region the sale falls under.
+    pub policy: Policy,
+    /// The regulator's signature over [`crate::authorization::approval_message`].
+    pub approval: Signature,
+}
+
+/// The fields of `request`: an id and exactly one quantity that fits the product.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    /// The request's id, unique within the wallet.
+    pub request: String,
+    /// Sessions consumed (`sessions` products).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<u64>,
+    /// Face amount consumed (`stored_value` products).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Amount>,
+}
+
+/// The fields of `authorize`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Authorize {
+    /// The id of the pending request to release.
+    pub request: String,
+}
+
+/// The fields of `refund` (none).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Refund {}
+
+impl Event {
+    /// Parses an event's JSON, rejecting anything malformed with `bad_event` (or
+    /// `bad_amount` for an amount that is not canonical).
+    pub fn parse(json: &str) -> Result<Event, ContractError> {
+        serde_json::from_str(json).map_err(|error| {
+            let message = alloc::format!("{error}");
+            let code = if message.contains(NOT_AN_AMOUNT) { ErrorCode::BadAmount } else { ErrorCode::BadEvent };
+            ContractError::new(code, alloc::format!("the event is malformed: {message}"))
+        })
+    }
+
+    /// The canonical JSON that signatures cover: fields in a fixed order, no spaces.
+    pub fn canonical_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("events always serialize")
+    }
+}

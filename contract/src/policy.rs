@@ -1,0 +1,37 @@
+//! The per-wallet policy: the rules of the region the sale falls under, fixed at open.
+//!
+//! Known regional values (sources in docs/REGULATIONS.md): cooling-off 7 days nationally
+//! (SPC interpretation 法释〔2025〕4号) and in Beijing (北京市单用途预付卡管理条例), 15 days
+//! in Jiangsu (江苏省消费者权益保护条例 Art. 28); a 5,000 yuan cap on a named card
+//! (商务部《单用途商业预付卡管理办法(试行)》).
+
+use serde::{Deserialize, Serialize};
+
+use crate::money::Amount;
+
+/// Seconds in a day: policy periods are whole days of platform time.
+pub const DAY_SECONDS: i64 = 86_400;
+
+/// The policy of one wallet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Days after open during which a refund values consumption at the paid rate.
+    pub cooling_off_days: u32,
+    /// Days of silence after which a request is deemed confirmed (0: never).
+    pub deemed_confirm_days: u32,
+    /// The highest price a product may have (e.g. 5,000 yuan for a named card).
+    #[serde(default)]
+    pub max_price: Option<Amount>,
+    /// Days the wallet is valid for (none: no expiry).
+    #[serde(default)]
+    pub valid_days: Option<u32>,
+}
+
+impl Policy {
+    /// Whether `timestamp` falls inside the cooling-off period of a wallet opened at
+    /// `opened_at`.
+    pub fn in_cooling_off(&self, opened_at: i64, timestamp: i64) -> bool {
+        timestamp < opened_at.saturating_add(i64::from(self.cooling_off_days) * DAY_SECONDS)
+    }
+}

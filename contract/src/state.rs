@@ -1,0 +1,124 @@
+//! A wallet's state and its byte encoding, which the contract owns: the host stores the
+//! bytes and hands them back, never reading them.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+
+use crate::authorization::PublicKey;
+use crate::error::{ContractError, ErrorCode};
+use crate::money::Amount;
+use crate::policy::Policy;
+use crate::products::Product;
+use crate::valuation::paid_rate_value;
+
+/// Where a wallet is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Open for consumption and refund.
+    Active,
+    /// Releases are frozen until the regulator resolves a dispute.
+    Disputed,
+    /// Ended: everything paid has been released or refunded.
+    Closed,
+}
+
+/// A request's standing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    /// Awaiting the consumer's authorization.
+    Pending,
+    /// Released to the merchant.
+    Authorized,
+    /// Dropped when the wallet closed.
+    Cancelled,
+}
+
+/// A merchant's request to be paid for consumed units.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// How many units it consumes.
+    pub units: u64,
+    /// Where it stands.
+    pub status: RequestStatus,
+}
+
+/// The state of one wallet: one purchase of one product by one consumer from one merchant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wallet {
+    /// The consumer's key.
+    pub consumer: PublicKey,
+    /// The merchant's key.
+    pub merchant: PublicKey,
+    /// The regulator who approved the terms.
+    pub regulator: PublicKey,
+    /// The terms.
+    pub product: Product,
+    /// The region's rules.
+    pub policy: Policy,
+    /// When the wallet was opened (platform time, seconds).
+    pub opened_at: i64,
+    /// The timestamp of the wallet's latest event: time never goes backwards.
+    pub last_at: i64,
+    /// Where the wallet is in its life.
+    pub status: Status,
+    /// Units released to the merchant so far.
+    pub consumed: u64,
+    /// Money released to the merchant so far.
+    pub released: Amount,
+    /// Money refunded to the consumer so far.
+    pub refunded: Amount,
+    /// Every request ever made, by id (ids are never reused).
+    pub requests: BTreeMap<String, RequestRecord>,
+}
+
+impl Wallet {
+    /// Reads state bytes written by [`Wallet::encode`].
+    pub fn decode(bytes: &[u8]) -> Result<Wallet, ContractError> {
+        let wallet: Wallet = serde_json::from_slice(bytes).map_err(|error| {
+            ContractError::new(ErrorCode::BadState, alloc::format!("the state bytes are not this contract's: {error}"))
+        })?;
+        wallet.frozen()?;
+        Ok(wallet)
+    }
+
+    /// The state bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("wallets always serialize")
+    }
+
+    /// What the consumer paid.
+    pub fn paid(&self) -> Amount {
+        self.product.price()
+    }
+
+    /// What is still frozen: paid minus released and refunded.
+    pub fn frozen(&self) -> Result<Amount, ContractError> {
+        self.released
+            .checked_add(self.refunded)
+            .and_then(|out| self.paid().checked_sub(out))
+            .ok_or_else(|| ContractError::new(ErrorCode::BadState, "the state pays out more than was paid"))
+    }
+
+    /// Units asked for by requests awaiting authorization.
+    pub fn pending_units(&self) -> u64 {
+        self.requests
+            .values()
+            .filter(|request| request.status == RequestStatus::Pending)
+            .map(|request| request.units)
+            .sum()
+    }
+
+    /// What the pending requests would release if all were authorized.
+    pub fn pending(&self) -> Amount {
+        let promised = paid_rate_value(&self.product, self.consumed + self.pending_units());
+        promised
+            .checked_sub(paid_rate_value(&self.product, self.consumed))
+            .expect("the paid-rate value only grows with units")
+    }
+}

@@ -1,0 +1,34 @@
+//! Builders for the rules' unit tests.
+
+use alloc::collections::BTreeMap;
+
+use crate::authorization::HexBytes;
+use crate::money::Amount;
+use crate::policy::Policy;
+use crate::products::{Product, Sessions};
+use crate::state::{Status, Wallet};
+
+/// A day in seconds.
+pub const DAY: i64 = 86_400;
+
+/// A fresh session-pack wallet opened at time 0 with a 7-day cooling-off period.
+pub fn sessions_wallet(sessions: u64, price: &str, list_price: &str) -> Wallet {
+    Wallet {
+        consumer: HexBytes([1; 32]),
+        merchant: HexBytes([2; 32]),
+        regulator: HexBytes([3; 32]),
+        product: Product::Sessions(Sessions {
+            sessions,
+            price: Amount::parse(price).unwrap(),
+            list_price: Amount::parse(list_price).unwrap(),
+        }),
+        policy: Policy { cooling_off_days: 7, deemed_confirm_days: 0, max_price: None, valid_days: None },
+        opened_at: 0,
+        last_at: 0,
+        status: Status::Active,
+        consumed: 0,
+        released: Amount::ZERO,
+        refunded: Amount::ZERO,
+        requests: BTreeMap::new(),
+    }
+}
