@@ -22,7 +22,8 @@ impl Crypto for NativeCrypto {
         let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(public_key) else {
             return false;
         };
-        key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature)).is_ok()
+        key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature))
+            .is_ok()
     }
 
     fn sha256(&self, data: &[u8]) -> [u8; 32] {

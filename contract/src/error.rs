@@ -74,7 +74,10 @@ pub struct ContractError {
 impl ContractError {
     /// A rejection with `code` and `message`.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ContractError {
-        ContractError { code, message: message.into() }
+        ContractError {
+            code,
+            message: message.into(),
+        }
     }
 }
 

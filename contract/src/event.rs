@@ -90,7 +90,11 @@ impl Event {
     pub fn parse(json: &str) -> Result<Event, ContractError> {
         serde_json::from_str(json).map_err(|error| {
             let message = alloc::format!("{error}");
-            let code = if message.contains(NOT_AN_AMOUNT) { ErrorCode::BadAmount } else { ErrorCode::BadEvent };
+            let code = if message.contains(NOT_AN_AMOUNT) {
+                ErrorCode::BadAmount
+            } else {
+                ErrorCode::BadEvent
+            };
             ContractError::new(code, alloc::format!("the event is malformed: {message}"))
         })
     }

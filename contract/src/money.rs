@@ -54,7 +54,10 @@ impl Amount {
             return Err(bad("leading zeros are not allowed"));
         }
         if let Some(fraction) = fraction {
-            if fraction.is_empty() || fraction.len() > 2 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+            if fraction.is_empty()
+                || fraction.len() > 2
+                || !fraction.bytes().all(|b| b.is_ascii_digit())
+            {
                 return Err(bad("one or two digits must follow the decimal point"));
             }
         }
@@ -150,14 +153,32 @@ mod tests {
 
     #[test]
     fn canonical_forms_parse_and_print_with_two_places() {
-        for (text, printed) in [("0", "0.00"), ("0.5", "0.50"), ("2400", "2400.00"), ("2400.05", "2400.05")] {
+        for (text, printed) in [
+            ("0", "0.00"),
+            ("0.5", "0.50"),
+            ("2400", "2400.00"),
+            ("2400.05", "2400.05"),
+        ] {
             assert_eq!(a(text).to_string(), printed);
         }
     }
 
     #[test]
     fn non_canonical_forms_are_rejected() {
-        for text in ["", "-1.00", "+1", "1e3", "01.00", "1.", ".5", "1.005", "1,00", " 1", "NaN", "99999999999.00"] {
+        for text in [
+            "",
+            "-1.00",
+            "+1",
+            "1e3",
+            "01.00",
+            "1.",
+            ".5",
+            "1.005",
+            "1,00",
+            " 1",
+            "NaN",
+            "99999999999.00",
+        ] {
             assert!(Amount::parse(text).is_err(), "{text:?} was accepted");
         }
     }

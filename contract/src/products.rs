@@ -76,13 +76,17 @@ impl Product {
                 ErrorCode::InvalidTerms,
                 "the face value must be at least the price (a bonus may be added, never taken)",
             ),
-            Product::Sessions(terms) if terms.sessions == 0 => {
-                reject(ErrorCode::InvalidTerms, "a session pack must hold at least one session")
-            }
+            Product::Sessions(terms) if terms.sessions == 0 => reject(
+                ErrorCode::InvalidTerms,
+                "a session pack must hold at least one session",
+            ),
             // A list price below the paid rate would make a refund after the cooling-off
             // period pay back more than is still frozen.
             Product::Sessions(terms)
-                if terms.list_price.checked_mul_count(terms.sessions).is_none_or(|list| list < terms.price) =>
+                if terms
+                    .list_price
+                    .checked_mul_count(terms.sessions)
+                    .is_none_or(|list| list < terms.price) =>
             {
                 reject(
                     ErrorCode::InvalidTerms,
@@ -99,10 +103,16 @@ impl Product {
             (Product::StoredValue(_), None, Some(amount)) => amount.fen(),
             (Product::Sessions(_), Some(units), None) => units,
             (Product::StoredValue(_), _, _) => {
-                return reject(ErrorCode::BadQuantity, "a stored-value request names an `amount` of face value, and nothing else")
+                return reject(
+                    ErrorCode::BadQuantity,
+                    "a stored-value request names an `amount` of face value, and nothing else",
+                )
             }
             (Product::Sessions(_), _, _) => {
-                return reject(ErrorCode::BadQuantity, "a session request names a number of `units`, and nothing else")
+                return reject(
+                    ErrorCode::BadQuantity,
+                    "a session request names a number of `units`, and nothing else",
+                )
             }
         };
         if units == 0 {

@@ -26,14 +26,22 @@ pub struct Settlement {
 /// Splits the frozen balance of `wallet` for a consumer's refund at `timestamp`.
 pub fn consumer_refund(wallet: &Wallet, frozen: Amount, timestamp: i64) -> Settlement {
     if wallet.policy.in_cooling_off(wallet.opened_at, timestamp) {
-        return Settlement { refund: frozen, release: Amount::ZERO, in_cooling_off: true };
+        return Settlement {
+            refund: frozen,
+            release: Amount::ZERO,
+            in_cooling_off: true,
+        };
     }
     let consumed = list_value(&wallet.product, wallet.consumed);
     let refund = wallet.paid().checked_sub(consumed).unwrap_or(Amount::ZERO);
     let release = frozen
         .checked_sub(refund)
         .expect("validated terms value consumption at list price no lower than at the paid rate");
-    Settlement { refund, release, in_cooling_off: false }
+    Settlement {
+        refund,
+        release,
+        in_cooling_off: false,
+    }
 }
 
 #[cfg(test)]

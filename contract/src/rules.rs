@@ -56,13 +56,22 @@ pub fn apply(
     let event = Event::parse(event_json)?;
     let Some(mut wallet) = state.map(Wallet::decode).transpose()? else {
         let Event::Open(open) = &event else {
-            return reject(ErrorCode::NotOpen, "this wallet has not been opened; send `open` first");
+            return reject(
+                ErrorCode::NotOpen,
+                "this wallet has not been opened; send `open` first",
+            );
         };
         let wallet = open_wallet(crypto, ctx, &event, open)?;
-        return Ok(Applied { state: wallet.encode(), effects: Vec::new() });
+        return Ok(Applied {
+            state: wallet.encode(),
+            effects: Vec::new(),
+        });
     };
     if wallet.status == Status::Closed {
-        return reject(ErrorCode::Closed, "this wallet is closed; nothing more can happen to it");
+        return reject(
+            ErrorCode::Closed,
+            "this wallet is closed; nothing more can happen to it",
+        );
     }
     if ctx.timestamp < wallet.last_at {
         return reject(
@@ -75,7 +84,10 @@ pub fn apply(
     }
     let effects = match &event {
         Event::Open(_) => {
-            return reject(ErrorCode::AlreadyOpen, "this wallet is already open; use a new wallet id for a new purchase")
+            return reject(
+                ErrorCode::AlreadyOpen,
+                "this wallet is already open; use a new wallet id for a new purchase",
+            )
         }
         Event::Request(request) => {
             require_signature(crypto, ctx, &event, &wallet.merchant, "merchant")?;
@@ -92,20 +104,38 @@ pub fn apply(
         }
     };
     wallet.last_at = ctx.timestamp;
-    Ok(Applied { state: wallet.encode(), effects })
+    Ok(Applied {
+        state: wallet.encode(),
+        effects,
+    })
 }
 
 /// `open`: checks the consumer's signature, the regulator's approval of the terms and
 /// the policy's price cap, then freezes the price in a new wallet.
-fn open_wallet(crypto: &impl Crypto, ctx: &Context, event: &Event, open: &Open) -> Result<Wallet, ContractError> {
+fn open_wallet(
+    crypto: &impl Crypto,
+    ctx: &Context,
+    event: &Event,
+    open: &Open,
+) -> Result<Wallet, ContractError> {
     require_signature(crypto, ctx, event, &open.consumer, "consumer")?;
-    require_approval(crypto, &open.regulator, &open.approval, &open.merchant, &open.product, &open.policy)?;
+    require_approval(
+        crypto,
+        &open.regulator,
+        &open.approval,
+        &open.merchant,
+        &open.product,
+        &open.policy,
+    )?;
     open.product.validate()?;
     if let Some(cap) = open.policy.max_price {
         if open.product.price() > cap {
             return reject(
                 ErrorCode::OverPriceCap,
-                alloc::format!("the price {} is over the policy's cap of {cap}; sell a smaller product", open.product.price()),
+                alloc::format!(
+                    "the price {} is over the policy's cap of {cap}; sell a smaller product",
+                    open.product.price()
+                ),
             );
         }
     }
@@ -131,7 +161,10 @@ fn add_request(wallet: &mut Wallet, request: &Request) -> Result<(), ContractErr
     if wallet.requests.contains_key(&request.request) {
         return reject(
             ErrorCode::DuplicateRequest,
-            alloc::format!("request id \"{}\" is already used in this wallet; choose a new one", request.request),
+            alloc::format!(
+                "request id \"{}\" is already used in this wallet; choose a new one",
+                request.request
+            ),
         );
     }
     let units = wallet.product.requested_units(request)?;
@@ -144,14 +177,24 @@ fn add_request(wallet: &mut Wallet, request: &Request) -> Result<(), ContractErr
             ),
         );
     }
-    wallet.requests.insert(request.request.clone(), RequestRecord { units, status: RequestStatus::Pending });
+    wallet.requests.insert(
+        request.request.clone(),
+        RequestRecord {
+            units,
+            status: RequestStatus::Pending,
+        },
+    );
     Ok(())
 }
 
 /// `authorize`: the consumer releases a pending request to the merchant at the paid rate.
 /// The wallet closes when the whole product is consumed.
 fn authorize_request(wallet: &mut Wallet, id: &str) -> Result<Vec<Effect>, ContractError> {
-    let Some(record) = wallet.requests.get_mut(id).filter(|record| record.status == RequestStatus::Pending) else {
+    let Some(record) = wallet
+        .requests
+        .get_mut(id)
+        .filter(|record| record.status == RequestStatus::Pending)
+    else {
         return reject(
             ErrorCode::UnknownRequest,
             alloc::format!("no pending request \"{id}\" in this wallet; authorize a request the merchant has made"),
@@ -167,7 +210,12 @@ fn authorize_request(wallet: &mut Wallet, id: &str) -> Result<Vec<Effect>, Contr
     if wallet.consumed == wallet.product.total_units() {
         wallet.status = Status::Closed;
     }
-    Ok(effect(EffectKind::Release, wallet.merchant, release, "authorized"))
+    Ok(effect(
+        EffectKind::Release,
+        wallet.merchant,
+        release,
+        "authorized",
+    ))
 }
 
 /// `refund`: the consumer ends the contract; pending requests are dropped and the frozen
@@ -175,15 +223,33 @@ fn authorize_request(wallet: &mut Wallet, id: &str) -> Result<Vec<Effect>, Contr
 fn refund(wallet: &mut Wallet, timestamp: i64) -> Result<Vec<Effect>, ContractError> {
     let frozen = wallet.frozen()?;
     let settlement = consumer_refund(wallet, frozen, timestamp);
-    for record in wallet.requests.values_mut().filter(|record| record.status == RequestStatus::Pending) {
+    for record in wallet
+        .requests
+        .values_mut()
+        .filter(|record| record.status == RequestStatus::Pending)
+    {
         record.status = RequestStatus::Cancelled;
     }
     wallet.released = add(wallet.released, settlement.release)?;
     wallet.refunded = add(wallet.refunded, settlement.refund)?;
     wallet.status = Status::Closed;
-    let refund_reason = if settlement.in_cooling_off { "cooling_off_refund" } else { "consumer_refund" };
-    let mut effects = effect(EffectKind::Release, wallet.merchant, settlement.release, "consumed_at_list_price");
-    effects.extend(effect(EffectKind::Refund, wallet.consumer, settlement.refund, refund_reason));
+    let refund_reason = if settlement.in_cooling_off {
+        "cooling_off_refund"
+    } else {
+        "consumer_refund"
+    };
+    let mut effects = effect(
+        EffectKind::Release,
+        wallet.merchant,
+        settlement.release,
+        "consumed_at_list_price",
+    );
+    effects.extend(effect(
+        EffectKind::Refund,
+        wallet.consumer,
+        settlement.refund,
+        refund_reason,
+    ));
     Ok(effects)
 }
 
@@ -192,13 +258,20 @@ fn effect(kind: EffectKind, to: PublicKey, amount: Amount, reason: &'static str)
     if amount.is_zero() {
         Vec::new()
     } else {
-        vec![Effect { kind, to, amount, reason }]
+        vec![Effect {
+            kind,
+            to,
+            amount,
+            reason,
+        }]
     }
 }
 
 fn add(total: Amount, amount: Amount) -> Result<Amount, ContractError> {
-    total
-        .checked_add(amount)
-        .ok_or_else(|| ContractError::new(ErrorCode::BadState, "a total overflowed; the state is corrupt"))
+    total.checked_add(amount).ok_or_else(|| {
+        ContractError::new(
+            ErrorCode::BadState,
+            "a total overflowed; the state is corrupt",
+        )
+    })
 }
-

@@ -81,7 +81,10 @@ impl Wallet {
     /// Reads state bytes written by [`Wallet::encode`].
     pub fn decode(bytes: &[u8]) -> Result<Wallet, ContractError> {
         let wallet: Wallet = serde_json::from_slice(bytes).map_err(|error| {
-            ContractError::new(ErrorCode::BadState, alloc::format!("the state bytes are not this contract's: {error}"))
+            ContractError::new(
+                ErrorCode::BadState,
+                alloc::format!("the state bytes are not this contract's: {error}"),
+            )
         })?;
         wallet.frozen()?;
         Ok(wallet)
@@ -102,7 +105,9 @@ impl Wallet {
         self.released
             .checked_add(self.refunded)
             .and_then(|out| self.paid().checked_sub(out))
-            .ok_or_else(|| ContractError::new(ErrorCode::BadState, "the state pays out more than was paid"))
+            .ok_or_else(|| {
+                ContractError::new(ErrorCode::BadState, "the state pays out more than was paid")
+            })
     }
 
     /// Units asked for by requests awaiting authorization.

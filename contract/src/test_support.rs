@@ -22,7 +22,12 @@ pub fn sessions_wallet(sessions: u64, price: &str, list_price: &str) -> Wallet {
             price: Amount::parse(price).unwrap(),
             list_price: Amount::parse(list_price).unwrap(),
         }),
-        policy: Policy { cooling_off_days: 7, deemed_confirm_days: 0, max_price: None, valid_days: None },
+        policy: Policy {
+            cooling_off_days: 7,
+            deemed_confirm_days: 0,
+            max_price: None,
+            valid_days: None,
+        },
         opened_at: 0,
         last_at: 0,
         status: Status::Active,

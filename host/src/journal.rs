@@ -1,0 +1,262 @@
+//! The SQLite journal (WAL): every event, accepted or rejected, as one hash-chained entry,
+//! committed in one transaction with the wallet's new state.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+
+use crate::outcome::sha256_hex;
+
+/// The `prev_hash` of a wallet's first entry.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS components (
+    code_hash TEXT PRIMARY KEY,
+    bytes     BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS wallets (
+    wallet     TEXT PRIMARY KEY,
+    code_hash  TEXT NOT NULL REFERENCES components(code_hash),
+    seq        INTEGER NOT NULL,
+    state      BLOB,
+    state_hash TEXT NOT NULL,
+    head_hash  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS journal (
+    wallet     TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    event_id   TEXT NOT NULL,
+    event      TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    code_hash  TEXT NOT NULL,
+    outcome    TEXT NOT NULL,
+    fuel       INTEGER NOT NULL,
+    state_hash TEXT NOT NULL,
+    prev_hash  TEXT NOT NULL,
+    entry_hash TEXT NOT NULL,
+    PRIMARY KEY (wallet, seq),
+    UNIQUE (wallet, event_id)
+);
+";
+
+/// One journal entry: an event and what it did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// The wallet.
+    pub wallet: String,
+    /// The entry's position in the wallet's journal, from 1.
+    pub seq: u64,
+    /// The event's id.
+    pub event_id: String,
+    /// The event as received (raw event JSON).
+    pub event: String,
+    /// The platform's timestamp (RFC 3339).
+    pub at: String,
+    /// The code hash of the component that ran it.
+    pub code_hash: String,
+    /// The verdict (JSON: ok, error, effects).
+    pub outcome: String,
+    /// Fuel used.
+    pub fuel: u64,
+    /// The hash of the wallet's state after the event.
+    pub state_hash: String,
+    /// The previous entry's hash ([`GENESIS_HASH`] for the first).
+    pub prev_hash: String,
+    /// The hash of all of the above.
+    pub entry_hash: String,
+}
+
+impl Entry {
+    /// The hash of every field but `entry_hash` itself, chaining to `prev_hash`.
+    pub fn compute_hash(&self) -> String {
+        let fields = (
+            &self.wallet,
+            self.seq,
+            &self.event_id,
+            &self.event,
+            &self.at,
+            &self.code_hash,
+            &self.outcome,
+            self.fuel,
+            &self.state_hash,
+            &self.prev_hash,
+        );
+        sha256_hex(&serde_json::to_vec(&fields).expect("entries always serialize"))
+    }
+
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
+        Ok(Entry {
+            wallet: row.get(0)?,
+            seq: row.get(1)?,
+            event_id: row.get(2)?,
+            event: row.get(3)?,
+            at: row.get(4)?,
+            code_hash: row.get(5)?,
+            outcome: row.get(6)?,
+            fuel: row.get(7)?,
+            state_hash: row.get(8)?,
+            prev_hash: row.get(9)?,
+            entry_hash: row.get(10)?,
+        })
+    }
+}
+
+const ENTRY_COLUMNS: &str =
+    "wallet, seq, event_id, event, at, code_hash, outcome, fuel, state_hash, prev_hash, entry_hash";
+
+/// A wallet's current head: its pinned code, latest state and latest entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalletHead {
+    /// The wallet.
+    pub wallet: String,
+    /// The code hash the wallet was opened with, which it runs forever.
+    pub code_hash: String,
+    /// The seq of its latest entry.
+    pub seq: u64,
+    /// Its state (none until an `open` is accepted).
+    pub state: Option<Vec<u8>>,
+    /// The hash of its state.
+    pub state_hash: String,
+    /// The hash of its latest entry.
+    pub head_hash: String,
+}
+
+/// The journal in one SQLite file.
+pub struct Journal {
+    conn: Connection,
+}
+
+impl Journal {
+    /// Opens (creating if needed) the journal at `path`.
+    pub fn open(path: &Path) -> Result<Journal> {
+        let conn = Connection::open(path)
+            .with_context(|| format!("opening the journal {}", path.display()))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .context("switching the journal to WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.execute_batch(SCHEMA)
+            .context("creating the journal's tables")?;
+        Ok(Journal { conn })
+    }
+
+    /// Stores a component under its code hash (once).
+    pub fn put_component(&self, code_hash: &str, bytes: &[u8]) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR IGNORE INTO components (code_hash, bytes) VALUES (?1, ?2)",
+                params![code_hash, bytes],
+            )
+            .context("storing a component")?;
+        Ok(())
+    }
+
+    /// The component stored under `code_hash`.
+    pub fn component(&self, code_hash: &str) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .query_row(
+                "SELECT bytes FROM components WHERE code_hash = ?1",
+                [code_hash],
+                |row| row.get(0),
+            )
+            .optional()
+            .context("reading a component")
+    }
+
+    /// Every stored component: code hash and bytes.
+    pub fn components(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT code_hash, bytes FROM components ORDER BY code_hash")?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .context("reading components")
+    }
+
+    /// The head of `wallet`, if it has any entry.
+    pub fn wallet(&self, wallet: &str) -> Result<Option<WalletHead>> {
+        self.conn
+            .query_row(
+                "SELECT wallet, code_hash, seq, state, state_hash, head_hash FROM wallets WHERE wallet = ?1",
+                [wallet],
+                |row| {
+                    Ok(WalletHead {
+                        wallet: row.get(0)?,
+                        code_hash: row.get(1)?,
+                        seq: row.get(2)?,
+                        state: row.get(3)?,
+                        state_hash: row.get(4)?,
+                        head_hash: row.get(5)?,
+                    })
+                },
+            )
+            .optional()
+            .with_context(|| format!("reading wallet {wallet}"))
+    }
+
+    /// The ids of every wallet, in order.
+    pub fn wallets(&self) -> Result<Vec<String>> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT wallet FROM wallets ORDER BY wallet")?;
+        let rows = statement.query_map([], |row| row.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .context("listing wallets")
+    }
+
+    /// The entry of `wallet` for `event_id`, if one was recorded.
+    pub fn entry_by_event_id(&self, wallet: &str, event_id: &str) -> Result<Option<Entry>> {
+        self.conn
+            .query_row(
+                &format!("SELECT {ENTRY_COLUMNS} FROM journal WHERE wallet = ?1 AND event_id = ?2"),
+                [wallet, event_id],
+                Entry::from_row,
+            )
+            .optional()
+            .context("looking up an event id")
+    }
+
+    /// Every entry of `wallet`, in order.
+    pub fn entries(&self, wallet: &str) -> Result<Vec<Entry>> {
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM journal WHERE wallet = ?1 ORDER BY seq"
+        ))?;
+        let rows = statement.query_map([wallet], Entry::from_row)?;
+        rows.collect::<rusqlite::Result<_>>()
+            .with_context(|| format!("reading the journal of wallet {wallet}"))
+    }
+
+    /// Appends `entry` and moves its wallet's head to it, in one transaction. `state` is
+    /// the wallet's state after the entry (unchanged on a rejection).
+    pub fn append(&mut self, entry: &Entry, state: Option<&[u8]>) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            &format!("INSERT INTO journal ({ENTRY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+            params![
+                entry.wallet,
+                entry.seq,
+                entry.event_id,
+                entry.event,
+                entry.at,
+                entry.code_hash,
+                entry.outcome,
+                entry.fuel,
+                entry.state_hash,
+                entry.prev_hash,
+                entry.entry_hash
+            ],
+        )
+        .with_context(|| format!("appending entry {} of wallet {}", entry.seq, entry.wallet))?;
+        tx.execute(
+            "INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (wallet) DO UPDATE SET seq = ?3, state = ?4, state_hash = ?5, head_hash = ?6",
+            params![entry.wallet, entry.code_hash, entry.seq, state, entry.state_hash, entry.entry_hash],
+        )
+        .with_context(|| format!("moving the head of wallet {}", entry.wallet))?;
+        tx.commit().context("committing the entry")
+    }
+}

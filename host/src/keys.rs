@@ -1,0 +1,32 @@
+//! Keys and signing, as a client does them: development keys derived from names (for
+//! scenarios and tests only), event signatures and the regulator's approval of terms.
+
+use ed25519_dalek::{Signer, SigningKey};
+use prepaid_contract::authorization::{approval_message, event_message, PublicKey, Signature};
+use prepaid_contract::event::Open;
+use prepaid_contract::{Event, NativeCrypto};
+
+/// The development key of the actor `name`: its secret is the SHA-256 of
+/// `prepaid-dev-key/` followed by the name (SCENARIOS.md). Never for real money.
+pub fn dev_key(name: &str) -> SigningKey {
+    use sha2::Digest;
+    let secret: [u8; 32] = sha2::Sha256::digest(format!("prepaid-dev-key/{name}")).into();
+    SigningKey::from_bytes(&secret)
+}
+
+/// The public half of `key`, as the contract reads it.
+pub fn public_key(key: &SigningKey) -> PublicKey {
+    PublicKey::from_slice(key.verifying_key().as_bytes()).expect("ed25519 public keys are 32 bytes")
+}
+
+/// `key`'s signature of `event` on `wallet` under `event_id`.
+pub fn sign_event(key: &SigningKey, wallet: &str, event_id: &str, event: &Event) -> Signature {
+    let message = event_message(&NativeCrypto, wallet, event_id, event);
+    Signature::from_slice(&key.sign(&message).to_bytes()).expect("ed25519 signatures are 64 bytes")
+}
+
+/// The regulator `key`'s approval of the terms of `open`.
+pub fn approve_terms(key: &SigningKey, open: &Open) -> Signature {
+    let message = approval_message(&NativeCrypto, &open.merchant, &open.product, &open.policy);
+    Signature::from_slice(&key.sign(&message).to_bytes()).expect("ed25519 signatures are 64 bytes")
+}

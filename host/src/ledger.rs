@@ -1,0 +1,178 @@
+//! The ledger: applies events to wallets through the component each wallet is pinned to,
+//! and journals every outcome.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{bail, Context as _, Result};
+
+use crate::engine::{ContractEngine, WasmContract};
+use crate::journal::{Entry, Journal, WalletHead, GENESIS_HASH};
+use crate::outcome::{sha256_hex, Verdict, WalletView};
+use crate::raw_event::RawEvent;
+use crate::rules::Rules;
+
+/// Why an event was refused before it reached the contract. Nothing is recorded for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// `bad_envelope`, `unknown_wallet` or `event_id_reused`.
+    pub code: &'static str,
+    /// What went wrong and what to do.
+    pub message: String,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+fn refuse<T>(code: &'static str, message: String) -> Result<T> {
+    Err(Refusal { code, message }.into())
+}
+
+/// The result of submitting one event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submitted {
+    /// The journal entry recorded for it.
+    pub entry: Entry,
+    /// Its verdict (the entry's outcome, parsed).
+    pub verdict: Verdict,
+    /// Whether the event id had been recorded before, with the same content, so the
+    /// recorded outcome was returned and nothing was applied again.
+    pub replayed: bool,
+}
+
+/// Wallets over a journal, run by pinned contract components.
+pub struct Ledger {
+    journal: Journal,
+    engine: ContractEngine,
+    contracts: HashMap<String, WasmContract>,
+    current: Option<String>,
+}
+
+impl Ledger {
+    /// A ledger over the journal at `path` (created if missing).
+    pub fn open(path: &Path) -> Result<Ledger> {
+        Ok(Ledger {
+            journal: Journal::open(path)?,
+            engine: ContractEngine::new()?,
+            contracts: HashMap::new(),
+            current: None,
+        })
+    }
+
+    /// The journal underneath.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Registers a component (checking its imports) and makes it the code that new
+    /// wallets are opened with. Returns its code hash. Existing wallets keep theirs.
+    pub fn install(&mut self, bytes: &[u8]) -> Result<String> {
+        let contract = self.engine.load(bytes)?;
+        let code_hash = contract.code_hash().to_owned();
+        self.journal.put_component(&code_hash, bytes)?;
+        self.contracts.insert(code_hash.clone(), contract);
+        self.current = Some(code_hash.clone());
+        Ok(code_hash)
+    }
+
+    /// The compiled component with `code_hash`, loaded from the journal on first use.
+    fn contract(&mut self, code_hash: &str) -> Result<&WasmContract> {
+        if !self.contracts.contains_key(code_hash) {
+            let bytes = self
+                .journal
+                .component(code_hash)?
+                .with_context(|| format!("no component with code hash {code_hash} is stored"))?;
+            self.contracts
+                .insert(code_hash.to_owned(), self.engine.load(&bytes)?);
+        }
+        Ok(&self.contracts[code_hash])
+    }
+
+    /// Applies one event and journals its outcome. A malformed envelope, an event for an
+    /// unknown wallet other than `open`, or a reused event id with different content is
+    /// an error and records nothing; a re-submitted event returns its recorded outcome.
+    pub fn submit(&mut self, raw: &RawEvent) -> Result<Submitted> {
+        let ctx = match raw.context() {
+            Ok(ctx) => ctx,
+            Err(error) => return refuse("bad_envelope", format!("{error:#}")),
+        };
+        let event_json = raw.to_json();
+        if let Some(entry) = self.journal.entry_by_event_id(&raw.wallet, &raw.id)? {
+            if entry.event != event_json {
+                return refuse(
+                    "event_id_reused",
+                    format!("event id {} of wallet {} was already used for a different event; use a new id", raw.id, raw.wallet),
+                );
+            }
+            let verdict =
+                serde_json::from_str(&entry.outcome).context("reading a recorded outcome")?;
+            return Ok(Submitted {
+                entry,
+                verdict,
+                replayed: true,
+            });
+        }
+        let head = match self.journal.wallet(&raw.wallet)? {
+            Some(head) => head,
+            None if raw.event.get("type").and_then(|kind| kind.as_str()) == Some("open") => {
+                WalletHead {
+                    wallet: raw.wallet.clone(),
+                    code_hash: self
+                        .current
+                        .clone()
+                        .context("no contract component is installed")?,
+                    seq: 0,
+                    state: None,
+                    state_hash: sha256_hex(&[]),
+                    head_hash: GENESIS_HASH.into(),
+                }
+            }
+            None => {
+                return refuse(
+                    "unknown_wallet",
+                    format!("wallet {} does not exist; open it first", raw.wallet),
+                )
+            }
+        };
+        let outcome =
+            self.contract(&head.code_hash)?
+                .apply(head.state.as_deref(), &ctx, &raw.body())?;
+        let state = outcome.state.clone().or(head.state);
+        let mut entry = Entry {
+            wallet: raw.wallet.clone(),
+            seq: head.seq + 1,
+            event_id: raw.id.clone(),
+            event: event_json,
+            at: raw.at.clone(),
+            code_hash: head.code_hash,
+            outcome: outcome.verdict.to_json(),
+            fuel: outcome.fuel,
+            state_hash: state.as_deref().map_or(head.state_hash, sha256_hex),
+            prev_hash: head.head_hash,
+            entry_hash: String::new(),
+        };
+        entry.entry_hash = entry.compute_hash();
+        self.journal.append(&entry, state.as_deref())?;
+        Ok(Submitted {
+            entry,
+            verdict: outcome.verdict,
+            replayed: false,
+        })
+    }
+
+    /// The figures of `wallet`, through its pinned component; none before it is open.
+    pub fn view(&mut self, wallet: &str) -> Result<Option<WalletView>> {
+        let Some(head) = self.journal.wallet(wallet)? else {
+            bail!("wallet {wallet} does not exist");
+        };
+        match &head.state {
+            None => Ok(None),
+            Some(state) => self.contract(&head.code_hash)?.view(state).map(Some),
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! The contract's rules run natively: the oracle that differential tests hold the
+//! component to. Production hosts run the component; this never journals.
+
+use prepaid_contract::state::Status;
+use prepaid_contract::{Context, EffectKind, NativeCrypto};
+
+use crate::outcome::{EffectRecord, Outcome, WalletView};
+use crate::rules::Rules;
+
+/// The rules compiled into this binary.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NativeRules;
+
+impl Rules for NativeRules {
+    fn apply(&self, state: Option<&[u8]>, ctx: &Context, event: &str) -> anyhow::Result<Outcome> {
+        Ok(
+            match prepaid_contract::apply(&NativeCrypto, state, ctx, event) {
+                Ok(applied) => {
+                    let effects = applied
+                        .effects
+                        .into_iter()
+                        .map(|effect| EffectRecord {
+                            kind: match effect.kind {
+                                EffectKind::Release => "release",
+                                EffectKind::Refund => "refund",
+                            }
+                            .into(),
+                            to: effect.to.to_string(),
+                            amount: effect.amount.to_string(),
+                            reason: effect.reason.into(),
+                        })
+                        .collect();
+                    Outcome::accepted(applied.state, effects, 0)
+                }
+                Err(error) => Outcome::rejected(error.code.as_str(), error.message, 0),
+            },
+        )
+    }
+
+    fn view(&self, state: &[u8]) -> anyhow::Result<WalletView> {
+        let view = prepaid_contract::view(state).map_err(|error| anyhow::anyhow!("{error}"))?;
+        Ok(WalletView {
+            status: match view.status {
+                Status::Active => "active",
+                Status::Disputed => "disputed",
+                Status::Closed => "closed",
+            }
+            .into(),
+            product: view.product,
+            consumer: view.consumer.to_string(),
+            merchant: view.merchant.to_string(),
+            paid: view.paid.to_string(),
+            frozen: view.frozen.to_string(),
+            released: view.released.to_string(),
+            refunded: view.refunded.to_string(),
+            pending: view.pending.to_string(),
+        })
+    }
+}

@@ -1,0 +1,118 @@
+//! What applying one event produced, in the form the journal records and replay compares.
+
+use serde::{Deserialize, Serialize};
+
+/// A movement of money, as journaled and shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EffectRecord {
+    /// `release` (to the merchant) or `refund` (to the consumer).
+    pub kind: String,
+    /// The recipient's public key (hex).
+    pub to: String,
+    /// The amount, with two decimals.
+    pub amount: String,
+    /// Why, as a stable snake_case word.
+    pub reason: String,
+}
+
+/// A rejection or a deterministic trap, as journaled and shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorRecord {
+    /// A stable snake_case code.
+    pub code: String,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
+/// The recorded result of an event, as the journal stores it and scenario output shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Verdict {
+    /// Whether the event was accepted.
+    pub ok: bool,
+    /// Why not, when rejected.
+    pub error: Option<ErrorRecord>,
+    /// The money moved, in order (none when rejected).
+    pub effects: Vec<EffectRecord>,
+}
+
+impl Verdict {
+    /// The verdict as the journal records it.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("verdicts always serialize")
+    }
+}
+
+/// What one contract call produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// Accepted with effects, or rejected with an error.
+    pub verdict: Verdict,
+    /// The new state when accepted.
+    pub state: Option<Vec<u8>>,
+    /// Fuel the call used (0 for the native rules, which are not metered).
+    pub fuel: u64,
+}
+
+impl Outcome {
+    /// An accepted event.
+    pub fn accepted(state: Vec<u8>, effects: Vec<EffectRecord>, fuel: u64) -> Outcome {
+        Outcome {
+            verdict: Verdict {
+                ok: true,
+                error: None,
+                effects,
+            },
+            state: Some(state),
+            fuel,
+        }
+    }
+
+    /// A rejection that changed nothing.
+    pub fn rejected(code: impl Into<String>, message: impl Into<String>, fuel: u64) -> Outcome {
+        let error = ErrorRecord {
+            code: code.into(),
+            message: message.into(),
+        };
+        Outcome {
+            verdict: Verdict {
+                ok: false,
+                error: Some(error),
+                effects: Vec::new(),
+            },
+            state: None,
+            fuel,
+        }
+    }
+}
+
+/// A wallet's figures, as the contract's `view` gives them. Amounts have two decimals.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalletView {
+    /// `active`, `disputed` or `closed`.
+    pub status: String,
+    /// The product kind.
+    pub product: String,
+    /// The consumer's key (hex).
+    pub consumer: String,
+    /// The merchant's key (hex).
+    pub merchant: String,
+    /// What the consumer paid.
+    pub paid: String,
+    /// What is still frozen.
+    pub frozen: String,
+    /// What was released to the merchant.
+    pub released: String,
+    /// What was refunded to the consumer.
+    pub refunded: String,
+    /// What pending requests would release.
+    pub pending: String,
+}
+
+/// The SHA-256 of `bytes`, as lower-case hex: code hashes, state hashes, entry hashes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

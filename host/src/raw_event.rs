@@ -1,0 +1,92 @@
+//! Events as clients send them: one JSON object naming the wallet, the event id, the
+//! platform's timestamp, the event and the signer's signature.
+//!
+//! ```json
+//! {"wallet": "w1", "id": "w1-1", "at": "2026-01-12T10:00:00Z",
+//!  "event": {"type": "request", "request": "r1", "units": 1}, "signature": "…128 hex digits…"}
+//! ```
+//! The envelope is checked here (nothing is recorded for a malformed one); the event
+//! itself is the contract's to judge, and its verdict is recorded.
+
+use anyhow::{bail, Context as _, Result};
+use prepaid_contract::authorization::Signature;
+use prepaid_contract::Context;
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// The longest wallet or event id accepted.
+pub const MAX_ID_LEN: usize = 128;
+
+/// An event as a client sends it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvent {
+    /// The wallet the event is for.
+    pub wallet: String,
+    /// The event's id, unique within the wallet.
+    pub id: String,
+    /// The platform's timestamp, RFC 3339 in UTC ("2026-01-12T10:00:00Z").
+    pub at: String,
+    /// The event, as the contract reads it.
+    pub event: serde_json::Value,
+    /// The signer's ed25519 signature, hex (none for unsigned events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+impl RawEvent {
+    /// Parses and checks one event's JSON.
+    pub fn parse(json: &str) -> Result<RawEvent> {
+        let raw: RawEvent =
+            serde_json::from_str(json).context("the event is not a valid raw event")?;
+        raw.context()?;
+        Ok(raw)
+    }
+
+    /// The event's JSON as the contract receives it.
+    pub fn body(&self) -> String {
+        self.event.to_string()
+    }
+
+    /// The JSON the journal records.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("raw events always serialize")
+    }
+
+    /// The context the contract receives, checking the envelope's fields.
+    pub fn context(&self) -> Result<Context> {
+        for (name, value) in [("wallet", &self.wallet), ("id", &self.id)] {
+            if value.is_empty() || value.len() > MAX_ID_LEN || value.chars().any(char::is_control) {
+                bail!("`{name}` must be 1 to {MAX_ID_LEN} printable characters, got {value:?}");
+            }
+        }
+        if !self.event.is_object() {
+            bail!("`event` must be a JSON object");
+        }
+        let signature =
+            match &self.signature {
+                None => None,
+                Some(text) => Some(Signature::from_hex(text).with_context(|| {
+                    format!("`signature` must be 64 bytes of hex, got {text:?}")
+                })?),
+            };
+        Ok(Context {
+            wallet: self.wallet.clone(),
+            event_id: self.id.clone(),
+            timestamp: timestamp(&self.at)?,
+            signature,
+        })
+    }
+}
+
+/// Seconds since the Unix epoch of an RFC 3339 UTC time.
+pub fn timestamp(at: &str) -> Result<i64> {
+    if !at.ends_with('Z') {
+        bail!("`at` must be an RFC 3339 time in UTC ending in Z, like 2026-01-05T09:00:00Z, got {at:?}");
+    }
+    let time = OffsetDateTime::parse(at, &Rfc3339).with_context(|| {
+        format!("`at` must be an RFC 3339 time in UTC, like 2026-01-05T09:00:00Z, got {at:?}")
+    })?;
+    Ok(time.unix_timestamp())
+}

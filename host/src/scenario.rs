@@ -1,0 +1,302 @@
+//! Scenario files (SCENARIOS.md): named dev actors drive wallets step by step, each step
+//! signed by its actor exactly as a client signs a raw event, with optional `expect`s.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{bail, Context as _, Result};
+use prepaid_contract::authorization::Signature;
+use prepaid_contract::Event;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::keys::{approve_terms, dev_key, public_key, sign_event};
+use crate::ledger::{Ledger, Refusal};
+use crate::outcome::{EffectRecord, ErrorRecord, WalletView};
+use crate::raw_event::RawEvent;
+
+/// A scenario file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// What the scenario shows.
+    pub name: String,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+}
+
+/// One step of a scenario.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// The platform's timestamp (RFC 3339, UTC).
+    pub at: String,
+    /// The wallet.
+    pub wallet: String,
+    /// The actor who signs (none for unsigned events).
+    #[serde(default)]
+    pub by: Option<String>,
+    /// The event, with actors named rather than keyed.
+    pub event: Value,
+    /// The event id (default: the wallet and the step's index, `w1-3`).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// What the step's output must contain.
+    #[serde(default)]
+    pub expect: Option<Value>,
+}
+
+/// The event fields that name actors, by event type.
+const ACTOR_FIELDS: [(&str, &str); 4] = [
+    ("open", "consumer"),
+    ("open", "merchant"),
+    ("open", "regulator"),
+    ("transfer", "to"),
+];
+
+impl Scenario {
+    /// Reads a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Scenario::parse(&text)
+            .with_context(|| format!("{} is not a valid scenario file", path.display()))
+    }
+
+    /// Parses a scenario's JSON.
+    pub fn parse(text: &str) -> Result<Scenario> {
+        let scenario: Scenario = serde_json::from_str(text)?;
+        for (index, step) in scenario.steps.iter().enumerate() {
+            if step.event.get("type").and_then(Value::as_str).is_none() {
+                bail!("step {index}: `event` must be an object with a string `type`");
+            }
+        }
+        Ok(scenario)
+    }
+
+    /// Every actor the scenario names, by public key (hex).
+    pub fn actors(&self) -> BTreeMap<String, String> {
+        let mut names: Vec<&str> = Vec::new();
+        for step in &self.steps {
+            names.extend(step.by.as_deref());
+            let kind = step.event["type"].as_str().unwrap_or_default();
+            for (event_type, field) in ACTOR_FIELDS {
+                if event_type == kind {
+                    names.extend(step.event.get(field).and_then(Value::as_str));
+                }
+            }
+        }
+        names
+            .into_iter()
+            .map(|name| (public_key(&dev_key(name)).to_string(), name.to_owned()))
+            .collect()
+    }
+
+    /// The raw events the steps stand for: actors replaced by their dev keys, the
+    /// regulator's approval added to `open`, each signed by its `by` actor.
+    pub fn raw_events(&self) -> Result<Vec<RawEvent>> {
+        self.steps
+            .iter()
+            .enumerate()
+            .map(|(index, step)| step.raw_event(index))
+            .collect()
+    }
+}
+
+impl Step {
+    /// This step (number `index`) as a signed raw event.
+    pub fn raw_event(&self, index: usize) -> Result<RawEvent> {
+        let id = self
+            .id
+            .clone()
+            .unwrap_or_else(|| format!("{}-{index}", self.wallet));
+        let mut event = self.event.clone();
+        let kind = event["type"].as_str().unwrap_or_default().to_owned();
+        for (event_type, field) in ACTOR_FIELDS {
+            if event_type == kind {
+                if let Some(name) = event.get(field).and_then(Value::as_str) {
+                    event[field] = public_key(&dev_key(name)).to_string().into();
+                }
+            }
+        }
+        if kind == "open" {
+            // The approval is signed over the parsed terms; terms that do not parse get
+            // none, and the contract rejects the event as malformed.
+            event["approval"] = Signature::from_slice(&[0; 64])
+                .expect("64 bytes")
+                .to_string()
+                .into();
+            if let (Some(regulator), Ok(Event::Open(open))) = (
+                self.event.get("regulator").and_then(Value::as_str),
+                Event::parse(&event.to_string()),
+            ) {
+                event["approval"] = approve_terms(&dev_key(regulator), &open).to_string().into();
+            }
+        }
+        let signature = match (&self.by, Event::parse(&event.to_string())) {
+            (Some(by), Ok(parsed)) => {
+                Some(sign_event(&dev_key(by), &self.wallet, &id, &parsed).to_string())
+            }
+            _ => None,
+        };
+        let raw = RawEvent {
+            wallet: self.wallet.clone(),
+            id,
+            at: self.at.clone(),
+            event,
+            signature,
+        };
+        raw.context().with_context(|| format!("step {index}"))?;
+        Ok(raw)
+    }
+}
+
+/// One line of a scenario run's output.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepReport {
+    /// The step's index, from 0.
+    pub step: usize,
+    /// The wallet.
+    pub wallet: String,
+    /// The journal entry's seq (none when the event was refused before the contract).
+    pub seq: Option<u64>,
+    /// The event id.
+    pub event_id: String,
+    /// Whether the event was accepted.
+    pub ok: bool,
+    /// Why not.
+    pub error: Option<ErrorRecord>,
+    /// The money moved, recipients shown by actor name.
+    pub effects: Vec<EffectRecord>,
+    /// The wallet's figures after the step (none before it is open).
+    pub view: Option<WalletView>,
+    /// The hash of the wallet's state after the step.
+    pub state_hash: Option<String>,
+    /// Fuel the contract used.
+    pub fuel: Option<u64>,
+}
+
+/// An `expect` that did not hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The step's index.
+    pub step: usize,
+    /// Where in the output, as `expect.view.refunded`.
+    pub path: String,
+    /// What the `expect` says.
+    pub expected: String,
+    /// What the output has.
+    pub got: String,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "step {}: {}: expected {}, got {}",
+            self.step, self.path, self.expected, self.got
+        )
+    }
+}
+
+/// Runs `scenario` on `ledger`, writing one JSON line per step to `out`; returns every
+/// `expect` that did not hold.
+pub fn run(scenario: &Scenario, ledger: &mut Ledger, out: &mut dyn Write) -> Result<Vec<Mismatch>> {
+    let actors = scenario.actors();
+    let name_of = |key: String| actors.get(&key).cloned().unwrap_or(key);
+    let mut mismatches = Vec::new();
+    for ((index, step), raw) in scenario
+        .steps
+        .iter()
+        .enumerate()
+        .zip(scenario.raw_events()?)
+    {
+        let mut report = StepReport {
+            step: index,
+            wallet: raw.wallet.clone(),
+            seq: None,
+            event_id: raw.id.clone(),
+            ok: false,
+            error: None,
+            effects: Vec::new(),
+            view: None,
+            state_hash: None,
+            fuel: None,
+        };
+        match ledger.submit(&raw) {
+            Ok(submitted) => {
+                report.seq = Some(submitted.entry.seq);
+                report.ok = submitted.verdict.ok;
+                report.error = submitted.verdict.error;
+                report.effects = submitted
+                    .verdict
+                    .effects
+                    .into_iter()
+                    .map(|effect| EffectRecord {
+                        to: name_of(effect.to),
+                        ..effect
+                    })
+                    .collect();
+                report.view = ledger.view(&raw.wallet)?.map(|view| WalletView {
+                    consumer: name_of(view.consumer),
+                    merchant: name_of(view.merchant),
+                    ..view
+                });
+                report.state_hash = Some(submitted.entry.state_hash);
+                report.fuel = Some(submitted.entry.fuel);
+            }
+            Err(error) => {
+                let Some(refusal) = error.downcast_ref::<Refusal>() else {
+                    return Err(error.context(format!("step {index}")));
+                };
+                report.error = Some(ErrorRecord {
+                    code: refusal.code.into(),
+                    message: refusal.message.clone(),
+                });
+            }
+        }
+        let line = serde_json::to_value(&report).expect("reports always serialize");
+        writeln!(out, "{line}")?;
+        if let Some(expect) = &step.expect {
+            let mut found = Vec::new();
+            compare(expect, &line, "expect".into(), &mut found);
+            mismatches.extend(found.into_iter().map(|(path, expected, got)| Mismatch {
+                step: index,
+                path,
+                expected,
+                got,
+            }));
+        }
+    }
+    Ok(mismatches)
+}
+
+/// Collects where `actual` fails to contain `expected`: objects by their expected keys,
+/// arrays element by element with equal lengths, anything else by equality.
+fn compare(
+    expected: &Value,
+    actual: &Value,
+    path: String,
+    found: &mut Vec<(String, String, String)>,
+) {
+    match (expected, actual) {
+        (Value::Object(want), Value::Object(have)) => {
+            for (key, value) in want {
+                compare(
+                    value,
+                    have.get(key).unwrap_or(&Value::Null),
+                    format!("{path}.{key}"),
+                    found,
+                );
+            }
+        }
+        (Value::Array(want), Value::Array(have)) if want.len() == have.len() => {
+            for (index, (value, actual)) in want.iter().zip(have).enumerate() {
+                compare(value, actual, format!("{path}[{index}]"), found);
+            }
+        }
+        _ if expected == actual => {}
+        _ => found.push((path, expected.to_string(), actual.to_string())),
+    }
+}

@@ -1,0 +1,210 @@
+//! Verification by replay: every wallet's entries are re-run, from the first, with the
+//! component the wallet is pinned to, and every recorded figure is compared: the outcome
+//! (effects or error), fuel, state hash and the hash chain. The first divergence of each
+//! wallet is named.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::engine::{ContractEngine, WasmContract};
+use crate::journal::{Entry, Journal, GENESIS_HASH};
+use crate::outcome::sha256_hex;
+use crate::raw_event::RawEvent;
+use crate::rules::Rules;
+
+/// Where a journal and its replay disagree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Divergence {
+    /// The wallet (empty for a stored component).
+    pub wallet: String,
+    /// The entry's seq (0 for the wallet's head or a component).
+    pub seq: u64,
+    /// Which field differs.
+    pub field: String,
+    /// What the journal records.
+    pub recorded: String,
+    /// What replay (or recomputation) gives.
+    pub replayed: String,
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let place = match (self.wallet.as_str(), self.seq) {
+            ("", _) => "component".to_string(),
+            (wallet, 0) => format!("wallet {wallet}, head"),
+            (wallet, seq) => format!("wallet {wallet}, seq {seq}"),
+        };
+        write!(
+            f,
+            "{place}: {} differs: recorded {}, replay gives {}",
+            self.field, self.recorded, self.replayed
+        )
+    }
+}
+
+/// What a verification found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Wallets replayed.
+    pub wallets: usize,
+    /// Entries replayed.
+    pub entries: usize,
+    /// The first divergence of each wallet that has one (and any bad component).
+    pub divergences: Vec<Divergence>,
+}
+
+impl Report {
+    /// Whether everything matched.
+    pub fn is_clean(&self) -> bool {
+        self.divergences.is_empty()
+    }
+}
+
+/// Replays every wallet of `journal`.
+pub fn verify(journal: &Journal) -> Result<Report> {
+    let engine = ContractEngine::new()?;
+    let mut report = Report::default();
+    let mut contracts = HashMap::new();
+    for (code_hash, bytes) in journal.components()? {
+        let actual = sha256_hex(&bytes);
+        if actual != code_hash {
+            report.divergences.push(Divergence {
+                wallet: String::new(),
+                seq: 0,
+                field: "code_hash".into(),
+                recorded: code_hash,
+                replayed: actual,
+            });
+            continue;
+        }
+        contracts.insert(code_hash, engine.load(&bytes)?);
+    }
+    for wallet in journal.wallets()? {
+        report.wallets += 1;
+        let (entries, divergence) = verify_wallet(journal, &wallet, &contracts)?;
+        report.entries += entries;
+        report.divergences.extend(divergence);
+    }
+    Ok(report)
+}
+
+/// Replays one wallet; returns how many entries were replayed and the first divergence.
+fn verify_wallet(
+    journal: &Journal,
+    wallet: &str,
+    contracts: &HashMap<String, WasmContract>,
+) -> Result<(usize, Option<Divergence>)> {
+    let head = journal.wallet(wallet)?.expect("listed wallets exist");
+    let entries = journal.entries(wallet)?;
+    let mut state: Option<Vec<u8>> = None;
+    let mut state_hash = sha256_hex(&[]);
+    let mut prev_hash = GENESIS_HASH.to_string();
+    for (index, entry) in entries.iter().enumerate() {
+        let diverge = |field: &str, recorded: &dyn ToString, replayed: &dyn ToString| Divergence {
+            wallet: wallet.into(),
+            seq: entry.seq,
+            field: field.into(),
+            recorded: recorded.to_string(),
+            replayed: replayed.to_string(),
+        };
+        let checks = [
+            ("seq", entry.seq.to_string(), (index as u64 + 1).to_string()),
+            ("prev_hash", entry.prev_hash.clone(), prev_hash.clone()),
+            ("code_hash", entry.code_hash.clone(), head.code_hash.clone()),
+        ];
+        if let Some((field, recorded, replayed)) = checks
+            .into_iter()
+            .find(|(_, recorded, replayed)| recorded != replayed)
+        {
+            return Ok((index, Some(diverge(field, &recorded, &replayed))));
+        }
+        let Some(contract) = contracts.get(&entry.code_hash) else {
+            return Ok((
+                index,
+                Some(diverge(
+                    "code_hash",
+                    &entry.code_hash,
+                    &"no stored component with this hash",
+                )),
+            ));
+        };
+        let replay = match replay_entry(contract, entry, state.as_deref())? {
+            Ok(replay) => replay,
+            Err(why) => return Ok((index, Some(diverge("event", &entry.event, &why)))),
+        };
+        let new_state = replay.state.or(state);
+        let new_hash = new_state.as_deref().map_or(state_hash, sha256_hex);
+        let checks = [
+            ("outcome", &entry.outcome, &replay.outcome),
+            ("fuel", &entry.fuel.to_string(), &replay.fuel.to_string()),
+            ("state_hash", &entry.state_hash, &new_hash),
+            ("entry_hash", &entry.entry_hash, &entry.compute_hash()),
+        ];
+        if let Some((field, recorded, replayed)) = checks
+            .into_iter()
+            .find(|(_, recorded, replayed)| recorded != replayed)
+        {
+            return Ok((index, Some(diverge(field, recorded, replayed))));
+        }
+        state = new_state;
+        state_hash = new_hash;
+        prev_hash = entry.entry_hash.clone();
+    }
+    let head_checks = [
+        ("seq", head.seq.to_string(), entries.len().to_string()),
+        ("head_hash", head.head_hash.clone(), prev_hash),
+        ("state_hash", head.state_hash.clone(), state_hash),
+        (
+            "state",
+            head.state
+                .as_deref()
+                .map_or_else(|| "none".into(), sha256_hex),
+            state.as_deref().map_or_else(|| "none".into(), sha256_hex),
+        ),
+    ];
+    let divergence = head_checks
+        .into_iter()
+        .find(|(_, recorded, replayed)| recorded != replayed)
+        .map(|(field, recorded, replayed)| Divergence {
+            wallet: wallet.into(),
+            seq: 0,
+            field: field.into(),
+            recorded,
+            replayed,
+        });
+    Ok((entries.len(), divergence))
+}
+
+/// What replaying one entry gives.
+struct Replay {
+    outcome: String,
+    fuel: u64,
+    state: Option<Vec<u8>>,
+}
+
+/// Re-runs `entry`'s event on `state`. The inner error says why the recorded event cannot
+/// be replayed at all (a divergence, not a fault).
+fn replay_entry(
+    contract: &WasmContract,
+    entry: &Entry,
+    state: Option<&[u8]>,
+) -> Result<Result<Replay, String>> {
+    let raw = match RawEvent::parse(&entry.event) {
+        Ok(raw) => raw,
+        Err(error) => return Ok(Err(format!("an unreadable event ({error:#})"))),
+    };
+    if raw.wallet != entry.wallet || raw.id != entry.event_id || raw.at != entry.at {
+        return Ok(Err(
+            "an event whose wallet, id or time differ from the entry's".into(),
+        ));
+    }
+    let outcome = contract.apply(state, &raw.context()?, &raw.body())?;
+    Ok(Ok(Replay {
+        outcome: outcome.verdict.to_json(),
+        fuel: outcome.fuel,
+        state: outcome.state,
+    }))
+}
