@@ -1,1 +1,45 @@
+//! Helpers for the end-to-end tests: the real contract component, the scenario files and
+//! fresh ledgers over temporary journals.
 
+use std::path::{Path, PathBuf};
+
+use prepaid_host::ledger::Ledger;
+
+/// The contract component under test: `PREPAID_COMPONENT`, or what `cargo xtask contract`
+/// builds.
+pub fn component_path() -> PathBuf {
+    std::env::var_os("PREPAID_COMPONENT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/contract/prepaid_contract.wasm")
+        })
+}
+
+/// The component's bytes. Panics with the command that builds it when it is missing.
+pub fn component_bytes() -> Vec<u8> {
+    let path = component_path();
+    std::fs::read(&path).unwrap_or_else(|error| {
+        panic!("cannot read the contract component {} ({error}); run `cargo xtask test`, which builds it", path.display())
+    })
+}
+
+/// Every scenario file under tests/scenarios/, sorted.
+pub fn scenario_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|error| panic!("reading {}: {error}", dir.display()))
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// A ledger over a new journal in `dir`, with the component under test installed.
+pub fn ledger_in(dir: &Path) -> Ledger {
+    let mut ledger = Ledger::open(&dir.join("journal.db")).expect("opening a journal");
+    ledger
+        .install(&component_bytes())
+        .expect("installing the component");
+    ledger
+}

@@ -1,0 +1,74 @@
+//! The component boundary: what a contract may import, and a wrong signer's event changing
+//! nothing.
+
+use prepaid_host::engine::ContractEngine;
+use prepaid_host::scenario::Scenario;
+use prepaid_tests::ledger_in;
+
+#[test]
+fn a_component_with_a_forbidden_import_is_refused_by_name() {
+    let component = r#"
+        (component
+          (import "wasi:clocks/wall-clock@0.2.0" (instance
+            (export "now" (func (result u64)))))
+        )
+    "#;
+    let error = ContractEngine::new()
+        .unwrap()
+        .load(component.as_bytes())
+        .err()
+        .expect("the component was accepted");
+    let message = format!("{error:#}");
+    assert!(
+        message.contains("imports `wasi:clocks/wall-clock@0.2.0`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn bytes_that_are_not_a_component_are_refused() {
+    let error = ContractEngine::new()
+        .unwrap()
+        .load(b"not wasm")
+        .err()
+        .expect("garbage was accepted");
+    assert!(format!("{error:#}").contains("not a valid WebAssembly component"));
+}
+
+#[test]
+fn a_step_signed_by_the_wrong_actor_is_rejected_and_changes_nothing() {
+    let scenario = Scenario::parse(
+        r#"{"name": "wrong signer", "steps": [
+            {"at": "2026-01-05T09:00:00Z", "wallet": "w1", "by": "alice",
+             "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
+                       "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"},
+                       "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}},
+            {"at": "2026-01-06T09:00:00Z", "wallet": "w1", "by": "gym", "event": {"type": "request", "request": "r1", "units": 2}},
+            {"at": "2026-01-06T09:01:00Z", "wallet": "w1", "by": "gym", "event": {"type": "authorize", "request": "r1"}},
+            {"at": "2026-01-06T09:02:00Z", "wallet": "w1", "by": "bob", "event": {"type": "refund"}}
+        ]}"#,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = ledger_in(dir.path());
+    let raws = scenario.raw_events().unwrap();
+    ledger.submit(&raws[0]).unwrap();
+    let before_request = ledger.submit(&raws[1]).unwrap();
+    let state_before = ledger.journal().wallet("w1").unwrap().unwrap().state;
+    let view_before = ledger.view("w1").unwrap();
+    for raw in &raws[2..] {
+        let submitted = ledger.submit(raw).unwrap();
+        assert!(!submitted.verdict.ok);
+        assert_eq!(
+            submitted.verdict.error.as_ref().unwrap().code,
+            "bad_signature"
+        );
+        assert!(submitted.verdict.effects.is_empty());
+        assert_eq!(submitted.entry.state_hash, before_request.entry.state_hash);
+        assert_eq!(
+            ledger.journal().wallet("w1").unwrap().unwrap().state,
+            state_before
+        );
+        assert_eq!(ledger.view("w1").unwrap(), view_before);
+    }
+}

@@ -1,0 +1,186 @@
+//! The journal and its verification: untouched journals verify; altering any field of any
+//! entry, a wallet's head or a stored component is caught and named.
+
+use std::path::Path;
+
+use prepaid_host::journal::Journal;
+use prepaid_host::scenario::{self, Scenario};
+use prepaid_host::verify::{verify, Report};
+use prepaid_tests::{ledger_in, scenario_files};
+
+/// A journal written by a scenario with several wallets, in `dir`.
+fn journal_in(dir: &Path) -> std::path::PathBuf {
+    let file = scenario_files()
+        .into_iter()
+        .find(|file| file.ends_with("bad_input_rejected_without_change.json"))
+        .unwrap();
+    let mut ledger = ledger_in(dir);
+    let mismatches = scenario::run(
+        &Scenario::load(&file).unwrap(),
+        &mut ledger,
+        &mut Vec::new(),
+    )
+    .unwrap();
+    assert!(mismatches.is_empty());
+    dir.join("journal.db")
+}
+
+fn verify_file(path: &Path) -> Report {
+    verify(&Journal::open(path).unwrap()).unwrap()
+}
+
+#[test]
+fn an_untouched_journal_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = verify_file(&journal_in(dir.path()));
+    assert!(report.is_clean(), "{:?}", report.divergences);
+    assert_eq!(report.wallets, 4);
+    assert_eq!(report.entries, 20);
+}
+
+/// A new value for a column, different from `old` and of the same type.
+fn altered(old: &rusqlite::types::Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value;
+    match old {
+        // Far enough that a moved seq cannot collide with another entry's.
+        Value::Integer(n) => Value::Integer(n + 1000),
+        Value::Text(text) if text.starts_with('{') => Value::Text(text.replacen(':', ": ", 1)),
+        Value::Text(text) if text.len() != 64 => Value::Text(format!("{text}x")),
+        Value::Text(text) => {
+            let mut chars: Vec<char> = text.chars().collect();
+            let last = chars.len() - 1;
+            chars[last] = if chars[last] == '0' { '1' } else { '0' };
+            Value::Text(chars.into_iter().collect())
+        }
+        Value::Blob(bytes) => {
+            let mut bytes = bytes.clone();
+            bytes[0] ^= 1;
+            Value::Blob(bytes)
+        }
+        other => panic!("unexpected column value {other:?}"),
+    }
+}
+
+#[test]
+fn altering_any_field_of_an_entry_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = journal_in(dir.path());
+    let columns = [
+        "seq",
+        "event_id",
+        "event",
+        "at",
+        "code_hash",
+        "outcome",
+        "fuel",
+        "state_hash",
+        "prev_hash",
+        "entry_hash",
+    ];
+    // Wallet w1's entries are 1..=17; alter the 9th (an accepted request) and the 17th
+    // (a rejection), field by field.
+    for seq in [9, 17] {
+        for column in columns {
+            let copy = dir.path().join(format!("altered-{seq}-{column}.db"));
+            std::fs::copy(&original, &copy).unwrap();
+            let conn = rusqlite::Connection::open(&copy).unwrap();
+            let old: rusqlite::types::Value = conn
+                .query_row(
+                    &format!("SELECT {column} FROM journal WHERE wallet = 'w1' AND seq = ?1"),
+                    [seq],
+                    |row| row.get(0),
+                )
+                .unwrap();
+            let changed = conn
+                .execute(
+                    &format!("UPDATE journal SET {column} = ?1 WHERE wallet = 'w1' AND seq = ?2"),
+                    rusqlite::params![altered(&old), seq],
+                )
+                .unwrap();
+            assert_eq!(changed, 1);
+            drop(conn);
+            let report = verify_file(&copy);
+            assert_eq!(
+                report.divergences.len(),
+                1,
+                "{column} of seq {seq}: {:?}",
+                report.divergences
+            );
+            let divergence = &report.divergences[0];
+            assert_eq!(divergence.wallet, "w1", "{column} of seq {seq}");
+            if column == "seq" {
+                // A moved entry leaves a gap where it stood: the entry found there is named.
+                assert_eq!(divergence.field, "seq", "{divergence}");
+            } else {
+                assert_eq!(divergence.seq, seq, "{column}: {divergence}");
+            }
+        }
+    }
+}
+
+#[test]
+fn altering_a_wallet_head_or_a_component_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = journal_in(dir.path());
+    for (table, column, key) in [
+        ("wallets", "state", "wallet = 'w1'"),
+        ("wallets", "state_hash", "wallet = 'w1'"),
+        ("wallets", "head_hash", "wallet = 'w1'"),
+        ("wallets", "seq", "wallet = 'w1'"),
+        ("components", "bytes", "1 = 1"),
+    ] {
+        let copy = dir.path().join(format!("altered-{table}-{column}.db"));
+        std::fs::copy(&original, &copy).unwrap();
+        let conn = rusqlite::Connection::open(&copy).unwrap();
+        let old: rusqlite::types::Value = conn
+            .query_row(
+                &format!("SELECT {column} FROM {table} WHERE {key}"),
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        conn.execute(
+            &format!("UPDATE {table} SET {column} = ?1 WHERE {key}"),
+            [altered(&old)],
+        )
+        .unwrap();
+        drop(conn);
+        let report = verify_file(&copy);
+        assert!(
+            !report.is_clean(),
+            "{table}.{column} altered but verify is clean"
+        );
+        let expected_wallet = if table == "components" { "" } else { "w1" };
+        assert!(
+            report
+                .divergences
+                .iter()
+                .any(|divergence| divergence.wallet == expected_wallet),
+            "{table}.{column}: {:?}",
+            report.divergences
+        );
+    }
+}
+
+#[test]
+fn resubmitting_an_event_returns_its_recorded_outcome_and_a_changed_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = ledger_in(dir.path());
+    let file = scenario_files()
+        .into_iter()
+        .find(|file| file.ends_with("sessions_refund_after_cooling_off.json"))
+        .unwrap();
+    let raws = Scenario::load(&file).unwrap().raw_events().unwrap();
+    for raw in &raws {
+        ledger.submit(raw).unwrap();
+    }
+    let again = ledger.submit(&raws[2]).unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.entry.seq, 3);
+    let mut changed = raws[2].clone();
+    changed.at = "2026-01-12T10:06:00Z".into();
+    let error = ledger.submit(&changed).unwrap_err();
+    assert!(format!("{error}").contains("event_id_reused"), "{error}");
+    assert_eq!(ledger.journal().entries("w1").unwrap().len(), raws.len());
+    assert!(verify(ledger.journal()).unwrap().is_clean());
+}

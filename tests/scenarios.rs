@@ -1,0 +1,106 @@
+//! Every scenario file through the real component, and the native rules as the oracle.
+
+use prepaid_host::engine::ContractEngine;
+use prepaid_host::native::NativeRules;
+use prepaid_host::rules::Rules;
+use prepaid_host::scenario::{self, Scenario};
+use prepaid_host::verify::verify;
+use prepaid_tests::{component_bytes, ledger_in, scenario_files};
+
+#[test]
+fn every_scenario_holds_its_expects_and_verifies() {
+    let files = scenario_files();
+    assert!(files.len() >= 6, "the scenario files are missing");
+    for file in files {
+        let scenario = Scenario::load(&file).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = ledger_in(dir.path());
+        let mut output = Vec::new();
+        let mismatches = scenario::run(&scenario, &mut ledger, &mut output).unwrap();
+        assert!(
+            mismatches.is_empty(),
+            "{}:\n{}",
+            file.display(),
+            mismatches
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        let lines = String::from_utf8(output).unwrap();
+        assert_eq!(
+            lines.lines().count(),
+            scenario.steps.len(),
+            "{}: one line per step",
+            file.display()
+        );
+        let report = verify(ledger.journal()).unwrap();
+        assert!(
+            report.is_clean(),
+            "{}: {:?}",
+            file.display(),
+            report.divergences
+        );
+    }
+}
+
+/// Native and wasm give the same verdicts, state bytes and views on every step of every
+/// scenario; the wasm side also reports the fuel it used.
+#[test]
+fn native_and_wasm_agree_on_every_scenario() {
+    let wasm = ContractEngine::new()
+        .unwrap()
+        .load(&component_bytes())
+        .unwrap();
+    for file in scenario_files() {
+        let scenario = Scenario::load(&file).unwrap();
+        let mut states: std::collections::HashMap<String, Vec<u8>> = Default::default();
+        for (step, raw) in scenario.raw_events().unwrap().into_iter().enumerate() {
+            let Ok(ctx) = raw.context() else { continue };
+            let state = states.get(&raw.wallet).cloned();
+            let native = NativeRules
+                .apply(state.as_deref(), &ctx, &raw.body())
+                .unwrap();
+            let component = wasm.apply(state.as_deref(), &ctx, &raw.body()).unwrap();
+            let place = format!("{} step {step}", file.display());
+            assert_eq!(
+                native.verdict, component.verdict,
+                "{place}: verdicts differ"
+            );
+            assert_eq!(native.state, component.state, "{place}: states differ");
+            assert!(component.fuel > 0, "{place}: the component reports no fuel");
+            if let Some(new_state) = component.state {
+                assert_eq!(
+                    NativeRules.view(&new_state).unwrap(),
+                    wasm.view(&new_state).unwrap(),
+                    "{place}: views differ"
+                );
+                states.insert(raw.wallet.clone(), new_state);
+            }
+        }
+    }
+}
+
+/// The same event on the same state gives the same bytes and the same fuel every time.
+#[test]
+fn the_component_is_deterministic() {
+    let engine = ContractEngine::new().unwrap();
+    let first = engine.load(&component_bytes()).unwrap();
+    let second = engine.load(&component_bytes()).unwrap();
+    let scenario = Scenario::load(&scenario_files()[0]).unwrap();
+    let mut state: Option<Vec<u8>> = None;
+    for raw in scenario
+        .raw_events()
+        .unwrap()
+        .iter()
+        .filter(|raw| raw.wallet == scenario.steps[0].wallet)
+    {
+        let ctx = raw.context().unwrap();
+        let a = first.apply(state.as_deref(), &ctx, &raw.body()).unwrap();
+        let b = second.apply(state.as_deref(), &ctx, &raw.body()).unwrap();
+        let c = first.apply(state.as_deref(), &ctx, &raw.body()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+        state = a.state.or(state);
+    }
+}
