@@ -19,10 +19,7 @@ fn a_component_with_a_forbidden_import_is_refused_by_name() {
         .err()
         .expect("the component was accepted");
     let message = format!("{error:#}");
-    assert!(
-        message.contains("imports `wasi:clocks/wall-clock@0.2.0`"),
-        "{message}"
-    );
+    assert!(message.contains("imports `wasi:clocks/wall-clock@0.2.0`"), "{message}");
 }
 
 #[test]
@@ -59,16 +56,10 @@ fn a_step_signed_by_the_wrong_actor_is_rejected_and_changes_nothing() {
     for raw in &raws[2..] {
         let submitted = ledger.submit(raw).unwrap();
         assert!(!submitted.verdict.ok);
-        assert_eq!(
-            submitted.verdict.error.as_ref().unwrap().code,
-            "bad_signature"
-        );
+        assert_eq!(submitted.verdict.error.as_ref().unwrap().code, "bad_signature");
         assert!(submitted.verdict.effects.is_empty());
         assert_eq!(submitted.entry.state_hash, before_request.entry.state_hash);
-        assert_eq!(
-            ledger.journal().wallet("w1").unwrap().unwrap().state,
-            state_before
-        );
+        assert_eq!(ledger.journal().wallet("w1").unwrap().unwrap().state, state_before);
         assert_eq!(ledger.view("w1").unwrap(), view_before);
     }
 }

@@ -15,12 +15,7 @@ fn journal_in(dir: &Path) -> std::path::PathBuf {
         .find(|file| file.ends_with("bad_input_rejected_without_change.json"))
         .unwrap();
     let mut ledger = ledger_in(dir);
-    let mismatches = scenario::run(
-        &Scenario::load(&file).unwrap(),
-        &mut ledger,
-        &mut Vec::new(),
-    )
-    .unwrap();
+    let mismatches = scenario::run(&Scenario::load(&file).unwrap(), &mut ledger, &mut Vec::new()).unwrap();
     assert!(mismatches.is_empty());
     dir.join("journal.db")
 }
@@ -133,11 +128,9 @@ fn altering_a_wallet_head_or_a_component_is_named() {
         std::fs::copy(&original, &copy).unwrap();
         let conn = rusqlite::Connection::open(&copy).unwrap();
         let old: rusqlite::types::Value = conn
-            .query_row(
-                &format!("SELECT {column} FROM {table} WHERE {key}"),
-                [],
-                |row| row.get(0),
-            )
+            .query_row(&format!("SELECT {column} FROM {table} WHERE {key}"), [], |row| {
+                row.get(0)
+            })
             .unwrap();
         conn.execute(
             &format!("UPDATE {table} SET {column} = ?1 WHERE {key}"),
@@ -146,10 +139,7 @@ fn altering_a_wallet_head_or_a_component_is_named() {
         .unwrap();
         drop(conn);
         let report = verify_file(&copy);
-        assert!(
-            !report.is_clean(),
-            "{table}.{column} altered but verify is clean"
-        );
+        assert!(!report.is_clean(), "{table}.{column} altered but verify is clean");
         let expected_wallet = if table == "components" { "" } else { "w1" };
         assert!(
             report

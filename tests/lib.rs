@@ -10,16 +10,17 @@ use prepaid_host::ledger::Ledger;
 pub fn component_path() -> PathBuf {
     std::env::var_os("PREPAID_COMPONENT")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/contract/prepaid_contract.wasm")
-        })
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/contract/prepaid_contract.wasm"))
 }
 
 /// The component's bytes. Panics with the command that builds it when it is missing.
 pub fn component_bytes() -> Vec<u8> {
     let path = component_path();
     std::fs::read(&path).unwrap_or_else(|error| {
-        panic!("cannot read the contract component {} ({error}); run `cargo xtask test`, which builds it", path.display())
+        panic!(
+            "cannot read the contract component {} ({error}); run `cargo xtask test`, which builds it",
+            path.display()
+        )
     })
 }
 
@@ -38,8 +39,6 @@ pub fn scenario_files() -> Vec<PathBuf> {
 /// A ledger over a new journal in `dir`, with the component under test installed.
 pub fn ledger_in(dir: &Path) -> Ledger {
     let mut ledger = Ledger::open(&dir.join("journal.db")).expect("opening a journal");
-    ledger
-        .install(&component_bytes())
-        .expect("installing the component");
+    ledger.install(&component_bytes()).expect("installing the component");
     ledger
 }

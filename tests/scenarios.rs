@@ -35,12 +35,7 @@ fn every_scenario_holds_its_expects_and_verifies() {
             file.display()
         );
         let report = verify(ledger.journal()).unwrap();
-        assert!(
-            report.is_clean(),
-            "{}: {:?}",
-            file.display(),
-            report.divergences
-        );
+        assert!(report.is_clean(), "{}: {:?}", file.display(), report.divergences);
     }
 }
 
@@ -48,25 +43,17 @@ fn every_scenario_holds_its_expects_and_verifies() {
 /// scenario; the wasm side also reports the fuel it used.
 #[test]
 fn native_and_wasm_agree_on_every_scenario() {
-    let wasm = ContractEngine::new()
-        .unwrap()
-        .load(&component_bytes())
-        .unwrap();
+    let wasm = ContractEngine::new().unwrap().load(&component_bytes()).unwrap();
     for file in scenario_files() {
         let scenario = Scenario::load(&file).unwrap();
         let mut states: std::collections::HashMap<String, Vec<u8>> = Default::default();
         for (step, raw) in scenario.raw_events().unwrap().into_iter().enumerate() {
             let Ok(ctx) = raw.context() else { continue };
             let state = states.get(&raw.wallet).cloned();
-            let native = NativeRules
-                .apply(state.as_deref(), &ctx, &raw.body())
-                .unwrap();
+            let native = NativeRules.apply(state.as_deref(), &ctx, &raw.body()).unwrap();
             let component = wasm.apply(state.as_deref(), &ctx, &raw.body()).unwrap();
             let place = format!("{} step {step}", file.display());
-            assert_eq!(
-                native.verdict, component.verdict,
-                "{place}: verdicts differ"
-            );
+            assert_eq!(native.verdict, component.verdict, "{place}: verdicts differ");
             assert_eq!(native.state, component.state, "{place}: states differ");
             assert!(component.fuel > 0, "{place}: the component reports no fuel");
             if let Some(new_state) = component.state {

@@ -65,11 +65,8 @@ impl<const N: usize> Serialize for HexBytes<N> {
 impl<'de, const N: usize> Deserialize<'de> for HexBytes<N> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <alloc::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        HexBytes::from_hex(&text).ok_or_else(|| {
-            de::Error::custom(alloc::format!(
-                "expected {N} bytes as lower-case hex, got \"{text}\""
-            ))
-        })
+        HexBytes::from_hex(&text)
+            .ok_or_else(|| de::Error::custom(alloc::format!("expected {N} bytes as lower-case hex, got \"{text}\"")))
     }
 }
 
@@ -81,12 +78,7 @@ fn push_field(message: &mut Vec<u8>, field: &[u8]) {
 
 /// The digest a signer signs for `event` on `wallet` under `event_id`: SHA-256 over the
 /// domain tag, the wallet, the event id and the event's canonical JSON.
-pub fn event_message(
-    crypto: &impl Crypto,
-    wallet: &str,
-    event_id: &str,
-    event: &Event,
-) -> [u8; 32] {
+pub fn event_message(crypto: &impl Crypto, wallet: &str, event_id: &str, event: &Event) -> [u8; 32] {
     let mut message = Vec::new();
     push_field(&mut message, EVENT_DOMAIN);
     push_field(&mut message, wallet.as_bytes());
@@ -97,12 +89,7 @@ pub fn event_message(
 
 /// The digest a regulator signs to approve `product` under `policy` for sale by `merchant`.
 /// It names no wallet: one approval serves every sale of the approved terms.
-pub fn approval_message(
-    crypto: &impl Crypto,
-    merchant: &PublicKey,
-    product: &Product,
-    policy: &Policy,
-) -> [u8; 32] {
+pub fn approval_message(crypto: &impl Crypto, merchant: &PublicKey, product: &Product, policy: &Policy) -> [u8; 32] {
     let terms = serde_json::to_vec(&(product, policy)).expect("terms always serialize");
     let mut message = Vec::new();
     push_field(&mut message, APPROVAL_DOMAIN);

@@ -37,9 +37,7 @@ impl crate::Crypto for HostCrypto {
 
     fn sha256(&self, data: &[u8]) -> [u8; 32] {
         let digest = prepaid::contract::crypto::sha256(data);
-        digest
-            .try_into()
-            .expect("the host's sha256 returns 32 bytes")
+        digest.try_into().expect("the host's sha256 returns 32 bytes")
     }
 }
 
@@ -48,17 +46,12 @@ struct Component;
 export!(Component);
 
 impl Guest for Component {
-    fn apply(
-        state: Option<Vec<u8>>,
-        ctx: Context,
-        event: String,
-    ) -> Result<Applied, ContractError> {
+    fn apply(state: Option<Vec<u8>>, ctx: Context, event: String) -> Result<Applied, ContractError> {
         let signature = match ctx.signature.as_deref().map(HexBytes::from_slice) {
             None => None,
             Some(Some(signature)) => Some(signature),
             Some(None) => {
-                let error =
-                    crate::ContractError::new(ErrorCode::BadSignature, "a signature is 64 bytes");
+                let error = crate::ContractError::new(ErrorCode::BadSignature, "a signature is 64 bytes");
                 return Err(to_wit_error(error));
             }
         };
@@ -68,8 +61,7 @@ impl Guest for Component {
             timestamp: ctx.timestamp,
             signature,
         };
-        let applied =
-            crate::apply(&HostCrypto, state.as_deref(), &ctx, &event).map_err(to_wit_error)?;
+        let applied = crate::apply(&HostCrypto, state.as_deref(), &ctx, &event).map_err(to_wit_error)?;
         Ok(Applied {
             state: applied.state,
             effects: applied

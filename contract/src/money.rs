@@ -54,10 +54,7 @@ impl Amount {
             return Err(bad("leading zeros are not allowed"));
         }
         if let Some(fraction) = fraction {
-            if fraction.is_empty()
-                || fraction.len() > 2
-                || !fraction.bytes().all(|b| b.is_ascii_digit())
-            {
+            if fraction.is_empty() || fraction.len() > 2 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad("one or two digits must follow the decimal point"));
             }
         }

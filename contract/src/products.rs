@@ -76,10 +76,9 @@ impl Product {
                 ErrorCode::InvalidTerms,
                 "the face value must be at least the price (a bonus may be added, never taken)",
             ),
-            Product::Sessions(terms) if terms.sessions == 0 => reject(
-                ErrorCode::InvalidTerms,
-                "a session pack must hold at least one session",
-            ),
+            Product::Sessions(terms) if terms.sessions == 0 => {
+                reject(ErrorCode::InvalidTerms, "a session pack must hold at least one session")
+            }
             // A list price below the paid rate would make a refund after the cooling-off
             // period pay back more than is still frozen.
             Product::Sessions(terms)

@@ -56,10 +56,7 @@ pub fn apply(
     let event = Event::parse(event_json)?;
     let Some(mut wallet) = state.map(Wallet::decode).transpose()? else {
         let Event::Open(open) = &event else {
-            return reject(
-                ErrorCode::NotOpen,
-                "this wallet has not been opened; send `open` first",
-            );
+            return reject(ErrorCode::NotOpen, "this wallet has not been opened; send `open` first");
         };
         let wallet = open_wallet(crypto, ctx, &event, open)?;
         return Ok(Applied {
@@ -112,12 +109,7 @@ pub fn apply(
 
 /// `open`: checks the consumer's signature, the regulator's approval of the terms and
 /// the policy's price cap, then freezes the price in a new wallet.
-fn open_wallet(
-    crypto: &impl Crypto,
-    ctx: &Context,
-    event: &Event,
-    open: &Open,
-) -> Result<Wallet, ContractError> {
+fn open_wallet(crypto: &impl Crypto, ctx: &Context, event: &Event, open: &Open) -> Result<Wallet, ContractError> {
     require_signature(crypto, ctx, event, &open.consumer, "consumer")?;
     require_approval(
         crypto,
@@ -210,12 +202,7 @@ fn authorize_request(wallet: &mut Wallet, id: &str) -> Result<Vec<Effect>, Contr
     if wallet.consumed == wallet.product.total_units() {
         wallet.status = Status::Closed;
     }
-    Ok(effect(
-        EffectKind::Release,
-        wallet.merchant,
-        release,
-        "authorized",
-    ))
+    Ok(effect(EffectKind::Release, wallet.merchant, release, "authorized"))
 }
 
 /// `refund`: the consumer ends the contract; pending requests are dropped and the frozen
@@ -268,10 +255,7 @@ fn effect(kind: EffectKind, to: PublicKey, amount: Amount, reason: &'static str)
 }
 
 fn add(total: Amount, amount: Amount) -> Result<Amount, ContractError> {
-    total.checked_add(amount).ok_or_else(|| {
-        ContractError::new(
-            ErrorCode::BadState,
-            "a total overflowed; the state is corrupt",
-        )
-    })
+    total
+        .checked_add(amount)
+        .ok_or_else(|| ContractError::new(ErrorCode::BadState, "a total overflowed; the state is corrupt"))
 }

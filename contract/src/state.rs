@@ -105,9 +105,7 @@ impl Wallet {
         self.released
             .checked_add(self.refunded)
             .and_then(|out| self.paid().checked_sub(out))
-            .ok_or_else(|| {
-                ContractError::new(ErrorCode::BadState, "the state pays out more than was paid")
-            })
+            .ok_or_else(|| ContractError::new(ErrorCode::BadState, "the state pays out more than was paid"))
     }
 
     /// Units asked for by requests awaiting authorization.

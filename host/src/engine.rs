@@ -49,20 +49,10 @@ struct CallState {
 }
 
 impl prepaid::contract::crypto::Host for CallState {
-    fn ed25519_verify(
-        &mut self,
-        public_key: Vec<u8>,
-        message: Vec<u8>,
-        signature: Vec<u8>,
-    ) -> bool {
+    fn ed25519_verify(&mut self, public_key: Vec<u8>, message: Vec<u8>, signature: Vec<u8>) -> bool {
         use prepaid_contract::Crypto;
-        match (
-            <[u8; 32]>::try_from(public_key),
-            <[u8; 64]>::try_from(signature),
-        ) {
-            (Ok(key), Ok(signature)) => {
-                prepaid_contract::NativeCrypto.ed25519_verify(&key, &message, &signature)
-            }
+        match (<[u8; 32]>::try_from(public_key), <[u8; 64]>::try_from(signature)) {
+            (Ok(key), Ok(signature)) => prepaid_contract::NativeCrypto.ed25519_verify(&key, &message, &signature),
             _ => false,
         }
     }
@@ -100,8 +90,7 @@ impl ContractEngine {
             .max_wasm_stack(MAX_WASM_STACK);
         let engine = Engine::new(&config).context("configuring wasmtime")?;
         let mut linker = Linker::new(&engine);
-        Contract::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
-            .context("linking the host imports")?;
+        Contract::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state).context("linking the host imports")?;
         Ok(ContractEngine { engine, linker })
     }
 
@@ -109,9 +98,8 @@ impl ContractEngine {
     /// world (naming the import).
     pub fn load(&self, bytes: &[u8]) -> Result<WasmContract> {
         let code_hash = sha256_hex(bytes);
-        let component = Component::new(&self.engine, bytes).with_context(|| {
-            format!("component {code_hash} is not a valid WebAssembly component")
-        })?;
+        let component = Component::new(&self.engine, bytes)
+            .with_context(|| format!("component {code_hash} is not a valid WebAssembly component"))?;
         for (name, _) in component.component_type().imports(&self.engine) {
             if !ALLOWED_IMPORTS.contains(&name) {
                 bail!(
@@ -125,8 +113,8 @@ impl ContractEngine {
             .linker
             .instantiate_pre(&component)
             .with_context(|| format!("component {code_hash} does not fit the contract world"))?;
-        let pre = ContractPre::new(pre)
-            .with_context(|| format!("component {code_hash} lacks the contract's exports"))?;
+        let pre =
+            ContractPre::new(pre).with_context(|| format!("component {code_hash} lacks the contract's exports"))?;
         Ok(WasmContract {
             code_hash,
             engine: self.engine.clone(),
@@ -150,9 +138,7 @@ impl WasmContract {
 
     /// A fresh store and instance with the fixed fuel and memory limits.
     fn instantiate(&self) -> Result<(Store<CallState>, Contract)> {
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(MEMORY_PER_INSTANCE)
-            .build();
+        let limits = StoreLimitsBuilder::new().memory_size(MEMORY_PER_INSTANCE).build();
         let mut store = Store::new(
             &self.engine,
             CallState {
@@ -162,21 +148,13 @@ impl WasmContract {
         );
         store.limiter(|state| &mut state.limits);
         store.set_fuel(FUEL_PER_EVENT)?;
-        let instance = self
-            .pre
-            .instantiate(&mut store)
-            .context("instantiating the contract")?;
+        let instance = self.pre.instantiate(&mut store).context("instantiating the contract")?;
         Ok((store, instance))
     }
 }
 
 impl Rules for WasmContract {
-    fn apply(
-        &self,
-        state: Option<&[u8]>,
-        ctx: &prepaid_contract::Context,
-        event: &str,
-    ) -> Result<Outcome> {
+    fn apply(&self, state: Option<&[u8]>, ctx: &prepaid_contract::Context, event: &str) -> Result<Outcome> {
         let (mut store, instance) = self.instantiate()?;
         let wit_ctx = types::Context {
             wallet: ctx.wallet.clone(),
@@ -213,11 +191,7 @@ impl Rules for WasmContract {
         let (mut store, instance) = self.instantiate()?;
         let view = match instance.call_view(&mut store, state) {
             Ok(Ok(view)) => view,
-            Ok(Err(error)) => bail!(
-                "the contract cannot read this state: {}: {}",
-                error.code,
-                error.message
-            ),
+            Ok(Err(error)) => bail!("the contract cannot read this state: {}: {}", error.code, error.message),
             Err(error) => return Err(error.context("the contract trapped in `view`").into()),
         };
         Ok(WalletView {
@@ -250,9 +224,7 @@ fn classify_trap(error: wasmtime::Error, state: &CallState, fuel: u64) -> Result
         ));
     }
     let Some(trap) = error.downcast_ref::<Trap>() else {
-        return Err(error
-            .context("host fault while running the contract")
-            .into());
+        return Err(error.context("host fault while running the contract").into());
     };
     match trap {
         Trap::OutOfFuel => Ok(Outcome::rejected(
@@ -274,8 +246,6 @@ fn classify_trap(error: wasmtime::Error, state: &CallState, fuel: u64) -> Result
             format!("the contract trapped: {trap}"),
             fuel,
         )),
-        _ => Err(error
-            .context("unclassified trap while running the contract")
-            .into()),
+        _ => Err(error.context("unclassified trap while running the contract").into()),
     }
 }

@@ -132,14 +132,12 @@ pub struct Journal {
 impl Journal {
     /// Opens (creating if needed) the journal at `path`.
     pub fn open(path: &Path) -> Result<Journal> {
-        let conn = Connection::open(path)
-            .with_context(|| format!("opening the journal {}", path.display()))?;
+        let conn = Connection::open(path).with_context(|| format!("opening the journal {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .context("switching the journal to WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.execute_batch(SCHEMA)
-            .context("creating the journal's tables")?;
+        conn.execute_batch(SCHEMA).context("creating the journal's tables")?;
         Ok(Journal { conn })
     }
 
@@ -172,8 +170,7 @@ impl Journal {
             .conn
             .prepare("SELECT code_hash, bytes FROM components ORDER BY code_hash")?;
         let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .context("reading components")
+        rows.collect::<rusqlite::Result<_>>().context("reading components")
     }
 
     /// The head of `wallet`, if it has any entry.
@@ -199,12 +196,9 @@ impl Journal {
 
     /// The ids of every wallet, in order.
     pub fn wallets(&self) -> Result<Vec<String>> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT wallet FROM wallets ORDER BY wallet")?;
+        let mut statement = self.conn.prepare("SELECT wallet FROM wallets ORDER BY wallet")?;
         let rows = statement.query_map([], |row| row.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()
-            .context("listing wallets")
+        rows.collect::<rusqlite::Result<_>>().context("listing wallets")
     }
 
     /// The entry of `wallet` for `event_id`, if one was recorded.
@@ -254,7 +248,14 @@ impl Journal {
             "INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (wallet) DO UPDATE SET seq = ?3, state = ?4, state_hash = ?5, head_hash = ?6",
-            params![entry.wallet, entry.code_hash, entry.seq, state, entry.state_hash, entry.entry_hash],
+            params![
+                entry.wallet,
+                entry.code_hash,
+                entry.seq,
+                state,
+                entry.state_hash,
+                entry.entry_hash
+            ],
         )
         .with_context(|| format!("moving the head of wallet {}", entry.wallet))?;
         tx.commit().context("committing the entry")

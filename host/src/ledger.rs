@@ -87,8 +87,7 @@ impl Ledger {
                 .journal
                 .component(code_hash)?
                 .with_context(|| format!("no component with code hash {code_hash} is stored"))?;
-            self.contracts
-                .insert(code_hash.to_owned(), self.engine.load(&bytes)?);
+            self.contracts.insert(code_hash.to_owned(), self.engine.load(&bytes)?);
         }
         Ok(&self.contracts[code_hash])
     }
@@ -106,11 +105,13 @@ impl Ledger {
             if entry.event != event_json {
                 return refuse(
                     "event_id_reused",
-                    format!("event id {} of wallet {} was already used for a different event; use a new id", raw.id, raw.wallet),
+                    format!(
+                        "event id {} of wallet {} was already used for a different event; use a new id",
+                        raw.id, raw.wallet
+                    ),
                 );
             }
-            let verdict =
-                serde_json::from_str(&entry.outcome).context("reading a recorded outcome")?;
+            let verdict = serde_json::from_str(&entry.outcome).context("reading a recorded outcome")?;
             return Ok(Submitted {
                 entry,
                 verdict,
@@ -119,19 +120,14 @@ impl Ledger {
         }
         let head = match self.journal.wallet(&raw.wallet)? {
             Some(head) => head,
-            None if raw.event.get("type").and_then(|kind| kind.as_str()) == Some("open") => {
-                WalletHead {
-                    wallet: raw.wallet.clone(),
-                    code_hash: self
-                        .current
-                        .clone()
-                        .context("no contract component is installed")?,
-                    seq: 0,
-                    state: None,
-                    state_hash: sha256_hex(&[]),
-                    head_hash: GENESIS_HASH.into(),
-                }
-            }
+            None if raw.event.get("type").and_then(|kind| kind.as_str()) == Some("open") => WalletHead {
+                wallet: raw.wallet.clone(),
+                code_hash: self.current.clone().context("no contract component is installed")?,
+                seq: 0,
+                state: None,
+                state_hash: sha256_hex(&[]),
+                head_hash: GENESIS_HASH.into(),
+            },
             None => {
                 return refuse(
                     "unknown_wallet",
@@ -139,9 +135,9 @@ impl Ledger {
                 )
             }
         };
-        let outcome =
-            self.contract(&head.code_hash)?
-                .apply(head.state.as_deref(), &ctx, &raw.body())?;
+        let outcome = self
+            .contract(&head.code_hash)?
+            .apply(head.state.as_deref(), &ctx, &raw.body())?;
         let state = outcome.state.clone().or(head.state);
         let mut entry = Entry {
             wallet: raw.wallet.clone(),

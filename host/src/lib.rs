@@ -8,6 +8,7 @@
 //! - [`raw_event`], [`keys`], [`scenario`]: events as clients send them, keys and signing,
 //!   and scenario files.
 
+pub mod bench;
 pub mod engine;
 pub mod journal;
 pub mod keys;

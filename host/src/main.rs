@@ -6,16 +6,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
+use prepaid_host::bench;
 use prepaid_host::ledger::Ledger;
 use prepaid_host::outcome::sha256_hex;
 use prepaid_host::scenario::{self, Scenario};
 use prepaid_host::verify::{verify, Report};
 
 /// Where `cargo xtask contract` writes the component.
-const BUILT_COMPONENT: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../target/contract/prepaid_contract.wasm"
-);
+const BUILT_COMPONENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/contract/prepaid_contract.wasm");
 
 /// The demo's scenario: a clinic, a gym and a tea shop's customers.
 const DEMO_SCENARIO: &str = include_str!("../demo/demo.json");
@@ -53,6 +51,18 @@ enum Command {
         /// Prints the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Measures the standard event mix: native rules, the component in memory, the
+    /// component with the SQLite journal, and verify; prints events/s and ratios.
+    Bench {
+        /// How many wallets (six events each).
+        #[arg(long, default_value_t = 2000)]
+        wallets: usize,
+        /// Prints the measurements as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        component: ComponentArg,
     },
     /// Contract components.
     Contract {
@@ -93,15 +103,18 @@ struct ComponentArg {
 }
 
 impl ComponentArg {
-    fn ledger(&self, db: &Path) -> Result<Ledger> {
-        let bytes = std::fs::read(&self.path).with_context(|| {
+    fn bytes(&self) -> Result<Vec<u8>> {
+        std::fs::read(&self.path).with_context(|| {
             format!(
                 "reading the contract component {} (build it with `cargo xtask contract`)",
                 self.path.display()
             )
-        })?;
+        })
+    }
+
+    fn ledger(&self, db: &Path) -> Result<Ledger> {
         let mut ledger = Ledger::open(db)?;
-        ledger.install(&bytes)?;
+        ledger.install(&self.bytes()?)?;
         Ok(ledger)
     }
 }
@@ -119,12 +132,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scenario {
-            command:
-                ScenarioCommand::Run {
-                    file,
-                    db,
-                    component,
-                },
+            command: ScenarioCommand::Run { file, db, component },
         } => {
             let scenario = Scenario::load(&file)?;
             let temp = tempfile::tempdir().context("creating a temporary journal")?;
@@ -158,14 +166,46 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Demo { db, component } => demo(&db, &component),
+        Command::Bench {
+            wallets,
+            json,
+            component,
+        } => {
+            let bytes = component.bytes()?;
+            let dir = tempfile::tempdir().context("creating a temporary journal")?;
+            let measurements = bench::run(&bytes, wallets, dir.path())?;
+            if json {
+                println!("{}", serde_json::to_string(&measurements)?);
+            } else {
+                print_bench(&measurements);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Contract {
             command: ContractCommand::Hash { file },
         } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             println!("{}", sha256_hex(&bytes));
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+fn print_bench(measurements: &[bench::Measurement]) {
+    let native = measurements[0].events_per_second;
+    println!(
+        "{:<52} {:>8} {:>12} {:>10} {:>16}",
+        "path", "events", "events/s", "µs/event", "cost vs native"
+    );
+    for m in measurements {
+        println!(
+            "{:<52} {:>8} {:>12.0} {:>10.1} {:>15.1}×",
+            m.name,
+            m.events,
+            m.events_per_second,
+            m.micros_per_event,
+            native / m.events_per_second
+        );
     }
 }
 
@@ -173,11 +213,7 @@ fn print_report(report: &Report) {
     for divergence in &report.divergences {
         println!("DIVERGENCE {divergence}");
     }
-    let verdict = if report.is_clean() {
-        "clean"
-    } else {
-        "DIVERGED"
-    };
+    let verdict = if report.is_clean() { "clean" } else { "DIVERGED" };
     println!(
         "verify: {} wallets, {} entries replayed with their pinned code: {verdict}",
         report.wallets, report.entries
@@ -188,8 +224,7 @@ fn demo(db: &Path, component: &ComponentArg) -> Result<ExitCode> {
     for suffix in ["", "-wal", "-shm"] {
         let file = PathBuf::from(format!("{}{suffix}", db.display()));
         if file.exists() {
-            std::fs::remove_file(&file)
-                .with_context(|| format!("removing the old {}", file.display()))?;
+            std::fs::remove_file(&file).with_context(|| format!("removing the old {}", file.display()))?;
         }
     }
     let scenario = Scenario::parse(DEMO_SCENARIO).context("the bundled demo scenario")?;
@@ -200,8 +235,8 @@ fn demo(db: &Path, component: &ComponentArg) -> Result<ExitCode> {
     writeln!(out, "{}\njournal: {}\n", scenario.name, db.display())?;
     writeln!(
         out,
-        "{:<4} {:<12} {:<10} {:<9} {}",
-        "step", "wallet", "event", "by", "outcome"
+        "{:<4} {:<12} {:<10} {:<9} outcome",
+        "step", "wallet", "event", "by"
     )?;
     for (step, line) in scenario.steps.iter().zip(String::from_utf8(lines)?.lines()) {
         let report: serde_json::Value = serde_json::from_str(line)?;
@@ -225,10 +260,7 @@ fn demo(db: &Path, component: &ComponentArg) -> Result<ExitCode> {
                 format!("ok: {}", effects.join(", "))
             }
         } else {
-            format!(
-                "rejected: {}",
-                report["error"]["code"].as_str().unwrap_or("?")
-            )
+            format!("rejected: {}", report["error"]["code"].as_str().unwrap_or("?"))
         };
         writeln!(
             out,
@@ -249,14 +281,7 @@ fn demo(db: &Path, component: &ComponentArg) -> Result<ExitCode> {
             writeln!(
                 out,
                 "{:<12} {:<13} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9}",
-                wallet,
-                view.product,
-                view.status,
-                view.paid,
-                view.frozen,
-                view.released,
-                view.refunded,
-                view.pending
+                wallet, view.product, view.status, view.paid, view.frozen, view.released, view.refunded, view.pending
             )?;
         }
     }

@@ -13,28 +13,26 @@ pub struct NativeRules;
 
 impl Rules for NativeRules {
     fn apply(&self, state: Option<&[u8]>, ctx: &Context, event: &str) -> anyhow::Result<Outcome> {
-        Ok(
-            match prepaid_contract::apply(&NativeCrypto, state, ctx, event) {
-                Ok(applied) => {
-                    let effects = applied
-                        .effects
-                        .into_iter()
-                        .map(|effect| EffectRecord {
-                            kind: match effect.kind {
-                                EffectKind::Release => "release",
-                                EffectKind::Refund => "refund",
-                            }
-                            .into(),
-                            to: effect.to.to_string(),
-                            amount: effect.amount.to_string(),
-                            reason: effect.reason.into(),
-                        })
-                        .collect();
-                    Outcome::accepted(applied.state, effects, 0)
-                }
-                Err(error) => Outcome::rejected(error.code.as_str(), error.message, 0),
-            },
-        )
+        Ok(match prepaid_contract::apply(&NativeCrypto, state, ctx, event) {
+            Ok(applied) => {
+                let effects = applied
+                    .effects
+                    .into_iter()
+                    .map(|effect| EffectRecord {
+                        kind: match effect.kind {
+                            EffectKind::Release => "release",
+                            EffectKind::Refund => "refund",
+                        }
+                        .into(),
+                        to: effect.to.to_string(),
+                        amount: effect.amount.to_string(),
+                        reason: effect.reason.into(),
+                    })
+                    .collect();
+                Outcome::accepted(applied.state, effects, 0)
+            }
+            Err(error) => Outcome::rejected(error.code.as_str(), error.message, 0),
+        })
     }
 
     fn view(&self, state: &[u8]) -> anyhow::Result<WalletView> {

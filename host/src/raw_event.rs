@@ -38,8 +38,7 @@ pub struct RawEvent {
 impl RawEvent {
     /// Parses and checks one event's JSON.
     pub fn parse(json: &str) -> Result<RawEvent> {
-        let raw: RawEvent =
-            serde_json::from_str(json).context("the event is not a valid raw event")?;
+        let raw: RawEvent = serde_json::from_str(json).context("the event is not a valid raw event")?;
         raw.context()?;
         Ok(raw)
     }
@@ -64,13 +63,13 @@ impl RawEvent {
         if !self.event.is_object() {
             bail!("`event` must be a JSON object");
         }
-        let signature =
-            match &self.signature {
-                None => None,
-                Some(text) => Some(Signature::from_hex(text).with_context(|| {
-                    format!("`signature` must be 64 bytes of hex, got {text:?}")
-                })?),
-            };
+        let signature = match &self.signature {
+            None => None,
+            Some(text) => Some(
+                Signature::from_hex(text)
+                    .with_context(|| format!("`signature` must be 64 bytes of hex, got {text:?}"))?,
+            ),
+        };
         Ok(Context {
             wallet: self.wallet.clone(),
             event_id: self.id.clone(),
@@ -85,8 +84,7 @@ pub fn timestamp(at: &str) -> Result<i64> {
     if !at.ends_with('Z') {
         bail!("`at` must be an RFC 3339 time in UTC ending in Z, like 2026-01-05T09:00:00Z, got {at:?}");
     }
-    let time = OffsetDateTime::parse(at, &Rfc3339).with_context(|| {
-        format!("`at` must be an RFC 3339 time in UTC, like 2026-01-05T09:00:00Z, got {at:?}")
-    })?;
+    let time = OffsetDateTime::parse(at, &Rfc3339)
+        .with_context(|| format!("`at` must be an RFC 3339 time in UTC, like 2026-01-05T09:00:00Z, got {at:?}"))?;
     Ok(time.unix_timestamp())
 }

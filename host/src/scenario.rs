@@ -58,10 +58,8 @@ const ACTOR_FIELDS: [(&str, &str); 4] = [
 impl Scenario {
     /// Reads a scenario file.
     pub fn load(path: &Path) -> Result<Scenario> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        Scenario::parse(&text)
-            .with_context(|| format!("{} is not a valid scenario file", path.display()))
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Scenario::parse(&text).with_context(|| format!("{} is not a valid scenario file", path.display()))
     }
 
     /// Parses a scenario's JSON.
@@ -107,10 +105,7 @@ impl Scenario {
 impl Step {
     /// This step (number `index`) as a signed raw event.
     pub fn raw_event(&self, index: usize) -> Result<RawEvent> {
-        let id = self
-            .id
-            .clone()
-            .unwrap_or_else(|| format!("{}-{index}", self.wallet));
+        let id = self.id.clone().unwrap_or_else(|| format!("{}-{index}", self.wallet));
         let mut event = self.event.clone();
         let kind = event["type"].as_str().unwrap_or_default().to_owned();
         for (event_type, field) in ACTOR_FIELDS {
@@ -123,10 +118,7 @@ impl Step {
         if kind == "open" {
             // The approval is signed over the parsed terms; terms that do not parse get
             // none, and the contract rejects the event as malformed.
-            event["approval"] = Signature::from_slice(&[0; 64])
-                .expect("64 bytes")
-                .to_string()
-                .into();
+            event["approval"] = Signature::from_slice(&[0; 64]).expect("64 bytes").to_string().into();
             if let (Some(regulator), Ok(Event::Open(open))) = (
                 self.event.get("regulator").and_then(Value::as_str),
                 Event::parse(&event.to_string()),
@@ -135,9 +127,7 @@ impl Step {
             }
         }
         let signature = match (&self.by, Event::parse(&event.to_string())) {
-            (Some(by), Ok(parsed)) => {
-                Some(sign_event(&dev_key(by), &self.wallet, &id, &parsed).to_string())
-            }
+            (Some(by), Ok(parsed)) => Some(sign_event(&dev_key(by), &self.wallet, &id, &parsed).to_string()),
             _ => None,
         };
         let raw = RawEvent {
@@ -206,12 +196,7 @@ pub fn run(scenario: &Scenario, ledger: &mut Ledger, out: &mut dyn Write) -> Res
     let actors = scenario.actors();
     let name_of = |key: String| actors.get(&key).cloned().unwrap_or(key);
     let mut mismatches = Vec::new();
-    for ((index, step), raw) in scenario
-        .steps
-        .iter()
-        .enumerate()
-        .zip(scenario.raw_events()?)
-    {
+    for ((index, step), raw) in scenario.steps.iter().enumerate().zip(scenario.raw_events()?) {
         let mut report = StepReport {
             step: index,
             wallet: raw.wallet.clone(),
@@ -274,12 +259,7 @@ pub fn run(scenario: &Scenario, ledger: &mut Ledger, out: &mut dyn Write) -> Res
 
 /// Collects where `actual` fails to contain `expected`: objects by their expected keys,
 /// arrays element by element with equal lengths, anything else by equality.
-fn compare(
-    expected: &Value,
-    actual: &Value,
-    path: String,
-    found: &mut Vec<(String, String, String)>,
-) {
+fn compare(expected: &Value, actual: &Value, path: String, found: &mut Vec<(String, String, String)>) {
     match (expected, actual) {
         (Value::Object(want), Value::Object(have)) => {
             for (key, value) in want {

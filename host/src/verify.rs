@@ -115,9 +115,8 @@ fn verify_wallet(
             ("prev_hash", entry.prev_hash.clone(), prev_hash.clone()),
             ("code_hash", entry.code_hash.clone(), head.code_hash.clone()),
         ];
-        if let Some((field, recorded, replayed)) = checks
-            .into_iter()
-            .find(|(_, recorded, replayed)| recorded != replayed)
+        if let Some((field, recorded, replayed)) =
+            checks.into_iter().find(|(_, recorded, replayed)| recorded != replayed)
         {
             return Ok((index, Some(diverge(field, &recorded, &replayed))));
         }
@@ -143,9 +142,8 @@ fn verify_wallet(
             ("state_hash", &entry.state_hash, &new_hash),
             ("entry_hash", &entry.entry_hash, &entry.compute_hash()),
         ];
-        if let Some((field, recorded, replayed)) = checks
-            .into_iter()
-            .find(|(_, recorded, replayed)| recorded != replayed)
+        if let Some((field, recorded, replayed)) =
+            checks.into_iter().find(|(_, recorded, replayed)| recorded != replayed)
         {
             return Ok((index, Some(diverge(field, recorded, replayed))));
         }
@@ -159,9 +157,7 @@ fn verify_wallet(
         ("state_hash", head.state_hash.clone(), state_hash),
         (
             "state",
-            head.state
-                .as_deref()
-                .map_or_else(|| "none".into(), sha256_hex),
+            head.state.as_deref().map_or_else(|| "none".into(), sha256_hex),
             state.as_deref().map_or_else(|| "none".into(), sha256_hex),
         ),
     ];
@@ -187,19 +183,13 @@ struct Replay {
 
 /// Re-runs `entry`'s event on `state`. The inner error says why the recorded event cannot
 /// be replayed at all (a divergence, not a fault).
-fn replay_entry(
-    contract: &WasmContract,
-    entry: &Entry,
-    state: Option<&[u8]>,
-) -> Result<Result<Replay, String>> {
+fn replay_entry(contract: &WasmContract, entry: &Entry, state: Option<&[u8]>) -> Result<Result<Replay, String>> {
     let raw = match RawEvent::parse(&entry.event) {
         Ok(raw) => raw,
         Err(error) => return Ok(Err(format!("an unreadable event ({error:#})"))),
     };
     if raw.wallet != entry.wallet || raw.id != entry.event_id || raw.at != entry.at {
-        return Ok(Err(
-            "an event whose wallet, id or time differ from the entry's".into(),
-        ));
+        return Ok(Err("an event whose wallet, id or time differ from the entry's".into()));
     }
     let outcome = contract.apply(state, &raw.context()?, &raw.body())?;
     Ok(Ok(Replay {

@@ -46,10 +46,7 @@ pub fn ensure(dir: &Path) -> Result<(PathBuf, PathBuf)> {
 fn fetch(dir: &Path, unpacked: &Path) -> Result<()> {
     let debs = dir.join("debs");
     std::fs::create_dir_all(&debs).with_context(|| format!("creating {}", debs.display()))?;
-    eprintln!(
-        "fetching Debian's rustc {VERSION} into {} (once)",
-        dir.display()
-    );
+    eprintln!("fetching Debian's rustc {VERSION} into {} (once)", dir.display());
     if !apt_download(&debs)? {
         // The pinned versions come from bookworm-security; a machine whose package lists
         // predate them needs fresh lists first.
@@ -60,8 +57,7 @@ fn fetch(dir: &Path, unpacked: &Path) -> Result<()> {
     }
     let partial = dir.join("unpacking");
     if partial.exists() {
-        std::fs::remove_dir_all(&partial)
-            .with_context(|| format!("removing {}", partial.display()))?;
+        std::fs::remove_dir_all(&partial).with_context(|| format!("removing {}", partial.display()))?;
     }
     for entry in std::fs::read_dir(&debs)? {
         let deb = entry?.path();
@@ -70,8 +66,7 @@ fn fetch(dir: &Path, unpacked: &Path) -> Result<()> {
         }
     }
     // Renamed into place only when complete, so an interrupted fetch is redone.
-    std::fs::rename(&partial, unpacked)
-        .with_context(|| format!("moving the toolchain to {}", unpacked.display()))?;
+    std::fs::rename(&partial, unpacked).with_context(|| format!("moving the toolchain to {}", unpacked.display()))?;
     Ok(())
 }
 
@@ -86,9 +81,7 @@ fn apt_download(debs: &Path) -> Result<bool> {
 }
 
 fn run(command: &mut Command) -> Result<()> {
-    let status = command
-        .status()
-        .with_context(|| format!("running {command:?}"))?;
+    let status = command.status().with_context(|| format!("running {command:?}"))?;
     if !status.success() {
         bail!("{command:?} failed ({status})");
     }

@@ -1,6 +1,9 @@
-//! The project's build tool: `cargo xtask contract` builds the contract into a
-//! WebAssembly component reproducibly, fetching the wasm toolchain first where the machine
-//! lacks one.
+//! The project's build tool:
+//! - `cargo xtask contract` builds the contract into a WebAssembly component
+//!   reproducibly, fetching the wasm toolchain first where the machine lacks one;
+//! - `cargo xtask demo` builds it and runs `prepaid demo`;
+//! - `cargo xtask test` builds it, checks that a second clean build gives the same bytes,
+//!   and runs every test of the workspace against it.
 //!
 //! Toolchain: rustup's `wasm32-unknown-unknown` target where it is installed; otherwise the
 //! Debian-packaged rustc pinned in [`debian`] (DESIGN.md §8), unpacked into the git-ignored
@@ -24,22 +27,94 @@ enum Xtask {
     /// Builds the contract component and prints its code hash (sha256, hex).
     Contract {
         /// Where to write the component.
-        #[arg(long, default_value = "target/contract/prepaid_contract.wasm")]
+        #[arg(long, default_value = COMPONENT)]
         out: PathBuf,
         /// Cargo's target directory for the wasm build (kept apart from the host's, whose
         /// compiler may differ).
-        #[arg(long, default_value = "target/contract-build")]
+        #[arg(long, default_value = CONTRACT_TARGET_DIR)]
         target_dir: PathBuf,
+    },
+    /// Builds the component and runs the demo on the embedded SQLite journal.
+    Demo {
+        /// Arguments for `prepaid demo`.
+        #[arg(trailing_var_arg = true)]
+        args: Vec<String>,
+    },
+    /// Builds the component, checks the build is reproducible, and runs all tests.
+    Test {
+        /// Arguments for `cargo test`.
+        #[arg(trailing_var_arg = true)]
+        args: Vec<String>,
     },
 }
 
+/// Where the component goes.
+const COMPONENT: &str = "target/contract/prepaid_contract.wasm";
+/// Cargo's target directory for the wasm build.
+const CONTRACT_TARGET_DIR: &str = "target/contract-build";
+
 fn main() -> Result<()> {
     let root = workspace_root();
+    let component = root.join(COMPONENT);
     match Xtask::parse() {
-        Xtask::Contract { out, target_dir } => {
-            build_contract(&root, &root.join(target_dir), &root.join(out))
+        Xtask::Contract { out, target_dir } => build_contract(&root, &root.join(target_dir), &root.join(out)).map(drop),
+        Xtask::Demo { args } => {
+            build_contract(&root, &root.join(CONTRACT_TARGET_DIR), &component)?;
+            let run = [
+                "run",
+                "--quiet",
+                "--package",
+                "prepaid-host",
+                "--bin",
+                "prepaid",
+                "--",
+                "demo",
+            ];
+            cargo(&root, &component, run, &args)
+        }
+        Xtask::Test { args } => {
+            let code_hash = build_contract(&root, &root.join(CONTRACT_TARGET_DIR), &component)?;
+            check_reproducible(&root, &code_hash)?;
+            cargo(
+                &root,
+                &component,
+                ["test", "--workspace", "--all-targets", "--locked"],
+                &args,
+            )?;
+            cargo(&root, &component, ["test", "--workspace", "--doc", "--locked"], &[])
         }
     }
+}
+
+/// Runs cargo with `args` then `extra`, the component under test in `PREPAID_COMPONENT`.
+fn cargo<const N: usize>(root: &Path, component: &Path, args: [&str; N], extra: &[String]) -> Result<()> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root)
+        .args(args)
+        .args(extra)
+        .env("PREPAID_COMPONENT", component)
+        .status()
+        .context("running cargo")?;
+    if !status.success() {
+        bail!("cargo {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Builds the component again from scratch in a fresh target directory and insists on
+/// the same code hash: the same source and toolchain must give the same bytes.
+fn check_reproducible(root: &Path, code_hash: &str) -> Result<()> {
+    let scratch = root.join("target/repro-check");
+    if scratch.exists() {
+        std::fs::remove_dir_all(&scratch).with_context(|| format!("removing {}", scratch.display()))?;
+    }
+    let again = build_contract(root, &scratch.join("build"), &scratch.join("prepaid_contract.wasm"))?;
+    std::fs::remove_dir_all(&scratch).with_context(|| format!("removing {}", scratch.display()))?;
+    if again != code_hash {
+        bail!("the contract build is not reproducible: a clean rebuild gives {again}, not {code_hash}");
+    }
+    eprintln!("reproducible: a clean rebuild gives the same code hash {code_hash}");
+    Ok(())
 }
 
 fn workspace_root() -> PathBuf {
@@ -58,9 +133,7 @@ enum Toolchain {
 }
 
 fn select_toolchain(root: &Path) -> Result<Toolchain> {
-    let installed = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output();
+    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
     if let Ok(output) = installed {
         if String::from_utf8_lossy(&output.stdout)
             .lines()
@@ -73,14 +146,13 @@ fn select_toolchain(root: &Path) -> Result<Toolchain> {
     Ok(Toolchain::Debian { rustc, sysroot })
 }
 
-fn build_contract(root: &Path, target_dir: &Path, out: &Path) -> Result<()> {
+/// Builds the component into `out` and returns its code hash.
+fn build_contract(root: &Path, target_dir: &Path, out: &Path) -> Result<String> {
     let started = Instant::now();
     let toolchain = select_toolchain(root)?;
     let cargo_home = std::env::var("CARGO_HOME")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo")
-        });
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo"));
     let mut remaps = vec![
         format!("--remap-path-prefix={}=/prepaid", root.display()),
         format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
@@ -120,8 +192,7 @@ fn build_contract(root: &Path, target_dir: &Path, out: &Path) -> Result<()> {
         bail!("building the contract for wasm32 failed ({status})");
     }
     let module_path = target_dir.join("wasm32-unknown-unknown/contract/prepaid_contract.wasm");
-    let module = std::fs::read(&module_path)
-        .with_context(|| format!("reading {}", module_path.display()))?;
+    let module = std::fs::read(&module_path).with_context(|| format!("reading {}", module_path.display()))?;
     let component = wit_component::ComponentEncoder::default()
         .module(&module)
         .context("reading the core module's WIT metadata")?
@@ -142,8 +213,9 @@ fn build_contract(root: &Path, target_dir: &Path, out: &Path) -> Result<()> {
             Toolchain::Debian { .. } => format!("Debian's rustc {}", debian::VERSION),
         }
     );
-    println!("{}", hex::encode(Sha256::digest(&component)));
-    Ok(())
+    let code_hash = hex::encode(Sha256::digest(&component));
+    println!("{code_hash}");
+    Ok(code_hash)
 }
 
 /// rustup's `rust-lld`, which links wasm32 for any rustc.

@@ -1,0 +1,148 @@
+//! The `prepaid` command line, as SCENARIOS.md and the README describe it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn example() -> PathBuf {
+    workspace().join("tests/scenarios/sessions_refund_after_cooling_off.json")
+}
+
+fn prepaid(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_prepaid"))
+        .args(args)
+        .output()
+        .expect("running prepaid")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn scenario_run_prints_a_json_line_per_step_as_documented() {
+    let output = prepaid(&["scenario", "run", example().to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let lines: Vec<serde_json::Value> = text(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    let step = &lines[2];
+    assert_eq!(step["step"], 2);
+    assert_eq!(step["wallet"], "w1");
+    assert_eq!(step["seq"], 3);
+    assert_eq!(step["event_id"], "w1-2");
+    assert_eq!(step["ok"], true);
+    assert_eq!(step["error"], serde_json::Value::Null);
+    assert_eq!(step["effects"][0]["kind"], "release");
+    assert_eq!(step["effects"][0]["to"], "clinic");
+    assert_eq!(step["effects"][0]["amount"], "240.00");
+    assert_eq!(step["view"]["status"], "active");
+    assert_eq!(step["view"]["frozen"], "2160.00");
+    assert_eq!(step["state_hash"].as_str().unwrap().len(), 64);
+    assert!(step["fuel"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_failed_expect_exits_non_zero_naming_the_step_and_the_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("wrong.json");
+    let scenario = std::fs::read_to_string(example())
+        .unwrap()
+        .replace("\"refunded\": \"2100.00\"", "\"refunded\": \"2160.00\"");
+    std::fs::write(&file, scenario).unwrap();
+    let output = prepaid(&["scenario", "run", file.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("step 3: expect.view.refunded: expected \"2160.00\", got \"2100.00\""),
+        "{stderr}"
+    );
+    assert_eq!(text(&output.stdout).lines().count(), 4, "every step still runs");
+}
+
+#[test]
+fn a_malformed_scenario_file_exits_non_zero_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content, says) in [
+        ("bad.json", "{\"name\": \"x\", \"steps\": [", "is not a valid scenario file"),
+        ("unknown.json", "{\"name\": \"x\", \"steps\": [], \"stpes\": []}", "unknown field `stpes`"),
+        ("notype.json", "{\"name\": \"x\", \"steps\": [{\"at\": \"2026-01-01T00:00:00Z\", \"wallet\": \"w\", \"event\": {}}]}", "step 0"),
+        ("badtime.json", "{\"name\": \"x\", \"steps\": [{\"at\": \"yesterday\", \"wallet\": \"w\", \"event\": {\"type\": \"refund\"}}]}", "RFC 3339"),
+    ] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, content).unwrap();
+        let output = prepaid(&["scenario", "run", file.to_str().unwrap()]);
+        assert!(!output.status.success(), "{name}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(says), "{name}: {stderr}");
+    }
+    let output = prepaid(&["scenario", "run", "/nonexistent.json"]);
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("reading /nonexistent.json"));
+}
+
+#[test]
+fn verify_passes_on_a_scenario_journal_and_names_a_tampered_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("journal.db");
+    let db = db.to_str().unwrap();
+    assert!(prepaid(&["scenario", "run", example().to_str().unwrap(), "--db", db])
+        .status
+        .success());
+    let output = prepaid(&["verify", "--db", db]);
+    assert!(output.status.success(), "{}", text(&output.stdout));
+    assert!(text(&output.stdout).contains("1 wallets, 4 entries replayed with their pinned code: clean"));
+
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute("UPDATE journal SET fuel = fuel + 1 WHERE wallet = 'w1' AND seq = 3", [])
+        .unwrap();
+    drop(conn);
+    let output = prepaid(&["verify", "--db", db]);
+    assert!(!output.status.success());
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("DIVERGENCE wallet w1, seq 3: fuel differs"), "{stdout}");
+    let output = prepaid(&["verify", "--db", db, "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["divergences"][0]["field"], "fuel");
+
+    let output = prepaid(&["verify", "--db", dir.path().join("missing.db").to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("no journal at"));
+}
+
+#[test]
+fn contract_hash_prints_the_sha256_of_the_component() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bytes.wasm");
+    std::fs::write(&file, b"abc").unwrap();
+    let output = prepaid(&["contract", "hash", file.to_str().unwrap()]);
+    assert!(output.status.success());
+    assert_eq!(
+        text(&output.stdout).trim(),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+}
+
+#[test]
+fn the_demo_runs_and_verifies_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let output = prepaid(&["demo", "--db", db.to_str().unwrap()]);
+    assert!(
+        output.status.success(),
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("gym-alice    sessions      closed     2400.00      0.00    300.00   2100.00"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(": clean"), "{stdout}");
+}
