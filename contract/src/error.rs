@@ -35,6 +35,14 @@ pub enum ErrorCode {
     BadQuantity,
     /// A request for more than the product has left, counting pending requests.
     OverRemaining,
+    /// A release while the wallet is in dispute.
+    Disputed,
+    /// `dispute` for a wallet already in dispute.
+    AlreadyDisputed,
+    /// `resolve` for a wallet not in dispute.
+    NotDisputed,
+    /// A transfer to the wallet's own consumer.
+    BadTransfer,
     /// State bytes that this contract did not write.
     BadState,
 }
@@ -57,6 +65,10 @@ impl ErrorCode {
             ErrorCode::UnknownRequest => "unknown_request",
             ErrorCode::BadQuantity => "bad_quantity",
             ErrorCode::OverRemaining => "over_remaining",
+            ErrorCode::Disputed => "disputed",
+            ErrorCode::AlreadyDisputed => "already_disputed",
+            ErrorCode::NotDisputed => "not_disputed",
+            ErrorCode::BadTransfer => "bad_transfer",
             ErrorCode::BadState => "bad_state",
         }
     }

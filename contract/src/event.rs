@@ -37,6 +37,17 @@ pub enum Event {
     Authorize(Authorize),
     /// The consumer ends the contract and takes the unconsumed balance back.
     Refund(Refund),
+    /// The regulator records the merchant's closure or fault: everything frozen goes back.
+    MerchantClosed(MerchantClosed),
+    /// The consumer or the regulator freezes all releases until the regulator resolves.
+    Dispute(Dispute),
+    /// The regulator decides a dispute.
+    Resolve(Resolve),
+    /// The consumer hands the wallet to a new consumer key, without fee.
+    Transfer(Transfer),
+    /// Time passes (the platform's clock, unsigned): deemed confirmations, membership
+    /// accrual, expiry.
+    Tick(Tick),
 }
 
 /// The fields of `open`.
@@ -69,6 +80,9 @@ pub struct Request {
     /// Face amount consumed (`stored_value` products).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amount: Option<Amount>,
+    /// The stage completed, by index from 0 (`plan` products).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<u32>,
 }
 
 /// The fields of `authorize`.
@@ -83,6 +97,51 @@ pub struct Authorize {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Refund {}
+
+/// The fields of `merchant_closed` (none).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MerchantClosed {}
+
+/// The fields of `dispute`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dispute {
+    /// The pending request disputed, if the dispute is about one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+}
+
+/// How the regulator decides a dispute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// Lift the freeze; the wallet goes on.
+    Continue,
+    /// Refund everything still frozen and close.
+    Refund,
+}
+
+/// The fields of `resolve`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resolve {
+    /// The decision.
+    pub outcome: Resolution,
+}
+
+/// The fields of `transfer`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transfer {
+    /// The new consumer's key.
+    pub to: PublicKey,
+}
+
+/// The fields of `tick` (none).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tick {}
 
 impl Event {
     /// Parses an event's JSON, rejecting anything malformed with `bad_event` (or

@@ -12,6 +12,7 @@
 //! - [`refunds`]: the refund rule, inside and after the cooling-off period;
 //! - [`authorization`]: who signs what, and the canonical signed messages;
 //! - [`policy`]: the per-wallet regional policy (cooling-off, price cap);
+//! - [`time`]: deemed confirmation, membership accrual, expiry;
 //! - [`rules`]: the transitions event by event.
 //!
 //! ```
@@ -33,6 +34,7 @@ extern crate alloc;
 
 pub mod authorization;
 pub mod crypto;
+pub mod effects;
 pub mod error;
 pub mod event;
 pub mod money;
@@ -41,6 +43,7 @@ pub mod products;
 pub mod refunds;
 pub mod rules;
 pub mod state;
+pub mod time;
 pub mod valuation;
 pub mod view;
 
@@ -52,7 +55,8 @@ mod test_support;
 pub use crypto::Crypto;
 #[cfg(feature = "native")]
 pub use crypto::NativeCrypto;
+pub use effects::{Effect, EffectKind};
 pub use error::{ContractError, ErrorCode};
 pub use event::{Context, Event};
-pub use rules::{apply, Applied, Effect, EffectKind};
+pub use rules::{apply, Applied};
 pub use view::{view, View};

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{reject, ContractError, ErrorCode};
 use crate::money::Amount;
 
 /// Seconds in a day: policy periods are whole days of platform time.
@@ -26,9 +27,25 @@ pub struct Policy {
     /// Days the wallet is valid for (none: no expiry).
     #[serde(default)]
     pub valid_days: Option<u32>,
+    /// The percentage of the price kept frozen under supervision (1 to 100; none: 100).
+    /// Below 100, the rest is released to the merchant at open, as in Shenzhen's model
+    /// (20% under e-CNY supervision, the rest insured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervised_share: Option<u8>,
 }
 
 impl Policy {
+    /// Rejects a policy the rules cannot apply.
+    pub fn validate(&self) -> Result<(), ContractError> {
+        match self.supervised_share {
+            Some(share) if !(1..=100).contains(&share) => reject(
+                ErrorCode::InvalidTerms,
+                "`supervised_share` is a percentage from 1 to 100",
+            ),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether `timestamp` falls inside the cooling-off period of a wallet opened at
     /// `opened_at`.
     pub fn in_cooling_off(&self, opened_at: i64, timestamp: i64) -> bool {

@@ -1,13 +1,23 @@
 //! Product kinds and their terms, fixed at purchase.
 //!
-//! Every product is counted in units, so one set of rules serves them all: stored value
-//! (金额卡) counts fen of face value, a session pack (次卡) counts sessions.
+//! Every product is counted in units, so one set of rules serves them all:
+//! - stored value (金额卡) counts fen of face value;
+//! - a session pack (次卡) counts sessions;
+//! - a staged plan (orthodontics, implants: billed by stage, as dental practice does)
+//!   counts fen of its price, each stage being its amount's worth;
+//! - a membership counts days of its term, accruing with time.
+
+use alloc::string::String;
+use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{reject, ContractError, ErrorCode};
 use crate::event::Request;
 use crate::money::Amount;
+
+/// The most stages a plan may have.
+pub const MAX_STAGES: usize = 64;
 
 /// The terms of a product.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,6 +27,10 @@ pub enum Product {
     StoredValue(StoredValue),
     /// `sessions` sessions for `price`; `list_price` is the undiscounted price of one.
     Sessions(Sessions),
+    /// Named stages, each with its amount; the price is their sum.
+    Plan(Plan),
+    /// `term_days` days for `price`, released as the days pass.
+    Membership(Membership),
 }
 
 /// Terms of a stored-value card.
@@ -41,20 +55,52 @@ pub struct Sessions {
     pub list_price: Amount,
 }
 
+/// Terms of a staged plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// The stages, in the order they are usually delivered.
+    pub stages: Vec<Stage>,
+}
+
+/// One stage of a plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    /// What the stage is ("assessment", "appliance", …).
+    pub name: String,
+    /// What completing it releases.
+    pub amount: Amount,
+}
+
+/// Terms of a membership.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Membership {
+    /// What the consumer pays.
+    pub price: Amount,
+    /// How many days it runs.
+    pub term_days: u32,
+}
+
 impl Product {
     /// The product kind's name.
     pub fn kind(&self) -> &'static str {
         match self {
             Product::StoredValue(_) => "stored_value",
             Product::Sessions(_) => "sessions",
+            Product::Plan(_) => "plan",
+            Product::Membership(_) => "membership",
         }
     }
 
-    /// What the consumer pays.
+    /// What the consumer pays. Terms are validated at open, so a plan's sum fits.
     pub fn price(&self) -> Amount {
         match self {
             Product::StoredValue(terms) => terms.price,
             Product::Sessions(terms) => terms.price,
+            Product::Plan(terms) => terms.total().expect("validated plans have a price in range"),
+            Product::Membership(terms) => terms.price,
         }
     }
 
@@ -63,14 +109,18 @@ impl Product {
         match self {
             Product::StoredValue(terms) => terms.face_value.fen(),
             Product::Sessions(terms) => terms.sessions,
+            Product::Plan(_) => self.price().fen(),
+            Product::Membership(terms) => u64::from(terms.term_days),
         }
+    }
+
+    /// Whether consumption accrues with time rather than by request.
+    pub fn accrues_with_time(&self) -> bool {
+        matches!(self, Product::Membership(_))
     }
 
     /// Rejects terms that cannot be honoured or valued.
     pub fn validate(&self) -> Result<(), ContractError> {
-        if self.price().is_zero() {
-            return reject(ErrorCode::InvalidTerms, "the price must be above zero");
-        }
         match self {
             Product::StoredValue(terms) if terms.face_value < terms.price => reject(
                 ErrorCode::InvalidTerms,
@@ -92,25 +142,69 @@ impl Product {
                     "the list price of all sessions must be at least the pack's price",
                 )
             }
+            Product::Plan(terms) if terms.stages.is_empty() || terms.stages.len() > MAX_STAGES => reject(
+                ErrorCode::InvalidTerms,
+                alloc::format!("a plan has 1 to {MAX_STAGES} stages"),
+            ),
+            Product::Plan(terms)
+                if terms
+                    .stages
+                    .iter()
+                    .any(|stage| stage.amount.is_zero() || stage.name.is_empty()) =>
+            {
+                reject(
+                    ErrorCode::InvalidTerms,
+                    "every stage needs a name and an amount above zero",
+                )
+            }
+            Product::Plan(terms) if terms.total().is_none() => reject(
+                ErrorCode::InvalidTerms,
+                "the stages add up to more than any product may cost",
+            ),
+            Product::Membership(terms) if terms.term_days == 0 => {
+                reject(ErrorCode::InvalidTerms, "a membership must run at least one day")
+            }
+            _ if self.price().is_zero() => reject(ErrorCode::InvalidTerms, "the price must be above zero"),
             _ => Ok(()),
         }
     }
 
     /// The units a request asks for: the quantity that fits the product, above zero.
     pub fn requested_units(&self, request: &Request) -> Result<u64, ContractError> {
-        let units = match (self, request.units, request.amount) {
-            (Product::StoredValue(_), None, Some(amount)) => amount.fen(),
-            (Product::Sessions(_), Some(units), None) => units,
-            (Product::StoredValue(_), _, _) => {
+        let units = match (self, request.units, request.amount, request.stage) {
+            (Product::StoredValue(_), None, Some(amount), None) => amount.fen(),
+            (Product::Sessions(_), Some(units), None, None) => units,
+            (Product::Plan(terms), None, None, Some(stage)) => match terms.stages.get(stage as usize) {
+                Some(stage) => stage.amount.fen(),
+                None => {
+                    return reject(
+                        ErrorCode::BadQuantity,
+                        alloc::format!("the plan has no stage {stage}; stages count from 0"),
+                    )
+                }
+            },
+            (Product::StoredValue(_), ..) => {
                 return reject(
                     ErrorCode::BadQuantity,
                     "a stored-value request names an `amount` of face value, and nothing else",
                 )
             }
-            (Product::Sessions(_), _, _) => {
+            (Product::Sessions(_), ..) => {
                 return reject(
                     ErrorCode::BadQuantity,
                     "a session request names a number of `units`, and nothing else",
+                )
+            }
+            (Product::Plan(_), ..) => {
+                return reject(
+                    ErrorCode::BadQuantity,
+                    "a plan request names a `stage` (its index), and nothing else",
+                )
+            }
+            (Product::Membership(_), ..) => {
+                return reject(
+                    ErrorCode::BadQuantity,
+                    "a membership accrues with time; the merchant makes no requests",
                 )
             }
         };
@@ -118,5 +212,14 @@ impl Product {
             return reject(ErrorCode::BadQuantity, "a request must consume something");
         }
         Ok(units)
+    }
+}
+
+impl Plan {
+    /// The sum of the stage amounts, if in range.
+    fn total(&self) -> Option<Amount> {
+        self.stages
+            .iter()
+            .try_fold(Amount::ZERO, |total, stage| total.checked_add(stage.amount))
     }
 }

@@ -7,6 +7,8 @@
 //! - After it, consumption is valued at the list price (SPC 2025), never more than was
 //!   paid: `refund = max(0, paid - list value of consumption)`, and the merchant receives
 //!   the rest of what is frozen.
+//! - Only frozen money can be refunded: where the policy supervises less than the whole
+//!   price, the part paid to the merchant at open is outside the contract's reach.
 
 use crate::money::Amount;
 use crate::state::Wallet;
@@ -33,10 +35,12 @@ pub fn consumer_refund(wallet: &Wallet, frozen: Amount, timestamp: i64) -> Settl
         };
     }
     let consumed = list_value(&wallet.product, wallet.consumed);
-    let refund = wallet.paid().checked_sub(consumed).unwrap_or(Amount::ZERO);
+    // Only what is frozen can go back: part of the price may have been paid to the merchant
+    // outside supervision at open.
+    let refund = wallet.paid().checked_sub(consumed).unwrap_or(Amount::ZERO).min(frozen);
     let release = frozen
         .checked_sub(refund)
-        .expect("validated terms value consumption at list price no lower than at the paid rate");
+        .expect("the refund is at most what is frozen");
     Settlement {
         refund,
         release,

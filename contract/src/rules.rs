@@ -2,39 +2,18 @@
 //! The figures always satisfy `paid = frozen + released + refunded` and `pending <= frozen`.
 
 use alloc::collections::BTreeMap;
-use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::authorization::{require_approval, require_signature, PublicKey};
 use crate::crypto::Crypto;
+use crate::effects::{effect, Effect, EffectKind};
 use crate::error::{reject, ContractError, ErrorCode};
-use crate::event::{Context, Event, Open, Request};
+use crate::event::{Context, Event, Open, Request, Resolution};
 use crate::money::Amount;
 use crate::refunds::consumer_refund;
 use crate::state::{RequestRecord, RequestStatus, Status, Wallet};
-use crate::valuation::paid_rate_value;
-
-/// Which way money moves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EffectKind {
-    /// From the frozen balance to the merchant.
-    Release,
-    /// From the frozen balance back to the consumer.
-    Refund,
-}
-
-/// A movement of money the payment rail must carry out.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Effect {
-    /// Which way.
-    pub kind: EffectKind,
-    /// The recipient.
-    pub to: PublicKey,
-    /// How much.
-    pub amount: Amount,
-    /// Why, as a stable snake_case word.
-    pub reason: &'static str,
-}
+use crate::time;
+use crate::valuation::unsupervised_part;
 
 /// An accepted event: the new state bytes and the money moved.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,10 +37,10 @@ pub fn apply(
         let Event::Open(open) = &event else {
             return reject(ErrorCode::NotOpen, "this wallet has not been opened; send `open` first");
         };
-        let wallet = open_wallet(crypto, ctx, &event, open)?;
+        let (wallet, effects) = open_wallet(crypto, ctx, &event, open)?;
         return Ok(Applied {
             state: wallet.encode(),
-            effects: Vec::new(),
+            effects,
         });
     };
     if wallet.status == Status::Closed {
@@ -79,6 +58,9 @@ pub fn apply(
             ),
         );
     }
+    let (consumer, merchant, regulator) = (wallet.consumer, wallet.merchant, wallet.regulator);
+    let signed_by = |key: &PublicKey, role: &str| require_signature(crypto, ctx, &event, key, role);
+    let now = ctx.timestamp;
     let effects = match &event {
         Event::Open(_) => {
             return reject(
@@ -87,20 +69,54 @@ pub fn apply(
             )
         }
         Event::Request(request) => {
-            require_signature(crypto, ctx, &event, &wallet.merchant, "merchant")?;
-            add_request(&mut wallet, request)?;
+            signed_by(&merchant, "merchant")?;
+            add_request(&mut wallet, request, now)?;
             Vec::new()
         }
         Event::Authorize(authorize) => {
-            require_signature(crypto, ctx, &event, &wallet.consumer, "consumer")?;
+            signed_by(&consumer, "consumer")?;
             authorize_request(&mut wallet, &authorize.request)?
         }
         Event::Refund(_) => {
-            require_signature(crypto, ctx, &event, &wallet.consumer, "consumer")?;
-            refund(&mut wallet, ctx.timestamp)?
+            signed_by(&consumer, "consumer")?;
+            refund(&mut wallet, now)?
         }
+        Event::MerchantClosed(_) => {
+            signed_by(&regulator, "regulator")?;
+            return_everything_frozen(&mut wallet, now, "merchant_closed")?
+        }
+        Event::Dispute(dispute) => {
+            signed_by(&consumer, "consumer").or_else(|_| signed_by(&regulator, "consumer or the regulator"))?;
+            open_dispute(&mut wallet, dispute.request.as_deref())?;
+            Vec::new()
+        }
+        Event::Resolve(resolve) => {
+            signed_by(&regulator, "regulator")?;
+            if wallet.status != Status::Disputed {
+                return reject(ErrorCode::NotDisputed, "there is no dispute to resolve in this wallet");
+            }
+            match resolve.outcome {
+                Resolution::Continue => {
+                    wallet.status = Status::Active;
+                    Vec::new()
+                }
+                Resolution::Refund => return_everything_frozen(&mut wallet, now, "dispute_refund")?,
+            }
+        }
+        Event::Transfer(transfer) => {
+            signed_by(&consumer, "consumer")?;
+            if transfer.to == consumer {
+                return reject(
+                    ErrorCode::BadTransfer,
+                    "the wallet already belongs to that key; name the new consumer",
+                );
+            }
+            wallet.consumer = transfer.to;
+            Vec::new()
+        }
+        Event::Tick(_) => time::tick(&mut wallet, now)?,
     };
-    wallet.last_at = ctx.timestamp;
+    wallet.last_at = now;
     Ok(Applied {
         state: wallet.encode(),
         effects,
@@ -108,8 +124,14 @@ pub fn apply(
 }
 
 /// `open`: checks the consumer's signature, the regulator's approval of the terms and
-/// the policy's price cap, then freezes the price in a new wallet.
-fn open_wallet(crypto: &impl Crypto, ctx: &Context, event: &Event, open: &Open) -> Result<Wallet, ContractError> {
+/// the policy's price cap, then freezes the price in a new wallet (all of it, unless the
+/// policy supervises only a share: the rest is released to the merchant now).
+fn open_wallet(
+    crypto: &impl Crypto,
+    ctx: &Context,
+    event: &Event,
+    open: &Open,
+) -> Result<(Wallet, Vec<Effect>), ContractError> {
     require_signature(crypto, ctx, event, &open.consumer, "consumer")?;
     require_approval(
         crypto,
@@ -120,6 +142,7 @@ fn open_wallet(crypto: &impl Crypto, ctx: &Context, event: &Event, open: &Open) 
         &open.policy,
     )?;
     open.product.validate()?;
+    open.policy.validate()?;
     if let Some(cap) = open.policy.max_price {
         if open.product.price() > cap {
             return reject(
@@ -131,7 +154,8 @@ fn open_wallet(crypto: &impl Crypto, ctx: &Context, event: &Event, open: &Open) 
             );
         }
     }
-    Ok(Wallet {
+    let upfront = unsupervised_part(&open.product, &open.policy);
+    let wallet = Wallet {
         consumer: open.consumer,
         merchant: open.merchant,
         regulator: open.regulator,
@@ -141,15 +165,20 @@ fn open_wallet(crypto: &impl Crypto, ctx: &Context, event: &Event, open: &Open) 
         last_at: ctx.timestamp,
         status: Status::Active,
         consumed: 0,
-        released: Amount::ZERO,
+        released: upfront,
         refunded: Amount::ZERO,
         requests: BTreeMap::new(),
-    })
+    };
+    Ok((
+        wallet,
+        effect(EffectKind::Release, open.merchant, upfront, "unsupervised_share"),
+    ))
 }
 
 /// `request`: the merchant asks for units, which become pending. Pending requests
-/// together never promise more than the product has left.
-fn add_request(wallet: &mut Wallet, request: &Request) -> Result<(), ContractError> {
+/// together never promise more than the product has left, and a plan stage is asked for
+/// once.
+fn add_request(wallet: &mut Wallet, request: &Request, now: i64) -> Result<(), ContractError> {
     if wallet.requests.contains_key(&request.request) {
         return reject(
             ErrorCode::DuplicateRequest,
@@ -160,6 +189,17 @@ fn add_request(wallet: &mut Wallet, request: &Request) -> Result<(), ContractErr
         );
     }
     let units = wallet.product.requested_units(request)?;
+    if let Some(stage) = request.stage {
+        let taken = wallet.requests.values().any(|record| {
+            record.stage == Some(stage) && matches!(record.status, RequestStatus::Pending | RequestStatus::Authorized)
+        });
+        if taken {
+            return reject(
+                ErrorCode::DuplicateRequest,
+                alloc::format!("stage {stage} is already requested or completed"),
+            );
+        }
+    }
     let left = wallet.product.total_units() - wallet.consumed - wallet.pending_units();
     if units > left {
         return reject(
@@ -169,68 +209,67 @@ fn add_request(wallet: &mut Wallet, request: &Request) -> Result<(), ContractErr
             ),
         );
     }
-    wallet.requests.insert(
-        request.request.clone(),
-        RequestRecord {
-            units,
-            status: RequestStatus::Pending,
-        },
-    );
+    let record = RequestRecord {
+        units,
+        stage: request.stage,
+        requested_at: now,
+        disputed: false,
+        status: RequestStatus::Pending,
+    };
+    wallet.requests.insert(request.request.clone(), record);
     Ok(())
 }
 
-/// `authorize`: the consumer releases a pending request to the merchant at the paid rate.
-/// The wallet closes when the whole product is consumed.
-fn authorize_request(wallet: &mut Wallet, id: &str) -> Result<Vec<Effect>, ContractError> {
-    let Some(record) = wallet
+/// The pending request `id`, or a rejection naming it.
+fn pending_request<'a>(wallet: &'a mut Wallet, id: &str) -> Result<&'a mut RequestRecord, ContractError> {
+    match wallet
         .requests
         .get_mut(id)
         .filter(|record| record.status == RequestStatus::Pending)
-    else {
-        return reject(
+    {
+        Some(record) => Ok(record),
+        None => reject(
             ErrorCode::UnknownRequest,
-            alloc::format!("no pending request \"{id}\" in this wallet; authorize a request the merchant has made"),
-        );
-    };
-    record.status = RequestStatus::Authorized;
-    let before = paid_rate_value(&wallet.product, wallet.consumed);
-    wallet.consumed += record.units;
-    let release = paid_rate_value(&wallet.product, wallet.consumed)
-        .checked_sub(before)
-        .expect("the paid-rate value only grows with units");
-    wallet.released = add(wallet.released, release)?;
-    if wallet.consumed == wallet.product.total_units() {
-        wallet.status = Status::Closed;
+            alloc::format!("no pending request \"{id}\" in this wallet; name a request the merchant has made"),
+        ),
     }
+}
+
+/// `authorize`: the consumer releases a pending request to the merchant at the paid rate.
+fn authorize_request(wallet: &mut Wallet, id: &str) -> Result<Vec<Effect>, ContractError> {
+    if wallet.status == Status::Disputed {
+        return reject(
+            ErrorCode::Disputed,
+            "releases are frozen by a dispute; wait for the regulator's resolution",
+        );
+    }
+    let record = pending_request(wallet, id)?;
+    record.status = RequestStatus::Authorized;
+    let units = record.units;
+    let release = wallet.consume(units)?;
     Ok(effect(EffectKind::Release, wallet.merchant, release, "authorized"))
 }
 
-/// `refund`: the consumer ends the contract; pending requests are dropped and the frozen
-/// balance is split by the refund rule.
-fn refund(wallet: &mut Wallet, timestamp: i64) -> Result<Vec<Effect>, ContractError> {
-    let frozen = wallet.frozen()?;
-    let settlement = consumer_refund(wallet, frozen, timestamp);
-    for record in wallet
-        .requests
-        .values_mut()
-        .filter(|record| record.status == RequestStatus::Pending)
-    {
-        record.status = RequestStatus::Cancelled;
+/// `refund`: the consumer ends the contract; time-based consumption is brought up to date,
+/// pending requests are dropped and the frozen balance is split by the refund rule.
+fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
+    let mut effects = time::accrue(wallet, now)?;
+    if wallet.status == Status::Closed {
+        return Ok(effects);
     }
-    wallet.released = add(wallet.released, settlement.release)?;
-    wallet.refunded = add(wallet.refunded, settlement.refund)?;
-    wallet.status = Status::Closed;
+    let settlement = consumer_refund(wallet, wallet.frozen()?, now);
+    wallet.close(settlement.release, settlement.refund)?;
     let refund_reason = if settlement.in_cooling_off {
         "cooling_off_refund"
     } else {
         "consumer_refund"
     };
-    let mut effects = effect(
+    effects.extend(effect(
         EffectKind::Release,
         wallet.merchant,
         settlement.release,
         "consumed_at_list_price",
-    );
+    ));
     effects.extend(effect(
         EffectKind::Refund,
         wallet.consumer,
@@ -240,22 +279,28 @@ fn refund(wallet: &mut Wallet, timestamp: i64) -> Result<Vec<Effect>, ContractEr
     Ok(effects)
 }
 
-/// An effect, or none for a zero amount: the rail never moves nothing.
-fn effect(kind: EffectKind, to: PublicKey, amount: Amount, reason: &'static str) -> Vec<Effect> {
-    if amount.is_zero() {
-        Vec::new()
-    } else {
-        vec![Effect {
-            kind,
-            to,
-            amount,
-            reason,
-        }]
-    }
+/// Merchant fault or a dispute decided for the consumer: consumption is valued at the paid
+/// rate (time-based consumption brought up to date) and everything still frozen goes back.
+fn return_everything_frozen(wallet: &mut Wallet, now: i64, reason: &'static str) -> Result<Vec<Effect>, ContractError> {
+    let mut effects = time::accrue(wallet, now)?;
+    let frozen = wallet.frozen()?;
+    wallet.close(Amount::ZERO, frozen)?;
+    effects.extend(effect(EffectKind::Refund, wallet.consumer, frozen, reason));
+    Ok(effects)
 }
 
-fn add(total: Amount, amount: Amount) -> Result<Amount, ContractError> {
-    total
-        .checked_add(amount)
-        .ok_or_else(|| ContractError::new(ErrorCode::BadState, "a total overflowed; the state is corrupt"))
+/// `dispute`: freezes all releases; a named pending request can then be released only by
+/// the consumer's own authorization, never by deemed confirmation.
+fn open_dispute(wallet: &mut Wallet, request: Option<&str>) -> Result<(), ContractError> {
+    if wallet.status == Status::Disputed {
+        return reject(
+            ErrorCode::AlreadyDisputed,
+            "this wallet is already in dispute; wait for the regulator",
+        );
+    }
+    if let Some(id) = request {
+        pending_request(wallet, id)?.disputed = true;
+    }
+    wallet.status = Status::Disputed;
+    Ok(())
 }

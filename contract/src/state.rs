@@ -12,7 +12,7 @@ use crate::error::{ContractError, ErrorCode};
 use crate::money::Amount;
 use crate::policy::Policy;
 use crate::products::Product;
-use crate::valuation::paid_rate_value;
+use crate::valuation::merchant_entitlement;
 
 /// Where a wallet is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +43,12 @@ pub enum RequestStatus {
 pub struct RequestRecord {
     /// How many units it consumes.
     pub units: u64,
+    /// The plan stage it completes, for plans.
+    pub stage: Option<u32>,
+    /// When it was made: the deemed-confirmation period runs from here.
+    pub requested_at: i64,
+    /// Whether a dispute names it: then only the consumer's authorization releases it.
+    pub disputed: bool,
     /// Where it stands.
     pub status: RequestStatus,
 }
@@ -75,6 +81,10 @@ pub struct Wallet {
     pub refunded: Amount,
     /// Every request ever made, by id (ids are never reused).
     pub requests: BTreeMap<String, RequestRecord>,
+}
+
+fn overflow() -> ContractError {
+    ContractError::new(ErrorCode::BadState, "a total overflowed; the state is corrupt")
 }
 
 impl Wallet {
@@ -117,11 +127,54 @@ impl Wallet {
             .sum()
     }
 
+    /// What the merchant is entitled to after `consumed` units.
+    fn entitlement(&self, consumed: u64) -> Amount {
+        merchant_entitlement(&self.product, &self.policy, consumed)
+    }
+
+    /// Releases `units` more units to the merchant at the paid rate and returns the
+    /// amount; the wallet closes when the whole product is consumed.
+    pub fn consume(&mut self, units: u64) -> Result<Amount, ContractError> {
+        let before = self.entitlement(self.consumed);
+        self.consumed += units;
+        let release = self
+            .entitlement(self.consumed)
+            .checked_sub(before)
+            .expect("the entitlement only grows with units");
+        self.released = self.released.checked_add(release).ok_or_else(overflow)?;
+        if self.consumed == self.product.total_units() {
+            self.status = Status::Closed;
+        }
+        Ok(release)
+    }
+
+    /// Ends the wallet: pending requests are dropped, `release` goes to the merchant and
+    /// `refund` to the consumer, which must together be everything still frozen.
+    pub fn close(&mut self, release: Amount, refund: Amount) -> Result<(), ContractError> {
+        for record in self
+            .requests
+            .values_mut()
+            .filter(|record| record.status == RequestStatus::Pending)
+        {
+            record.status = RequestStatus::Cancelled;
+        }
+        self.released = self.released.checked_add(release).ok_or_else(overflow)?;
+        self.refunded = self.refunded.checked_add(refund).ok_or_else(overflow)?;
+        self.status = Status::Closed;
+        match self.frozen()?.is_zero() {
+            true => Ok(()),
+            false => Err(ContractError::new(
+                ErrorCode::BadState,
+                "a settlement left money frozen in a closed wallet",
+            )),
+        }
+    }
+
     /// What the pending requests would release if all were authorized.
     pub fn pending(&self) -> Amount {
-        let promised = paid_rate_value(&self.product, self.consumed + self.pending_units());
+        let promised = self.entitlement(self.consumed + self.pending_units());
         promised
-            .checked_sub(paid_rate_value(&self.product, self.consumed))
-            .expect("the paid-rate value only grows with units")
+            .checked_sub(self.entitlement(self.consumed))
+            .expect("the entitlement only grows with units")
     }
 }

@@ -27,6 +27,7 @@ pub fn sessions_wallet(sessions: u64, price: &str, list_price: &str) -> Wallet {
             deemed_confirm_days: 0,
             max_price: None,
             valid_days: None,
+            supervised_share: None,
         },
         opened_at: 0,
         last_at: 0,

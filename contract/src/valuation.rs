@@ -9,9 +9,12 @@
 //! List price: the Supreme People's Court's 2025 interpretation on prepaid consumption
 //! (法释〔2025〕4号) values consumption at the pre-discount price when a consumer leaves
 //! after the cooling-off period. For stored value that is the face amount spent (the bonus
-//! is lost on what was consumed); for sessions, the list price per session.
+//! is lost on what was consumed); for sessions, the list price per session; plans and
+//! memberships have no discount, so their list value is the paid one (the stage amounts;
+//! the elapsed share of the term).
 
 use crate::money::Amount;
+use crate::policy::Policy;
 use crate::products::Product;
 
 /// The merchant's cumulative release at the paid rate after `consumed` units.
@@ -22,11 +25,30 @@ pub fn paid_rate_value(product: &Product, consumed: u64) -> Amount {
         .expect("consumed never exceeds the product's units, so the share is at most the price")
 }
 
+/// What the merchant is paid at open, outside supervision: the unsupervised share of the
+/// price (Shenzhen's model supervises 20% and insures the rest), rounded down to the fen.
+/// Zero when the whole price is supervised, the default.
+pub fn unsupervised_part(product: &Product, policy: &Policy) -> Amount {
+    let supervised = u64::from(policy.supervised_share.unwrap_or(100));
+    product
+        .price()
+        .share_rounded_down(100 - supervised, 100)
+        .expect("a validated share is at most 100%, so the part is at most the price")
+}
+
+/// What the merchant is entitled to after `consumed` units: the paid-rate value of the
+/// consumption, but never less than what was paid outside supervision at open (consumption
+/// uses that up first).
+pub fn merchant_entitlement(product: &Product, policy: &Policy, consumed: u64) -> Amount {
+    paid_rate_value(product, consumed).max(unsupervised_part(product, policy))
+}
+
 /// What `consumed` units are worth at the list price.
 pub fn list_value(product: &Product, consumed: u64) -> Amount {
     match product {
         Product::StoredValue(_) => Amount::from_fen(consumed),
         Product::Sessions(terms) => terms.list_price.checked_mul_count(consumed),
+        Product::Plan(_) | Product::Membership(_) => Some(paid_rate_value(product, consumed)),
     }
     .expect("the list value of consumed units is bounded by the validated terms")
 }

@@ -1,0 +1,327 @@
+//! Properties over thousands of random event sequences, across every product, event,
+//! signer and time step: the money always balances, nothing moves without the consumer's
+//! signature or a policy rule, and the component agrees with the native rules on every
+//! output.
+
+use prepaid_contract::money::Amount;
+use prepaid_host::engine::{ContractEngine, WasmContract};
+use prepaid_host::native::NativeRules;
+use prepaid_host::outcome::WalletView;
+use prepaid_host::rules::Rules;
+use prepaid_host::scenario::Step;
+use prepaid_tests::component_bytes;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+const CONSUMER: &str = "alice";
+const MERCHANT: &str = "shop";
+const REGULATOR: &str = "city";
+const ACTORS: [&str; 5] = [CONSUMER, MERCHANT, REGULATOR, "eve", "lee"];
+/// Stands for the id of the latest request the merchant made.
+const LATEST: &str = "<latest>";
+
+fn amount(fen: u64) -> String {
+    Amount::from_fen(fen).unwrap().to_string()
+}
+
+fn product() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        (1..500_000u64, 0..100_000u64).prop_map(|(price, bonus)| json!({
+            "kind": "stored_value", "price": amount(price), "face_value": amount(price + bonus)})),
+        (1..30u64, 1..500_000u64, 0..5_000u64).prop_map(|(sessions, price, markup)| json!({
+            "kind": "sessions", "sessions": sessions, "price": amount(price),
+            "list_price": amount(price.div_ceil(sessions) + markup)})),
+        prop::collection::vec(1..300_000u64, 1..5).prop_map(|stages| json!({
+            "kind": "plan",
+            "stages": stages.iter().enumerate().map(|(i, fen)| json!({"name": format!("stage {i}"), "amount": amount(*fen)})).collect::<Vec<_>>()})),
+        (1..500_000u64, 1..60u32).prop_map(|(price, term)| json!({
+            "kind": "membership", "price": amount(price), "term_days": term})),
+    ]
+}
+
+fn policy() -> impl Strategy<Value = Value> {
+    let share = prop::option::weighted(0.2, 1..=100u8);
+    (0..16u32, 0..6u32, prop::option::of(Just("5000.00")), prop::option::weighted(0.3, 1..90u32), share).prop_map(
+        |(cooling, deemed, cap, valid, share)| {
+            let mut policy =
+                json!({"cooling_off_days": cooling, "deemed_confirm_days": deemed, "max_price": cap, "valid_days": valid});
+            if let Some(share) = share {
+                policy["supervised_share"] = share.into();
+            }
+            policy
+        },
+    )
+}
+
+/// Who signs a generated event.
+#[derive(Clone, Debug)]
+enum Signer {
+    /// The actor the rules expect (so most events can be accepted).
+    Expected,
+    /// Any actor, usually the wrong one.
+    Actor(&'static str),
+    /// Nobody.
+    Unsigned,
+}
+
+/// How a generated request names its quantity.
+#[derive(Clone, Debug)]
+enum Quantity {
+    /// The kind the product takes: units, a face amount or a stage.
+    Fitting { units: u64, fen: u64, stage: u32 },
+    /// A field of the generator's choosing, fitting or not.
+    Any(Value),
+}
+
+/// A random event (actors by name; a request's quantity still to fit to the product).
+#[derive(Clone, Debug)]
+struct Action {
+    event: Value,
+    quantity: Option<Quantity>,
+    signer: Signer,
+    /// Seconds since the previous event (sometimes negative).
+    delay: i64,
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    let signer = prop_oneof![
+        8 => Just(Signer::Expected),
+        2 => prop::sample::select(ACTORS.to_vec()).prop_map(Signer::Actor),
+        1 => Just(Signer::Unsigned),
+    ];
+    let request_id = prop::sample::select(vec!["r0", "r1", "r2", "r3", "r4", "r5"]);
+    // Mostly the latest request the merchant made, so authorizations and disputes land.
+    let target = prop_oneof![3 => Just(LATEST), 1 => request_id.clone()];
+    let quantity = prop_oneof![
+        4 => (1..4u64, 1..20_000u64, 0..5u32).prop_map(|(units, fen, stage)| Quantity::Fitting { units, fen, stage }),
+        1 => prop_oneof![
+            (0..6u64).prop_map(|units| json!({"units": units})),
+            (0..40_000u64).prop_map(|fen| json!({"amount": amount(fen)})),
+            (0..6u32).prop_map(|stage| json!({"stage": stage})),
+        ].prop_map(Quantity::Any),
+    ];
+    let event = prop_oneof![
+        8 => (request_id, quantity).prop_map(|(id, quantity)| (json!({"type": "request", "request": id}), Some(quantity))),
+        8 => target.clone().prop_map(|id| (json!({"type": "authorize", "request": id}), None)),
+        1 => Just((json!({"type": "refund"}), None)),
+        1 => Just((json!({"type": "merchant_closed"}), None)),
+        1 => prop::option::of(target).prop_map(|id| match id {
+            Some(id) => (json!({"type": "dispute", "request": id}), None),
+            None => (json!({"type": "dispute"}), None),
+        }),
+        1 => prop::sample::select(vec!["continue", "refund"]).prop_map(|outcome| (json!({"type": "resolve", "outcome": outcome}), None)),
+        1 => prop::sample::select(ACTORS.to_vec()).prop_map(|to| (json!({"type": "transfer", "to": to}), None)),
+        4 => Just((json!({"type": "tick"}), None)),
+    ];
+    let delay = prop_oneof![
+        12 => 0..(3 * 86_400i64),
+        3 => 0..(40 * 86_400i64),
+        1 => -3_600..0i64,
+    ];
+    (event, signer, delay).prop_map(|((event, quantity), signer, delay)| Action {
+        event,
+        quantity,
+        signer,
+        delay,
+    })
+}
+
+/// A wallet's terms and what happens to it.
+fn history() -> impl Strategy<Value = (Value, Vec<Action>)> {
+    (product(), policy(), prop::collection::vec(action(), 1..30)).prop_map(|(product, policy, actions)| {
+        let open = json!({"type": "open", "consumer": CONSUMER, "merchant": MERCHANT, "regulator": REGULATOR,
+                          "product": product, "policy": policy});
+        (open, actions)
+    })
+}
+
+/// The step for `action` on a wallet whose product kind is `kind`, consumer `consumer` and
+/// latest request `latest`.
+fn step_for(action: &Action, time: i64, kind: &str, consumer: &'static str, latest: &str) -> Step {
+    let mut event = action.event.clone();
+    if event.get("request").and_then(Value::as_str) == Some(LATEST) {
+        event["request"] = latest.into();
+    }
+    match &action.quantity {
+        Some(Quantity::Fitting { units, fen, stage }) => match kind {
+            "stored_value" => event["amount"] = amount(*fen).into(),
+            "plan" => event["stage"] = (*stage).into(),
+            _ => event["units"] = (*units).into(),
+        },
+        Some(Quantity::Any(field)) => event
+            .as_object_mut()
+            .unwrap()
+            .extend(field.as_object().unwrap().clone()),
+        None => {}
+    }
+    let event_type = event["type"].as_str().unwrap();
+    let by = match action.signer {
+        Signer::Expected => match event_type {
+            "request" => Some(MERCHANT),
+            "merchant_closed" | "resolve" => Some(REGULATOR),
+            "tick" => None,
+            _ => Some(consumer),
+        },
+        Signer::Actor(name) => Some(name),
+        Signer::Unsigned => None,
+    };
+    step(time, by, event)
+}
+
+fn step(time: i64, by: Option<&str>, event: Value) -> Step {
+    let at = time::OffsetDateTime::from_unix_timestamp(time).unwrap();
+    let at = at.format(&time::format_description::well_known::Rfc3339).unwrap();
+    Step {
+        at,
+        wallet: "w".into(),
+        by: by.map(Into::into),
+        event,
+        id: None,
+        expect: None,
+    }
+}
+
+fn figures(view: &WalletView) -> [Amount; 5] {
+    [&view.paid, &view.frozen, &view.released, &view.refunded, &view.pending]
+        .map(|text| Amount::parse(text).unwrap_or_else(|error| panic!("the view shows a bad amount: {error}")))
+}
+
+/// The actor who must sign `kind` for it to be accepted, given the current consumer.
+fn may_sign(kind: &str, signer: Option<&str>, consumer: &str) -> bool {
+    match kind {
+        "open" | "authorize" | "refund" | "transfer" => signer == Some(consumer),
+        "request" => signer == Some(MERCHANT),
+        "merchant_closed" | "resolve" => signer == Some(REGULATOR),
+        "dispute" => signer == Some(consumer) || signer == Some(REGULATOR),
+        "tick" => true,
+        other => panic!("unexpected event {other}"),
+    }
+}
+
+fn check_history(wasm: &WasmContract, open: &Value, actions: &[Action]) -> Result<(), TestCaseError> {
+    let mut state: Option<Vec<u8>> = None;
+    let mut consumer = CONSUMER;
+    let mut latest = String::from("r0");
+    let mut previous: Option<WalletView> = None;
+    let mut time = 1_767_225_600i64; // 2026-01-01T00:00:00Z
+    let product_kind = open["product"]["kind"].as_str().unwrap();
+    for index in 0..=actions.len() {
+        // Each step is made when it comes, so `Signer::Expected` follows transfers.
+        let step = match index {
+            0 => step(time, Some(CONSUMER), open.clone()),
+            _ => {
+                time += actions[index - 1].delay;
+                step_for(&actions[index - 1], time, product_kind, consumer, &latest)
+            }
+        };
+        let step = &step;
+        let raw = step.raw_event(index).unwrap();
+        let ctx = raw.context().unwrap();
+        let native = NativeRules.apply(state.as_deref(), &ctx, &raw.body()).unwrap();
+        let component = wasm.apply(state.as_deref(), &ctx, &raw.body()).unwrap();
+        prop_assert_eq!(&native.verdict, &component.verdict, "step {}: verdicts differ", index);
+        prop_assert_eq!(&native.state, &component.state, "step {}: state bytes differ", index);
+
+        let kind = step.event["type"].as_str().unwrap();
+        let Some(new_state) = native.state else {
+            prop_assert!(native.verdict.effects.is_empty(), "a rejection moved money");
+            continue;
+        };
+        prop_assert!(
+            may_sign(kind, step.by.as_deref(), consumer),
+            "step {}: {} accepted from {:?}",
+            index,
+            kind,
+            step.by
+        );
+        let view = NativeRules.view(&new_state).unwrap();
+        let [paid, frozen, released, refunded, pending] = figures(&view);
+        let total = frozen.checked_add(released).and_then(|sum| sum.checked_add(refunded));
+        prop_assert_eq!(
+            total,
+            Some(paid),
+            "step {}: paid != frozen + released + refunded",
+            index
+        );
+        prop_assert!(
+            pending <= frozen,
+            "step {}: pending {} > frozen {}",
+            index,
+            pending,
+            frozen
+        );
+        if view.status == "closed" {
+            prop_assert!(
+                frozen.is_zero() && pending.is_zero(),
+                "step {}: closed with money frozen",
+                index
+            );
+        }
+        let (before_released, before_refunded) = match &previous {
+            Some(before) => {
+                let [_, _, released, refunded, _] = figures(before);
+                (released, refunded)
+            }
+            None => (Amount::ZERO, Amount::ZERO),
+        };
+        let moved = |kind: &str| {
+            native
+                .verdict
+                .effects
+                .iter()
+                .filter(|effect| effect.kind == kind)
+                .fold(Amount::ZERO, |sum, effect| {
+                    sum.checked_add(Amount::parse(&effect.amount).unwrap()).unwrap()
+                })
+        };
+        prop_assert_eq!(
+            before_released.checked_add(moved("release")),
+            Some(released),
+            "step {}: releases",
+            index
+        );
+        prop_assert_eq!(
+            before_refunded.checked_add(moved("refund")),
+            Some(refunded),
+            "step {}: refunds",
+            index
+        );
+        if !moved("release").is_zero() {
+            // Money reaches the merchant only on the consumer's signature (open's unsupervised
+            // share, authorize, the list-price part of a refund) or a policy rule (tick;
+            // accrual before a regulator's settlement).
+            prop_assert!(
+                matches!(
+                    kind,
+                    "open" | "authorize" | "refund" | "tick" | "merchant_closed" | "resolve"
+                ),
+                "step {}: {} released money",
+                index,
+                kind
+            );
+        }
+        if kind == "request" {
+            latest = step.event["request"].as_str().unwrap().to_owned();
+        }
+        if kind == "transfer" {
+            let to = step.event["to"].as_str().unwrap();
+            consumer = ACTORS.into_iter().find(|actor| *actor == to).unwrap();
+        }
+        prop_assert_eq!(&wasm.view(&new_state).unwrap(), &view);
+        previous = Some(view);
+        state = Some(new_state);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn money_balances_and_native_and_wasm_agree((open, actions) in history()) {
+        thread_local! {
+            static WASM: WasmContract = ContractEngine::new().unwrap().load(&component_bytes()).unwrap();
+        }
+        WASM.with(|wasm| check_history(wasm, &open, &actions))?;
+    }
+}
