@@ -63,3 +63,54 @@ fn a_step_signed_by_the_wrong_actor_is_rejected_and_changes_nothing() {
         assert_eq!(ledger.view("w1").unwrap(), view_before);
     }
 }
+
+/// An `open` whose approval is not the named regulator's, or whose terms changed after the
+/// regulator approved them, is rejected: no unreviewed product can be sold.
+#[test]
+fn open_needs_the_regulators_approval_of_exactly_these_terms() {
+    use prepaid_contract::event::Open;
+    use prepaid_contract::Event;
+    use prepaid_host::keys::{approve_terms, dev_key, sign_event};
+
+    let scenario = Scenario::parse(
+        r#"{"name": "approval", "steps": [
+            {"at": "2026-01-05T09:00:00Z", "wallet": "w1", "by": "alice",
+             "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
+                       "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"},
+                       "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}}
+        ]}"#,
+    )
+    .unwrap();
+    let approved = scenario.raw_events().unwrap().remove(0);
+    let Ok(Event::Open(open)) = Event::parse(&approved.body()) else {
+        panic!("not an open")
+    };
+    // The consumer signs each variant for its own wallet, as a real client would.
+    let signed = |wallet: &str, open: Open| {
+        let event = Event::Open(open);
+        let mut raw = approved.clone();
+        raw.wallet = wallet.into();
+        raw.event = serde_json::from_slice(&event.canonical_json()).unwrap();
+        raw.signature = Some(sign_event(&dev_key("alice"), wallet, &raw.id, &event).to_string());
+        raw
+    };
+    let self_approved = Open {
+        approval: approve_terms(&dev_key("eve"), &open),
+        ..open.clone()
+    };
+    let mut changed_after_approval = open.clone();
+    changed_after_approval.policy.cooling_off_days = 0;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = ledger_in(dir.path());
+    for (wallet, open) in [("forged", self_approved), ("changed", changed_after_approval)] {
+        let submitted = ledger.submit(&signed(wallet, open)).unwrap();
+        assert_eq!(
+            submitted.verdict.error.map(|error| error.code),
+            Some("bad_approval".into()),
+            "{wallet}"
+        );
+        assert_eq!(ledger.view(wallet).unwrap(), None);
+    }
+    assert!(ledger.submit(&approved).unwrap().verdict.ok, "the approved terms open");
+}

@@ -15,7 +15,9 @@ fn journal_in(dir: &Path) -> std::path::PathBuf {
         .find(|file| file.ends_with("bad_input_rejected_without_change.json"))
         .unwrap();
     let mut ledger = ledger_in(dir);
-    let mismatches = scenario::run(&Scenario::load(&file).unwrap(), &mut ledger, &mut Vec::new()).unwrap();
+    let mismatches = scenario::run(&Scenario::load(&file).unwrap(), &mut ledger, &mut Vec::new())
+        .unwrap()
+        .mismatches;
     assert!(mismatches.is_empty());
     dir.join("journal.db")
 }

@@ -16,7 +16,7 @@ fn every_scenario_holds_its_expects_and_verifies() {
         let dir = tempfile::tempdir().unwrap();
         let mut ledger = ledger_in(dir.path());
         let mut output = Vec::new();
-        let mismatches = scenario::run(&scenario, &mut ledger, &mut output).unwrap();
+        let mismatches = scenario::run(&scenario, &mut ledger, &mut output).unwrap().mismatches;
         assert!(
             mismatches.is_empty(),
             "{}:\n{}",

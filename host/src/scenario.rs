@@ -190,12 +190,20 @@ impl std::fmt::Display for Mismatch {
     }
 }
 
-/// Runs `scenario` on `ledger`, writing one JSON line per step to `out`; returns every
-/// `expect` that did not hold.
-pub fn run(scenario: &Scenario, ledger: &mut Ledger, out: &mut dyn Write) -> Result<Vec<Mismatch>> {
+/// What a scenario run produced.
+#[derive(Clone, Debug, Default)]
+pub struct RunReport {
+    /// One report per step, in order.
+    pub steps: Vec<StepReport>,
+    /// Every `expect` that did not hold.
+    pub mismatches: Vec<Mismatch>,
+}
+
+/// Runs `scenario` on `ledger`, writing one JSON line per step to `out` as it goes.
+pub fn run(scenario: &Scenario, ledger: &mut Ledger, out: &mut dyn Write) -> Result<RunReport> {
     let actors = scenario.actors();
     let name_of = |key: String| actors.get(&key).cloned().unwrap_or(key);
-    let mut mismatches = Vec::new();
+    let mut run = RunReport::default();
     for ((index, step), raw) in scenario.steps.iter().enumerate().zip(scenario.raw_events()?) {
         let mut report = StepReport {
             step: index,
@@ -246,15 +254,17 @@ pub fn run(scenario: &Scenario, ledger: &mut Ledger, out: &mut dyn Write) -> Res
         if let Some(expect) = &step.expect {
             let mut found = Vec::new();
             compare(expect, &line, "expect".into(), &mut found);
-            mismatches.extend(found.into_iter().map(|(path, expected, got)| Mismatch {
-                step: index,
-                path,
-                expected,
-                got,
-            }));
+            run.mismatches
+                .extend(found.into_iter().map(|(path, expected, got)| Mismatch {
+                    step: index,
+                    path,
+                    expected,
+                    got,
+                }));
         }
+        run.steps.push(report);
     }
-    Ok(mismatches)
+    Ok(run)
 }
 
 /// Collects where `actual` fails to contain `expected`: objects by their expected keys,

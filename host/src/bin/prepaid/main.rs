@@ -1,6 +1,7 @@
 //! `prepaid`: run scenarios, verify journals, show the demo, hash components.
 
-use std::io::Write;
+mod demo;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -14,9 +15,6 @@ use prepaid_host::verify::{verify, Report};
 
 /// Where `cargo xtask contract` writes the component.
 const BUILT_COMPONENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/contract/prepaid_contract.wasm");
-
-/// The demo's scenario: a clinic, a gym and a tea shop's customers.
-const DEMO_SCENARIO: &str = include_str!("../demo/demo.json");
 
 /// Supervised prepaid consumer funds on a WebAssembly contract.
 #[derive(Parser)]
@@ -96,7 +94,7 @@ enum ContractCommand {
 }
 
 #[derive(clap::Args)]
-struct ComponentArg {
+pub(crate) struct ComponentArg {
     /// The contract component that new wallets are opened with.
     #[arg(long = "component", env = "PREPAID_COMPONENT", default_value = BUILT_COMPONENT)]
     path: PathBuf,
@@ -112,7 +110,7 @@ impl ComponentArg {
         })
     }
 
-    fn ledger(&self, db: &Path) -> Result<Ledger> {
+    pub(crate) fn ledger(&self, db: &Path) -> Result<Ledger> {
         let mut ledger = Ledger::open(db)?;
         ledger.install(&self.bytes()?)?;
         Ok(ledger)
@@ -138,11 +136,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let temp = tempfile::tempdir().context("creating a temporary journal")?;
             let db = db.unwrap_or_else(|| temp.path().join("journal.db"));
             let mut ledger = component.ledger(&db)?;
-            let mismatches = scenario::run(&scenario, &mut ledger, &mut std::io::stdout().lock())?;
-            for mismatch in &mismatches {
+            let run = scenario::run(&scenario, &mut ledger, &mut std::io::stdout().lock())?;
+            for mismatch in &run.mismatches {
                 eprintln!("expect failed: {mismatch}");
             }
-            Ok(if mismatches.is_empty() {
+            Ok(if run.mismatches.is_empty() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
@@ -165,7 +163,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
-        Command::Demo { db, component } => demo(&db, &component),
+        Command::Demo { db, component } => {
+            let mut ledger = demo::fresh_ledger(&db, &component)?;
+            demo::run(&mut ledger, &db)
+        }
         Command::Bench {
             wallets,
             json,
@@ -209,7 +210,7 @@ fn print_bench(measurements: &[bench::Measurement]) {
     }
 }
 
-fn print_report(report: &Report) {
+pub(crate) fn print_report(report: &Report) {
     for divergence in &report.divergences {
         println!("DIVERGENCE {divergence}");
     }
@@ -218,83 +219,4 @@ fn print_report(report: &Report) {
         "verify: {} wallets, {} entries replayed with their pinned code: {verdict}",
         report.wallets, report.entries
     );
-}
-
-fn demo(db: &Path, component: &ComponentArg) -> Result<ExitCode> {
-    for suffix in ["", "-wal", "-shm"] {
-        let file = PathBuf::from(format!("{}{suffix}", db.display()));
-        if file.exists() {
-            std::fs::remove_file(&file).with_context(|| format!("removing the old {}", file.display()))?;
-        }
-    }
-    let scenario = Scenario::parse(DEMO_SCENARIO).context("the bundled demo scenario")?;
-    let mut ledger = component.ledger(db)?;
-    let mut lines = Vec::new();
-    let mismatches = scenario::run(&scenario, &mut ledger, &mut lines)?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{}\njournal: {}\n", scenario.name, db.display())?;
-    writeln!(
-        out,
-        "{:<4} {:<12} {:<10} {:<9} outcome",
-        "step", "wallet", "event", "by"
-    )?;
-    for (step, line) in scenario.steps.iter().zip(String::from_utf8(lines)?.lines()) {
-        let report: serde_json::Value = serde_json::from_str(line)?;
-        let outcome = if report["ok"] == true {
-            let effects: Vec<String> = report["effects"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|effect| {
-                    format!(
-                        "{} {} to {}",
-                        effect["kind"].as_str().unwrap_or("?"),
-                        effect["amount"].as_str().unwrap_or("?"),
-                        effect["to"].as_str().unwrap_or("?")
-                    )
-                })
-                .collect();
-            if effects.is_empty() {
-                "ok".to_string()
-            } else {
-                format!("ok: {}", effects.join(", "))
-            }
-        } else {
-            format!("rejected: {}", report["error"]["code"].as_str().unwrap_or("?"))
-        };
-        writeln!(
-            out,
-            "{:<4} {:<12} {:<10} {:<9} {outcome}",
-            report["step"].as_u64().unwrap_or_default(),
-            step.wallet,
-            step.event["type"].as_str().unwrap_or("?"),
-            step.by.as_deref().unwrap_or("-"),
-        )?;
-    }
-    writeln!(
-        out,
-        "\n{:<12} {:<13} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "wallet", "product", "status", "paid", "frozen", "released", "refunded", "pending"
-    )?;
-    for wallet in ledger.journal().wallets()? {
-        if let Some(view) = ledger.view(&wallet)? {
-            writeln!(
-                out,
-                "{:<12} {:<13} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9}",
-                wallet, view.product, view.status, view.paid, view.frozen, view.released, view.refunded, view.pending
-            )?;
-        }
-    }
-    writeln!(out)?;
-    let report = verify(ledger.journal())?;
-    drop(out);
-    print_report(&report);
-    for mismatch in &mismatches {
-        eprintln!("expect failed: {mismatch}");
-    }
-    Ok(if report.is_clean() && mismatches.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
 }
