@@ -24,6 +24,21 @@ pub fn component_bytes() -> Vec<u8> {
     })
 }
 
+/// The misbehaving test component `name` (`panic`, `spin`, `memory`, `recursion`) that
+/// `cargo xtask guests` builds into `PREPAID_GUESTS` (default: target/guests).
+pub fn guest_bytes(name: &str) -> Vec<u8> {
+    let dir = std::env::var_os("PREPAID_GUESTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/guests"));
+    let path = dir.join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|error| {
+        panic!(
+            "cannot read the test guest {} ({error}); run `cargo xtask test`, which builds it",
+            path.display()
+        )
+    })
+}
+
 /// Every scenario file under tests/scenarios/, sorted.
 pub fn scenario_files() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");

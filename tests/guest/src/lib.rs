@@ -1,0 +1,78 @@
+//! Contract components that misbehave on purpose, so the host's tests can show each
+//! failure is contained, recorded where deterministic, and readable: a panic (whose message
+//! and location must reach the journal), an endless loop, a memory bomb and unbounded
+//! recursion. Built for wasm32 only, one feature per component, by `cargo xtask guests`.
+
+#![no_std]
+
+#[cfg(target_arch = "wasm32")]
+mod guest {
+    extern crate alloc;
+
+    use alloc::string::{String, ToString};
+    use alloc::vec::Vec;
+
+    wit_bindgen::generate!({ path: "../../wit", world: "contract", std_feature });
+
+    #[global_allocator]
+    static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+    #[panic_handler]
+    fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+        prepaid::contract::diagnostics::abort(&info.to_string());
+        core::arch::wasm32::unreachable()
+    }
+
+    struct Misbehaving;
+
+    export!(Misbehaving);
+
+    impl Guest for Misbehaving {
+        fn apply(state: Option<Vec<u8>>, _ctx: Context, event: String) -> Result<Applied, ContractError> {
+            misbehave(state.map_or(0, |state| state.len()) + event.len());
+            Err(ContractError {
+                code: "unreachable".into(),
+                message: "the guest misbehaves before this".into(),
+            })
+        }
+
+        fn view(_state: Vec<u8>) -> Result<View, ContractError> {
+            Err(ContractError {
+                code: "no_view".into(),
+                message: "the test guest has no view".into(),
+            })
+        }
+    }
+
+    #[cfg(feature = "panic")]
+    fn misbehave(_: usize) {
+        panic!("the test guest panics on purpose");
+    }
+
+    #[cfg(feature = "spin")]
+    fn misbehave(seed: usize) {
+        let mut counter = seed as u64;
+        loop {
+            counter = core::hint::black_box(counter.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+    }
+
+    #[cfg(feature = "memory")]
+    fn misbehave(seed: usize) {
+        let mut hoard: Vec<Vec<u8>> = Vec::new();
+        loop {
+            // Reserved, not filled: the memory cap, not fuel, is what must stop this.
+            let mut block = Vec::with_capacity(1 << 20);
+            block.push(seed as u8);
+            hoard.push(block);
+            core::hint::black_box(&hoard);
+        }
+    }
+
+    #[cfg(feature = "recursion")]
+    #[allow(unconditional_recursion)] // the point of this guest
+    fn misbehave(depth: usize) {
+        let frame = core::hint::black_box([depth as u8; 256]);
+        misbehave(depth + usize::from(frame[0] != 7));
+    }
+}

@@ -1,0 +1,70 @@
+//! Misbehaving components are contained: a panic, an endless loop, a memory bomb and
+//! unbounded recursion each end as a recorded, replayable outcome with a readable error,
+//! nothing changes, and the journal stays verifiable.
+
+use prepaid_host::engine::FUEL_PER_EVENT;
+use prepaid_host::ledger::Ledger;
+use prepaid_host::scenario::Scenario;
+use prepaid_host::verify::verify;
+use prepaid_tests::guest_bytes;
+
+/// Sends an `open` to a ledger running the guest `name`; returns the recorded error code,
+/// message and fuel, after checking the journal verifies.
+fn run_guest(name: &str) -> (String, String, u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::open(&dir.path().join("journal.db")).unwrap();
+    ledger.install(&guest_bytes(name)).unwrap();
+    let scenario = Scenario::parse(
+        r#"{"name": "guest", "steps": [
+            {"at": "2026-01-05T09:00:00Z", "wallet": "w1", "by": "alice",
+             "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
+                       "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"},
+                       "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}}
+        ]}"#,
+    )
+    .unwrap();
+    let submitted = ledger.submit(&scenario.raw_events().unwrap()[0]).unwrap();
+    assert!(!submitted.verdict.ok, "{name}: the guest's event was accepted");
+    assert!(submitted.verdict.effects.is_empty());
+    assert_eq!(
+        ledger.journal().wallet("w1").unwrap().unwrap().state,
+        None,
+        "{name}: state changed"
+    );
+    let report = verify(ledger.journal()).unwrap();
+    assert!(report.is_clean(), "{name}: {:?}", report.divergences);
+    assert_eq!(report.entries, 1);
+    let error = submitted.verdict.error.unwrap();
+    (error.code, error.message, submitted.entry.fuel)
+}
+
+#[test]
+fn a_panic_reaches_the_journal_as_its_message_and_location() {
+    let (code, message, _) = run_guest("panic");
+    assert_eq!(code, "contract_panic");
+    assert!(message.contains("the test guest panics on purpose"), "{message}");
+    assert!(
+        message.contains("tests/guest/src/lib.rs:"),
+        "the location is missing: {message}"
+    );
+}
+
+#[test]
+fn an_endless_loop_runs_out_of_fuel() {
+    let (code, _, fuel) = run_guest("spin");
+    assert_eq!(code, "out_of_fuel");
+    assert_eq!(fuel, FUEL_PER_EVENT);
+}
+
+#[test]
+fn a_memory_bomb_hits_the_memory_cap() {
+    let (code, message, _) = run_guest("memory");
+    assert_eq!(code, "contract_panic");
+    assert!(message.contains("memory allocation"), "{message}");
+}
+
+#[test]
+fn unbounded_recursion_traps() {
+    let (code, message, _) = run_guest("recursion");
+    assert_eq!(code, "contract_trap", "{message}");
+}

@@ -1,0 +1,144 @@
+//! Building a crate of this workspace into a WebAssembly component.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::debian;
+
+/// A crate to build for wasm32.
+pub struct Crate<'a> {
+    /// Its package name.
+    pub package: &'a str,
+    /// Its library's file stem (`prepaid_contract`).
+    pub artifact: &'a str,
+    /// The cargo feature to build it with.
+    pub features: Option<&'a str>,
+}
+
+/// The contract.
+pub const CONTRACT: Crate<'static> = Crate {
+    package: "prepaid-contract",
+    artifact: "prepaid_contract",
+    features: None,
+};
+
+/// The ways the test guest misbehaves, one component each.
+pub const GUEST_FEATURES: [&str; 4] = ["panic", "spin", "memory", "recursion"];
+
+/// The SHA-256 of `bytes`, hex: a component's code hash.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// How rustc for wasm32 is reached on this machine.
+enum Toolchain {
+    /// rustup's own target: plain `cargo build --target wasm32-unknown-unknown`.
+    Rustup,
+    /// The Debian rustc: a wrapper script used as `RUSTC`, with the std sources it ships.
+    Debian { rustc: PathBuf, sysroot: PathBuf },
+}
+
+fn select_toolchain(root: &Path) -> Result<Toolchain> {
+    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
+    if let Ok(output) = installed {
+        if String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .any(|line| line.trim() == "wasm32-unknown-unknown")
+        {
+            return Ok(Toolchain::Rustup);
+        }
+    }
+    let (rustc, sysroot) = debian::ensure(&root.join(".toolchain"))?;
+    Ok(Toolchain::Debian { rustc, sysroot })
+}
+
+/// Builds `krate` into a component at `out` and returns its code hash.
+pub fn build_component(root: &Path, krate: &Crate<'_>, target_dir: &Path, out: &Path) -> Result<String> {
+    let started = Instant::now();
+    let toolchain = select_toolchain(root)?;
+    let cargo_home = std::env::var("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo"));
+    let mut remaps = vec![
+        format!("--remap-path-prefix={}=/prepaid", root.display()),
+        format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
+    ];
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo.current_dir(root).args([
+        "rustc",
+        "--package",
+        krate.package,
+        "--lib",
+        "--crate-type",
+        "cdylib",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        "contract",
+        "--locked",
+    ]);
+    if let Some(features) = krate.features {
+        cargo.args(["--features", features]);
+    }
+    cargo.env("CARGO_TARGET_DIR", target_dir);
+    if let Toolchain::Debian { rustc, sysroot } = &toolchain {
+        remaps.push(format!("--remap-path-prefix={}=/rustc", sysroot.display()));
+        cargo
+            .arg("-Zbuild-std=core,alloc")
+            .env("RUSTC", rustc)
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER",
+                rustup_lld().context("the Debian rustc links with rustup's rust-lld")?,
+            );
+    }
+    // Only the flags below: a caller's RUSTFLAGS would change the bytes.
+    cargo
+        .env("CARGO_ENCODED_RUSTFLAGS", remaps.join("\u{1f}"))
+        .env_remove("RUSTFLAGS");
+    let status = cargo.status().context("running cargo")?;
+    if !status.success() {
+        bail!("building {} for wasm32 failed ({status})", krate.package);
+    }
+    let module_path = target_dir.join(format!("wasm32-unknown-unknown/contract/{}.wasm", krate.artifact));
+    let module = std::fs::read(&module_path).with_context(|| format!("reading {}", module_path.display()))?;
+    let component = wit_component::ComponentEncoder::default()
+        .module(&module)
+        .context("reading the core module's WIT metadata")?
+        .validate(true)
+        .encode()
+        .context("encoding the component")?;
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(out, &component).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!(
+        "built {} ({} bytes) in {:.1}s with {}",
+        out.display(),
+        component.len(),
+        started.elapsed().as_secs_f64(),
+        match toolchain {
+            Toolchain::Rustup => "rustup's wasm32-unknown-unknown target".to_string(),
+            Toolchain::Debian { .. } => format!("Debian's rustc {}", debian::VERSION),
+        }
+    );
+    Ok(sha256_hex(&component))
+}
+
+/// rustup's `rust-lld`, which links wasm32 for any rustc.
+fn rustup_lld() -> Result<PathBuf> {
+    let output = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .context("running rustc")?;
+    let sysroot = String::from_utf8(output.stdout).context("rustc's sysroot is not UTF-8")?;
+    let lld = Path::new(sysroot.trim()).join("lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld");
+    if !lld.exists() {
+        bail!("{} is missing", lld.display());
+    }
+    Ok(lld)
+}
