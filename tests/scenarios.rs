@@ -1,14 +1,49 @@
 //! Every scenario file through the real component, and the native rules as the oracle.
 
+use std::path::Path;
+
 use prepaid_host::engine::ContractEngine;
 use prepaid_host::native::NativeRules;
 use prepaid_host::rules::Rules;
-use prepaid_host::scenario::{self, Scenario};
+use prepaid_host::scenario::{self, RunReport, Scenario};
+use prepaid_host::snapshot;
 use prepaid_host::verify::verify;
 use prepaid_tests::{component_bytes, ledger_in, scenario_files};
 
+/// Set to accept changed golden traces (then review `git diff tests/golden`).
+const ACCEPT: &str = "PREPAID_ACCEPT_GOLDEN";
+
+/// Checks `run` against the golden trace of `file` in tests/golden/, or rewrites the trace
+/// when `PREPAID_ACCEPT_GOLDEN` is set. Returns what differs.
+fn check_golden(file: &Path, run: &RunReport) -> Option<String> {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("golden")
+        .join(file.file_stem().unwrap())
+        .with_extension("jsonl");
+    let trace = snapshot::trace(run);
+    if std::env::var_os(ACCEPT).is_some() {
+        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        std::fs::write(&golden, trace).unwrap();
+        return None;
+    }
+    let Ok(recorded) = std::fs::read_to_string(&golden) else {
+        return Some(format!(
+            "{} has no golden trace; create it with {ACCEPT}=1 cargo xtask test",
+            file.display()
+        ));
+    };
+    snapshot::diff(&recorded, &trace).map(|diff| {
+        format!(
+            "{} no longer matches its golden trace {}; if the change is intended, accept it with \
+             {ACCEPT}=1 cargo xtask test and review git diff tests/golden\n{diff}",
+            file.display(),
+            golden.display()
+        )
+    })
+}
+
 #[test]
-fn every_scenario_holds_its_expects_and_verifies() {
+fn every_scenario_holds_its_expects_matches_its_golden_trace_and_verifies() {
     let files = scenario_files();
     assert!(files.len() >= 6, "the scenario files are missing");
     for file in files {
@@ -16,7 +51,8 @@ fn every_scenario_holds_its_expects_and_verifies() {
         let dir = tempfile::tempdir().unwrap();
         let mut ledger = ledger_in(dir.path());
         let mut output = Vec::new();
-        let mismatches = scenario::run(&scenario, &mut ledger, &mut output).unwrap().mismatches;
+        let run = scenario::run(&scenario, &mut ledger, &mut output).unwrap();
+        let mismatches = &run.mismatches;
         assert!(
             mismatches.is_empty(),
             "{}:\n{}",
@@ -27,6 +63,9 @@ fn every_scenario_holds_its_expects_and_verifies() {
                 .collect::<Vec<_>>()
                 .join("\n")
         );
+        if let Some(difference) = check_golden(&file, &run) {
+            panic!("{difference}");
+        }
         let lines = String::from_utf8(output).unwrap();
         assert_eq!(
             lines.lines().count(),

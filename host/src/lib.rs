@@ -18,4 +18,6 @@ pub mod outcome;
 pub mod raw_event;
 pub mod rules;
 pub mod scenario;
+pub mod snapshot;
+pub mod testkit;
 pub mod verify;

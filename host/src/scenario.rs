@@ -75,18 +75,9 @@ impl Scenario {
 
     /// Every actor the scenario names, by public key (hex).
     pub fn actors(&self) -> BTreeMap<String, String> {
-        let mut names: Vec<&str> = Vec::new();
-        for step in &self.steps {
-            names.extend(step.by.as_deref());
-            let kind = step.event["type"].as_str().unwrap_or_default();
-            for (event_type, field) in ACTOR_FIELDS {
-                if event_type == kind {
-                    names.extend(step.event.get(field).and_then(Value::as_str));
-                }
-            }
-        }
-        names
-            .into_iter()
+        self.steps
+            .iter()
+            .flat_map(Step::actor_names)
             .map(|name| (public_key(&dev_key(name)).to_string(), name.to_owned()))
             .collect()
     }
@@ -103,6 +94,16 @@ impl Scenario {
 }
 
 impl Step {
+    /// The actors this step names: its signer and the parties its event names.
+    pub fn actor_names(&self) -> Vec<&str> {
+        let kind = self.event["type"].as_str().unwrap_or_default();
+        let named = ACTOR_FIELDS
+            .iter()
+            .filter(|(event_type, _)| *event_type == kind)
+            .filter_map(|(_, field)| self.event.get(field).and_then(Value::as_str));
+        self.by.as_deref().into_iter().chain(named).collect()
+    }
+
     /// This step (number `index`) as a signed raw event.
     pub fn raw_event(&self, index: usize) -> Result<RawEvent> {
         let id = self.id.clone().unwrap_or_else(|| format!("{}-{index}", self.wallet));
@@ -202,53 +203,9 @@ pub struct RunReport {
 /// Runs `scenario` on `ledger`, writing one JSON line per step to `out` as it goes.
 pub fn run(scenario: &Scenario, ledger: &mut Ledger, out: &mut dyn Write) -> Result<RunReport> {
     let actors = scenario.actors();
-    let name_of = |key: String| actors.get(&key).cloned().unwrap_or(key);
     let mut run = RunReport::default();
     for ((index, step), raw) in scenario.steps.iter().enumerate().zip(scenario.raw_events()?) {
-        let mut report = StepReport {
-            step: index,
-            wallet: raw.wallet.clone(),
-            seq: None,
-            event_id: raw.id.clone(),
-            ok: false,
-            error: None,
-            effects: Vec::new(),
-            view: None,
-            state_hash: None,
-            fuel: None,
-        };
-        match ledger.submit(&raw) {
-            Ok(submitted) => {
-                report.seq = Some(submitted.entry.seq);
-                report.ok = submitted.verdict.ok;
-                report.error = submitted.verdict.error;
-                report.effects = submitted
-                    .verdict
-                    .effects
-                    .into_iter()
-                    .map(|effect| EffectRecord {
-                        to: name_of(effect.to),
-                        ..effect
-                    })
-                    .collect();
-                report.view = ledger.view(&raw.wallet)?.map(|view| WalletView {
-                    consumer: name_of(view.consumer),
-                    merchant: name_of(view.merchant),
-                    ..view
-                });
-                report.state_hash = Some(submitted.entry.state_hash);
-                report.fuel = Some(submitted.entry.fuel);
-            }
-            Err(error) => {
-                let Some(refusal) = error.downcast_ref::<Refusal>() else {
-                    return Err(error.context(format!("step {index}")));
-                };
-                report.error = Some(ErrorRecord {
-                    code: refusal.code.into(),
-                    message: refusal.message.clone(),
-                });
-            }
-        }
+        let report = submit_step(ledger, index, &raw, &actors)?;
         let line = serde_json::to_value(&report).expect("reports always serialize");
         writeln!(out, "{line}")?;
         if let Some(expect) = &step.expect {
@@ -265,6 +222,63 @@ pub fn run(scenario: &Scenario, ledger: &mut Ledger, out: &mut dyn Write) -> Res
         run.steps.push(report);
     }
     Ok(run)
+}
+
+/// Submits step `index`'s raw event to `ledger` and reports what happened, keys shown by
+/// the actor names in `actors` (public key hex to name). An event the ledger refuses before
+/// the contract is reported as rejected, with no seq; a host fault is an error.
+pub fn submit_step(
+    ledger: &mut Ledger,
+    index: usize,
+    raw: &RawEvent,
+    actors: &BTreeMap<String, String>,
+) -> Result<StepReport> {
+    let name_of = |key: String| actors.get(&key).cloned().unwrap_or(key);
+    let mut report = StepReport {
+        step: index,
+        wallet: raw.wallet.clone(),
+        seq: None,
+        event_id: raw.id.clone(),
+        ok: false,
+        error: None,
+        effects: Vec::new(),
+        view: None,
+        state_hash: None,
+        fuel: None,
+    };
+    match ledger.submit(raw) {
+        Ok(submitted) => {
+            report.seq = Some(submitted.entry.seq);
+            report.ok = submitted.verdict.ok;
+            report.error = submitted.verdict.error;
+            report.effects = submitted
+                .verdict
+                .effects
+                .into_iter()
+                .map(|effect| EffectRecord {
+                    to: name_of(effect.to),
+                    ..effect
+                })
+                .collect();
+            report.view = ledger.view(&raw.wallet)?.map(|view| WalletView {
+                consumer: name_of(view.consumer),
+                merchant: name_of(view.merchant),
+                ..view
+            });
+            report.state_hash = Some(submitted.entry.state_hash);
+            report.fuel = Some(submitted.entry.fuel);
+        }
+        Err(error) => {
+            let Some(refusal) = error.downcast_ref::<Refusal>() else {
+                return Err(error.context(format!("step {index}")));
+            };
+            report.error = Some(ErrorRecord {
+                code: refusal.code.into(),
+                message: refusal.message.clone(),
+            });
+        }
+    }
+    Ok(report)
 }
 
 /// Collects where `actual` fails to contain `expected`: objects by their expected keys,

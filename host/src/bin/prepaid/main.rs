@@ -11,6 +11,7 @@ use prepaid_host::bench;
 use prepaid_host::ledger::Ledger;
 use prepaid_host::outcome::sha256_hex;
 use prepaid_host::scenario::{self, Scenario};
+use prepaid_host::snapshot;
 use prepaid_host::verify::{verify, Report};
 
 /// Where `cargo xtask contract` writes the component.
@@ -79,6 +80,14 @@ enum ScenarioCommand {
         /// A SQLite journal to write (default: a temporary one).
         #[arg(long)]
         db: Option<PathBuf>,
+        /// A golden trace (per step: outcome, effects, state hash, fuel) the run must
+        /// match; exits non-zero with a diff when it does not.
+        #[arg(long)]
+        snapshot: Option<PathBuf>,
+        /// Writes the run's trace to `--snapshot` instead of checking it, accepting a
+        /// change.
+        #[arg(long, requires = "snapshot")]
+        update_snapshot: bool,
         #[command(flatten)]
         component: ComponentArg,
     },
@@ -130,7 +139,14 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Scenario {
-            command: ScenarioCommand::Run { file, db, component },
+            command:
+                ScenarioCommand::Run {
+                    file,
+                    db,
+                    snapshot,
+                    update_snapshot,
+                    component,
+                },
         } => {
             let scenario = Scenario::load(&file)?;
             let temp = tempfile::tempdir().context("creating a temporary journal")?;
@@ -140,7 +156,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for mismatch in &run.mismatches {
                 eprintln!("expect failed: {mismatch}");
             }
-            Ok(if run.mismatches.is_empty() {
+            let trace_matches = match snapshot {
+                None => true,
+                Some(path) => check_snapshot(&path, &snapshot::trace(&run), update_snapshot)?,
+            };
+            Ok(if run.mismatches.is_empty() && trace_matches {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
@@ -207,6 +227,31 @@ fn print_bench(measurements: &[bench::Measurement]) {
             m.micros_per_event,
             native / m.events_per_second
         );
+    }
+}
+
+/// Checks (or, with `update`, writes) the golden trace at `path`; says what differs.
+fn check_snapshot(path: &Path, trace: &str, update: bool) -> Result<bool> {
+    if update {
+        std::fs::write(path, trace).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote the snapshot {}", path.display());
+        return Ok(true);
+    }
+    let recorded = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "reading the snapshot {} (write it with --update-snapshot)",
+            path.display()
+        )
+    })?;
+    match snapshot::diff(&recorded, trace) {
+        None => Ok(true),
+        Some(diff) => {
+            eprintln!(
+                "the run differs from the snapshot {}; if the change is intended, accept it with --update-snapshot\n{diff}",
+                path.display()
+            );
+            Ok(false)
+        }
     }
 }
 
