@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use anyhow::{Context as _, Result};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use anyhow::{bail, Context as _, Result};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
 use serde::Serialize;
 
 use crate::outcome::sha256_hex;
@@ -139,6 +139,67 @@ impl Journal {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA).context("creating the journal's tables")?;
         Ok(Journal { conn })
+    }
+
+    /// Opens an existing journal or bundle without writing to it (for verification).
+    pub fn open_read_only(path: &Path) -> Result<Journal> {
+        if !path.exists() {
+            bail!("no journal at {}", path.display());
+        }
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .with_context(|| format!("opening the journal {} read-only", path.display()))?;
+        Ok(Journal { conn })
+    }
+
+    /// Writes a self-contained bundle to `out` (which must not exist): the entries and
+    /// heads of `wallet` (or of every wallet) and every component they pin. A bundle is a
+    /// journal file itself, so `verify` reads it like any journal. Returns how many wallets
+    /// and entries it holds.
+    pub fn export(&self, out: &Path, wallet: Option<&str>) -> Result<(usize, usize)> {
+        if out.exists() {
+            bail!("{} already exists; choose a new file for the bundle", out.display());
+        }
+        if let Some(wallet) = wallet {
+            if self.wallet(wallet)?.is_none() {
+                bail!("wallet {wallet} is not in this journal");
+            }
+        }
+        drop(Journal::open(out)?);
+        let attach = out
+            .to_str()
+            .with_context(|| format!("{} is not a UTF-8 path", out.display()))?;
+        self.conn
+            .execute("ATTACH DATABASE ?1 AS bundle", [attach])
+            .context("opening the bundle")?;
+        let copied = (|| -> Result<(usize, usize)> {
+            let filter = "(?1 IS NULL OR wallet = ?1)";
+            self.conn.execute(
+                &format!(
+                    "INSERT INTO bundle.components SELECT * FROM main.components
+                     WHERE code_hash IN (SELECT DISTINCT code_hash FROM main.wallets WHERE {filter})"
+                ),
+                [wallet],
+            )?;
+            let wallets = self.conn.execute(
+                &format!("INSERT INTO bundle.wallets SELECT * FROM main.wallets WHERE {filter}"),
+                [wallet],
+            )?;
+            let entries = self.conn.execute(
+                &format!("INSERT INTO bundle.journal SELECT * FROM main.journal WHERE {filter}"),
+                [wallet],
+            )?;
+            Ok((wallets, entries))
+        })();
+        let detached = self
+            .conn
+            .execute("DETACH DATABASE bundle", [])
+            .context("closing the bundle");
+        if copied.is_err() || detached.is_err() {
+            // A failed export leaves nothing behind that could pass for a bundle.
+            let _ = std::fs::remove_file(out);
+        }
+        detached?;
+        copied.context("copying into the bundle")
     }
 
     /// Stores a component under its code hash (once).

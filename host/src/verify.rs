@@ -48,6 +48,8 @@ impl fmt::Display for Divergence {
 /// What a verification found.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
+    /// The code hashes of the components the journal holds, each checked against its bytes.
+    pub components: Vec<String>,
     /// Wallets replayed.
     pub wallets: usize,
     /// Entries replayed.
@@ -65,6 +67,11 @@ impl Report {
 
 /// Replays every wallet of `journal`.
 pub fn verify(journal: &Journal) -> Result<Report> {
+    verify_with_progress(journal, |_, _| {})
+}
+
+/// Replays every wallet of `journal`, calling `progress(done, total)` after each wallet.
+pub fn verify_with_progress(journal: &Journal, mut progress: impl FnMut(usize, usize)) -> Result<Report> {
     let engine = ContractEngine::new()?;
     let mut report = Report::default();
     let mut contracts = HashMap::new();
@@ -80,13 +87,16 @@ pub fn verify(journal: &Journal) -> Result<Report> {
             });
             continue;
         }
-        contracts.insert(code_hash, engine.load(&bytes)?);
+        contracts.insert(code_hash.clone(), engine.load(&bytes)?);
+        report.components.push(code_hash);
     }
-    for wallet in journal.wallets()? {
+    let wallets = journal.wallets()?;
+    for wallet in &wallets {
+        let (entries, divergence) = verify_wallet(journal, wallet, &contracts)?;
         report.wallets += 1;
-        let (entries, divergence) = verify_wallet(journal, &wallet, &contracts)?;
         report.entries += entries;
         report.divergences.extend(divergence);
+        progress(report.wallets, wallets.len());
     }
     Ok(report)
 }

@@ -146,3 +146,80 @@ fn the_demo_runs_and_verifies_clean() {
     );
     assert!(stdout.contains(": clean"), "{stdout}");
 }
+
+#[test]
+fn an_exported_bundle_verifies_alone_and_names_a_tampered_entry_or_missing_component() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("journal.db");
+    assert!(prepaid(&["demo", "--db", db.to_str().unwrap()]).status.success());
+    let bundle = dir.path().join("gym.bundle");
+    let output = prepaid(&[
+        "journal",
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--wallet",
+        "gym-alice",
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("1 wallets, 5 entries"));
+    std::fs::remove_file(&db).unwrap();
+
+    let output = prepaid(&["verify", "--bundle", bundle.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stdout));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("bytes match the code hash"), "{stdout}");
+    assert!(
+        stdout.contains("1 wallets, 5 entries replayed with their pinned code: clean"),
+        "{stdout}"
+    );
+
+    let again = prepaid(&[
+        "journal",
+        "export",
+        "--db",
+        bundle.to_str().unwrap(),
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    assert!(text(&again.stderr).contains("already exists"));
+
+    let tampered = dir.path().join("tampered.bundle");
+    std::fs::copy(&bundle, &tampered).unwrap();
+    let conn = rusqlite::Connection::open(&tampered).unwrap();
+    conn.execute("UPDATE journal SET at = '2026-03-03T18:11:00Z' WHERE seq = 4", [])
+        .unwrap();
+    drop(conn);
+    let output = prepaid(&["verify", "--bundle", tampered.to_str().unwrap(), "--json"]);
+    assert!(!output.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["divergences"][0]["wallet"], "gym-alice");
+    assert_eq!(report["divergences"][0]["seq"], 4);
+
+    let stripped = dir.path().join("stripped.bundle");
+    std::fs::copy(&bundle, &stripped).unwrap();
+    let conn = rusqlite::Connection::open(&stripped).unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = OFF; DELETE FROM components;")
+        .unwrap();
+    drop(conn);
+    let output = prepaid(&["verify", "--bundle", stripped.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stdout).contains("no stored component with this hash"),
+        "{}",
+        text(&output.stdout)
+    );
+}
+
+#[test]
+fn verify_needs_a_journal_or_a_bundle() {
+    let output = prepaid(&["verify"]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("--db <DB>|--bundle <BUNDLE>"),
+        "{}",
+        text(&output.stderr)
+    );
+}

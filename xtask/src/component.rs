@@ -42,18 +42,30 @@ enum Toolchain {
     Debian { rustc: PathBuf, sysroot: PathBuf },
 }
 
+/// The toolchain `PREPAID_TOOLCHAIN` asks for: `debian` (the pinned one, whose builds the
+/// golden traces and published code hashes come from), `rustup` (the machine's own
+/// wasm32 target), or by default rustup's target where installed, else the pinned one.
 fn select_toolchain(root: &Path) -> Result<Toolchain> {
-    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output();
-    if let Ok(output) = installed {
-        if String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .any(|line| line.trim() == "wasm32-unknown-unknown")
-        {
-            return Ok(Toolchain::Rustup);
+    let choice = std::env::var("PREPAID_TOOLCHAIN").unwrap_or_default();
+    let rustup_has_wasm32 = || {
+        Command::new("rustup")
+            .args(["target", "list", "--installed"])
+            .output()
+            .is_ok_and(|output| {
+                String::from_utf8_lossy(&output.stdout)
+                    .lines()
+                    .any(|line| line.trim() == "wasm32-unknown-unknown")
+            })
+    };
+    match choice.as_str() {
+        "rustup" => Ok(Toolchain::Rustup),
+        "" if rustup_has_wasm32() => Ok(Toolchain::Rustup),
+        "" | "debian" => {
+            let (rustc, sysroot) = debian::ensure(&root.join(".toolchain"))?;
+            Ok(Toolchain::Debian { rustc, sysroot })
         }
+        other => bail!("PREPAID_TOOLCHAIN is `debian`, `rustup` or unset, not `{other}`"),
     }
-    let (rustc, sysroot) = debian::ensure(&root.join(".toolchain"))?;
-    Ok(Toolchain::Debian { rustc, sysroot })
 }
 
 /// Builds `krate` into a component at `out` and returns its code hash.

@@ -39,10 +39,11 @@ enum Xtask {
         target_dir: PathBuf,
     },
     /// Rebuilds the contract from this source in a clean directory and checks that the
-    /// result has the code hash of FILE (a deployed or exported component).
+    /// result has the expected code hash: that of a component file, or a hash as printed by
+    /// `prepaid verify` (64 hex digits).
     CheckHash {
-        /// The component to check.
-        file: PathBuf,
+        /// A component file, or a code hash.
+        component: String,
     },
     /// Builds the misbehaving test components into target/guests/.
     Guests,
@@ -77,9 +78,15 @@ fn main() -> Result<()> {
             println!("{code_hash}");
             Ok(())
         }
-        Xtask::CheckHash { file } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            check_hash(&root, &component::sha256_hex(&bytes))
+        Xtask::CheckHash { component } => {
+            let is_hash = component.len() == 64 && component.bytes().all(|b| b.is_ascii_hexdigit());
+            let code_hash = if is_hash {
+                component.to_ascii_lowercase()
+            } else {
+                let bytes = std::fs::read(&component).with_context(|| format!("reading {component}"))?;
+                component::sha256_hex(&bytes)
+            };
+            check_hash(&root, &code_hash)
         }
         Xtask::Guests => build_guests(&root, &target_dir),
         Xtask::Demo { args } => {

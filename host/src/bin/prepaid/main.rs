@@ -7,12 +7,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use prepaid_host::bench;
+use prepaid_host::journal::Journal;
 use prepaid_host::ledger::Ledger;
 use prepaid_host::outcome::sha256_hex;
 use prepaid_host::scenario::{self, Scenario};
 use prepaid_host::snapshot;
-use prepaid_host::verify::{verify, Report};
+use prepaid_host::verify::{verify_with_progress, Report};
 
 /// Where `cargo xtask contract` writes the component.
 const BUILT_COMPONENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/contract/prepaid_contract.wasm");
@@ -43,13 +45,22 @@ enum Command {
     },
     /// Replays every wallet of a journal with its pinned code and compares everything.
     /// Exits non-zero on any divergence.
+    #[command(group = clap::ArgGroup::new("source").required(true))]
     Verify {
-        /// The journal.
-        #[arg(long)]
-        db: PathBuf,
+        /// A journal.
+        #[arg(long, group = "source")]
+        db: Option<PathBuf>,
+        /// A bundle written by `prepaid journal export`.
+        #[arg(long, group = "source")]
+        bundle: Option<PathBuf>,
         /// Prints the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Journals.
+    Journal {
+        #[command(subcommand)]
+        command: JournalCommand,
     },
     /// Measures the standard event mix: native rules, the component in memory, the
     /// component with the SQLite journal, and verify; prints events/s and ratios.
@@ -90,6 +101,23 @@ enum ScenarioCommand {
         update_snapshot: bool,
         #[command(flatten)]
         component: ComponentArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum JournalCommand {
+    /// Writes a self-contained bundle for an auditor: the journal entries of one wallet
+    /// (or all) and every component they pin, by code hash.
+    Export {
+        /// The journal.
+        #[arg(long)]
+        db: PathBuf,
+        /// Only this wallet.
+        #[arg(long)]
+        wallet: Option<String>,
+        /// The bundle to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -166,12 +194,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
-        Command::Verify { db, json } => {
-            if !db.exists() {
-                anyhow::bail!("no journal at {}", db.display());
-            }
-            let ledger = Ledger::open(&db)?;
-            let report = verify(ledger.journal())?;
+        Command::Verify { db, bundle, json } => {
+            let path = db.or(bundle).expect("clap requires --db or --bundle");
+            let journal = Journal::open_read_only(&path)?;
+            let progress = ProgressBar::new(0).with_style(
+                ProgressStyle::with_template("verifying {bar:40} {pos}/{len} wallets, {eta} left")
+                    .expect("a valid template"),
+            );
+            let report = verify_with_progress(&journal, |done, total| {
+                progress.set_length(total as u64);
+                progress.set_position(done as u64);
+            })?;
+            progress.finish_and_clear();
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
@@ -182,6 +216,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::Journal {
+            command: JournalCommand::Export { db, wallet, out },
+        } => {
+            if !db.exists() {
+                anyhow::bail!("no journal at {}", db.display());
+            }
+            let (wallets, entries) = Journal::open(&db)?.export(&out, wallet.as_deref())?;
+            println!(
+                "wrote {}: {wallets} wallets, {entries} entries and the components they pin",
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Demo { db, component } => {
             let mut ledger = demo::fresh_ledger(&db, &component)?;
@@ -256,6 +303,9 @@ fn check_snapshot(path: &Path, trace: &str, update: bool) -> Result<bool> {
 }
 
 pub(crate) fn print_report(report: &Report) {
+    for code_hash in &report.components {
+        println!("component {code_hash}: bytes match the code hash");
+    }
     for divergence in &report.divergences {
         println!("DIVERGENCE {divergence}");
     }
