@@ -3,7 +3,7 @@
 
 use prepaid_host::engine::ContractEngine;
 use prepaid_host::scenario::Scenario;
-use prepaid_tests::ledger_in;
+use prepaid_tests::{ledger_in, sessions_open};
 
 #[test]
 fn a_component_with_a_forbidden_import_is_refused_by_name() {
@@ -72,16 +72,7 @@ fn open_needs_the_regulators_approval_of_exactly_these_terms() {
     use prepaid_contract::Event;
     use prepaid_host::keys::{approve_terms, dev_key, sign_event};
 
-    let scenario = Scenario::parse(
-        r#"{"name": "approval", "steps": [
-            {"at": "2026-01-05T09:00:00Z", "wallet": "w1", "by": "alice",
-             "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
-                       "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"},
-                       "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}}
-        ]}"#,
-    )
-    .unwrap();
-    let approved = scenario.raw_events().unwrap().remove(0);
+    let approved = sessions_open();
     let Ok(Event::Open(open)) = Event::parse(&approved.body()) else {
         panic!("not an open")
     };

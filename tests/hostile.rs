@@ -4,9 +4,8 @@
 
 use prepaid_host::engine::FUEL_PER_EVENT;
 use prepaid_host::ledger::Ledger;
-use prepaid_host::scenario::Scenario;
 use prepaid_host::verify::verify;
-use prepaid_tests::guest_bytes;
+use prepaid_tests::{guest_bytes, sessions_open};
 
 /// Sends an `open` to a ledger running the guest `name`; returns the recorded error code,
 /// message and fuel, after checking the journal verifies.
@@ -14,16 +13,7 @@ fn run_guest(name: &str) -> (String, String, u64) {
     let dir = tempfile::tempdir().unwrap();
     let mut ledger = Ledger::open(&dir.path().join("journal.db")).unwrap();
     ledger.install(&guest_bytes(name)).unwrap();
-    let scenario = Scenario::parse(
-        r#"{"name": "guest", "steps": [
-            {"at": "2026-01-05T09:00:00Z", "wallet": "w1", "by": "alice",
-             "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
-                       "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"},
-                       "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}}
-        ]}"#,
-    )
-    .unwrap();
-    let submitted = ledger.submit(&scenario.raw_events().unwrap()[0]).unwrap();
+    let submitted = ledger.submit(&sessions_open()).unwrap();
     assert!(!submitted.verdict.ok, "{name}: the guest's event was accepted");
     assert!(submitted.verdict.effects.is_empty());
     assert_eq!(

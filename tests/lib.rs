@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use prepaid_host::ledger::Ledger;
+use prepaid_host::raw_event::RawEvent;
+use prepaid_host::scenario::Scenario;
 
 /// The contract component under test: `PREPAID_COMPONENT`, or what `cargo xtask contract`
 /// builds.
@@ -56,4 +58,19 @@ pub fn ledger_in(dir: &Path) -> Ledger {
     let mut ledger = Ledger::open(&dir.join("journal.db")).expect("opening a journal");
     ledger.install(&component_bytes()).expect("installing the component");
     ledger
+}
+
+/// The signed `open` of wallet `w1`: alice buys ten sessions from gym for 1000.00 (list
+/// price 120.00), approved by city, at 2026-01-05T09:00:00Z.
+pub fn sessions_open() -> RawEvent {
+    let scenario = Scenario::parse(
+        r#"{"name": "open", "steps": [
+            {"at": "2026-01-05T09:00:00Z", "wallet": "w1", "by": "alice",
+             "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
+                       "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"},
+                       "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}}
+        ]}"#,
+    )
+    .expect("a valid scenario");
+    scenario.raw_events().expect("signable events").remove(0)
 }
