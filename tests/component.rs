@@ -105,3 +105,16 @@ fn open_needs_the_regulators_approval_of_exactly_these_terms() {
     }
     assert!(ledger.submit(&approved).unwrap().verdict.ok, "the approved terms open");
 }
+
+/// Every trap kind of the wasmtime in use is deliberately classified as the component's
+/// (recorded) or the host's (aborts the event). A wasmtime upgrade that adds a trap kind
+/// fails here until someone decides which it is.
+#[test]
+fn every_trap_kind_is_classified() {
+    let unclassified: Vec<String> = (0..=u8::MAX)
+        .filter_map(wasmtime::Trap::from_u8)
+        .filter(|trap| prepaid_host::engine::trap_class(*trap).is_none())
+        .map(|trap| format!("{trap:?}"))
+        .collect();
+    assert!(unclassified.is_empty(), "unclassified trap kinds: {unclassified:?}");
+}

@@ -22,6 +22,17 @@ use crate::rules::Rules;
 use crate::scenario::Step;
 use crate::verify::verify;
 
+/// Everything one run measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchReport {
+    /// The event paths, native first.
+    pub paths: Vec<Measurement>,
+    /// Loading the component with an empty artifact cache (compiling it), milliseconds.
+    pub cold_start_ms: f64,
+    /// Loading it again from the cache, milliseconds.
+    pub warm_start_ms: f64,
+}
+
 /// One measured path.
 #[derive(Clone, Debug, Serialize)]
 pub struct Measurement {
@@ -119,10 +130,20 @@ fn run_in_memory(rules: &dyn Rules, events: &[RawEvent]) -> Result<usize> {
     Ok(accepted)
 }
 
-/// Runs every path over `wallets` wallets, journaling into a new file in `dir`.
-pub fn run(component: &[u8], wallets: usize, dir: &Path) -> Result<Vec<Measurement>> {
+/// Runs every path over `wallets` wallets, journaling (and caching) in `dir`.
+pub fn run(component: &[u8], wallets: usize, dir: &Path) -> Result<BenchReport> {
     let events = standard_mix(wallets)?;
-    let wasm = ContractEngine::new()?.load(component)?;
+    let cache = dir.join("cache");
+    let (cold, warm) = (
+        ContractEngine::new()?.with_cache(&cache)?,
+        ContractEngine::new()?.with_cache(&cache)?,
+    );
+    let started = Instant::now();
+    cold.load(component)?;
+    let cold_start = started.elapsed();
+    let started = Instant::now();
+    let wasm = warm.load(component)?;
+    let warm_start = started.elapsed();
 
     let started = Instant::now();
     let accepted = run_in_memory(&NativeRules, &events)?;
@@ -163,5 +184,9 @@ pub fn run(component: &[u8], wallets: usize, dir: &Path) -> Result<Vec<Measureme
     let verified = Measurement::new("verify (replay from the journal)", report.entries, started.elapsed());
     ensure!(report.is_clean(), "verify found divergences: {:?}", report.divergences);
 
-    Ok(vec![native, in_memory, durable, verified])
+    Ok(BenchReport {
+        paths: vec![native, in_memory, durable, verified],
+        cold_start_ms: cold_start.as_secs_f64() * 1e3,
+        warm_start_ms: warm_start.as_secs_f64() * 1e3,
+    })
 }

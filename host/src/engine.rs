@@ -7,12 +7,17 @@
 //! randomness. Each event runs in a fresh instance, so nothing survives between calls but
 //! the state bytes the host passes in.
 
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
 use anyhow::{bail, Result};
-// wasmtime 48 has its own error type; its `Context` adds context to wasmtime results,
-// which `?` then turns into `anyhow` errors.
 use wasmtime::component::{Component, HasSelf, Linker};
+// wasmtime 48 has its own error type; its `Context` adds context to wasmtime and std
+// results, which `?` then turns into `anyhow` errors.
 use wasmtime::error::Context as _;
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder, Trap,
+};
 
 use crate::outcome::{sha256_hex, EffectRecord, Outcome, WalletView};
 use crate::rules::Rules;
@@ -35,6 +40,11 @@ pub const FUEL_PER_EVENT: u64 = 10_000_000;
 pub const MEMORY_PER_INSTANCE: usize = 32 << 20;
 /// Native stack wasm code may use.
 pub const MAX_WASM_STACK: usize = 512 << 10;
+/// The most bytes an accepted event may return (state plus effects): more is recorded as
+/// `output_too_large`, so a runaway contract cannot bloat the journal.
+pub const MAX_OUTPUT_BYTES: usize = 1 << 20;
+/// Instances the pooling allocator keeps slots for: one per event running at once.
+const POOLED_INSTANCES: u32 = 64;
 
 /// The only imports a contract component may have: the WIT world's interfaces.
 pub const ALLOWED_IMPORTS: [&str; 3] = [
@@ -73,10 +83,12 @@ impl prepaid::contract::diagnostics::Host for CallState {
 
 impl types::Host for CallState {}
 
-/// The engine and linker every contract component runs on.
+/// The engine and linker every contract component runs on, with an optional on-disk
+/// cache of compiled components.
 pub struct ContractEngine {
     engine: Engine,
     linker: Linker<CallState>,
+    cache: Option<PathBuf>,
 }
 
 impl ContractEngine {
@@ -88,18 +100,65 @@ impl ContractEngine {
             .consume_fuel(true)
             .cranelift_nan_canonicalization(true)
             .wasm_relaxed_simd(false)
-            .max_wasm_stack(MAX_WASM_STACK);
+            .max_wasm_stack(MAX_WASM_STACK)
+            // Fast instantiation: slots reused from a pool, memories initialized
+            // copy-on-write from the compiled image, no async machinery per store.
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling()))
+            .memory_init_cow(true)
+            .concurrency_support(false);
         let engine = Engine::new(&config).context("configuring wasmtime")?;
         let mut linker = Linker::new(&engine);
         Contract::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state).context("linking the host imports")?;
-        Ok(ContractEngine { engine, linker })
+        Ok(ContractEngine {
+            engine,
+            linker,
+            cache: None,
+        })
+    }
+
+    /// Keeps compiled components in `dir`, keyed by code hash and the engine's
+    /// compatibility hash, so a warm start compiles nothing.
+    pub fn with_cache(mut self, dir: &Path) -> Result<ContractEngine> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating the cache {}", dir.display()))?;
+        self.cache = Some(dir.to_path_buf());
+        Ok(self)
+    }
+
+    /// Where the compiled form of `code_hash` is cached for this engine.
+    fn cached_artifact(&self, code_hash: &str) -> Option<PathBuf> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.engine.precompile_compatibility_hash().hash(&mut hasher);
+        let engine_hash = hasher.finish();
+        self.cache
+            .as_ref()
+            .map(|dir| dir.join(format!("{code_hash}-{engine_hash:016x}.cwasm")))
+    }
+
+    /// Compiles `bytes`, or loads their compiled form from the cache.
+    fn compile(&self, code_hash: &str, bytes: &[u8]) -> wasmtime::Result<Component> {
+        let Some(artifact) = self.cached_artifact(code_hash) else {
+            return Component::new(&self.engine, bytes);
+        };
+        // SAFETY: only this engine writes the cache, from components it compiled itself
+        // (written whole, then renamed into place); an artifact wasmtime finds incompatible
+        // is an error, and is then recompiled.
+        if let Ok(component) = unsafe { Component::deserialize_file(&self.engine, &artifact) } {
+            return Ok(component);
+        }
+        let compiled = self.engine.precompile_component(bytes)?;
+        let partial = artifact.with_extension("partial");
+        std::fs::write(&partial, &compiled).with_context(|| format!("writing {}", partial.display()))?;
+        std::fs::rename(&partial, &artifact).with_context(|| format!("caching {}", artifact.display()))?;
+        // SAFETY: as above; these are the bytes just produced by `precompile_component`.
+        unsafe { Component::deserialize(&self.engine, &compiled) }
     }
 
     /// Compiles a contract component, refusing one that imports anything outside the WIT
     /// world (naming the import).
     pub fn load(&self, bytes: &[u8]) -> Result<WasmContract> {
         let code_hash = sha256_hex(bytes);
-        let component = Component::new(&self.engine, bytes)
+        let component = self
+            .compile(&code_hash, bytes)
             .with_context(|| format!("component {code_hash} is not a valid WebAssembly component"))?;
         for (name, _) in component.component_type().imports(&self.engine) {
             if !ALLOWED_IMPORTS.contains(&name) {
@@ -166,6 +225,11 @@ impl Rules for WasmContract {
         let result = instance.call_apply(&mut store, state, &wit_ctx, event);
         let fuel = FUEL_PER_EVENT - store.get_fuel()?;
         match result {
+            Ok(Ok(applied)) if output_size(&applied) > MAX_OUTPUT_BYTES => Ok(Outcome::rejected(
+                "output_too_large",
+                format!("the contract returned more than the {MAX_OUTPUT_BYTES} bytes an event may produce"),
+                fuel,
+            )),
             Ok(Ok(applied)) => {
                 let effects = applied
                     .effects
@@ -214,6 +278,100 @@ impl Rules for WasmContract {
     }
 }
 
+/// Bytes an accepted event returns: its state and its effects.
+fn output_size(applied: &types::Applied) -> usize {
+    applied.state.len()
+        + applied
+            .effects
+            .iter()
+            .map(|effect| effect.to.len() + effect.amount.len() + effect.reason.len())
+            .sum::<usize>()
+}
+
+/// The pooling allocator's limits: a slot per instance running at once, each sized for the
+/// memory cap.
+fn pooling() -> PoolingAllocationConfig {
+    let mut pooling = PoolingAllocationConfig::default();
+    pooling
+        .total_component_instances(POOLED_INSTANCES)
+        .total_core_instances(POOLED_INSTANCES * 4)
+        .total_memories(POOLED_INSTANCES)
+        .total_tables(POOLED_INSTANCES * 4)
+        .max_memory_size(MEMORY_PER_INSTANCE);
+    pooling
+}
+
+/// How a trap is recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrapClass {
+    /// The component's own doing, the same on every replay: recorded as the event's outcome.
+    Deterministic,
+    /// The host's or the engine's: the event aborts and nothing is recorded.
+    HostFault,
+}
+
+/// The class of every trap kind this host knows; `None` for one it has not classified
+/// (a newer wasmtime's), which is handled as a host fault. A test fails while any trap kind
+/// of the wasmtime in use is unclassified.
+pub fn trap_class(trap: Trap) -> Option<TrapClass> {
+    use Trap::*;
+    match trap {
+        StackOverflow
+        | MemoryOutOfBounds
+        | HeapMisaligned
+        | TableOutOfBounds
+        | IndirectCallToNull
+        | BadSignature
+        | IntegerOverflow
+        | IntegerDivisionByZero
+        | BadConversionToInteger
+        | UnreachableCodeReached
+        | OutOfFuel
+        | AtomicWaitNonSharedMemory
+        | NullReference
+        | ArrayOutOfBounds
+        | AllocationTooLarge
+        | CastFailure
+        | CannotEnterComponent
+        | NoAsyncResult
+        | UnhandledTag
+        | ContinuationAlreadyConsumed
+        | AsyncDeadlock
+        | CannotLeaveComponent
+        | CannotBlockSyncTask
+        | InvalidChar
+        | StringOutOfBounds
+        | ListOutOfBounds
+        | InvalidDiscriminant
+        | UnalignedPointer
+        | TaskCancelNotCancelled
+        | TaskCancelOrReturnTwice
+        | SubtaskCancelAfterTerminal
+        | TaskReturnInvalid
+        | WaitableSetDropHasWaiters
+        | SubtaskDropNotResolved
+        | ThreadNewIndirectInvalidType
+        | ThreadNewIndirectUninitialized
+        | BackpressureOverflow
+        | UnsupportedCallbackCode
+        | CannotResumeThread
+        | ConcurrentFutureStreamOp
+        | ReferenceCountOverflow
+        | StreamOpTooBig
+        | WaitableSyncAndAsync
+        | UncaughtException => Some(TrapClass::Deterministic),
+        // Interrupts come from the host's clock; disabled opcodes and adapter assertions are
+        // the engine's configuration or its bugs: none is the component's doing.
+        Interrupt
+        | DisabledOpcode
+        | DebugAssertStringEncodingFinished
+        | DebugAssertEqualCodeUnits
+        | DebugAssertPointerAligned
+        | DebugAssertUpperBitsUnset => Some(TrapClass::HostFault),
+        _ => None,
+    }
+}
+
 /// Sorts a failed call into a deterministic outcome (recorded and replayable: a panic, fuel
 /// running out, a wasm trap) or a host fault (returned as an error: nothing is recorded).
 fn classify_trap(error: wasmtime::Error, state: &CallState, fuel: u64) -> Result<Outcome> {
@@ -224,29 +382,21 @@ fn classify_trap(error: wasmtime::Error, state: &CallState, fuel: u64) -> Result
             fuel,
         ));
     }
-    let Some(trap) = error.downcast_ref::<Trap>() else {
+    let Some(&trap) = error.downcast_ref::<Trap>() else {
         return Err(error.context("host fault while running the contract").into());
     };
-    match trap {
-        Trap::OutOfFuel => Ok(Outcome::rejected(
+    match (trap, trap_class(trap)) {
+        (Trap::OutOfFuel, _) => Ok(Outcome::rejected(
             "out_of_fuel",
             format!("the contract used more than the {FUEL_PER_EVENT} fuel an event may use"),
             fuel,
         )),
-        Trap::StackOverflow
-        | Trap::MemoryOutOfBounds
-        | Trap::HeapMisaligned
-        | Trap::TableOutOfBounds
-        | Trap::IndirectCallToNull
-        | Trap::BadSignature
-        | Trap::IntegerOverflow
-        | Trap::IntegerDivisionByZero
-        | Trap::BadConversionToInteger
-        | Trap::UnreachableCodeReached => Ok(Outcome::rejected(
+        (_, Some(TrapClass::Deterministic)) => Ok(Outcome::rejected(
             "contract_trap",
             format!("the contract trapped: {trap}"),
             fuel,
         )),
-        _ => Err(error.context("unclassified trap while running the contract").into()),
+        (_, Some(TrapClass::HostFault)) => Err(error.context("host fault while running the contract").into()),
+        (_, None) => Err(error.context("unclassified trap while running the contract").into()),
     }
 }

@@ -56,12 +56,23 @@ pub struct Ledger {
 impl Ledger {
     /// A ledger over the journal at `path` (created if missing).
     pub fn open(path: &Path) -> Result<Ledger> {
+        Ledger::with_engine(path, ContractEngine::new()?)
+    }
+
+    /// A ledger over the journal at `path` running components on `engine` (for example
+    /// one with an artifact cache).
+    pub fn with_engine(path: &Path, engine: ContractEngine) -> Result<Ledger> {
         Ok(Ledger {
             journal: Journal::open(path)?,
-            engine: ContractEngine::new()?,
+            engine,
             contracts: HashMap::new(),
             current: None,
         })
+    }
+
+    /// The engine that runs the components.
+    pub fn engine(&self) -> &ContractEngine {
+        &self.engine
     }
 
     /// The journal underneath.

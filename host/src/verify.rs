@@ -67,12 +67,16 @@ impl Report {
 
 /// Replays every wallet of `journal`.
 pub fn verify(journal: &Journal) -> Result<Report> {
-    verify_with_progress(journal, |_, _| {})
+    verify_with_progress(journal, &ContractEngine::new()?, |_, _| {})
 }
 
-/// Replays every wallet of `journal`, calling `progress(done, total)` after each wallet.
-pub fn verify_with_progress(journal: &Journal, mut progress: impl FnMut(usize, usize)) -> Result<Report> {
-    let engine = ContractEngine::new()?;
+/// Replays every wallet of `journal` on `engine`, calling `progress(done, total)` after
+/// each wallet.
+pub fn verify_with_progress(
+    journal: &Journal,
+    engine: &ContractEngine,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Report> {
     let mut report = Report::default();
     let mut contracts = HashMap::new();
     for (code_hash, bytes) in journal.components()? {

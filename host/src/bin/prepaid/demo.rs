@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
+use prepaid_host::engine::ContractEngine;
 use prepaid_host::ledger::Ledger;
 use prepaid_host::scenario::{self, Scenario, StepReport};
-use prepaid_host::verify::verify;
+use prepaid_host::verify::verify_with_progress;
 
 use crate::{print_report, ComponentArg};
 
@@ -16,14 +17,14 @@ use crate::{print_report, ComponentArg};
 const SCENARIO: &str = include_str!("demo.json");
 
 /// A ledger over a new journal at `db` (an old one is replaced).
-pub fn fresh_ledger(db: &Path, component: &ComponentArg) -> Result<Ledger> {
+pub fn fresh_ledger(db: &Path, component: &ComponentArg, engine: ContractEngine) -> Result<Ledger> {
     for suffix in ["", "-wal", "-shm"] {
         let file = PathBuf::from(format!("{}{suffix}", db.display()));
         if file.exists() {
             std::fs::remove_file(&file).with_context(|| format!("removing the old {}", file.display()))?;
         }
     }
-    component.ledger(db)
+    component.ledger(db, engine)
 }
 
 /// Runs the demo on `ledger` (journaling into `db`) and prints it.
@@ -64,7 +65,7 @@ pub fn run(ledger: &mut Ledger, db: &Path) -> Result<ExitCode> {
     }
     writeln!(out)?;
     drop(out);
-    let report = verify(ledger.journal())?;
+    let report = verify_with_progress(ledger.journal(), ledger.engine(), |_, _| {})?;
     print_report(&report);
     for mismatch in &run.mismatches {
         eprintln!("expect failed: {mismatch}");

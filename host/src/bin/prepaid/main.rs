@@ -9,6 +9,7 @@ use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use prepaid_host::bench;
+use prepaid_host::engine::ContractEngine;
 use prepaid_host::journal::Journal;
 use prepaid_host::ledger::Ledger;
 use prepaid_host::outcome::sha256_hex;
@@ -23,6 +24,10 @@ const BUILT_COMPONENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/co
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
+    /// Keeps compiled contract components in this folder, so later runs start without
+    /// compiling.
+    #[arg(long, global = true, env = "PREPAID_CACHE")]
+    cache: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -147,8 +152,8 @@ impl ComponentArg {
         })
     }
 
-    pub(crate) fn ledger(&self, db: &Path) -> Result<Ledger> {
-        let mut ledger = Ledger::open(db)?;
+    pub(crate) fn ledger(&self, db: &Path, engine: ContractEngine) -> Result<Ledger> {
+        let mut ledger = Ledger::with_engine(db, engine)?;
         ledger.install(&self.bytes()?)?;
         Ok(ledger)
     }
@@ -164,7 +169,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// The contract engine, with the artifact cache when one is asked for.
+fn engine(cache: Option<&Path>) -> Result<ContractEngine> {
+    let engine = ContractEngine::new()?;
+    match cache {
+        Some(dir) => engine.with_cache(dir),
+        None => Ok(engine),
+    }
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
+    let cache = cli.cache.as_deref();
     match cli.command {
         Command::Scenario {
             command:
@@ -179,7 +194,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let scenario = Scenario::load(&file)?;
             let temp = tempfile::tempdir().context("creating a temporary journal")?;
             let db = db.unwrap_or_else(|| temp.path().join("journal.db"));
-            let mut ledger = component.ledger(&db)?;
+            let mut ledger = component.ledger(&db, engine(cache)?)?;
             let run = scenario::run(&scenario, &mut ledger, &mut std::io::stdout().lock())?;
             for mismatch in &run.mismatches {
                 eprintln!("expect failed: {mismatch}");
@@ -201,7 +216,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ProgressStyle::with_template("verifying {bar:40} {pos}/{len} wallets, {eta} left")
                     .expect("a valid template"),
             );
-            let report = verify_with_progress(&journal, |done, total| {
+            let report = verify_with_progress(&journal, &engine(cache)?, |done, total| {
                 progress.set_length(total as u64);
                 progress.set_position(done as u64);
             })?;
@@ -231,7 +246,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { db, component } => {
-            let mut ledger = demo::fresh_ledger(&db, &component)?;
+            let mut ledger = demo::fresh_ledger(&db, &component, engine(cache)?)?;
             demo::run(&mut ledger, &db)
         }
         Command::Bench {
@@ -241,11 +256,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let bytes = component.bytes()?;
             let dir = tempfile::tempdir().context("creating a temporary journal")?;
-            let measurements = bench::run(&bytes, wallets, dir.path())?;
+            let report = bench::run(&bytes, wallets, dir.path())?;
             if json {
-                println!("{}", serde_json::to_string(&measurements)?);
+                println!("{}", serde_json::to_string(&report)?);
             } else {
-                print_bench(&measurements);
+                print_bench(&report);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -259,15 +274,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn print_bench(measurements: &[bench::Measurement]) {
-    let native = measurements[0].events_per_second;
+fn print_bench(report: &bench::BenchReport) {
+    let native = report.paths[0].events_per_second;
     println!(
         "{:<52} {:>8} {:>12} {:>10} {:>16}",
         "path", "events", "events/s", "µs/event", "cost vs native"
     );
-    for m in measurements {
+    for m in &report.paths {
         println!(
-            "{:<52} {:>8} {:>12.0} {:>10.1} {:>15.1}×",
+            "{:<52} {:>8} {:>12.0} {:>10.1} {:>15.2}×",
             m.name,
             m.events,
             m.events_per_second,
@@ -275,6 +290,12 @@ fn print_bench(measurements: &[bench::Measurement]) {
             native / m.events_per_second
         );
     }
+    println!(
+        "start: compiling {:.1} ms, from the artifact cache {:.2} ms ({:.0}× faster)",
+        report.cold_start_ms,
+        report.warm_start_ms,
+        report.cold_start_ms / report.warm_start_ms
+    );
 }
 
 /// Checks (or, with `update`, writes) the golden trace at `path`; says what differs.
