@@ -176,3 +176,55 @@ fn resubmitting_an_event_returns_its_recorded_outcome_and_a_changed_one_is_refus
     assert_eq!(ledger.journal().entries("w1").unwrap().len(), raws.len());
     assert!(verify(ledger.journal()).unwrap().is_clean());
 }
+
+/// A component like `component` with a custom section appended: the same behaviour under
+/// a different code hash, as a new release of the rules would have.
+fn another_release(component: &[u8]) -> Vec<u8> {
+    let name = b"release";
+    let mut content = vec![name.len() as u8];
+    content.extend_from_slice(name);
+    content.extend_from_slice(b"2");
+    let mut bytes = component.to_vec();
+    bytes.push(0); // a custom section
+    bytes.push(content.len() as u8);
+    bytes.extend(content);
+    bytes
+}
+
+#[test]
+fn each_wallet_runs_forever_the_code_it_was_opened_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = ledger_in(dir.path());
+    let first = prepaid_host::outcome::sha256_hex(&prepaid_tests::component_bytes());
+    let file = scenario_files()
+        .into_iter()
+        .find(|file| file.ends_with("sessions_refund_after_cooling_off.json"))
+        .unwrap();
+    let text = std::fs::read_to_string(file).unwrap();
+    let events = |wallet: &str| {
+        let renamed = text.replace(r#""wallet": "w1""#, &format!(r#""wallet": "{wallet}""#));
+        Scenario::parse(&renamed).unwrap().raw_events().unwrap()
+    };
+    let (old, new) = (events("old"), events("new"));
+    assert!(ledger.submit(&old[0]).unwrap().verdict.ok);
+    let second = ledger
+        .install(&another_release(&prepaid_tests::component_bytes()))
+        .unwrap();
+    assert_ne!(first, second);
+    for raw in new.iter().chain(&old[1..]) {
+        assert!(ledger.submit(raw).unwrap().verdict.ok, "{}", raw.id);
+    }
+    for (wallet, code_hash) in [("old", &first), ("new", &second)] {
+        assert_eq!(&ledger.journal().wallet(wallet).unwrap().unwrap().code_hash, code_hash);
+        assert!(ledger
+            .journal()
+            .entries(wallet)
+            .unwrap()
+            .iter()
+            .all(|entry| &entry.code_hash == code_hash));
+    }
+    let report = verify(ledger.journal()).unwrap();
+    assert!(report.is_clean(), "{:?}", report.divergences);
+    assert_eq!(report.components.len(), 2);
+    assert_eq!(report.entries, 8);
+}
