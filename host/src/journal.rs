@@ -7,7 +7,7 @@ use anyhow::{bail, Context as _, Result};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
 use serde::Serialize;
 
-use crate::outcome::sha256_hex;
+use crate::outcome::{sha256_hex, EffectRecord};
 
 /// The `prev_hash` of a wallet's first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -40,7 +40,38 @@ CREATE TABLE IF NOT EXISTS journal (
     PRIMARY KEY (wallet, seq),
     UNIQUE (wallet, event_id)
 );
+CREATE TABLE IF NOT EXISTS outbox (
+    effect_id TEXT PRIMARY KEY,
+    wallet    TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    kind      TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    amount    TEXT NOT NULL,
+    reason    TEXT NOT NULL,
+    acked     INTEGER NOT NULL DEFAULT 0,
+    FOREIGN KEY (wallet, seq) REFERENCES journal (wallet, seq)
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (acked, wallet, seq);
 ";
+
+/// An effect waiting in the outbox for the payment rail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OutboxEffect {
+    /// A stable id: `wallet:seq:index`. Acknowledging it twice is harmless.
+    pub effect_id: String,
+    /// The wallet.
+    pub wallet: String,
+    /// The journal entry that produced it.
+    pub seq: u64,
+    /// `release` or `refund`.
+    pub kind: String,
+    /// The recipient's public key (hex).
+    pub to: String,
+    /// The amount, two decimals.
+    pub amount: String,
+    /// Why.
+    pub reason: String,
+}
 
 /// One journal entry: an event and what it did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -202,6 +233,38 @@ impl Journal {
         copied.context("copying into the bundle")
     }
 
+    /// Up to `limit` effects not yet acknowledged, oldest entry first.
+    pub fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEffect>> {
+        let mut statement = self.conn.prepare(
+            "SELECT effect_id, wallet, seq, kind, recipient, amount, reason FROM outbox
+             WHERE acked = 0 ORDER BY wallet, seq, effect_id LIMIT ?1",
+        )?;
+        let rows = statement.query_map([limit], |row| {
+            Ok(OutboxEffect {
+                effect_id: row.get(0)?,
+                wallet: row.get(1)?,
+                seq: row.get(2)?,
+                kind: row.get(3)?,
+                to: row.get(4)?,
+                amount: row.get(5)?,
+                reason: row.get(6)?,
+            })
+        })?;
+        rows.collect::<rusqlite::Result<_>>().context("reading the outbox")
+    }
+
+    /// Marks effects as carried out by the payment rail. Unknown ids are an error and
+    /// acknowledge nothing; acknowledging an effect again is harmless.
+    pub fn ack_effects(&mut self, effect_ids: &[String]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for id in effect_ids {
+            if tx.execute("UPDATE outbox SET acked = 1 WHERE effect_id = ?1", [id])? == 0 {
+                bail!("no effect {id} in the outbox");
+            }
+        }
+        tx.commit().context("acknowledging effects")
+    }
+
     /// Stores a component under its code hash (once).
     pub fn put_component(&self, code_hash: &str, bytes: &[u8]) -> Result<()> {
         self.conn
@@ -284,9 +347,10 @@ impl Journal {
             .with_context(|| format!("reading the journal of wallet {wallet}"))
     }
 
-    /// Appends `entry` and moves its wallet's head to it, in one transaction. `state` is
-    /// the wallet's state after the entry (unchanged on a rejection).
-    pub fn append(&mut self, entry: &Entry, state: Option<&[u8]>) -> Result<()> {
+    /// Appends `entry`, moves its wallet's head to it and puts its `effects` in the outbox,
+    /// in one transaction: a crash never leaves half of an event. `state` is the wallet's
+    /// state after the entry (unchanged on a rejection).
+    pub fn append(&mut self, entry: &Entry, state: Option<&[u8]>, effects: &[EffectRecord]) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute(
             &format!("INSERT INTO journal ({ENTRY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
@@ -305,6 +369,22 @@ impl Journal {
             ],
         )
         .with_context(|| format!("appending entry {} of wallet {}", entry.seq, entry.wallet))?;
+        for (index, effect) in effects.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO outbox (effect_id, wallet, seq, kind, recipient, amount, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    format!("{}:{}:{index}", entry.wallet, entry.seq),
+                    entry.wallet,
+                    entry.seq,
+                    effect.kind,
+                    effect.to,
+                    effect.amount,
+                    effect.reason
+                ],
+            )
+            .with_context(|| format!("queueing the effects of entry {} of wallet {}", entry.seq, entry.wallet))?;
+        }
         tx.execute(
             "INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)

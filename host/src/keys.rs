@@ -30,3 +30,34 @@ pub fn approve_terms(key: &SigningKey, open: &Open) -> Signature {
     let message = approval_message(&NativeCrypto, &open.merchant, &open.product, &open.policy);
     Signature::from_slice(&key.sign(&message).to_bytes()).expect("ed25519 signatures are 64 bytes")
 }
+
+/// A new random signing key, from the operating system's generator.
+pub fn generate_key() -> anyhow::Result<SigningKey> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|error| anyhow::anyhow!("the system has no randomness to offer: {error}"))?;
+    Ok(SigningKey::from_bytes(&secret))
+}
+
+/// Writes `key`'s secret to a new file at `path` (hex, readable by its owner only).
+pub fn write_key_file(path: &std::path::Path, key: &SigningKey) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|error| anyhow::anyhow!("cannot create the key file {}: {error}", path.display()))?;
+    writeln!(file, "{}", hex::encode(key.to_bytes()))?;
+    Ok(())
+}
+
+/// Reads a key file written by [`write_key_file`].
+pub fn read_key_file(path: &std::path::Path) -> anyhow::Result<SigningKey> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| anyhow::anyhow!("cannot read the key file {}: {error}", path.display()))?;
+    let mut secret = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut secret)
+        .map_err(|_| anyhow::anyhow!("{} does not hold a key (64 hex digits)", path.display()))?;
+    Ok(SigningKey::from_bytes(&secret))
+}

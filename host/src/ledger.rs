@@ -164,7 +164,8 @@ impl Ledger {
             entry_hash: String::new(),
         };
         entry.entry_hash = entry.compute_hash();
-        self.journal.append(&entry, state.as_deref())?;
+        self.journal
+            .append(&entry, state.as_deref(), &outcome.verdict.effects)?;
         Ok(Submitted {
             entry,
             verdict: outcome.verdict,

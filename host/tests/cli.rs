@@ -223,3 +223,92 @@ fn verify_needs_a_journal_or_a_bundle() {
         text(&output.stderr)
     );
 }
+
+/// Runs `prepaid` with `input` on stdin.
+fn prepaid_with_input(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_prepaid"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running prepaid");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn real_keys_sign_apply_and_the_outbox_hands_effects_to_the_rail_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let mut keys = Vec::new();
+    for actor in ["consumer", "merchant", "regulator"] {
+        let output = prepaid(&["keygen", "--out", &path(&format!("{actor}.key"))]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        keys.push(text(&output.stdout).trim().to_owned());
+    }
+    let again = prepaid(&["keygen", "--out", &path("consumer.key")]);
+    assert!(!again.status.success(), "keygen overwrote a key");
+
+    let open = serde_json::json!({"wallet": "w1", "id": "open", "at": "2026-01-05T09:00:00Z", "event": {
+        "type": "open", "consumer": keys[0], "merchant": keys[1], "regulator": keys[2],
+        "product": {"kind": "sessions", "sessions": 10, "price": "2400.00", "list_price": "300.00"},
+        "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}});
+    let approved = prepaid_with_input(
+        &["sign", "--key", &path("regulator.key"), "--approve"],
+        &format!("{open}\n"),
+    );
+    assert!(approved.status.success(), "{}", text(&approved.stderr));
+    let open = prepaid_with_input(&["sign", "--key", &path("consumer.key")], &text(&approved.stdout));
+    let request = prepaid_with_input(
+        &["sign", "--key", &path("merchant.key")],
+        r#"{"wallet": "w1", "id": "r1", "at": "2026-01-06T09:00:00Z", "event": {"type": "request", "request": "r1", "units": 2}}"#,
+    );
+    let authorize = prepaid_with_input(
+        &["sign", "--key", &path("consumer.key")],
+        r#"{"wallet": "w1", "id": "a1", "at": "2026-01-06T10:00:00Z", "event": {"type": "authorize", "request": "r1"}}"#,
+    );
+    let events = [open, request, authorize]
+        .iter()
+        .map(|output| text(&output.stdout))
+        .collect::<String>();
+    let db = path("journal.db");
+
+    let applied = prepaid_with_input(&["apply", "--db", &db], &events);
+    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    let lines: Vec<serde_json::Value> = text(&applied.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.iter().all(|line| line["ok"] == true), "{lines:?}");
+    assert_eq!(lines[2]["effects"][0]["amount"], "480.00");
+
+    let replayed = prepaid_with_input(&["apply", "--db", &db], &events);
+    assert!(text(&replayed.stdout)
+        .lines()
+        .all(|line| line.contains(r#""replayed":true"#)));
+    let refused = prepaid_with_input(&["apply", "--db", &db], "not json\n");
+    assert!(!refused.status.success());
+    assert!(text(&refused.stdout).contains("bad_envelope"));
+
+    let pending = prepaid(&["outbox", "list", "--db", &db]);
+    let effects: Vec<serde_json::Value> = text(&pending.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(effects.len(), 1);
+    assert_eq!(effects[0]["effect_id"], "w1:3:0");
+    assert_eq!(effects[0]["to"], keys[1].as_str());
+    assert!(prepaid(&["outbox", "ack", "--db", &db, "w1:3:0"]).status.success());
+    assert!(!prepaid(&["outbox", "ack", "--db", &db, "w1:9:9"]).status.success());
+    assert_eq!(text(&prepaid(&["outbox", "list", "--db", &db]).stdout), "");
+
+    let wallet = prepaid(&["wallet", "w1", "--db", &db]);
+    assert!(
+        text(&wallet.stdout).contains("frozen 1920.00, released 480.00"),
+        "{}",
+        text(&wallet.stdout)
+    );
+    assert!(prepaid(&["verify", "--db", &db]).status.success());
+}

@@ -1,6 +1,7 @@
 //! `prepaid`: run scenarios, verify journals, show the demo, hash components.
 
 mod demo;
+mod platform;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -62,6 +63,48 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Applies raw signed events (JSON lines, from FILE or stdin) and prints a JSON line
+    /// per event. Re-submitting an event returns its recorded outcome.
+    Apply {
+        /// The journal.
+        #[arg(long)]
+        db: PathBuf,
+        /// The events (default: stdin).
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        component: ComponentArg,
+    },
+    /// Creates a key pair: the secret goes to a new file, the public key is printed.
+    Keygen {
+        /// The key file to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Signs raw events read from stdin (JSON lines) and prints them signed.
+    Sign {
+        /// The signer's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// Adds the regulator's approval of the terms to each `open`, instead of signing.
+        #[arg(long)]
+        approve: bool,
+    },
+    /// Shows a wallet: its figures, pinned code and journal.
+    Wallet {
+        /// The wallet.
+        id: String,
+        /// The journal.
+        #[arg(long)]
+        db: PathBuf,
+        /// Prints JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The effects waiting for the payment rail.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
     /// Journals.
     Journal {
         #[command(subcommand)]
@@ -106,6 +149,28 @@ enum ScenarioCommand {
         update_snapshot: bool,
         #[command(flatten)]
         component: ComponentArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Lists effects not yet acknowledged, as JSON lines, oldest first.
+    List {
+        /// The journal.
+        #[arg(long)]
+        db: PathBuf,
+        /// At most this many.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
+    /// Acknowledges effects the payment rail has carried out.
+    Ack {
+        /// The journal.
+        #[arg(long)]
+        db: PathBuf,
+        /// Effect ids, as `list` prints them.
+        #[arg(required = true)]
+        effect_ids: Vec<String>,
     },
 }
 
@@ -232,6 +297,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        Command::Apply { db, file, component } => {
+            let mut ledger = component.ledger(&db, engine(cache)?)?;
+            match file {
+                Some(file) => {
+                    let file = std::fs::File::open(&file).with_context(|| format!("reading {}", file.display()))?;
+                    platform::apply(&mut ledger, &mut std::io::BufReader::new(file))
+                }
+                None => platform::apply(&mut ledger, &mut std::io::stdin().lock()),
+            }
+        }
+        Command::Keygen { out } => platform::keygen(&out),
+        Command::Sign { key, approve } => platform::sign(&key, approve),
+        Command::Wallet { id, db, json } => {
+            if !db.exists() {
+                anyhow::bail!("no journal at {}", db.display());
+            }
+            platform::wallet(&mut Ledger::with_engine(&db, engine(cache)?)?, &id, json)
+        }
+        Command::Outbox {
+            command: OutboxCommand::List { db, limit },
+        } => platform::outbox_list(&db, limit),
+        Command::Outbox {
+            command: OutboxCommand::Ack { db, effect_ids },
+        } => platform::outbox_ack(&db, &effect_ids),
         Command::Journal {
             command: JournalCommand::Export { db, wallet, out },
         } => {

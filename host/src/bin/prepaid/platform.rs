@@ -1,0 +1,146 @@
+//! The platform's commands: keys, signing, applying raw events, reading wallets and the
+//! outbox.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _, Result};
+use prepaid_contract::authorization::Signature;
+use prepaid_contract::Event;
+use prepaid_host::journal::Journal;
+use prepaid_host::keys::{approve_terms, generate_key, public_key, read_key_file, sign_event, write_key_file};
+use prepaid_host::ledger::{Ledger, Refusal};
+use prepaid_host::raw_event::RawEvent;
+use serde_json::json;
+
+/// `prepaid keygen`: a new key pair; the secret goes to `out`, the public key to stdout.
+pub fn keygen(out: &Path) -> Result<ExitCode> {
+    let key = generate_key()?;
+    write_key_file(out, &key)?;
+    println!("{}", public_key(&key));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `prepaid sign`: signs each raw event read from stdin with `key` (or, with `approve`,
+/// adds the regulator's approval to each `open`) and prints it.
+pub fn sign(key_file: &Path, approve: bool) -> Result<ExitCode> {
+    let key = read_key_file(key_file)?;
+    let mut out = std::io::stdout().lock();
+    for (number, line) in std::io::stdin().lock().lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let place = || format!("line {}", number + 1);
+        let mut raw: RawEvent = serde_json::from_str(&line).with_context(place)?;
+        if approve {
+            if raw.event.get("type").and_then(|kind| kind.as_str()) != Some("open") {
+                bail!("{}: only `open` events carry an approval", place());
+            }
+            raw.event["approval"] = Signature::from_slice(&[0; 64]).expect("64 bytes").to_string().into();
+            let Event::Open(open) =
+                Event::parse(&raw.body()).map_err(|error| anyhow::anyhow!("{}: {error}", place()))?
+            else {
+                unreachable!("the type was checked above");
+            };
+            raw.event["approval"] = approve_terms(&key, &open).to_string().into();
+        } else {
+            let event = Event::parse(&raw.body()).map_err(|error| anyhow::anyhow!("{}: {error}", place()))?;
+            raw.signature = Some(sign_event(&key, &raw.wallet, &raw.id, &event).to_string());
+        }
+        writeln!(out, "{}", raw.to_json())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `prepaid apply`: applies raw events (JSON lines from `input`) and prints a JSON line per
+/// event. Exits non-zero when any line was refused before reaching the contract.
+pub fn apply(ledger: &mut Ledger, input: &mut dyn BufRead) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    let mut refused = false;
+    for (number, line) in input.lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let result = RawEvent::parse(&line)
+            .map_err(|error| {
+                Refusal {
+                    code: "bad_envelope",
+                    message: format!("{error:#}"),
+                }
+                .into()
+            })
+            .and_then(|raw| ledger.submit(&raw));
+        let report = match result {
+            Ok(submitted) => json!({
+                "line": number + 1, "wallet": submitted.entry.wallet, "id": submitted.entry.event_id,
+                "seq": submitted.entry.seq, "ok": submitted.verdict.ok, "error": submitted.verdict.error,
+                "effects": submitted.verdict.effects, "state_hash": submitted.entry.state_hash,
+                "fuel": submitted.entry.fuel, "replayed": submitted.replayed,
+            }),
+            Err(error) => match error.downcast_ref::<Refusal>() {
+                Some(refusal) => {
+                    refused = true;
+                    json!({"line": number + 1, "ok": false, "error": {"code": refusal.code, "message": refusal.message}})
+                }
+                None => return Err(error.context(format!("line {}", number + 1))),
+            },
+        };
+        writeln!(out, "{report}")?;
+    }
+    Ok(if refused { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// `prepaid wallet`: a wallet's figures, head and journal.
+pub fn wallet(ledger: &mut Ledger, wallet: &str, as_json: bool) -> Result<ExitCode> {
+    let Some(head) = ledger.journal().wallet(wallet)? else {
+        bail!("wallet {wallet} does not exist");
+    };
+    let view = ledger.view(wallet)?;
+    let entries = ledger.journal().entries(wallet)?;
+    if as_json {
+        println!(
+            "{}",
+            json!({"wallet": wallet, "code_hash": head.code_hash, "seq": head.seq, "state_hash": head.state_hash,
+                   "view": view, "entries": entries})
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "wallet {wallet}: code {}, {} entries, state {}",
+        head.code_hash, head.seq, head.state_hash
+    );
+    if let Some(view) = view {
+        println!(
+            "{} {}: paid {}, frozen {}, released {}, refunded {}, pending {}",
+            view.product, view.status, view.paid, view.frozen, view.released, view.refunded, view.pending
+        );
+    }
+    for entry in entries {
+        println!(
+            "{:>4}  {}  {:<16}  {}",
+            entry.seq, entry.at, entry.event_id, entry.outcome
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `prepaid outbox list`: effects the payment rail has not acknowledged, as JSON lines.
+pub fn outbox_list(db: &Path, limit: usize) -> Result<ExitCode> {
+    for effect in Journal::open_read_only(db)?.pending_effects(limit)? {
+        println!("{}", serde_json::to_string(&effect)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `prepaid outbox ack`: marks effects as carried out.
+pub fn outbox_ack(db: &Path, effect_ids: &[String]) -> Result<ExitCode> {
+    if !db.exists() {
+        bail!("no journal at {}", db.display());
+    }
+    Journal::open(db)?.ack_effects(effect_ids)?;
+    println!("acknowledged {} effects", effect_ids.len());
+    Ok(ExitCode::SUCCESS)
+}
