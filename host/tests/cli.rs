@@ -312,3 +312,96 @@ fn real_keys_sign_apply_and_the_outbox_hands_effects_to_the_rail_once() {
     );
     assert!(prepaid(&["verify", "--db", &db]).status.success());
 }
+
+/// SIGKILL `prepaid apply` again and again while it works through a batch, re-running the
+/// whole batch each time (as a client retries): every event it acknowledged is in the
+/// journal exactly once, no effect is queued twice, and the journal verifies.
+#[test]
+fn killing_apply_repeatedly_loses_nothing_and_duplicates_nothing() {
+    use std::io::{BufRead, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let events: Vec<prepaid_host::raw_event::RawEvent> = prepaid_host::bench::standard_mix(40).unwrap();
+    let batch = dir.path().join("batch.jsonl");
+    std::fs::write(
+        &batch,
+        events.iter().map(|raw| raw.to_json() + "\n").collect::<String>(),
+    )
+    .unwrap();
+    let db = dir.path().join("journal.db");
+    let cache = dir.path().join("cache");
+    let args = [
+        "apply",
+        "--db",
+        db.to_str().unwrap(),
+        "--cache",
+        cache.to_str().unwrap(),
+        batch.to_str().unwrap(),
+    ];
+
+    let mut acknowledged = std::collections::HashSet::new();
+    let mut kills = 0;
+    for round in 0.. {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_prepaid"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        // Kill after a varying number of acknowledgements in the first rounds; then let a
+        // round finish.
+        let kill_after = if round < 8 { Some(5 + round * 7) } else { None };
+        let mut seen = 0;
+        for line in lines {
+            let Ok(line) = line else { break };
+            let report: serde_json::Value = serde_json::from_str(&line).unwrap();
+            acknowledged.insert((
+                report["wallet"].as_str().unwrap().to_owned(),
+                report["id"].as_str().unwrap().to_owned(),
+            ));
+            seen += 1;
+            if Some(seen) == kill_after {
+                child.kill().unwrap();
+                kills += 1;
+                break;
+            }
+        }
+        let status = child.wait().unwrap();
+        if kill_after.is_none() {
+            assert!(status.success());
+            break;
+        }
+    }
+    assert!(kills >= 8);
+
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let entries: i64 = conn
+        .query_row("SELECT COUNT(*) FROM journal", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(entries as usize, events.len(), "every event once");
+    for (wallet, id) in &acknowledged {
+        let found: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM journal WHERE wallet = ?1 AND event_id = ?2",
+                [wallet, id],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, 1, "acknowledged event {wallet}/{id}");
+    }
+    let queued: i64 = conn
+        .query_row("SELECT COUNT(*) FROM outbox", [], |row| row.get(0))
+        .unwrap();
+    let mut produced = 0;
+    let mut statement = conn.prepare("SELECT outcome FROM journal").unwrap();
+    for outcome in statement.query_map([], |row| row.get::<_, String>(0)).unwrap() {
+        let outcome: serde_json::Value = serde_json::from_str(&outcome.unwrap()).unwrap();
+        produced += outcome["effects"].as_array().unwrap().len() as i64;
+    }
+    assert_eq!(queued, produced, "each effect queued exactly once");
+    drop(statement);
+    drop(conn);
+    let output = prepaid(&["verify", "--db", db.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output.stdout));
+}
