@@ -168,6 +168,9 @@ impl Journal {
             .context("switching the journal to WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Other connections (threads of a shared ledger, other processes) may hold the
+        // write lock for a moment: wait for it rather than fail.
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.execute_batch(SCHEMA).context("creating the journal's tables")?;
         Ok(Journal { conn })
     }
@@ -239,6 +242,7 @@ impl Journal {
             "SELECT effect_id, wallet, seq, kind, recipient, amount, reason FROM outbox
              WHERE acked = 0 ORDER BY wallet, seq, effect_id LIMIT ?1",
         )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = statement.query_map([limit], |row| {
             Ok(OutboxEffect {
                 effect_id: row.get(0)?,

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
 
@@ -49,7 +50,7 @@ pub struct Submitted {
 pub struct Ledger {
     journal: Journal,
     engine: ContractEngine,
-    contracts: HashMap<String, WasmContract>,
+    contracts: HashMap<String, Arc<WasmContract>>,
     current: Option<String>,
 }
 
@@ -86,7 +87,7 @@ impl Ledger {
         let contract = self.engine.load(bytes)?;
         let code_hash = contract.code_hash().to_owned();
         self.journal.put_component(&code_hash, bytes)?;
-        self.contracts.insert(code_hash.clone(), contract);
+        self.contracts.insert(code_hash.clone(), Arc::new(contract));
         self.current = Some(code_hash.clone());
         Ok(code_hash)
     }
@@ -94,11 +95,8 @@ impl Ledger {
     /// The compiled component with `code_hash`, loaded from the journal on first use.
     fn contract(&mut self, code_hash: &str) -> Result<&WasmContract> {
         if !self.contracts.contains_key(code_hash) {
-            let bytes = self
-                .journal
-                .component(code_hash)?
-                .with_context(|| format!("no component with code hash {code_hash} is stored"))?;
-            self.contracts.insert(code_hash.to_owned(), self.engine.load(&bytes)?);
+            let contract = load_stored(&self.engine, &self.journal, code_hash)?;
+            self.contracts.insert(code_hash.to_owned(), Arc::new(contract));
         }
         Ok(&self.contracts[code_hash])
     }
@@ -107,70 +105,18 @@ impl Ledger {
     /// unknown wallet other than `open`, or a reused event id with different content is
     /// an error and records nothing; a re-submitted event returns its recorded outcome.
     pub fn submit(&mut self, raw: &RawEvent) -> Result<Submitted> {
-        let ctx = match raw.context() {
-            Ok(ctx) => ctx,
-            Err(error) => return refuse("bad_envelope", format!("{error:#}")),
-        };
-        let event_json = raw.to_json();
-        if let Some(entry) = self.journal.entry_by_event_id(&raw.wallet, &raw.id)? {
-            if entry.event != event_json {
-                return refuse(
-                    "event_id_reused",
-                    format!(
-                        "event id {} of wallet {} was already used for a different event; use a new id",
-                        raw.id, raw.wallet
-                    ),
-                );
-            }
-            let verdict = serde_json::from_str(&entry.outcome).context("reading a recorded outcome")?;
-            return Ok(Submitted {
-                entry,
-                verdict,
-                replayed: true,
-            });
-        }
-        let head = match self.journal.wallet(&raw.wallet)? {
-            Some(head) => head,
-            None if raw.event.get("type").and_then(|kind| kind.as_str()) == Some("open") => WalletHead {
-                wallet: raw.wallet.clone(),
-                code_hash: self.current.clone().context("no contract component is installed")?,
-                seq: 0,
-                state: None,
-                state_hash: sha256_hex(&[]),
-                head_hash: GENESIS_HASH.into(),
+        let (engine, contracts) = (&self.engine, &mut self.contracts);
+        submit_to(
+            &mut self.journal,
+            self.current.as_deref(),
+            raw,
+            &mut |journal, code_hash| {
+                if !contracts.contains_key(code_hash) {
+                    contracts.insert(code_hash.to_owned(), Arc::new(load_stored(engine, journal, code_hash)?));
+                }
+                Ok(contracts[code_hash].clone())
             },
-            None => {
-                return refuse(
-                    "unknown_wallet",
-                    format!("wallet {} does not exist; open it first", raw.wallet),
-                )
-            }
-        };
-        let outcome = self
-            .contract(&head.code_hash)?
-            .apply(head.state.as_deref(), &ctx, &raw.body())?;
-        let state = outcome.state.clone().or(head.state);
-        let mut entry = Entry {
-            wallet: raw.wallet.clone(),
-            seq: head.seq + 1,
-            event_id: raw.id.clone(),
-            event: event_json,
-            at: raw.at.clone(),
-            code_hash: head.code_hash,
-            outcome: outcome.verdict.to_json(),
-            fuel: outcome.fuel,
-            state_hash: state.as_deref().map_or(head.state_hash, sha256_hex),
-            prev_hash: head.head_hash,
-            entry_hash: String::new(),
-        };
-        entry.entry_hash = entry.compute_hash();
-        self.journal
-            .append(&entry, state.as_deref(), &outcome.verdict.effects)?;
-        Ok(Submitted {
-            entry,
-            verdict: outcome.verdict,
-            replayed: false,
-        })
+        )
     }
 
     /// The figures of `wallet`, through its pinned component; none before it is open.
@@ -183,4 +129,85 @@ impl Ledger {
             Some(state) => self.contract(&head.code_hash)?.view(state).map(Some),
         }
     }
+}
+
+/// Compiles the component stored in `journal` under `code_hash`.
+pub(crate) fn load_stored(engine: &ContractEngine, journal: &Journal, code_hash: &str) -> Result<WasmContract> {
+    let bytes = journal
+        .component(code_hash)?
+        .with_context(|| format!("no component with code hash {code_hash} is stored"))?;
+    engine.load(&bytes)
+}
+
+/// Applies one event to its wallet through `journal`: the recorded outcome for a
+/// re-submitted event, else the outcome of the contract `contract_for` gives for the
+/// wallet's pinned code hash (`current` for a new wallet), journaled in one transaction.
+/// The caller makes sure no other submission for the same wallet runs meanwhile.
+pub(crate) fn submit_to(
+    journal: &mut Journal,
+    current: Option<&str>,
+    raw: &RawEvent,
+    contract_for: &mut dyn FnMut(&Journal, &str) -> Result<Arc<WasmContract>>,
+) -> Result<Submitted> {
+    let ctx = match raw.context() {
+        Ok(ctx) => ctx,
+        Err(error) => return refuse("bad_envelope", format!("{error:#}")),
+    };
+    let event_json = raw.to_json();
+    if let Some(entry) = journal.entry_by_event_id(&raw.wallet, &raw.id)? {
+        if entry.event != event_json {
+            return refuse(
+                "event_id_reused",
+                format!(
+                    "event id {} of wallet {} was already used for a different event; use a new id",
+                    raw.id, raw.wallet
+                ),
+            );
+        }
+        let verdict = serde_json::from_str(&entry.outcome).context("reading a recorded outcome")?;
+        return Ok(Submitted {
+            entry,
+            verdict,
+            replayed: true,
+        });
+    }
+    let head = match journal.wallet(&raw.wallet)? {
+        Some(head) => head,
+        None if raw.event.get("type").and_then(|kind| kind.as_str()) == Some("open") => WalletHead {
+            wallet: raw.wallet.clone(),
+            code_hash: current.context("no contract component is installed")?.to_owned(),
+            seq: 0,
+            state: None,
+            state_hash: sha256_hex(&[]),
+            head_hash: GENESIS_HASH.into(),
+        },
+        None => {
+            return refuse(
+                "unknown_wallet",
+                format!("wallet {} does not exist; open it first", raw.wallet),
+            )
+        }
+    };
+    let outcome = contract_for(journal, &head.code_hash)?.apply(head.state.as_deref(), &ctx, &raw.body())?;
+    let state = outcome.state.clone().or(head.state);
+    let mut entry = Entry {
+        wallet: raw.wallet.clone(),
+        seq: head.seq + 1,
+        event_id: raw.id.clone(),
+        event: event_json,
+        at: raw.at.clone(),
+        code_hash: head.code_hash,
+        outcome: outcome.verdict.to_json(),
+        fuel: outcome.fuel,
+        state_hash: state.as_deref().map_or(head.state_hash, sha256_hex),
+        prev_hash: head.head_hash,
+        entry_hash: String::new(),
+    };
+    entry.entry_hash = entry.compute_hash();
+    journal.append(&entry, state.as_deref(), &outcome.verdict.effects)?;
+    Ok(Submitted {
+        entry,
+        verdict: outcome.verdict,
+        replayed: false,
+    })
 }

@@ -18,6 +18,7 @@ pub mod outcome;
 pub mod raw_event;
 pub mod rules;
 pub mod scenario;
+pub mod shared;
 pub mod snapshot;
 pub mod testkit;
 pub mod verify;
