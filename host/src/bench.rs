@@ -15,12 +15,17 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::engine::ContractEngine;
+use crate::journal::Journal;
 use crate::ledger::Ledger;
 use crate::native::NativeRules;
 use crate::raw_event::RawEvent;
 use crate::rules::Rules;
 use crate::scenario::Step;
-use crate::verify::verify;
+use crate::shared::SharedLedger;
+use crate::verify::verify_with_progress;
+
+/// Events committed together on the group-commit path.
+const GROUP_COMMIT: usize = 100;
 
 /// Everything one run measured.
 #[derive(Clone, Debug, Serialize)]
@@ -130,62 +135,123 @@ fn run_in_memory(rules: &dyn Rules, events: &[RawEvent]) -> Result<usize> {
     Ok(accepted)
 }
 
-/// Runs every path over `wallets` wallets, journaling (and caching) in `dir`.
-pub fn run(component: &[u8], wallets: usize, dir: &Path) -> Result<BenchReport> {
-    let events = standard_mix(wallets)?;
-    let cache = dir.join("cache");
-    let (cold, warm) = (
-        ContractEngine::new()?.with_cache(&cache)?,
-        ContractEngine::new()?.with_cache(&cache)?,
-    );
-    let started = Instant::now();
-    cold.load(component)?;
-    let cold_start = started.elapsed();
-    let started = Instant::now();
-    let wasm = warm.load(component)?;
-    let warm_start = started.elapsed();
-
-    let started = Instant::now();
-    let accepted = run_in_memory(&NativeRules, &events)?;
-    let native = Measurement::new("native rules", events.len(), started.elapsed());
-    ensure!(
-        accepted == events.len(),
-        "the native rules rejected {} of the mix",
-        events.len() - accepted
-    );
-
-    let started = Instant::now();
-    let accepted = run_in_memory(&wasm, &events)?;
-    let in_memory = Measurement::new(
-        "wasm, in memory (fresh instance per event)",
-        events.len(),
-        started.elapsed(),
-    );
-    ensure!(
-        accepted == events.len(),
-        "the component rejected {} of the mix",
-        events.len() - accepted
-    );
-
-    let mut ledger = Ledger::open(&dir.join("bench.db"))?;
-    ledger.install(component)?;
-    let started = Instant::now();
-    for raw in &events {
-        ensure!(ledger.submit(raw)?.verdict.ok, "the ledger rejected {}", raw.id);
+/// The fastest of `rounds` runs of `path`, which returns how long its timed part took.
+fn fastest(rounds: usize, mut path: impl FnMut(usize) -> Result<Duration>) -> Result<Duration> {
+    let mut best = Duration::MAX;
+    for round in 0..rounds.max(1) {
+        best = best.min(path(round)?);
     }
-    let durable = Measurement::new(
-        "wasm + SQLite journal (one transaction per event)",
-        events.len(),
-        started.elapsed(),
+    Ok(best)
+}
+
+/// Runs every path over `wallets` wallets, `rounds` times each (the fastest round counts:
+/// the others were slowed by something else on the machine), journaling and caching in
+/// `dir`.
+pub fn run(component: &[u8], wallets: usize, rounds: usize, dir: &Path) -> Result<BenchReport> {
+    let events = standard_mix(wallets)?;
+    let count = events.len();
+    let cache = dir.join("cache");
+    let cold_start = fastest(rounds, |round| {
+        let engine = ContractEngine::new()?.with_cache(&cache.join(round.to_string()))?;
+        let started = Instant::now();
+        engine.load(component)?;
+        Ok(started.elapsed())
+    })?;
+    let engine = ContractEngine::new()?.with_cache(&cache.join("0"))?;
+    let warm_start = fastest(rounds, |_| {
+        let started = Instant::now();
+        engine.load(component)?;
+        Ok(started.elapsed())
+    })?;
+    let wasm = engine.load(component)?;
+
+    let in_memory = |rules: &dyn Rules| {
+        fastest(rounds, |_| {
+            let started = Instant::now();
+            let accepted = run_in_memory(rules, &events)?;
+            ensure!(accepted == count, "{} of the mix were rejected", count - accepted);
+            Ok(started.elapsed())
+        })
+    };
+    let native = Measurement::new("native rules", count, in_memory(&NativeRules)?);
+    let in_wasm = Measurement::new("wasm, in memory (fresh instance per event)", count, in_memory(&wasm)?);
+
+    let journal = |round: usize| dir.join(format!("bench-{round}.db"));
+    let durable = fastest(rounds, |round| {
+        let mut ledger = Ledger::open(&journal(round))?;
+        ledger.install(component)?;
+        let started = Instant::now();
+        for raw in &events {
+            ensure!(ledger.submit(raw)?.verdict.ok, "the ledger rejected {}", raw.id);
+        }
+        Ok(started.elapsed())
+    })?;
+    let durable = Measurement::new("wasm + SQLite journal (one transaction per event)", count, durable);
+    let grouped = fastest(rounds, |round| {
+        let mut ledger = Ledger::open(&dir.join(format!("grouped-{round}.db")))?;
+        ledger.install(component)?;
+        let started = Instant::now();
+        for batch in events.chunks(GROUP_COMMIT) {
+            for result in ledger.submit_batch(batch)? {
+                ensure!(result?.verdict.ok, "the ledger rejected an event");
+            }
+        }
+        Ok(started.elapsed())
+    })?;
+    let grouped = Measurement::new("same, group commit of 100 events", count, grouped);
+
+    let threads = std::thread::available_parallelism().map_or(2, usize::from);
+    let parallel = fastest(rounds, |round| {
+        let ledger = SharedLedger::open(
+            &dir.join(format!("shared-{round}.db")),
+            ContractEngine::new()?,
+            component,
+        )?;
+        let per_thread = count.div_ceil(threads * 6) * 6;
+        let started = Instant::now();
+        std::thread::scope(|scope| -> Result<()> {
+            let workers: Vec<_> = events
+                .chunks(per_thread)
+                .map(|chunk| {
+                    let ledger = &ledger;
+                    scope.spawn(move || -> Result<()> {
+                        for raw in chunk {
+                            ensure!(ledger.submit(raw)?.verdict.ok, "the ledger rejected {}", raw.id);
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .try_for_each(|worker| worker.join().map_err(|_| anyhow::anyhow!("a worker panicked"))?)
+        })?;
+        Ok(started.elapsed())
+    })?;
+    let parallel = Measurement::new(
+        if threads == 2 {
+            "same, wallets on 2 threads (shared ledger)"
+        } else {
+            "same, wallets on all cores (shared ledger)"
+        },
+        count,
+        parallel,
     );
 
-    let started = Instant::now();
-    let report = verify(ledger.journal())?;
-    let verified = Measurement::new("verify (replay from the journal)", report.entries, started.elapsed());
-    ensure!(report.is_clean(), "verify found divergences: {:?}", report.divergences);
+    let journal = Journal::open(&journal(0))?;
+    let verify_engine = ContractEngine::new()?;
+    let mut entries = 0;
+    let verified = fastest(rounds, |_| {
+        let started = Instant::now();
+        let report = verify_with_progress(&journal, &verify_engine, |_, _| {})?;
+        ensure!(report.is_clean(), "verify found divergences: {:?}", report.divergences);
+        entries = report.entries;
+        Ok(started.elapsed())
+    })?;
+    let verified = Measurement::new("verify (replay from the journal)", entries, verified);
 
     Ok(BenchReport {
-        paths: vec![native, in_memory, durable, verified],
+        paths: vec![native, in_wasm, durable, grouped, parallel, verified],
         cold_start_ms: cold_start.as_secs_f64() * 1e3,
         warm_start_ms: warm_start.as_secs_f64() * 1e3,
     })

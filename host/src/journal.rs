@@ -303,21 +303,21 @@ impl Journal {
 
     /// The head of `wallet`, if it has any entry.
     pub fn wallet(&self, wallet: &str) -> Result<Option<WalletHead>> {
+        // The statements on the path of every event are prepared once per connection.
         self.conn
-            .query_row(
+            .prepare_cached(
                 "SELECT wallet, code_hash, seq, state, state_hash, head_hash FROM wallets WHERE wallet = ?1",
-                [wallet],
-                |row| {
-                    Ok(WalletHead {
-                        wallet: row.get(0)?,
-                        code_hash: row.get(1)?,
-                        seq: row.get(2)?,
-                        state: row.get(3)?,
-                        state_hash: row.get(4)?,
-                        head_hash: row.get(5)?,
-                    })
-                },
-            )
+            )?
+            .query_row([wallet], |row| {
+                Ok(WalletHead {
+                    wallet: row.get(0)?,
+                    code_hash: row.get(1)?,
+                    seq: row.get(2)?,
+                    state: row.get(3)?,
+                    state_hash: row.get(4)?,
+                    head_hash: row.get(5)?,
+                })
+            })
             .optional()
             .with_context(|| format!("reading wallet {wallet}"))
     }
@@ -332,11 +332,10 @@ impl Journal {
     /// The entry of `wallet` for `event_id`, if one was recorded.
     pub fn entry_by_event_id(&self, wallet: &str, event_id: &str) -> Result<Option<Entry>> {
         self.conn
-            .query_row(
-                &format!("SELECT {ENTRY_COLUMNS} FROM journal WHERE wallet = ?1 AND event_id = ?2"),
-                [wallet, event_id],
-                Entry::from_row,
-            )
+            .prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM journal WHERE wallet = ?1 AND event_id = ?2"
+            ))?
+            .query_row([wallet, event_id], Entry::from_row)
             .optional()
             .context("looking up an event id")
     }
@@ -355,54 +354,71 @@ impl Journal {
     /// in one transaction: a crash never leaves half of an event. `state` is the wallet's
     /// state after the entry (unchanged on a rejection).
     pub fn append(&mut self, entry: &Entry, state: Option<&[u8]>, effects: &[EffectRecord]) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            &format!("INSERT INTO journal ({ENTRY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
-            params![
-                entry.wallet,
-                entry.seq,
-                entry.event_id,
-                entry.event,
-                entry.at,
-                entry.code_hash,
-                entry.outcome,
-                entry.fuel,
-                entry.state_hash,
-                entry.prev_hash,
-                entry.entry_hash
-            ],
-        )
+        // A savepoint commits on its own, or becomes part of an open batch.
+        let tx = self.conn.savepoint()?;
+        tx.prepare_cached(&format!(
+            "INSERT INTO journal ({ENTRY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        ))?
+        .execute(params![
+            entry.wallet,
+            entry.seq,
+            entry.event_id,
+            entry.event,
+            entry.at,
+            entry.code_hash,
+            entry.outcome,
+            entry.fuel,
+            entry.state_hash,
+            entry.prev_hash,
+            entry.entry_hash
+        ])
         .with_context(|| format!("appending entry {} of wallet {}", entry.seq, entry.wallet))?;
         for (index, effect) in effects.iter().enumerate() {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO outbox (effect_id, wallet, seq, kind, recipient, amount, reason)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    format!("{}:{}:{index}", entry.wallet, entry.seq),
-                    entry.wallet,
-                    entry.seq,
-                    effect.kind,
-                    effect.to,
-                    effect.amount,
-                    effect.reason
-                ],
-            )
+            )?
+            .execute(params![
+                format!("{}:{}:{index}", entry.wallet, entry.seq),
+                entry.wallet,
+                entry.seq,
+                effect.kind,
+                effect.to,
+                effect.amount,
+                effect.reason
+            ])
             .with_context(|| format!("queueing the effects of entry {} of wallet {}", entry.seq, entry.wallet))?;
         }
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (wallet) DO UPDATE SET seq = ?3, state = ?4, state_hash = ?5, head_hash = ?6",
-            params![
-                entry.wallet,
-                entry.code_hash,
-                entry.seq,
-                state,
-                entry.state_hash,
-                entry.entry_hash
-            ],
-        )
+        )?
+        .execute(params![
+            entry.wallet,
+            entry.code_hash,
+            entry.seq,
+            state,
+            entry.state_hash,
+            entry.entry_hash
+        ])
         .with_context(|| format!("moving the head of wallet {}", entry.wallet))?;
         tx.commit().context("committing the entry")
+    }
+
+    /// Runs `work` in one transaction: it commits once, all or nothing (group commit: many
+    /// entries for one sync to disk).
+    pub fn batch<T>(&mut self, work: impl FnOnce(&mut Journal) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").context("starting a batch")?;
+        match work(self) {
+            Ok(value) => {
+                self.conn.execute_batch("COMMIT").context("committing the batch")?;
+                Ok(value)
+            }
+            Err(error) => {
+                self.conn.execute_batch("ROLLBACK").context("rolling back the batch")?;
+                Err(error)
+            }
+        }
     }
 }

@@ -93,12 +93,8 @@ impl Ledger {
     }
 
     /// The compiled component with `code_hash`, loaded from the journal on first use.
-    fn contract(&mut self, code_hash: &str) -> Result<&WasmContract> {
-        if !self.contracts.contains_key(code_hash) {
-            let contract = load_stored(&self.engine, &self.journal, code_hash)?;
-            self.contracts.insert(code_hash.to_owned(), Arc::new(contract));
-        }
-        Ok(&self.contracts[code_hash])
+    fn contract(&mut self, code_hash: &str) -> Result<Arc<WasmContract>> {
+        cached_contract(&self.engine, &mut self.contracts, &self.journal, code_hash)
     }
 
     /// Applies one event and journals its outcome. A malformed envelope, an event for an
@@ -110,13 +106,28 @@ impl Ledger {
             &mut self.journal,
             self.current.as_deref(),
             raw,
-            &mut |journal, code_hash| {
-                if !contracts.contains_key(code_hash) {
-                    contracts.insert(code_hash.to_owned(), Arc::new(load_stored(engine, journal, code_hash)?));
-                }
-                Ok(contracts[code_hash].clone())
-            },
+            &mut |journal, code_hash| cached_contract(engine, contracts, journal, code_hash),
         )
+    }
+
+    /// Applies `events` in order as [`Ledger::submit`] does, committing them together
+    /// (group commit): a refused event gets its refusal and the others go on; a host fault
+    /// rolls the whole batch back.
+    pub fn submit_batch(&mut self, events: &[RawEvent]) -> Result<Vec<Result<Submitted>>> {
+        let (engine, contracts, current) = (&self.engine, &mut self.contracts, self.current.as_deref());
+        self.journal.batch(|journal| {
+            let mut results = Vec::with_capacity(events.len());
+            for raw in events {
+                let result = submit_to(journal, current, raw, &mut |journal, code_hash| {
+                    cached_contract(engine, contracts, journal, code_hash)
+                });
+                match result {
+                    Err(error) if error.downcast_ref::<Refusal>().is_none() => return Err(error),
+                    result => results.push(result),
+                }
+            }
+            Ok(results)
+        })
     }
 
     /// The figures of `wallet`, through its pinned component; none before it is open.
@@ -129,6 +140,20 @@ impl Ledger {
             Some(state) => self.contract(&head.code_hash)?.view(state).map(Some),
         }
     }
+}
+
+/// The compiled component with `code_hash` from `contracts`, compiled from `journal` and
+/// kept there on first use.
+fn cached_contract(
+    engine: &ContractEngine,
+    contracts: &mut HashMap<String, Arc<WasmContract>>,
+    journal: &Journal,
+    code_hash: &str,
+) -> Result<Arc<WasmContract>> {
+    if !contracts.contains_key(code_hash) {
+        contracts.insert(code_hash.to_owned(), Arc::new(load_stored(engine, journal, code_hash)?));
+    }
+    Ok(contracts[code_hash].clone())
 }
 
 /// Compiles the component stored in `journal` under `code_hash`.

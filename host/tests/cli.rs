@@ -313,8 +313,9 @@ fn real_keys_sign_apply_and_the_outbox_hands_effects_to_the_rail_once() {
     assert!(prepaid(&["verify", "--db", &db]).status.success());
 }
 
-/// SIGKILL `prepaid apply` again and again while it works through a batch, re-running the
-/// whole batch each time (as a client retries): every event it acknowledged is in the
+/// SIGKILL `prepaid apply` again and again while it works through a batch of events,
+/// one at a time or in group commits, re-running the whole batch each time (as a client
+/// retries): every event it acknowledged is in the
 /// journal exactly once, no effect is queued twice, and the journal verifies.
 #[test]
 fn killing_apply_repeatedly_loses_nothing_and_duplicates_nothing() {
@@ -330,20 +331,24 @@ fn killing_apply_repeatedly_loses_nothing_and_duplicates_nothing() {
     .unwrap();
     let db = dir.path().join("journal.db");
     let cache = dir.path().join("cache");
-    let args = [
-        "apply",
-        "--db",
-        db.to_str().unwrap(),
-        "--cache",
-        cache.to_str().unwrap(),
-        batch.to_str().unwrap(),
-    ];
 
     let mut acknowledged = std::collections::HashSet::new();
     let mut kills = 0;
     for round in 0.. {
+        // Odd rounds commit in groups, so kills also land inside a group commit.
+        let group = if round % 2 == 0 { "1" } else { "16" };
+        let args = [
+            "apply",
+            "--db",
+            db.to_str().unwrap(),
+            "--cache",
+            cache.to_str().unwrap(),
+            "--batch",
+            group,
+        ];
         let mut child = Command::new(env!("CARGO_BIN_EXE_prepaid"))
             .args(args)
+            .arg(&batch)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()

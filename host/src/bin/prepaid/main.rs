@@ -71,6 +71,10 @@ enum Command {
         db: PathBuf,
         /// The events (default: stdin).
         file: Option<PathBuf>,
+        /// Commits this many events at a time (group commit); each is acknowledged once
+        /// its batch is on disk.
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
         #[command(flatten)]
         component: ComponentArg,
     },
@@ -116,6 +120,9 @@ enum Command {
         /// How many wallets (six events each).
         #[arg(long, default_value_t = 2000)]
         wallets: usize,
+        /// Runs of each path; the fastest counts.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
         /// Prints the measurements as JSON.
         #[arg(long)]
         json: bool,
@@ -297,14 +304,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
-        Command::Apply { db, file, component } => {
+        Command::Apply {
+            db,
+            file,
+            batch,
+            component,
+        } => {
             let mut ledger = component.ledger(&db, engine(cache)?)?;
             match file {
                 Some(file) => {
                     let file = std::fs::File::open(&file).with_context(|| format!("reading {}", file.display()))?;
-                    platform::apply(&mut ledger, &mut std::io::BufReader::new(file))
+                    platform::apply(&mut ledger, &mut std::io::BufReader::new(file), batch)
                 }
-                None => platform::apply(&mut ledger, &mut std::io::stdin().lock()),
+                None => platform::apply(&mut ledger, &mut std::io::stdin().lock(), batch),
             }
         }
         Command::Keygen { out } => platform::keygen(&out),
@@ -340,12 +352,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Bench {
             wallets,
+            rounds,
             json,
             component,
         } => {
             let bytes = component.bytes()?;
             let dir = tempfile::tempdir().context("creating a temporary journal")?;
-            let report = bench::run(&bytes, wallets, dir.path())?;
+            let report = bench::run(&bytes, wallets, rounds, dir.path())?;
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {

@@ -54,41 +54,51 @@ pub fn sign(key_file: &Path, approve: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `prepaid apply`: applies raw events (JSON lines from `input`) and prints a JSON line per
-/// event. Exits non-zero when any line was refused before reaching the contract.
-pub fn apply(ledger: &mut Ledger, input: &mut dyn BufRead) -> Result<ExitCode> {
+/// `prepaid apply`: applies raw events (JSON lines from `input`), `batch` at a time in one
+/// transaction (group commit), and prints a JSON line per event once its batch is
+/// committed. Exits non-zero when any line was refused before reaching the contract.
+pub fn apply(ledger: &mut Ledger, input: &mut dyn BufRead, batch: usize) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let mut refused = false;
-    for (number, line) in input.lines().enumerate() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
+    let mut lines = input
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| line.as_ref().map_or(true, |line| !line.trim().is_empty()));
+    loop {
+        // Each line: its number, and the event or why it is no event.
+        let mut chunk: Vec<(usize, Result<RawEvent>)> = Vec::new();
+        for (number, line) in lines.by_ref().take(batch.max(1)) {
+            chunk.push((number + 1, RawEvent::parse(&line?)));
         }
-        let result = RawEvent::parse(&line)
-            .map_err(|error| {
-                Refusal {
+        if chunk.is_empty() {
+            break;
+        }
+        let events: Vec<RawEvent> = chunk.iter().filter_map(|(_, raw)| raw.as_ref().ok().cloned()).collect();
+        let mut results = ledger.submit_batch(&events)?.into_iter();
+        for (number, raw) in chunk {
+            let result = match raw {
+                Ok(_) => results.next().expect("a result per event"),
+                Err(error) => Err(Refusal {
                     code: "bad_envelope",
                     message: format!("{error:#}"),
                 }
-                .into()
-            })
-            .and_then(|raw| ledger.submit(&raw));
-        let report = match result {
-            Ok(submitted) => json!({
-                "line": number + 1, "wallet": submitted.entry.wallet, "id": submitted.entry.event_id,
-                "seq": submitted.entry.seq, "ok": submitted.verdict.ok, "error": submitted.verdict.error,
-                "effects": submitted.verdict.effects, "state_hash": submitted.entry.state_hash,
-                "fuel": submitted.entry.fuel, "replayed": submitted.replayed,
-            }),
-            Err(error) => match error.downcast_ref::<Refusal>() {
-                Some(refusal) => {
+                .into()),
+            };
+            let report = match result {
+                Ok(submitted) => json!({
+                    "line": number, "wallet": submitted.entry.wallet, "id": submitted.entry.event_id,
+                    "seq": submitted.entry.seq, "ok": submitted.verdict.ok, "error": submitted.verdict.error,
+                    "effects": submitted.verdict.effects, "state_hash": submitted.entry.state_hash,
+                    "fuel": submitted.entry.fuel, "replayed": submitted.replayed,
+                }),
+                Err(error) => {
+                    let refusal = error.downcast_ref::<Refusal>().expect("batches return refusals only");
                     refused = true;
-                    json!({"line": number + 1, "ok": false, "error": {"code": refusal.code, "message": refusal.message}})
+                    json!({"line": number, "ok": false, "error": {"code": refusal.code, "message": refusal.message}})
                 }
-                None => return Err(error.context(format!("line {}", number + 1))),
-            },
-        };
-        writeln!(out, "{report}")?;
+            };
+            writeln!(out, "{report}")?;
+        }
     }
     Ok(if refused { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
