@@ -1,6 +1,7 @@
-//! Misbehaving components are contained: a panic, an endless loop, a memory bomb and
-//! unbounded recursion each end as a recorded, replayable outcome with a readable error,
-//! nothing changes, and the journal stays verifiable.
+//! Misbehaving components are contained: a panic, an endless loop, a memory bomb,
+//! unbounded recursion, an oversized output and garbage effects each end as a recorded,
+//! replayable outcome with a readable error, nothing changes, and the journal stays
+//! verifiable.
 
 use prepaid_host::engine::FUEL_PER_EVENT;
 use prepaid_host::ledger::Ledger;
@@ -57,4 +58,16 @@ fn a_memory_bomb_hits_the_memory_cap() {
 fn unbounded_recursion_traps() {
     let (code, message, _) = run_guest("recursion");
     assert_eq!(code, "contract_trap", "{message}");
+}
+
+#[test]
+fn an_oversized_output_is_refused() {
+    let (code, message, _) = run_guest("big-output");
+    assert_eq!(code, "output_too_large", "{message}");
+}
+
+#[test]
+fn garbage_effects_never_reach_the_rail() {
+    let (code, message, _) = run_guest("garbage");
+    assert_eq!(code, "bad_output", "{message}");
 }

@@ -19,6 +19,9 @@ use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder, Trap,
 };
 
+use prepaid_contract::authorization::PublicKey;
+use prepaid_contract::money::Amount;
+
 use crate::outcome::{sha256_hex, EffectRecord, Outcome, WalletView};
 use crate::rules::Rules;
 
@@ -232,6 +235,11 @@ impl Rules for WasmContract {
                 format!("the contract returned more than the {MAX_OUTPUT_BYTES} bytes an event may produce"),
                 fuel,
             )),
+            Ok(Ok(applied)) if !effects_well_formed(&applied.effects) => Ok(Outcome::rejected(
+                "bad_output",
+                "the contract returned an effect without a positive canonical amount and a recipient key",
+                fuel,
+            )),
             Ok(Ok(applied)) => {
                 let effects = applied
                     .effects
@@ -278,6 +286,14 @@ impl Rules for WasmContract {
             pending: view.pending,
         })
     }
+}
+
+/// Whether every effect moves a positive, canonical amount to a well-formed key: what the
+/// payment rail will be asked to carry out must never be garbage, whatever the component.
+fn effects_well_formed(effects: &[types::Effect]) -> bool {
+    effects.iter().all(|effect| {
+        Amount::parse(&effect.amount).is_ok_and(|amount| !amount.is_zero()) && PublicKey::from_hex(&effect.to).is_some()
+    })
 }
 
 /// Bytes an accepted event returns: its state and its effects.

@@ -30,7 +30,7 @@ pub const CONTRACT: Crate<'static> = Crate {
 const GUEST_STACK: usize = 128 << 10;
 
 /// The ways the test guest misbehaves, one component each.
-pub const GUEST_FEATURES: [&str; 4] = ["panic", "spin", "memory", "recursion"];
+pub const GUEST_FEATURES: [&str; 6] = ["panic", "spin", "memory", "recursion", "big-output", "garbage"];
 
 /// The SHA-256 of `bytes`, hex: a component's code hash.
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -1,7 +1,8 @@
 //! Contract components that misbehave on purpose, so the host's tests can show each
 //! failure is contained, recorded where deterministic, and readable: a panic (whose message
-//! and location must reach the journal), an endless loop, a memory bomb and unbounded
-//! recursion. Built for wasm32 only, one feature per component, by `cargo xtask guests`.
+//! and location must reach the journal), an endless loop, a memory bomb, unbounded
+//! recursion, an oversized output and garbage output. Built for wasm32 only, one feature
+//! per component, by `cargo xtask guests`.
 
 #![no_std]
 
@@ -28,11 +29,35 @@ mod guest {
     export!(Misbehaving);
 
     impl Guest for Misbehaving {
+        #[cfg(not(any(feature = "big-output", feature = "garbage")))]
         fn apply(state: Option<Vec<u8>>, _ctx: Context, event: String) -> Result<Applied, ContractError> {
             misbehave(state.map_or(0, |state| state.len()) + event.len());
             Err(ContractError {
                 code: "unreachable".into(),
                 message: "the guest misbehaves before this".into(),
+            })
+        }
+
+        #[cfg(feature = "big-output")]
+        fn apply(_state: Option<Vec<u8>>, _ctx: Context, _event: String) -> Result<Applied, ContractError> {
+            Ok(Applied {
+                state: alloc::vec![7; 2 << 20],
+                effects: Vec::new(),
+            })
+        }
+
+        #[cfg(feature = "garbage")]
+        fn apply(_state: Option<Vec<u8>>, _ctx: Context, _event: String) -> Result<Applied, ContractError> {
+            use prepaid::contract::types::{Effect, EffectKind};
+            let effect = Effect {
+                kind: EffectKind::Release,
+                to: "not a key".into(),
+                amount: "-5".into(),
+                reason: "garbage".into(),
+            };
+            Ok(Applied {
+                state: alloc::vec![0xff, 0, 0x13],
+                effects: alloc::vec![effect],
             })
         }
 
