@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Result};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::engine::ContractEngine;
 use crate::journal::Journal;
@@ -66,47 +65,32 @@ impl Measurement {
     }
 }
 
-/// The standard mix for `wallets` wallets, signed with dev keys.
-pub fn standard_mix(wallets: usize) -> Result<Vec<RawEvent>> {
-    let mut events = Vec::with_capacity(wallets * 6);
-    for index in 0..wallets {
-        let wallet = format!("bench-{index}");
-        let steps = [
-            (
-                "2026-01-05T09:00:00Z",
-                "consumer",
-                json!({"type": "open", "consumer": "consumer", "merchant": "merchant", "regulator": "regulator",
-                "product": {"kind": "sessions", "sessions": 10, "price": "2400.00", "list_price": "300.00"},
-                "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0, "max_price": "5000.00"}}),
-            ),
-            (
-                "2026-01-06T09:00:00Z",
-                "merchant",
-                json!({"type": "request", "request": "r1", "units": 2}),
-            ),
-            (
-                "2026-01-06T09:05:00Z",
-                "consumer",
-                json!({"type": "authorize", "request": "r1"}),
-            ),
-            (
-                "2026-01-20T09:00:00Z",
-                "merchant",
-                json!({"type": "request", "request": "r2", "units": 1}),
-            ),
-            (
-                "2026-01-20T09:05:00Z",
-                "consumer",
-                json!({"type": "authorize", "request": "r2"}),
-            ),
-            ("2026-02-10T09:00:00Z", "consumer", json!({"type": "refund"})),
-        ];
-        for (step_index, (at, by, event)) in steps.into_iter().enumerate() {
+/// The standard mix, per wallet: `(at, signer, event)`.
+const MIX: &str = r#"[
+    ["2026-01-05T09:00:00Z", "consumer", {"type": "open", "consumer": "consumer", "merchant": "merchant",
+        "regulator": "regulator",
+        "product": {"kind": "sessions", "sessions": 10, "price": "2400.00", "list_price": "300.00"},
+        "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0, "max_price": "5000.00"}}],
+    ["2026-01-06T09:00:00Z", "merchant", {"type": "request", "request": "r1", "units": 2}],
+    ["2026-01-06T09:05:00Z", "consumer", {"type": "authorize", "request": "r1"}],
+    ["2026-01-20T09:00:00Z", "merchant", {"type": "request", "request": "r2", "units": 1}],
+    ["2026-01-20T09:05:00Z", "consumer", {"type": "authorize", "request": "r2"}],
+    ["2026-02-10T09:00:00Z", "consumer", {"type": "refund"}]
+]"#;
+
+/// The first `steps` steps of the standard mix for the wallets `prefix-N` with N in
+/// `wallets`, signed with dev keys.
+fn mix(prefix: &str, wallets: std::ops::Range<usize>, steps: usize) -> Result<Vec<RawEvent>> {
+    let template: Vec<(String, String, serde_json::Value)> = serde_json::from_str(MIX).expect("the mix is valid JSON");
+    let mut events = Vec::with_capacity(wallets.len() * steps.min(template.len()));
+    for index in wallets {
+        let wallet = format!("{prefix}-{index}");
+        for (step_index, (at, by, event)) in template.iter().take(steps).enumerate() {
             let step = Step {
-                at: at.into(),
+                at: at.clone(),
                 wallet: wallet.clone(),
-                by: Some(by.into()),
-                event,
+                by: Some(by.clone()),
+                event: event.clone(),
                 id: None,
                 expect: None,
             };
@@ -114,6 +98,63 @@ pub fn standard_mix(wallets: usize) -> Result<Vec<RawEvent>> {
         }
     }
     Ok(events)
+}
+
+/// The standard mix for `wallets` wallets, signed with dev keys.
+pub fn standard_mix(wallets: usize) -> Result<Vec<RawEvent>> {
+    mix("bench", 0..wallets, usize::MAX)
+}
+
+/// Throughput and memory with a journal of a given size.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScalePoint {
+    /// Wallets in the journal before the measured events.
+    pub wallets: usize,
+    /// Events per second of the standard mix, group-committed, on top of them.
+    pub events_per_second: f64,
+    /// The process's resident memory afterwards, MiB.
+    pub resident_mib: f64,
+}
+
+/// Group-commit throughput of the standard mix on 2,000 wallets, on a journal already
+/// holding `population` open wallets.
+pub fn scale_point(component: &[u8], population: usize, dir: &Path) -> Result<ScalePoint> {
+    let mut ledger = Ledger::open(&dir.join(format!("scale-{population}.db")))?;
+    ledger.install(component)?;
+    let progress = indicatif::ProgressBar::new(population as u64)
+        .with_message(format!("opening {population} wallets"))
+        .with_style(indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}").expect("a valid template"));
+    for start in (0..population).step_by(10_000) {
+        let opens = mix("population", start..population.min(start + 10_000), 1)?;
+        for result in ledger.submit_batch(&opens)? {
+            ensure!(result?.verdict.ok, "an open was rejected");
+        }
+        progress.set_position(population.min(start + 10_000) as u64);
+    }
+    progress.finish_and_clear();
+    let events = standard_mix(2000)?;
+    let started = Instant::now();
+    for batch in events.chunks(GROUP_COMMIT) {
+        for result in ledger.submit_batch(batch)? {
+            ensure!(result?.verdict.ok, "the ledger rejected an event");
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(ScalePoint {
+        wallets: population,
+        events_per_second: events.len() as f64 / seconds,
+        resident_mib: resident_mib(),
+    })
+}
+
+/// This process's resident set size, MiB (0 where /proc is not there).
+fn resident_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<f64>().ok());
+    kib.unwrap_or(0.0) / 1024.0
 }
 
 /// Applies `events` through `rules` in memory, threading each wallet's state; returns how

@@ -123,6 +123,10 @@ enum Command {
         /// Runs of each path; the fastest counts.
         #[arg(long, default_value_t = 3)]
         rounds: usize,
+        /// Also measures group-commit throughput and memory on a journal of 1,000 wallets
+        /// and on one of this many (1000000 takes minutes).
+        #[arg(long)]
+        scale: Option<usize>,
         /// Prints the measurements as JSON.
         #[arg(long)]
         json: bool,
@@ -353,16 +357,38 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench {
             wallets,
             rounds,
+            scale,
             json,
             component,
         } => {
             let bytes = component.bytes()?;
             let dir = tempfile::tempdir().context("creating a temporary journal")?;
             let report = bench::run(&bytes, wallets, rounds, dir.path())?;
+            let scale = match scale {
+                Some(large) => {
+                    vec![
+                        bench::scale_point(&bytes, 1000, dir.path())?,
+                        bench::scale_point(&bytes, large, dir.path())?,
+                    ]
+                }
+                None => Vec::new(),
+            };
             if json {
-                println!("{}", serde_json::to_string(&report)?);
+                println!("{}", serde_json::json!({"paths": report, "scale": scale}));
             } else {
                 print_bench(&report);
+                if let [small, large] = scale.as_slice() {
+                    println!(
+                        "scale: {} wallets {:.0} events/s, {:.0} MiB; {} wallets {:.0} events/s ({:.2}× of the former), {:.0} MiB",
+                        small.wallets,
+                        small.events_per_second,
+                        small.resident_mib,
+                        large.wallets,
+                        large.events_per_second,
+                        large.events_per_second / small.events_per_second,
+                        large.resident_mib
+                    );
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
