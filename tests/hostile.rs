@@ -71,3 +71,30 @@ fn garbage_effects_never_reach_the_rail() {
     let (code, message, _) = run_guest("garbage");
     assert_eq!(code, "bad_output", "{message}");
 }
+
+/// State bytes the contract did not write (a corrupted store, a hostile host) are refused
+/// by the contract itself, deterministically, and nothing changes.
+#[test]
+fn garbage_state_bytes_are_refused_by_the_contract() {
+    use prepaid_host::engine::ContractEngine;
+    use prepaid_host::rules::Rules;
+
+    let contract = ContractEngine::new()
+        .unwrap()
+        .load(&prepaid_tests::component_bytes())
+        .unwrap();
+    let raw = sessions_open();
+    let ctx = raw.context().unwrap();
+    let refund = r#"{"type":"refund"}"#;
+    for garbage in [&b""[..], b"\xff\x00\x13", b"{}", br#"{"consumer": 1}"#, &[b'['; 10_000]] {
+        let first = contract.apply(Some(garbage), &ctx, refund).unwrap();
+        let error = first.verdict.error.as_ref().expect("garbage state was accepted");
+        assert_eq!(error.code, "bad_state", "{}", error.message);
+        assert_eq!(first.state, None);
+        assert_eq!(
+            contract.apply(Some(garbage), &ctx, refund).unwrap(),
+            first,
+            "not deterministic"
+        );
+    }
+}

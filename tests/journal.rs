@@ -70,6 +70,7 @@ fn altering_any_field_of_an_entry_is_named() {
         "code_hash",
         "outcome",
         "fuel",
+        "limits",
         "state_hash",
         "prev_hash",
         "entry_hash",

@@ -33,8 +33,9 @@ wasmtime::component::bindgen!({
 
 use prepaid::contract::types;
 
-/// The version of the execution limits below. Fuel is recorded per entry and compared on
-/// replay, so the limits may only change under a new version.
+/// The version of the execution limits below, recorded in every journal entry. Fuel and
+/// traps depend on the limits, so they may only change under a new version, and replay
+/// refuses entries recorded under another.
 pub const LIMITS_VERSION: u32 = 1;
 /// Fuel one event may use, instantiation included: about 100 times what the rules use
 /// today (90,000 to 145,000 per event).

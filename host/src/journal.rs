@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS journal (
     code_hash  TEXT NOT NULL,
     outcome    TEXT NOT NULL,
     fuel       INTEGER NOT NULL,
+    limits     INTEGER NOT NULL,
     state_hash TEXT NOT NULL,
     prev_hash  TEXT NOT NULL,
     entry_hash TEXT NOT NULL,
@@ -92,6 +93,8 @@ pub struct Entry {
     pub outcome: String,
     /// Fuel used.
     pub fuel: u64,
+    /// The version of the execution limits (fuel, memory, output) it ran under.
+    pub limits: u32,
     /// The hash of the wallet's state after the event.
     pub state_hash: String,
     /// The previous entry's hash ([`GENESIS_HASH`] for the first).
@@ -112,6 +115,7 @@ impl Entry {
             &self.code_hash,
             &self.outcome,
             self.fuel,
+            self.limits,
             &self.state_hash,
             &self.prev_hash,
         );
@@ -128,15 +132,16 @@ impl Entry {
             code_hash: row.get(5)?,
             outcome: row.get(6)?,
             fuel: row.get(7)?,
-            state_hash: row.get(8)?,
-            prev_hash: row.get(9)?,
-            entry_hash: row.get(10)?,
+            limits: row.get(8)?,
+            state_hash: row.get(9)?,
+            prev_hash: row.get(10)?,
+            entry_hash: row.get(11)?,
         })
     }
 }
 
 const ENTRY_COLUMNS: &str =
-    "wallet, seq, event_id, event, at, code_hash, outcome, fuel, state_hash, prev_hash, entry_hash";
+    "wallet, seq, event_id, event, at, code_hash, outcome, fuel, limits, state_hash, prev_hash, entry_hash";
 
 /// A wallet's current head: its pinned code, latest state and latest entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -357,7 +362,7 @@ impl Journal {
         // A savepoint commits on its own, or becomes part of an open batch.
         let tx = self.conn.savepoint()?;
         tx.prepare_cached(&format!(
-            "INSERT INTO journal ({ENTRY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            "INSERT INTO journal ({ENTRY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
         ))?
         .execute(params![
             entry.wallet,
@@ -368,6 +373,7 @@ impl Journal {
             entry.code_hash,
             entry.outcome,
             entry.fuel,
+            entry.limits,
             entry.state_hash,
             entry.prev_hash,
             entry.entry_hash

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context as _, Result};
 
-use crate::engine::{ContractEngine, WasmContract};
+use crate::engine::{ContractEngine, WasmContract, LIMITS_VERSION};
 use crate::journal::{Entry, Journal, WalletHead, GENESIS_HASH};
 use crate::outcome::{sha256_hex, Verdict, WalletView};
 use crate::raw_event::RawEvent;
@@ -224,6 +224,7 @@ pub(crate) fn submit_to(
         code_hash: head.code_hash,
         outcome: outcome.verdict.to_json(),
         fuel: outcome.fuel,
+        limits: LIMITS_VERSION,
         state_hash: state.as_deref().map_or(head.state_hash, sha256_hex),
         prev_hash: head.head_hash,
         entry_hash: String::new(),

@@ -9,7 +9,7 @@ use std::fmt;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::engine::{ContractEngine, WasmContract};
+use crate::engine::{ContractEngine, WasmContract, LIMITS_VERSION};
 use crate::journal::{Entry, Journal, GENESIS_HASH};
 use crate::outcome::sha256_hex;
 use crate::raw_event::RawEvent;
@@ -126,6 +126,8 @@ fn verify_wallet(
         };
         let checks = [
             ("seq", entry.seq.to_string(), (index as u64 + 1).to_string()),
+            // Fuel and traps depend on the limits: replay needs the version it was run under.
+            ("limits", entry.limits.to_string(), LIMITS_VERSION.to_string()),
             ("prev_hash", entry.prev_hash.clone(), prev_hash.clone()),
             ("code_hash", entry.code_hash.clone(), head.code_hash.clone()),
         ];
