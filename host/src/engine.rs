@@ -37,8 +37,8 @@ use prepaid::contract::types;
 /// traps depend on the limits, so they may only change under a new version, and replay
 /// refuses entries recorded under another.
 pub const LIMITS_VERSION: u32 = 1;
-/// Fuel one event may use, instantiation included: about 100 times what the rules use
-/// today (90,000 to 145,000 per event).
+/// Fuel one event may use, instantiation included: over 60 times what the rules use
+/// today (14,000 to 150,000 per event in the scenario files).
 pub const FUEL_PER_EVENT: u64 = 10_000_000;
 /// Linear memory one instance may grow to.
 pub const MEMORY_PER_INSTANCE: usize = 32 << 20;
