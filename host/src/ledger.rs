@@ -164,9 +164,7 @@ pub(crate) fn load_stored(engine: &ContractEngine, journal: &Journal, code_hash:
     engine.load(&bytes)
 }
 
-/// Applies one event to its wallet through `journal`: the recorded outcome for a
-/// re-submitted event, else the outcome of the contract `contract_for` gives for the
-/// wallet's pinned code hash (`current` for a new wallet), journaled in one transaction.
+/// Applies one event to its wallet through `journal` (see [`prepare`]) and journals it.
 /// The caller makes sure no other submission for the same wallet runs meanwhile.
 pub(crate) fn submit_to(
     journal: &mut Journal,
@@ -174,6 +172,47 @@ pub(crate) fn submit_to(
     raw: &RawEvent,
     contract_for: &mut dyn FnMut(&Journal, &str) -> Result<Arc<WasmContract>>,
 ) -> Result<Submitted> {
+    prepare(journal, current, raw, contract_for)?.record(journal)
+}
+
+/// An event run but not yet journaled.
+pub(crate) enum Prepared {
+    /// The event id was journaled before, with the same event: its recorded outcome.
+    Recorded(Submitted),
+    /// A new entry, the wallet's state after it, and its verdict (with the effects).
+    New {
+        entry: Entry,
+        state: Option<Vec<u8>>,
+        verdict: Verdict,
+    },
+}
+
+impl Prepared {
+    /// Journals a new entry (in one transaction, or the open batch's).
+    pub(crate) fn record(self, journal: &mut Journal) -> Result<Submitted> {
+        match self {
+            Prepared::Recorded(submitted) => Ok(submitted),
+            Prepared::New { entry, state, verdict } => {
+                journal.append(&entry, state.as_deref(), &verdict.effects)?;
+                Ok(Submitted {
+                    entry,
+                    verdict,
+                    replayed: false,
+                })
+            }
+        }
+    }
+}
+
+/// Runs one event against its wallet's head in `journal`: the recorded outcome for a
+/// re-submitted event, else the outcome of the contract `contract_for` gives for the
+/// wallet's pinned code hash (`current` for a new wallet), as the entry to journal.
+pub(crate) fn prepare(
+    journal: &Journal,
+    current: Option<&str>,
+    raw: &RawEvent,
+    contract_for: &mut dyn FnMut(&Journal, &str) -> Result<Arc<WasmContract>>,
+) -> Result<Prepared> {
     let ctx = match raw.context() {
         Ok(ctx) => ctx,
         Err(error) => return refuse("bad_envelope", format!("{error:#}")),
@@ -190,11 +229,11 @@ pub(crate) fn submit_to(
             );
         }
         let verdict = serde_json::from_str(&entry.outcome).context("reading a recorded outcome")?;
-        return Ok(Submitted {
+        return Ok(Prepared::Recorded(Submitted {
             entry,
             verdict,
             replayed: true,
-        });
+        }));
     }
     let head = match journal.wallet(&raw.wallet)? {
         Some(head) => head,
@@ -230,10 +269,9 @@ pub(crate) fn submit_to(
         entry_hash: String::new(),
     };
     entry.entry_hash = entry.compute_hash();
-    journal.append(&entry, state.as_deref(), &outcome.verdict.effects)?;
-    Ok(Submitted {
+    Ok(Prepared::New {
         entry,
+        state,
         verdict: outcome.verdict,
-        replayed: false,
     })
 }

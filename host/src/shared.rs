@@ -1,22 +1,30 @@
 //! A ledger many threads submit to at once: events of one wallet apply strictly in order,
-//! events of different wallets in parallel (the contract runs concurrently; SQLite
-//! serializes the commits). Each thread borrows a connection of its own from a pool.
+//! events of different wallets in parallel. Each thread runs the contract on a connection
+//! of its own; one writer thread journals what they produce, committing whatever has
+//! arrived together (group commit), so threads waiting for the disk share one sync.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
 
 use anyhow::{anyhow, Result};
 
 use crate::engine::{ContractEngine, WasmContract};
 use crate::journal::Journal;
-use crate::ledger::{load_stored, submit_to, Submitted};
+use crate::ledger::{load_stored, prepare, Prepared, Submitted};
 use crate::raw_event::RawEvent;
 
 /// How many locks wallets are spread over: one wallet always maps to the same lock, so
 /// its events serialize; memory stays bounded however many wallets there are.
 const WALLET_LOCKS: usize = 1024;
+/// The most entries one group commit takes.
+const MAX_GROUP: usize = 256;
+
+/// An entry for the writer, and where to send the result once it is on disk.
+type Job = (Prepared, SyncSender<Result<Submitted>>);
 
 /// A ledger that is `Sync`: share it (in an `Arc`) between threads and call
 /// [`SharedLedger::submit`] from all of them.
@@ -25,8 +33,9 @@ pub struct SharedLedger {
     engine: ContractEngine,
     current: String,
     contracts: RwLock<HashMap<String, Arc<WasmContract>>>,
-    connections: Mutex<Vec<Journal>>,
+    readers: Mutex<Vec<Journal>>,
     wallet_locks: Vec<Mutex<()>>,
+    writer: Option<(Sender<Job>, JoinHandle<()>)>,
 }
 
 impl SharedLedger {
@@ -37,37 +46,56 @@ impl SharedLedger {
         let current = contract.code_hash().to_owned();
         let journal = Journal::open(path)?;
         journal.put_component(&current, bytes)?;
+        let (jobs, queue) = mpsc::channel();
+        let writer = std::thread::Builder::new()
+            .name("prepaid-writer".into())
+            .spawn(move || write(journal, queue))?;
         Ok(SharedLedger {
             path: path.to_path_buf(),
             engine,
             contracts: RwLock::new(HashMap::from([(current.clone(), Arc::new(contract))])),
             current,
-            connections: Mutex::new(vec![journal]),
+            readers: Mutex::new(Vec::new()),
             wallet_locks: (0..WALLET_LOCKS).map(|_| Mutex::new(())).collect(),
+            writer: Some((jobs, writer)),
         })
     }
 
     /// Applies one event, as [`crate::ledger::Ledger::submit`] does, waiting for any other
-    /// event of the same wallet to finish first.
+    /// event of the same wallet to finish first. Returns once the entry is on disk.
     pub fn submit(&self, raw: &RawEvent) -> Result<Submitted> {
+        // Held until the entry is committed, so the next event of this wallet reads it.
         let _wallet = self.wallet_locks[stripe(&raw.wallet)]
             .lock()
             .map_err(|_| anyhow!("a wallet lock was poisoned"))?;
-        let mut journal = self.connection()?;
-        let result = submit_to(&mut journal, Some(&self.current), raw, &mut |journal, code_hash| {
+        let reader = self.reader()?;
+        let prepared = prepare(&reader, Some(&self.current), raw, &mut |journal, code_hash| {
             self.contract(journal, code_hash)
         });
-        self.connections
+        self.readers
             .lock()
             .map_err(|_| anyhow!("the connection pool was poisoned"))?
-            .push(journal);
+            .push(reader);
+        let prepared = prepared?;
+        if let Prepared::Recorded(submitted) = prepared {
+            return Ok(submitted);
+        }
+        let (reply, result) = mpsc::sync_channel(1);
+        let (jobs, _) = self
+            .writer
+            .as_ref()
+            .expect("the writer runs until the ledger is dropped");
+        jobs.send((prepared, reply))
+            .map_err(|_| anyhow!("the journal writer has stopped"))?;
         result
+            .recv()
+            .map_err(|_| anyhow!("the journal writer stopped before committing"))?
     }
 
-    /// A connection from the pool, or a new one.
-    fn connection(&self) -> Result<Journal> {
+    /// A reading connection from the pool, or a new one.
+    fn reader(&self) -> Result<Journal> {
         let pooled = self
-            .connections
+            .readers
             .lock()
             .map_err(|_| anyhow!("the connection pool was poisoned"))?
             .pop();
@@ -93,6 +121,40 @@ impl SharedLedger {
             .write()
             .map_err(|_| anyhow!("the contracts were poisoned"))?;
         Ok(contracts.entry(code_hash.to_owned()).or_insert(contract).clone())
+    }
+}
+
+impl Drop for SharedLedger {
+    fn drop(&mut self) {
+        if let Some((jobs, writer)) = self.writer.take() {
+            drop(jobs);
+            let _ = writer.join();
+        }
+    }
+}
+
+/// The writer: takes every entry waiting (up to [`MAX_GROUP`]), journals them in one
+/// transaction and tells each submitter once it is committed. An entry that fails alone
+/// (its savepoint rolls back) fails alone; a failed commit fails the whole group.
+fn write(mut journal: Journal, queue: Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut group = vec![first];
+        group.extend(queue.try_iter().take(MAX_GROUP - 1));
+        let mut replies = Vec::with_capacity(group.len());
+        let committed = journal.batch(|journal| {
+            for (prepared, reply) in group {
+                replies.push((prepared.record(journal), reply));
+            }
+            Ok(())
+        });
+        for (result, reply) in replies {
+            let result = match &committed {
+                Ok(()) => result,
+                Err(error) => Err(anyhow!("the group commit failed: {error:#}")),
+            };
+            // A submitter that gave up waiting has nothing to be told.
+            let _ = reply.send(result);
+        }
     }
 }
 
