@@ -26,6 +26,17 @@ pub enum Status {
     Closed,
 }
 
+impl Status {
+    /// The status as views and journals name it (the same word as its serde form).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Disputed => "disputed",
+            Status::Closed => "closed",
+        }
+    }
+}
+
 /// A request's standing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -176,5 +187,20 @@ impl Wallet {
         promised
             .checked_sub(self.entitlement(self.consumed))
             .expect("the entitlement only grows with units")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Status;
+
+    #[test]
+    fn status_names_are_their_serde_names() {
+        for status in [Status::Active, Status::Disputed, Status::Closed] {
+            assert_eq!(
+                serde_json::to_string(&status).unwrap(),
+                alloc::format!("\"{}\"", status.as_str())
+            );
+        }
     }
 }

@@ -1,7 +1,6 @@
 //! The contract's rules run natively: the oracle that differential tests hold the
 //! component to. Production hosts run the component; this never journals.
 
-use prepaid_contract::state::Status;
 use prepaid_contract::{Context, EffectKind, NativeCrypto};
 
 use crate::outcome::{EffectRecord, Outcome, WalletView};
@@ -38,12 +37,7 @@ impl Rules for NativeRules {
     fn view(&self, state: &[u8]) -> anyhow::Result<WalletView> {
         let view = prepaid_contract::view(state).map_err(|error| anyhow::anyhow!("{error}"))?;
         Ok(WalletView {
-            status: match view.status {
-                Status::Active => "active",
-                Status::Disputed => "disputed",
-                Status::Closed => "closed",
-            }
-            .into(),
+            status: view.status.as_str().into(),
             product: view.product,
             consumer: view.consumer.to_string(),
             merchant: view.merchant.to_string(),
