@@ -14,10 +14,8 @@ wit_bindgen::generate!({ path: "../wit", world: "contract", std_feature });
 
 use prepaid::contract::types::{Effect, EffectKind};
 
-// The system allocator std would use on wasm32; each call runs in a fresh instance, so
-// fragmentation never builds up.
 #[global_allocator]
-static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+static ALLOCATOR: crate::arena::Arena = crate::arena::Arena::new();
 
 /// A panic reaches the host as its message and location through the diagnostic import,
 /// so a contract author sees why it trapped rather than a bare `unreachable`.

@@ -48,6 +48,8 @@ pub mod valuation;
 pub mod view;
 
 #[cfg(target_arch = "wasm32")]
+mod arena;
+#[cfg(target_arch = "wasm32")]
 mod component;
 #[cfg(test)]
 mod test_support;

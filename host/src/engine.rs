@@ -16,7 +16,8 @@ use wasmtime::component::{Component, HasSelf, Linker};
 // results, which `?` then turns into `anyhow` errors.
 use wasmtime::error::Context as _;
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder, Trap,
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits,
+    StoreLimitsBuilder, Trap,
 };
 
 use prepaid_contract::authorization::PublicKey;
@@ -48,7 +49,7 @@ pub const MAX_WASM_STACK: usize = 512 << 10;
 /// `output_too_large`, so a runaway contract cannot bloat the journal.
 pub const MAX_OUTPUT_BYTES: usize = 1 << 20;
 /// Bytes of each pooled memory and table kept resident between instances.
-const KEEP_RESIDENT: usize = 256 << 10;
+const KEEP_RESIDENT: usize = 1 << 20;
 /// Instances the pooling allocator keeps slots for: one per event running at once.
 const POOLED_INSTANCES: u32 = 64;
 
@@ -321,7 +322,10 @@ fn pooling() -> PoolingAllocationConfig {
         // kernel: an event touches little memory, and page faults were most of the cost
         // of a fresh instance.
         .linear_memory_keep_resident(KEEP_RESIDENT)
-        .table_keep_resident(KEEP_RESIDENT);
+        .table_keep_resident(KEEP_RESIDENT)
+        // Where the kernel can say which pages an event dirtied (Linux 6.7+), reset only
+        // those instead of the whole resident region.
+        .pagemap_scan(Enabled::Auto);
     pooling
 }
 

@@ -28,6 +28,8 @@ pub const CONTRACT: Crate<'static> = Crate {
 
 /// The guest's stack, in bytes.
 const GUEST_STACK: usize = 128 << 10;
+/// The guest's initial linear memory, in bytes: stack, data and the heap of an ordinary event.
+const GUEST_INITIAL_MEMORY: usize = 1 << 20;
 
 /// The ways the test guest misbehaves, one component each.
 pub const GUEST_FEATURES: [&str; 6] = ["panic", "spin", "memory", "recursion", "big-output", "garbage"];
@@ -85,6 +87,10 @@ pub fn build_component(root: &Path, krate: &Crate<'_>, target_dir: &Path, out: &
         // touches in the first pages of memory, which the host keeps resident between
         // instances; the rules recurse only as deep as their JSON.
         format!("-Clink-arg=-zstack-size={GUEST_STACK}"),
+        // Memory the instance starts with, so an ordinary event's heap fits without a
+        // `memory.grow`: growing changes page protections, which costs the host a TLB
+        // flush on every event.
+        format!("-Clink-arg=--initial-memory={GUEST_INITIAL_MEMORY}"),
     ];
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo.current_dir(root).args([
