@@ -3,6 +3,7 @@
 
 use prepaid_host::engine::ContractEngine;
 use prepaid_host::scenario::Scenario;
+use prepaid_host::store::Store;
 use prepaid_tests::{ledger_in, sessions_open};
 
 #[test]

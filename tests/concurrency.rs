@@ -7,6 +7,7 @@ use prepaid_host::bench::standard_mix;
 use prepaid_host::engine::ContractEngine;
 use prepaid_host::journal::Journal;
 use prepaid_host::shared::SharedLedger;
+use prepaid_host::store::Store;
 use prepaid_host::verify::verify;
 use prepaid_tests::{component_bytes, ledger_in};
 

@@ -5,6 +5,7 @@
 
 use prepaid_host::engine::FUEL_PER_EVENT;
 use prepaid_host::ledger::Ledger;
+use prepaid_host::store::Store;
 use prepaid_host::verify::verify;
 use prepaid_tests::{guest_bytes, sessions_open};
 

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use prepaid_host::journal::Journal;
 use prepaid_host::scenario::{self, Scenario};
+use prepaid_host::store::Store;
 use prepaid_host::verify::{verify, Report};
 use prepaid_tests::{ledger_in, scenario_files};
 

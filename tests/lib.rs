@@ -74,3 +74,57 @@ pub fn sessions_open() -> RawEvent {
     .expect("a valid scenario");
     scenario.raw_events().expect("signable events").remove(0)
 }
+
+/// A fresh, empty database on the test PostgreSQL server, as a URL. The server's admin URL
+/// is `PREPAID_TEST_POSTGRES`, which `cargo xtask test` sets after starting one; without it
+/// the test fails, saying so, rather than skipping.
+pub fn fresh_postgres() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let admin = std::env::var("PREPAID_TEST_POSTGRES").unwrap_or_else(|_| {
+        panic!(
+            "PREPAID_TEST_POSTGRES is not set: run the tests with `cargo xtask test`, which starts a \
+             PostgreSQL server for them, or point it at one (postgres://user@host:port/db)"
+        )
+    });
+    let name = format!(
+        "prepaid_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut client = postgres::Client::connect(&admin, postgres::NoTls)
+        .unwrap_or_else(|error| panic!("connecting to the test PostgreSQL at {admin}: {error}"));
+    for statement in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        client.batch_execute(&statement).expect("creating a test database");
+    }
+    let (server, _) = admin.rsplit_once('/').expect("a URL ending in /database");
+    format!("{server}/{name}")
+}
+
+/// Opens connections to a store: the `PooledLedger`'s way.
+pub type Connect = prepaid_host::pooled::Connect;
+
+/// Connections to a new SQLite journal in `dir`.
+pub fn sqlite_store(dir: &Path) -> Connect {
+    let path = dir.join("journal.db");
+    Box::new(move || Ok(Box::new(prepaid_host::journal::Journal::open(&path)?) as Box<dyn prepaid_host::store::Store>))
+}
+
+/// Connections to a new PostgreSQL database (see [`fresh_postgres`]).
+pub fn postgres_store() -> Connect {
+    let url = fresh_postgres();
+    Box::new(move || {
+        Ok(Box::new(prepaid_host::postgres::PgStore::connect(&url)?) as Box<dyn prepaid_host::store::Store>)
+    })
+}
+
+/// The raw events of a scenario given as JSON (signed with the actors' dev keys).
+pub fn scenario_events(json: &str) -> Vec<RawEvent> {
+    Scenario::parse(json)
+        .expect("a valid scenario")
+        .raw_events()
+        .expect("signable events")
+}

@@ -1,16 +1,14 @@
-//! The SQLite journal (WAL): every event, accepted or rejected, as one hash-chained entry,
-//! committed in one transaction with the wallet's new state.
+//! The SQLite journal (WAL), the default [`Store`]: every event, accepted or rejected, as
+//! one hash-chained entry, committed in one transaction with the wallet's new state.
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
-use serde::Serialize;
+use rusqlite::{ffi, params, Connection, OpenFlags, OptionalExtension, Row};
 
-use crate::outcome::{sha256_hex, EffectRecord};
-
-/// The `prev_hash` of a wallet's first entry.
-pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+use crate::outcome::EffectRecord;
+use crate::store::{unix_now, Conflict, Entry, OutboxEffect, Store, UnknownEffect, WalletHead};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS components (
@@ -50,115 +48,45 @@ CREATE TABLE IF NOT EXISTS outbox (
     amount    TEXT NOT NULL,
     reason    TEXT NOT NULL,
     acked     INTEGER NOT NULL DEFAULT 0,
+    claimed_by    TEXT,
+    claimed_until INTEGER,
     FOREIGN KEY (wallet, seq) REFERENCES journal (wallet, seq)
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (acked, wallet, seq);
 ";
 
-/// An effect waiting in the outbox for the payment rail.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct OutboxEffect {
-    /// A stable id: `wallet:seq:index`. Acknowledging it twice is harmless.
-    pub effect_id: String,
-    /// The wallet.
-    pub wallet: String,
-    /// The journal entry that produced it.
-    pub seq: u64,
-    /// `release` or `refund`.
-    pub kind: String,
-    /// The recipient's public key (hex).
-    pub to: String,
-    /// The amount, two decimals.
-    pub amount: String,
-    /// Why.
-    pub reason: String,
+fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
+    Ok(Entry {
+        wallet: row.get(0)?,
+        seq: row.get(1)?,
+        event_id: row.get(2)?,
+        event: row.get(3)?,
+        at: row.get(4)?,
+        code_hash: row.get(5)?,
+        outcome: row.get(6)?,
+        fuel: row.get(7)?,
+        limits: row.get(8)?,
+        state_hash: row.get(9)?,
+        prev_hash: row.get(10)?,
+        entry_hash: row.get(11)?,
+    })
 }
 
-/// One journal entry: an event and what it did.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Entry {
-    /// The wallet.
-    pub wallet: String,
-    /// The entry's position in the wallet's journal, from 1.
-    pub seq: u64,
-    /// The event's id.
-    pub event_id: String,
-    /// The event as received (raw event JSON).
-    pub event: String,
-    /// The platform's timestamp (RFC 3339).
-    pub at: String,
-    /// The code hash of the component that ran it.
-    pub code_hash: String,
-    /// The verdict (JSON: ok, error, effects).
-    pub outcome: String,
-    /// Fuel used.
-    pub fuel: u64,
-    /// The version of the execution limits (fuel, memory, output) it ran under.
-    pub limits: u32,
-    /// The hash of the wallet's state after the event.
-    pub state_hash: String,
-    /// The previous entry's hash ([`GENESIS_HASH`] for the first).
-    pub prev_hash: String,
-    /// The hash of all of the above.
-    pub entry_hash: String,
-}
-
-impl Entry {
-    /// The hash of every field but `entry_hash` itself, chaining to `prev_hash`.
-    pub fn compute_hash(&self) -> String {
-        let fields = (
-            &self.wallet,
-            self.seq,
-            &self.event_id,
-            &self.event,
-            &self.at,
-            &self.code_hash,
-            &self.outcome,
-            self.fuel,
-            self.limits,
-            &self.state_hash,
-            &self.prev_hash,
-        );
-        sha256_hex(&serde_json::to_vec(&fields).expect("entries always serialize"))
-    }
-
-    fn from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
-        Ok(Entry {
-            wallet: row.get(0)?,
-            seq: row.get(1)?,
-            event_id: row.get(2)?,
-            event: row.get(3)?,
-            at: row.get(4)?,
-            code_hash: row.get(5)?,
-            outcome: row.get(6)?,
-            fuel: row.get(7)?,
-            limits: row.get(8)?,
-            state_hash: row.get(9)?,
-            prev_hash: row.get(10)?,
-            entry_hash: row.get(11)?,
-        })
-    }
+fn effect_from_row(row: &Row<'_>) -> rusqlite::Result<OutboxEffect> {
+    Ok(OutboxEffect {
+        effect_id: row.get(0)?,
+        wallet: row.get(1)?,
+        seq: row.get(2)?,
+        kind: row.get(3)?,
+        to: row.get(4)?,
+        amount: row.get(5)?,
+        reason: row.get(6)?,
+    })
 }
 
 const ENTRY_COLUMNS: &str =
     "wallet, seq, event_id, event, at, code_hash, outcome, fuel, limits, state_hash, prev_hash, entry_hash";
-
-/// A wallet's current head: its pinned code, latest state and latest entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WalletHead {
-    /// The wallet.
-    pub wallet: String,
-    /// The code hash the wallet was opened with, which it runs forever.
-    pub code_hash: String,
-    /// The seq of its latest entry.
-    pub seq: u64,
-    /// Its state (none until an `open` is accepted).
-    pub state: Option<Vec<u8>>,
-    /// The hash of its state.
-    pub state_hash: String,
-    /// The hash of its latest entry.
-    pub head_hash: String,
-}
+const EFFECT_COLUMNS: &str = "effect_id, wallet, seq, kind, recipient, amount, reason";
 
 /// The journal in one SQLite file.
 pub struct Journal {
@@ -241,41 +169,63 @@ impl Journal {
         copied.context("copying into the bundle")
     }
 
-    /// Up to `limit` effects not yet acknowledged, oldest entry first.
-    pub fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEffect>> {
-        let mut statement = self.conn.prepare(
-            "SELECT effect_id, wallet, seq, kind, recipient, amount, reason FROM outbox
-             WHERE acked = 0 ORDER BY wallet, seq, effect_id LIMIT ?1",
-        )?;
+    /// Runs `work` in one transaction: it commits once, all or nothing (group commit: many
+    /// entries for one sync to disk).
+    pub fn batch<T>(&mut self, work: impl FnOnce(&mut Journal) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").context("starting a batch")?;
+        match work(self) {
+            Ok(value) => {
+                self.conn.execute_batch("COMMIT").context("committing the batch")?;
+                Ok(value)
+            }
+            Err(error) => {
+                self.conn.execute_batch("ROLLBACK").context("rolling back the batch")?;
+                Err(error)
+            }
+        }
+    }
+}
+
+impl Store for Journal {
+    fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEffect>> {
+        let mut statement = self.conn.prepare(&format!(
+            "SELECT {EFFECT_COLUMNS} FROM outbox WHERE acked = 0 ORDER BY wallet, seq, effect_id LIMIT ?1"
+        ))?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = statement.query_map([limit], |row| {
-            Ok(OutboxEffect {
-                effect_id: row.get(0)?,
-                wallet: row.get(1)?,
-                seq: row.get(2)?,
-                kind: row.get(3)?,
-                to: row.get(4)?,
-                amount: row.get(5)?,
-                reason: row.get(6)?,
-            })
-        })?;
+        let rows = statement.query_map([limit], effect_from_row)?;
         rows.collect::<rusqlite::Result<_>>().context("reading the outbox")
     }
 
-    /// Marks effects as carried out by the payment rail. Unknown ids are an error and
-    /// acknowledge nothing; acknowledging an effect again is harmless.
-    pub fn ack_effects(&mut self, effect_ids: &[String]) -> Result<()> {
+    fn claim_effects(&mut self, claimant: &str, limit: usize, lease: Duration) -> Result<Vec<OutboxEffect>> {
+        let now = unix_now();
+        let until = now.saturating_add(i64::try_from(lease.as_secs()).unwrap_or(i64::MAX));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // One statement, so one write transaction: SQLite runs them one at a time, and no
+        // two claimants can take the same effect.
+        let mut statement = self.conn.prepare(&format!(
+            "UPDATE outbox SET claimed_by = ?1, claimed_until = ?2 WHERE effect_id IN (
+                 SELECT effect_id FROM outbox
+                 WHERE acked = 0 AND (claimed_until IS NULL OR claimed_until < ?3)
+                 ORDER BY wallet, seq, effect_id LIMIT ?4)
+             RETURNING {EFFECT_COLUMNS}"
+        ))?;
+        let rows = statement.query_map(params![claimant, until, now, limit], effect_from_row)?;
+        let mut claimed = rows.collect::<rusqlite::Result<Vec<_>>>().context("claiming effects")?;
+        claimed.sort_by(|a, b| (&a.wallet, a.seq, &a.effect_id).cmp(&(&b.wallet, b.seq, &b.effect_id)));
+        Ok(claimed)
+    }
+
+    fn ack_effects(&mut self, effect_ids: &[String]) -> Result<()> {
         let tx = self.conn.transaction()?;
         for id in effect_ids {
             if tx.execute("UPDATE outbox SET acked = 1 WHERE effect_id = ?1", [id])? == 0 {
-                bail!("no effect {id} in the outbox");
+                return Err(UnknownEffect(id.clone()).into());
             }
         }
         tx.commit().context("acknowledging effects")
     }
 
-    /// Stores a component under its code hash (once).
-    pub fn put_component(&self, code_hash: &str, bytes: &[u8]) -> Result<()> {
+    fn put_component(&mut self, code_hash: &str, bytes: &[u8]) -> Result<()> {
         self.conn
             .execute(
                 "INSERT OR IGNORE INTO components (code_hash, bytes) VALUES (?1, ?2)",
@@ -285,8 +235,7 @@ impl Journal {
         Ok(())
     }
 
-    /// The component stored under `code_hash`.
-    pub fn component(&self, code_hash: &str) -> Result<Option<Vec<u8>>> {
+    fn component(&self, code_hash: &str) -> Result<Option<Vec<u8>>> {
         self.conn
             .query_row(
                 "SELECT bytes FROM components WHERE code_hash = ?1",
@@ -297,8 +246,7 @@ impl Journal {
             .context("reading a component")
     }
 
-    /// Every stored component: code hash and bytes.
-    pub fn components(&self) -> Result<Vec<(String, Vec<u8>)>> {
+    fn components(&self) -> Result<Vec<(String, Vec<u8>)>> {
         let mut statement = self
             .conn
             .prepare("SELECT code_hash, bytes FROM components ORDER BY code_hash")?;
@@ -306,8 +254,7 @@ impl Journal {
         rows.collect::<rusqlite::Result<_>>().context("reading components")
     }
 
-    /// The head of `wallet`, if it has any entry.
-    pub fn wallet(&self, wallet: &str) -> Result<Option<WalletHead>> {
+    fn wallet(&self, wallet: &str) -> Result<Option<WalletHead>> {
         // The statements on the path of every event are prepared once per connection.
         self.conn
             .prepare_cached(
@@ -327,38 +274,32 @@ impl Journal {
             .with_context(|| format!("reading wallet {wallet}"))
     }
 
-    /// The ids of every wallet, in order.
-    pub fn wallets(&self) -> Result<Vec<String>> {
+    fn wallets(&self) -> Result<Vec<String>> {
         let mut statement = self.conn.prepare("SELECT wallet FROM wallets ORDER BY wallet")?;
         let rows = statement.query_map([], |row| row.get(0))?;
         rows.collect::<rusqlite::Result<_>>().context("listing wallets")
     }
 
-    /// The entry of `wallet` for `event_id`, if one was recorded.
-    pub fn entry_by_event_id(&self, wallet: &str, event_id: &str) -> Result<Option<Entry>> {
+    fn entry_by_event_id(&self, wallet: &str, event_id: &str) -> Result<Option<Entry>> {
         self.conn
             .prepare_cached(&format!(
                 "SELECT {ENTRY_COLUMNS} FROM journal WHERE wallet = ?1 AND event_id = ?2"
             ))?
-            .query_row([wallet, event_id], Entry::from_row)
+            .query_row([wallet, event_id], entry_from_row)
             .optional()
             .context("looking up an event id")
     }
 
-    /// Every entry of `wallet`, in order.
-    pub fn entries(&self, wallet: &str) -> Result<Vec<Entry>> {
+    fn entries(&self, wallet: &str) -> Result<Vec<Entry>> {
         let mut statement = self.conn.prepare(&format!(
             "SELECT {ENTRY_COLUMNS} FROM journal WHERE wallet = ?1 ORDER BY seq"
         ))?;
-        let rows = statement.query_map([wallet], Entry::from_row)?;
+        let rows = statement.query_map([wallet], entry_from_row)?;
         rows.collect::<rusqlite::Result<_>>()
             .with_context(|| format!("reading the journal of wallet {wallet}"))
     }
 
-    /// Appends `entry`, moves its wallet's head to it and puts its `effects` in the outbox,
-    /// in one transaction: a crash never leaves half of an event. `state` is the wallet's
-    /// state after the entry (unchanged on a rejection).
-    pub fn append(&mut self, entry: &Entry, state: Option<&[u8]>, effects: &[EffectRecord]) -> Result<()> {
+    fn append(&mut self, entry: &Entry, state: Option<&[u8]>, effects: &[EffectRecord]) -> Result<()> {
         // A savepoint commits on its own, or becomes part of an open batch.
         let tx = self.conn.savepoint()?;
         tx.prepare_cached(&format!(
@@ -378,14 +319,20 @@ impl Journal {
             entry.prev_hash,
             entry.entry_hash
         ])
-        .with_context(|| format!("appending entry {} of wallet {}", entry.seq, entry.wallet))?;
+        .map_err(|error| match error.sqlite_error().map(|error| error.extended_code) {
+            Some(ffi::SQLITE_CONSTRAINT_PRIMARYKEY | ffi::SQLITE_CONSTRAINT_UNIQUE) => Conflict {
+                wallet: entry.wallet.clone(),
+                seq: entry.seq,
+            }
+            .into(),
+            _ => anyhow::Error::new(error).context(format!("appending entry {} of wallet {}", entry.seq, entry.wallet)),
+        })?;
         for (index, effect) in effects.iter().enumerate() {
-            tx.prepare_cached(
-                "INSERT INTO outbox (effect_id, wallet, seq, kind, recipient, amount, reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
+            tx.prepare_cached(&format!(
+                "INSERT INTO outbox ({EFFECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+            ))?
             .execute(params![
-                format!("{}:{}:{index}", entry.wallet, entry.seq),
+                entry.effect_id(index),
                 entry.wallet,
                 entry.seq,
                 effect.kind,
@@ -410,21 +357,5 @@ impl Journal {
         ])
         .with_context(|| format!("moving the head of wallet {}", entry.wallet))?;
         tx.commit().context("committing the entry")
-    }
-
-    /// Runs `work` in one transaction: it commits once, all or nothing (group commit: many
-    /// entries for one sync to disk).
-    pub fn batch<T>(&mut self, work: impl FnOnce(&mut Journal) -> Result<T>) -> Result<T> {
-        self.conn.execute_batch("BEGIN IMMEDIATE").context("starting a batch")?;
-        match work(self) {
-            Ok(value) => {
-                self.conn.execute_batch("COMMIT").context("committing the batch")?;
-                Ok(value)
-            }
-            Err(error) => {
-                self.conn.execute_batch("ROLLBACK").context("rolling back the batch")?;
-                Err(error)
-            }
-        }
     }
 }

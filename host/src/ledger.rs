@@ -8,10 +8,11 @@ use std::sync::Arc;
 use anyhow::{bail, Context as _, Result};
 
 use crate::engine::{ContractEngine, WasmContract, LIMITS_VERSION};
-use crate::journal::{Entry, Journal, WalletHead, GENESIS_HASH};
+use crate::journal::Journal;
 use crate::outcome::{sha256_hex, Verdict, WalletView};
 use crate::raw_event::RawEvent;
 use crate::rules::Rules;
+use crate::store::{Entry, Store, WalletHead, GENESIS_HASH};
 
 /// Why an event was refused before it reached the contract. Nothing is recorded for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -147,7 +148,7 @@ impl Ledger {
 fn cached_contract(
     engine: &ContractEngine,
     contracts: &mut HashMap<String, Arc<WasmContract>>,
-    journal: &Journal,
+    journal: &dyn Store,
     code_hash: &str,
 ) -> Result<Arc<WasmContract>> {
     if !contracts.contains_key(code_hash) {
@@ -157,20 +158,23 @@ fn cached_contract(
 }
 
 /// Compiles the component stored in `journal` under `code_hash`.
-pub(crate) fn load_stored(engine: &ContractEngine, journal: &Journal, code_hash: &str) -> Result<WasmContract> {
+pub(crate) fn load_stored(engine: &ContractEngine, journal: &dyn Store, code_hash: &str) -> Result<WasmContract> {
     let bytes = journal
         .component(code_hash)?
         .with_context(|| format!("no component with code hash {code_hash} is stored"))?;
     engine.load(&bytes)
 }
 
+/// Gives the compiled component for a code hash, loading it from the store if need be.
+pub(crate) type ContractFor<'a> = dyn FnMut(&dyn Store, &str) -> Result<Arc<WasmContract>> + 'a;
+
 /// Applies one event to its wallet through `journal` (see [`prepare`]) and journals it.
 /// The caller makes sure no other submission for the same wallet runs meanwhile.
 pub(crate) fn submit_to(
-    journal: &mut Journal,
+    journal: &mut dyn Store,
     current: Option<&str>,
     raw: &RawEvent,
-    contract_for: &mut dyn FnMut(&Journal, &str) -> Result<Arc<WasmContract>>,
+    contract_for: &mut ContractFor<'_>,
 ) -> Result<Submitted> {
     prepare(journal, current, raw, contract_for)?.record(journal)
 }
@@ -189,7 +193,7 @@ pub(crate) enum Prepared {
 
 impl Prepared {
     /// Journals a new entry (in one transaction, or the open batch's).
-    pub(crate) fn record(self, journal: &mut Journal) -> Result<Submitted> {
+    pub(crate) fn record(self, journal: &mut dyn Store) -> Result<Submitted> {
         match self {
             Prepared::Recorded(submitted) => Ok(submitted),
             Prepared::New { entry, state, verdict } => {
@@ -208,10 +212,10 @@ impl Prepared {
 /// re-submitted event, else the outcome of the contract `contract_for` gives for the
 /// wallet's pinned code hash (`current` for a new wallet), as the entry to journal.
 pub(crate) fn prepare(
-    journal: &Journal,
+    journal: &dyn Store,
     current: Option<&str>,
     raw: &RawEvent,
-    contract_for: &mut dyn FnMut(&Journal, &str) -> Result<Arc<WasmContract>>,
+    contract_for: &mut ContractFor<'_>,
 ) -> Result<Prepared> {
     let ctx = match raw.context() {
         Ok(ctx) => ctx,

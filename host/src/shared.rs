@@ -16,6 +16,7 @@ use crate::engine::{ContractEngine, WasmContract};
 use crate::journal::Journal;
 use crate::ledger::{load_stored, prepare, Prepared, Submitted};
 use crate::raw_event::RawEvent;
+use crate::store::Store;
 
 /// How many locks wallets are spread over: one wallet always maps to the same lock, so
 /// its events serialize; memory stays bounded however many wallets there are.
@@ -44,7 +45,7 @@ impl SharedLedger {
     pub fn open(path: &Path, engine: ContractEngine, bytes: &[u8]) -> Result<SharedLedger> {
         let contract = engine.load(bytes)?;
         let current = contract.code_hash().to_owned();
-        let journal = Journal::open(path)?;
+        let mut journal = Journal::open(path)?;
         journal.put_component(&current, bytes)?;
         let (jobs, queue) = mpsc::channel();
         let writer = std::thread::Builder::new()
@@ -106,7 +107,7 @@ impl SharedLedger {
     }
 
     /// The compiled component with `code_hash`, loaded on first use.
-    fn contract(&self, journal: &Journal, code_hash: &str) -> Result<Arc<WasmContract>> {
+    fn contract(&self, journal: &dyn Store, code_hash: &str) -> Result<Arc<WasmContract>> {
         if let Some(contract) = self
             .contracts
             .read()

@@ -5,15 +5,16 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use crate::engine::{ContractEngine, WasmContract, LIMITS_VERSION};
-use crate::journal::{Entry, Journal, GENESIS_HASH};
 use crate::outcome::sha256_hex;
 use crate::raw_event::RawEvent;
 use crate::rules::Rules;
+use crate::store::{Entry, Store, GENESIS_HASH};
 
 /// Where a journal and its replay disagree.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -66,15 +67,27 @@ impl Report {
 }
 
 /// Replays every wallet of `journal`.
-pub fn verify(journal: &Journal) -> Result<Report> {
+pub fn verify(journal: &dyn Store) -> Result<Report> {
     verify_with_progress(journal, &ContractEngine::new()?, |_, _| {})
 }
 
 /// Replays every wallet of `journal` on `engine`, calling `progress(done, total)` after
 /// each wallet.
 pub fn verify_with_progress(
-    journal: &Journal,
+    journal: &dyn Store,
     engine: &ContractEngine,
+    progress: impl FnMut(usize, usize),
+) -> Result<Report> {
+    verify_wallets(journal, engine, &journal.wallets()?, progress)
+}
+
+/// Replays `wallets` of `journal` on `engine` (and checks every stored component against
+/// its code hash), calling `progress(done, total)` after each wallet. A wallet the journal
+/// does not hold is an error.
+pub fn verify_wallets(
+    journal: &dyn Store,
+    engine: &ContractEngine,
+    wallets: &[String],
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Report> {
     let mut report = Report::default();
@@ -91,11 +104,10 @@ pub fn verify_with_progress(
             });
             continue;
         }
-        contracts.insert(code_hash.clone(), engine.load(&bytes)?);
+        contracts.insert(code_hash.clone(), Arc::new(engine.load(&bytes)?));
         report.components.push(code_hash);
     }
-    let wallets = journal.wallets()?;
-    for wallet in &wallets {
+    for wallet in wallets {
         let (entries, divergence) = verify_wallet(journal, wallet, &contracts)?;
         report.wallets += 1;
         report.entries += entries;
@@ -105,13 +117,41 @@ pub fn verify_with_progress(
     Ok(report)
 }
 
+/// Replays `wallet` of `journal` with `contract`, the component it is pinned to (already
+/// compiled, as a server keeps it), after checking the stored bytes against its code hash.
+pub fn verify_pinned(journal: &dyn Store, wallet: &str, contract: Arc<WasmContract>) -> Result<Report> {
+    let code_hash = contract.code_hash().to_owned();
+    let stored = journal.component(&code_hash)?.map(|bytes| sha256_hex(&bytes));
+    let mut report = Report {
+        wallets: 1,
+        ..Report::default()
+    };
+    if stored.as_deref() != Some(code_hash.as_str()) {
+        report.divergences.push(Divergence {
+            wallet: String::new(),
+            seq: 0,
+            field: "code_hash".into(),
+            recorded: code_hash,
+            replayed: stored.unwrap_or_else(|| "no stored component".into()),
+        });
+        return Ok(report);
+    }
+    report.components.push(code_hash.clone());
+    let (entries, divergence) = verify_wallet(journal, wallet, &HashMap::from([(code_hash, contract)]))?;
+    report.entries = entries;
+    report.divergences.extend(divergence);
+    Ok(report)
+}
+
 /// Replays one wallet; returns how many entries were replayed and the first divergence.
 fn verify_wallet(
-    journal: &Journal,
+    journal: &dyn Store,
     wallet: &str,
-    contracts: &HashMap<String, WasmContract>,
+    contracts: &HashMap<String, Arc<WasmContract>>,
 ) -> Result<(usize, Option<Divergence>)> {
-    let head = journal.wallet(wallet)?.expect("listed wallets exist");
+    let head = journal
+        .wallet(wallet)?
+        .with_context(|| format!("wallet {wallet} is not in the journal"))?;
     let entries = journal.entries(wallet)?;
     let mut state: Option<Vec<u8>> = None;
     let mut state_hash = sha256_hex(&[]);

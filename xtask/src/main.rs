@@ -6,7 +6,9 @@
 //! - `cargo xtask guests` builds the misbehaving test components of `tests/guest`;
 //! - `cargo xtask demo` builds the contract and runs `prepaid demo`;
 //! - `cargo xtask test` builds everything, checks that a second clean build gives the same
-//!   bytes, and runs every test of the workspace.
+//!   bytes, starts a throwaway PostgreSQL ([`postgres`]) and runs every test of the workspace;
+//! - `cargo xtask loadtest` measures two `prepaid serve` processes over one PostgreSQL
+//!   against one over SQLite ([`loadtest`]).
 //!
 //! Toolchain: rustup's `wasm32-unknown-unknown` target where it is installed; otherwise the
 //! Debian-packaged rustc pinned in [`debian`] (DESIGN.md §8), unpacked into the git-ignored
@@ -16,6 +18,8 @@
 
 mod component;
 mod debian;
+mod loadtest;
+mod postgres;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -53,11 +57,22 @@ enum Xtask {
         #[arg(trailing_var_arg = true)]
         args: Vec<String>,
     },
-    /// Builds the components, checks the build is reproducible, and runs all tests.
+    /// Builds the components, checks the build is reproducible, starts a throwaway
+    /// PostgreSQL and runs all tests.
     Test {
         /// Arguments for `cargo test`.
         #[arg(trailing_var_arg = true)]
         args: Vec<String>,
+    },
+    /// Load test on loopback: two `prepaid serve` processes over one PostgreSQL, then one
+    /// over SQLite, driven by `prepaid loadtest` with the same mix.
+    Loadtest {
+        /// Wallets (six events each).
+        #[arg(long, default_value_t = 500)]
+        wallets: usize,
+        /// Clients sending at once.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
     },
 }
 
@@ -107,6 +122,9 @@ fn main() -> Result<()> {
             let code_hash = build_component(&root, &CONTRACT, &target_dir, &component)?;
             check_hash(&root, &code_hash)?;
             build_guests(&root, &target_dir)?;
+            let postgres = postgres::Postgres::start()?;
+            // The tests' children inherit it; the server stops when `postgres` drops.
+            std::env::set_var("PREPAID_TEST_POSTGRES", &postgres.url);
             cargo(
                 &root,
                 &component,
@@ -114,6 +132,24 @@ fn main() -> Result<()> {
                 &args,
             )?;
             cargo(&root, &component, ["test", "--workspace", "--doc", "--locked"], &[])
+        }
+        Xtask::Loadtest { wallets, clients } => {
+            build_component(&root, &CONTRACT, &target_dir, &component)?;
+            cargo(
+                &root,
+                &component,
+                [
+                    "build",
+                    "--release",
+                    "--locked",
+                    "--package",
+                    "prepaid-host",
+                    "--bin",
+                    "prepaid",
+                ],
+                &[],
+            )?;
+            loadtest::run(&root, &component, wallets, clients)
         }
     }
 }

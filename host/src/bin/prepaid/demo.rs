@@ -9,6 +9,7 @@ use anyhow::{Context as _, Result};
 use prepaid_host::engine::ContractEngine;
 use prepaid_host::ledger::Ledger;
 use prepaid_host::scenario::{self, Scenario, StepReport};
+use prepaid_host::store::Store;
 use prepaid_host::verify::verify_with_progress;
 
 use crate::{print_report, ComponentArg};

@@ -13,9 +13,15 @@ use prepaid_host::bench;
 use prepaid_host::engine::ContractEngine;
 use prepaid_host::journal::Journal;
 use prepaid_host::ledger::Ledger;
+use prepaid_host::loadtest;
 use prepaid_host::outcome::sha256_hex;
+use prepaid_host::pooled::{Connect, PooledLedger};
+use prepaid_host::postgres::PgStore;
 use prepaid_host::scenario::{self, Scenario};
+use prepaid_host::service::auth::ApiKeys;
+use prepaid_host::service::Service;
 use prepaid_host::snapshot;
+use prepaid_host::store::Store;
 use prepaid_host::verify::{verify_with_progress, Report};
 
 /// Where `cargo xtask contract` writes the component.
@@ -137,6 +143,44 @@ enum Command {
     Contract {
         #[command(subcommand)]
         command: ContractCommand,
+    },
+    /// Serves the HTTP API for platforms (see /openapi.json), on the SQLite journal by
+    /// default or on PostgreSQL, which several `prepaid serve` processes can share.
+    Serve {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// The SQLite journal (the default store).
+        #[arg(long, default_value = "prepaid.db", conflicts_with = "postgres")]
+        db: PathBuf,
+        /// A PostgreSQL database instead, as postgres://user@host:port/db.
+        #[arg(long, env = "PREPAID_POSTGRES")]
+        postgres: Option<String>,
+        /// The API keys file: a JSON list of {"key", "role", "name", "merchant"?}.
+        #[arg(long, env = "PREPAID_KEYS")]
+        keys: PathBuf,
+        #[command(flatten)]
+        component: ComponentArg,
+    },
+    /// Drives running `prepaid serve` processes with the standard event mix from many
+    /// clients and prints events/s and latency percentiles.
+    Loadtest {
+        /// A service to send to; give it more than once to alternate between services,
+        /// event by event, on the same wallets.
+        #[arg(long = "url", required = true)]
+        urls: Vec<String>,
+        /// An operator API key.
+        #[arg(long, env = "PREPAID_API_KEY")]
+        key: String,
+        /// How many wallets (six events each).
+        #[arg(long, default_value_t = 500)]
+        wallets: usize,
+        /// Clients sending at once.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Prints the measurement as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -389,6 +433,42 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         large.resident_mib
                     );
                 }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve {
+            listen,
+            db,
+            postgres,
+            keys,
+            component,
+        } => {
+            let keys = ApiKeys::load(&keys)?;
+            let (connect, store): (Connect, &'static str) = match postgres {
+                Some(url) => (
+                    Box::new(move || Ok(Box::new(PgStore::connect(&url)?) as Box<dyn Store>)),
+                    "postgres",
+                ),
+                None => (
+                    Box::new(move || Ok(Box::new(Journal::open(&db)?) as Box<dyn Store>)),
+                    "sqlite",
+                ),
+            };
+            let ledger = PooledLedger::open(connect, engine(cache)?, &component.bytes()?)?;
+            platform::serve(listen, Service::new(ledger, keys, store))
+        }
+        Command::Loadtest {
+            urls,
+            key,
+            wallets,
+            clients,
+            json,
+        } => {
+            let report = loadtest::run(&urls, &key, wallets, clients)?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!("{report}");
             }
             Ok(ExitCode::SUCCESS)
         }

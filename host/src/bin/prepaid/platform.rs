@@ -12,6 +12,7 @@ use prepaid_host::journal::Journal;
 use prepaid_host::keys::{approve_terms, generate_key, public_key, read_key_file, sign_event, write_key_file};
 use prepaid_host::ledger::{Ledger, Refusal};
 use prepaid_host::raw_event::RawEvent;
+use prepaid_host::store::Store;
 use serde_json::json;
 
 /// `prepaid keygen`: a new key pair; the secret goes to `out`, the public key to stdout.
@@ -152,5 +153,23 @@ pub fn outbox_ack(db: &Path, effect_ids: &[String]) -> Result<ExitCode> {
     }
     Journal::open(db)?.ack_effects(effect_ids)?;
     println!("acknowledged {} effects", effect_ids.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `prepaid serve`: structured (JSON) logs on stderr, then the service until stopped.
+pub(crate) fn serve(listen: std::net::SocketAddr, service: prepaid_host::service::Service) -> Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?;
+        tracing::info!(address = %listener.local_addr()?, "serving");
+        prepaid_host::service::serve(listener, service).await
+    })?;
     Ok(ExitCode::SUCCESS)
 }

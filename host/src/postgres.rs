@@ -1,0 +1,324 @@
+//! The PostgreSQL store: the same tables as the SQLite journal, in a database that several
+//! `prepaid serve` processes share. Per-wallet order comes from the journal's primary key
+//! `(wallet, seq)`: of two processes racing for a wallet's next entry, the database lets
+//! one insert it and gives the other a unique violation, which becomes a [`Conflict`].
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use postgres::error::SqlState;
+use postgres::{Client, NoTls, Row};
+
+use crate::outcome::EffectRecord;
+use crate::store::{unix_now, Conflict, Entry, OutboxEffect, Store, UnknownEffect, WalletHead};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS components (
+    code_hash TEXT PRIMARY KEY,
+    bytes     BYTEA NOT NULL
+);
+CREATE TABLE IF NOT EXISTS wallets (
+    wallet     TEXT PRIMARY KEY,
+    code_hash  TEXT NOT NULL REFERENCES components(code_hash),
+    seq        BIGINT NOT NULL,
+    state      BYTEA,
+    state_hash TEXT NOT NULL,
+    head_hash  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS journal (
+    wallet     TEXT NOT NULL,
+    seq        BIGINT NOT NULL,
+    event_id   TEXT NOT NULL,
+    event      TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    code_hash  TEXT NOT NULL,
+    outcome    TEXT NOT NULL,
+    fuel       BIGINT NOT NULL,
+    limits     BIGINT NOT NULL,
+    state_hash TEXT NOT NULL,
+    prev_hash  TEXT NOT NULL,
+    entry_hash TEXT NOT NULL,
+    PRIMARY KEY (wallet, seq),
+    UNIQUE (wallet, event_id)
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    effect_id     TEXT PRIMARY KEY,
+    wallet        TEXT NOT NULL,
+    seq           BIGINT NOT NULL,
+    kind          TEXT NOT NULL,
+    recipient     TEXT NOT NULL,
+    amount        TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    acked         BOOLEAN NOT NULL DEFAULT FALSE,
+    claimed_by    TEXT,
+    claimed_until BIGINT,
+    FOREIGN KEY (wallet, seq) REFERENCES journal (wallet, seq)
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (acked, wallet, seq);
+";
+
+/// Any number, so that processes starting together create the schema one at a time.
+const SCHEMA_LOCK: i64 = 0x0070_7265_7061_6964;
+
+const ENTRY_COLUMNS: &str =
+    "wallet, seq, event_id, event, at, code_hash, outcome, fuel, limits, state_hash, prev_hash, entry_hash";
+const EFFECT_COLUMNS: &str = "effect_id, wallet, seq, kind, recipient, amount, reason";
+
+/// One connection to a PostgreSQL store.
+pub struct PgStore {
+    // `postgres::Client` needs `&mut` even to read; reads of the store interface take
+    // `&self`, and a store is used by one thread at a time.
+    client: RefCell<Client>,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user@host:port/db`) and creates the tables if the
+    /// database has none.
+    pub fn connect(url: &str) -> Result<PgStore> {
+        let mut client = Client::connect(url, NoTls).with_context(|| format!("connecting to PostgreSQL at {url}"))?;
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+        tx.batch_execute(SCHEMA).context("creating the store's tables")?;
+        tx.commit().context("creating the store's tables")?;
+        Ok(PgStore {
+            client: RefCell::new(client),
+        })
+    }
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or_default()
+}
+
+fn entry_from(row: &Row) -> Entry {
+    Entry {
+        wallet: row.get(0),
+        seq: to_u64(row.get(1)),
+        event_id: row.get(2),
+        event: row.get(3),
+        at: row.get(4),
+        code_hash: row.get(5),
+        outcome: row.get(6),
+        fuel: to_u64(row.get(7)),
+        limits: u32::try_from(row.get::<_, i64>(8)).unwrap_or(u32::MAX),
+        state_hash: row.get(9),
+        prev_hash: row.get(10),
+        entry_hash: row.get(11),
+    }
+}
+
+fn effect_from(row: &Row) -> OutboxEffect {
+    OutboxEffect {
+        effect_id: row.get(0),
+        wallet: row.get(1),
+        seq: to_u64(row.get(2)),
+        kind: row.get(3),
+        to: row.get(4),
+        amount: row.get(5),
+        reason: row.get(6),
+    }
+}
+
+impl Store for PgStore {
+    fn put_component(&mut self, code_hash: &str, bytes: &[u8]) -> Result<()> {
+        self.client
+            .get_mut()
+            .execute(
+                "INSERT INTO components (code_hash, bytes) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&code_hash, &bytes],
+            )
+            .context("storing a component")?;
+        Ok(())
+    }
+
+    fn component(&self, code_hash: &str) -> Result<Option<Vec<u8>>> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt("SELECT bytes FROM components WHERE code_hash = $1", &[&code_hash])
+            .context("reading a component")?;
+        Ok(row.map(|row| row.get(0)))
+    }
+
+    fn components(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query("SELECT code_hash, bytes FROM components ORDER BY code_hash", &[])
+            .context("reading components")?;
+        Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+    }
+
+    fn wallet(&self, wallet: &str) -> Result<Option<WalletHead>> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt(
+                "SELECT wallet, code_hash, seq, state, state_hash, head_hash FROM wallets WHERE wallet = $1",
+                &[&wallet],
+            )
+            .with_context(|| format!("reading wallet {wallet}"))?;
+        Ok(row.map(|row| WalletHead {
+            wallet: row.get(0),
+            code_hash: row.get(1),
+            seq: to_u64(row.get(2)),
+            state: row.get(3),
+            state_hash: row.get(4),
+            head_hash: row.get(5),
+        }))
+    }
+
+    fn wallets(&self) -> Result<Vec<String>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query("SELECT wallet FROM wallets ORDER BY wallet", &[])
+            .context("listing wallets")?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    fn entry_by_event_id(&self, wallet: &str, event_id: &str) -> Result<Option<Entry>> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt(
+                &format!("SELECT {ENTRY_COLUMNS} FROM journal WHERE wallet = $1 AND event_id = $2"),
+                &[&wallet, &event_id],
+            )
+            .context("looking up an event id")?;
+        Ok(row.as_ref().map(entry_from))
+    }
+
+    fn entries(&self, wallet: &str) -> Result<Vec<Entry>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                &format!("SELECT {ENTRY_COLUMNS} FROM journal WHERE wallet = $1 ORDER BY seq"),
+                &[&wallet],
+            )
+            .with_context(|| format!("reading the journal of wallet {wallet}"))?;
+        Ok(rows.iter().map(entry_from).collect())
+    }
+
+    fn append(&mut self, entry: &Entry, state: Option<&[u8]>, effects: &[EffectRecord]) -> Result<()> {
+        let mut tx = self.client.get_mut().transaction()?;
+        let inserted = tx.execute(
+            &format!(
+                "INSERT INTO journal ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            ),
+            &[
+                &entry.wallet,
+                &to_i64(entry.seq),
+                &entry.event_id,
+                &entry.event,
+                &entry.at,
+                &entry.code_hash,
+                &entry.outcome,
+                &to_i64(entry.fuel),
+                &i64::from(entry.limits),
+                &entry.state_hash,
+                &entry.prev_hash,
+                &entry.entry_hash,
+            ],
+        );
+        if let Err(error) = inserted {
+            if error.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+                return Err(Conflict {
+                    wallet: entry.wallet.clone(),
+                    seq: entry.seq,
+                }
+                .into());
+            }
+            return Err(error).with_context(|| format!("appending entry {} of wallet {}", entry.seq, entry.wallet));
+        }
+        for (index, effect) in effects.iter().enumerate() {
+            tx.execute(
+                &format!("INSERT INTO outbox ({EFFECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
+                &[
+                    &entry.effect_id(index),
+                    &entry.wallet,
+                    &to_i64(entry.seq),
+                    &effect.kind,
+                    &effect.to,
+                    &effect.amount,
+                    &effect.reason,
+                ],
+            )
+            .with_context(|| format!("queueing the effects of entry {} of wallet {}", entry.seq, entry.wallet))?;
+        }
+        tx.execute(
+            "INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (wallet) DO UPDATE SET seq = $3, state = $4, state_hash = $5, head_hash = $6",
+            &[
+                &entry.wallet,
+                &entry.code_hash,
+                &to_i64(entry.seq),
+                &state,
+                &entry.state_hash,
+                &entry.entry_hash,
+            ],
+        )
+        .with_context(|| format!("moving the head of wallet {}", entry.wallet))?;
+        tx.commit().context("committing the entry")
+    }
+
+    fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEffect>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                &format!(
+                    "SELECT {EFFECT_COLUMNS} FROM outbox WHERE NOT acked ORDER BY wallet, seq, effect_id LIMIT $1"
+                ),
+                &[&to_i64(limit as u64)],
+            )
+            .context("reading the outbox")?;
+        Ok(rows.iter().map(effect_from).collect())
+    }
+
+    fn claim_effects(&mut self, claimant: &str, limit: usize, lease: Duration) -> Result<Vec<OutboxEffect>> {
+        let now = unix_now();
+        let until = now.saturating_add(to_i64(lease.as_secs()));
+        // SKIP LOCKED: adapters claiming at the same moment take different rows instead of
+        // waiting for each other or taking the same ones.
+        let rows = self
+            .client
+            .get_mut()
+            .query(
+                &format!(
+                    "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE effect_id IN (
+                         SELECT effect_id FROM outbox
+                         WHERE NOT acked AND (claimed_until IS NULL OR claimed_until < $3)
+                         ORDER BY wallet, seq, effect_id LIMIT $4
+                         FOR UPDATE SKIP LOCKED)
+                     RETURNING {EFFECT_COLUMNS}"
+                ),
+                &[&claimant, &until, &now, &to_i64(limit as u64)],
+            )
+            .context("claiming effects")?;
+        let mut claimed: Vec<OutboxEffect> = rows.iter().map(effect_from).collect();
+        claimed.sort_by(|a, b| (&a.wallet, a.seq, &a.effect_id).cmp(&(&b.wallet, b.seq, &b.effect_id)));
+        Ok(claimed)
+    }
+
+    fn ack_effects(&mut self, effect_ids: &[String]) -> Result<()> {
+        let mut tx = self.client.get_mut().transaction()?;
+        for id in effect_ids {
+            if tx.execute("UPDATE outbox SET acked = TRUE WHERE effect_id = $1", &[id])? == 0 {
+                return Err(UnknownEffect(id.clone()).into());
+            }
+        }
+        tx.commit().context("acknowledging effects")
+    }
+
+    fn is_broken(&self) -> bool {
+        self.client.borrow().is_closed()
+    }
+}

@@ -1,0 +1,436 @@
+//! `prepaid serve`'s HTTP API, served for real on loopback over a SQLite journal: the
+//! OpenAPI description against the routes, a wallet's life, roles on every endpoint, an
+//! operator unable to forge a release, and bad requests answered with JSON errors that
+//! change nothing.
+
+use std::collections::BTreeSet;
+
+use prepaid_host::engine::ContractEngine;
+use prepaid_host::pooled::PooledLedger;
+use prepaid_host::raw_event::RawEvent;
+use prepaid_host::service::auth::ApiKeys;
+use prepaid_host::service::{routes, Service, MAX_BODY_BYTES, OPENAPI};
+use prepaid_tests::{component_bytes, scenario_events, sqlite_store};
+use reqwest::blocking::Client;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const OPERATOR: &str = "operator-key-0123456789";
+const GYM: &str = "gym-merchant-key-0123456789";
+const SPA: &str = "spa-merchant-key-0123456789";
+const REGULATOR: &str = "regulator-key-0123456789";
+const AUDITOR: &str = "auditor-key-0123456789";
+
+/// A wallet `w1`: alice buys ten sessions from gym; gym requests two; alice authorizes;
+/// then an authorization signed by gym instead of alice (a forgery) and a refund.
+fn events() -> Vec<RawEvent> {
+    scenario_events(
+        r#"{"name": "api", "steps": [
+            {"at": "2026-01-05T09:00:00Z", "wallet": "w1", "by": "alice",
+             "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
+                       "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"},
+                       "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}},
+            {"at": "2026-01-06T09:00:00Z", "wallet": "w1", "by": "gym",
+             "event": {"type": "request", "request": "r1", "units": 2}},
+            {"at": "2026-01-06T09:05:00Z", "wallet": "w1", "by": "alice",
+             "event": {"type": "authorize", "request": "r1"}},
+            {"at": "2026-01-07T09:00:00Z", "wallet": "w1", "by": "gym",
+             "event": {"type": "request", "request": "r2", "units": 3}},
+            {"at": "2026-01-07T09:05:00Z", "wallet": "w1", "by": "gym",
+             "event": {"type": "authorize", "request": "r2"}}
+        ]}"#,
+    )
+}
+
+struct Server {
+    url: String,
+    http: Client,
+    _runtime: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let gym = events()[0].event["merchant"].as_str().unwrap().to_owned();
+        let keys = ApiKeys::parse(
+            &json!([
+                {"key": OPERATOR, "role": "operator", "name": "platform"},
+                {"key": GYM, "role": "merchant", "name": "gym", "merchant": gym},
+                {"key": SPA, "role": "merchant", "name": "spa", "merchant": "00".repeat(32)},
+                {"key": REGULATOR, "role": "regulator", "name": "city"},
+                {"key": AUDITOR, "role": "auditor", "name": "audit"}
+            ])
+            .to_string(),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = PooledLedger::open(
+            sqlite_store(dir.path()),
+            ContractEngine::new().unwrap(),
+            &component_bytes(),
+        )
+        .unwrap();
+        let service = Service::new(ledger, keys, "sqlite");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        runtime.spawn(prepaid_host::service::serve(listener, service));
+        Server {
+            url,
+            http: Client::new(),
+            _runtime: runtime,
+            _dir: dir,
+        }
+    }
+
+    fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<String>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.header("content-type", "application/json").body(body);
+        }
+        let response = request.send().unwrap();
+        let status = response.status();
+        let text = response.text().unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    fn get(&self, path: &str, key: Option<&str>) -> (StatusCode, Value) {
+        self.send(reqwest::Method::GET, path, key, None)
+    }
+
+    fn post(&self, path: &str, key: Option<&str>, body: &impl serde::Serialize) -> (StatusCode, Value) {
+        self.send(
+            reqwest::Method::POST,
+            path,
+            key,
+            Some(serde_json::to_string(body).unwrap()),
+        )
+    }
+
+    /// Submits `raw` where it belongs: opens to /v1/wallets, the rest to the wallet.
+    fn submit(&self, raw: &RawEvent, key: &str) -> (StatusCode, Value) {
+        if raw.event["type"] == "open" {
+            self.post("/v1/wallets", Some(key), raw)
+        } else {
+            self.post(&format!("/v1/wallets/{}/events", raw.wallet), Some(key), raw)
+        }
+    }
+
+    fn entries(&self, wallet: &str) -> usize {
+        let (_, journal) = self.get(&format!("/v1/wallets/{wallet}/journal"), Some(AUDITOR));
+        journal["entries"].as_array().map_or(0, Vec::len)
+    }
+}
+
+#[test]
+fn the_openapi_description_lists_exactly_the_served_routes() {
+    let spec: Value = serde_json::from_str(OPENAPI).unwrap();
+    let documented: BTreeSet<(String, String)> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |method| (method.to_uppercase(), path.clone()))
+        })
+        .collect();
+    let served: BTreeSet<(String, String)> = routes()
+        .into_iter()
+        .map(|(method, path)| (method.to_string(), path.to_string()))
+        .collect();
+    assert_eq!(documented, served);
+
+    // Every documented route answers on the live service (not with the fallback), and its
+    // documented statuses include what it answered.
+    let server = Server::start();
+    for (method, path) in &documented {
+        let concrete = path.replace("{wallet}", "w1");
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let (status, body) = server.send(method.clone(), &concrete, Some(OPERATOR), Some("{}".into()));
+        assert_ne!(body["error"]["code"], "not_found", "{method} {path}");
+        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        let responses = &spec["paths"][path][method.as_str().to_lowercase()]["responses"];
+        assert!(
+            responses.get(status.as_str()).is_some(),
+            "{method} {path} answered {status}, which its description does not list"
+        );
+    }
+    let (status, body) = server.get("/v1/nowhere", Some(OPERATOR));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+}
+
+#[test]
+fn a_wallet_lives_through_the_api_and_its_effects_reach_the_adapter_once() {
+    let server = Server::start();
+    let events = events();
+    let (status, opened) = server.submit(&events[0], OPERATOR);
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    assert_eq!((opened["ok"].as_bool(), opened["seq"].as_u64()), (Some(true), Some(1)));
+    let (status, requested) = server.submit(&events[1], GYM);
+    assert_eq!((status, requested["ok"].as_bool()), (StatusCode::CREATED, Some(true)));
+    let (status, authorized) = server.submit(&events[2], OPERATOR);
+    assert_eq!((status, authorized["ok"].as_bool()), (StatusCode::CREATED, Some(true)));
+    assert_eq!(authorized["effects"][0]["kind"], "release");
+    assert_eq!(authorized["effects"][0]["amount"], "200.00");
+
+    // The same event again: its recorded outcome. The same id for something else: refused.
+    let (status, again) = server.submit(&events[2], OPERATOR);
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["replayed"], true);
+    assert_eq!(again["entry_hash"], authorized["entry_hash"]);
+    let mut changed = events[2].clone();
+    changed.at = "2026-01-06T09:06:00Z".into();
+    let (status, refused) = server.submit(&changed, OPERATOR);
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("event_id_reused"))
+    );
+
+    let (status, wallet) = server.get("/v1/wallets/w1", Some(AUDITOR));
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(wallet["seq"], 3);
+    assert_eq!(wallet["view"]["released"], "200.00");
+    assert_eq!(wallet["view"]["frozen"], "800.00");
+    assert_eq!(server.entries("w1"), 3);
+    let (status, verified) = server.get("/v1/wallets/w1/verify", Some(AUDITOR));
+    assert_eq!(
+        (status, verified["clean"].as_bool(), verified["entries"].as_u64()),
+        (StatusCode::OK, Some(true), Some(3))
+    );
+
+    let (_, pending) = server.get("/v1/outbox", Some(OPERATOR));
+    assert_eq!(pending["effects"].as_array().unwrap().len(), 1);
+    let (status, claimed) = server.post(
+        "/v1/outbox/claim",
+        Some(OPERATOR),
+        &json!({"limit": 10, "lease_seconds": 30}),
+    );
+    assert_eq!(status, StatusCode::OK);
+    let effect_id = claimed["effects"][0]["effect_id"].as_str().unwrap().to_owned();
+    assert_eq!(effect_id, "w1:3:0");
+    let (_, claimed_again) = server.post("/v1/outbox/claim", Some(OPERATOR), &json!({}));
+    assert_eq!(
+        claimed_again["effects"],
+        json!([]),
+        "a claimed effect is not handed out twice"
+    );
+    let (status, acked) = server.post("/v1/outbox/ack", Some(OPERATOR), &json!({"effect_ids": [effect_id]}));
+    assert_eq!((status, acked["acknowledged"].as_u64()), (StatusCode::OK, Some(1)));
+    let (_, pending) = server.get("/v1/outbox", Some(OPERATOR));
+    assert_eq!(pending["effects"], json!([]));
+    let (status, unknown) = server.post("/v1/outbox/ack", Some(OPERATOR), &json!({"effect_ids": ["w9:1:0"]}));
+    assert_eq!(
+        (status, unknown["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_effect"))
+    );
+
+    let mut stranger = events[1].clone();
+    stranger.wallet = "w9".into();
+    let (status, unknown) = server.submit(&stranger, OPERATOR);
+    assert_eq!(
+        (status, unknown["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_wallet"))
+    );
+    let (status, _) = server.get("/v1/wallets/w9", Some(AUDITOR));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn every_endpoint_checks_the_callers_role() {
+    let server = Server::start();
+    let events = events();
+    // Opening: operators and the wallet's own merchant; not another merchant, an auditor
+    // or a regulator.
+    for key in [SPA, AUDITOR, REGULATOR] {
+        let (status, body) = server.submit(&events[0], key);
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("forbidden")),
+            "{key}"
+        );
+    }
+    assert_eq!(server.submit(&events[0], GYM).0, StatusCode::CREATED);
+
+    let (status, body) = server.get("/v1/wallets/w1", None);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized"))
+    );
+    let (status, _) = server.get("/v1/wallets/w1", Some("not-a-key-0123456789"));
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Reading: everyone with a key, but a merchant only its own wallets.
+    for key in [OPERATOR, GYM, REGULATOR, AUDITOR] {
+        for path in ["/v1/wallets/w1", "/v1/wallets/w1/journal", "/v1/wallets/w1/verify"] {
+            assert_eq!(server.get(path, Some(key)).0, StatusCode::OK, "{key} {path}");
+        }
+    }
+    for path in ["/v1/wallets/w1", "/v1/wallets/w1/journal", "/v1/wallets/w1/verify"] {
+        assert_eq!(server.get(path, Some(SPA)).0, StatusCode::FORBIDDEN, "{path}");
+    }
+    // Submitting: not auditors, not other merchants.
+    assert_eq!(server.submit(&events[1], AUDITOR).0, StatusCode::FORBIDDEN);
+    assert_eq!(server.submit(&events[1], SPA).0, StatusCode::FORBIDDEN);
+    assert_eq!(server.submit(&events[1], GYM).0, StatusCode::CREATED);
+    // The outbox: read by operator, regulator and auditor; claimed and acknowledged by the
+    // operator alone.
+    for key in [OPERATOR, REGULATOR, AUDITOR] {
+        assert_eq!(server.get("/v1/outbox", Some(key)).0, StatusCode::OK, "{key}");
+    }
+    assert_eq!(server.get("/v1/outbox", Some(GYM)).0, StatusCode::FORBIDDEN);
+    for key in [GYM, REGULATOR, AUDITOR] {
+        assert_eq!(
+            server.post("/v1/outbox/claim", Some(key), &json!({})).0,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            server
+                .post("/v1/outbox/ack", Some(key), &json!({"effect_ids": ["w1:1:0"]}))
+                .0,
+            StatusCode::FORBIDDEN
+        );
+    }
+    assert_eq!(server.entries("w1"), 2, "refused requests recorded nothing");
+}
+
+#[test]
+fn an_operator_key_cannot_forge_a_release() {
+    let server = Server::start();
+    let events = events();
+    for raw in &events[..2] {
+        assert_eq!(server.submit(raw, OPERATOR).0, StatusCode::CREATED);
+    }
+    // Gym's request r2 and an authorization of it signed by gym, not the consumer, sent
+    // with the operator's key; then the same authorization without any signature.
+    assert_eq!(server.submit(&events[3], OPERATOR).0, StatusCode::CREATED);
+    let (status, forged) = server.submit(&events[4], OPERATOR);
+    assert_eq!(status, StatusCode::CREATED, "recorded, as every verdict is");
+    assert_eq!(forged["ok"], false);
+    assert_eq!(forged["effects"], json!([]));
+    let mut unsigned = events[4].clone();
+    unsigned.id = "unsigned".into();
+    unsigned.signature = None;
+    let (_, unsigned) = server.submit(&unsigned, OPERATOR);
+    assert_eq!(unsigned["ok"], false);
+
+    let (_, wallet) = server.get("/v1/wallets/w1", Some(OPERATOR));
+    assert_eq!(wallet["view"]["released"], "0.00");
+    let (_, pending) = server.get("/v1/outbox", Some(OPERATOR));
+    assert_eq!(pending["effects"], json!([]));
+}
+
+#[test]
+fn bad_requests_get_json_errors_and_change_nothing() {
+    let server = Server::start();
+    let events = events();
+    assert_eq!(server.submit(&events[0], OPERATOR).0, StatusCode::CREATED);
+    let events_path = "/v1/wallets/w1/events";
+    let cases: Vec<(Option<String>, StatusCode, &str)> = vec![
+        (
+            Some("x".repeat(MAX_BODY_BYTES + 1)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+        (Some("{not json".into()), StatusCode::BAD_REQUEST, "bad_request"),
+        (
+            Some(json!({"wallet": "w1"}).to_string()),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            Some({
+                let mut raw = serde_json::to_value(&events[1]).unwrap();
+                raw["unexpected"] = json!(1);
+                raw.to_string()
+            }),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            Some({
+                let mut raw = events[1].clone();
+                raw.at = "yesterday".into();
+                serde_json::to_string(&raw).unwrap()
+            }),
+            StatusCode::BAD_REQUEST,
+            "bad_envelope",
+        ),
+        (
+            Some({
+                let mut raw = events[1].clone();
+                raw.wallet = "w2".into();
+                serde_json::to_string(&raw).unwrap()
+            }),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (None, StatusCode::BAD_REQUEST, "bad_request"),
+    ];
+    for (body, status, code) in cases {
+        let (got, error) = server.send(reqwest::Method::POST, events_path, Some(OPERATOR), body);
+        assert_eq!((got, error["error"]["code"].as_str()), (status, Some(code)), "{error}");
+        assert!(error["error"]["message"]
+            .as_str()
+            .is_some_and(|message| !message.is_empty()));
+    }
+    let (status, error) = server.post("/v1/wallets", Some(OPERATOR), &events[1]);
+    assert_eq!(
+        (status, error["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+    for (query, status) in [
+        ("?limit=0", StatusCode::BAD_REQUEST),
+        ("?limit=x", StatusCode::BAD_REQUEST),
+        ("?limit=5", StatusCode::OK),
+    ] {
+        assert_eq!(
+            server.get(&format!("/v1/outbox{query}"), Some(OPERATOR)).0,
+            status,
+            "{query}"
+        );
+    }
+    let (status, _) = server.post("/v1/outbox/claim", Some(OPERATOR), &json!({"lease_seconds": 0}));
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(server.entries("w1"), 1, "nothing was recorded");
+}
+
+#[test]
+fn health_and_metrics_answer_without_a_key() {
+    let server = Server::start();
+    let (status, health) = server.get("/health", None);
+    assert_eq!(
+        (status, health["status"].as_str(), health["store"].as_str()),
+        (StatusCode::OK, Some("ok"), Some("sqlite"))
+    );
+    assert_eq!(server.submit(&events()[0], OPERATOR).0, StatusCode::CREATED);
+    let (status, metrics) = server.get("/metrics", None);
+    assert_eq!(status, StatusCode::OK);
+    let metrics = metrics.as_str().unwrap();
+    assert!(
+        metrics.contains(r#"prepaid_events_total{result="accepted"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"prepaid_http_requests_total{method="POST",route="/v1/wallets",status="201"} 1"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("prepaid_http_request_seconds_bucket"), "{metrics}");
+}

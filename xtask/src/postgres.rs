@@ -1,0 +1,167 @@
+//! A throwaway PostgreSQL server for the tests and the load test: Debian's server (installed
+//! with apt-get when the machine lacks it), a fresh cluster in a temporary folder (which the
+//! server's own user can reach wherever the checkout is), on a free loopback port, stopped
+//! and removed when dropped.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+/// A running server.
+pub struct Postgres {
+    pg_ctl: PathBuf,
+    dir: PathBuf,
+    data: PathBuf,
+    as_postgres: bool,
+    /// `postgres://postgres@127.0.0.1:PORT/postgres`: the superuser, trusted on loopback.
+    pub url: String,
+}
+
+impl Postgres {
+    /// Installs the server if needed, creates a fresh cluster and starts it.
+    pub fn start() -> Result<Postgres> {
+        let bin = match server_bin() {
+            Some(bin) => bin,
+            None => {
+                install()?;
+                server_bin().context("apt-get installed postgresql but no server binaries were found")?
+            }
+        };
+        let dir = std::env::temp_dir().join(format!("prepaid-postgres-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+        }
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        // The server refuses to run as root: run it as the `postgres` user the package made.
+        let as_postgres = is_root();
+        if as_postgres {
+            run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir))?;
+        }
+        let data = dir.join("data");
+        let port = free_port()?;
+        let postgres = Postgres {
+            pg_ctl: bin.join("pg_ctl"),
+            dir: dir.clone(),
+            data: data.clone(),
+            as_postgres,
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        };
+        run(postgres
+            .command(&bin.join("initdb"))
+            .args([
+                "--auth=trust",
+                "--username=postgres",
+                "--encoding=UTF8",
+                "--no-sync",
+                "-D",
+            ])
+            .arg(&data))?;
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200",
+            dir.display()
+        );
+        let log = dir.join("server.log");
+        run(postgres
+            .command(&postgres.pg_ctl)
+            .args(["start", "-w", "-D"])
+            .arg(&data)
+            .arg("-l")
+            .arg(&log)
+            .args(["-o", &options]))
+        .with_context(|| {
+            format!(
+                "the server's log: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            )
+        })?;
+        eprintln!("PostgreSQL for the tests at {}", postgres.url);
+        Ok(postgres)
+    }
+
+    /// `program` run as the server's user.
+    fn command(&self, program: &Path) -> Command {
+        if self.as_postgres {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(program);
+            command
+        } else {
+            Command::new(program)
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self
+            .command(&self.pg_ctl)
+            .args(["stop", "-m", "fast", "-D"])
+            .arg(&self.data)
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The newest installed server's `bin` folder.
+fn server_bin() -> Option<PathBuf> {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("pg_ctl").exists().then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin)
+}
+
+/// Installs Debian's server package.
+fn install() -> Result<()> {
+    if !is_root() {
+        bail!("PostgreSQL is not installed and installing it needs root: run `apt-get install postgresql` as root");
+    }
+    eprintln!("installing PostgreSQL from Debian's packages");
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "postgresql"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+    };
+    if install().is_ok_and(|status| status.success()) {
+        return Ok(());
+    }
+    run(Command::new("apt-get").arg("update"))?;
+    let status = install().context("running apt-get")?;
+    if !status.success() {
+        bail!("apt-get install postgresql failed ({status})");
+    }
+    Ok(())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+fn run(command: &mut Command) -> Result<()> {
+    let output = command.output().with_context(|| format!("running {command:?}"))?;
+    if !output.status.success() {
+        bail!(
+            "{command:?} failed ({}): {}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
+}
