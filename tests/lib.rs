@@ -92,16 +92,7 @@ pub fn fresh_postgres() -> String {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    let mut client = postgres::Client::connect(&admin, postgres::NoTls)
-        .unwrap_or_else(|error| panic!("connecting to the test PostgreSQL at {admin}: {error}"));
-    for statement in [
-        format!("DROP DATABASE IF EXISTS {name}"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        client.batch_execute(&statement).expect("creating a test database");
-    }
-    let (server, _) = admin.rsplit_once('/').expect("a URL ending in /database");
-    format!("{server}/{name}")
+    prepaid_host::postgres::create_database(&admin, &name).expect("creating a test database")
 }
 
 /// Opens connections to a store: the `PooledLedger`'s way.

@@ -87,6 +87,30 @@ impl PgStore {
     }
 }
 
+/// Creates the database `name` (dropping any of that name first) on the server that
+/// `admin_url` reaches, and returns the URL of the new database. For setting up and for
+/// tests; `name` must be a plain identifier.
+pub fn create_database(admin_url: &str, name: &str) -> Result<String> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        anyhow::bail!("a database name is lower-case letters, digits and underscores, got {name:?}");
+    }
+    let mut client =
+        Client::connect(admin_url, NoTls).with_context(|| format!("connecting to PostgreSQL at {admin_url}"))?;
+    // Not in one batch: neither statement may run inside a transaction block.
+    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))?;
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .with_context(|| format!("creating the database {name}"))?;
+    let (server, _) = admin_url
+        .rsplit_once('/')
+        .with_context(|| format!("{admin_url} does not end in /database"))?;
+    Ok(format!("{server}/{name}"))
+}
+
 fn to_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
