@@ -230,3 +230,26 @@ fn each_wallet_runs_forever_the_code_it_was_opened_with() {
     assert_eq!(report.components.len(), 2);
     assert_eq!(report.entries, 8);
 }
+
+#[test]
+fn a_journal_from_before_outbox_claims_gains_them_and_keeps_its_effects() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = ledger_in(dir.path());
+    for raw in &prepaid_host::bench::standard_mix(1).unwrap() {
+        ledger.submit(raw).unwrap();
+    }
+    drop(ledger);
+    let path = dir.path().join("journal.db");
+    let before = Journal::open(&path).unwrap().pending_effects(usize::MAX).unwrap();
+    assert!(!before.is_empty());
+    // The earlier outbox had no claim columns.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("ALTER TABLE outbox DROP COLUMN claimed_by; ALTER TABLE outbox DROP COLUMN claimed_until;")
+        .unwrap();
+    drop(conn);
+    let mut journal = Journal::open(&path).unwrap();
+    let claimed = journal
+        .claim_effects("adapter", usize::MAX, std::time::Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(claimed, before);
+}

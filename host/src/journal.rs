@@ -88,6 +88,26 @@ const ENTRY_COLUMNS: &str =
     "wallet, seq, event_id, event, at, code_hash, outcome, fuel, limits, state_hash, prev_hash, entry_hash";
 const EFFECT_COLUMNS: &str = "effect_id, wallet, seq, kind, recipient, amount, reason";
 
+/// Adds the claim columns to the outbox of a journal made before adapters could claim.
+fn migrate_outbox_claims(conn: &Connection) -> Result<()> {
+    let has_claims: bool = conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'claimed_until'",
+            [],
+            |row| row.get::<_, i64>(0),
+        )
+        .context("reading the outbox's columns")?
+        > 0;
+    if !has_claims {
+        conn.execute_batch(
+            "ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+             ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;",
+        )
+        .context("adding claims to the outbox")?;
+    }
+    Ok(())
+}
+
 /// The journal in one SQLite file.
 pub struct Journal {
     conn: Connection,
@@ -105,6 +125,7 @@ impl Journal {
         // write lock for a moment: wait for it rather than fail.
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.execute_batch(SCHEMA).context("creating the journal's tables")?;
+        migrate_outbox_claims(&conn)?;
         Ok(Journal { conn })
     }
 

@@ -111,10 +111,29 @@ fn build(listed: &mut Vec<(Method, &'static str)>) -> Router<Service> {
     router
 }
 
-/// Serves `service` on `listener` until the process is stopped.
+/// Serves `service` on `listener` until the process is stopped, or, on Ctrl-C or SIGTERM,
+/// until the requests under way have been answered.
 pub async fn serve(listener: tokio::net::TcpListener, service: Service) -> anyhow::Result<()> {
-    axum::serve(listener, router(service)).await?;
+    axum::serve(listener, router(service))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     Ok(())
+}
+
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: answering the requests under way");
 }
 
 /// Counts, times and logs every request.
