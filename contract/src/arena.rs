@@ -65,9 +65,9 @@ impl Cursor {
 
     fn alloc(&mut self, layout: Layout) -> *mut u8 {
         if self.end == 0 {
-            // SAFETY: the linker defines `__heap_base`, the first byte after the module's
-            // stack and data; only its address is taken.
-            self.next = unsafe { core::ptr::addr_of!(__heap_base) } as usize;
+            // The linker's `__heap_base` is the first byte after the module's stack and data;
+            // only its address is taken.
+            self.next = core::ptr::addr_of!(__heap_base) as usize;
             self.end = core::arch::wasm32::memory_size(0) * PAGE;
         }
         let start = self.next.next_multiple_of(layout.align());

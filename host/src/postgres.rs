@@ -4,11 +4,12 @@
 //! one insert it and gives the other a unique violation, which becomes a [`Conflict`].
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use postgres::error::SqlState;
-use postgres::{Client, NoTls, Row};
+use postgres::{Client, NoTls, Row, Statement};
 
 use crate::outcome::EffectRecord;
 use crate::store::{unix_now, Conflict, Entry, OutboxEffect, Store, UnknownEffect, WalletHead};
@@ -70,6 +71,9 @@ pub struct PgStore {
     // `postgres::Client` needs `&mut` even to read; reads of the store interface take
     // `&self`, and a store is used by one thread at a time.
     client: RefCell<Client>,
+    // The statements on the path of every event, prepared once per connection: an
+    // unprepared query costs an extra round trip to the server.
+    statements: RefCell<HashMap<String, Statement>>,
 }
 
 impl PgStore {
@@ -83,7 +87,18 @@ impl PgStore {
         tx.commit().context("creating the store's tables")?;
         Ok(PgStore {
             client: RefCell::new(client),
+            statements: RefCell::new(HashMap::new()),
         })
+    }
+
+    /// `sql`, prepared on this connection once.
+    fn prepared(&self, sql: &str) -> Result<Statement> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.borrow_mut().prepare(sql).context("preparing a statement")?;
+        self.statements.borrow_mut().insert(sql.to_owned(), statement.clone());
+        Ok(statement)
     }
 }
 
@@ -179,13 +194,12 @@ impl Store for PgStore {
     }
 
     fn wallet(&self, wallet: &str) -> Result<Option<WalletHead>> {
+        let statement = self
+            .prepared("SELECT wallet, code_hash, seq, state, state_hash, head_hash FROM wallets WHERE wallet = $1")?;
         let row = self
             .client
             .borrow_mut()
-            .query_opt(
-                "SELECT wallet, code_hash, seq, state, state_hash, head_hash FROM wallets WHERE wallet = $1",
-                &[&wallet],
-            )
+            .query_opt(&statement, &[&wallet])
             .with_context(|| format!("reading wallet {wallet}"))?;
         Ok(row.map(|row| WalletHead {
             wallet: row.get(0),
@@ -207,13 +221,13 @@ impl Store for PgStore {
     }
 
     fn entry_by_event_id(&self, wallet: &str, event_id: &str) -> Result<Option<Entry>> {
+        let statement = self.prepared(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM journal WHERE wallet = $1 AND event_id = $2"
+        ))?;
         let row = self
             .client
             .borrow_mut()
-            .query_opt(
-                &format!("SELECT {ENTRY_COLUMNS} FROM journal WHERE wallet = $1 AND event_id = $2"),
-                &[&wallet, &event_id],
-            )
+            .query_opt(&statement, &[&wallet, &event_id])
             .context("looking up an event id")?;
         Ok(row.as_ref().map(entry_from))
     }
@@ -231,11 +245,20 @@ impl Store for PgStore {
     }
 
     fn append(&mut self, entry: &Entry, state: Option<&[u8]>, effects: &[EffectRecord]) -> Result<()> {
+        let insert_entry = self.prepared(&format!(
+            "INSERT INTO journal ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ))?;
+        let insert_effect = self.prepared(&format!(
+            "INSERT INTO outbox ({EFFECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))?;
+        let move_head = self.prepared(
+            "INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (wallet) DO UPDATE SET seq = $3, state = $4, state_hash = $5, head_hash = $6",
+        )?;
         let mut tx = self.client.get_mut().transaction()?;
         let inserted = tx.execute(
-            &format!(
-                "INSERT INTO journal ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-            ),
+            &insert_entry,
             &[
                 &entry.wallet,
                 &to_i64(entry.seq),
@@ -263,7 +286,7 @@ impl Store for PgStore {
         }
         for (index, effect) in effects.iter().enumerate() {
             tx.execute(
-                &format!("INSERT INTO outbox ({EFFECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
+                &insert_effect,
                 &[
                     &entry.effect_id(index),
                     &entry.wallet,
@@ -277,9 +300,7 @@ impl Store for PgStore {
             .with_context(|| format!("queueing the effects of entry {} of wallet {}", entry.seq, entry.wallet))?;
         }
         tx.execute(
-            "INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (wallet) DO UPDATE SET seq = $3, state = $4, state_hash = $5, head_hash = $6",
+            &move_head,
             &[
                 &entry.wallet,
                 &entry.code_hash,
