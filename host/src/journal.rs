@@ -88,20 +88,6 @@ const ENTRY_COLUMNS: &str =
     "wallet, seq, event_id, event, at, code_hash, outcome, fuel, limits, state_hash, prev_hash, entry_hash";
 const EFFECT_COLUMNS: &str = "effect_id, wallet, seq, kind, recipient, amount, reason";
 
-/// How long a connection waits for another's write lock before it gives up.
-const LOCK_WAIT: Duration = Duration::from_secs(30);
-/// How long it sleeps between looks at the lock.
-const LOCK_POLL: Duration = Duration::from_micros(200);
-
-/// SQLite's busy handler: look again every [`LOCK_POLL`] until [`LOCK_WAIT`] has passed.
-/// SQLite's own (`busy_timeout`) sleeps up to 100 ms between looks, which gave a server
-/// with many connections a 99th-percentile latency of 180 ms behind a lock held for
-/// about one.
-fn wait_for_lock(attempts: i32) -> bool {
-    std::thread::sleep(LOCK_POLL);
-    u128::try_from(attempts).unwrap_or(0) * LOCK_POLL.as_micros() < LOCK_WAIT.as_micros()
-}
-
 /// Adds the claim columns to the outbox of a journal made before adapters could claim.
 fn migrate_outbox_claims(conn: &Connection) -> Result<()> {
     let has_claims: bool = conn
@@ -137,7 +123,7 @@ impl Journal {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         // Other connections (threads of a server, other processes) may hold the write lock
         // for a moment: wait for it rather than fail.
-        conn.busy_handler(Some(wait_for_lock))?;
+        conn.busy_timeout(Duration::from_secs(30))?;
         conn.execute_batch(SCHEMA).context("creating the journal's tables")?;
         migrate_outbox_claims(&conn)?;
         Ok(Journal { conn })
@@ -229,6 +215,10 @@ impl Store for Journal {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = statement.query_map([limit], effect_from_row)?;
         rows.collect::<rusqlite::Result<_>>().context("reading the outbox")
+    }
+
+    fn one_writer_at_a_time(&self) -> bool {
+        true
     }
 
     fn claim_effects(&mut self, claimant: &str, limit: usize, lease: Duration) -> Result<Vec<OutboxEffect>> {

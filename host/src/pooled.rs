@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context as _, Result};
 
 use crate::engine::{ContractEngine, WasmContract};
-use crate::ledger::{load_stored, submit_to, Submitted};
+use crate::ledger::{load_stored, prepare, Submitted};
 use crate::outcome::WalletView;
 use crate::raw_event::RawEvent;
 use crate::rules::Rules;
@@ -33,6 +33,7 @@ pub struct PooledLedger {
     contracts: RwLock<HashMap<String, Arc<WasmContract>>>,
     idle: Mutex<Vec<Box<dyn Store>>>,
     conflicts: AtomicU64,
+    write_gate: Mutex<()>,
 }
 
 impl PooledLedger {
@@ -50,6 +51,7 @@ impl PooledLedger {
             current,
             idle: Mutex::new(vec![store]),
             conflicts: AtomicU64::new(0),
+            write_gate: Mutex::new(()),
         })
     }
 
@@ -103,9 +105,19 @@ impl PooledLedger {
     pub fn submit(&self, raw: &RawEvent) -> Result<Submitted> {
         for attempt in 0.. {
             let result = self.with_store(|store| {
-                submit_to(store, Some(&self.current), raw, &mut |store, code_hash| {
+                // The contract runs outside the gate; only the append waits for it.
+                let prepared = prepare(store, Some(&self.current), raw, &mut |store, code_hash| {
                     self.contract(store, code_hash)
-                })
+                })?;
+                let _gate = match store.one_writer_at_a_time() {
+                    true => Some(
+                        self.write_gate
+                            .lock()
+                            .map_err(|_| anyhow!("the write gate was poisoned"))?,
+                    ),
+                    false => None,
+                };
+                prepared.record(store)
             });
             match result {
                 Err(error) if error.downcast_ref::<Conflict>().is_some() && attempt + 1 < MAX_ATTEMPTS => {

@@ -183,6 +183,13 @@ pub trait Store: Send {
     /// [`UnknownEffect`] and acknowledges nothing; acknowledging an effect again is harmless.
     fn ack_effects(&mut self, effect_ids: &[String]) -> Result<()>;
 
+    /// Whether the store takes one write at a time whatever the number of connections
+    /// (SQLite): a pool then lets its connections write one after another instead of
+    /// having them poll the store's lock, whose waits are long and unfair.
+    fn one_writer_at_a_time(&self) -> bool {
+        false
+    }
+
     /// Whether the connection is gone for good (a pool then opens a new one).
     fn is_broken(&self) -> bool {
         false
