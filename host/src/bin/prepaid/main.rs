@@ -411,8 +411,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let scale = match scale {
                 Some(large) => {
                     vec![
-                        bench::scale_point(&bytes, 1000, dir.path())?,
-                        bench::scale_point(&bytes, large, dir.path())?,
+                        bench::scale_point(&bytes, 1000, rounds, dir.path())?,
+                        bench::scale_point(&bytes, large, rounds, dir.path())?,
                     ]
                 }
                 None => Vec::new(),
