@@ -1,7 +1,7 @@
 //! Verification by replay: every wallet's entries are re-run, from the first, with the
 //! component the wallet is pinned to, and every recorded figure is compared: the outcome
 //! (effects or error), fuel, state hash and the hash chain. The first divergence of each
-//! wallet is named.
+//! wallet is named. Wallets are replayed in parallel, on every core; each wallet in order.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -14,7 +14,7 @@ use crate::engine::{ContractEngine, WasmContract, LIMITS_VERSION};
 use crate::outcome::sha256_hex;
 use crate::raw_event::RawEvent;
 use crate::rules::Rules;
-use crate::store::{Entry, Store, GENESIS_HASH};
+use crate::store::{Entry, Store, WalletHead, GENESIS_HASH};
 
 /// Where a journal and its replay disagree.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -107,14 +107,52 @@ pub fn verify_wallets(
         contracts.insert(code_hash.clone(), Arc::new(engine.load(&bytes)?));
         report.components.push(code_hash);
     }
-    for wallet in wallets {
-        let (entries, divergence) = verify_wallet(journal, wallet, &contracts)?;
-        report.wallets += 1;
-        report.entries += entries;
-        report.divergences.extend(divergence);
-        progress(report.wallets, wallets.len());
+    // Wallets are independent: read a batch (the store is one connection), replay it on
+    // every core, report in wallet order.
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    for batch in wallets.chunks(VERIFY_BATCH) {
+        let loaded = batch
+            .iter()
+            .map(|wallet| read_wallet(journal, wallet))
+            .collect::<Result<Vec<_>>>()?;
+        let replayed: Vec<Result<(usize, Option<Divergence>)>> = std::thread::scope(|scope| {
+            let contracts = &contracts;
+            let handles: Vec<_> = loaded
+                .chunks(loaded.len().div_ceil(workers))
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|(head, entries)| replay_wallet(head, entries, contracts))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| handle.join().expect("a verify worker panicked"))
+                .collect()
+        });
+        for result in replayed {
+            let (entries, divergence) = result?;
+            report.wallets += 1;
+            report.entries += entries;
+            report.divergences.extend(divergence);
+            progress(report.wallets, wallets.len());
+        }
     }
     Ok(report)
+}
+
+/// Wallets read, then replayed in parallel, at a time.
+const VERIFY_BATCH: usize = 256;
+
+/// The head and entries of `wallet`.
+fn read_wallet(journal: &dyn Store, wallet: &str) -> Result<(WalletHead, Vec<Entry>)> {
+    let head = journal
+        .wallet(wallet)?
+        .with_context(|| format!("wallet {wallet} is not in the journal"))?;
+    Ok((head, journal.entries(wallet)?))
 }
 
 /// Replays `wallet` of `journal` with `contract`, the component it is pinned to (already
@@ -137,22 +175,20 @@ pub fn verify_pinned(journal: &dyn Store, wallet: &str, contract: Arc<WasmContra
         return Ok(report);
     }
     report.components.push(code_hash.clone());
-    let (entries, divergence) = verify_wallet(journal, wallet, &HashMap::from([(code_hash, contract)]))?;
+    let (head, entries) = read_wallet(journal, wallet)?;
+    let (entries, divergence) = replay_wallet(&head, &entries, &HashMap::from([(code_hash, contract)]))?;
     report.entries = entries;
     report.divergences.extend(divergence);
     Ok(report)
 }
 
 /// Replays one wallet; returns how many entries were replayed and the first divergence.
-fn verify_wallet(
-    journal: &dyn Store,
-    wallet: &str,
+fn replay_wallet(
+    head: &WalletHead,
+    entries: &[Entry],
     contracts: &HashMap<String, Arc<WasmContract>>,
 ) -> Result<(usize, Option<Divergence>)> {
-    let head = journal
-        .wallet(wallet)?
-        .with_context(|| format!("wallet {wallet} is not in the journal"))?;
-    let entries = journal.entries(wallet)?;
+    let wallet = head.wallet.as_str();
     let mut state: Option<Vec<u8>> = None;
     let mut state_hash = sha256_hex(&[]);
     let mut prev_hash = GENESIS_HASH.to_string();

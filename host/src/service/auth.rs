@@ -83,10 +83,17 @@ impl ApiKeys {
                     entry.name
                 );
             }
+            let merchant = match entry.merchant {
+                Some(key) if key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    Some(key.to_ascii_lowercase())
+                }
+                Some(key) => bail!("{}: a merchant's public key is 64 hex digits, got {key:?}", entry.name),
+                None => None,
+            };
             let caller = Caller {
                 role: entry.role,
                 name: entry.name,
-                merchant: entry.merchant,
+                merchant,
             };
             if keys.by_hash.insert(sha256_hex(entry.key.as_bytes()), caller).is_some() {
                 bail!("a key is listed twice");
@@ -98,5 +105,52 @@ impl ApiKeys {
     /// The caller a key belongs to.
     pub fn caller(&self, key: &str) -> Option<&Caller> {
         self.by_hash.get(&sha256_hex(key.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_keys_file_is_checked_before_any_key_is_accepted() {
+        let merchant = "AB".repeat(32);
+        let keys = ApiKeys::parse(&format!(
+            r#"[{{"key": "operator-key-0123456789", "role": "operator", "name": "platform"}},
+                {{"key": "merchant-key-0123456789", "role": "merchant", "name": "gym", "merchant": "{merchant}"}}]"#
+        ))
+        .unwrap();
+        assert_eq!(keys.caller("operator-key-0123456789").unwrap().role, Role::Operator);
+        let gym = keys.caller("merchant-key-0123456789").unwrap();
+        assert_eq!(gym.merchant.as_deref(), Some("ab".repeat(32).as_str()));
+        assert!(keys.caller("merchant-key-012345678").is_none());
+
+        for (json, why) in [
+            (r#"[{"key": "short", "role": "operator", "name": "a"}]"#, "shorter"),
+            (
+                r#"[{"key": "merchant-key-0123456789", "role": "merchant", "name": "m"}]"#,
+                "names its merchant",
+            ),
+            (
+                r#"[{"key": "operator-key-0123456789", "role": "operator", "name": "o", "merchant": "00"}]"#,
+                "only a merchant key",
+            ),
+            (
+                r#"[{"key": "merchant-key-0123456789", "role": "merchant", "name": "m", "merchant": "xyz"}]"#,
+                "64 hex digits",
+            ),
+            (
+                r#"[{"key": "operator-key-0123456789", "role": "operator", "name": "a"},
+                    {"key": "operator-key-0123456789", "role": "auditor", "name": "b"}]"#,
+                "twice",
+            ),
+            (
+                r#"[{"key": "operator-key-0123456789", "role": "root", "name": "a"}]"#,
+                "list of keys",
+            ),
+        ] {
+            let error = format!("{:#}", ApiKeys::parse(json).unwrap_err());
+            assert!(error.contains(why), "{error}");
+        }
     }
 }
