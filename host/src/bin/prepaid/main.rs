@@ -127,7 +127,7 @@ enum Command {
         #[arg(long, default_value_t = 2000)]
         wallets: usize,
         /// Runs of each path; the fastest counts.
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 5)]
         rounds: usize,
         /// Also measures group-commit throughput and memory on a journal of 1,000 wallets
         /// and on one of this many (1000000 takes minutes).
