@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use anyhow::{bail, Context as _, Result};
 
@@ -155,6 +155,35 @@ fn cached_contract(
         contracts.insert(code_hash.to_owned(), Arc::new(load_stored(engine, journal, code_hash)?));
     }
     Ok(contracts[code_hash].clone())
+}
+
+/// Compiled components by code hash, for ledgers that threads share: each is compiled from
+/// the store on first use and kept.
+pub(crate) struct Contracts {
+    engine: ContractEngine,
+    loaded: RwLock<HashMap<String, Arc<WasmContract>>>,
+}
+
+impl Contracts {
+    /// The cache of `engine`'s components, holding `first` already.
+    pub(crate) fn new(engine: ContractEngine, first: WasmContract) -> Contracts {
+        let loaded = HashMap::from([(first.code_hash().to_owned(), Arc::new(first))]);
+        Contracts {
+            engine,
+            loaded: RwLock::new(loaded),
+        }
+    }
+
+    /// The compiled component with `code_hash`, compiled from `store` on first use.
+    pub(crate) fn get(&self, store: &dyn Store, code_hash: &str) -> Result<Arc<WasmContract>> {
+        let poisoned = || anyhow::anyhow!("the contracts were poisoned");
+        if let Some(contract) = self.loaded.read().map_err(|_| poisoned())?.get(code_hash) {
+            return Ok(contract.clone());
+        }
+        let contract = Arc::new(load_stored(&self.engine, store, code_hash)?);
+        let mut loaded = self.loaded.write().map_err(|_| poisoned())?;
+        Ok(loaded.entry(code_hash.to_owned()).or_insert(contract).clone())
+    }
 }
 
 /// Compiles the component stored in `journal` under `code_hash`.

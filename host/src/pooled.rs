@@ -2,15 +2,14 @@
 //! on a shared store, processes) submit at once; the store orders each wallet's entries,
 //! and a submission that loses a race for its wallet's next seq runs again on the new head.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 
-use crate::engine::{ContractEngine, WasmContract};
-use crate::ledger::{load_stored, prepare, Submitted};
+use crate::engine::ContractEngine;
+use crate::ledger::{prepare, Contracts, Submitted};
 use crate::outcome::WalletView;
 use crate::raw_event::RawEvent;
 use crate::rules::Rules;
@@ -28,9 +27,8 @@ pub type Connect = Box<dyn Fn() -> Result<Box<dyn Store>> + Send + Sync>;
 /// Wallets over a store shared by many threads.
 pub struct PooledLedger {
     connect: Connect,
-    engine: ContractEngine,
     current: String,
-    contracts: RwLock<HashMap<String, Arc<WasmContract>>>,
+    contracts: Contracts,
     idle: Mutex<Vec<Box<dyn Store>>>,
     conflicts: AtomicU64,
     write_gate: Mutex<()>,
@@ -46,8 +44,7 @@ impl PooledLedger {
         store.put_component(&current, component)?;
         Ok(PooledLedger {
             connect,
-            engine,
-            contracts: RwLock::new(HashMap::from([(current.clone(), Arc::new(contract))])),
+            contracts: Contracts::new(engine, contract),
             current,
             idle: Mutex::new(vec![store]),
             conflicts: AtomicU64::new(0),
@@ -82,24 +79,6 @@ impl PooledLedger {
         result
     }
 
-    /// The compiled component with `code_hash`, loaded from the store on first use.
-    fn contract(&self, store: &dyn Store, code_hash: &str) -> Result<Arc<WasmContract>> {
-        let contracts = self
-            .contracts
-            .read()
-            .map_err(|_| anyhow!("the contracts were poisoned"))?;
-        if let Some(contract) = contracts.get(code_hash) {
-            return Ok(contract.clone());
-        }
-        drop(contracts);
-        let contract = Arc::new(load_stored(&self.engine, store, code_hash)?);
-        let mut contracts = self
-            .contracts
-            .write()
-            .map_err(|_| anyhow!("the contracts were poisoned"))?;
-        Ok(contracts.entry(code_hash.to_owned()).or_insert(contract).clone())
-    }
-
     /// Applies one event as [`crate::ledger::Ledger::submit`] does; safe to call from
     /// any thread, and from processes sharing the store.
     pub fn submit(&self, raw: &RawEvent) -> Result<Submitted> {
@@ -107,7 +86,7 @@ impl PooledLedger {
             let result = self.with_store(|store| {
                 // The contract runs outside the gate; only the append waits for it.
                 let prepared = prepare(store, Some(&self.current), raw, &mut |store, code_hash| {
-                    self.contract(store, code_hash)
+                    self.contracts.get(store, code_hash)
                 })?;
                 let _gate = match store.one_writer_at_a_time() {
                     true => Some(
@@ -150,7 +129,7 @@ impl PooledLedger {
             };
             let view = match &head.state {
                 None => None,
-                Some(state) => Some(self.contract(store, &head.code_hash)?.view(state)?),
+                Some(state) => Some(self.contracts.get(store, &head.code_hash)?.view(state)?),
             };
             Ok((head, view))
         })
@@ -167,7 +146,7 @@ impl PooledLedger {
             let head = store
                 .wallet(wallet)?
                 .with_context(|| format!("wallet {wallet} does not exist"))?;
-            verify_pinned(store, wallet, self.contract(store, &head.code_hash)?)
+            verify_pinned(store, wallet, self.contracts.get(store, &head.code_hash)?)
         })
     }
 

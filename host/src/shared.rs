@@ -3,18 +3,17 @@
 //! of its own; one writer thread journals what they produce, committing whatever has
 //! arrived together (group commit), so threads waiting for the disk share one sync.
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Mutex;
 use std::thread::JoinHandle;
 
 use anyhow::{anyhow, Result};
 
-use crate::engine::{ContractEngine, WasmContract};
+use crate::engine::ContractEngine;
 use crate::journal::Journal;
-use crate::ledger::{load_stored, prepare, Prepared, Submitted};
+use crate::ledger::{prepare, Contracts, Prepared, Submitted};
 use crate::raw_event::RawEvent;
 use crate::store::Store;
 
@@ -31,9 +30,8 @@ type Job = (Prepared, SyncSender<Result<Submitted>>);
 /// [`SharedLedger::submit`] from all of them.
 pub struct SharedLedger {
     path: PathBuf,
-    engine: ContractEngine,
     current: String,
-    contracts: RwLock<HashMap<String, Arc<WasmContract>>>,
+    contracts: Contracts,
     readers: Mutex<Vec<Journal>>,
     wallet_locks: Vec<Mutex<()>>,
     writer: Option<(Sender<Job>, JoinHandle<()>)>,
@@ -53,8 +51,7 @@ impl SharedLedger {
             .spawn(move || write(journal, queue))?;
         Ok(SharedLedger {
             path: path.to_path_buf(),
-            engine,
-            contracts: RwLock::new(HashMap::from([(current.clone(), Arc::new(contract))])),
+            contracts: Contracts::new(engine, contract),
             current,
             readers: Mutex::new(Vec::new()),
             wallet_locks: (0..WALLET_LOCKS).map(|_| Mutex::new(())).collect(),
@@ -71,7 +68,7 @@ impl SharedLedger {
             .map_err(|_| anyhow!("a wallet lock was poisoned"))?;
         let reader = self.reader()?;
         let prepared = prepare(&reader, Some(&self.current), raw, &mut |journal, code_hash| {
-            self.contract(journal, code_hash)
+            self.contracts.get(journal, code_hash)
         });
         self.readers
             .lock()
@@ -104,24 +101,6 @@ impl SharedLedger {
             Some(journal) => Ok(journal),
             None => Journal::open(&self.path),
         }
-    }
-
-    /// The compiled component with `code_hash`, loaded on first use.
-    fn contract(&self, journal: &dyn Store, code_hash: &str) -> Result<Arc<WasmContract>> {
-        if let Some(contract) = self
-            .contracts
-            .read()
-            .map_err(|_| anyhow!("the contracts were poisoned"))?
-            .get(code_hash)
-        {
-            return Ok(contract.clone());
-        }
-        let contract = Arc::new(load_stored(&self.engine, journal, code_hash)?);
-        let mut contracts = self
-            .contracts
-            .write()
-            .map_err(|_| anyhow!("the contracts were poisoned"))?;
-        Ok(contracts.entry(code_hash.to_owned()).or_insert(contract).clone())
     }
 }
 

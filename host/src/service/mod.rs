@@ -347,21 +347,35 @@ async fn submit_event(
 
 const READERS: &[Role] = &[Role::Operator, Role::Merchant, Role::Regulator, Role::Auditor];
 
+/// The reading endpoints' common part: any role may read, a merchant only its own wallets;
+/// `read` gives `None` for a wallet that does not exist.
+async fn read_wallet<T: Send + 'static>(
+    service: &Service,
+    headers: &HeaderMap,
+    wallet: &str,
+    read: impl FnOnce(&PooledLedger, &str) -> anyhow::Result<Option<T>> + Send + 'static,
+) -> Result<T, ApiError> {
+    let caller = authorize(service, headers, READERS)?;
+    check_wallet_access(service, &caller, wallet).await?;
+    let ledger = service.ledger.clone();
+    let owned = wallet.to_owned();
+    blocking(move || read(&ledger, &owned))
+        .await?
+        .ok_or_else(|| ApiError::unknown_wallet(wallet))
+}
+
 async fn wallet(
     State(service): State<Service>,
     Path(wallet): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = authorize(&service, &headers, READERS)?;
-    check_wallet_access(&service, &caller, &wallet).await?;
-    let ledger = service.ledger.clone();
-    let owned = wallet.clone();
-    let (head, view) = blocking(move || match ledger.head(&owned)? {
-        None => Ok(None),
-        Some(_) => ledger.view(&owned).map(Some),
+    let (head, view) = read_wallet(&service, &headers, &wallet, |ledger, wallet| {
+        match ledger.head(wallet)? {
+            None => Ok(None),
+            Some(_) => ledger.view(wallet).map(Some),
+        }
     })
-    .await?
-    .ok_or_else(|| ApiError::unknown_wallet(&wallet))?;
+    .await?;
     Ok(Json(json!({
         "wallet": head.wallet,
         "code_hash": head.code_hash,
@@ -377,14 +391,11 @@ async fn journal(
     Path(wallet): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = authorize(&service, &headers, READERS)?;
-    check_wallet_access(&service, &caller, &wallet).await?;
-    let ledger = service.ledger.clone();
-    let owned = wallet.clone();
-    let entries = blocking(move || ledger.entries(&owned)).await?;
-    if entries.is_empty() {
-        return Err(ApiError::unknown_wallet(&wallet));
-    }
+    let entries = read_wallet(&service, &headers, &wallet, |ledger, wallet| {
+        let entries = ledger.entries(wallet)?;
+        Ok((!entries.is_empty()).then_some(entries))
+    })
+    .await?;
     Ok(Json(json!({"wallet": wallet, "entries": entries})))
 }
 
@@ -393,16 +404,13 @@ async fn verify(
     Path(wallet): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = authorize(&service, &headers, READERS)?;
-    check_wallet_access(&service, &caller, &wallet).await?;
-    let ledger = service.ledger.clone();
-    let owned = wallet.clone();
-    let report = blocking(move || match ledger.head(&owned)? {
-        None => Ok(None),
-        Some(_) => ledger.verify(&owned).map(Some),
+    let report = read_wallet(&service, &headers, &wallet, |ledger, wallet| {
+        match ledger.head(wallet)? {
+            None => Ok(None),
+            Some(_) => ledger.verify(wallet).map(Some),
+        }
     })
-    .await?
-    .ok_or_else(|| ApiError::unknown_wallet(&wallet))?;
+    .await?;
     Ok(Json(json!({
         "wallet": wallet,
         "clean": report.is_clean(),
