@@ -142,11 +142,7 @@ pub fn scale_point(component: &[u8], population: usize, rounds: usize, dir: &Pat
         let mix = mix(&format!("bench{round}"), 0..2000, usize::MAX)?;
         events = mix.len();
         let started = Instant::now();
-        for batch in mix.chunks(GROUP_COMMIT) {
-            for result in ledger.submit_batch(batch)? {
-                ensure!(result?.verdict.ok, "the ledger rejected an event");
-            }
-        }
+        submit_grouped(&mut ledger, &mix)?;
         Ok(started.elapsed())
     })?;
     Ok(ScalePoint {
@@ -154,6 +150,16 @@ pub fn scale_point(component: &[u8], population: usize, rounds: usize, dir: &Pat
         events_per_second: events as f64 / fastest.as_secs_f64(),
         resident_mib: resident_mib(),
     })
+}
+
+/// Submits `events` in group commits of [`GROUP_COMMIT`], insisting each is accepted.
+fn submit_grouped(ledger: &mut Ledger, events: &[RawEvent]) -> Result<()> {
+    for batch in events.chunks(GROUP_COMMIT) {
+        for result in ledger.submit_batch(batch)? {
+            ensure!(result?.verdict.ok, "the ledger rejected an event");
+        }
+    }
+    Ok(())
 }
 
 /// This process's resident set size, MiB (0 where /proc is not there).
@@ -246,11 +252,7 @@ pub fn run(component: &[u8], wallets: usize, rounds: usize, dir: &Path) -> Resul
         let mut ledger = Ledger::open(&dir.join(format!("grouped-{round}.db")))?;
         ledger.install(component)?;
         let started = Instant::now();
-        for batch in events.chunks(GROUP_COMMIT) {
-            for result in ledger.submit_batch(batch)? {
-                ensure!(result?.verdict.ok, "the ledger rejected an event");
-            }
-        }
+        submit_grouped(&mut ledger, &events)?;
         Ok(started.elapsed())
     })?;
     let grouped = Measurement::new("same, group commit of 100 events", count, grouped);

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context as _, Result};
+use anyhow::{anyhow, Result};
 
 use crate::engine::ContractEngine;
 use crate::ledger::{prepare, Contracts, Submitted};
@@ -120,18 +120,18 @@ impl PooledLedger {
         self.with_store(|store| store.wallet(wallet))
     }
 
-    /// The figures of `wallet` through its pinned component (none before it is open), and
-    /// its head; an error if the wallet does not exist.
-    pub fn view(&self, wallet: &str) -> Result<(WalletHead, Option<WalletView>)> {
+    /// The head of `wallet` and its figures through its pinned component (none before it
+    /// is open); `None` if the wallet does not exist.
+    pub fn view(&self, wallet: &str) -> Result<Option<(WalletHead, Option<WalletView>)>> {
         self.with_store(|store| {
             let Some(head) = store.wallet(wallet)? else {
-                bail!("wallet {wallet} does not exist");
+                return Ok(None);
             };
             let view = match &head.state {
                 None => None,
                 Some(state) => Some(self.contracts.get(store, &head.code_hash)?.view(state)?),
             };
-            Ok((head, view))
+            Ok(Some((head, view)))
         })
     }
 
@@ -140,13 +140,11 @@ impl PooledLedger {
         self.with_store(|store| store.entries(wallet))
     }
 
-    /// Replays `wallet` from its first entry.
-    pub fn verify(&self, wallet: &str) -> Result<Report> {
-        self.with_store(|store| {
-            let head = store
-                .wallet(wallet)?
-                .with_context(|| format!("wallet {wallet} does not exist"))?;
-            verify_pinned(store, wallet, self.contracts.get(store, &head.code_hash)?)
+    /// Replays `wallet` from its first entry; `None` if the wallet does not exist.
+    pub fn verify(&self, wallet: &str) -> Result<Option<Report>> {
+        self.with_store(|store| match store.wallet(wallet)? {
+            None => Ok(None),
+            Some(head) => verify_pinned(store, wallet, self.contracts.get(store, &head.code_hash)?).map(Some),
         })
     }
 

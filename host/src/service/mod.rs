@@ -233,11 +233,7 @@ async fn check_wallet_access(service: &Service, caller: &Caller, wallet: &str) -
     }
     let ledger = service.ledger.clone();
     let owned = wallet.to_owned();
-    let merchant = blocking(move || match ledger.head(&owned)? {
-        None => Ok(None),
-        Some(_) => Ok(Some(ledger.view(&owned)?.1.map(|view| view.merchant))),
-    })
-    .await?;
+    let merchant = blocking(move || Ok(ledger.view(&owned)?.map(|(_, view)| view.map(|view| view.merchant)))).await?;
     match merchant {
         None => Err(ApiError::unknown_wallet(wallet)),
         Some(merchant) => check_merchant(caller, merchant.as_deref()),
@@ -369,13 +365,7 @@ async fn wallet(
     Path(wallet): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let (head, view) = read_wallet(&service, &headers, &wallet, |ledger, wallet| {
-        match ledger.head(wallet)? {
-            None => Ok(None),
-            Some(_) => ledger.view(wallet).map(Some),
-        }
-    })
-    .await?;
+    let (head, view) = read_wallet(&service, &headers, &wallet, |ledger, wallet| ledger.view(wallet)).await?;
     Ok(Json(json!({
         "wallet": head.wallet,
         "code_hash": head.code_hash,
@@ -404,13 +394,7 @@ async fn verify(
     Path(wallet): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let report = read_wallet(&service, &headers, &wallet, |ledger, wallet| {
-        match ledger.head(wallet)? {
-            None => Ok(None),
-            Some(_) => ledger.verify(wallet).map(Some),
-        }
-    })
-    .await?;
+    let report = read_wallet(&service, &headers, &wallet, |ledger, wallet| ledger.verify(wallet)).await?;
     Ok(Json(json!({
         "wallet": wallet,
         "clean": report.is_clean(),
