@@ -2,8 +2,7 @@
 //! nothing.
 
 use prepaid_host::engine::ContractEngine;
-use prepaid_host::scenario::Scenario;
-use prepaid_host::store::Store;
+use prepaid_host::testkit::scenario::Scenario;
 use prepaid_tests::{ledger_in, sessions_open};
 
 #[test]
@@ -48,11 +47,11 @@ fn a_step_signed_by_the_wrong_actor_is_rejected_and_changes_nothing() {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut ledger = ledger_in(dir.path());
+    let ledger = ledger_in(dir.path());
     let raws = scenario.raw_events().unwrap();
     ledger.submit(&raws[0]).unwrap();
     let before_request = ledger.submit(&raws[1]).unwrap();
-    let state_before = ledger.journal().wallet("w1").unwrap().unwrap().state;
+    let state_before = ledger.head("w1").unwrap().unwrap().state;
     let view_before = ledger.view("w1").unwrap();
     for raw in &raws[2..] {
         let submitted = ledger.submit(raw).unwrap();
@@ -60,7 +59,7 @@ fn a_step_signed_by_the_wrong_actor_is_rejected_and_changes_nothing() {
         assert_eq!(submitted.verdict.error.as_ref().unwrap().code, "bad_signature");
         assert!(submitted.verdict.effects.is_empty());
         assert_eq!(submitted.entry.state_hash, before_request.entry.state_hash);
-        assert_eq!(ledger.journal().wallet("w1").unwrap().unwrap().state, state_before);
+        assert_eq!(ledger.head("w1").unwrap().unwrap().state, state_before);
         assert_eq!(ledger.view("w1").unwrap(), view_before);
     }
 }
@@ -94,7 +93,7 @@ fn open_needs_the_regulators_approval_of_exactly_these_terms() {
     changed_after_approval.policy.cooling_off_days = 0;
 
     let dir = tempfile::tempdir().unwrap();
-    let mut ledger = ledger_in(dir.path());
+    let ledger = ledger_in(dir.path());
     for (wallet, open) in [("forged", self_approved), ("changed", changed_after_approval)] {
         let submitted = ledger.submit(&signed(wallet, open)).unwrap();
         assert_eq!(

@@ -3,13 +3,10 @@
 
 use std::sync::Arc;
 
-use prepaid_host::bench::standard_mix;
-use prepaid_host::engine::ContractEngine;
-use prepaid_host::journal::Journal;
-use prepaid_host::shared::SharedLedger;
+use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::store::Store;
-use prepaid_host::verify::verify;
-use prepaid_tests::{component_bytes, ledger_in};
+use prepaid_host::testkit::workload::standard_mix;
+use prepaid_tests::{ledger_in, verify};
 
 #[test]
 fn threads_hammering_wallets_end_with_the_sequential_journal() {
@@ -18,14 +15,14 @@ fn threads_hammering_wallets_end_with_the_sequential_journal() {
     let events = standard_mix(WALLETS).unwrap();
 
     let sequential_dir = tempfile::tempdir().unwrap();
-    let mut sequential = ledger_in(sequential_dir.path());
+    let sequential = ledger_in(sequential_dir.path());
     for raw in &events {
         sequential.submit(raw).unwrap();
     }
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.db");
-    let shared = Arc::new(SharedLedger::open(&path, ContractEngine::new().unwrap(), &component_bytes()).unwrap());
+    let shared = Arc::new(ledger_in(dir.path()));
     // Every thread submits every event, each wallet's in order, starting from a different
     // wallet: the same wallet is hit by several threads at once, different wallets run in
     // parallel, and every event but the first copy is a re-submission.
@@ -47,8 +44,8 @@ fn threads_hammering_wallets_end_with_the_sequential_journal() {
         thread.join().unwrap();
     }
 
-    let concurrent = Journal::open(&path).unwrap();
-    let expected = sequential.journal();
+    let concurrent = SqliteStore::open(&path).unwrap();
+    let expected = SqliteStore::open(&sequential_dir.path().join("journal.db")).unwrap();
     assert_eq!(concurrent.wallets().unwrap(), expected.wallets().unwrap());
     for wallet in expected.wallets().unwrap() {
         assert_eq!(

@@ -4,26 +4,20 @@
 //! verifiable.
 
 use prepaid_host::engine::FUEL_PER_EVENT;
-use prepaid_host::ledger::Ledger;
-use prepaid_host::store::Store;
-use prepaid_host::verify::verify;
-use prepaid_tests::{guest_bytes, sessions_open};
+use prepaid_host::{ContractEngine, Ledger};
+use prepaid_tests::{guest_bytes, sessions_open, sqlite_store};
 
 /// Sends an `open` to a ledger running the guest `name`; returns the recorded error code,
 /// message and fuel, after checking the journal verifies.
 fn run_guest(name: &str) -> (String, String, u64) {
     let dir = tempfile::tempdir().unwrap();
-    let mut ledger = Ledger::open(&dir.path().join("journal.db")).unwrap();
+    let ledger = Ledger::open(sqlite_store(dir.path()), ContractEngine::new().unwrap()).unwrap();
     ledger.install(&guest_bytes(name)).unwrap();
     let submitted = ledger.submit(&sessions_open()).unwrap();
     assert!(!submitted.verdict.ok, "{name}: the guest's event was accepted");
     assert!(submitted.verdict.effects.is_empty());
-    assert_eq!(
-        ledger.journal().wallet("w1").unwrap().unwrap().state,
-        None,
-        "{name}: state changed"
-    );
-    let report = verify(ledger.journal()).unwrap();
+    assert_eq!(ledger.head("w1").unwrap().unwrap().state, None, "{name}: state changed");
+    let report = ledger.verify().unwrap();
     assert!(report.is_clean(), "{name}: {:?}", report.divergences);
     assert_eq!(report.entries, 1);
     let error = submitted.verdict.error.unwrap();

@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
-use prepaid_host::journal::Journal;
-use prepaid_host::scenario::{self, Scenario};
+use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::store::Store;
-use prepaid_host::verify::{verify, Report};
+use prepaid_host::testkit::scenario::{self, Scenario};
+use prepaid_host::{Error, RefusalCode, Report};
+use prepaid_tests::verify;
 use prepaid_tests::{ledger_in, scenario_files};
 
 /// A journal written by a scenario with several wallets, in `dir`.
@@ -15,8 +16,8 @@ fn journal_in(dir: &Path) -> std::path::PathBuf {
         .into_iter()
         .find(|file| file.ends_with("bad_input_rejected_without_change.json"))
         .unwrap();
-    let mut ledger = ledger_in(dir);
-    let mismatches = scenario::run(&Scenario::load(&file).unwrap(), &mut ledger, &mut Vec::new())
+    let ledger = ledger_in(dir);
+    let mismatches = scenario::run(&Scenario::load(&file).unwrap(), &ledger, &mut Vec::new())
         .unwrap()
         .mismatches;
     assert!(mismatches.is_empty());
@@ -24,7 +25,7 @@ fn journal_in(dir: &Path) -> std::path::PathBuf {
 }
 
 fn verify_file(path: &Path) -> Report {
-    verify(&Journal::open(path).unwrap()).unwrap()
+    verify(&SqliteStore::open(path).unwrap()).unwrap()
 }
 
 #[test]
@@ -159,7 +160,7 @@ fn altering_a_wallet_head_or_a_component_is_named() {
 #[test]
 fn resubmitting_an_event_returns_its_recorded_outcome_and_a_changed_one_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let mut ledger = ledger_in(dir.path());
+    let ledger = ledger_in(dir.path());
     let file = scenario_files()
         .into_iter()
         .find(|file| file.ends_with("sessions_refund_after_cooling_off.json"))
@@ -174,9 +175,12 @@ fn resubmitting_an_event_returns_its_recorded_outcome_and_a_changed_one_is_refus
     let mut changed = raws[2].clone();
     changed.at = "2026-01-12T10:06:00Z".into();
     let error = ledger.submit(&changed).unwrap_err();
-    assert!(format!("{error}").contains("event_id_reused"), "{error}");
-    assert_eq!(ledger.journal().entries("w1").unwrap().len(), raws.len());
-    assert!(verify(ledger.journal()).unwrap().is_clean());
+    assert!(
+        matches!(&error, Error::Refused(refusal) if refusal.code == RefusalCode::EventIdReused),
+        "{error}"
+    );
+    assert_eq!(ledger.entries("w1").unwrap().len(), raws.len());
+    assert!(ledger.verify().unwrap().is_clean());
 }
 
 /// A component like `component` with a custom section appended: the same behaviour under
@@ -196,7 +200,7 @@ fn another_release(component: &[u8]) -> Vec<u8> {
 #[test]
 fn each_wallet_runs_forever_the_code_it_was_opened_with() {
     let dir = tempfile::tempdir().unwrap();
-    let mut ledger = ledger_in(dir.path());
+    let ledger = ledger_in(dir.path());
     let first = prepaid_host::outcome::sha256_hex(&prepaid_tests::component_bytes());
     let file = scenario_files()
         .into_iter()
@@ -217,15 +221,14 @@ fn each_wallet_runs_forever_the_code_it_was_opened_with() {
         assert!(ledger.submit(raw).unwrap().verdict.ok, "{}", raw.id);
     }
     for (wallet, code_hash) in [("old", &first), ("new", &second)] {
-        assert_eq!(&ledger.journal().wallet(wallet).unwrap().unwrap().code_hash, code_hash);
+        assert_eq!(&ledger.head(wallet).unwrap().unwrap().code_hash, code_hash);
         assert!(ledger
-            .journal()
             .entries(wallet)
             .unwrap()
             .iter()
             .all(|entry| &entry.code_hash == code_hash));
     }
-    let report = verify(ledger.journal()).unwrap();
+    let report = ledger.verify().unwrap();
     assert!(report.is_clean(), "{:?}", report.divergences);
     assert_eq!(report.components.len(), 2);
     assert_eq!(report.entries, 8);
@@ -234,20 +237,20 @@ fn each_wallet_runs_forever_the_code_it_was_opened_with() {
 #[test]
 fn a_journal_from_before_outbox_claims_gains_them_and_keeps_its_effects() {
     let dir = tempfile::tempdir().unwrap();
-    let mut ledger = ledger_in(dir.path());
-    for raw in &prepaid_host::bench::standard_mix(1).unwrap() {
+    let ledger = ledger_in(dir.path());
+    for raw in &prepaid_host::testkit::workload::standard_mix(1).unwrap() {
         ledger.submit(raw).unwrap();
     }
     drop(ledger);
     let path = dir.path().join("journal.db");
-    let before = Journal::open(&path).unwrap().pending_effects(usize::MAX).unwrap();
+    let before = SqliteStore::open(&path).unwrap().pending_effects(usize::MAX).unwrap();
     assert!(!before.is_empty());
     // The earlier outbox had no claim columns.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch("ALTER TABLE outbox DROP COLUMN claimed_by; ALTER TABLE outbox DROP COLUMN claimed_until;")
         .unwrap();
     drop(conn);
-    let mut journal = Journal::open(&path).unwrap();
+    let mut journal = SqliteStore::open(&path).unwrap();
     let claimed = journal
         .claim_effects("adapter", usize::MAX, std::time::Duration::from_secs(60))
         .unwrap();

@@ -3,17 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use prepaid_host::ledger::Ledger;
-use prepaid_host::raw_event::RawEvent;
-use prepaid_host::scenario::Scenario;
-
-/// The contract component under test: `PREPAID_COMPONENT`, or what `cargo xtask contract`
-/// builds.
-pub fn component_path() -> PathBuf {
-    std::env::var_os("PREPAID_COMPONENT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/contract/prepaid_contract.wasm"))
-}
+use prepaid_host::ledger::Contracts;
+use prepaid_host::store::Store;
+use prepaid_host::testkit::scenario::Scenario;
+use prepaid_host::{component_path, ContractEngine, Envelope, Ledger, Report, StoreConfig};
 
 /// The component's bytes. Panics with the command that builds it when it is missing.
 pub fn component_bytes() -> Vec<u8> {
@@ -55,14 +48,24 @@ pub fn scenario_files() -> Vec<PathBuf> {
 
 /// A ledger over a new journal in `dir`, with the component under test installed.
 pub fn ledger_in(dir: &Path) -> Ledger {
-    let mut ledger = Ledger::open(&dir.join("journal.db")).expect("opening a journal");
+    ledger(sqlite_store(dir))
+}
+
+/// A ledger over `store`, with the component under test installed.
+pub fn ledger(store: StoreConfig) -> Ledger {
+    let ledger = Ledger::open(store, ContractEngine::new().expect("an engine")).expect("opening the store");
     ledger.install(&component_bytes()).expect("installing the component");
     ledger
 }
 
+/// Replays every wallet of `store` on a fresh engine, as an auditor's `prepaid verify` does.
+pub fn verify(store: &dyn Store) -> prepaid_host::Result<Report> {
+    prepaid_host::verify::verify(store, &Contracts::new(ContractEngine::new()?))
+}
+
 /// The signed `open` of wallet `w1`: alice buys ten sessions from gym for 1000.00 (list
 /// price 120.00), approved by city, at 2026-01-05T09:00:00Z.
-pub fn sessions_open() -> RawEvent {
+pub fn sessions_open() -> Envelope {
     let scenario = Scenario::parse(
         r#"{"name": "open", "steps": [
             {"at": "2026-01-05T09:00:00Z", "wallet": "w1", "by": "alice",
@@ -92,28 +95,21 @@ pub fn fresh_postgres() -> String {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     );
-    prepaid_host::postgres::create_database(&admin, &name).expect("creating a test database")
+    prepaid_host::store::postgres::create_database(&admin, &name).expect("creating a test database")
 }
 
-/// Opens connections to a store: the `PooledLedger`'s way.
-pub type Connect = prepaid_host::pooled::Connect;
-
-/// Connections to a new SQLite journal in `dir`.
-pub fn sqlite_store(dir: &Path) -> Connect {
-    let path = dir.join("journal.db");
-    Box::new(move || Ok(Box::new(prepaid_host::journal::Journal::open(&path)?) as Box<dyn prepaid_host::store::Store>))
+/// A new SQLite journal in `dir`.
+pub fn sqlite_store(dir: &Path) -> StoreConfig {
+    StoreConfig::Sqlite(dir.join("journal.db"))
 }
 
-/// Connections to a new PostgreSQL database (see [`fresh_postgres`]).
-pub fn postgres_store() -> Connect {
-    let url = fresh_postgres();
-    Box::new(move || {
-        Ok(Box::new(prepaid_host::postgres::PgStore::connect(&url)?) as Box<dyn prepaid_host::store::Store>)
-    })
+/// A new PostgreSQL database (see [`fresh_postgres`]).
+pub fn postgres_store() -> StoreConfig {
+    StoreConfig::Postgres(fresh_postgres())
 }
 
 /// The raw events of a scenario given as JSON (signed with the actors' dev keys).
-pub fn scenario_events(json: &str) -> Vec<RawEvent> {
+pub fn scenario_events(json: &str) -> Vec<Envelope> {
     Scenario::parse(json)
         .expect("a valid scenario")
         .raw_events()

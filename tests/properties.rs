@@ -8,7 +8,7 @@ use prepaid_host::engine::{ContractEngine, WasmContract};
 use prepaid_host::native::NativeRules;
 use prepaid_host::outcome::WalletView;
 use prepaid_host::rules::Rules;
-use prepaid_host::scenario::Step;
+use prepaid_host::testkit::scenario::Step;
 use prepaid_tests::component_bytes;
 use proptest::prelude::*;
 use serde_json::{json, Value};

@@ -5,9 +5,8 @@ use std::path::Path;
 use prepaid_host::engine::ContractEngine;
 use prepaid_host::native::NativeRules;
 use prepaid_host::rules::Rules;
-use prepaid_host::scenario::{self, RunReport, Scenario};
-use prepaid_host::snapshot;
-use prepaid_host::verify::verify;
+use prepaid_host::testkit::scenario::{self, RunReport, Scenario};
+use prepaid_host::testkit::snapshot;
 use prepaid_tests::{component_bytes, ledger_in, scenario_files};
 
 /// Set to accept changed golden traces (then review `git diff tests/golden`).
@@ -49,9 +48,9 @@ fn every_scenario_holds_its_expects_matches_its_golden_trace_and_verifies() {
     for file in files {
         let scenario = Scenario::load(&file).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let mut ledger = ledger_in(dir.path());
+        let ledger = ledger_in(dir.path());
         let mut output = Vec::new();
-        let run = scenario::run(&scenario, &mut ledger, &mut output).unwrap();
+        let run = scenario::run(&scenario, &ledger, &mut output).unwrap();
         let mismatches = &run.mismatches;
         assert!(
             mismatches.is_empty(),
@@ -73,7 +72,7 @@ fn every_scenario_holds_its_expects_matches_its_golden_trace_and_verifies() {
             "{}: one line per step",
             file.display()
         );
-        let report = verify(ledger.journal()).unwrap();
+        let report = ledger.verify().unwrap();
         assert!(report.is_clean(), "{}: {:?}", file.display(), report.divergences);
     }
 }

@@ -5,12 +5,10 @@
 
 use std::collections::BTreeSet;
 
-use prepaid_host::engine::ContractEngine;
-use prepaid_host::pooled::PooledLedger;
-use prepaid_host::raw_event::RawEvent;
 use prepaid_host::service::auth::ApiKeys;
 use prepaid_host::service::{routes, Service, MAX_BODY_BYTES, OPENAPI};
-use prepaid_tests::{component_bytes, scenario_events, sqlite_store};
+use prepaid_host::Envelope;
+use prepaid_tests::{ledger_in, scenario_events};
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -23,7 +21,7 @@ const AUDITOR: &str = "auditor-key-0123456789";
 
 /// A wallet `w1`: alice buys ten sessions from gym; gym requests two; alice authorizes;
 /// then an authorization signed by gym instead of alice (a forgery) and a refund.
-fn events() -> Vec<RawEvent> {
+fn events() -> Vec<Envelope> {
     scenario_events(
         r#"{"name": "api", "steps": [
             {"at": "2026-01-05T09:00:00Z", "wallet": "w1", "by": "alice",
@@ -64,13 +62,7 @@ impl Server {
         )
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let ledger = PooledLedger::open(
-            sqlite_store(dir.path()),
-            ContractEngine::new().unwrap(),
-            &component_bytes(),
-        )
-        .unwrap();
-        let service = Service::new(ledger, keys, "sqlite");
+        let service = Service::new(ledger_in(dir.path()), keys);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -78,7 +70,7 @@ impl Server {
             .unwrap();
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        runtime.spawn(prepaid_host::service::serve(listener, service));
+        runtime.spawn(prepaid_host::service::serve(listener, service, std::future::pending()));
         Server {
             url,
             http: Client::new(),
@@ -121,7 +113,7 @@ impl Server {
     }
 
     /// Submits `raw` where it belongs: opens to /v1/wallets, the rest to the wallet.
-    fn submit(&self, raw: &RawEvent, key: &str) -> (StatusCode, Value) {
+    fn submit(&self, raw: &Envelope, key: &str) -> (StatusCode, Value) {
         if raw.event["type"] == "open" {
             self.post("/v1/wallets", Some(key), raw)
         } else {

@@ -7,24 +7,18 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use prepaid_host::bench::standard_mix;
-use prepaid_host::engine::ContractEngine;
-use prepaid_host::pooled::PooledLedger;
 use prepaid_host::store::{OutboxEffect, Store};
-use prepaid_host::verify::verify;
-use prepaid_tests::{component_bytes, postgres_store, scenario_events, sqlite_store, Connect};
-
-fn ledger(connect: Connect) -> PooledLedger {
-    PooledLedger::open(connect, ContractEngine::new().unwrap(), &component_bytes()).unwrap()
-}
+use prepaid_host::testkit::workload::standard_mix;
+use prepaid_host::{Ledger, StoreConfig};
+use prepaid_tests::{ledger, postgres_store, scenario_events, sqlite_store, verify};
 
 #[test]
 fn postgres_records_exactly_the_journal_sqlite_records() {
     let events = standard_mix(12).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (sqlite_connect, postgres_connect) = (sqlite_store(dir.path()), postgres_store());
-    let (sqlite, postgres) = (sqlite_connect().unwrap(), postgres_connect().unwrap());
-    let (on_sqlite, on_postgres) = (ledger(sqlite_connect), ledger(postgres_connect));
+    let (sqlite_config, postgres_config) = (sqlite_store(dir.path()), postgres_store());
+    let (sqlite, postgres) = (sqlite_config.connect().unwrap(), postgres_config.connect().unwrap());
+    let (on_sqlite, on_postgres) = (ledger(sqlite_config), ledger(postgres_config));
     for raw in &events {
         let (a, b) = (on_sqlite.submit(raw).unwrap(), on_postgres.submit(raw).unwrap());
         assert!(a.verdict.ok, "{}: {:?}", raw.id, a.verdict);
@@ -47,7 +41,7 @@ fn postgres_records_exactly_the_journal_sqlite_records() {
 
 /// An open and eight requests of one unit on wallet `race`, all at the same time: every
 /// request is accepted whatever their order, so a lost or doubled one shows in the count.
-fn race_events() -> Vec<prepaid_host::raw_event::RawEvent> {
+fn race_events() -> Vec<prepaid_host::envelope::Envelope> {
     let requests: Vec<String> = (1..=8)
         .map(|n| {
             format!(
@@ -70,7 +64,7 @@ fn race_events() -> Vec<prepaid_host::raw_event::RawEvent> {
 
 /// Two ledgers with their own connections (two processes, as far as the store can tell),
 /// two threads each, all submitting every request to one wallet in different orders.
-fn writers_race(first: PooledLedger, second: PooledLedger, store: &dyn Store) {
+fn writers_race(first: Ledger, second: Ledger, store: &dyn Store) {
     let events = race_events();
     first.submit(&events[0]).unwrap();
     let requests = Arc::new(events[1..].to_vec());
@@ -114,36 +108,28 @@ fn writers_race(first: PooledLedger, second: PooledLedger, store: &dyn Store) {
     assert!(report.is_clean(), "{:?}", report.divergences);
 }
 
+/// Two ledgers on the same store, as two processes would be.
+fn race_on(config: StoreConfig) {
+    let store = config.connect().unwrap();
+    writers_race(ledger(config.clone()), ledger(config), store.as_ref());
+}
+
 #[test]
 fn writers_racing_on_one_wallet_over_postgres_lose_and_duplicate_nothing() {
-    let url_connect = postgres_store();
-    let store = url_connect().unwrap();
-    // Both "processes" reach the database through the same URL, with connections of their own.
-    let shared = Arc::new(url_connect);
-    let connect = |shared: &Arc<Connect>| -> Connect {
-        let shared = shared.clone();
-        Box::new(move || shared())
-    };
-    writers_race(ledger(connect(&shared)), ledger(connect(&shared)), store.as_ref());
+    race_on(postgres_store());
 }
 
 #[test]
 fn writers_racing_on_one_wallet_over_sqlite_lose_and_duplicate_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let shared = Arc::new(sqlite_store(dir.path()));
-    let store = shared().unwrap();
-    let connect = |shared: &Arc<Connect>| -> Connect {
-        let shared = shared.clone();
-        Box::new(move || shared())
-    };
-    writers_race(ledger(connect(&shared)), ledger(connect(&shared)), store.as_ref());
+    race_on(sqlite_store(dir.path()));
 }
 
 /// An adapter claims two effects and dies; once its lease lapses, four adapters, each with
 /// its own connection, claim three effects at a time until none is left: together they get
 /// every effect once, the dead adapter's included.
-fn adapters_claim(connect: Connect) {
-    let ledger = ledger(connect);
+fn adapters_claim(config: StoreConfig) {
+    let ledger = ledger(config);
     for raw in &standard_mix(8).unwrap() {
         assert!(ledger.submit(raw).unwrap().verdict.ok);
     }

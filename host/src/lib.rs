@@ -1,33 +1,78 @@
-//! The host runtime for the prepaid-funds contract.
+//! The host runtime for the prepaid-funds contract: it keeps wallets of consumers' frozen
+//! prepayments, runs every event through the WebAssembly component each wallet was opened
+//! with, journals every outcome in a hash chain, and replays any history to the fen.
 //!
-//! - [`engine`]: wasmtime configured for determinism; loads and runs the component.
-//! - [`native`]: the same rules compiled natively, the oracle for differential tests.
-//! - [`store`]: where the journal lives, behind one interface: [`journal`] (SQLite, the
-//!   default) or [`postgres`] (a database several hosts share).
-//! - [`journal`]: the SQLite journal of every event, hash-chained.
-//! - [`ledger`]: applies events to wallets through their pinned component and journals them.
-//! - [`pooled`]: a ledger many threads and processes submit to at once, over any store.
-//! - [`service`]: `prepaid serve`, the HTTP API over a pooled ledger.
-//! - [`verify`]: replays a journal and names the first divergence.
-//! - [`raw_event`], [`keys`], [`scenario`]: events as clients send them, keys and signing,
-//!   and scenario files.
+//! The few types an embedder needs:
+//! - [`Ledger`]: wallets over a store; `install` a component, `submit` signed events (from
+//!   any number of threads), read wallets, `verify` by replay, drain the outbox of effects
+//!   for the payment rail.
+//! - [`StoreConfig`]: where the journal lives: a SQLite file (the default) or, with the
+//!   `postgres` feature, a PostgreSQL database that several hosts share.
+//! - [`ContractEngine`]: wasmtime configured for deterministic execution, optionally with
+//!   an on-disk cache of compiled components.
+//! - [`Envelope`]: an event as a client sends it, signed by whoever's authority it carries.
+//! - [`Error`]: what a caller branches on (`Refused`, `Conflict`, `UnknownEffect`, `Fault`).
+//!
+//! Features: `postgres` (the PostgreSQL store), `service` (the HTTP API of `prepaid serve`),
+//! `testkit` (the contract authors' kit: a test clock, scenario files, golden traces).
+//!
+//! ```
+//! use prepaid_host::{keys, ContractEngine, Envelope, Ledger, StoreConfig};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let ledger = Ledger::open(StoreConfig::Sqlite(dir.path().join("journal.db")), ContractEngine::new()?)?;
+//! ledger.install(&std::fs::read(prepaid_host::component_path())?)?;
+//!
+//! // A consumer prepays ten sessions; the regulator approved the terms.
+//! let (consumer, merchant, regulator) = (keys::generate_key()?, keys::generate_key()?, keys::generate_key()?);
+//! let mut open: Envelope = serde_json::from_value(serde_json::json!({
+//!     "wallet": "w1", "id": "open", "at": "2026-01-05T09:00:00Z",
+//!     "event": {"type": "open",
+//!               "consumer": keys::public_key(&consumer).to_string(),
+//!               "merchant": keys::public_key(&merchant).to_string(),
+//!               "regulator": keys::public_key(&regulator).to_string(),
+//!               "product": {"kind": "sessions", "sessions": 10, "price": "2400.00", "list_price": "300.00"},
+//!               "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}}))?;
+//! open.approve(&regulator)?;
+//! open.sign(&consumer)?;
+//!
+//! let submitted = ledger.submit(&open)?;
+//! assert!(submitted.verdict.ok);
+//! assert_eq!(ledger.view("w1")?.unwrap().frozen, "2400.00");
+//! assert!(ledger.verify()?.is_clean());
+//! # Ok(())
+//! # }
+//! ```
 
-pub mod bench;
 pub mod engine;
-pub mod journal;
+pub mod envelope;
+pub mod error;
 pub mod keys;
 pub mod ledger;
-pub mod loadtest;
 pub mod native;
 pub mod outcome;
-pub mod pooled;
-pub mod postgres;
-pub mod raw_event;
 pub mod rules;
-pub mod scenario;
+#[cfg(feature = "service")]
 pub mod service;
-pub mod shared;
-pub mod snapshot;
 pub mod store;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod verify;
+
+use std::path::{Path, PathBuf};
+
+pub use engine::ContractEngine;
+pub use envelope::Envelope;
+pub use error::{Error, Refusal, RefusalCode, Result};
+pub use ledger::{Ledger, Submitted, Wallet};
+pub use store::StoreConfig;
+pub use verify::Report;
+
+/// The contract component a development checkout runs: `PREPAID_COMPONENT` when set, else
+/// where `cargo xtask contract` writes it.
+pub fn component_path() -> PathBuf {
+    std::env::var_os("PREPAID_COMPONENT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/contract/prepaid_contract.wasm"))
+}

@@ -7,12 +7,14 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use anyhow::{Context as _, Result};
+use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::engine::{ContractEngine, WasmContract, LIMITS_VERSION};
+use crate::engine::{WasmContract, LIMITS_VERSION};
+use crate::envelope::Envelope;
+use crate::error::Result;
+use crate::ledger::Contracts;
 use crate::outcome::sha256_hex;
-use crate::raw_event::RawEvent;
 use crate::rules::Rules;
 use crate::store::{Entry, Store, WalletHead, GENESIS_HASH};
 
@@ -66,35 +68,62 @@ impl Report {
     }
 }
 
-/// Replays every wallet of `journal`.
-pub fn verify(journal: &dyn Store) -> Result<Report> {
-    verify_with_progress(journal, &ContractEngine::new()?, |_, _| {})
+/// Replays every wallet of `store`, compiling components through `contracts`.
+pub fn verify(store: &dyn Store, contracts: &Contracts) -> Result<Report> {
+    verify_with_progress(store, contracts, |_, _| {})
 }
 
-/// Replays every wallet of `journal` on `engine`, calling `progress(done, total)` after
-/// each wallet.
+/// Replays every wallet of `store`, calling `progress(done, total)` after each wallet.
+/// Every stored component is checked against its code hash, pinned or not.
 pub fn verify_with_progress(
-    journal: &dyn Store,
-    engine: &ContractEngine,
+    store: &dyn Store,
+    contracts: &Contracts,
     progress: impl FnMut(usize, usize),
 ) -> Result<Report> {
-    verify_wallets(journal, engine, &journal.wallets()?, progress)
+    let components = store
+        .components()?
+        .into_iter()
+        .map(|(code_hash, _)| code_hash)
+        .collect();
+    replay(store, contracts, components, &store.wallets()?, progress)
 }
 
-/// Replays `wallets` of `journal` on `engine` (and checks every stored component against
-/// its code hash), calling `progress(done, total)` after each wallet. A wallet the journal
-/// does not hold is an error.
+/// Replays `wallets` of `store` (and checks the components they pin against their code
+/// hashes), calling `progress(done, total)` after each wallet. A wallet the store does
+/// not hold is an error.
 pub fn verify_wallets(
-    journal: &dyn Store,
-    engine: &ContractEngine,
+    store: &dyn Store,
+    contracts: &Contracts,
+    wallets: &[String],
+    progress: impl FnMut(usize, usize),
+) -> Result<Report> {
+    let mut pinned = Vec::new();
+    for wallet in wallets {
+        let code_hash = read_head(store, wallet)?.code_hash;
+        if !pinned.contains(&code_hash) {
+            pinned.push(code_hash);
+        }
+    }
+    pinned.sort();
+    replay(store, contracts, pinned, wallets, progress)
+}
+
+/// Checks `components` against their code hashes, then replays `wallets`.
+fn replay(
+    store: &dyn Store,
+    contracts: &Contracts,
+    components: Vec<String>,
     wallets: &[String],
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Report> {
     let mut report = Report::default();
-    let mut contracts = HashMap::new();
-    for (code_hash, bytes) in journal.components()? {
-        let actual = sha256_hex(&bytes);
-        if actual != code_hash {
+    let mut verified = HashMap::new();
+    for code_hash in components {
+        let bytes = store.component(&code_hash)?;
+        let actual = bytes
+            .as_deref()
+            .map_or_else(|| "no stored component".into(), sha256_hex);
+        let Some(bytes) = bytes.filter(|_| actual == code_hash) else {
             report.divergences.push(Divergence {
                 wallet: String::new(),
                 seq: 0,
@@ -103,8 +132,8 @@ pub fn verify_wallets(
                 replayed: actual,
             });
             continue;
-        }
-        contracts.insert(code_hash.clone(), Arc::new(engine.load(&bytes)?));
+        };
+        verified.insert(code_hash.clone(), contracts.load(&bytes)?);
         report.components.push(code_hash);
     }
     // Wallets are independent: read a batch (the store is one connection), replay it on
@@ -113,17 +142,17 @@ pub fn verify_wallets(
     for batch in wallets.chunks(VERIFY_BATCH) {
         let loaded = batch
             .iter()
-            .map(|wallet| read_wallet(journal, wallet))
+            .map(|wallet| Ok((read_head(store, wallet)?, store.entries(wallet)?)))
             .collect::<Result<Vec<_>>>()?;
         let replayed: Vec<Result<(usize, Option<Divergence>)>> = std::thread::scope(|scope| {
-            let contracts = &contracts;
+            let verified = &verified;
             let handles: Vec<_> = loaded
                 .chunks(loaded.len().div_ceil(workers))
                 .map(|chunk| {
                     scope.spawn(move || {
                         chunk
                             .iter()
-                            .map(|(head, entries)| replay_wallet(head, entries, contracts))
+                            .map(|(head, entries)| replay_wallet(head, entries, verified))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -147,39 +176,11 @@ pub fn verify_wallets(
 /// Wallets read, then replayed in parallel, at a time.
 const VERIFY_BATCH: usize = 256;
 
-/// The head and entries of `wallet`.
-fn read_wallet(journal: &dyn Store, wallet: &str) -> Result<(WalletHead, Vec<Entry>)> {
-    let head = journal
+/// The head of `wallet`.
+fn read_head(store: &dyn Store, wallet: &str) -> Result<WalletHead> {
+    Ok(store
         .wallet(wallet)?
-        .with_context(|| format!("wallet {wallet} is not in the journal"))?;
-    Ok((head, journal.entries(wallet)?))
-}
-
-/// Replays `wallet` of `journal` with `contract`, the component it is pinned to (already
-/// compiled, as a server keeps it), after checking the stored bytes against its code hash.
-pub fn verify_pinned(journal: &dyn Store, wallet: &str, contract: Arc<WasmContract>) -> Result<Report> {
-    let code_hash = contract.code_hash().to_owned();
-    let stored = journal.component(&code_hash)?.map(|bytes| sha256_hex(&bytes));
-    let mut report = Report {
-        wallets: 1,
-        ..Report::default()
-    };
-    if stored.as_deref() != Some(code_hash.as_str()) {
-        report.divergences.push(Divergence {
-            wallet: String::new(),
-            seq: 0,
-            field: "code_hash".into(),
-            recorded: code_hash,
-            replayed: stored.unwrap_or_else(|| "no stored component".into()),
-        });
-        return Ok(report);
-    }
-    report.components.push(code_hash.clone());
-    let (head, entries) = read_wallet(journal, wallet)?;
-    let (entries, divergence) = replay_wallet(&head, &entries, &HashMap::from([(code_hash, contract)]))?;
-    report.entries = entries;
-    report.divergences.extend(divergence);
-    Ok(report)
+        .with_context(|| format!("wallet {wallet} is not in the journal"))?)
 }
 
 /// Replays one wallet; returns how many entries were replayed and the first divergence.
@@ -275,15 +276,19 @@ struct Replay {
 
 /// Re-runs `entry`'s event on `state`. The inner error says why the recorded event cannot
 /// be replayed at all (a divergence, not a fault).
-fn replay_entry(contract: &WasmContract, entry: &Entry, state: Option<&[u8]>) -> Result<Result<Replay, String>> {
-    let raw = match RawEvent::parse(&entry.event) {
-        Ok(raw) => raw,
+fn replay_entry(
+    contract: &WasmContract,
+    entry: &Entry,
+    state: Option<&[u8]>,
+) -> anyhow::Result<Result<Replay, String>> {
+    let envelope = match Envelope::parse(&entry.event) {
+        Ok(envelope) => envelope,
         Err(error) => return Ok(Err(format!("an unreadable event ({error:#})"))),
     };
-    if raw.wallet != entry.wallet || raw.id != entry.event_id || raw.at != entry.at {
+    if envelope.wallet != entry.wallet || envelope.id != entry.event_id || envelope.at != entry.at {
         return Ok(Err("an event whose wallet, id or time differ from the entry's".into()));
     }
-    let outcome = contract.apply(state, &raw.context()?, &raw.body())?;
+    let outcome = contract.apply(state, &envelope.context()?, &envelope.body())?;
     Ok(Ok(Replay {
         outcome: outcome.verdict.to_json(),
         fuel: outcome.fuel,

@@ -6,8 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::ledger::Refusal;
-use crate::store::{Conflict, UnknownEffect};
+use crate::error::{Error, RefusalCode};
 
 /// An error response.
 #[derive(Debug)]
@@ -50,28 +49,28 @@ impl ApiError {
     }
 }
 
-impl From<anyhow::Error> for ApiError {
-    fn from(error: anyhow::Error) -> ApiError {
-        if let Some(refusal) = error.downcast_ref::<Refusal>() {
-            let status = match refusal.code {
-                "unknown_wallet" => StatusCode::NOT_FOUND,
-                "event_id_reused" => StatusCode::CONFLICT,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            return ApiError::new(status, refusal.code, refusal.message.clone());
-        }
-        if let Some(unknown) = error.downcast_ref::<UnknownEffect>() {
-            return ApiError::new(StatusCode::NOT_FOUND, "unknown_effect", unknown.to_string());
-        }
-        if error.downcast_ref::<Conflict>().is_some() {
-            return ApiError::new(
+impl From<Error> for ApiError {
+    fn from(error: Error) -> ApiError {
+        match error {
+            Error::Refused(refusal) => {
+                let status = match refusal.code {
+                    RefusalCode::UnknownWallet => StatusCode::NOT_FOUND,
+                    RefusalCode::EventIdReused => StatusCode::CONFLICT,
+                    RefusalCode::BadEnvelope => StatusCode::BAD_REQUEST,
+                };
+                ApiError::new(status, refusal.code.as_str(), refusal.message)
+            }
+            Error::UnknownEffect(_) => ApiError::new(StatusCode::NOT_FOUND, "unknown_effect", error.to_string()),
+            Error::Conflict { .. } => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",
                 format!("{error}; the wallet is busy, try again"),
-            );
+            ),
+            Error::Fault(fault) => {
+                tracing::error!(error = format!("{fault:#}"), "request failed");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("{fault:#}"))
+            }
         }
-        tracing::error!(error = format!("{error:#}"), "request failed");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("{error:#}"))
     }
 }
 

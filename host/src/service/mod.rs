@@ -1,4 +1,4 @@
-//! `prepaid serve`: the HTTP JSON API for platforms, over any [`crate::store::Store`].
+//! `prepaid serve`: the HTTP JSON API for platforms, over a [`crate::Ledger`] on any store.
 //!
 //! Routes (each listed once, in [`router`], and described in `openapi.json`, which a test
 //! checks against the router):
@@ -27,9 +27,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::ledger::Submitted;
-use crate::pooled::PooledLedger;
-use crate::raw_event::RawEvent;
+use crate::envelope::Envelope;
+use crate::ledger::{Ledger, Submitted, Wallet};
 use auth::{ApiKeys, Caller, Role};
 use error::ApiError;
 use metrics::Metrics;
@@ -44,20 +43,18 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 /// What every handler shares.
 #[derive(Clone)]
 pub struct Service {
-    ledger: Arc<PooledLedger>,
+    ledger: Arc<Ledger>,
     keys: Arc<ApiKeys>,
     metrics: Metrics,
-    store: &'static str,
 }
 
 impl Service {
-    /// A service over `ledger`, admitting `keys`; `store` names the store for `/health`.
-    pub fn new(ledger: PooledLedger, keys: ApiKeys, store: &'static str) -> Service {
+    /// A service over `ledger` (with its component installed), admitting `keys`.
+    pub fn new(ledger: Ledger, keys: ApiKeys) -> Service {
         Service {
             ledger: Arc::new(ledger),
             keys: Arc::new(keys),
             metrics: Metrics::new(),
-            store,
         }
     }
 }
@@ -111,29 +108,16 @@ fn build(listed: &mut Vec<(Method, &'static str)>) -> Router<Service> {
     router
 }
 
-/// Serves `service` on `listener` until the process is stopped, or, on Ctrl-C or SIGTERM,
-/// until the requests under way have been answered.
-pub async fn serve(listener: tokio::net::TcpListener, service: Service) -> anyhow::Result<()> {
+/// Serves `service` on `listener` until `shutdown` completes, then answers the requests
+/// under way and returns. The caller decides what stops it (a signal, a test's channel).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: Service,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(listener, router(service))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down: answering the requests under way");
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Counts, times and logs every request.
@@ -192,10 +176,10 @@ fn authorize(service: &Service, headers: &HeaderMap, roles: &[Role]) -> Result<C
 }
 
 /// Runs blocking ledger work off the async threads.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> anyhow::Result<T> + Send + 'static) -> Result<T, ApiError> {
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> crate::Result<T> + Send + 'static) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|error| ApiError::from(anyhow::anyhow!("a worker failed: {error}")))?
+        .map_err(|error| ApiError::from(crate::Error::fault(format!("a worker failed: {error}"))))?
         .map_err(ApiError::from)
 }
 
@@ -233,7 +217,12 @@ async fn check_wallet_access(service: &Service, caller: &Caller, wallet: &str) -
     }
     let ledger = service.ledger.clone();
     let owned = wallet.to_owned();
-    let merchant = blocking(move || Ok(ledger.view(&owned)?.map(|(_, view)| view.map(|view| view.merchant)))).await?;
+    let merchant = blocking(move || {
+        Ok(ledger
+            .wallet(&owned)?
+            .map(|wallet| wallet.view.map(|view| view.merchant)))
+    })
+    .await?;
     match merchant {
         None => Err(ApiError::unknown_wallet(wallet)),
         Some(merchant) => check_merchant(caller, merchant.as_deref()),
@@ -268,7 +257,7 @@ impl From<Submitted> for SubmitResponse {
     }
 }
 
-async fn submit(service: &Service, raw: RawEvent) -> Result<Response, ApiError> {
+async fn submit(service: &Service, raw: Envelope) -> Result<Response, ApiError> {
     let ledger = service.ledger.clone();
     let submitted = blocking(move || ledger.submit(&raw)).await?;
     let result = match (submitted.replayed, submitted.verdict.ok) {
@@ -290,7 +279,7 @@ async fn health(State(service): State<Service>) -> Result<Json<Value>, ApiError>
     // A read through the store proves it answers.
     blocking(move || ledger.head("")).await?;
     Ok(Json(
-        json!({"status": "ok", "store": service.store, "code_hash": service.ledger.current()}),
+        json!({"status": "ok", "store": service.ledger.config().kind(), "code_hash": service.ledger.current()}),
     ))
 }
 
@@ -313,7 +302,7 @@ async fn open_wallet(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let caller = authorize(&service, &headers, &[Role::Operator, Role::Merchant])?;
-    let raw: RawEvent = parse_body(body)?;
+    let raw: Envelope = parse_body(body)?;
     if raw.event.get("type").and_then(Value::as_str) != Some("open") {
         return Err(ApiError::bad_request(
             "POST /v1/wallets takes an `open` event; submit other events to /v1/wallets/{wallet}/events",
@@ -330,7 +319,7 @@ async fn submit_event(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let caller = authorize(&service, &headers, &[Role::Operator, Role::Merchant, Role::Regulator])?;
-    let raw: RawEvent = parse_body(body)?;
+    let raw: Envelope = parse_body(body)?;
     if raw.wallet != wallet {
         return Err(ApiError::bad_request(format!(
             "the event is for wallet {}, not {wallet}",
@@ -349,7 +338,7 @@ async fn read_wallet<T: Send + 'static>(
     service: &Service,
     headers: &HeaderMap,
     wallet: &str,
-    read: impl FnOnce(&PooledLedger, &str) -> anyhow::Result<Option<T>> + Send + 'static,
+    read: impl FnOnce(&Ledger, &str) -> crate::Result<Option<T>> + Send + 'static,
 ) -> Result<T, ApiError> {
     let caller = authorize(service, headers, READERS)?;
     check_wallet_access(service, &caller, wallet).await?;
@@ -365,7 +354,8 @@ async fn wallet(
     Path(wallet): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let (head, view) = read_wallet(&service, &headers, &wallet, |ledger, wallet| ledger.view(wallet)).await?;
+    let Wallet { head, view } =
+        read_wallet(&service, &headers, &wallet, |ledger, wallet| ledger.wallet(wallet)).await?;
     Ok(Json(json!({
         "wallet": head.wallet,
         "code_hash": head.code_hash,
@@ -394,7 +384,10 @@ async fn verify(
     Path(wallet): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let report = read_wallet(&service, &headers, &wallet, |ledger, wallet| ledger.verify(wallet)).await?;
+    let report = read_wallet(&service, &headers, &wallet, |ledger, wallet| {
+        ledger.verify_wallet(wallet)
+    })
+    .await?;
     Ok(Json(json!({
         "wallet": wallet,
         "clean": report.is_clean(),

@@ -1,18 +1,20 @@
 //! The PostgreSQL store: the same tables as the SQLite journal, in a database that several
 //! `prepaid serve` processes share. Per-wallet order comes from the journal's primary key
 //! `(wallet, seq)`: of two processes racing for a wallet's next entry, the database lets
-//! one insert it and gives the other a unique violation, which becomes a [`Conflict`].
+//! one insert it and gives the other a unique violation, which becomes an
+//! [`Error::Conflict`].
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result};
+use anyhow::{anyhow, Context as _};
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Row, Statement};
 
+use crate::error::{Error, Result};
 use crate::outcome::EffectRecord;
-use crate::store::{unix_now, Conflict, Entry, OutboxEffect, Store, UnknownEffect, WalletHead};
+use crate::store::{unix_now, Entry, OutboxEffect, Store, WalletHead};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS components (
@@ -67,7 +69,7 @@ const ENTRY_COLUMNS: &str =
 const EFFECT_COLUMNS: &str = "effect_id, wallet, seq, kind, recipient, amount, reason";
 
 /// One connection to a PostgreSQL store.
-pub struct PgStore {
+pub struct PostgresStore {
     // `postgres::Client` needs `&mut` even to read; reads of the store interface take
     // `&self`, and a store is used by one thread at a time.
     client: RefCell<Client>,
@@ -76,16 +78,16 @@ pub struct PgStore {
     statements: RefCell<HashMap<String, Statement>>,
 }
 
-impl PgStore {
+impl PostgresStore {
     /// Connects to `url` (`postgres://user@host:port/db`) and creates the tables if the
     /// database has none.
-    pub fn connect(url: &str) -> Result<PgStore> {
+    pub fn connect(url: &str) -> Result<PostgresStore> {
         let mut client = Client::connect(url, NoTls).with_context(|| format!("connecting to PostgreSQL at {url}"))?;
         let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
         tx.batch_execute(SCHEMA).context("creating the store's tables")?;
         tx.commit().context("creating the store's tables")?;
-        Ok(PgStore {
+        Ok(PostgresStore {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),
         })
@@ -111,7 +113,7 @@ pub fn create_database(admin_url: &str, name: &str) -> Result<String> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
     {
-        anyhow::bail!("a database name is lower-case letters, digits and underscores, got {name:?}");
+        return Err(anyhow!("a database name is lower-case letters, digits and underscores, got {name:?}").into());
     }
     let mut client =
         Client::connect(admin_url, NoTls).with_context(|| format!("connecting to PostgreSQL at {admin_url}"))?;
@@ -163,7 +165,13 @@ fn effect_from(row: &Row) -> OutboxEffect {
     }
 }
 
-impl Store for PgStore {
+impl Store for PostgresStore {
+    fn transaction(&mut self, work: &mut dyn FnMut(&mut dyn Store) -> Result<()>) -> Result<()> {
+        // Each append is its own transaction here: writers of several processes append
+        // side by side, and a group would hold its rows locked for longer.
+        work(self)
+    }
+
     fn put_component(&mut self, code_hash: &str, bytes: &[u8]) -> Result<()> {
         self.client
             .get_mut()
@@ -276,13 +284,14 @@ impl Store for PgStore {
         );
         if let Err(error) = inserted {
             if error.code() == Some(&SqlState::UNIQUE_VIOLATION) {
-                return Err(Conflict {
+                return Err(Error::Conflict {
                     wallet: entry.wallet.clone(),
                     seq: entry.seq,
-                }
-                .into());
+                });
             }
-            return Err(error).with_context(|| format!("appending entry {} of wallet {}", entry.seq, entry.wallet));
+            return Err(anyhow::Error::new(error)
+                .context(format!("appending entry {} of wallet {}", entry.seq, entry.wallet))
+                .into());
         }
         for (index, effect) in effects.iter().enumerate() {
             tx.execute(
@@ -311,7 +320,7 @@ impl Store for PgStore {
             ],
         )
         .with_context(|| format!("moving the head of wallet {}", entry.wallet))?;
-        tx.commit().context("committing the entry")
+        Ok(tx.commit().context("committing the entry")?)
     }
 
     fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEffect>> {
@@ -357,10 +366,10 @@ impl Store for PgStore {
         let mut tx = self.client.get_mut().transaction()?;
         for id in effect_ids {
             if tx.execute("UPDATE outbox SET acked = TRUE WHERE effect_id = $1", &[id])? == 0 {
-                return Err(UnknownEffect(id.clone()).into());
+                return Err(Error::UnknownEffect(id.clone()));
             }
         }
-        tx.commit().context("acknowledging effects")
+        Ok(tx.commit().context("acknowledging effects")?)
     }
 
     fn is_broken(&self) -> bool {

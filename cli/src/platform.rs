@@ -6,13 +6,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
-use prepaid_contract::authorization::Signature;
-use prepaid_contract::Event;
-use prepaid_host::journal::Journal;
-use prepaid_host::keys::{approve_terms, generate_key, public_key, read_key_file, sign_event, write_key_file};
-use prepaid_host::ledger::{Ledger, Refusal};
-use prepaid_host::raw_event::RawEvent;
+use prepaid_host::keys::{generate_key, public_key, read_key_file, write_key_file};
+use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::store::Store;
+use prepaid_host::{Envelope, Error, Ledger, RefusalCode};
 use serde_json::json;
 
 /// `prepaid keygen`: a new key pair; the secret goes to `out`, the public key to stdout.
@@ -34,23 +31,13 @@ pub fn sign(key_file: &Path, approve: bool) -> Result<ExitCode> {
             continue;
         }
         let place = || format!("line {}", number + 1);
-        let mut raw: RawEvent = serde_json::from_str(&line).with_context(place)?;
-        if approve {
-            if raw.event.get("type").and_then(|kind| kind.as_str()) != Some("open") {
-                bail!("{}: only `open` events carry an approval", place());
-            }
-            raw.event["approval"] = Signature::from_slice(&[0; 64]).expect("64 bytes").to_string().into();
-            let Event::Open(open) =
-                Event::parse(&raw.body()).map_err(|error| anyhow::anyhow!("{}: {error}", place()))?
-            else {
-                unreachable!("the type was checked above");
-            };
-            raw.event["approval"] = approve_terms(&key, &open).to_string().into();
-        } else {
-            let event = Event::parse(&raw.body()).map_err(|error| anyhow::anyhow!("{}: {error}", place()))?;
-            raw.signature = Some(sign_event(&key, &raw.wallet, &raw.id, &event).to_string());
+        let mut envelope: Envelope = serde_json::from_str(&line).with_context(place)?;
+        match approve {
+            true => envelope.approve(&key),
+            false => envelope.sign(&key),
         }
-        writeln!(out, "{}", raw.to_json())?;
+        .with_context(place)?;
+        writeln!(out, "{}", envelope.to_json())?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -58,7 +45,7 @@ pub fn sign(key_file: &Path, approve: bool) -> Result<ExitCode> {
 /// `prepaid apply`: applies raw events (JSON lines from `input`), `batch` at a time in one
 /// transaction (group commit), and prints a JSON line per event once its batch is
 /// committed. Exits non-zero when any line was refused before reaching the contract.
-pub fn apply(ledger: &mut Ledger, input: &mut dyn BufRead, batch: usize) -> Result<ExitCode> {
+pub fn apply(ledger: &Ledger, input: &mut dyn BufRead, batch: usize) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let mut refused = false;
     let mut lines = input
@@ -67,23 +54,19 @@ pub fn apply(ledger: &mut Ledger, input: &mut dyn BufRead, batch: usize) -> Resu
         .filter(|(_, line)| line.as_ref().map_or(true, |line| !line.trim().is_empty()));
     loop {
         // Each line: its number, and the event or why it is no event.
-        let mut chunk: Vec<(usize, Result<RawEvent>)> = Vec::new();
+        let mut chunk: Vec<(usize, Result<Envelope>)> = Vec::new();
         for (number, line) in lines.by_ref().take(batch.max(1)) {
-            chunk.push((number + 1, RawEvent::parse(&line?)));
+            chunk.push((number + 1, Envelope::parse(&line?)));
         }
         if chunk.is_empty() {
             break;
         }
-        let events: Vec<RawEvent> = chunk.iter().filter_map(|(_, raw)| raw.as_ref().ok().cloned()).collect();
+        let events: Vec<Envelope> = chunk.iter().filter_map(|(_, raw)| raw.as_ref().ok().cloned()).collect();
         let mut results = ledger.submit_batch(&events)?.into_iter();
         for (number, raw) in chunk {
             let result = match raw {
                 Ok(_) => results.next().expect("a result per event"),
-                Err(error) => Err(Refusal {
-                    code: "bad_envelope",
-                    message: format!("{error:#}"),
-                }
-                .into()),
+                Err(error) => Err(Error::refused(RefusalCode::BadEnvelope, format!("{error:#}"))),
             };
             let report = match result {
                 Ok(submitted) => json!({
@@ -92,11 +75,11 @@ pub fn apply(ledger: &mut Ledger, input: &mut dyn BufRead, batch: usize) -> Resu
                     "effects": submitted.verdict.effects, "state_hash": submitted.entry.state_hash,
                     "fuel": submitted.entry.fuel, "replayed": submitted.replayed,
                 }),
-                Err(error) => {
-                    let refusal = error.downcast_ref::<Refusal>().expect("batches return refusals only");
+                Err(Error::Refused(refusal)) => {
                     refused = true;
-                    json!({"line": number, "ok": false, "error": {"code": refusal.code, "message": refusal.message}})
+                    json!({"line": number, "ok": false, "error": {"code": refusal.code.as_str(), "message": refusal.message}})
                 }
+                Err(error) => unreachable!("a batch returns refusals only, not {error}"),
             };
             writeln!(out, "{report}")?;
         }
@@ -105,12 +88,11 @@ pub fn apply(ledger: &mut Ledger, input: &mut dyn BufRead, batch: usize) -> Resu
 }
 
 /// `prepaid wallet`: a wallet's figures, head and journal.
-pub fn wallet(ledger: &mut Ledger, wallet: &str, as_json: bool) -> Result<ExitCode> {
-    let Some(head) = ledger.journal().wallet(wallet)? else {
+pub fn wallet(ledger: &Ledger, wallet: &str, as_json: bool) -> Result<ExitCode> {
+    let Some(prepaid_host::Wallet { head, view }) = ledger.wallet(wallet)? else {
         bail!("wallet {wallet} does not exist");
     };
-    let view = ledger.view(wallet)?;
-    let entries = ledger.journal().entries(wallet)?;
+    let entries = ledger.entries(wallet)?;
     if as_json {
         println!(
             "{}",
@@ -140,7 +122,7 @@ pub fn wallet(ledger: &mut Ledger, wallet: &str, as_json: bool) -> Result<ExitCo
 
 /// `prepaid outbox list`: effects the payment rail has not acknowledged, as JSON lines.
 pub fn outbox_list(db: &Path, limit: usize) -> Result<ExitCode> {
-    for effect in Journal::open_read_only(db)?.pending_effects(limit)? {
+    for effect in SqliteStore::open_read_only(db)?.pending_effects(limit)? {
         println!("{}", serde_json::to_string(&effect)?);
     }
     Ok(ExitCode::SUCCESS)
@@ -151,7 +133,7 @@ pub fn outbox_ack(db: &Path, effect_ids: &[String]) -> Result<ExitCode> {
     if !db.exists() {
         bail!("no journal at {}", db.display());
     }
-    Journal::open(db)?.ack_effects(effect_ids)?;
+    SqliteStore::open(db)?.ack_effects(effect_ids)?;
     println!("acknowledged {} effects", effect_ids.len());
     Ok(ExitCode::SUCCESS)
 }
@@ -169,7 +151,26 @@ pub(crate) fn serve(listen: std::net::SocketAddr, service: prepaid_host::service
             .await
             .with_context(|| format!("listening on {listen}"))?;
         tracing::info!(address = %listener.local_addr()?, "serving");
-        prepaid_host::service::serve(listener, service).await
+        prepaid_host::service::serve(listener, service, shutdown_signal()).await?;
+        anyhow::Ok(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on Ctrl-C or SIGTERM: the service then answers the requests under way and
+/// stops.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: answering the requests under way");
 }

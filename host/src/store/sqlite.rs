@@ -4,11 +4,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{anyhow, Context as _};
 use rusqlite::{ffi, params, Connection, OpenFlags, OptionalExtension, Row};
 
+use crate::error::{Error, Result};
 use crate::outcome::EffectRecord;
-use crate::store::{unix_now, Conflict, Entry, OutboxEffect, Store, UnknownEffect, WalletHead};
+use crate::store::{unix_now, Entry, OutboxEffect, Store, WalletHead};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS components (
@@ -89,7 +90,7 @@ const ENTRY_COLUMNS: &str =
 const EFFECT_COLUMNS: &str = "effect_id, wallet, seq, kind, recipient, amount, reason";
 
 /// Adds the claim columns to the outbox of a journal made before adapters could claim.
-fn migrate_outbox_claims(conn: &Connection) -> Result<()> {
+fn migrate_outbox_claims(conn: &Connection) -> anyhow::Result<()> {
     let has_claims: bool = conn
         .query_row(
             "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'claimed_until'",
@@ -109,13 +110,13 @@ fn migrate_outbox_claims(conn: &Connection) -> Result<()> {
 }
 
 /// The journal in one SQLite file.
-pub struct Journal {
+pub struct SqliteStore {
     conn: Connection,
 }
 
-impl Journal {
+impl SqliteStore {
     /// Opens (creating if needed) the journal at `path`.
-    pub fn open(path: &Path) -> Result<Journal> {
+    pub fn open(path: &Path) -> Result<SqliteStore> {
         let conn = Connection::open(path).with_context(|| format!("opening the journal {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .context("switching the journal to WAL")?;
@@ -126,17 +127,17 @@ impl Journal {
         conn.busy_timeout(Duration::from_secs(30))?;
         conn.execute_batch(SCHEMA).context("creating the journal's tables")?;
         migrate_outbox_claims(&conn)?;
-        Ok(Journal { conn })
+        Ok(SqliteStore { conn })
     }
 
     /// Opens an existing journal or bundle without writing to it (for verification).
-    pub fn open_read_only(path: &Path) -> Result<Journal> {
+    pub fn open_read_only(path: &Path) -> Result<SqliteStore> {
         if !path.exists() {
-            bail!("no journal at {}", path.display());
+            return Err(anyhow!("no journal at {}", path.display()).into());
         }
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .with_context(|| format!("opening the journal {} read-only", path.display()))?;
-        Ok(Journal { conn })
+        Ok(SqliteStore { conn })
     }
 
     /// Writes a self-contained bundle to `out` (which must not exist): the entries and
@@ -145,21 +146,21 @@ impl Journal {
     /// and entries it holds.
     pub fn export(&self, out: &Path, wallet: Option<&str>) -> Result<(usize, usize)> {
         if out.exists() {
-            bail!("{} already exists; choose a new file for the bundle", out.display());
+            return Err(anyhow!("{} already exists; choose a new file for the bundle", out.display()).into());
         }
         if let Some(wallet) = wallet {
             if self.wallet(wallet)?.is_none() {
-                bail!("wallet {wallet} is not in this journal");
+                return Err(anyhow!("wallet {wallet} is not in this journal").into());
             }
         }
-        drop(Journal::open(out)?);
+        drop(SqliteStore::open(out)?);
         let attach = out
             .to_str()
             .with_context(|| format!("{} is not a UTF-8 path", out.display()))?;
         self.conn
             .execute("ATTACH DATABASE ?1 AS bundle", [attach])
             .context("opening the bundle")?;
-        let copied = (|| -> Result<(usize, usize)> {
+        let copied = (|| -> rusqlite::Result<(usize, usize)> {
             let filter = "(?1 IS NULL OR wallet = ?1)";
             self.conn.execute(
                 &format!(
@@ -187,34 +188,31 @@ impl Journal {
             let _ = std::fs::remove_file(out);
         }
         detached?;
-        copied.context("copying into the bundle")
+        Ok(copied.context("copying into the bundle")?)
     }
+}
 
-    /// Runs `work` in one transaction: it commits once, all or nothing (group commit: many
-    /// entries for one sync to disk).
-    pub fn batch<T>(&mut self, work: impl FnOnce(&mut Journal) -> Result<T>) -> Result<T> {
-        self.conn.execute_batch("BEGIN IMMEDIATE").context("starting a batch")?;
+impl Store for SqliteStore {
+    fn transaction(&mut self, work: &mut dyn FnMut(&mut dyn Store) -> Result<()>) -> Result<()> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .context("starting a transaction")?;
         match work(self) {
-            Ok(value) => {
-                self.conn.execute_batch("COMMIT").context("committing the batch")?;
-                Ok(value)
-            }
+            Ok(()) => Ok(self.conn.execute_batch("COMMIT").context("committing")?),
             Err(error) => {
-                self.conn.execute_batch("ROLLBACK").context("rolling back the batch")?;
+                self.conn.execute_batch("ROLLBACK").context("rolling back")?;
                 Err(error)
             }
         }
     }
-}
 
-impl Store for Journal {
     fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEffect>> {
         let mut statement = self.conn.prepare(&format!(
             "SELECT {EFFECT_COLUMNS} FROM outbox WHERE acked = 0 ORDER BY wallet, seq, effect_id LIMIT ?1"
         ))?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = statement.query_map([limit], effect_from_row)?;
-        rows.collect::<rusqlite::Result<_>>().context("reading the outbox")
+        Ok(rows.collect::<rusqlite::Result<_>>().context("reading the outbox")?)
     }
 
     fn one_writer_at_a_time(&self) -> bool {
@@ -244,10 +242,10 @@ impl Store for Journal {
         let tx = self.conn.transaction()?;
         for id in effect_ids {
             if tx.execute("UPDATE outbox SET acked = 1 WHERE effect_id = ?1", [id])? == 0 {
-                return Err(UnknownEffect(id.clone()).into());
+                return Err(Error::UnknownEffect(id.clone()));
             }
         }
-        tx.commit().context("acknowledging effects")
+        Ok(tx.commit().context("acknowledging effects")?)
     }
 
     fn put_component(&mut self, code_hash: &str, bytes: &[u8]) -> Result<()> {
@@ -261,14 +259,15 @@ impl Store for Journal {
     }
 
     fn component(&self, code_hash: &str) -> Result<Option<Vec<u8>>> {
-        self.conn
+        Ok(self
+            .conn
             .query_row(
                 "SELECT bytes FROM components WHERE code_hash = ?1",
                 [code_hash],
                 |row| row.get(0),
             )
             .optional()
-            .context("reading a component")
+            .context("reading a component")?)
     }
 
     fn components(&self) -> Result<Vec<(String, Vec<u8>)>> {
@@ -276,12 +275,13 @@ impl Store for Journal {
             .conn
             .prepare("SELECT code_hash, bytes FROM components ORDER BY code_hash")?;
         let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>().context("reading components")
+        Ok(rows.collect::<rusqlite::Result<_>>().context("reading components")?)
     }
 
     fn wallet(&self, wallet: &str) -> Result<Option<WalletHead>> {
         // The statements on the path of every event are prepared once per connection.
-        self.conn
+        Ok(self
+            .conn
             .prepare_cached(
                 "SELECT wallet, code_hash, seq, state, state_hash, head_hash FROM wallets WHERE wallet = ?1",
             )?
@@ -296,23 +296,24 @@ impl Store for Journal {
                 })
             })
             .optional()
-            .with_context(|| format!("reading wallet {wallet}"))
+            .with_context(|| format!("reading wallet {wallet}"))?)
     }
 
     fn wallets(&self) -> Result<Vec<String>> {
         let mut statement = self.conn.prepare("SELECT wallet FROM wallets ORDER BY wallet")?;
         let rows = statement.query_map([], |row| row.get(0))?;
-        rows.collect::<rusqlite::Result<_>>().context("listing wallets")
+        Ok(rows.collect::<rusqlite::Result<_>>().context("listing wallets")?)
     }
 
     fn entry_by_event_id(&self, wallet: &str, event_id: &str) -> Result<Option<Entry>> {
-        self.conn
+        Ok(self
+            .conn
             .prepare_cached(&format!(
                 "SELECT {ENTRY_COLUMNS} FROM journal WHERE wallet = ?1 AND event_id = ?2"
             ))?
             .query_row([wallet, event_id], entry_from_row)
             .optional()
-            .context("looking up an event id")
+            .context("looking up an event id")?)
     }
 
     fn entries(&self, wallet: &str) -> Result<Vec<Entry>> {
@@ -320,8 +321,9 @@ impl Store for Journal {
             "SELECT {ENTRY_COLUMNS} FROM journal WHERE wallet = ?1 ORDER BY seq"
         ))?;
         let rows = statement.query_map([wallet], entry_from_row)?;
-        rows.collect::<rusqlite::Result<_>>()
-            .with_context(|| format!("reading the journal of wallet {wallet}"))
+        Ok(rows
+            .collect::<rusqlite::Result<_>>()
+            .with_context(|| format!("reading the journal of wallet {wallet}"))?)
     }
 
     fn append(&mut self, entry: &Entry, state: Option<&[u8]>, effects: &[EffectRecord]) -> Result<()> {
@@ -345,12 +347,13 @@ impl Store for Journal {
             entry.entry_hash
         ])
         .map_err(|error| match error.sqlite_error().map(|error| error.extended_code) {
-            Some(ffi::SQLITE_CONSTRAINT_PRIMARYKEY | ffi::SQLITE_CONSTRAINT_UNIQUE) => Conflict {
+            Some(ffi::SQLITE_CONSTRAINT_PRIMARYKEY | ffi::SQLITE_CONSTRAINT_UNIQUE) => Error::Conflict {
                 wallet: entry.wallet.clone(),
                 seq: entry.seq,
-            }
-            .into(),
-            _ => anyhow::Error::new(error).context(format!("appending entry {} of wallet {}", entry.seq, entry.wallet)),
+            },
+            _ => anyhow::Error::new(error)
+                .context(format!("appending entry {} of wallet {}", entry.seq, entry.wallet))
+                .into(),
         })?;
         for (index, effect) in effects.iter().enumerate() {
             tx.prepare_cached(&format!(
@@ -381,6 +384,6 @@ impl Store for Journal {
             entry.entry_hash
         ])
         .with_context(|| format!("moving the head of wallet {}", entry.wallet))?;
-        tx.commit().context("committing the entry")
+        Ok(tx.commit().context("committing the entry")?)
     }
 }

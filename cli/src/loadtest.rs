@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, ensure, Context as _, Result};
 use serde::Serialize;
 
-use crate::bench::mix;
-use crate::raw_event::RawEvent;
+use prepaid_host::testkit::workload::mix;
+use prepaid_host::Envelope;
 
 /// What one load test measured.
 #[derive(Clone, Debug, Serialize)]
@@ -53,7 +53,7 @@ pub fn run(urls: &[String], key: &str, wallets: usize, clients: usize) -> Result
         .map_or(0, |elapsed| elapsed.as_micros());
     let events = mix(&format!("load-{run_id}"), 0..wallets, usize::MAX)?;
     let per_wallet = events.len() / wallets;
-    let wallets: Vec<&[RawEvent]> = events.chunks(per_wallet).collect();
+    let wallets: Vec<&[Envelope]> = events.chunks(per_wallet).collect();
     let http = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
@@ -98,7 +98,7 @@ pub fn run(urls: &[String], key: &str, wallets: usize, clients: usize) -> Result
 }
 
 /// Submits one event and checks that it was recorded and accepted.
-fn send(http: &reqwest::blocking::Client, url: &str, key: &str, raw: &RawEvent) -> Result<()> {
+fn send(http: &reqwest::blocking::Client, url: &str, key: &str, raw: &Envelope) -> Result<()> {
     let base = url.trim_end_matches('/');
     let endpoint = if raw.event.get("type").and_then(|kind| kind.as_str()) == Some("open") {
         format!("{base}/v1/wallets")

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::outcome::EffectRecord;
-use crate::scenario::RunReport;
+use crate::testkit::scenario::RunReport;
 
 /// One step of a golden trace.
 #[derive(Clone, Debug, Serialize)]

@@ -322,7 +322,7 @@ fn killing_apply_repeatedly_loses_nothing_and_duplicates_nothing() {
     use std::io::{BufRead, BufReader};
 
     let dir = tempfile::tempdir().unwrap();
-    let events: Vec<prepaid_host::raw_event::RawEvent> = prepaid_host::bench::standard_mix(40).unwrap();
+    let events: Vec<prepaid_host::envelope::Envelope> = prepaid_host::testkit::workload::standard_mix(40).unwrap();
     let batch = dir.path().join("batch.jsonl");
     std::fs::write(
         &batch,

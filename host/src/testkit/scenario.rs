@@ -11,10 +11,11 @@ use prepaid_contract::Event;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::envelope::Envelope;
+use crate::error::Error;
 use crate::keys::{approve_terms, dev_key, public_key, sign_event};
-use crate::ledger::{Ledger, Refusal};
+use crate::ledger::Ledger;
 use crate::outcome::{EffectRecord, ErrorRecord, WalletView};
-use crate::raw_event::RawEvent;
 
 /// A scenario file.
 #[derive(Clone, Debug, Deserialize)]
@@ -84,7 +85,7 @@ impl Scenario {
 
     /// The raw events the steps stand for: actors replaced by their dev keys, the
     /// regulator's approval added to `open`, each signed by its `by` actor.
-    pub fn raw_events(&self) -> Result<Vec<RawEvent>> {
+    pub fn raw_events(&self) -> Result<Vec<Envelope>> {
         self.steps
             .iter()
             .enumerate()
@@ -105,7 +106,7 @@ impl Step {
     }
 
     /// This step (number `index`) as a signed raw event.
-    pub fn raw_event(&self, index: usize) -> Result<RawEvent> {
+    pub fn raw_event(&self, index: usize) -> Result<Envelope> {
         let id = self.id.clone().unwrap_or_else(|| format!("{}-{index}", self.wallet));
         let mut event = self.event.clone();
         let kind = event["type"].as_str().unwrap_or_default().to_owned();
@@ -131,7 +132,7 @@ impl Step {
             (Some(by), Ok(parsed)) => Some(sign_event(&dev_key(by), &self.wallet, &id, &parsed).to_string()),
             _ => None,
         };
-        let raw = RawEvent {
+        let raw = Envelope {
             wallet: self.wallet.clone(),
             id,
             at: self.at.clone(),
@@ -201,7 +202,7 @@ pub struct RunReport {
 }
 
 /// Runs `scenario` on `ledger`, writing one JSON line per step to `out` as it goes.
-pub fn run(scenario: &Scenario, ledger: &mut Ledger, out: &mut dyn Write) -> Result<RunReport> {
+pub fn run(scenario: &Scenario, ledger: &Ledger, out: &mut dyn Write) -> Result<RunReport> {
     let actors = scenario.actors();
     let mut run = RunReport::default();
     for ((index, step), raw) in scenario.steps.iter().enumerate().zip(scenario.raw_events()?) {
@@ -228,9 +229,9 @@ pub fn run(scenario: &Scenario, ledger: &mut Ledger, out: &mut dyn Write) -> Res
 /// the actor names in `actors` (public key hex to name). An event the ledger refuses before
 /// the contract is reported as rejected, with no seq; a host fault is an error.
 pub fn submit_step(
-    ledger: &mut Ledger,
+    ledger: &Ledger,
     index: usize,
-    raw: &RawEvent,
+    raw: &Envelope,
     actors: &BTreeMap<String, String>,
 ) -> Result<StepReport> {
     let name_of = |key: String| actors.get(&key).cloned().unwrap_or(key);
@@ -268,15 +269,13 @@ pub fn submit_step(
             report.state_hash = Some(submitted.entry.state_hash);
             report.fuel = Some(submitted.entry.fuel);
         }
-        Err(error) => {
-            let Some(refusal) = error.downcast_ref::<Refusal>() else {
-                return Err(error.context(format!("step {index}")));
-            };
+        Err(Error::Refused(refusal)) => {
             report.error = Some(ErrorRecord {
-                code: refusal.code.into(),
-                message: refusal.message.clone(),
+                code: refusal.code.as_str().into(),
+                message: refusal.message,
             });
         }
+        Err(error) => return Err(anyhow::Error::new(error).context(format!("step {index}"))),
     }
     Ok(report)
 }

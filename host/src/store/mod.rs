@@ -1,18 +1,57 @@
 //! The store interface: where the journal, the wallets' heads, the components and the
-//! outbox live. [`crate::journal::Journal`] keeps them in one SQLite file (the default);
-//! [`crate::postgres::PgStore`] in a PostgreSQL database that several hosts share.
+//! outbox live. [`sqlite::SqliteStore`] keeps them in one SQLite file (the default);
+//! `postgres::PostgresStore` (feature `postgres`) in a PostgreSQL database that several
+//! hosts share. A [`StoreConfig`] names one and opens connections to it.
 //!
 //! Per-wallet order is the store's job, not the caller's: an entry is written only as the
 //! next seq of its wallet, and a second writer racing for the same seq (or the same event
-//! id) gets a [`Conflict`], re-reads the head and tries again. No lock outside the database
+//! id) gets an [`crate::Error::Conflict`], re-reads the head and tries again. No lock outside the database
 //! is needed for correctness, so any number of processes may write to one store.
 
+pub mod sqlite;
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
+
+use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Result;
 use serde::Serialize;
 
+use crate::error::Result;
 use crate::outcome::{sha256_hex, EffectRecord};
+
+/// Which store a ledger keeps its journal in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// A SQLite file (created if missing): the default, nothing else to run. One process
+    /// writes at a time, so the ledger commits through one writer, in groups.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database (`postgres://user@host:port/db`), which any number of
+    /// processes share; the tables are created on first connection.
+    #[cfg(feature = "postgres")]
+    Postgres(String),
+}
+
+impl StoreConfig {
+    /// Opens a new connection to the store.
+    pub fn connect(&self) -> Result<Box<dyn Store>> {
+        Ok(match self {
+            StoreConfig::Sqlite(path) => Box::new(sqlite::SqliteStore::open(path)?),
+            #[cfg(feature = "postgres")]
+            StoreConfig::Postgres(url) => Box::new(postgres::PostgresStore::connect(url)?),
+        })
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StoreConfig::Sqlite(_) => "sqlite",
+            #[cfg(feature = "postgres")]
+            StoreConfig::Postgres(_) => "postgres",
+        }
+    }
+}
 
 /// The `prev_hash` of a wallet's first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -107,40 +146,6 @@ pub struct OutboxEffect {
     pub reason: String,
 }
 
-/// Another writer recorded the wallet's next entry (or the same event id) first. Nothing
-/// was written; read the head again and retry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Conflict {
-    /// The wallet raced for.
-    pub wallet: String,
-    /// The seq this writer tried to record.
-    pub seq: u64,
-}
-
-impl std::fmt::Display for Conflict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "another writer recorded entry {} of wallet {} first",
-            self.seq, self.wallet
-        )
-    }
-}
-
-impl std::error::Error for Conflict {}
-
-/// An acknowledgement named an effect the outbox does not hold.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownEffect(pub String);
-
-impl std::fmt::Display for UnknownEffect {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "no effect {} in the outbox", self.0)
-    }
-}
-
-impl std::error::Error for UnknownEffect {}
-
 /// Where a ledger keeps everything. Reads take `&self`; writes take `&mut self` and are
 /// each one transaction (or part of an open batch, where the store has them).
 pub trait Store: Send {
@@ -167,7 +172,7 @@ pub trait Store: Send {
 
     /// Appends `entry` as the next of its wallet, moves the wallet's head to it and puts
     /// `effects` in the outbox, all at once. `state` is the wallet's state after the entry.
-    /// Fails with [`Conflict`] (writing nothing) when the entry's seq or event id is
+    /// Fails with [`crate::Error::Conflict`] (writing nothing) when the entry's seq or event id is
     /// already taken.
     fn append(&mut self, entry: &Entry, state: Option<&[u8]>, effects: &[EffectRecord]) -> Result<()>;
 
@@ -180,12 +185,17 @@ pub trait Store: Send {
     fn claim_effects(&mut self, claimant: &str, limit: usize, lease: Duration) -> Result<Vec<OutboxEffect>>;
 
     /// Marks effects as carried out by the payment rail. An unknown id is an
-    /// [`UnknownEffect`] and acknowledges nothing; acknowledging an effect again is harmless.
+    /// [`crate::Error::UnknownEffect`] and acknowledges nothing; acknowledging an effect again is harmless.
     fn ack_effects(&mut self, effect_ids: &[String]) -> Result<()>;
 
+    /// Runs `work` in one transaction where the store has them cheaply (group commit: many
+    /// appends, one sync to disk); all of it commits or none. Each append inside still
+    /// succeeds or fails alone.
+    fn transaction(&mut self, work: &mut dyn FnMut(&mut dyn Store) -> Result<()>) -> Result<()>;
+
     /// Whether the store takes one write at a time whatever the number of connections
-    /// (SQLite): a pool then lets its connections write one after another instead of
-    /// having them poll the store's lock, whose waits are long and unfair.
+    /// (SQLite): the ledger then hands every write to one writer that commits them in
+    /// groups, instead of having connections poll the store's lock.
     fn one_writer_at_a_time(&self) -> bool {
         false
     }

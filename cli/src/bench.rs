@@ -13,15 +13,13 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Result};
 use serde::Serialize;
 
-use crate::engine::ContractEngine;
-use crate::journal::Journal;
-use crate::ledger::Ledger;
-use crate::native::NativeRules;
-use crate::raw_event::RawEvent;
-use crate::rules::Rules;
-use crate::scenario::Step;
-use crate::shared::SharedLedger;
-use crate::verify::verify_with_progress;
+use prepaid_host::ledger::Contracts;
+use prepaid_host::native::NativeRules;
+use prepaid_host::rules::Rules;
+use prepaid_host::store::sqlite::SqliteStore;
+use prepaid_host::testkit::workload::{mix, standard_mix};
+use prepaid_host::verify::verify_with_progress;
+use prepaid_host::{ContractEngine, Envelope, Ledger, StoreConfig};
 
 /// Wallets opened per group commit when populating a journal: small, so the population
 /// leaves little freed memory behind in the allocator to blur the memory figure.
@@ -46,6 +44,8 @@ pub struct BenchReport {
 pub struct Measurement {
     /// What was measured.
     pub name: &'static str,
+    /// Threads submitting events.
+    pub threads: usize,
     /// Events processed.
     pub events: usize,
     /// Wall time.
@@ -57,56 +57,17 @@ pub struct Measurement {
 }
 
 impl Measurement {
-    fn new(name: &'static str, events: usize, elapsed: Duration) -> Measurement {
+    fn new(name: &'static str, threads: usize, events: usize, elapsed: Duration) -> Measurement {
         let seconds = elapsed.as_secs_f64();
         Measurement {
             name,
+            threads,
             events,
             seconds,
             events_per_second: events as f64 / seconds,
             micros_per_event: seconds * 1e6 / events as f64,
         }
     }
-}
-
-/// The standard mix, per wallet: `(at, signer, event)`.
-const MIX: &str = r#"[
-    ["2026-01-05T09:00:00Z", "consumer", {"type": "open", "consumer": "consumer", "merchant": "merchant",
-        "regulator": "regulator",
-        "product": {"kind": "sessions", "sessions": 10, "price": "2400.00", "list_price": "300.00"},
-        "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0, "max_price": "5000.00"}}],
-    ["2026-01-06T09:00:00Z", "merchant", {"type": "request", "request": "r1", "units": 2}],
-    ["2026-01-06T09:05:00Z", "consumer", {"type": "authorize", "request": "r1"}],
-    ["2026-01-20T09:00:00Z", "merchant", {"type": "request", "request": "r2", "units": 1}],
-    ["2026-01-20T09:05:00Z", "consumer", {"type": "authorize", "request": "r2"}],
-    ["2026-02-10T09:00:00Z", "consumer", {"type": "refund"}]
-]"#;
-
-/// The first `steps` steps of the standard mix for the wallets `prefix-N` with N in
-/// `wallets`, signed with dev keys.
-pub fn mix(prefix: &str, wallets: std::ops::Range<usize>, steps: usize) -> Result<Vec<RawEvent>> {
-    let template: Vec<(String, String, serde_json::Value)> = serde_json::from_str(MIX).expect("the mix is valid JSON");
-    let mut events = Vec::with_capacity(wallets.len() * steps.min(template.len()));
-    for index in wallets {
-        let wallet = format!("{prefix}-{index}");
-        for (step_index, (at, by, event)) in template.iter().take(steps).enumerate() {
-            let step = Step {
-                at: at.clone(),
-                wallet: wallet.clone(),
-                by: Some(by.clone()),
-                event: event.clone(),
-                id: None,
-                expect: None,
-            };
-            events.push(step.raw_event(step_index)?);
-        }
-    }
-    Ok(events)
-}
-
-/// The standard mix for `wallets` wallets, signed with dev keys.
-pub fn standard_mix(wallets: usize) -> Result<Vec<RawEvent>> {
-    mix("bench", 0..wallets, usize::MAX)
 }
 
 /// Throughput and memory with a journal of a given size.
@@ -124,8 +85,7 @@ pub struct ScalePoint {
 /// holding `population` open wallets: the fastest of `rounds` runs, each on wallets of its
 /// own.
 pub fn scale_point(component: &[u8], population: usize, rounds: usize, dir: &Path) -> Result<ScalePoint> {
-    let mut ledger = Ledger::open(&dir.join(format!("scale-{population}.db")))?;
-    ledger.install(component)?;
+    let ledger = sqlite_ledger(&dir.join(format!("scale-{population}.db")), component)?;
     let progress = indicatif::ProgressBar::new(population as u64)
         .with_message(format!("opening {population} wallets"))
         .with_style(indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}").expect("a valid template"));
@@ -142,7 +102,7 @@ pub fn scale_point(component: &[u8], population: usize, rounds: usize, dir: &Pat
         let mix = mix(&format!("bench{round}"), 0..2000, usize::MAX)?;
         events = mix.len();
         let started = Instant::now();
-        submit_grouped(&mut ledger, &mix)?;
+        submit_grouped(&ledger, &mix)?;
         Ok(started.elapsed())
     })?;
     Ok(ScalePoint {
@@ -153,13 +113,20 @@ pub fn scale_point(component: &[u8], population: usize, rounds: usize, dir: &Pat
 }
 
 /// Submits `events` in group commits of [`GROUP_COMMIT`], insisting each is accepted.
-fn submit_grouped(ledger: &mut Ledger, events: &[RawEvent]) -> Result<()> {
+fn submit_grouped(ledger: &Ledger, events: &[Envelope]) -> Result<()> {
     for batch in events.chunks(GROUP_COMMIT) {
         for result in ledger.submit_batch(batch)? {
             ensure!(result?.verdict.ok, "the ledger rejected an event");
         }
     }
     Ok(())
+}
+
+/// A ledger over a new SQLite journal at `path`, `component` installed.
+fn sqlite_ledger(path: &Path, component: &[u8]) -> Result<Ledger> {
+    let ledger = Ledger::open(StoreConfig::Sqlite(path.to_path_buf()), ContractEngine::new()?)?;
+    ledger.install(component)?;
+    Ok(ledger)
 }
 
 /// This process's resident set size, MiB (0 where /proc is not there).
@@ -174,7 +141,7 @@ fn resident_mib() -> f64 {
 
 /// Applies `events` through `rules` in memory, threading each wallet's state; returns how
 /// many were accepted.
-fn run_in_memory(rules: &dyn Rules, events: &[RawEvent]) -> Result<usize> {
+fn run_in_memory(rules: &dyn Rules, events: &[Envelope]) -> Result<usize> {
     let mut states: HashMap<&str, Vec<u8>> = HashMap::new();
     let mut accepted = 0;
     for raw in events {
@@ -234,37 +201,31 @@ pub fn run(component: &[u8], wallets: usize, rounds: usize, dir: &Path) -> Resul
         native = native.min(in_memory(&NativeRules)?);
         in_wasm = in_wasm.min(in_memory(&wasm)?);
     }
-    let native = Measurement::new("native rules", count, native);
-    let in_wasm = Measurement::new("wasm, in memory (fresh instance per event)", count, in_wasm);
+    let native = Measurement::new("native rules", 1, count, native);
+    let in_wasm = Measurement::new("wasm, in memory (fresh instance per event)", 1, count, in_wasm);
 
     let journal = |round: usize| dir.join(format!("bench-{round}.db"));
     let durable = fastest(rounds, |round| {
-        let mut ledger = Ledger::open(&journal(round))?;
-        ledger.install(component)?;
+        let ledger = sqlite_ledger(&journal(round), component)?;
         let started = Instant::now();
         for raw in &events {
             ensure!(ledger.submit(raw)?.verdict.ok, "the ledger rejected {}", raw.id);
         }
         Ok(started.elapsed())
     })?;
-    let durable = Measurement::new("wasm + SQLite journal (one transaction per event)", count, durable);
+    let durable = Measurement::new("wasm + SQLite journal (one transaction per event)", 1, count, durable);
     let grouped = fastest(rounds, |round| {
-        let mut ledger = Ledger::open(&dir.join(format!("grouped-{round}.db")))?;
-        ledger.install(component)?;
+        let ledger = sqlite_ledger(&dir.join(format!("grouped-{round}.db")), component)?;
         let started = Instant::now();
-        submit_grouped(&mut ledger, &events)?;
+        submit_grouped(&ledger, &events)?;
         Ok(started.elapsed())
     })?;
-    let grouped = Measurement::new("same, group commit of 100 events", count, grouped);
+    let grouped = Measurement::new("same, group commit of 100 events", 1, count, grouped);
 
     // More threads than cores: while some wait for their group commit, others compute.
     let threads = 4 * std::thread::available_parallelism().map_or(2, usize::from);
     let parallel = fastest(rounds, |round| {
-        let ledger = SharedLedger::open(
-            &dir.join(format!("shared-{round}.db")),
-            ContractEngine::new()?,
-            component,
-        )?;
+        let ledger = sqlite_ledger(&dir.join(format!("shared-{round}.db")), component)?;
         let per_thread = count.div_ceil(threads * 6) * 6;
         let started = Instant::now();
         std::thread::scope(|scope| -> Result<()> {
@@ -286,19 +247,25 @@ pub fn run(component: &[u8], wallets: usize, rounds: usize, dir: &Path) -> Resul
         })?;
         Ok(started.elapsed())
     })?;
-    let parallel = Measurement::new("same, wallets on 4 threads a core (shared ledger)", count, parallel);
+    let parallel = Measurement::new(
+        "same, wallets on 4 threads a core, one writer",
+        threads,
+        count,
+        parallel,
+    );
 
-    let journal = Journal::open(&journal(0))?;
-    let verify_engine = ContractEngine::new()?;
+    let journal = SqliteStore::open(&journal(0))?;
+    let contracts = Contracts::new(ContractEngine::new()?);
     let mut entries = 0;
     let verified = fastest(rounds, |_| {
         let started = Instant::now();
-        let report = verify_with_progress(&journal, &verify_engine, |_, _| {})?;
+        let report = verify_with_progress(&journal, &contracts, |_, _| {})?;
         ensure!(report.is_clean(), "verify found divergences: {:?}", report.divergences);
         entries = report.entries;
         Ok(started.elapsed())
     })?;
-    let verified = Measurement::new("verify (replay from the journal)", entries, verified);
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let verified = Measurement::new("verify (replay from the journal)", workers, entries, verified);
 
     Ok(BenchReport {
         paths: vec![native, in_wasm, durable, grouped, parallel, verified],

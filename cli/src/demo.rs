@@ -6,11 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
-use prepaid_host::engine::ContractEngine;
-use prepaid_host::ledger::Ledger;
-use prepaid_host::scenario::{self, Scenario, StepReport};
-use prepaid_host::store::Store;
-use prepaid_host::verify::verify_with_progress;
+use prepaid_host::testkit::scenario::{self, Scenario, StepReport};
+use prepaid_host::{ContractEngine, Ledger, StoreConfig};
 
 use crate::{print_report, ComponentArg};
 
@@ -25,11 +22,11 @@ pub fn fresh_ledger(db: &Path, component: &ComponentArg, engine: ContractEngine)
             std::fs::remove_file(&file).with_context(|| format!("removing the old {}", file.display()))?;
         }
     }
-    component.ledger(db, engine)
+    component.ledger(StoreConfig::Sqlite(db.to_path_buf()), engine)
 }
 
 /// Runs the demo on `ledger` (journaling into `db`) and prints it.
-pub fn run(ledger: &mut Ledger, db: &Path) -> Result<ExitCode> {
+pub fn run(ledger: &Ledger, db: &Path) -> Result<ExitCode> {
     let scenario = Scenario::parse(SCENARIO).context("the bundled demo scenario")?;
     let run = scenario::run(&scenario, ledger, &mut std::io::sink())?;
     let mut out = std::io::stdout().lock();
@@ -55,7 +52,7 @@ pub fn run(ledger: &mut Ledger, db: &Path) -> Result<ExitCode> {
         "\n{:<12} {:<13} {:<8} {:>9} {:>9} {:>9} {:>9} {:>9}",
         "wallet", "product", "status", "paid", "frozen", "released", "refunded", "pending"
     )?;
-    for wallet in ledger.journal().wallets()? {
+    for wallet in ledger.wallets()? {
         if let Some(view) = ledger.view(&wallet)? {
             writeln!(
                 out,
@@ -66,7 +63,7 @@ pub fn run(ledger: &mut Ledger, db: &Path) -> Result<ExitCode> {
     }
     writeln!(out)?;
     drop(out);
-    let report = verify_with_progress(ledger.journal(), ledger.engine(), |_, _| {})?;
+    let report = ledger.verify()?;
     print_report(&report);
     for mismatch in &run.mismatches {
         eprintln!("expect failed: {mismatch}");

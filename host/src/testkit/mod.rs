@@ -19,20 +19,27 @@
 //! assert_eq!(kit.view("w1").frozen, "2160.00");
 //! kit.assert_verifies();
 //! ```
+//!
+//! Also here: [`scenario`] files, their golden traces ([`snapshot`]) and the standard
+//! [`workload`] the benchmarks measure.
+
+pub mod scenario;
+pub mod snapshot;
+pub mod workload;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 use tempfile::TempDir;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::engine::ContractEngine;
 use crate::keys::{dev_key, public_key};
 use crate::ledger::Ledger;
 use crate::outcome::WalletView;
-use crate::scenario::{submit_step, Step, StepReport};
-use crate::verify::verify;
+use crate::store::StoreConfig;
+use crate::testkit::scenario::{submit_step, Step, StepReport};
 
 /// The regulator whose approval [`TestKit::open`] adds.
 pub const REGULATOR: &str = "regulator";
@@ -55,9 +62,7 @@ impl TestKit {
     /// A kit on the component in `PREPAID_COMPONENT`, or the one `cargo xtask contract`
     /// builds. Panics, saying how to build it, when there is none.
     pub fn new() -> TestKit {
-        let path = std::env::var_os("PREPAID_COMPONENT")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/contract/prepaid_contract.wasm"));
+        let path = crate::component_path();
         let bytes = std::fs::read(&path).unwrap_or_else(|error| {
             panic!(
                 "cannot read the contract component {} ({error}); build it with `cargo xtask contract`",
@@ -70,7 +75,11 @@ impl TestKit {
     /// A kit on the component `bytes`. The clock starts at 2026-01-01T00:00:00Z.
     pub fn with_component(bytes: &[u8]) -> TestKit {
         let journal = tempfile::tempdir().expect("creating a temporary journal");
-        let mut ledger = Ledger::open(&journal.path().join("journal.db")).expect("opening the journal");
+        let ledger = Ledger::open(
+            StoreConfig::Sqlite(journal.path().join("journal.db")),
+            ContractEngine::new().expect("configuring the engine"),
+        )
+        .expect("opening the journal");
         ledger.install(bytes).expect("installing the component");
         TestKit {
             ledger,
@@ -85,7 +94,7 @@ impl TestKit {
     /// Sets the clock to an RFC 3339 UTC time.
     #[track_caller]
     pub fn set_time(&mut self, at: &str) -> &mut TestKit {
-        self.now = crate::raw_event::timestamp(at).unwrap_or_else(|error| panic!("{error:#}"));
+        self.now = crate::envelope::timestamp(at).unwrap_or_else(|error| panic!("{error:#}"));
         self
     }
 
@@ -136,15 +145,15 @@ impl TestKit {
     /// Replays the journal with the pinned component; panics naming the first divergence.
     #[track_caller]
     pub fn assert_verifies(&self) {
-        let report = verify(self.ledger.journal()).unwrap_or_else(|error| panic!("{error:#}"));
+        let report = self.ledger.verify().unwrap_or_else(|error| panic!("{error:#}"));
         if let Some(divergence) = report.divergences.first() {
             panic!("the journal does not verify: {divergence}");
         }
     }
 
     /// The ledger underneath, for anything the kit does not cover.
-    pub fn ledger(&mut self) -> &mut Ledger {
-        &mut self.ledger
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
     }
 
     fn name_of(&self, key: String) -> String {
@@ -171,7 +180,7 @@ impl TestKit {
         }
         let raw = step.raw_event(self.steps).unwrap_or_else(|error| panic!("{error:#}"));
         let report =
-            submit_step(&mut self.ledger, self.steps, &raw, &self.actors).unwrap_or_else(|error| panic!("{error:#}"));
+            submit_step(&self.ledger, self.steps, &raw, &self.actors).unwrap_or_else(|error| panic!("{error:#}"));
         self.steps += 1;
         Sent(report)
     }

@@ -8,12 +8,15 @@
 //! The envelope is checked here (nothing is recorded for a malformed one); the event
 //! itself is the contract's to judge, and its verdict is recorded.
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{anyhow, bail, Context as _, Result};
+use ed25519_dalek::SigningKey;
 use prepaid_contract::authorization::Signature;
-use prepaid_contract::Context;
+use prepaid_contract::{Context, Event};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+
+use crate::keys::{approve_terms, sign_event};
 
 /// The longest wallet or event id accepted.
 pub const MAX_ID_LEN: usize = 128;
@@ -21,7 +24,7 @@ pub const MAX_ID_LEN: usize = 128;
 /// An event as a client sends it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawEvent {
+pub struct Envelope {
     /// The wallet the event is for.
     pub wallet: String,
     /// The event's id, unique within the wallet.
@@ -35,12 +38,34 @@ pub struct RawEvent {
     pub signature: Option<String>,
 }
 
-impl RawEvent {
+impl Envelope {
     /// Parses and checks one event's JSON.
-    pub fn parse(json: &str) -> Result<RawEvent> {
-        let raw: RawEvent = serde_json::from_str(json).context("the event is not a valid raw event")?;
+    pub fn parse(json: &str) -> Result<Envelope> {
+        let raw: Envelope = serde_json::from_str(json).context("the event is not a valid raw event")?;
         raw.context()?;
         Ok(raw)
+    }
+
+    /// Signs the envelope with `key` (the signer whose authority the event carries).
+    pub fn sign(&mut self, key: &SigningKey) -> Result<()> {
+        let event = Event::parse(&self.body()).map_err(|error| anyhow!("{error}"))?;
+        self.signature = Some(sign_event(key, &self.wallet, &self.id, &event).to_string());
+        Ok(())
+    }
+
+    /// Adds the regulator `key`'s approval of the terms to an `open` event (before the
+    /// consumer signs it: the consumer's signature covers the approval).
+    pub fn approve(&mut self, key: &SigningKey) -> Result<()> {
+        if self.event.get("type").and_then(|kind| kind.as_str()) != Some("open") {
+            bail!("only `open` events carry an approval");
+        }
+        // A placeholder, so that the terms parse; the approval covers the terms only.
+        self.event["approval"] = Signature::from_slice(&[0; 64]).expect("64 bytes").to_string().into();
+        let Event::Open(open) = Event::parse(&self.body()).map_err(|error| anyhow!("{error}"))? else {
+            bail!("only `open` events carry an approval");
+        };
+        self.event["approval"] = approve_terms(key, &open).to_string().into();
+        Ok(())
     }
 
     /// The event's JSON as the contract receives it.

@@ -7,9 +7,11 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use prepaid_host::postgres::{create_database, PgStore};
+use prepaid_host::ledger::Contracts;
+use prepaid_host::store::postgres::{create_database, PostgresStore};
 use prepaid_host::store::Store;
 use prepaid_host::verify::verify;
+use prepaid_host::ContractEngine;
 
 const KEY: &str = "operator-key-0123456789";
 
@@ -87,14 +89,14 @@ fn two_serve_processes_over_one_postgres_share_wallets_and_lose_nothing() {
     assert_eq!(report["events"], 180, "{report}");
     assert_eq!(report["services"], 2);
 
-    let store = PgStore::connect(&database).unwrap();
+    let store = PostgresStore::connect(&database).unwrap();
     let wallets = store.wallets().unwrap();
     assert_eq!(wallets.len(), 30);
     for wallet in &wallets {
         let seqs: Vec<u64> = store.entries(wallet).unwrap().iter().map(|entry| entry.seq).collect();
         assert_eq!(seqs, (1..=6).collect::<Vec<_>>(), "{wallet}");
     }
-    let verified = verify(&store).unwrap();
+    let verified = verify(&store, &Contracts::new(ContractEngine::new().unwrap())).unwrap();
     assert!(verified.is_clean(), "{:?}", verified.divergences);
     assert_eq!(verified.entries, 180);
 

@@ -1,4 +1,5 @@
-//! `prepaid`: run scenarios, verify journals, show the demo, hash components.
+//! `prepaid`: run scenarios, verify journals, show the demo, serve the API, measure; the
+//! command-line face of the `prepaid_host` library.
 
 mod demo;
 mod platform;
@@ -9,23 +10,18 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use prepaid_host::bench;
-use prepaid_host::engine::ContractEngine;
-use prepaid_host::journal::Journal;
-use prepaid_host::ledger::Ledger;
-use prepaid_host::loadtest;
+mod bench;
+mod loadtest;
+
+use prepaid_host::ledger::Contracts;
 use prepaid_host::outcome::sha256_hex;
-use prepaid_host::pooled::{Connect, PooledLedger};
-use prepaid_host::postgres::PgStore;
-use prepaid_host::scenario::{self, Scenario};
 use prepaid_host::service::auth::ApiKeys;
 use prepaid_host::service::Service;
-use prepaid_host::snapshot;
-use prepaid_host::store::Store;
+use prepaid_host::store::sqlite::SqliteStore;
+use prepaid_host::testkit::scenario::{self, Scenario};
+use prepaid_host::testkit::snapshot;
 use prepaid_host::verify::{verify_with_progress, Report};
-
-/// Where `cargo xtask contract` writes the component.
-const BUILT_COMPONENT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/contract/prepaid_contract.wasm");
+use prepaid_host::{ContractEngine, Ledger, StoreConfig};
 
 /// Supervised prepaid consumer funds on a WebAssembly contract.
 #[derive(Parser)]
@@ -258,7 +254,7 @@ enum ContractCommand {
 #[derive(clap::Args)]
 pub(crate) struct ComponentArg {
     /// The contract component that new wallets are opened with.
-    #[arg(long = "component", env = "PREPAID_COMPONENT", default_value = BUILT_COMPONENT)]
+    #[arg(long = "component", env = "PREPAID_COMPONENT", default_value_os_t = prepaid_host::component_path())]
     path: PathBuf,
 }
 
@@ -272,8 +268,9 @@ impl ComponentArg {
         })
     }
 
-    pub(crate) fn ledger(&self, db: &Path, engine: ContractEngine) -> Result<Ledger> {
-        let mut ledger = Ledger::with_engine(db, engine)?;
+    /// A ledger over `store` with this component installed.
+    pub(crate) fn ledger(&self, store: StoreConfig, engine: ContractEngine) -> Result<Ledger> {
+        let ledger = Ledger::open(store, engine)?;
         ledger.install(&self.bytes()?)?;
         Ok(ledger)
     }
@@ -314,8 +311,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let scenario = Scenario::load(&file)?;
             let temp = tempfile::tempdir().context("creating a temporary journal")?;
             let db = db.unwrap_or_else(|| temp.path().join("journal.db"));
-            let mut ledger = component.ledger(&db, engine(cache)?)?;
-            let run = scenario::run(&scenario, &mut ledger, &mut std::io::stdout().lock())?;
+            let ledger = component.ledger(StoreConfig::Sqlite(db), engine(cache)?)?;
+            let run = scenario::run(&scenario, &ledger, &mut std::io::stdout().lock())?;
             for mismatch in &run.mismatches {
                 eprintln!("expect failed: {mismatch}");
             }
@@ -331,12 +328,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Verify { db, bundle, json } => {
             let path = db.or(bundle).expect("clap requires --db or --bundle");
-            let journal = Journal::open_read_only(&path)?;
+            let journal = SqliteStore::open_read_only(&path)?;
             let progress = ProgressBar::new(0).with_style(
                 ProgressStyle::with_template("verifying {bar:40} {pos}/{len} wallets, {eta} left")
                     .expect("a valid template"),
             );
-            let report = verify_with_progress(&journal, &engine(cache)?, |done, total| {
+            let report = verify_with_progress(&journal, &Contracts::new(engine(cache)?), |done, total| {
                 progress.set_length(total as u64);
                 progress.set_position(done as u64);
             })?;
@@ -358,13 +355,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             batch,
             component,
         } => {
-            let mut ledger = component.ledger(&db, engine(cache)?)?;
+            let ledger = component.ledger(StoreConfig::Sqlite(db), engine(cache)?)?;
             match file {
                 Some(file) => {
                     let file = std::fs::File::open(&file).with_context(|| format!("reading {}", file.display()))?;
-                    platform::apply(&mut ledger, &mut std::io::BufReader::new(file), batch)
+                    platform::apply(&ledger, &mut std::io::BufReader::new(file), batch)
                 }
-                None => platform::apply(&mut ledger, &mut std::io::stdin().lock(), batch),
+                None => platform::apply(&ledger, &mut std::io::stdin().lock(), batch),
             }
         }
         Command::Keygen { out } => platform::keygen(&out),
@@ -373,7 +370,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if !db.exists() {
                 anyhow::bail!("no journal at {}", db.display());
             }
-            platform::wallet(&mut Ledger::with_engine(&db, engine(cache)?)?, &id, json)
+            platform::wallet(&Ledger::open(StoreConfig::Sqlite(db), engine(cache)?)?, &id, json)
         }
         Command::Outbox {
             command: OutboxCommand::List { db, limit },
@@ -387,7 +384,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if !db.exists() {
                 anyhow::bail!("no journal at {}", db.display());
             }
-            let (wallets, entries) = Journal::open(&db)?.export(&out, wallet.as_deref())?;
+            let (wallets, entries) = SqliteStore::open(&db)?.export(&out, wallet.as_deref())?;
             println!(
                 "wrote {}: {wallets} wallets, {entries} entries and the components they pin",
                 out.display()
@@ -395,8 +392,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { db, component } => {
-            let mut ledger = demo::fresh_ledger(&db, &component, engine(cache)?)?;
-            demo::run(&mut ledger, &db)
+            let ledger = demo::fresh_ledger(&db, &component, engine(cache)?)?;
+            demo::run(&ledger, &db)
         }
         Command::Bench {
             wallets,
@@ -444,18 +441,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             component,
         } => {
             let keys = ApiKeys::load(&keys)?;
-            let (connect, store): (Connect, &'static str) = match postgres {
-                Some(url) => (
-                    Box::new(move || Ok(Box::new(PgStore::connect(&url)?) as Box<dyn Store>)),
-                    "postgres",
-                ),
-                None => (
-                    Box::new(move || Ok(Box::new(Journal::open(&db)?) as Box<dyn Store>)),
-                    "sqlite",
-                ),
+            let store = match postgres {
+                Some(url) => StoreConfig::Postgres(url),
+                None => StoreConfig::Sqlite(db),
             };
-            let ledger = PooledLedger::open(connect, engine(cache)?, &component.bytes()?)?;
-            platform::serve(listen, Service::new(ledger, keys, store))
+            let ledger = component.ledger(store, engine(cache)?)?;
+            platform::serve(listen, Service::new(ledger, keys))
         }
         Command::Loadtest {
             urls,

@@ -1,0 +1,107 @@
+//! The library's error: what a caller branches on is a variant to `match`, never a string
+//! to search for or a type to downcast to.
+
+use std::fmt;
+
+/// What went wrong with a call into the library.
+///
+/// Only [`Error::Fault`] is the host's own failure (a disk, a connection, a bug); the other
+/// variants are answers about the request, and each leaves the store unchanged.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The event was refused before it reached the contract; nothing was recorded.
+    #[error("{0}")]
+    Refused(Refusal),
+    /// Another writer recorded the wallet's next entry (or the same event id) first.
+    /// Nothing was written; the ledger retries these itself, so a caller sees one only
+    /// after a storm of writers on one wallet.
+    #[error("another writer recorded entry {seq} of wallet {wallet} first")]
+    Conflict {
+        /// The wallet raced for.
+        wallet: String,
+        /// The seq this writer tried to record.
+        seq: u64,
+    },
+    /// An acknowledgement named an effect the outbox does not hold; nothing was
+    /// acknowledged.
+    #[error("no effect {0} in the outbox")]
+    UnknownEffect(String),
+    /// The host failed (storage, connection, a component that cannot be loaded): the
+    /// request may be retried once the cause is fixed.
+    #[error(transparent)]
+    Fault(#[from] anyhow::Error),
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A refusal with `code`.
+    pub fn refused(code: RefusalCode, message: impl Into<String>) -> Error {
+        Error::Refused(Refusal {
+            code,
+            message: message.into(),
+        })
+    }
+
+    /// A fault with `message`.
+    pub fn fault(message: impl fmt::Display) -> Error {
+        Error::Fault(anyhow::anyhow!("{message}"))
+    }
+}
+
+/// Why an event was refused before it reached the contract.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// Which rule of the host refused it.
+    pub code: RefusalCode,
+    /// What went wrong and what to do.
+    pub message: String,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+/// The host's reasons to refuse an event (the contract's own are in its verdict).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RefusalCode {
+    /// The envelope is malformed: not the raw-event shape, a bad time or signature field.
+    BadEnvelope,
+    /// An event other than `open` for a wallet that does not exist.
+    UnknownWallet,
+    /// The event id was recorded before for a different event.
+    EventIdReused,
+}
+
+impl RefusalCode {
+    /// The stable snake_case code, as the API and the CLI print it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalCode::BadEnvelope => "bad_envelope",
+            RefusalCode::UnknownWallet => "unknown_wallet",
+            RefusalCode::EventIdReused => "event_id_reused",
+        }
+    }
+}
+
+impl fmt::Display for RefusalCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Error {
+        Error::Fault(error.into())
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl From<postgres::Error> for Error {
+    fn from(error: postgres::Error) -> Error {
+        Error::Fault(error.into())
+    }
+}

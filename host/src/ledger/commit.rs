@@ -1,0 +1,169 @@
+//! How a ledger's writes reach its store.
+//!
+//! - [`Commit::Writer`] (SQLite, which takes one write at a time): threads run the contract
+//!   on connections of their own and hand the entries to one writer thread, which commits
+//!   whatever has arrived in one transaction (group commit), so submitters waiting for the
+//!   disk share one sync.
+//! - [`Commit::Direct`] (PostgreSQL, which many processes share): each thread appends on
+//!   its own connection; the database orders each wallet's entries.
+//!
+//! Under both, an append that loses its wallet's race gets an [`Error::Conflict`] and the
+//! ledger runs the event again on the new head.
+
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use anyhow::anyhow;
+
+use crate::envelope::Envelope;
+use crate::error::{Error, Result};
+use crate::ledger::apply::{apply_all, Prepared, Submitted};
+use crate::ledger::contracts::Contracts;
+use crate::store::Store;
+
+/// The most jobs one group commit takes.
+const MAX_GROUP: usize = 256;
+
+/// The strategy.
+pub(crate) enum Commit {
+    /// One writer thread commits in groups.
+    Writer(Writer),
+    /// Each submitter appends on its own connection.
+    Direct,
+}
+
+/// Work for the writer, with where to send its result once it is committed.
+enum Job {
+    /// An entry prepared by a submitter.
+    One(Box<Prepared>, SyncSender<Result<Submitted>>),
+    /// Events to run and record in order on the writer's connection (a caller's batch).
+    Many {
+        envelopes: Vec<Envelope>,
+        current: Option<String>,
+        reply: SyncSender<Result<Vec<Result<Submitted>>>>,
+    },
+}
+
+/// The writer thread and the queue to it.
+pub(crate) struct Writer {
+    jobs: Option<Sender<Job>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Writer {
+    /// Starts a writer on `store`.
+    pub(crate) fn start(store: Box<dyn Store>, contracts: Arc<Contracts>) -> Result<Writer> {
+        let (jobs, queue) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("prepaid-writer".into())
+            .spawn(move || write(store, &contracts, queue))
+            .map_err(|error| anyhow!("starting the journal writer: {error}"))?;
+        Ok(Writer {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        })
+    }
+
+    /// Records `prepared`; returns once it is committed.
+    pub(crate) fn record(&self, prepared: Prepared) -> Result<Submitted> {
+        let (reply, result) = mpsc::sync_channel(1);
+        self.send(Job::One(Box::new(prepared), reply))?;
+        result.recv().map_err(|_| stopped())?
+    }
+
+    /// Runs and records `envelopes` in order, committed together with whatever else is
+    /// waiting.
+    pub(crate) fn apply_all(&self, envelopes: &[Envelope], current: Option<String>) -> Result<Vec<Result<Submitted>>> {
+        let (reply, result) = mpsc::sync_channel(1);
+        self.send(Job::Many {
+            envelopes: envelopes.to_vec(),
+            current,
+            reply,
+        })?;
+        result.recv().map_err(|_| stopped())?
+    }
+
+    fn send(&self, job: Job) -> Result<()> {
+        let jobs = self.jobs.as_ref().expect("the writer runs until the ledger is dropped");
+        jobs.send(job).map_err(|_| stopped())
+    }
+}
+
+fn stopped() -> Error {
+    Error::fault("the journal writer stopped before committing")
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Closing the queue ends the writer once it has committed what it holds.
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A job's result, held until its group is committed.
+enum Done {
+    One(Box<Result<Submitted>>, SyncSender<Result<Submitted>>),
+    Many(
+        Result<Vec<Result<Submitted>>>,
+        SyncSender<Result<Vec<Result<Submitted>>>>,
+    ),
+}
+
+/// The writer: takes every job waiting (up to [`MAX_GROUP`]), runs them in one transaction
+/// and answers each once it is committed. An entry that fails alone (a conflict: its
+/// savepoint rolls back) fails alone; a fault or a failed commit fails the whole group.
+fn write(mut store: Box<dyn Store>, contracts: &Contracts, queue: Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut group: Vec<Job> = vec![first];
+        group.extend(queue.try_iter().take(MAX_GROUP - 1));
+        let mut done = Vec::with_capacity(group.len());
+        let mut waiting = group.into_iter();
+        let committed = store.transaction(&mut |store| {
+            for job in waiting.by_ref() {
+                match job {
+                    Job::One(prepared, reply) => done.push(Done::One(Box::new(prepared.record(store)), reply)),
+                    Job::Many {
+                        envelopes,
+                        current,
+                        reply,
+                    } => match apply_all(store, current.as_deref(), &envelopes, contracts) {
+                        Ok(results) => done.push(Done::Many(Ok(results), reply)),
+                        Err(error) => {
+                            let message = format!("{error:#}");
+                            done.push(Done::Many(Err(error), reply));
+                            return Err(Error::fault(message));
+                        }
+                    },
+                }
+            }
+            Ok(())
+        });
+        let failed = |error: &Error| {
+            Error::fault(format!(
+                "the group commit failed, nothing of it was recorded: {error:#}"
+            ))
+        };
+        // A submitter that gave up waiting has nothing to be told.
+        for job in done {
+            match (job, &committed) {
+                (Done::One(result, reply), Ok(())) => drop(reply.send(*result)),
+                (Done::Many(result, reply), Ok(())) => drop(reply.send(result)),
+                (Done::One(_, reply), Err(error)) => drop(reply.send(Err(failed(error)))),
+                (Done::Many(Err(own), reply), Err(_)) => drop(reply.send(Err(own))),
+                (Done::Many(_, reply), Err(error)) => drop(reply.send(Err(failed(error)))),
+            }
+        }
+        if let Err(error) = &committed {
+            for job in waiting {
+                match job {
+                    Job::One(_, reply) => drop(reply.send(Err(failed(error)))),
+                    Job::Many { reply, .. } => drop(reply.send(Err(failed(error)))),
+                }
+            }
+        }
+    }
+}

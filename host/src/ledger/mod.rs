@@ -1,0 +1,251 @@
+//! The ledger: applies events to wallets through the component each wallet is pinned to,
+//! and journals every outcome, over any store.
+//!
+//! One [`Ledger`] serves one thread or many (it is `Send + Sync`; share it in an `Arc`):
+//! events of one wallet apply strictly in order, events of different wallets in parallel.
+//! How writes reach the store is the store's strategy ([`commit`]): through one writer
+//! committing in groups (SQLite), or appended by each thread, the database ordering each
+//! wallet (PostgreSQL, shared by many processes). Either way an append that loses its
+//! wallet's race runs again on the new head.
+
+mod apply;
+mod commit;
+mod contracts;
+
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::Duration;
+
+use anyhow::anyhow;
+
+pub use apply::Submitted;
+pub use contracts::Contracts;
+
+use crate::engine::ContractEngine;
+use crate::envelope::Envelope;
+use crate::error::{Error, Result};
+use crate::outcome::WalletView;
+use crate::rules::Rules;
+use crate::store::{Entry, OutboxEffect, Store, StoreConfig, WalletHead};
+use crate::verify::{self, Report};
+use apply::Prepared;
+use commit::{Commit, Writer};
+
+/// How many locks wallets are spread over: one wallet always maps to the same lock, so
+/// its events serialize in this process; memory stays bounded however many wallets.
+const WALLET_LOCKS: usize = 1024;
+/// How often a submission runs again after losing its wallet's race before it gives up:
+/// each loss means another writer made progress on the same wallet.
+const MAX_ATTEMPTS: usize = 64;
+
+/// A wallet as the ledger reads it: its head and, once an `open` was accepted, its figures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wallet {
+    /// Its pinned code, latest state and latest entry.
+    pub head: WalletHead,
+    /// Its figures through its pinned component (none before an `open` is accepted).
+    pub view: Option<WalletView>,
+}
+
+/// Wallets over a store, run by their pinned contract components.
+pub struct Ledger {
+    config: StoreConfig,
+    contracts: Arc<Contracts>,
+    current: RwLock<Option<String>>,
+    idle: Mutex<Vec<Box<dyn Store>>>,
+    wallet_locks: Vec<Mutex<()>>,
+    conflicts: AtomicU64,
+    commit: Commit,
+}
+
+impl Ledger {
+    /// A ledger over the store `config` names (created if missing), running components on
+    /// `engine`. Install a component before the first `open`.
+    pub fn open(config: StoreConfig, engine: ContractEngine) -> Result<Ledger> {
+        let store = config.connect()?;
+        let contracts = Arc::new(Contracts::new(engine));
+        let commit = match store.one_writer_at_a_time() {
+            true => Commit::Writer(Writer::start(config.connect()?, contracts.clone())?),
+            false => Commit::Direct,
+        };
+        Ok(Ledger {
+            config,
+            contracts,
+            current: RwLock::new(None),
+            idle: Mutex::new(vec![store]),
+            wallet_locks: (0..WALLET_LOCKS).map(|_| Mutex::new(())).collect(),
+            conflicts: AtomicU64::new(0),
+            commit,
+        })
+    }
+
+    /// The store underneath.
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    /// The compiled components, shared by apply and verify.
+    pub fn contracts(&self) -> &Contracts {
+        &self.contracts
+    }
+
+    /// Registers a component (checking its imports) and makes it the code that new
+    /// wallets are opened with. Returns its code hash. Existing wallets keep theirs.
+    pub fn install(&self, bytes: &[u8]) -> Result<String> {
+        let contract = self.contracts.load(bytes)?;
+        let code_hash = contract.code_hash().to_owned();
+        self.with_store(|store| store.put_component(&code_hash, bytes))?;
+        *self.current.write().map_err(|_| poisoned("the current component"))? = Some(code_hash.clone());
+        Ok(code_hash)
+    }
+
+    /// The code hash new wallets are opened with, once one is installed.
+    pub fn current(&self) -> Option<String> {
+        self.current.read().ok().and_then(|current| current.clone())
+    }
+
+    /// Applies one event and journals its outcome; returns once it is durable. A malformed
+    /// envelope, an event for an unknown wallet other than `open`, or a reused event id
+    /// with different content is [`Error::Refused`] and records nothing; a re-submitted
+    /// event returns its recorded outcome.
+    pub fn submit(&self, envelope: &Envelope) -> Result<Submitted> {
+        // Held until the entry is committed, so the next event of this wallet reads it.
+        let _wallet = self.lock_wallet(&envelope.wallet)?;
+        let current = self.current();
+        for attempt in 0.. {
+            let prepared =
+                self.with_store(|store| apply::prepare(store, current.as_deref(), envelope, &self.contracts))?;
+            let result = match (prepared, &self.commit) {
+                (Prepared::Recorded(submitted), _) => Ok(submitted),
+                (prepared, Commit::Writer(writer)) => writer.record(prepared),
+                (prepared, Commit::Direct) => self.with_store(|store| prepared.record(store)),
+            };
+            match result {
+                Err(Error::Conflict { .. }) if attempt + 1 < MAX_ATTEMPTS => {
+                    self.conflicts.fetch_add(1, Ordering::Relaxed);
+                    // Let the winner's neighbours through before trying again.
+                    std::thread::sleep(Duration::from_micros(50 << attempt.min(6)));
+                }
+                result => return result,
+            }
+        }
+        unreachable!("the loop returns on its last attempt")
+    }
+
+    /// Applies `envelopes` in order as [`Ledger::submit`] does, committing them together
+    /// where the store allows (group commit): a refused event gets its refusal and the
+    /// others go on; a fault stops the lot, and on SQLite records none of it.
+    pub fn submit_batch(&self, envelopes: &[Envelope]) -> Result<Vec<Result<Submitted>>> {
+        match &self.commit {
+            Commit::Writer(writer) => writer.apply_all(envelopes, self.current()),
+            Commit::Direct => envelopes
+                .iter()
+                .map(|envelope| match self.submit(envelope) {
+                    Err(error @ Error::Refused(_)) => Ok(Err(error)),
+                    Err(error) => Err(error),
+                    Ok(submitted) => Ok(Ok(submitted)),
+                })
+                .collect(),
+        }
+    }
+
+    /// How many submissions lost their wallet's race to another writer and ran again.
+    pub fn conflicts(&self) -> u64 {
+        self.conflicts.load(Ordering::Relaxed)
+    }
+
+    /// The head of `wallet`, if it has any entry.
+    pub fn head(&self, wallet: &str) -> Result<Option<WalletHead>> {
+        self.with_store(|store| store.wallet(wallet))
+    }
+
+    /// `wallet`'s head and figures, read together; `None` if the wallet does not exist.
+    pub fn wallet(&self, wallet: &str) -> Result<Option<Wallet>> {
+        self.with_store(|store| {
+            let Some(head) = store.wallet(wallet)? else {
+                return Ok(None);
+            };
+            let view = match &head.state {
+                None => None,
+                Some(state) => Some(self.contracts.get(store, &head.code_hash)?.view(state)?),
+            };
+            Ok(Some(Wallet { head, view }))
+        })
+    }
+
+    /// The figures of `wallet`; `None` if it does not exist or has no accepted `open`.
+    pub fn view(&self, wallet: &str) -> Result<Option<WalletView>> {
+        Ok(self.wallet(wallet)?.and_then(|wallet| wallet.view))
+    }
+
+    /// Every entry of `wallet`, in order (none for a wallet that does not exist).
+    pub fn entries(&self, wallet: &str) -> Result<Vec<Entry>> {
+        self.with_store(|store| store.entries(wallet))
+    }
+
+    /// The ids of every wallet, in order.
+    pub fn wallets(&self) -> Result<Vec<String>> {
+        self.with_store(|store| store.wallets())
+    }
+
+    /// Replays every wallet from its first entry with its pinned component.
+    pub fn verify(&self) -> Result<Report> {
+        self.with_store(|store| verify::verify(store, &self.contracts))
+    }
+
+    /// Replays `wallet` from its first entry; `None` if the wallet does not exist.
+    pub fn verify_wallet(&self, wallet: &str) -> Result<Option<Report>> {
+        self.with_store(|store| match store.wallet(wallet)? {
+            None => Ok(None),
+            Some(_) => verify::verify_wallets(store, &self.contracts, &[wallet.to_owned()], |_, _| {}).map(Some),
+        })
+    }
+
+    /// Up to `limit` unacknowledged effects, oldest entry first.
+    pub fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEffect>> {
+        self.with_store(|store| store.pending_effects(limit))
+    }
+
+    /// Claims up to `limit` effects for `claimant` for `lease` (see
+    /// [`Store::claim_effects`]).
+    pub fn claim_effects(&self, claimant: &str, limit: usize, lease: Duration) -> Result<Vec<OutboxEffect>> {
+        self.with_store(|store| store.claim_effects(claimant, limit, lease))
+    }
+
+    /// Marks effects as carried out by the payment rail; an unknown id is
+    /// [`Error::UnknownEffect`] and acknowledges nothing.
+    pub fn ack_effects(&self, effect_ids: &[String]) -> Result<()> {
+        self.with_store(|store| store.ack_effects(effect_ids))
+    }
+
+    /// Runs `work` on a pooled connection (opening one if none is idle). A connection
+    /// the store reports broken is dropped rather than reused.
+    fn with_store<T>(&self, work: impl FnOnce(&mut dyn Store) -> Result<T>) -> Result<T> {
+        let pooled = self.idle.lock().map_err(|_| poisoned("the connection pool"))?.pop();
+        let mut store = match pooled {
+            Some(store) => store,
+            None => self.config.connect()?,
+        };
+        let result = work(store.as_mut());
+        if !store.is_broken() {
+            self.idle
+                .lock()
+                .map_err(|_| poisoned("the connection pool"))?
+                .push(store);
+        }
+        result
+    }
+
+    /// The lock `wallet` maps to, held.
+    fn lock_wallet(&self, wallet: &str) -> Result<MutexGuard<'_, ()>> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        wallet.hash(&mut hasher);
+        let stripe = (hasher.finish() % WALLET_LOCKS as u64) as usize;
+        self.wallet_locks[stripe].lock().map_err(|_| poisoned("a wallet lock"))
+    }
+}
+
+fn poisoned(what: &str) -> Error {
+    Error::Fault(anyhow!("{what} was poisoned by a panicking thread"))
+}
