@@ -4,6 +4,8 @@
 //! Each client takes whole wallets, so a wallet's events go in order; with several service
 //! URLs the events of one wallet alternate between them, so the services race on the same
 //! wallets through their shared store. Every response must be a recorded, accepted event.
+//! Run for a set time (`--seconds`), the report also gives throughput and latency second by
+//! second, so a sag over time shows.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -31,6 +33,21 @@ pub struct LoadReport {
     pub p50_ms: f64,
     /// 99th-percentile request latency, milliseconds.
     pub p99_ms: f64,
+    /// Second by second, for a run of a set time (empty otherwise).
+    pub intervals: Vec<Interval>,
+}
+
+/// One second of a timed run: the events answered in it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Interval {
+    /// Seconds since the start at which the interval begins.
+    pub second: u64,
+    /// Events answered in the interval (so also events per second).
+    pub events: usize,
+    /// Median latency of those events, milliseconds.
+    pub p50_ms: f64,
+    /// Their 99th-percentile latency, milliseconds.
+    pub p99_ms: f64,
 }
 
 impl fmt::Display for LoadReport {
@@ -39,41 +56,69 @@ impl fmt::Display for LoadReport {
             f,
             "{} events from {} clients to {} service(s) in {:.2} s: {:.0} events/s, p50 {:.2} ms, p99 {:.2} ms",
             self.events, self.clients, self.services, self.seconds, self.events_per_second, self.p50_ms, self.p99_ms
-        )
+        )?;
+        for interval in &self.intervals {
+            write!(
+                f,
+                "\n  second {:>3}: {:>6} events/s, p50 {:.2} ms, p99 {:.2} ms",
+                interval.second, interval.events, interval.p50_ms, interval.p99_ms
+            )?;
+        }
+        Ok(())
     }
 }
 
-/// Sends the standard mix for `wallets` new wallets to `urls` from `clients` threads.
-pub fn run(urls: &[String], key: &str, wallets: usize, clients: usize) -> Result<LoadReport> {
+/// The `p`th percentile of sorted `latencies`, milliseconds.
+fn percentile(latencies: &[Duration], p: usize) -> f64 {
+    latencies[(latencies.len() * p / 100).min(latencies.len() - 1)].as_secs_f64() * 1e3
+}
+
+/// Sends the standard mix for `wallets` new wallets to `urls` from `clients` threads; or,
+/// with `seconds`, for new wallets one after another until that time has passed.
+pub fn run(urls: &[String], key: &str, wallets: usize, clients: usize, seconds: Option<u64>) -> Result<LoadReport> {
     ensure!(!urls.is_empty(), "give at least one service URL");
     ensure!(clients > 0 && wallets > 0, "give at least one client and one wallet");
+    ensure!(seconds != Some(0), "`--seconds` must be at least 1");
     // Fresh wallet names each run, so runs against one store do not collide.
     let run_id = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_micros());
-    let events = mix(&format!("load-{run_id}"), 0..wallets, usize::MAX)?;
-    let per_wallet = events.len() / wallets;
-    let wallets: Vec<&[Envelope]> = events.chunks(per_wallet).collect();
+    let prefix = format!("load-{run_id}");
+    // Signed before the clock starts; a timed run signs each new wallet's events as it goes.
+    let prepared = match seconds {
+        None => mix(&prefix, 0..wallets, usize::MAX)?,
+        Some(_) => Vec::new(),
+    };
+    let per_wallet = prepared.len() / wallets;
+    let prepared: Vec<&[Envelope]> = prepared.chunks(per_wallet.max(1)).collect();
     let http = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
         .context("creating the HTTP client")?;
+    let deadline = seconds.map(Duration::from_secs);
     let started = Instant::now();
-    let mut latencies = std::thread::scope(|scope| -> Result<Vec<Duration>> {
+    // Per event: when its answer came, since the start, and how long it took.
+    let mut samples = std::thread::scope(|scope| -> Result<Vec<(Duration, Duration)>> {
         let workers: Vec<_> = (0..clients)
             .map(|client| {
-                let (http, wallets) = (&http, &wallets);
-                scope.spawn(move || -> Result<Vec<Duration>> {
-                    let mut latencies = Vec::new();
-                    for (index, wallet) in wallets.iter().enumerate().skip(client).step_by(clients) {
-                        for (step, raw) in wallet.iter().enumerate() {
+                let (http, prepared, prefix) = (&http, &prepared, &prefix);
+                scope.spawn(move || -> Result<Vec<(Duration, Duration)>> {
+                    let mut samples = Vec::new();
+                    for index in (client..).step_by(clients) {
+                        let events = match deadline {
+                            Some(deadline) if started.elapsed() >= deadline => break,
+                            Some(_) => mix(prefix, index..index + 1, usize::MAX)?,
+                            None if index >= prepared.len() => break,
+                            None => prepared[index].to_vec(),
+                        };
+                        for (step, raw) in events.iter().enumerate() {
                             let url = &urls[(index + step) % urls.len()];
                             let sent = Instant::now();
                             send(http, url, key, raw)?;
-                            latencies.push(sent.elapsed());
+                            samples.push((started.elapsed(), sent.elapsed()));
                         }
                     }
-                    Ok(latencies)
+                    Ok(samples)
                 })
             })
             .collect();
@@ -83,17 +128,33 @@ pub fn run(urls: &[String], key: &str, wallets: usize, clients: usize) -> Result
         }
         Ok(all)
     })?;
-    let seconds = started.elapsed().as_secs_f64();
+    let elapsed = started.elapsed().as_secs_f64();
+    samples.sort();
+    let mut intervals = Vec::new();
+    if deadline.is_some() {
+        for chunk in samples.chunk_by(|a, b| a.0.as_secs() == b.0.as_secs()) {
+            let mut latencies: Vec<Duration> = chunk.iter().map(|(_, latency)| *latency).collect();
+            latencies.sort();
+            intervals.push(Interval {
+                second: chunk[0].0.as_secs(),
+                events: latencies.len(),
+                p50_ms: percentile(&latencies, 50),
+                p99_ms: percentile(&latencies, 99),
+            });
+        }
+    }
+    let mut latencies: Vec<Duration> = samples.iter().map(|(_, latency)| *latency).collect();
     latencies.sort();
-    let percentile = |p: usize| latencies[(latencies.len() * p / 100).min(latencies.len() - 1)].as_secs_f64() * 1e3;
+    ensure!(!latencies.is_empty(), "no event was sent");
     Ok(LoadReport {
         services: urls.len(),
         clients,
         events: latencies.len(),
-        seconds,
-        events_per_second: latencies.len() as f64 / seconds,
-        p50_ms: percentile(50),
-        p99_ms: percentile(99),
+        seconds: elapsed,
+        events_per_second: latencies.len() as f64 / elapsed,
+        p50_ms: percentile(&latencies, 50),
+        p99_ms: percentile(&latencies, 99),
+        intervals,
     })
 }
 

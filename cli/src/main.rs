@@ -174,6 +174,10 @@ enum Command {
         /// Clients sending at once.
         #[arg(long, default_value_t = 16)]
         clients: usize,
+        /// Runs for this many seconds on new wallets (instead of `--wallets`), reporting
+        /// throughput and latency second by second.
+        #[arg(long)]
+        seconds: Option<u64>,
         /// Prints the measurement as JSON.
         #[arg(long)]
         json: bool,
@@ -453,9 +457,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             key,
             wallets,
             clients,
+            seconds,
             json,
         } => {
-            let report = loadtest::run(&urls, &key, wallets, clients)?;
+            let report = loadtest::run(&urls, &key, wallets, clients, seconds)?;
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
