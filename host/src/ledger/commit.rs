@@ -10,6 +10,7 @@
 //! Under both, an append that loses its wallet's race gets an [`Error::Conflict`] and the
 //! ledger runs the event again on the new head.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -20,7 +21,7 @@ use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 use crate::ledger::apply::{apply_all, Prepared, Submitted};
 use crate::ledger::contracts::Contracts;
-use crate::store::Store;
+use crate::store::{Store, StoreConfig};
 
 /// The most jobs one group commit takes.
 const MAX_GROUP: usize = 256;
@@ -52,12 +53,13 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts a writer on `store`.
-    pub(crate) fn start(store: Box<dyn Store>, contracts: Arc<Contracts>) -> Result<Writer> {
+    /// Starts a writer on a connection of its own to `config`.
+    pub(crate) fn start(config: StoreConfig, contracts: Arc<Contracts>) -> Result<Writer> {
+        let store = config.connect()?;
         let (jobs, queue) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("prepaid-writer".into())
-            .spawn(move || write(store, &contracts, queue))
+            .spawn(move || write(config, store, &contracts, queue))
             .map_err(|error| anyhow!("starting the journal writer: {error}"))?;
         Ok(Writer {
             jobs: Some(jobs),
@@ -91,7 +93,7 @@ impl Writer {
 }
 
 fn stopped() -> Error {
-    Error::fault("the journal writer stopped before committing")
+    Error::fault("the journal writer failed; submit again: an event that was recorded replays")
 }
 
 impl Drop for Writer {
@@ -115,54 +117,83 @@ enum Done {
 
 /// The writer: takes every job waiting (up to [`MAX_GROUP`]), runs them in one transaction
 /// and answers each once it is committed. An entry that fails alone (a conflict: its
-/// savepoint rolls back) fails alone; a fault or a failed commit fails the whole group.
-fn write(mut store: Box<dyn Store>, contracts: &Contracts, queue: Receiver<Job>) {
-    while let Ok(first) = queue.recv() {
-        let mut group: Vec<Job> = vec![first];
-        group.extend(queue.try_iter().take(MAX_GROUP - 1));
-        let mut done = Vec::with_capacity(group.len());
-        let mut waiting = group.into_iter();
-        let committed = store.transaction(&mut |store| {
-            for job in waiting.by_ref() {
-                match job {
-                    Job::One(prepared, reply) => done.push(Done::One(Box::new(prepared.record(store)), reply)),
-                    Job::Many {
-                        envelopes,
-                        current,
-                        reply,
-                    } => match apply_all(store, current.as_deref(), &envelopes, contracts) {
-                        Ok(results) => done.push(Done::Many(Ok(results), reply)),
-                        Err(error) => {
-                            let message = format!("{error:#}");
-                            done.push(Done::Many(Err(error), reply));
-                            return Err(Error::fault(message));
-                        }
-                    },
-                }
-            }
-            Ok(())
-        });
-        let failed = |error: &Error| {
-            Error::fault(format!(
-                "the group commit failed, nothing of it was recorded: {error:#}"
-            ))
+/// savepoint rolls back) fails alone; a failed commit fails the group. A caller's batch
+/// runs in a transaction of its own, so that its fault fails no one else's events.
+fn write(config: StoreConfig, mut store: Box<dyn Store>, contracts: &Contracts, queue: Receiver<Job>) {
+    let mut next: Option<Job> = None;
+    loop {
+        let first = match next.take().map_or_else(|| queue.recv().ok(), Some) {
+            Some(job) => job,
+            None => return,
         };
-        // A submitter that gave up waiting has nothing to be told.
-        for job in done {
-            match (job, &committed) {
-                (Done::One(result, reply), Ok(())) => drop(reply.send(*result)),
-                (Done::Many(result, reply), Ok(())) => drop(reply.send(result)),
-                (Done::One(_, reply), Err(error)) => drop(reply.send(Err(failed(error)))),
-                (Done::Many(Err(own), reply), Err(_)) => drop(reply.send(Err(own))),
-                (Done::Many(_, reply), Err(error)) => drop(reply.send(Err(failed(error)))),
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP && matches!(group[0], Job::One(..)) {
+            match queue.try_recv() {
+                Ok(job @ Job::Many { .. }) => {
+                    next = Some(job);
+                    break;
+                }
+                Ok(job) => group.push(job),
+                Err(_) => break,
             }
         }
-        if let Err(error) = &committed {
-            for job in waiting {
-                match job {
-                    Job::One(_, reply) => drop(reply.send(Err(failed(error)))),
-                    Job::Many { reply, .. } => drop(reply.send(Err(failed(error)))),
-                }
+        let store_ref = store.as_mut();
+        if catch_unwind(AssertUnwindSafe(|| commit_group(store_ref, contracts, group))).is_err() {
+            // The group's submitters were answered by their replies being dropped. The
+            // connection may be mid-transaction: carry on with a fresh one.
+            match config.connect() {
+                Ok(fresh) => store = fresh,
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+/// Runs `group` in one transaction of `store` and answers each job.
+fn commit_group(store: &mut dyn Store, contracts: &Contracts, group: Vec<Job>) {
+    let mut done = Vec::with_capacity(group.len());
+    let mut waiting = group.into_iter();
+    let committed = store.transaction(&mut |store| {
+        for job in waiting.by_ref() {
+            match job {
+                Job::One(prepared, reply) => done.push(Done::One(Box::new(prepared.record(store)), reply)),
+                Job::Many {
+                    envelopes,
+                    current,
+                    reply,
+                } => match apply_all(store, current.as_deref(), &envelopes, contracts) {
+                    Ok(results) => done.push(Done::Many(Ok(results), reply)),
+                    Err(error) => {
+                        let message = format!("{error:#}");
+                        done.push(Done::Many(Err(error), reply));
+                        return Err(Error::fault(message));
+                    }
+                },
+            }
+        }
+        Ok(())
+    });
+    let failed = |error: &Error| {
+        Error::fault(format!(
+            "the journal could not commit ({error:#}); submit again: an event that was recorded replays"
+        ))
+    };
+    // A submitter that gave up waiting has nothing to be told.
+    for job in done {
+        match (job, &committed) {
+            (Done::One(result, reply), Ok(())) => drop(reply.send(*result)),
+            (Done::Many(result, reply), Ok(())) => drop(reply.send(result)),
+            (Done::One(_, reply), Err(error)) => drop(reply.send(Err(failed(error)))),
+            // A batch alone in its group: its own error is the group's.
+            (Done::Many(Err(own), reply), Err(_)) => drop(reply.send(Err(own))),
+            (Done::Many(_, reply), Err(error)) => drop(reply.send(Err(failed(error)))),
+        }
+    }
+    if let Err(error) = &committed {
+        for job in waiting {
+            match job {
+                Job::One(_, reply) => drop(reply.send(Err(failed(error)))),
+                Job::Many { reply, .. } => drop(reply.send(Err(failed(error)))),
             }
         }
     }

@@ -66,7 +66,7 @@ impl Ledger {
         let store = config.connect()?;
         let contracts = Arc::new(Contracts::new(engine));
         let commit = match store.one_writer_at_a_time() {
-            true => Commit::Writer(Writer::start(config.connect()?, contracts.clone())?),
+            true => Commit::Writer(Writer::start(config.clone(), contracts.clone())?),
             false => Commit::Direct,
         };
         Ok(Ledger {
@@ -196,6 +196,9 @@ impl Ledger {
 
     /// Replays `wallet` from its first entry; `None` if the wallet does not exist.
     pub fn verify_wallet(&self, wallet: &str) -> Result<Option<Report>> {
+        // Head and entries are read apart: hold this process's appends to the wallet off
+        // meanwhile, so that a new entry does not show as a divergence.
+        let _wallet = self.lock_wallet(wallet)?;
         self.with_store(|store| match store.wallet(wallet)? {
             None => Ok(None),
             Some(_) => verify::verify_wallets(store, &self.contracts, &[wallet.to_owned()], |_, _| {}).map(Some),
@@ -242,7 +245,10 @@ impl Ledger {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         wallet.hash(&mut hasher);
         let stripe = (hasher.finish() % WALLET_LOCKS as u64) as usize;
-        self.wallet_locks[stripe].lock().map_err(|_| poisoned("a wallet lock"))
+        // The lock guards no data, so one a panicking thread held is as good as any.
+        Ok(self.wallet_locks[stripe]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 }
 

@@ -67,8 +67,14 @@ impl From<Error> for ApiError {
                 format!("{error}; the wallet is busy, try again"),
             ),
             Error::Fault(fault) => {
+                // The detail (paths, SQL, connection strings) is for the operator's log,
+                // not for whoever holds an API key.
                 tracing::error!(error = format!("{fault:#}"), "request failed");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("{fault:#}"))
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the service failed to answer; the operator's log has the detail",
+                )
             }
         }
     }

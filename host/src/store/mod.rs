@@ -188,9 +188,9 @@ pub trait Store: Send {
     /// [`crate::Error::UnknownEffect`] and acknowledges nothing; acknowledging an effect again is harmless.
     fn ack_effects(&mut self, effect_ids: &[String]) -> Result<()>;
 
-    /// Runs `work` in one transaction where the store has them cheaply (group commit: many
-    /// appends, one sync to disk); all of it commits or none. Each append inside still
-    /// succeeds or fails alone.
+    /// Runs `work`: on a store that groups writes (SQLite) in one transaction, all of it
+    /// committed or none (group commit: many appends, one sync to disk); elsewhere each
+    /// append commits on its own. Each append inside succeeds or fails alone.
     fn transaction(&mut self, work: &mut dyn FnMut(&mut dyn Store) -> Result<()>) -> Result<()>;
 
     /// Whether the store takes one write at a time whatever the number of connections
