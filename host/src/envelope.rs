@@ -59,8 +59,9 @@ impl Envelope {
         if self.event.get("type").and_then(|kind| kind.as_str()) != Some("open") {
             bail!("only `open` events carry an approval");
         }
-        // A placeholder, so that the terms parse; the approval covers the terms only.
-        self.event["approval"] = Signature::from_slice(&[0; 64]).expect("64 bytes").to_string().into();
+        // A placeholder, so that the terms parse; the approval covers the terms only. It
+        // stays when they do not parse, and the contract rejects the event as malformed.
+        self.event["approval"] = placeholder_approval().into();
         let Event::Open(open) = Event::parse(&self.body()).map_err(|error| anyhow!("{error}"))? else {
             bail!("only `open` events carry an approval");
         };
@@ -102,6 +103,11 @@ impl Envelope {
             signature,
         })
     }
+}
+
+/// The approval an `open` carries before the regulator signs its terms: 64 zero bytes, hex.
+pub(crate) fn placeholder_approval() -> String {
+    Signature::from_slice(&[0; 64]).expect("64 bytes").to_string()
 }
 
 /// Seconds since the Unix epoch of an RFC 3339 UTC time.

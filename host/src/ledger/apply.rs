@@ -133,13 +133,20 @@ pub(crate) fn apply_all(
     envelopes: &[Envelope],
     contracts: &Contracts,
 ) -> Result<Vec<Result<Submitted>>> {
-    let mut results = Vec::with_capacity(envelopes.len());
-    for envelope in envelopes {
-        match prepare(store, current, envelope, contracts).and_then(|prepared| prepared.record(store)) {
-            Err(error @ Error::Refused(_)) => results.push(Err(error)),
-            Err(error) => return Err(error),
-            Ok(submitted) => results.push(Ok(submitted)),
-        }
+    envelopes
+        .iter()
+        .map(|envelope| {
+            per_event(prepare(store, current, envelope, contracts).and_then(|prepared| prepared.record(store)))
+        })
+        .collect()
+}
+
+/// One event's result within a batch: a refusal is that event's answer (`Ok(Err(..))`),
+/// anything else but success stops the batch (`Err(..)`).
+pub(crate) fn per_event(result: Result<Submitted>) -> Result<Result<Submitted>> {
+    match result {
+        Err(error @ Error::Refused(_)) => Ok(Err(error)),
+        Err(error) => Err(error),
+        Ok(submitted) => Ok(Ok(submitted)),
     }
-    Ok(results)
 }

@@ -74,8 +74,8 @@ impl Writer {
         result.recv().map_err(|_| stopped())?
     }
 
-    /// Runs and records `envelopes` in order, committed together with whatever else is
-    /// waiting.
+    /// Runs and records `envelopes` in order on the writer's connection, in a transaction
+    /// of their own.
     pub(crate) fn apply_all(&self, envelopes: &[Envelope], current: Option<String>) -> Result<Vec<Result<Submitted>>> {
         let (reply, result) = mpsc::sync_channel(1);
         self.send(Job::Many {

@@ -26,11 +26,6 @@ impl Contracts {
         }
     }
 
-    /// The engine the components run on.
-    pub fn engine(&self) -> &ContractEngine {
-        &self.engine
-    }
-
     /// The compiled component `bytes`, compiled (and its imports checked) unless it is
     /// cached already.
     pub fn load(&self, bytes: &[u8]) -> Result<Arc<WasmContract>> {

@@ -85,11 +85,6 @@ impl Ledger {
         &self.config
     }
 
-    /// The compiled components, shared by apply and verify.
-    pub fn contracts(&self) -> &Contracts {
-        &self.contracts
-    }
-
     /// Registers a component (checking its imports) and makes it the code that new
     /// wallets are opened with. Returns its code hash. Existing wallets keep theirs.
     pub fn install(&self, bytes: &[u8]) -> Result<String> {
@@ -141,11 +136,7 @@ impl Ledger {
             Commit::Writer(writer) => writer.apply_all(envelopes, self.current()),
             Commit::Direct => envelopes
                 .iter()
-                .map(|envelope| match self.submit(envelope) {
-                    Err(error @ Error::Refused(_)) => Ok(Err(error)),
-                    Err(error) => Err(error),
-                    Ok(submitted) => Ok(Ok(submitted)),
-                })
+                .map(|envelope| apply::per_event(self.submit(envelope)))
                 .collect(),
         }
     }

@@ -6,14 +6,12 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{bail, Context as _, Result};
-use prepaid_contract::authorization::Signature;
-use prepaid_contract::Event;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::envelope::Envelope;
+use crate::envelope::{placeholder_approval, Envelope};
 use crate::error::Error;
-use crate::keys::{approve_terms, dev_key, public_key, sign_event};
+use crate::keys::{dev_key, public_key};
 use crate::ledger::Ledger;
 use crate::outcome::{EffectRecord, ErrorRecord, WalletView};
 
@@ -117,28 +115,27 @@ impl Step {
                 }
             }
         }
-        if kind == "open" {
-            // The approval is signed over the parsed terms; terms that do not parse get
-            // none, and the contract rejects the event as malformed.
-            event["approval"] = Signature::from_slice(&[0; 64]).expect("64 bytes").to_string().into();
-            if let (Some(regulator), Ok(Event::Open(open))) = (
-                self.event.get("regulator").and_then(Value::as_str),
-                Event::parse(&event.to_string()),
-            ) {
-                event["approval"] = approve_terms(&dev_key(regulator), &open).to_string().into();
-            }
-        }
-        let signature = match (&self.by, Event::parse(&event.to_string())) {
-            (Some(by), Ok(parsed)) => Some(sign_event(&dev_key(by), &self.wallet, &id, &parsed).to_string()),
-            _ => None,
-        };
-        let raw = Envelope {
+        let mut raw = Envelope {
             wallet: self.wallet.clone(),
             id,
             at: self.at.clone(),
             event,
-            signature,
+            signature: None,
         };
+        // Scenario files test malformed events too: terms that do not parse keep the
+        // placeholder approval, and an event that does not parse goes unsigned; the
+        // contract rejects either, and that rejection is what the step checks.
+        if kind == "open" {
+            match self.event.get("regulator").and_then(Value::as_str) {
+                Some(regulator) => {
+                    let _ = raw.approve(&dev_key(regulator));
+                }
+                None => raw.event["approval"] = placeholder_approval().into(),
+            }
+        }
+        if let Some(by) = &self.by {
+            let _ = raw.sign(&dev_key(by));
+        }
         raw.context().with_context(|| format!("step {index}"))?;
         Ok(raw)
     }
