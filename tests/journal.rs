@@ -6,9 +6,9 @@ use std::path::Path;
 use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::store::Store;
 use prepaid_host::testkit::scenario::{self, Scenario};
-use prepaid_host::{Error, RefusalCode, Report};
+use prepaid_host::{ContractEngine, Envelope, Error, Ledger, RefusalCode, Report};
 use prepaid_tests::verify;
-use prepaid_tests::{ledger_in, scenario_files};
+use prepaid_tests::{guest_bytes, ledger_in, scenario_files, sessions_open, sqlite_store};
 
 /// A journal written by a scenario with several wallets, in `dir`.
 fn journal_in(dir: &Path) -> std::path::PathBuf {
@@ -255,4 +255,43 @@ fn a_journal_from_before_outbox_claims_gains_them_and_keeps_its_effects() {
         .claim_effects("adapter", usize::MAX, std::time::Duration::from_secs(60))
         .unwrap();
     assert_eq!(claimed, before);
+}
+
+/// An operator with the database swaps the code stored under a wallet's code hash for other
+/// code (here a guest that panics): the ledger refuses to run bytes that do not hash to the
+/// name they are stored under, the event fails as a fault, and nothing is recorded.
+#[test]
+fn code_swapped_under_a_wallets_code_hash_is_not_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_in(dir.path());
+    assert!(ledger.submit(&sessions_open()).unwrap().verdict.ok);
+    let code_hash = ledger.head("w1").unwrap().unwrap().code_hash;
+    drop(ledger);
+    rusqlite::Connection::open(dir.path().join("journal.db"))
+        .unwrap()
+        .execute(
+            "UPDATE components SET bytes = ?1 WHERE code_hash = ?2",
+            rusqlite::params![guest_bytes("panic"), code_hash],
+        )
+        .unwrap();
+
+    // A fresh process: nothing compiled yet, and no component installed over the swap.
+    let ledger = Ledger::open(sqlite_store(dir.path()), ContractEngine::new().unwrap()).unwrap();
+    let tick = Envelope {
+        wallet: "w1".into(),
+        id: "tick-1".into(),
+        at: "2026-01-06T09:00:00Z".into(),
+        event: serde_json::json!({"type": "tick"}),
+        signature: None,
+    };
+    let error = ledger.submit(&tick).unwrap_err();
+    assert!(
+        matches!(&error, Error::Fault(fault) if format!("{fault:#}").contains(&format!("stored as {code_hash}"))),
+        "{error}"
+    );
+    assert_eq!(ledger.entries("w1").unwrap().len(), 1, "nothing was recorded");
+    assert!(
+        ledger.view("w1").is_err(),
+        "the swapped code does not read the state either"
+    );
 }

@@ -86,3 +86,25 @@ impl IntoResponse for ApiError {
         (self.status, Json(body)).into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whoever holds an API key learns that the service failed, not how: a fault's text can
+    /// carry a connection string with its password, or the journal's path.
+    #[test]
+    fn a_fault_reaches_the_caller_without_its_detail() {
+        let fault = anyhow::anyhow!("timed out")
+            .context("connecting to PostgreSQL at postgres://app:s3cret@db.internal:5432/prepaid")
+            .context("reading wallet w1 from /var/lib/prepaid/journal.db");
+        let error = ApiError::from(Error::Fault(fault));
+        assert_eq!(
+            (error.status, error.code),
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+        );
+        for secret in ["s3cret", "db.internal", "/var/lib/prepaid", "postgres://"] {
+            assert!(!error.message.contains(secret), "{secret} leaked: {}", error.message);
+        }
+    }
+}
