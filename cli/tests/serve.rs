@@ -1,17 +1,23 @@
-//! Two `prepaid serve` processes over one PostgreSQL database, driven by `prepaid loadtest`
-//! with each wallet's events alternating between them: every event is accepted once, each
-//! wallet's journal is contiguous, and the database verifies clean.
+//! `prepaid serve` processes as a platform runs them:
+//! - two over one PostgreSQL database, driven by `prepaid loadtest` with each wallet's events
+//!   alternating between them: every event is accepted once, each wallet's journal is
+//!   contiguous, and the database verifies clean;
+//! - SIGKILLed again and again under HTTP load and restarted (alone on SQLite; one of two
+//!   on PostgreSQL): every event answered 2xx is journaled exactly once, no effect is
+//!   queued twice, and the store verifies clean.
 
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use prepaid_host::ledger::Contracts;
-use prepaid_host::store::postgres::{create_database, PostgresStore};
-use prepaid_host::store::Store;
+use prepaid_host::store::postgres::create_database;
+use prepaid_host::testkit::workload::standard_mix;
 use prepaid_host::verify::verify;
-use prepaid_host::ContractEngine;
+use prepaid_host::{ContractEngine, Envelope, StoreConfig};
 
 const KEY: &str = "operator-key-0123456789";
 
@@ -28,17 +34,19 @@ impl Drop for Server {
     }
 }
 
-fn serve(database: &str, keys: &Path) -> Server {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+/// A free port on loopback.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `prepaid serve` on `port` over `store` (its command-line arguments), once it answers.
+fn serve_on(port: u16, store: &[String], keys: &Path, cache: &Path) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_prepaid"))
-        .args([
-            "serve",
-            "--postgres",
-            database,
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--keys",
-        ])
+        .arg("--cache")
+        .arg(cache)
+        .arg("serve")
+        .args(store)
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--keys"])
         .arg(keys)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -60,24 +68,40 @@ fn serve(database: &str, keys: &Path) -> Server {
             started.elapsed() < Duration::from_secs(60),
             "prepaid serve did not come up"
         );
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
     server
 }
 
-#[test]
-fn two_serve_processes_over_one_postgres_share_wallets_and_lose_nothing() {
-    let admin = std::env::var("PREPAID_TEST_POSTGRES")
-        .expect("PREPAID_TEST_POSTGRES is not set: run the tests with `cargo xtask test`, which starts PostgreSQL");
-    let database = create_database(&admin, &format!("prepaid_serve_{}", std::process::id())).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let keys = dir.path().join("keys.json");
+/// A keys file with the operator key, in `dir`.
+fn keys_file(dir: &Path) -> std::path::PathBuf {
+    let keys = dir.join("keys.json");
     std::fs::write(
         &keys,
         format!(r#"[{{"key": "{KEY}", "role": "operator", "name": "platform"}}]"#),
     )
     .unwrap();
-    let servers = [serve(&database, &keys), serve(&database, &keys)];
+    keys
+}
+
+/// A fresh PostgreSQL database on the test server, as a URL.
+fn fresh_database(name: &str) -> String {
+    let admin = std::env::var("PREPAID_TEST_POSTGRES")
+        .expect("PREPAID_TEST_POSTGRES is not set: run the tests with `cargo xtask test`, which starts PostgreSQL");
+    create_database(&admin, &format!("prepaid_{name}_{}", std::process::id())).unwrap()
+}
+
+#[test]
+fn two_serve_processes_over_one_postgres_share_wallets_and_lose_nothing() {
+    let database = fresh_database("serve");
+    let dir = tempfile::tempdir().unwrap();
+    let keys = keys_file(dir.path());
+    let store = ["--postgres".to_owned(), database.clone()];
+    let cache = dir.path().join("cache");
+    let servers = [
+        serve_on(free_port(), &store, &keys, &cache),
+        serve_on(free_port(), &store, &keys, &cache),
+    ];
 
     let output = Command::new(env!("CARGO_BIN_EXE_prepaid"))
         .args(["loadtest", "--json", "--key", KEY, "--wallets", "30", "--clients", "8"])
@@ -89,14 +113,14 @@ fn two_serve_processes_over_one_postgres_share_wallets_and_lose_nothing() {
     assert_eq!(report["events"], 180, "{report}");
     assert_eq!(report["services"], 2);
 
-    let store = PostgresStore::connect(&database).unwrap();
+    let store = StoreConfig::Postgres(database).connect().unwrap();
     let wallets = store.wallets().unwrap();
     assert_eq!(wallets.len(), 30);
     for wallet in &wallets {
         let seqs: Vec<u64> = store.entries(wallet).unwrap().iter().map(|entry| entry.seq).collect();
         assert_eq!(seqs, (1..=6).collect::<Vec<_>>(), "{wallet}");
     }
-    let verified = verify(&store, &Contracts::new(ContractEngine::new().unwrap())).unwrap();
+    let verified = verify(store.as_ref(), &Contracts::new(ContractEngine::new().unwrap())).unwrap();
     assert!(verified.is_clean(), "{:?}", verified.divergences);
     assert_eq!(verified.entries, 180);
 
@@ -116,4 +140,128 @@ fn two_serve_processes_over_one_postgres_share_wallets_and_lose_nothing() {
             "{answer}"
         );
     }
+}
+
+/// Sends `event` until a service answers 2xx, trying `urls` in turn from `first` (a killed
+/// service refuses connections until it is back). Any answer but 2xx or 503 `busy` is a failure.
+fn send_until_answered(http: &reqwest::blocking::Client, urls: &[String], first: usize, event: &Envelope) {
+    let path = match event.event["type"].as_str() {
+        Some("open") => "/v1/wallets".to_owned(),
+        _ => format!("/v1/wallets/{}/events", event.wallet),
+    };
+    let started = Instant::now();
+    for attempt in first.. {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "event {} was never answered",
+            event.id
+        );
+        let url = &urls[attempt % urls.len()];
+        let Ok(response) = http.post(format!("{url}{path}")).bearer_auth(KEY).json(event).send() else {
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        };
+        let status = response.status();
+        let Ok(body) = response.json::<serde_json::Value>() else {
+            continue;
+        };
+        if status.is_success() {
+            assert_eq!(body["ok"], true, "event {}: {body}", event.id);
+            return;
+        }
+        assert_eq!(status.as_u16(), 503, "event {}: {body}", event.id);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Kills the first of `copies` services 20 times, spread evenly over the answers, while six
+/// clients send the standard mix of 100 wallets through all of them, restarting it each
+/// time on the same port; then checks the store.
+fn killed_under_load(store: StoreConfig, store_args: Vec<String>, copies: usize) {
+    const KILLS: usize = 20;
+    let dir = tempfile::tempdir().unwrap();
+    let keys = keys_file(dir.path());
+    let cache = dir.path().join("cache");
+    let ports: Vec<u16> = (0..copies).map(|_| free_port()).collect();
+    let servers: Vec<Mutex<Server>> = ports
+        .iter()
+        .map(|&port| Mutex::new(serve_on(port, &store_args, &keys, &cache)))
+        .collect();
+    let urls: Vec<String> = ports.iter().map(|port| format!("http://127.0.0.1:{port}")).collect();
+    let events = standard_mix(100).unwrap();
+    let per_wallet = events.len() / 100;
+    let answered = AtomicUsize::new(0);
+    let http = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+
+    std::thread::scope(|scope| {
+        let clients: Vec<_> = (0..6)
+            .map(|client| {
+                let (http, urls, events, answered) = (&http, &urls, &events, &answered);
+                scope.spawn(move || {
+                    for (index, wallet) in events.chunks(per_wallet).enumerate().skip(client).step_by(6) {
+                        for (step, event) in wallet.iter().enumerate() {
+                            send_until_answered(http, urls, index + step, event);
+                            answered.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                })
+            })
+            .collect();
+        let killer = scope.spawn(|| {
+            for kill in 1..=KILLS {
+                // Each kill lands after its share of the answers, so all 20 fall under load.
+                while answered.load(Ordering::Relaxed) < kill * events.len() / (KILLS + 1) {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                let mut server = servers[0].lock().unwrap();
+                server.child.kill().unwrap();
+                server.child.wait().unwrap();
+                *server = serve_on(ports[0], &store_args, &keys, &cache);
+            }
+        });
+        for client in clients {
+            client.join().unwrap();
+        }
+        killer.join().unwrap();
+    });
+
+    // Every event was answered 2xx at last, so every event is journaled, each exactly once
+    // (and the unique event ids mean no second copy could hide).
+    let store = store.connect().unwrap();
+    let mut recorded = 0;
+    let mut produced = 0;
+    for wallet in store.wallets().unwrap() {
+        let entries = store.entries(&wallet).unwrap();
+        let seqs: Vec<u64> = entries.iter().map(|entry| entry.seq).collect();
+        assert_eq!(seqs, (1..=per_wallet as u64).collect::<Vec<_>>(), "{wallet}");
+        for entry in &entries {
+            let outcome: serde_json::Value = serde_json::from_str(&entry.outcome).unwrap();
+            assert_eq!(outcome["ok"], true, "{wallet} seq {}: {outcome}", entry.seq);
+            produced += outcome["effects"].as_array().unwrap().len();
+        }
+        recorded += entries.len();
+    }
+    assert_eq!(recorded, events.len(), "every event once");
+    let queued = store.pending_effects(usize::MAX).unwrap();
+    assert_eq!(queued.len(), produced, "each effect queued exactly once");
+    let verified = verify(store.as_ref(), &Contracts::new(ContractEngine::new().unwrap())).unwrap();
+    assert!(verified.is_clean(), "{:?}", verified.divergences);
+}
+
+#[test]
+fn killing_serve_on_sqlite_under_load_loses_and_duplicates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("journal.db");
+    let args = vec!["--db".to_owned(), db.to_str().unwrap().to_owned()];
+    killed_under_load(StoreConfig::Sqlite(db), args, 1);
+}
+
+#[test]
+fn killing_one_of_two_serve_processes_on_postgres_under_load_loses_and_duplicates_nothing() {
+    let database = fresh_database("killed");
+    let args = vec!["--postgres".to_owned(), database.clone()];
+    killed_under_load(StoreConfig::Postgres(database), args, 2);
 }
