@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use prepaid_host::ledger::Contracts;
+use prepaid_host::store::postgres::PostgresConfig;
 use prepaid_host::store::Store;
 use prepaid_host::testkit::scenario::Scenario;
 use prepaid_host::{component_path, ContractEngine, Envelope, Ledger, Report, StoreConfig};
@@ -105,7 +106,7 @@ pub fn sqlite_store(dir: &Path) -> StoreConfig {
 
 /// A new PostgreSQL database (see [`fresh_postgres`]).
 pub fn postgres_store() -> StoreConfig {
-    StoreConfig::Postgres(fresh_postgres())
+    StoreConfig::Postgres(PostgresConfig::new(fresh_postgres()))
 }
 
 /// The raw events of a scenario given as JSON (signed with the actors' dev keys).

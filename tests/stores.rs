@@ -7,10 +7,11 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use prepaid_host::store::postgres::{PostgresConfig, PostgresStore};
 use prepaid_host::store::{OutboxEffect, Store};
 use prepaid_host::testkit::workload::standard_mix;
 use prepaid_host::{Ledger, StoreConfig};
-use prepaid_tests::{ledger, postgres_store, scenario_events, sqlite_store, verify};
+use prepaid_tests::{fresh_postgres, ledger, postgres_store, scenario_events, sqlite_store, verify};
 
 #[test]
 fn postgres_records_exactly_the_journal_sqlite_records() {
@@ -196,4 +197,38 @@ fn adapters_claiming_the_postgres_outbox_at_once_never_share_an_effect() {
 fn adapters_claiming_the_sqlite_outbox_at_once_never_share_an_effect() {
     let dir = tempfile::tempdir().unwrap();
     adapters_claim(sqlite_store(dir.path()));
+}
+
+/// The test server's TLS material (`cargo xtask test` makes it): `ca.crt`, the authority
+/// that signed the server's certificate, and `server.crt`, which is no authority.
+fn test_tls() -> std::path::PathBuf {
+    std::env::var_os("PREPAID_TEST_POSTGRES_TLS")
+        .expect("PREPAID_TEST_POSTGRES_TLS is not set: run the tests with `cargo xtask test`")
+        .into()
+}
+
+#[test]
+fn postgres_over_tls_trusts_only_the_given_authority() {
+    let (tls, url) = (test_tls(), fresh_postgres());
+    let trusted = PostgresConfig::new(url.clone()).with_tls_ca(tls.join("ca.crt"));
+    assert!(PostgresStore::connect(&trusted).unwrap().is_encrypted().unwrap());
+    // A plain connection to the same server is not, so the check above means something.
+    let plain = PostgresStore::connect(&PostgresConfig::new(url.clone())).unwrap();
+    assert!(!plain.is_encrypted().unwrap());
+
+    // The ledger works over it.
+    let events = standard_mix(2).unwrap();
+    let ledger = ledger(StoreConfig::Postgres(trusted));
+    for raw in &events {
+        assert!(ledger.submit(raw).unwrap().verdict.ok, "{}", raw.id);
+    }
+    assert_eq!(plain.entries("bench-1").unwrap().len(), events.len() / 2);
+
+    // A server whose certificate the given authorities did not sign is refused: someone
+    // in the middle with a certificate of their own gets nothing.
+    let untrusted = PostgresConfig::new(url).with_tls_ca(tls.join("server.crt"));
+    let Err(error) = PostgresStore::connect(&untrusted) else {
+        panic!("a server signed by an untrusted authority was accepted");
+    };
+    assert!(format!("{error:#}").contains("certificate"), "{error:#}");
 }

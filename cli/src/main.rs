@@ -17,6 +17,7 @@ use prepaid_host::ledger::Contracts;
 use prepaid_host::outcome::sha256_hex;
 use prepaid_host::service::auth::ApiKeys;
 use prepaid_host::service::Service;
+use prepaid_host::store::postgres::PostgresConfig;
 use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::testkit::scenario::{self, Scenario};
 use prepaid_host::testkit::snapshot;
@@ -152,6 +153,11 @@ enum Command {
         /// A PostgreSQL database instead, as postgres://user@host:port/db.
         #[arg(long, env = "PREPAID_POSTGRES")]
         postgres: Option<String>,
+        /// Connects to PostgreSQL over TLS only, trusting the certificate authorities in
+        /// this PEM file (for example /etc/ssl/certs/ca-certificates.crt). Without it the
+        /// connection is plain: keep the database on a trusted network.
+        #[arg(long, env = "PREPAID_POSTGRES_CA", requires = "postgres")]
+        postgres_ca: Option<PathBuf>,
         /// The API keys file: a JSON list of {"key", "role", "name", "merchant"?}.
         #[arg(long, env = "PREPAID_KEYS")]
         keys: PathBuf,
@@ -441,12 +447,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             listen,
             db,
             postgres,
+            postgres_ca,
             keys,
             component,
         } => {
             let keys = ApiKeys::load(&keys)?;
             let store = match postgres {
-                Some(url) => StoreConfig::Postgres(url),
+                Some(url) => StoreConfig::Postgres(match postgres_ca {
+                    Some(ca) => PostgresConfig::new(url).with_tls_ca(ca),
+                    None => PostgresConfig::new(url),
+                }),
                 None => StoreConfig::Sqlite(db),
             };
             let ledger = component.ledger(store, engine(cache)?)?;

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use prepaid_host::ledger::Contracts;
-use prepaid_host::store::postgres::create_database;
+use prepaid_host::store::postgres::{create_database, PostgresConfig};
 use prepaid_host::testkit::workload::standard_mix;
 use prepaid_host::verify::verify;
 use prepaid_host::{ContractEngine, Envelope, StoreConfig};
@@ -113,7 +113,7 @@ fn two_serve_processes_over_one_postgres_share_wallets_and_lose_nothing() {
     assert_eq!(report["events"], 180, "{report}");
     assert_eq!(report["services"], 2);
 
-    let store = StoreConfig::Postgres(database).connect().unwrap();
+    let store = StoreConfig::Postgres(PostgresConfig::new(database)).connect().unwrap();
     let wallets = store.wallets().unwrap();
     assert_eq!(wallets.len(), 30);
     for wallet in &wallets {
@@ -263,5 +263,5 @@ fn killing_serve_on_sqlite_under_load_loses_and_duplicates_nothing() {
 fn killing_one_of_two_serve_processes_on_postgres_under_load_loses_and_duplicates_nothing() {
     let database = fresh_database("killed");
     let args = vec!["--postgres".to_owned(), database.clone()];
-    killed_under_load(StoreConfig::Postgres(database), args, 2);
+    killed_under_load(StoreConfig::Postgres(PostgresConfig::new(database)), args, 2);
 }

@@ -125,6 +125,7 @@ fn main() -> Result<()> {
             let postgres = postgres::Postgres::start()?;
             // The tests' children inherit it; the server stops when `postgres` drops.
             std::env::set_var("PREPAID_TEST_POSTGRES", &postgres.url);
+            std::env::set_var("PREPAID_TEST_POSTGRES_TLS", &postgres.tls);
             cargo(
                 &root,
                 &component,

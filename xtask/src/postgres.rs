@@ -1,7 +1,9 @@
 //! A throwaway PostgreSQL server for the tests and the load test: Debian's server (installed
 //! with apt-get when the machine lacks it), a fresh cluster in a temporary folder (which the
 //! server's own user can reach wherever the checkout is), on a free loopback port, stopped
-//! and removed when dropped.
+//! and removed when dropped. It also takes TLS connections, with a certificate made for the
+//! run by a throwaway certificate authority (Debian's `openssl`), so tests can check that the
+//! store verifies the server it talks to.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -17,6 +19,9 @@ pub struct Postgres {
     as_postgres: bool,
     /// `postgres://postgres@127.0.0.1:PORT/postgres`: the superuser, trusted on loopback.
     pub url: String,
+    /// The folder holding `ca.crt`, the authority that signed the server's certificate (for
+    /// 127.0.0.1 and localhost), and `server.crt`, which no authority trusts as one.
+    pub tls: PathBuf,
 }
 
 impl Postgres {
@@ -35,6 +40,8 @@ impl Postgres {
         }
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         // The server refuses to run as root: run it as the `postgres` user the package made.
+        let tls = dir.join("tls");
+        make_certificates(&tls)?;
         let as_postgres = is_root();
         if as_postgres {
             run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir))?;
@@ -47,6 +54,7 @@ impl Postgres {
             data: data.clone(),
             as_postgres,
             url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            tls: tls.clone(),
         };
         run(postgres
             .command(&bin.join("initdb"))
@@ -59,8 +67,11 @@ impl Postgres {
             ])
             .arg(&data))?;
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200",
-            dir.display()
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200 \
+             -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+            dir.display(),
+            tls.join("server.crt").display(),
+            tls.join("server.key").display()
         );
         let log = dir.join("server.log");
         run(postgres
@@ -151,6 +162,61 @@ fn is_root() -> bool {
 fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
     Ok(listener.local_addr()?.port())
+}
+
+/// A certificate authority and a server certificate it signs for 127.0.0.1 and localhost,
+/// valid for two days, in `dir`.
+fn make_certificates(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let openssl = |args: &[&str]| run(Command::new("openssl").current_dir(dir).args(args));
+    let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    let authority = [
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=prepaid test authority",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ];
+    openssl(&[&["req", "-x509"], &key[..], &authority[..]].concat())
+        .context("making the test certificate authority (Debian's openssl package)")?;
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )?;
+    openssl(
+        &[
+            &["req"],
+            &key[..],
+            &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
+        ]
+        .concat(),
+    )?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.crt",
+    ])?;
+    // The server refuses a key others can read.
+    run(Command::new("chmod").arg("600").arg(dir.join("server.key")))
 }
 
 fn run(command: &mut Command) -> Result<()> {

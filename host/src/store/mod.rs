@@ -27,10 +27,10 @@ pub enum StoreConfig {
     /// A SQLite file (created if missing): the default, nothing else to run. One process
     /// writes at a time, so the ledger commits through one writer, in groups.
     Sqlite(PathBuf),
-    /// A PostgreSQL database (`postgres://user@host:port/db`), which any number of
-    /// processes share; the tables are created on first connection.
+    /// A PostgreSQL database, which any number of processes share; the tables are created
+    /// on first connection.
     #[cfg(feature = "postgres")]
-    Postgres(String),
+    Postgres(postgres::PostgresConfig),
 }
 
 impl StoreConfig {
@@ -39,7 +39,7 @@ impl StoreConfig {
         Ok(match self {
             StoreConfig::Sqlite(path) => Box::new(sqlite::SqliteStore::open(path)?),
             #[cfg(feature = "postgres")]
-            StoreConfig::Postgres(url) => Box::new(postgres::PostgresStore::connect(url)?),
+            StoreConfig::Postgres(config) => Box::new(postgres::PostgresStore::connect(config)?),
         })
     }
 

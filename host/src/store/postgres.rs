@@ -6,11 +6,18 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context as _};
+use postgres::config::SslMode;
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Row, Statement};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::error::{Error, Result};
 use crate::outcome::EffectRecord;
@@ -68,6 +75,84 @@ const ENTRY_COLUMNS: &str =
     "wallet, seq, event_id, event, at, code_hash, outcome, fuel, limits, state_hash, prev_hash, entry_hash";
 const EFFECT_COLUMNS: &str = "effect_id, wallet, seq, kind, recipient, amount, reason";
 
+/// Where a PostgreSQL store is and how to reach it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostgresConfig {
+    url: String,
+    tls_ca: Option<PathBuf>,
+}
+
+impl PostgresConfig {
+    /// The database at `url` (`postgres://user[:password]@host:port/db`), over a plain
+    /// connection: for a database on the same machine or a trusted network.
+    pub fn new(url: impl Into<String>) -> PostgresConfig {
+        PostgresConfig {
+            url: url.into(),
+            tls_ca: None,
+        }
+    }
+
+    /// Connects over TLS only, checking that the server's certificate was signed by one of
+    /// the authorities in the PEM file `ca` and names the host the URL names.
+    pub fn with_tls_ca(mut self, ca: impl Into<PathBuf>) -> PostgresConfig {
+        self.tls_ca = Some(ca.into());
+        self
+    }
+
+    /// Where the database is, for messages: host, port and database, never the user or
+    /// the password.
+    fn place(&self) -> String {
+        match self.url.parse::<postgres::Config>() {
+            Ok(config) => {
+                let hosts: Vec<String> = config
+                    .get_hosts()
+                    .iter()
+                    .zip(config.get_ports().iter().chain(std::iter::repeat(&5432)))
+                    .map(|(host, port)| match host {
+                        postgres::config::Host::Tcp(name) => format!("{name}:{port}"),
+                        postgres::config::Host::Unix(path) => path.display().to_string(),
+                    })
+                    .collect();
+                format!("{}/{}", hosts.join(","), config.get_dbname().unwrap_or_default())
+            }
+            Err(_) => "an unreadable URL".into(),
+        }
+    }
+}
+
+impl fmt::Debug for PostgresConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL may hold a password: show where, not who.
+        f.debug_struct("PostgresConfig")
+            .field("place", &self.place())
+            .field("tls_ca", &self.tls_ca)
+            .finish()
+    }
+}
+
+/// A TLS connector that trusts the certificate authorities in the PEM file `ca`.
+fn tls_connector(ca: &Path) -> Result<MakeRustlsConnect> {
+    let mut roots = rustls::RootCertStore::empty();
+    let certificates = CertificateDer::pem_file_iter(ca)
+        .with_context(|| format!("reading the certificate authorities in {}", ca.display()))?;
+    for certificate in certificates {
+        let certificate = certificate.with_context(|| format!("reading {}", ca.display()))?;
+        roots
+            .add(certificate)
+            .with_context(|| format!("a certificate in {} is not a usable authority", ca.display()))?;
+    }
+    if roots.is_empty() {
+        return Err(anyhow!("{} holds no certificate", ca.display()).into());
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("configuring TLS")?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
+
 /// One connection to a PostgreSQL store.
 pub struct PostgresStore {
     // `postgres::Client` needs `&mut` even to read; reads of the store interface take
@@ -79,10 +164,18 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-    /// Connects to `url` (`postgres://user@host:port/db`) and creates the tables if the
-    /// database has none.
-    pub fn connect(url: &str) -> Result<PostgresStore> {
-        let mut client = Client::connect(url, NoTls).with_context(|| format!("connecting to PostgreSQL at {url}"))?;
+    /// Connects to the database `config` names and creates the tables if it has none.
+    pub fn connect(config: &PostgresConfig) -> Result<PostgresStore> {
+        let place = config.place();
+        let mut pg: postgres::Config = config
+            .url
+            .parse()
+            .with_context(|| format!("reading the PostgreSQL URL for {place}"))?;
+        let client = match &config.tls_ca {
+            Some(ca) => pg.ssl_mode(SslMode::Require).connect(tls_connector(ca)?),
+            None => pg.connect(NoTls),
+        };
+        let mut client = client.with_context(|| format!("connecting to PostgreSQL at {place}"))?;
         let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
         tx.batch_execute(SCHEMA).context("creating the store's tables")?;
@@ -91,6 +184,16 @@ impl PostgresStore {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),
         })
+    }
+
+    /// Whether this connection is encrypted, as the server sees it.
+    pub fn is_encrypted(&self) -> Result<bool> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
+            .context("asking the server about this connection")?;
+        Ok(row.get(0))
     }
 
     /// `sql`, prepared on this connection once.
@@ -374,5 +477,23 @@ impl Store for PostgresStore {
 
     fn is_broken(&self) -> bool {
         self.client.borrow().is_closed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connection string's password stays out of errors and debug output, which reach
+    /// logs and, through them, more people than the database's owner.
+    #[test]
+    fn the_password_stays_out_of_errors_and_debug_output() {
+        let config = PostgresConfig::new("postgres://app:s3cret@127.0.0.1:1/prepaid");
+        let Err(error) = PostgresStore::connect(&config) else {
+            panic!("nothing listens on port 1");
+        };
+        let shown = format!("{error:#} {config:?}");
+        assert!(shown.contains("127.0.0.1:1/prepaid"), "{shown}");
+        assert!(!shown.contains("s3cret") && !shown.contains("app"), "{shown}");
     }
 }
