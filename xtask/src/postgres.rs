@@ -30,7 +30,7 @@ impl Postgres {
         let bin = match server_bin() {
             Some(bin) => bin,
             None => {
-                install()?;
+                install("postgresql")?;
                 server_bin().context("apt-get installed postgresql but no server binaries were found")?
             }
         };
@@ -130,14 +130,15 @@ fn server_bin() -> Option<PathBuf> {
 }
 
 /// Installs Debian's server package.
-fn install() -> Result<()> {
+/// Installs Debian's `package` (the machine must let us: root).
+fn install(package: &str) -> Result<()> {
     if !is_root() {
-        bail!("PostgreSQL is not installed and installing it needs root: run `apt-get install postgresql` as root");
+        bail!("{package} is not installed and installing it needs root: run `apt-get install {package}` as root");
     }
-    eprintln!("installing PostgreSQL from Debian's packages");
+    eprintln!("installing {package} from Debian's packages");
     let install = || {
         Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends", "postgresql"])
+            .args(["install", "-y", "--no-install-recommends", package])
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status()
     };
@@ -147,7 +148,7 @@ fn install() -> Result<()> {
     run(Command::new("apt-get").arg("update"))?;
     let status = install().context("running apt-get")?;
     if !status.success() {
-        bail!("apt-get install postgresql failed ({status})");
+        bail!("apt-get install {package} failed ({status})");
     }
     Ok(())
 }
@@ -168,6 +169,9 @@ fn free_port() -> Result<u16> {
 /// valid for two days, in `dir`.
 fn make_certificates(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    if Command::new("openssl").arg("version").output().is_err() {
+        install("openssl")?;
+    }
     let openssl = |args: &[&str]| run(Command::new("openssl").current_dir(dir).args(args));
     let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
     let authority = [
