@@ -4,8 +4,8 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::authorization::HexBytes;
 use crate::error::ErrorCode;
+use crate::keys::HexBytes;
 use crate::state::Status;
 
 // Defines the WIT world's `Context`, `Applied`, `ContractError` and `View` here; the

@@ -3,7 +3,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::authorization::PublicKey;
+use crate::keys::PublicKey;
 use crate::money::Amount;
 
 /// Which way money moves.

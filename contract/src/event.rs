@@ -6,11 +6,11 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::authorization::{PublicKey, Signature};
 use crate::error::{ContractError, ErrorCode};
+use crate::keys::{PublicKey, Signature};
 use crate::money::{Amount, NOT_AN_AMOUNT};
 use crate::policy::Policy;
-use crate::products::Product;
+use crate::products::{Product, Quantity};
 
 /// What the platform knows about an event besides the event itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,6 +83,17 @@ pub struct Request {
     /// The stage completed, by index from 0 (`plan` products).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<u32>,
+}
+
+impl Request {
+    /// The quantity the request asks for.
+    pub fn quantity(&self) -> Quantity {
+        Quantity {
+            units: self.units,
+            amount: self.amount,
+            stage: self.stage,
+        }
+    }
 }
 
 /// The fields of `authorize`.

@@ -37,6 +37,7 @@ pub mod crypto;
 pub mod effects;
 pub mod error;
 pub mod event;
+pub mod keys;
 pub mod money;
 pub mod policy;
 pub mod products;

@@ -13,7 +13,6 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{reject, ContractError, ErrorCode};
-use crate::event::Request;
 use crate::money::Amount;
 
 /// The most stages a plan may have.
@@ -169,9 +168,9 @@ impl Product {
         }
     }
 
-    /// The units a request asks for: the quantity that fits the product, above zero.
-    pub fn requested_units(&self, request: &Request) -> Result<u64, ContractError> {
-        let units = match (self, request.units, request.amount, request.stage) {
+    /// The units `quantity` asks for: the one quantity that fits the product, above zero.
+    pub fn requested_units(&self, quantity: Quantity) -> Result<u64, ContractError> {
+        let units = match (self, quantity.units, quantity.amount, quantity.stage) {
             (Product::StoredValue(_), None, Some(amount), None) => amount.fen(),
             (Product::Sessions(_), Some(units), None, None) => units,
             (Product::Plan(terms), None, None, Some(stage)) => match terms.stages.get(stage as usize) {
@@ -213,6 +212,17 @@ impl Product {
         }
         Ok(units)
     }
+}
+
+/// What a request asks of a product: exactly one of these fits it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quantity {
+    /// Sessions (`sessions` products).
+    pub units: Option<u64>,
+    /// Face amount (`stored_value` products).
+    pub amount: Option<Amount>,
+    /// A stage, by index from 0 (`plan` products).
+    pub stage: Option<u32>,
 }
 
 impl Plan {

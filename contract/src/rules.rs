@@ -4,11 +4,12 @@
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
-use crate::authorization::{require_approval, require_signature, PublicKey};
+use crate::authorization::{require_approval, require_signature};
 use crate::crypto::Crypto;
 use crate::effects::{effect, Effect, EffectKind};
 use crate::error::{reject, ContractError, ErrorCode};
 use crate::event::{Context, Event, Open, Request, Resolution};
+use crate::keys::PublicKey;
 use crate::money::Amount;
 use crate::refunds::consumer_refund;
 use crate::state::{RequestRecord, RequestStatus, Status, Wallet};
@@ -188,7 +189,7 @@ fn add_request(wallet: &mut Wallet, request: &Request, now: i64) -> Result<(), C
             ),
         );
     }
-    let units = wallet.product.requested_units(request)?;
+    let units = wallet.product.requested_units(request.quantity())?;
     if let Some(stage) = request.stage {
         let taken = wallet.requests.values().any(|record| {
             record.stage == Some(stage) && matches!(record.status, RequestStatus::Pending | RequestStatus::Authorized)

@@ -7,8 +7,8 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::authorization::PublicKey;
 use crate::error::{ContractError, ErrorCode};
+use crate::keys::PublicKey;
 use crate::money::Amount;
 use crate::policy::Policy;
 use crate::products::Product;

@@ -2,7 +2,7 @@
 
 use alloc::collections::BTreeMap;
 
-use crate::authorization::HexBytes;
+use crate::keys::HexBytes;
 use crate::money::Amount;
 use crate::policy::Policy;
 use crate::products::{Product, Sessions};

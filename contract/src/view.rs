@@ -2,8 +2,8 @@
 
 use alloc::string::String;
 
-use crate::authorization::PublicKey;
 use crate::error::ContractError;
+use crate::keys::PublicKey;
 use crate::money::Amount;
 use crate::state::{Status, Wallet};
 

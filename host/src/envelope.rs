@@ -10,7 +10,7 @@
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use ed25519_dalek::SigningKey;
-use prepaid_contract::authorization::Signature;
+use prepaid_contract::keys::Signature;
 use prepaid_contract::{Context, Event};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;

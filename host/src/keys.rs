@@ -2,8 +2,9 @@
 //! scenarios and tests only), event signatures and the regulator's approval of terms.
 
 use ed25519_dalek::{Signer, SigningKey};
-use prepaid_contract::authorization::{approval_message, event_message, PublicKey, Signature};
+use prepaid_contract::authorization::{approval_message, event_message};
 use prepaid_contract::event::Open;
+use prepaid_contract::keys::{PublicKey, Signature};
 use prepaid_contract::{Event, NativeCrypto};
 
 /// The development key of the actor `name`: its secret is the SHA-256 of

@@ -20,7 +20,7 @@ use wasmtime::{
     StoreLimitsBuilder,
 };
 
-use prepaid_contract::authorization::PublicKey;
+use prepaid_contract::keys::PublicKey;
 use prepaid_contract::money::Amount;
 
 use crate::outcome::{sha256_hex, EffectRecord, Outcome, WalletView};
