@@ -11,27 +11,29 @@
 pub mod auth;
 pub mod error;
 pub mod metrics;
+mod outbox;
+mod wallets;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::envelope::Envelope;
-use crate::ledger::{Ledger, Submitted, Wallet};
+use crate::ledger::Ledger;
 use auth::{ApiKeys, Caller, Role};
 use error::ApiError;
 use metrics::Metrics;
+use outbox::{ack, claim, outbox};
+use wallets::{journal, open_wallet, submit_event, verify, wallet};
 
 /// The largest request body accepted: a signed event is well under 4 KiB.
 pub const MAX_BODY_BYTES: usize = 64 << 10;
@@ -199,81 +201,6 @@ fn parse_body<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Resul
     serde_json::from_slice(&body).map_err(|error| ApiError::bad_request(format!("invalid JSON body: {error}")))
 }
 
-/// A merchant may act only on wallets that name it as the merchant.
-fn check_merchant(caller: &Caller, wallet_merchant: Option<&str>) -> Result<(), ApiError> {
-    match (&caller.merchant, caller.role) {
-        (Some(own), Role::Merchant) if wallet_merchant != Some(own.as_str()) => {
-            Err(ApiError::forbidden("this merchant key may act only on its own wallets"))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// A merchant key's caller may see `wallet` only if it is theirs; others pass. Errors
-/// with `unknown_wallet` when it does not exist.
-async fn check_wallet_access(service: &Service, caller: &Caller, wallet: &str) -> Result<(), ApiError> {
-    if caller.role != Role::Merchant {
-        return Ok(());
-    }
-    let ledger = service.ledger.clone();
-    let owned = wallet.to_owned();
-    let merchant = blocking(move || {
-        Ok(ledger
-            .wallet(&owned)?
-            .map(|wallet| wallet.view.map(|view| view.merchant)))
-    })
-    .await?;
-    match merchant {
-        None => Err(ApiError::unknown_wallet(wallet)),
-        Some(merchant) => check_merchant(caller, merchant.as_deref()),
-    }
-}
-
-/// A submission's result.
-#[derive(Serialize)]
-struct SubmitResponse {
-    wallet: String,
-    seq: u64,
-    event_id: String,
-    ok: bool,
-    error: Option<crate::outcome::ErrorRecord>,
-    effects: Vec<crate::outcome::EffectRecord>,
-    replayed: bool,
-    entry_hash: String,
-}
-
-impl From<Submitted> for SubmitResponse {
-    fn from(submitted: Submitted) -> SubmitResponse {
-        SubmitResponse {
-            wallet: submitted.entry.wallet,
-            seq: submitted.entry.seq,
-            event_id: submitted.entry.event_id,
-            ok: submitted.verdict.ok,
-            error: submitted.verdict.error,
-            effects: submitted.verdict.effects,
-            replayed: submitted.replayed,
-            entry_hash: submitted.entry.entry_hash,
-        }
-    }
-}
-
-async fn submit(service: &Service, raw: Envelope) -> Result<Response, ApiError> {
-    let ledger = service.ledger.clone();
-    let submitted = blocking(move || ledger.submit(&raw)).await?;
-    let result = match (submitted.replayed, submitted.verdict.ok) {
-        (true, _) => "replayed",
-        (false, true) => "accepted",
-        (false, false) => "rejected",
-    };
-    service.metrics.events.with_label_values(&[result]).inc();
-    let status = if submitted.replayed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Ok((status, Json(SubmitResponse::from(submitted))).into_response())
-}
-
 async fn health(State(service): State<Service>) -> Result<Json<Value>, ApiError> {
     let ledger = service.ledger.clone();
     // A read through the store proves it answers.
@@ -294,186 +221,4 @@ async fn metrics(State(service): State<Service>) -> impl IntoResponse {
 
 async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
-}
-
-async fn open_wallet(
-    State(service): State<Service>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let caller = authorize(&service, &headers, &[Role::Operator, Role::Merchant])?;
-    let raw: Envelope = parse_body(body)?;
-    if raw.event.get("type").and_then(Value::as_str) != Some("open") {
-        return Err(ApiError::bad_request(
-            "POST /v1/wallets takes an `open` event; submit other events to /v1/wallets/{wallet}/events",
-        ));
-    }
-    check_merchant(&caller, raw.event.get("merchant").and_then(Value::as_str))?;
-    submit(&service, raw).await
-}
-
-async fn submit_event(
-    State(service): State<Service>,
-    Path(wallet): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let caller = authorize(&service, &headers, &[Role::Operator, Role::Merchant, Role::Regulator])?;
-    let raw: Envelope = parse_body(body)?;
-    if raw.wallet != wallet {
-        return Err(ApiError::bad_request(format!(
-            "the event is for wallet {}, not {wallet}",
-            raw.wallet
-        )));
-    }
-    check_wallet_access(&service, &caller, &wallet).await?;
-    submit(&service, raw).await
-}
-
-const READERS: &[Role] = &[Role::Operator, Role::Merchant, Role::Regulator, Role::Auditor];
-
-/// The reading endpoints' common part: any role may read, a merchant only its own wallets;
-/// `read` gives `None` for a wallet that does not exist.
-async fn read_wallet<T: Send + 'static>(
-    service: &Service,
-    headers: &HeaderMap,
-    wallet: &str,
-    read: impl FnOnce(&Ledger, &str) -> crate::Result<Option<T>> + Send + 'static,
-) -> Result<T, ApiError> {
-    let caller = authorize(service, headers, READERS)?;
-    check_wallet_access(service, &caller, wallet).await?;
-    let ledger = service.ledger.clone();
-    let owned = wallet.to_owned();
-    blocking(move || read(&ledger, &owned))
-        .await?
-        .ok_or_else(|| ApiError::unknown_wallet(wallet))
-}
-
-async fn wallet(
-    State(service): State<Service>,
-    Path(wallet): Path<String>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    let Wallet { head, view } =
-        read_wallet(&service, &headers, &wallet, |ledger, wallet| ledger.wallet(wallet)).await?;
-    Ok(Json(json!({
-        "wallet": head.wallet,
-        "code_hash": head.code_hash,
-        "seq": head.seq,
-        "state_hash": head.state_hash,
-        "head_hash": head.head_hash,
-        "view": view,
-    })))
-}
-
-async fn journal(
-    State(service): State<Service>,
-    Path(wallet): Path<String>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    let entries = read_wallet(&service, &headers, &wallet, |ledger, wallet| {
-        let entries = ledger.entries(wallet)?;
-        Ok((!entries.is_empty()).then_some(entries))
-    })
-    .await?;
-    Ok(Json(json!({"wallet": wallet, "entries": entries})))
-}
-
-async fn verify(
-    State(service): State<Service>,
-    Path(wallet): Path<String>,
-    headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
-    let report = read_wallet(&service, &headers, &wallet, |ledger, wallet| {
-        ledger.verify_wallet(wallet)
-    })
-    .await?;
-    Ok(Json(json!({
-        "wallet": wallet,
-        "clean": report.is_clean(),
-        "entries": report.entries,
-        "divergences": report.divergences,
-    })))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OutboxQuery {
-    limit: Option<usize>,
-}
-
-fn page(limit: Option<usize>) -> Result<usize, ApiError> {
-    match limit.unwrap_or(100) {
-        0 => Err(ApiError::bad_request("`limit` must be at least 1")),
-        limit if limit > MAX_OUTBOX_PAGE => Err(ApiError::bad_request(format!(
-            "`limit` may be at most {MAX_OUTBOX_PAGE}"
-        ))),
-        limit => Ok(limit),
-    }
-}
-
-async fn outbox(
-    State(service): State<Service>,
-    headers: HeaderMap,
-    query: Result<Query<OutboxQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
-    authorize(&service, &headers, &[Role::Operator, Role::Regulator, Role::Auditor])?;
-    let Query(query) = query.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
-    let limit = page(query.limit)?;
-    let ledger = service.ledger.clone();
-    let effects = blocking(move || ledger.pending_effects(limit)).await?;
-    Ok(Json(json!({"effects": effects})))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClaimRequest {
-    limit: Option<usize>,
-    lease_seconds: Option<u64>,
-}
-
-/// The longest lease a claim may ask: an adapter that dies holds its effects this long.
-const MAX_LEASE_SECONDS: u64 = 3600;
-
-async fn claim(
-    State(service): State<Service>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let caller = authorize(&service, &headers, &[Role::Operator])?;
-    let request: ClaimRequest = parse_body(body)?;
-    let limit = page(request.limit)?;
-    let lease = request.lease_seconds.unwrap_or(60);
-    if lease == 0 || lease > MAX_LEASE_SECONDS {
-        return Err(ApiError::bad_request(format!(
-            "`lease_seconds` must be 1 to {MAX_LEASE_SECONDS}"
-        )));
-    }
-    let ledger = service.ledger.clone();
-    let effects = blocking(move || ledger.claim_effects(&caller.name, limit, Duration::from_secs(lease))).await?;
-    Ok(Json(json!({"effects": effects, "lease_seconds": lease})))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AckRequest {
-    effect_ids: Vec<String>,
-}
-
-async fn ack(
-    State(service): State<Service>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, ApiError> {
-    authorize(&service, &headers, &[Role::Operator])?;
-    let request: AckRequest = parse_body(body)?;
-    if request.effect_ids.is_empty() || request.effect_ids.len() > MAX_OUTBOX_PAGE {
-        return Err(ApiError::bad_request(format!(
-            "`effect_ids` must list 1 to {MAX_OUTBOX_PAGE} ids"
-        )));
-    }
-    let ledger = service.ledger.clone();
-    let count = request.effect_ids.len();
-    blocking(move || ledger.ack_effects(&request.effect_ids)).await?;
-    Ok(Json(json!({"acknowledged": count})))
 }

@@ -4,20 +4,19 @@
 //! one insert it and gives the other a unique violation, which becomes an
 //! [`Error::Conflict`].
 
+mod config;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::fmt;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context as _};
 use postgres::config::SslMode;
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Row, Statement};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::CertificateDer;
-use tokio_postgres_rustls::MakeRustlsConnect;
+
+use config::tls_connector;
+pub use config::PostgresConfig;
 
 use crate::error::{Error, Result};
 use crate::outcome::EffectRecord;
@@ -75,84 +74,6 @@ const ENTRY_COLUMNS: &str =
     "wallet, seq, event_id, event, at, code_hash, outcome, fuel, limits, state_hash, prev_hash, entry_hash";
 const EFFECT_COLUMNS: &str = "effect_id, wallet, seq, kind, recipient, amount, reason";
 
-/// Where a PostgreSQL store is and how to reach it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PostgresConfig {
-    url: String,
-    tls_ca: Option<PathBuf>,
-}
-
-impl PostgresConfig {
-    /// The database at `url` (`postgres://user[:password]@host:port/db`), over a plain
-    /// connection: for a database on the same machine or a trusted network.
-    pub fn new(url: impl Into<String>) -> PostgresConfig {
-        PostgresConfig {
-            url: url.into(),
-            tls_ca: None,
-        }
-    }
-
-    /// Connects over TLS only, checking that the server's certificate was signed by one of
-    /// the authorities in the PEM file `ca` and names the host the URL names.
-    pub fn with_tls_ca(mut self, ca: impl Into<PathBuf>) -> PostgresConfig {
-        self.tls_ca = Some(ca.into());
-        self
-    }
-
-    /// Where the database is, for messages: host, port and database, never the user or
-    /// the password.
-    fn place(&self) -> String {
-        match self.url.parse::<postgres::Config>() {
-            Ok(config) => {
-                let hosts: Vec<String> = config
-                    .get_hosts()
-                    .iter()
-                    .zip(config.get_ports().iter().chain(std::iter::repeat(&5432)))
-                    .map(|(host, port)| match host {
-                        postgres::config::Host::Tcp(name) => format!("{name}:{port}"),
-                        postgres::config::Host::Unix(path) => path.display().to_string(),
-                    })
-                    .collect();
-                format!("{}/{}", hosts.join(","), config.get_dbname().unwrap_or_default())
-            }
-            Err(_) => "an unreadable URL".into(),
-        }
-    }
-}
-
-impl fmt::Debug for PostgresConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The URL may hold a password: show where, not who.
-        f.debug_struct("PostgresConfig")
-            .field("place", &self.place())
-            .field("tls_ca", &self.tls_ca)
-            .finish()
-    }
-}
-
-/// A TLS connector that trusts the certificate authorities in the PEM file `ca`.
-fn tls_connector(ca: &Path) -> Result<MakeRustlsConnect> {
-    let mut roots = rustls::RootCertStore::empty();
-    let certificates = CertificateDer::pem_file_iter(ca)
-        .with_context(|| format!("reading the certificate authorities in {}", ca.display()))?;
-    for certificate in certificates {
-        let certificate = certificate.with_context(|| format!("reading {}", ca.display()))?;
-        roots
-            .add(certificate)
-            .with_context(|| format!("a certificate in {} is not a usable authority", ca.display()))?;
-    }
-    if roots.is_empty() {
-        return Err(anyhow!("{} holds no certificate", ca.display()).into());
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .context("configuring TLS")?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(MakeRustlsConnect::new(config))
-}
-
 /// One connection to a PostgreSQL store.
 pub struct PostgresStore {
     // `postgres::Client` needs `&mut` even to read; reads of the store interface take
@@ -168,10 +89,10 @@ impl PostgresStore {
     pub fn connect(config: &PostgresConfig) -> Result<PostgresStore> {
         let place = config.place();
         let mut pg: postgres::Config = config
-            .url
+            .url()
             .parse()
             .with_context(|| format!("reading the PostgreSQL URL for {place}"))?;
-        let client = match &config.tls_ca {
+        let client = match config.tls_ca() {
             Some(ca) => pg.ssl_mode(SslMode::Require).connect(tls_connector(ca)?),
             None => pg.connect(NoTls),
         };

@@ -1,0 +1,269 @@
+//! The command line: every subcommand and its arguments, as clap reads them.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use clap::{Parser, Subcommand};
+use prepaid_host::{ContractEngine, Ledger, StoreConfig};
+
+/// Supervised prepaid consumer funds on a WebAssembly contract.
+#[derive(Parser)]
+#[command(version, about)]
+pub(crate) struct Cli {
+    /// Keeps compiled contract components in this folder, so later runs start without
+    /// compiling.
+    #[arg(long, global = true, env = "PREPAID_CACHE")]
+    pub(crate) cache: Option<PathBuf>,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Runs the bundled example into a SQLite journal and shows the wallets and the
+    /// verification of their history.
+    Demo {
+        /// The journal to write (replaced if present).
+        #[arg(long, default_value = "prepaid-demo.db")]
+        db: PathBuf,
+        #[command(flatten)]
+        component: ComponentArg,
+    },
+    /// Scenario files.
+    Scenario {
+        #[command(subcommand)]
+        command: ScenarioCommand,
+    },
+    /// Replays every wallet of a journal with its pinned code and compares everything.
+    /// Exits non-zero on any divergence.
+    #[command(group = clap::ArgGroup::new("source").required(true))]
+    Verify {
+        /// A journal.
+        #[arg(long, group = "source")]
+        db: Option<PathBuf>,
+        /// A bundle written by `prepaid journal export`.
+        #[arg(long, group = "source")]
+        bundle: Option<PathBuf>,
+        /// Prints the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Applies raw signed events (JSON lines, from FILE or stdin) and prints a JSON line
+    /// per event. Re-submitting an event returns its recorded outcome.
+    Apply {
+        /// The journal.
+        #[arg(long)]
+        db: PathBuf,
+        /// The events (default: stdin).
+        file: Option<PathBuf>,
+        /// Commits this many events at a time (group commit); each is acknowledged once
+        /// its batch is on disk.
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
+        #[command(flatten)]
+        component: ComponentArg,
+    },
+    /// Creates a key pair: the secret goes to a new file, the public key is printed.
+    Keygen {
+        /// The key file to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Signs raw events read from stdin (JSON lines) and prints them signed.
+    Sign {
+        /// The signer's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// Adds the regulator's approval of the terms to each `open`, instead of signing.
+        #[arg(long)]
+        approve: bool,
+    },
+    /// Shows a wallet: its figures, pinned code and journal.
+    Wallet {
+        /// The wallet.
+        id: String,
+        /// The journal.
+        #[arg(long)]
+        db: PathBuf,
+        /// Prints JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The effects waiting for the payment rail.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+    /// Journals.
+    Journal {
+        #[command(subcommand)]
+        command: JournalCommand,
+    },
+    /// Measures the standard event mix: native rules, the component in memory, the
+    /// component with the SQLite journal, and verify; prints events/s and ratios.
+    Bench {
+        /// How many wallets (six events each).
+        #[arg(long, default_value_t = 2000)]
+        wallets: usize,
+        /// Runs of each path; the fastest counts.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Also measures group-commit throughput and memory on a journal of 1,000 wallets
+        /// and on one of this many (1000000 takes minutes).
+        #[arg(long)]
+        scale: Option<usize>,
+        /// Prints the measurements as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        component: ComponentArg,
+    },
+    /// Contract components.
+    Contract {
+        #[command(subcommand)]
+        command: ContractCommand,
+    },
+    /// Serves the HTTP API for platforms (see /openapi.json), on the SQLite journal by
+    /// default or on PostgreSQL, which several `prepaid serve` processes can share.
+    Serve {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// The SQLite journal (the default store).
+        #[arg(long, default_value = "prepaid.db", conflicts_with = "postgres")]
+        db: PathBuf,
+        /// A PostgreSQL database instead, as postgres://user@host:port/db.
+        #[arg(long, env = "PREPAID_POSTGRES")]
+        postgres: Option<String>,
+        /// Connects to PostgreSQL over TLS only, trusting the certificate authorities in
+        /// this PEM file (for example /etc/ssl/certs/ca-certificates.crt). Without it the
+        /// connection is plain: keep the database on a trusted network.
+        #[arg(long, env = "PREPAID_POSTGRES_CA", requires = "postgres")]
+        postgres_ca: Option<PathBuf>,
+        /// The API keys file: a JSON list of {"key", "role", "name", "merchant"?}.
+        #[arg(long, env = "PREPAID_KEYS")]
+        keys: PathBuf,
+        #[command(flatten)]
+        component: ComponentArg,
+    },
+    /// Drives running `prepaid serve` processes with the standard event mix from many
+    /// clients and prints events/s and latency percentiles.
+    Loadtest {
+        /// A service to send to; give it more than once to alternate between services,
+        /// event by event, on the same wallets.
+        #[arg(long = "url", required = true)]
+        urls: Vec<String>,
+        /// An operator API key.
+        #[arg(long, env = "PREPAID_API_KEY")]
+        key: String,
+        /// How many wallets (six events each).
+        #[arg(long, default_value_t = 500)]
+        wallets: usize,
+        /// Clients sending at once.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Runs for this many seconds on new wallets (instead of `--wallets`), reporting
+        /// throughput and latency second by second.
+        #[arg(long)]
+        seconds: Option<u64>,
+        /// Prints the measurement as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ScenarioCommand {
+    /// Runs a scenario file, printing a JSON line per step. Exits non-zero when an
+    /// `expect` fails.
+    Run {
+        /// The scenario file.
+        file: PathBuf,
+        /// A SQLite journal to write (default: a temporary one).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// A golden trace (per step: outcome, effects, state hash, fuel) the run must
+        /// match; exits non-zero with a diff when it does not.
+        #[arg(long)]
+        snapshot: Option<PathBuf>,
+        /// Writes the run's trace to `--snapshot` instead of checking it, accepting a
+        /// change.
+        #[arg(long, requires = "snapshot")]
+        update_snapshot: bool,
+        #[command(flatten)]
+        component: ComponentArg,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum OutboxCommand {
+    /// Lists effects not yet acknowledged, as JSON lines, oldest first.
+    List {
+        /// The journal.
+        #[arg(long)]
+        db: PathBuf,
+        /// At most this many.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
+    /// Acknowledges effects the payment rail has carried out.
+    Ack {
+        /// The journal.
+        #[arg(long)]
+        db: PathBuf,
+        /// Effect ids, as `list` prints them.
+        #[arg(required = true)]
+        effect_ids: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum JournalCommand {
+    /// Writes a self-contained bundle for an auditor: the journal entries of one wallet
+    /// (or all) and every component they pin, by code hash.
+    Export {
+        /// The journal.
+        #[arg(long)]
+        db: PathBuf,
+        /// Only this wallet.
+        #[arg(long)]
+        wallet: Option<String>,
+        /// The bundle to write (must not exist).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ContractCommand {
+    /// Prints a component's code hash (SHA-256, hex).
+    Hash {
+        /// The component file.
+        file: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+pub(crate) struct ComponentArg {
+    /// The contract component that new wallets are opened with.
+    #[arg(long = "component", env = "PREPAID_COMPONENT", default_value_os_t = prepaid_host::component_path())]
+    path: PathBuf,
+}
+
+impl ComponentArg {
+    pub(crate) fn bytes(&self) -> Result<Vec<u8>> {
+        std::fs::read(&self.path).with_context(|| {
+            format!(
+                "reading the contract component {} (build it with `cargo xtask contract`)",
+                self.path.display()
+            )
+        })
+    }
+
+    /// A ledger over `store` with this component installed.
+    pub(crate) fn ledger(&self, store: StoreConfig, engine: ContractEngine) -> Result<Ledger> {
+        let ledger = Ledger::open(store, engine)?;
+        ledger.install(&self.bytes()?)?;
+        Ok(ledger)
+    }
+}

@@ -1,0 +1,98 @@
+//! The outbox routes: what the payment rail has to carry out, claimed with a lease and
+//! acknowledged once carried out.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::Role;
+use super::error::ApiError;
+use super::{authorize, blocking, parse_body, Service, MAX_OUTBOX_PAGE};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct OutboxQuery {
+    limit: Option<usize>,
+}
+
+fn page(limit: Option<usize>) -> Result<usize, ApiError> {
+    match limit.unwrap_or(100) {
+        0 => Err(ApiError::bad_request("`limit` must be at least 1")),
+        limit if limit > MAX_OUTBOX_PAGE => Err(ApiError::bad_request(format!(
+            "`limit` may be at most {MAX_OUTBOX_PAGE}"
+        ))),
+        limit => Ok(limit),
+    }
+}
+
+pub(super) async fn outbox(
+    State(service): State<Service>,
+    headers: HeaderMap,
+    query: Result<Query<OutboxQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&service, &headers, &[Role::Operator, Role::Regulator, Role::Auditor])?;
+    let Query(query) = query.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+    let limit = page(query.limit)?;
+    let ledger = service.ledger.clone();
+    let effects = blocking(move || ledger.pending_effects(limit)).await?;
+    Ok(Json(json!({"effects": effects})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClaimRequest {
+    limit: Option<usize>,
+    lease_seconds: Option<u64>,
+}
+
+/// The longest lease a claim may ask: an adapter that dies holds its effects this long.
+const MAX_LEASE_SECONDS: u64 = 3600;
+
+pub(super) async fn claim(
+    State(service): State<Service>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let caller = authorize(&service, &headers, &[Role::Operator])?;
+    let request: ClaimRequest = parse_body(body)?;
+    let limit = page(request.limit)?;
+    let lease = request.lease_seconds.unwrap_or(60);
+    if lease == 0 || lease > MAX_LEASE_SECONDS {
+        return Err(ApiError::bad_request(format!(
+            "`lease_seconds` must be 1 to {MAX_LEASE_SECONDS}"
+        )));
+    }
+    let ledger = service.ledger.clone();
+    let effects = blocking(move || ledger.claim_effects(&caller.name, limit, Duration::from_secs(lease))).await?;
+    Ok(Json(json!({"effects": effects, "lease_seconds": lease})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AckRequest {
+    effect_ids: Vec<String>,
+}
+
+pub(super) async fn ack(
+    State(service): State<Service>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&service, &headers, &[Role::Operator])?;
+    let request: AckRequest = parse_body(body)?;
+    if request.effect_ids.is_empty() || request.effect_ids.len() > MAX_OUTBOX_PAGE {
+        return Err(ApiError::bad_request(format!(
+            "`effect_ids` must list 1 to {MAX_OUTBOX_PAGE} ids"
+        )));
+    }
+    let ledger = service.ledger.clone();
+    let count = request.effect_ids.len();
+    blocking(move || ledger.ack_effects(&request.effect_ids)).await?;
+    Ok(Json(json!({"acknowledged": count})))
+}
