@@ -277,20 +277,31 @@ impl Store for PostgresStore {
     }
 
     fn append(&mut self, entry: &Entry, state: Option<&[u8]>, effects: &[EffectRecord]) -> Result<()> {
-        let insert_entry = self.prepared(&format!(
-            "INSERT INTO journal ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        // One statement, so one round trip and one implicit transaction: the entry, its
+        // effects and the wallet's new head are written together or not at all. (The
+        // outbox's foreign key to the entry is checked at the end of the statement.)
+        let append = self.prepared(&format!(
+            "WITH entry AS (
+                 INSERT INTO journal ({ENTRY_COLUMNS})
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 RETURNING wallet, seq
+             ), effects AS (
+                 INSERT INTO outbox ({EFFECT_COLUMNS})
+                 SELECT effect.id, entry.wallet, entry.seq, effect.kind, effect.recipient, effect.amount, effect.reason
+                 FROM entry, unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
+                      AS effect (id, kind, recipient, amount, reason)
+             )
+             INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash)
+             SELECT entry.wallet, $6, entry.seq, $18, $10, $12 FROM entry
+             ON CONFLICT (wallet) DO UPDATE SET seq = EXCLUDED.seq, state = EXCLUDED.state,
+                 state_hash = EXCLUDED.state_hash, head_hash = EXCLUDED.head_hash"
         ))?;
-        let insert_effect = self.prepared(&format!(
-            "INSERT INTO outbox ({EFFECT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        ))?;
-        let move_head = self.prepared(
-            "INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (wallet) DO UPDATE SET seq = $3, state = $4, state_hash = $5, head_hash = $6",
-        )?;
-        let mut tx = self.client.get_mut().transaction()?;
-        let inserted = tx.execute(
-            &insert_entry,
+        let column = |field: fn(&EffectRecord) -> &String| -> Vec<&str> {
+            effects.iter().map(|effect| field(effect).as_str()).collect()
+        };
+        let ids: Vec<String> = (0..effects.len()).map(|index| entry.effect_id(index)).collect();
+        let appended = self.client.get_mut().execute(
+            &append,
             &[
                 &entry.wallet,
                 &to_i64(entry.seq),
@@ -304,47 +315,24 @@ impl Store for PostgresStore {
                 &entry.state_hash,
                 &entry.prev_hash,
                 &entry.entry_hash,
+                &ids,
+                &column(|effect| &effect.kind),
+                &column(|effect| &effect.to),
+                &column(|effect| &effect.amount),
+                &column(|effect| &effect.reason),
+                &state,
             ],
         );
-        if let Err(error) = inserted {
-            if error.code() == Some(&SqlState::UNIQUE_VIOLATION) {
-                return Err(Error::Conflict {
-                    wallet: entry.wallet.clone(),
-                    seq: entry.seq,
-                });
-            }
-            return Err(anyhow::Error::new(error)
+        match appended {
+            Ok(_) => Ok(()),
+            Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => Err(Error::Conflict {
+                wallet: entry.wallet.clone(),
+                seq: entry.seq,
+            }),
+            Err(error) => Err(anyhow::Error::new(error)
                 .context(format!("appending entry {} of wallet {}", entry.seq, entry.wallet))
-                .into());
+                .into()),
         }
-        for (index, effect) in effects.iter().enumerate() {
-            tx.execute(
-                &insert_effect,
-                &[
-                    &entry.effect_id(index),
-                    &entry.wallet,
-                    &to_i64(entry.seq),
-                    &effect.kind,
-                    &effect.to,
-                    &effect.amount,
-                    &effect.reason,
-                ],
-            )
-            .with_context(|| format!("queueing the effects of entry {} of wallet {}", entry.seq, entry.wallet))?;
-        }
-        tx.execute(
-            &move_head,
-            &[
-                &entry.wallet,
-                &entry.code_hash,
-                &to_i64(entry.seq),
-                &state,
-                &entry.state_hash,
-                &entry.entry_hash,
-            ],
-        )
-        .with_context(|| format!("moving the head of wallet {}", entry.wallet))?;
-        Ok(tx.commit().context("committing the entry")?)
     }
 
     fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEffect>> {
