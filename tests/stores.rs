@@ -224,11 +224,27 @@ fn postgres_over_tls_trusts_only_the_given_authority() {
     }
     assert_eq!(plain.entries("bench-1").unwrap().len(), events.len() / 2);
 
+    // The URL cannot turn TLS off once an authority is given.
+    let disabled = PostgresConfig::new(format!("{url}?sslmode=disable")).with_tls_ca(tls.join("ca.crt"));
+    assert!(PostgresStore::connect(&disabled).unwrap().is_encrypted().unwrap());
+
     // A server whose certificate the given authorities did not sign is refused: someone
     // in the middle with a certificate of their own gets nothing.
-    let untrusted = PostgresConfig::new(url).with_tls_ca(tls.join("server.crt"));
+    let untrusted = PostgresConfig::new(url.clone()).with_tls_ca(tls.join("server.crt"));
     let Err(error) = PostgresStore::connect(&untrusted) else {
         panic!("a server signed by an untrusted authority was accepted");
     };
-    assert!(format!("{error:#}").contains("certificate"), "{error:#}");
+    assert!(format!("{error:#}").contains("UnknownIssuer"), "{error:#}");
+
+    // So is the right server under a name its certificate does not carry.
+    let (_, address) = url.split_once('@').unwrap();
+    let (port, database) = address.trim_start_matches("127.0.0.1:").split_once('/').unwrap();
+    let misnamed = PostgresConfig::new(format!(
+        "host=wrong.example hostaddr=127.0.0.1 port={port} user=postgres dbname={database}"
+    ))
+    .with_tls_ca(tls.join("ca.crt"));
+    let Err(error) = PostgresStore::connect(&misnamed) else {
+        panic!("a certificate for another name was accepted");
+    };
+    assert!(format!("{error:#}").contains("not valid for name"), "{error:#}");
 }

@@ -51,10 +51,13 @@ impl PostgresConfig {
     pub(super) fn place(&self) -> String {
         match self.url.parse::<postgres::Config>() {
             Ok(config) => {
+                // As the client does: hosts without a port of their own take the first
+                // port given, or 5432.
+                let first_port = config.get_ports().first().copied().unwrap_or(5432);
                 let hosts: Vec<String> = config
                     .get_hosts()
                     .iter()
-                    .zip(config.get_ports().iter().chain(std::iter::repeat(&5432)))
+                    .zip(config.get_ports().iter().copied().chain(std::iter::repeat(first_port)))
                     .map(|(host, port)| match host {
                         postgres::config::Host::Tcp(name) => format!("{name}:{port}"),
                         postgres::config::Host::Unix(path) => path.display().to_string(),

@@ -130,7 +130,7 @@ impl PostgresStore {
 
 /// Creates the database `name` (dropping any of that name first) on the server that
 /// `admin_url` reaches, and returns the URL of the new database. For setting up and for
-/// tests; `name` must be a plain identifier.
+/// tests (over a plain connection); `name` must be a plain identifier.
 pub fn create_database(admin_url: &str, name: &str) -> Result<String> {
     if name.is_empty()
         || !name
@@ -139,8 +139,10 @@ pub fn create_database(admin_url: &str, name: &str) -> Result<String> {
     {
         return Err(anyhow!("a database name is lower-case letters, digits and underscores, got {name:?}").into());
     }
+    // A plain connection: this is for setting up and for tests, on a trusted network.
+    let place = PostgresConfig::new(admin_url).place();
     let mut client =
-        Client::connect(admin_url, NoTls).with_context(|| format!("connecting to PostgreSQL at {admin_url}"))?;
+        Client::connect(admin_url, NoTls).with_context(|| format!("connecting to PostgreSQL at {place}"))?;
     // Not in one batch: neither statement may run inside a transaction block.
     client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))?;
     client
@@ -148,7 +150,7 @@ pub fn create_database(admin_url: &str, name: &str) -> Result<String> {
         .with_context(|| format!("creating the database {name}"))?;
     let (server, _) = admin_url
         .rsplit_once('/')
-        .with_context(|| format!("{admin_url} does not end in /database"))?;
+        .with_context(|| format!("the URL for {place} does not end in /database"))?;
     Ok(format!("{server}/{name}"))
 }
 
@@ -401,7 +403,10 @@ mod tests {
         let Err(error) = PostgresStore::connect(&config) else {
             panic!("nothing listens on port 1");
         };
-        let shown = format!("{error:#} {config:?}");
+        let Err(setup) = create_database("postgres://app:s3cret@127.0.0.1:1/postgres", "prepaid") else {
+            panic!("nothing listens on port 1");
+        };
+        let shown = format!("{error:#} {config:?} {setup:#}");
         assert!(shown.contains("127.0.0.1:1/prepaid"), "{shown}");
         assert!(!shown.contains("s3cret") && !shown.contains("app"), "{shown}");
     }
