@@ -118,6 +118,29 @@ fn altering_any_field_of_an_entry_is_named() {
     }
 }
 
+/// An insider who moves an entry's time names, in verify's report, both the time the
+/// entry now says and the time inside the event it records, so an auditor sees what moved.
+#[test]
+fn a_retimed_entry_shows_both_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = journal_in(dir.path());
+    let conn = rusqlite::Connection::open(&copy).unwrap();
+    let at: String = conn
+        .query_row("SELECT at FROM journal WHERE wallet = 'w1' AND seq = 9", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    let moved = format!("2031{}", &at[4..]);
+    conn.execute("UPDATE journal SET at = ?1 WHERE wallet = 'w1' AND seq = 9", [&moved])
+        .unwrap();
+    drop(conn);
+    let report = verify_file(&copy);
+    let divergence = &report.divergences[0];
+    assert_eq!((divergence.seq, divergence.field.as_str()), (9, "at"), "{divergence}");
+    assert_eq!(divergence.recorded, moved);
+    assert!(divergence.replayed.starts_with(&at), "{divergence}");
+}
+
 #[test]
 fn altering_a_wallet_head_or_a_component_is_named() {
     let dir = tempfile::tempdir().unwrap();

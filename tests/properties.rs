@@ -174,7 +174,7 @@ fn step(time: i64, by: Option<&str>, event: Value) -> Step {
     Step {
         at,
         wallet: "w".into(),
-        by: by.map(Into::into),
+        by: Some(by.map(Into::into)),
         event,
         id: None,
         expect: None,
@@ -228,7 +228,7 @@ fn check_history(wasm: &WasmContract, open: &Value, actions: &[Action]) -> Resul
             continue;
         };
         prop_assert!(
-            may_sign(kind, step.by.as_deref(), consumer),
+            may_sign(kind, step.signer(), consumer),
             "step {}: {} accepted from {:?}",
             index,
             kind,

@@ -10,10 +10,6 @@ use prepaid_host::{ContractEngine, Ledger, StoreConfig};
 #[derive(Parser)]
 #[command(version, about)]
 pub(crate) struct Cli {
-    /// Keeps compiled contract components in this folder, so later runs start without
-    /// compiling.
-    #[arg(long, global = true, env = "PREPAID_CACHE")]
-    pub(crate) cache: Option<PathBuf>,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -28,6 +24,8 @@ pub(crate) enum Command {
         db: PathBuf,
         #[command(flatten)]
         component: ComponentArg,
+        #[command(flatten)]
+        cache: CacheArg,
     },
     /// Scenario files.
     Scenario {
@@ -47,6 +45,8 @@ pub(crate) enum Command {
         /// Prints the report as JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        cache: CacheArg,
     },
     /// Applies raw signed events (JSON lines, from FILE or stdin) and prints a JSON line
     /// per event. Re-submitting an event returns its recorded outcome.
@@ -62,6 +62,8 @@ pub(crate) enum Command {
         batch: usize,
         #[command(flatten)]
         component: ComponentArg,
+        #[command(flatten)]
+        cache: CacheArg,
     },
     /// Creates a key pair: the secret goes to a new file, the public key is printed.
     Keygen {
@@ -88,6 +90,8 @@ pub(crate) enum Command {
         /// Prints JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        cache: CacheArg,
     },
     /// The effects waiting for the payment rail.
     Outbox {
@@ -145,6 +149,8 @@ pub(crate) enum Command {
         keys: PathBuf,
         #[command(flatten)]
         component: ComponentArg,
+        #[command(flatten)]
+        cache: CacheArg,
     },
     /// Drives running `prepaid serve` processes with the standard event mix from many
     /// clients and prints events/s and latency percentiles.
@@ -192,6 +198,8 @@ pub(crate) enum ScenarioCommand {
         update_snapshot: bool,
         #[command(flatten)]
         component: ComponentArg,
+        #[command(flatten)]
+        cache: CacheArg,
     },
 }
 
@@ -244,6 +252,25 @@ pub(crate) enum ContractCommand {
 }
 
 #[derive(clap::Args)]
+pub(crate) struct CacheArg {
+    /// Keeps compiled contract components in this folder, so later runs start without
+    /// compiling.
+    #[arg(long = "cache", id = "cache", env = "PREPAID_CACHE")]
+    dir: Option<PathBuf>,
+}
+
+impl CacheArg {
+    /// The contract engine, with the artifact cache when one is asked for.
+    pub(crate) fn engine(&self) -> Result<ContractEngine> {
+        let engine = ContractEngine::new()?;
+        match &self.dir {
+            Some(dir) => Ok(engine.with_cache(dir)?),
+            None => Ok(engine),
+        }
+    }
+}
+
+#[derive(clap::Args)]
 pub(crate) struct ComponentArg {
     /// The contract component that new wallets are opened with.
     #[arg(long = "component", env = "PREPAID_COMPONENT", default_value_os_t = prepaid_host::component_path())]
@@ -265,5 +292,17 @@ impl ComponentArg {
         let ledger = Ledger::open(store, engine)?;
         ledger.install(&self.bytes()?)?;
         Ok(ledger)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    /// clap's own consistency checks (unique argument ids, valid groups), which otherwise
+    /// fail only when a command is run.
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

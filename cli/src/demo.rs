@@ -43,7 +43,7 @@ pub fn run(ledger: &Ledger, db: &Path) -> Result<ExitCode> {
             "{:<4} {:<12} {kind:<15} {:<9} {}",
             report.step,
             report.wallet,
-            step.by.as_deref().unwrap_or("-"),
+            step.signer().unwrap_or("-"),
             outcome(report)
         )?;
     }

@@ -23,7 +23,7 @@ use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::testkit::scenario::{self, Scenario};
 use prepaid_host::testkit::snapshot;
 use prepaid_host::verify::{verify_with_progress, Report};
-use prepaid_host::{ContractEngine, Ledger, StoreConfig};
+use prepaid_host::{Ledger, StoreConfig};
 
 pub(crate) use args::ComponentArg;
 use args::{Cli, Command, ContractCommand, JournalCommand, OutboxCommand, ScenarioCommand};
@@ -38,17 +38,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// The contract engine, with the artifact cache when one is asked for.
-fn engine(cache: Option<&Path>) -> Result<ContractEngine> {
-    let engine = ContractEngine::new()?;
-    match cache {
-        Some(dir) => engine.with_cache(dir),
-        None => Ok(engine),
-    }
-}
-
 fn run(cli: Cli) -> Result<ExitCode> {
-    let cache = cli.cache.as_deref();
     match cli.command {
         Command::Scenario {
             command:
@@ -58,15 +48,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     snapshot,
                     update_snapshot,
                     component,
+                    cache,
                 },
         } => {
             let scenario = Scenario::load(&file)?;
             let temp = tempfile::tempdir().context("creating a temporary journal")?;
             let db = db.unwrap_or_else(|| temp.path().join("journal.db"));
-            let ledger = component.ledger(StoreConfig::Sqlite(db), engine(cache)?)?;
+            let ledger = component.ledger(StoreConfig::Sqlite(db), cache.engine()?)?;
             let run = scenario::run(&scenario, &ledger, &mut std::io::stdout().lock())?;
             for mismatch in &run.mismatches {
                 eprintln!("expect failed: {mismatch}");
+            }
+            for (step, code) in &run.unchecked_rejections {
+                eprintln!("note: step {step} was rejected ({code}) and has no `expect` saying that is intended");
             }
             let trace_matches = match snapshot {
                 None => true,
@@ -78,14 +72,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
-        Command::Verify { db, bundle, json } => {
-            let path = db.or(bundle).expect("clap requires --db or --bundle");
-            let journal = SqliteStore::open_read_only(&path)?;
+        Command::Verify {
+            db,
+            bundle,
+            json,
+            cache,
+        } => {
+            let journal = match (db, bundle) {
+                (Some(db), _) => SqliteStore::open_read_only(&db)?,
+                (None, Some(bundle)) => SqliteStore::open_bundle(&bundle)?,
+                (None, None) => unreachable!("clap requires --db or --bundle"),
+            };
             let progress = ProgressBar::new(0).with_style(
                 ProgressStyle::with_template("verifying {bar:40} {pos}/{len} wallets, {eta} left")
                     .expect("a valid template"),
             );
-            let report = verify_with_progress(&journal, &Contracts::new(engine(cache)?), |done, total| {
+            let report = verify_with_progress(&journal, &Contracts::new(cache.engine()?), |done, total| {
                 progress.set_length(total as u64);
                 progress.set_position(done as u64);
             })?;
@@ -106,8 +108,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             file,
             batch,
             component,
+            cache,
         } => {
-            let ledger = component.ledger(StoreConfig::Sqlite(db), engine(cache)?)?;
+            let ledger = component.ledger(StoreConfig::Sqlite(db), cache.engine()?)?;
             match file {
                 Some(file) => {
                     let file = std::fs::File::open(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -118,11 +121,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Keygen { out } => platform::keygen(&out),
         Command::Sign { key, approve } => platform::sign(&key, approve),
-        Command::Wallet { id, db, json } => {
+        Command::Wallet { id, db, json, cache } => {
             if !db.exists() {
                 anyhow::bail!("no journal at {}", db.display());
             }
-            platform::wallet(&Ledger::open(StoreConfig::Sqlite(db), engine(cache)?)?, &id, json)
+            platform::wallet(&Ledger::open(StoreConfig::Sqlite(db), cache.engine()?)?, &id, json)
         }
         Command::Outbox {
             command: OutboxCommand::List { db, limit },
@@ -138,13 +141,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let (wallets, entries) = SqliteStore::open(&db)?.export(&out, wallet.as_deref())?;
             println!(
-                "wrote {}: {wallets} wallets, {entries} entries and the components they pin",
-                out.display()
+                "wrote {}: {}, {} and the components they pin",
+                out.display(),
+                count(wallets, "wallet", "wallets"),
+                count(entries, "entry", "entries")
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { db, component } => {
-            let ledger = demo::fresh_ledger(&db, &component, engine(cache)?)?;
+        Command::Demo { db, component, cache } => {
+            let ledger = demo::fresh_ledger(&db, &component, cache.engine()?)?;
             demo::run(&ledger, &db)
         }
         Command::Bench {
@@ -192,6 +197,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             postgres_ca,
             keys,
             component,
+            cache,
         } => {
             let keys = ApiKeys::load(&keys)?;
             let store = match postgres {
@@ -201,7 +207,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }),
                 None => StoreConfig::Sqlite(db),
             };
-            let ledger = component.ledger(store, engine(cache)?)?;
+            let ledger = component.ledger(store, cache.engine()?)?;
             platform::serve(listen, Service::new(ledger, keys))
         }
         Command::Loadtest {
@@ -288,7 +294,13 @@ pub(crate) fn print_report(report: &Report) {
     }
     let verdict = if report.is_clean() { "clean" } else { "DIVERGED" };
     println!(
-        "verify: {} wallets, {} entries replayed with their pinned code: {verdict}",
-        report.wallets, report.entries
+        "verify: {}, {} replayed with their pinned code: {verdict}",
+        count(report.wallets, "wallet", "wallets"),
+        count(report.entries, "entry", "entries")
     );
+}
+
+/// `n` things, in the grammatical number `n` asks for.
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

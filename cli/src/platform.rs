@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _, Result};
 use prepaid_host::keys::{generate_key, public_key, read_key_file, write_key_file};
 use prepaid_host::store::sqlite::SqliteStore;
-use prepaid_host::store::Store;
+use prepaid_host::store::{Entry, Store};
 use prepaid_host::{Envelope, Error, Ledger, RefusalCode};
 use serde_json::json;
 
@@ -32,6 +32,13 @@ pub fn sign(key_file: &Path, approve: bool) -> Result<ExitCode> {
         }
         let place = || format!("line {}", number + 1);
         let mut envelope: Envelope = serde_json::from_str(&line).with_context(place)?;
+        if !approve && envelope.event["type"] == "open" && envelope.event.get("approval").is_none() {
+            bail!(
+                "{}: an `open` carries the regulator's approval of its terms before the consumer \
+                 signs it: approve it first with `prepaid sign --key REGULATOR.key --approve`",
+                place()
+            );
+        }
         match approve {
             true => envelope.approve(&key),
             false => envelope.sign(&key),
@@ -97,7 +104,7 @@ pub fn wallet(ledger: &Ledger, wallet: &str, as_json: bool) -> Result<ExitCode> 
         println!(
             "{}",
             json!({"wallet": wallet, "code_hash": head.code_hash, "seq": head.seq, "state_hash": head.state_hash,
-                   "view": view, "entries": entries})
+                   "view": view, "entries": entries.iter().map(Entry::document).collect::<Vec<_>>()})
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -133,8 +140,16 @@ pub fn outbox_ack(db: &Path, effect_ids: &[String]) -> Result<ExitCode> {
     if !db.exists() {
         bail!("no journal at {}", db.display());
     }
-    SqliteStore::open(db)?.ack_effects(effect_ids)?;
-    println!("acknowledged {} effects", effect_ids.len());
+    let newly = SqliteStore::open(db)?.ack_effects(effect_ids)?;
+    let already = effect_ids.len() - newly;
+    match already {
+        0 => println!("acknowledged {}", crate::count(newly, "effect", "effects")),
+        _ => println!(
+            "acknowledged {} ({} already acknowledged before)",
+            crate::count(newly, "effect", "effects"),
+            crate::count(already, "effect was", "effects were")
+        ),
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -72,7 +72,8 @@ fn a_malformed_scenario_file_exits_non_zero_with_a_clear_message() {
         ("bad.json", "{\"name\": \"x\", \"steps\": [", "is not a valid scenario file"),
         ("unknown.json", "{\"name\": \"x\", \"steps\": [], \"stpes\": []}", "unknown field `stpes`"),
         ("notype.json", "{\"name\": \"x\", \"steps\": [{\"at\": \"2026-01-01T00:00:00Z\", \"wallet\": \"w\", \"event\": {}}]}", "step 0"),
-        ("badtime.json", "{\"name\": \"x\", \"steps\": [{\"at\": \"yesterday\", \"wallet\": \"w\", \"event\": {\"type\": \"refund\"}}]}", "RFC 3339"),
+        ("badtime.json", "{\"name\": \"x\", \"steps\": [{\"at\": \"yesterday\", \"wallet\": \"w\", \"by\": \"alice\", \"event\": {\"type\": \"refund\"}}]}", "RFC 3339"),
+        ("unsigned.json", "{\"name\": \"x\", \"steps\": [{\"at\": \"2026-01-01T00:00:00Z\", \"wallet\": \"w\", \"event\": {\"type\": \"refund\"}}]}", "step 0: `by` is missing"),
     ] {
         let file = dir.path().join(name);
         std::fs::write(&file, content).unwrap();
@@ -96,7 +97,7 @@ fn verify_passes_on_a_scenario_journal_and_names_a_tampered_entry() {
         .success());
     let output = prepaid(&["verify", "--db", db]);
     assert!(output.status.success(), "{}", text(&output.stdout));
-    assert!(text(&output.stdout).contains("1 wallets, 4 entries replayed with their pinned code: clean"));
+    assert!(text(&output.stdout).contains("1 wallet, 4 entries replayed with their pinned code: clean"));
 
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.execute("UPDATE journal SET fuel = fuel + 1 WHERE wallet = 'w1' AND seq = 3", [])
@@ -164,7 +165,7 @@ fn an_exported_bundle_verifies_alone_and_names_a_tampered_entry_or_missing_compo
         bundle.to_str().unwrap(),
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
-    assert!(text(&output.stdout).contains("1 wallets, 5 entries"));
+    assert!(text(&output.stdout).contains("1 wallet, 5 entries"));
     std::fs::remove_file(&db).unwrap();
 
     let output = prepaid(&["verify", "--bundle", bundle.to_str().unwrap()]);
@@ -172,7 +173,7 @@ fn an_exported_bundle_verifies_alone_and_names_a_tampered_entry_or_missing_compo
     let stdout = text(&output.stdout);
     assert!(stdout.contains("bytes match the code hash"), "{stdout}");
     assert!(
-        stdout.contains("1 wallets, 5 entries replayed with their pinned code: clean"),
+        stdout.contains("1 wallet, 5 entries replayed with their pinned code: clean"),
         "{stdout}"
     );
 
@@ -409,4 +410,145 @@ fn killing_apply_repeatedly_loses_nothing_and_duplicates_nothing() {
     drop(conn);
     let output = prepaid(&["verify", "--db", db.to_str().unwrap()]);
     assert!(output.status.success(), "{}", text(&output.stdout));
+}
+
+/// Running a scenario again on the same journal changes nothing and says so: every step
+/// is reported replayed, with the figures recorded at that step (not the wallet's latest),
+/// so the file's `expect`s still hold and the run passes.
+#[test]
+fn a_scenario_run_again_on_its_journal_reports_each_step_replayed_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("journal.db");
+    let file = example();
+    let args = ["scenario", "run", file.to_str().unwrap(), "--db", db.to_str().unwrap()];
+    let first = prepaid(&args);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let again = prepaid(&args);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let lines = |output: &Output| -> Vec<serde_json::Value> {
+        text(&output.stdout)
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+    for (first, again) in lines(&first).into_iter().zip(lines(&again)) {
+        assert_eq!(first["replayed"], false);
+        assert_eq!(again["replayed"], true);
+        for field in ["seq", "ok", "effects", "view", "state_hash", "fuel"] {
+            assert_eq!(first[field], again[field], "step {}: {field}", first["step"]);
+        }
+    }
+}
+
+/// An `expect` naming a key the output does not have says so, rather than reporting that
+/// the value differs from null.
+#[test]
+fn a_misspelt_expect_key_is_named_as_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("typo.json");
+    let scenario = std::fs::read_to_string(example())
+        .unwrap()
+        .replace("\"refunded\": \"2100.00\"", "\"refundd\": \"2100.00\"");
+    std::fs::write(&file, scenario).unwrap();
+    let output = prepaid(&["scenario", "run", file.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("expect.view.refundd: expected \"2100.00\", got no such key (the output has "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`refunded`"), "{stderr}");
+}
+
+/// A rejected step is an outcome, so the run passes; with no `expect` saying it was meant,
+/// the runner points it out.
+#[test]
+fn a_rejection_no_expect_checks_is_pointed_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("priced_plan.json");
+    std::fs::write(
+        &file,
+        r#"{"name": "a plan with a price", "steps": [
+        {"at": "2026-01-05T09:00:00Z", "wallet": "w1", "by": "carol", "event": {"type": "open",
+         "consumer": "carol", "merchant": "clinic", "regulator": "city",
+         "product": {"kind": "plan", "price": "100.00", "stages": [{"name": "a", "amount": "100.00"}]},
+         "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}}]}"#,
+    )
+    .unwrap();
+    let output = prepaid(&["scenario", "run", file.to_str().unwrap()]);
+    assert!(output.status.success());
+    assert!(
+        text(&output.stderr).contains("note: step 0 was rejected (bad_event) and has no `expect`"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+/// Verifying a bundle writes nothing: no lock or WAL files beside it, and its bytes stay
+/// what the platform sent.
+#[test]
+fn verifying_a_bundle_leaves_it_and_its_folder_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("journal.db");
+    let run = prepaid(&[
+        "scenario",
+        "run",
+        example().to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(run.status.success());
+    let bundles = dir.path().join("bundles");
+    std::fs::create_dir(&bundles).unwrap();
+    let bundle = bundles.join("audit bundle?#%.bundle");
+    let export = prepaid(&[
+        "journal",
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    let before = std::fs::read(&bundle).unwrap();
+    let verify = prepaid(&["verify", "--bundle", bundle.to_str().unwrap()]);
+    assert!(verify.status.success(), "{}", text(&verify.stdout));
+    let files: Vec<_> = std::fs::read_dir(&bundles)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(files, [bundle.file_name().unwrap()], "only the bundle is in its folder");
+    assert_eq!(std::fs::read(&bundle).unwrap(), before);
+}
+
+/// `prepaid sign` on an `open` without the regulator's approval names the step missing.
+#[test]
+fn signing_an_unapproved_open_names_approve() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("consumer.key");
+    assert!(prepaid(&["keygen", "--out", key.to_str().unwrap()]).status.success());
+    let open = r#"{"wallet": "w1", "id": "open", "at": "2026-01-05T09:00:00Z", "event": {"type": "open"}}"#;
+    let output = prepaid_with_input(&["sign", "--key", key.to_str().unwrap()], open);
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("--approve"), "{}", text(&output.stderr));
+}
+
+/// `--cache` is offered only where a contract runs.
+#[test]
+fn cache_is_an_option_only_of_commands_that_run_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k.key");
+    let output = prepaid(&[
+        "keygen",
+        "--out",
+        key.to_str().unwrap(),
+        "--cache",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("unexpected argument '--cache'"),
+        "{}",
+        text(&output.stderr)
+    );
 }

@@ -42,9 +42,9 @@ fn free_port() -> u16 {
 /// `prepaid serve` on `port` over `store` (its command-line arguments), once it answers.
 fn serve_on(port: u16, store: &[String], keys: &Path, cache: &Path) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_prepaid"))
+        .arg("serve")
         .arg("--cache")
         .arg(cache)
-        .arg("serve")
         .args(store)
         .args(["--listen", &format!("127.0.0.1:{port}"), "--keys"])
         .arg(keys)

@@ -225,7 +225,7 @@ fn replay_wallet(
         };
         let replay = match replay_entry(contract, entry, state.as_deref())? {
             Ok(replay) => replay,
-            Err(why) => return Ok((index, Some(diverge("event", &entry.event, &why)))),
+            Err((field, recorded, replayed)) => return Ok((index, Some(diverge(field, &recorded, &replayed)))),
         };
         let new_state = replay.state.or(state);
         let new_hash = new_state.as_deref().map_or(state_hash, sha256_hex);
@@ -274,19 +274,41 @@ struct Replay {
     state: Option<Vec<u8>>,
 }
 
-/// Re-runs `entry`'s event on `state`. The inner error says why the recorded event cannot
-/// be replayed at all (a divergence, not a fault).
+/// A field whose recorded and replayed values differ.
+type Differs = (&'static str, String, String);
+
+/// Re-runs `entry`'s event on `state`. The inner error is why the recorded event cannot
+/// be replayed at all (a divergence, not a fault): the field, the entry's value and the
+/// value replay found.
 fn replay_entry(
     contract: &WasmContract,
     entry: &Entry,
     state: Option<&[u8]>,
-) -> anyhow::Result<Result<Replay, String>> {
+) -> anyhow::Result<Result<Replay, Differs>> {
     let envelope = match Envelope::parse(&entry.event) {
         Ok(envelope) => envelope,
-        Err(error) => return Ok(Err(format!("an unreadable event ({error:#})"))),
+        Err(error) => {
+            return Ok(Err((
+                "event",
+                entry.event.clone(),
+                format!("an unreadable event ({error:#})"),
+            )))
+        }
     };
-    if envelope.wallet != entry.wallet || envelope.id != entry.event_id || envelope.at != entry.at {
-        return Ok(Err("an event whose wallet, id or time differ from the entry's".into()));
+    // The entry's columns must be the event's own: an entry re-timed (or re-keyed) after
+    // the fact names both times, the entry's as recorded and the event's as replayed.
+    let columns = [
+        ("wallet", &entry.wallet, &envelope.wallet),
+        ("event_id", &entry.event_id, &envelope.id),
+        ("at", &entry.at, &envelope.at),
+    ];
+    if let Some((field, recorded, in_event)) = columns.into_iter().find(|(_, recorded, in_event)| recorded != in_event)
+    {
+        return Ok(Err((
+            field,
+            recorded.clone(),
+            format!("{in_event} (the recorded event's own)"),
+        )));
     }
     let outcome = contract.apply(state, &envelope.context()?, &envelope.body())?;
     Ok(Ok(Replay {

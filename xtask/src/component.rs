@@ -47,36 +47,47 @@ enum Toolchain {
     Debian { rustc: PathBuf, sysroot: PathBuf },
 }
 
-/// The toolchain `PREPAID_TOOLCHAIN` asks for: `debian` (the pinned one, whose builds the
-/// golden traces and published code hashes come from), `rustup` (the machine's own
-/// wasm32 target), or by default rustup's target where installed, else the pinned one.
-fn select_toolchain(root: &Path) -> Result<Toolchain> {
-    let choice = std::env::var("PREPAID_TOOLCHAIN").unwrap_or_default();
-    let rustup_has_wasm32 = || {
-        Command::new("rustup")
-            .args(["target", "list", "--installed"])
-            .output()
-            .is_ok_and(|output| {
-                String::from_utf8_lossy(&output.stdout)
-                    .lines()
-                    .any(|line| line.trim() == "wasm32-unknown-unknown")
-            })
-    };
-    match choice.as_str() {
-        "rustup" => Ok(Toolchain::Rustup),
-        "" if rustup_has_wasm32() => Ok(Toolchain::Rustup),
-        "" | "debian" => {
+/// Which toolchain a build uses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    /// The pinned one, whose builds the golden traces and published code hashes come from,
+    /// unless `PREPAID_TOOLCHAIN=rustup` asks for the machine's own wasm32 target (a
+    /// different compiler, so different bytes and fuel).
+    Default,
+    /// The pinned one, whatever the environment says: what `check-hash` must use.
+    Pinned,
+}
+
+fn select_toolchain(root: &Path, choice: Choice) -> Result<Toolchain> {
+    let asked = std::env::var("PREPAID_TOOLCHAIN").unwrap_or_default();
+    match (choice, asked.as_str()) {
+        (Choice::Default, "rustup") => Ok(Toolchain::Rustup),
+        (Choice::Pinned, _) | (Choice::Default, "" | "debian") => {
             let (rustc, sysroot) = debian::ensure(&root.join(".toolchain"))?;
             Ok(Toolchain::Debian { rustc, sysroot })
         }
-        other => bail!("PREPAID_TOOLCHAIN is `debian`, `rustup` or unset, not `{other}`"),
+        (Choice::Default, other) => bail!("PREPAID_TOOLCHAIN is `debian`, `rustup` or unset, not `{other}`"),
+    }
+}
+
+/// What `toolchain` is, in words.
+fn describe(toolchain: &Toolchain) -> String {
+    match toolchain {
+        Toolchain::Rustup => "rustup's wasm32-unknown-unknown target".to_string(),
+        Toolchain::Debian { .. } => format!("Debian's rustc {}", debian::VERSION),
     }
 }
 
 /// Builds `krate` into a component at `out` and returns its code hash.
-pub fn build_component(root: &Path, krate: &Crate<'_>, target_dir: &Path, out: &Path) -> Result<String> {
+pub fn build_component(
+    root: &Path,
+    krate: &Crate<'_>,
+    choice: Choice,
+    target_dir: &Path,
+    out: &Path,
+) -> Result<String> {
     let started = Instant::now();
-    let toolchain = select_toolchain(root)?;
+    let toolchain = select_toolchain(root, choice)?;
     let cargo_home = std::env::var("CARGO_HOME")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cargo"));
@@ -140,16 +151,17 @@ pub fn build_component(root: &Path, krate: &Crate<'_>, target_dir: &Path, out: &
     if let Some(dir) = out.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    std::fs::write(out, &component).with_context(|| format!("writing {}", out.display()))?;
+    // Written beside and renamed into place, so that a test or a server reading the
+    // component while it is rebuilt sees the old bytes or the new, never half of either.
+    let staged = out.with_extension("wasm.partial");
+    std::fs::write(&staged, &component).with_context(|| format!("writing {}", staged.display()))?;
+    std::fs::rename(&staged, out).with_context(|| format!("writing {}", out.display()))?;
     eprintln!(
         "built {} ({} bytes) in {:.1}s with {}",
         out.display(),
         component.len(),
         started.elapsed().as_secs_f64(),
-        match toolchain {
-            Toolchain::Rustup => "rustup's wasm32-unknown-unknown target".to_string(),
-            Toolchain::Debian { .. } => format!("Debian's rustc {}", debian::VERSION),
-        }
+        describe(&toolchain)
     );
     Ok(sha256_hex(&component))
 }

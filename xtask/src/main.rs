@@ -27,7 +27,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 
-use component::{build_component, Crate, CONTRACT, GUEST_FEATURES};
+use component::{build_component, Choice, Crate, CONTRACT, GUEST_FEATURES};
 
 /// The project's build tool.
 #[derive(Parser)]
@@ -37,10 +37,10 @@ enum Xtask {
         /// Where to write the component.
         #[arg(long, default_value = COMPONENT)]
         out: PathBuf,
-        /// Cargo's target directory for the wasm build (kept apart from the host's, whose
-        /// compiler may differ).
-        #[arg(long, default_value = WASM_TARGET_DIR)]
-        target_dir: PathBuf,
+        /// Cargo's target directory for the wasm build (default: `contract-build` in cargo's
+        /// target directory; kept apart from the host's, whose compiler may differ).
+        #[arg(long)]
+        target_dir: Option<PathBuf>,
     },
     /// Rebuilds the contract from this source in a clean directory and checks that the
     /// result has the expected code hash: that of a component file, or a hash as printed by
@@ -64,6 +64,15 @@ enum Xtask {
         #[arg(trailing_var_arg = true)]
         args: Vec<String>,
     },
+    /// Starts a throwaway PostgreSQL, runs COMMAND with `PREPAID_TEST_POSTGRES` and
+    /// `PREPAID_TEST_POSTGRES_TLS` set as `test` sets them, and stops the server: one test
+    /// that needs PostgreSQL, without the whole suite
+    /// (`cargo xtask with-postgres cargo test -p prepaid-cli --test guides readme`).
+    WithPostgres {
+        /// The command and its arguments.
+        #[arg(trailing_var_arg = true, required = true)]
+        command: Vec<String>,
+    },
     /// Load test on loopback: two `prepaid serve` processes over one PostgreSQL, then one
     /// over SQLite, driven by `prepaid loadtest` with the same mix.
     Loadtest {
@@ -80,16 +89,19 @@ enum Xtask {
 const COMPONENT: &str = "target/contract/prepaid_contract.wasm";
 /// Where the test guests go, one `<feature>.wasm` each.
 const GUESTS: &str = "target/guests";
-/// Cargo's target directory for wasm builds.
-const WASM_TARGET_DIR: &str = "target/contract-build";
+/// Cargo's target directory for wasm builds, inside `CARGO_TARGET_DIR` when that is set.
+const WASM_TARGET_DIR: &str = "contract-build";
 
 fn main() -> Result<()> {
     let root = workspace_root();
     let component = root.join(COMPONENT);
-    let target_dir = root.join(WASM_TARGET_DIR);
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), PathBuf::from)
+        .join(WASM_TARGET_DIR);
     match Xtask::parse() {
-        Xtask::Contract { out, target_dir } => {
-            let code_hash = build_component(&root, &CONTRACT, &root.join(target_dir), &root.join(out))?;
+        Xtask::Contract { out, target_dir: dir } => {
+            let dir = dir.map_or(target_dir, |dir| root.join(dir));
+            let code_hash = build_component(&root, &CONTRACT, Choice::Default, &dir, &root.join(out))?;
             println!("{code_hash}");
             Ok(())
         }
@@ -105,7 +117,7 @@ fn main() -> Result<()> {
         }
         Xtask::Guests => build_guests(&root, &target_dir),
         Xtask::Demo { args } => {
-            build_component(&root, &CONTRACT, &target_dir, &component)?;
+            build_component(&root, &CONTRACT, Choice::Default, &target_dir, &component)?;
             let run = [
                 "run",
                 "--quiet",
@@ -119,13 +131,10 @@ fn main() -> Result<()> {
             cargo(&root, &component, run, &args)
         }
         Xtask::Test { args } => {
-            let code_hash = build_component(&root, &CONTRACT, &target_dir, &component)?;
+            let code_hash = build_component(&root, &CONTRACT, Choice::Default, &target_dir, &component)?;
             check_hash(&root, &code_hash)?;
             build_guests(&root, &target_dir)?;
-            let postgres = postgres::Postgres::start()?;
-            // The tests' children inherit it; the server stops when `postgres` drops.
-            std::env::set_var("PREPAID_TEST_POSTGRES", &postgres.url);
-            std::env::set_var("PREPAID_TEST_POSTGRES_TLS", &postgres.tls);
+            let _postgres = start_postgres()?;
             cargo(
                 &root,
                 &component,
@@ -134,8 +143,19 @@ fn main() -> Result<()> {
             )?;
             cargo(&root, &component, ["test", "--workspace", "--doc", "--locked"], &[])
         }
+        Xtask::WithPostgres { command } => {
+            let _postgres = start_postgres()?;
+            let status = Command::new(&command[0])
+                .args(&command[1..])
+                .status()
+                .with_context(|| format!("running {}", command[0]))?;
+            if !status.success() {
+                bail!("{} failed ({status})", command.join(" "));
+            }
+            Ok(())
+        }
         Xtask::Loadtest { wallets, clients } => {
-            build_component(&root, &CONTRACT, &target_dir, &component)?;
+            build_component(&root, &CONTRACT, Choice::Default, &target_dir, &component)?;
             cargo(
                 &root,
                 &component,
@@ -155,6 +175,15 @@ fn main() -> Result<()> {
     }
 }
 
+/// Starts the tests' PostgreSQL and tells this process's children where it is; the server
+/// stops when the returned value drops.
+fn start_postgres() -> Result<postgres::Postgres> {
+    let postgres = postgres::Postgres::start()?;
+    std::env::set_var("PREPAID_TEST_POSTGRES", &postgres.url);
+    std::env::set_var("PREPAID_TEST_POSTGRES_TLS", &postgres.tls);
+    Ok(postgres)
+}
+
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -162,12 +191,16 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Runs cargo with `args` then `extra`, the component under test in `PREPAID_COMPONENT` and
-/// the guests' folder in `PREPAID_GUESTS`.
+/// Runs cargo with `args` then `extra` on this workspace, the component under test in
+/// `PREPAID_COMPONENT` and the guests' folder in `PREPAID_GUESTS`. It runs in the caller's
+/// directory, so that `cargo xtask demo` writes its journal where the caller is.
 fn cargo<const N: usize>(root: &Path, component: &Path, args: [&str; N], extra: &[String]) -> Result<()> {
+    let (subcommand, rest) = args.split_first().expect("a cargo subcommand");
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(root)
-        .args(args)
+        .arg(subcommand)
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .args(rest)
         .args(extra)
         .env("PREPAID_COMPONENT", component)
         .env("PREPAID_GUESTS", root.join(GUESTS))
@@ -186,17 +219,34 @@ fn check_hash(root: &Path, code_hash: &str) -> Result<()> {
     if scratch.exists() {
         std::fs::remove_dir_all(&scratch).with_context(|| format!("removing {}", scratch.display()))?;
     }
-    let rebuilt = build_component(
-        root,
-        &CONTRACT,
-        &scratch.join("build"),
-        &scratch.join("prepaid_contract.wasm"),
-    )?;
-    std::fs::remove_dir_all(&scratch).with_context(|| format!("removing {}", scratch.display()))?;
+    let rebuilt_path = scratch.join("prepaid_contract.wasm");
+    let rebuilt = build_component(root, &CONTRACT, Choice::Pinned, &scratch.join("build"), &rebuilt_path)?;
+    std::fs::remove_dir_all(scratch.join("build")).with_context(|| format!("removing {}", scratch.display()))?;
+    let toolchain = format!("the pinned toolchain (Debian's rustc {})", debian::VERSION);
     if rebuilt != code_hash {
-        bail!("a clean build of this source gives code hash {rebuilt}, not {code_hash}");
+        let source = Command::new("git")
+            .args(["describe", "--always", "--dirty", "--abbrev=12"])
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|output| output.status.success())
+            .map_or_else(
+                || "this source (not a git checkout)".to_string(),
+                |output| format!("commit {}", String::from_utf8_lossy(&output.stdout).trim()),
+            );
+        bail!(
+            "MISMATCH: a clean build of {source} with {toolchain} gives code hash {rebuilt}, not \
+             {code_hash}.\n\
+             The same source and toolchain always give the same bytes, so the code that ran was \
+             built from other source. Next steps: ask the platform which commit it deployed, check \
+             it out (`git checkout COMMIT`, with no local changes: `-dirty` above means there are \
+             some) and run `cargo xtask check-hash {code_hash}` again. The component rebuilt here \
+             is kept at {} to compare with the one the platform ran.",
+            rebuilt_path.display()
+        );
     }
-    eprintln!("a clean build of this source gives the same code hash {code_hash}");
+    std::fs::remove_dir_all(&scratch).with_context(|| format!("removing {}", scratch.display()))?;
+    println!("match: a clean build of this source with {toolchain} gives code hash {code_hash}");
     Ok(())
 }
 
@@ -211,6 +261,7 @@ fn build_guests(root: &Path, target_dir: &Path) -> Result<()> {
         build_component(
             root,
             &guest,
+            Choice::Default,
             target_dir,
             &root.join(GUESTS).join(format!("{feature}.wasm")),
         )?;

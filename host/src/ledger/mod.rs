@@ -170,6 +170,40 @@ impl Ledger {
         Ok(self.wallet(wallet)?.and_then(|wallet| wallet.view))
     }
 
+    /// The figures of `wallet` as they were right after its entry `seq`, recomputed by
+    /// replaying its entries up to that one with its pinned component (the journal keeps
+    /// only the latest state). `None` if the wallet has no such entry or no accepted `open`
+    /// by then. A replay that does not give the recorded state is a fault: run `verify`.
+    pub fn view_at(&self, wallet: &str, seq: u64) -> Result<Option<WalletView>> {
+        self.with_store(|store| {
+            let Some(head) = store.wallet(wallet)? else {
+                return Ok(None);
+            };
+            let contract = self.contracts.get(store, &head.code_hash)?;
+            let mut state: Option<Vec<u8>> = None;
+            let entries = store.entries(wallet)?;
+            let Some(last) = entries.iter().position(|entry| entry.seq == seq) else {
+                return Ok(None);
+            };
+            for entry in &entries[..=last] {
+                let envelope = Envelope::parse(&entry.event)?;
+                let outcome = contract.apply(state.as_deref(), &envelope.context()?, &envelope.body())?;
+                state = outcome.state.or(state);
+            }
+            let state_hash = crate::outcome::sha256_hex(state.as_deref().unwrap_or_default());
+            if state_hash != entries[last].state_hash {
+                return Err(anyhow!(
+                    "replaying wallet {wallet} to seq {seq} does not give the recorded state; run `prepaid verify`"
+                )
+                .into());
+            }
+            Ok(match state {
+                None => None,
+                Some(state) => Some(contract.view(&state)?),
+            })
+        })
+    }
+
     /// Every entry of `wallet`, in order (none for a wallet that does not exist).
     pub fn entries(&self, wallet: &str) -> Result<Vec<Entry>> {
         self.with_store(|store| store.entries(wallet))
@@ -207,9 +241,10 @@ impl Ledger {
         self.with_store(|store| store.claim_effects(claimant, limit, lease))
     }
 
-    /// Marks effects as carried out by the payment rail; an unknown id is
+    /// Marks effects as carried out by the payment rail and returns how many were not
+    /// acknowledged before (acknowledging again changes nothing); an unknown id is
     /// [`Error::UnknownEffect`] and acknowledges nothing.
-    pub fn ack_effects(&self, effect_ids: &[String]) -> Result<()> {
+    pub fn ack_effects(&self, effect_ids: &[String]) -> Result<usize> {
         self.with_store(|store| store.ack_effects(effect_ids))
     }
 

@@ -172,7 +172,13 @@ fn authorize(service: &Service, headers: &HeaderMap, roles: &[Role]) -> Result<C
         .caller(key)
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "unknown API key"))?;
     if !roles.contains(&caller.role) {
-        return Err(ApiError::forbidden(format!("a {:?} key may not do this", caller.role)));
+        return Err(ApiError::forbidden(format!(
+            "an API key with the role `{}` may not do this",
+            serde_json::to_value(caller.role)
+                .ok()
+                .and_then(|role| role.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        )));
     }
     Ok(caller.clone())
 }

@@ -93,6 +93,8 @@ pub(super) async fn ack(
     }
     let ledger = service.ledger.clone();
     let count = request.effect_ids.len();
-    blocking(move || ledger.ack_effects(&request.effect_ids)).await?;
-    Ok(Json(json!({"acknowledged": count})))
+    let newly = blocking(move || ledger.ack_effects(&request.effect_ids)).await?;
+    Ok(Json(
+        json!({"acknowledged": newly, "already_acknowledged": count - newly}),
+    ))
 }

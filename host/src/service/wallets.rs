@@ -15,6 +15,7 @@ use super::error::ApiError;
 use super::{authorize, blocking, parse_body, Service};
 use crate::envelope::Envelope;
 use crate::ledger::{Ledger, Submitted, Wallet};
+use crate::store::Entry;
 
 /// A merchant may act only on wallets that name it as the merchant.
 fn check_merchant(caller: &Caller, wallet_merchant: Option<&str>) -> Result<(), ApiError> {
@@ -171,6 +172,7 @@ pub(super) async fn journal(
         Ok((!entries.is_empty()).then_some(entries))
     })
     .await?;
+    let entries: Vec<Value> = entries.iter().map(Entry::document).collect();
     Ok(Json(json!({"wallet": wallet, "entries": entries})))
 }
 

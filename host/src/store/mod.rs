@@ -104,6 +104,19 @@ impl Entry {
         sha256_hex(&serde_json::to_vec(&fields).expect("entries always serialize"))
     }
 
+    /// The entry as a JSON document for readers: `event` and `outcome` as JSON objects
+    /// rather than the strings the journal stores and hashes (a stored string that is not
+    /// JSON, as only a damaged journal has, stays a string).
+    pub fn document(&self) -> serde_json::Value {
+        let mut document = serde_json::to_value(self).expect("entries always serialize");
+        for (field, text) in [("event", &self.event), ("outcome", &self.outcome)] {
+            if let Ok(parsed) = serde_json::from_str::<serde_json::Value>(text) {
+                document[field] = parsed;
+            }
+        }
+        document
+    }
+
     /// The stable id of the entry's `index`-th effect in the outbox.
     pub fn effect_id(&self, index: usize) -> String {
         format!("{}:{}:{index}", self.wallet, self.seq)
@@ -186,7 +199,7 @@ pub trait Store: Send {
 
     /// Marks effects as carried out by the payment rail. An unknown id is an
     /// [`crate::Error::UnknownEffect`] and acknowledges nothing; acknowledging an effect again is harmless.
-    fn ack_effects(&mut self, effect_ids: &[String]) -> Result<()>;
+    fn ack_effects(&mut self, effect_ids: &[String]) -> Result<usize>;
 
     /// Runs `work`: on a store that groups writes (SQLite) in one transaction, all of it
     /// committed or none (group commit: many appends, one sync to disk); elsewhere each

@@ -130,13 +130,38 @@ impl SqliteStore {
         Ok(SqliteStore { conn })
     }
 
-    /// Opens an existing journal or bundle without writing to it (for verification).
+    /// Opens an existing journal without writing to it (for verification). A live journal
+    /// in WAL mode still gets its `-wal` and `-shm` files, which SQLite needs to read it.
     pub fn open_read_only(path: &Path) -> Result<SqliteStore> {
         if !path.exists() {
             return Err(anyhow!("no journal at {}", path.display()).into());
         }
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .with_context(|| format!("opening the journal {} read-only", path.display()))?;
+        Ok(SqliteStore { conn })
+    }
+
+    /// Opens a bundle as an immutable file: nothing is written, not even the lock and WAL
+    /// files SQLite makes beside a database, so an auditor's copy stays byte for byte what
+    /// the platform sent.
+    pub fn open_bundle(path: &Path) -> Result<SqliteStore> {
+        if !path.exists() {
+            return Err(anyhow!("no bundle at {}", path.display()).into());
+        }
+        let absolute = std::path::absolute(path).with_context(|| format!("resolving {}", path.display()))?;
+        let mut uri = String::from("file:");
+        for byte in absolute.as_os_str().as_encoded_bytes() {
+            // A URI path: anything but the plainest characters percent-encoded.
+            match byte {
+                b if b.is_ascii_alphanumeric() || b"/-_.~".contains(b) => uri.push(char::from(*b)),
+                _ => uri.push_str(&format!("%{byte:02X}")),
+            }
+        }
+        uri.push_str("?immutable=1");
+        let conn = Connection::open_with_flags(&uri, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI)
+            .with_context(|| format!("opening the bundle {} read-only", path.display()))?;
+        conn.query_row("SELECT count(*) FROM journal", [], |_| Ok(()))
+            .with_context(|| format!("{} is not a bundle (no journal in it)", path.display()))?;
         Ok(SqliteStore { conn })
     }
 
@@ -188,7 +213,12 @@ impl SqliteStore {
             let _ = std::fs::remove_file(out);
         }
         detached?;
-        Ok(copied.context("copying into the bundle")?)
+        let copied = copied.context("copying into the bundle")?;
+        // A bundle is one file: out of WAL mode, so that reading it needs nothing beside it.
+        Connection::open(out)
+            .and_then(|bundle| bundle.pragma_update(None, "journal_mode", "DELETE"))
+            .context("closing the bundle")?;
+        Ok(copied)
     }
 }
 
@@ -238,14 +268,21 @@ impl Store for SqliteStore {
         Ok(claimed)
     }
 
-    fn ack_effects(&mut self, effect_ids: &[String]) -> Result<()> {
+    fn ack_effects(&mut self, effect_ids: &[String]) -> Result<usize> {
         let tx = self.conn.transaction()?;
+        let mut newly = 0;
         for id in effect_ids {
-            if tx.execute("UPDATE outbox SET acked = 1 WHERE effect_id = ?1", [id])? == 0 {
-                return Err(Error::UnknownEffect(id.clone()));
+            let known: Option<bool> = tx
+                .query_row("SELECT acked FROM outbox WHERE effect_id = ?1", [id], |row| row.get(0))
+                .optional()?;
+            match known {
+                None => return Err(Error::UnknownEffect(id.clone())),
+                Some(true) => {}
+                Some(false) => newly += tx.execute("UPDATE outbox SET acked = 1 WHERE effect_id = ?1", [id])?,
             }
         }
-        Ok(tx.commit().context("acknowledging effects")?)
+        tx.commit().context("acknowledging effects")?;
+        Ok(newly)
     }
 
     fn put_component(&mut self, code_hash: &str, bytes: &[u8]) -> Result<()> {

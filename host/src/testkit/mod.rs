@@ -169,7 +169,7 @@ impl TestKit {
         let step = Step {
             at: at.format(&Rfc3339).expect("times format"),
             wallet: wallet.to_owned(),
-            by: by.map(str::to_owned),
+            by: Some(by.map(str::to_owned)),
             event,
             id: Some(id),
             expect: None,

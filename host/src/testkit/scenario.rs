@@ -33,9 +33,10 @@ pub struct Step {
     pub at: String,
     /// The wallet.
     pub wallet: String,
-    /// The actor who signs (none for unsigned events).
-    #[serde(default)]
-    pub by: Option<String>,
+    /// The actor who signs: absent for `tick` (the platform's clock), `null` for an event
+    /// sent unsigned on purpose (to test that the contract refuses it).
+    #[serde(default, deserialize_with = "present")]
+    pub by: Option<Option<String>>,
     /// The event, with actors named rather than keyed.
     pub event: Value,
     /// The event id (default: the wallet and the step's index, `w1-3`).
@@ -65,8 +66,16 @@ impl Scenario {
     pub fn parse(text: &str) -> Result<Scenario> {
         let scenario: Scenario = serde_json::from_str(text)?;
         for (index, step) in scenario.steps.iter().enumerate() {
-            if step.event.get("type").and_then(Value::as_str).is_none() {
+            let Some(kind) = step.event.get("type").and_then(Value::as_str) else {
                 bail!("step {index}: `event` must be an object with a string `type`");
+            };
+            // Only the platform's clock goes unsigned; a step that forgot its signer would
+            // otherwise reach the contract unsigned and come back as `bad_signature`.
+            if step.by.is_none() && kind != "tick" {
+                bail!(
+                    "step {index}: `by` is missing: name the actor who signs the `{kind}` (only `tick` \
+                     goes without; `\"by\": null` sends an event unsigned on purpose)"
+                );
             }
         }
         Ok(scenario)
@@ -92,7 +101,21 @@ impl Scenario {
     }
 }
 
+/// A field that is present, even as `null`: `Some(None)`; absent is the default, `None`.
+fn present<'de, D, T>(deserializer: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 impl Step {
+    /// The actor who signs, if any.
+    pub fn signer(&self) -> Option<&str> {
+        self.by.as_ref().and_then(Option::as_deref)
+    }
+
     /// The actors this step names: its signer and the parties its event names.
     pub fn actor_names(&self) -> Vec<&str> {
         let kind = self.event["type"].as_str().unwrap_or_default();
@@ -100,7 +123,7 @@ impl Step {
             .iter()
             .filter(|(event_type, _)| *event_type == kind)
             .filter_map(|(_, field)| self.event.get(field).and_then(Value::as_str));
-        self.by.as_deref().into_iter().chain(named).collect()
+        self.signer().into_iter().chain(named).collect()
     }
 
     /// This step (number `index`) as a signed raw event.
@@ -133,7 +156,7 @@ impl Step {
                 None => raw.event["approval"] = placeholder_approval().into(),
             }
         }
-        if let Some(by) = &self.by {
+        if let Some(by) = self.signer() {
             let _ = raw.sign(&dev_key(by));
         }
         raw.context().with_context(|| format!("step {index}"))?;
@@ -150,6 +173,9 @@ pub struct StepReport {
     pub wallet: String,
     /// The journal entry's seq (none when the event was refused before the contract).
     pub seq: Option<u64>,
+    /// Whether the event was journaled before (a run repeated on the same journal): the
+    /// outcome and the view are those recorded then, and nothing was applied again.
+    pub replayed: bool,
     /// The event id.
     pub event_id: String,
     /// Whether the event was accepted.
@@ -196,6 +222,10 @@ pub struct RunReport {
     pub steps: Vec<StepReport>,
     /// Every `expect` that did not hold.
     pub mismatches: Vec<Mismatch>,
+    /// Steps rejected with no `expect` to say that was intended: their step index and
+    /// error code. A rejection is an outcome, not a failure, so these pass; a runner
+    /// should point them out, since a typo in a step looks the same.
+    pub unchecked_rejections: Vec<(usize, String)>,
 }
 
 /// Runs `scenario` on `ledger`, writing one JSON line per step to `out` as it goes.
@@ -206,6 +236,9 @@ pub fn run(scenario: &Scenario, ledger: &Ledger, out: &mut dyn Write) -> Result<
         let report = submit_step(ledger, index, &raw, &actors)?;
         let line = serde_json::to_value(&report).expect("reports always serialize");
         writeln!(out, "{line}")?;
+        if let (None, Some(error)) = (&step.expect, &report.error) {
+            run.unchecked_rejections.push((index, error.code.clone()));
+        }
         if let Some(expect) = &step.expect {
             let mut found = Vec::new();
             compare(expect, &line, "expect".into(), &mut found);
@@ -236,6 +269,7 @@ pub fn submit_step(
         step: index,
         wallet: raw.wallet.clone(),
         seq: None,
+        replayed: false,
         event_id: raw.id.clone(),
         ok: false,
         error: None,
@@ -247,6 +281,7 @@ pub fn submit_step(
     match ledger.submit(raw) {
         Ok(submitted) => {
             report.seq = Some(submitted.entry.seq);
+            report.replayed = submitted.replayed;
             report.ok = submitted.verdict.ok;
             report.error = submitted.verdict.error;
             report.effects = submitted
@@ -258,7 +293,11 @@ pub fn submit_step(
                     ..effect
                 })
                 .collect();
-            report.view = ledger.view(&raw.wallet)?.map(|view| WalletView {
+            let view = match submitted.replayed {
+                true => ledger.view_at(&raw.wallet, submitted.entry.seq)?,
+                false => ledger.view(&raw.wallet)?,
+            };
+            report.view = view.map(|view| WalletView {
                 consumer: name_of(view.consumer),
                 merchant: name_of(view.merchant),
                 ..view
@@ -277,18 +316,25 @@ pub fn submit_step(
     Ok(report)
 }
 
-/// Collects where `actual` fails to contain `expected`: objects by their expected keys,
-/// arrays element by element with equal lengths, anything else by equality.
+/// Collects where `actual` fails to contain `expected`: objects by their expected keys
+/// (a key the output does not have is named as such, so a misspelt key is not mistaken
+/// for a wrong value), arrays element by element with equal lengths, anything else by
+/// equality.
 fn compare(expected: &Value, actual: &Value, path: String, found: &mut Vec<(String, String, String)>) {
     match (expected, actual) {
         (Value::Object(want), Value::Object(have)) => {
             for (key, value) in want {
-                compare(
-                    value,
-                    have.get(key).unwrap_or(&Value::Null),
-                    format!("{path}.{key}"),
-                    found,
-                );
+                match have.get(key) {
+                    Some(actual) => compare(value, actual, format!("{path}.{key}"), found),
+                    None => found.push((
+                        format!("{path}.{key}"),
+                        value.to_string(),
+                        format!(
+                            "no such key (the output has {})",
+                            have.keys().map(|key| format!("`{key}`")).collect::<Vec<_>>().join(", ")
+                        ),
+                    )),
+                }
             }
         }
         (Value::Array(want), Value::Array(have)) if want.len() == have.len() => {

@@ -33,7 +33,7 @@ pub fn mix(prefix: &str, wallets: std::ops::Range<usize>, steps: usize) -> Resul
             let step = Step {
                 at: at.clone(),
                 wallet: wallet.clone(),
-                by: Some(by.clone()),
+                by: Some(Some(by.clone())),
                 event: event.clone(),
                 id: None,
                 expect: None,

@@ -376,14 +376,22 @@ impl Store for PostgresStore {
         Ok(claimed)
     }
 
-    fn ack_effects(&mut self, effect_ids: &[String]) -> Result<()> {
+    fn ack_effects(&mut self, effect_ids: &[String]) -> Result<usize> {
         let mut tx = self.client.get_mut().transaction()?;
+        let mut newly = 0;
         for id in effect_ids {
-            if tx.execute("UPDATE outbox SET acked = TRUE WHERE effect_id = $1", &[id])? == 0 {
-                return Err(Error::UnknownEffect(id.clone()));
+            let known = tx.query_opt("SELECT acked FROM outbox WHERE effect_id = $1 FOR UPDATE", &[id])?;
+            match known.map(|row| row.get::<_, bool>(0)) {
+                None => return Err(Error::UnknownEffect(id.clone())),
+                Some(true) => {}
+                Some(false) => {
+                    tx.execute("UPDATE outbox SET acked = TRUE WHERE effect_id = $1", &[id])?;
+                    newly += 1;
+                }
             }
         }
-        Ok(tx.commit().context("acknowledging effects")?)
+        tx.commit().context("acknowledging effects")?;
+        Ok(newly)
     }
 
     fn is_broken(&self) -> bool {
