@@ -31,6 +31,17 @@ use args::{Cli, Command, ContractCommand, JournalCommand, OutboxCommand, Scenari
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
+        // A reader that stopped reading (`| head`) is not an error worth a message; exit
+        // as a tool killed by SIGPIPE would.
+        Err(error)
+            if error.chain().any(|cause| {
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::from(141)
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE

@@ -173,7 +173,7 @@ fn copy_repository(to: &Path) {
 fn prelude(reader: Reader, repo: &Path) -> String {
     let bin = Path::new(env!("CARGO_BIN_EXE_prepaid")).parent().unwrap().to_path_buf();
     let mut prelude = format!(
-        "cd '{}'\nexport PATH='{}':\"$PATH\" CARGO_TERM_COLOR=never NO_COLOR=1\nunset RUST_LOG PREPAID_CACHE PREPAID_TOOLCHAIN PREPAID_ACCEPT_GOLDEN\n",
+        "cd '{}'\nexport PATH='{}':\"$PATH\" CARGO_TERM_COLOR=never NO_COLOR=1\nunset RUST_LOG RUST_BACKTRACE PREPAID_CACHE PREPAID_TOOLCHAIN PREPAID_ACCEPT_GOLDEN\n",
         repo.display(),
         bin.display()
     );
@@ -298,8 +298,10 @@ fn run_guide(guide: &str, reader: Reader) {
             (Some(expected), Some(actual)) => expected == actual,
             (None, Some(actual)) => actual != 0,
         };
+        // A trailing newline is not something a reader can see in a guide.
+        let (actual, expected) = (output.trim_end_matches('\n'), step.output.trim_end_matches('\n'));
         let output_ok = assert
-            .try_eq(None, output.clone().into(), step.output.clone().into())
+            .try_eq(None, actual.to_owned().into(), expected.to_owned().into())
             .map_err(|error| error.to_string());
         if !status_ok || output_ok.is_err() {
             failures.push(format!(
