@@ -11,6 +11,8 @@ use prepaid_tests::{component_bytes, ledger_in, scenario_files};
 
 /// Set to accept changed golden traces (then review `git diff tests/golden`).
 const ACCEPT: &str = "PREPAID_ACCEPT_GOLDEN";
+/// The command that accepts them: the scenario tests alone, not the whole suite.
+const ACCEPT_COMMAND: &str = "PREPAID_ACCEPT_GOLDEN=1 cargo test -p prepaid-tests --test scenarios";
 
 /// Checks `run` against the golden trace of `file` in tests/golden/, or rewrites the trace
 /// when `PREPAID_ACCEPT_GOLDEN` is set. Returns what differs.
@@ -27,44 +29,39 @@ fn check_golden(file: &Path, run: &RunReport) -> Option<String> {
     }
     let Ok(recorded) = std::fs::read_to_string(&golden) else {
         return Some(format!(
-            "{} has no golden trace; create it with {ACCEPT}=1 cargo xtask test",
+            "{} has no golden trace; create it with {ACCEPT_COMMAND}",
             file.display()
         ));
     };
     snapshot::diff(&recorded, &trace).map(|diff| {
         format!(
-            "{} no longer matches its golden trace {}; if the change is intended, accept it with \
-             {ACCEPT}=1 cargo xtask test and review git diff tests/golden\n{diff}",
+            "{} no longer matches its golden trace {}:\n{diff}",
             file.display(),
             golden.display()
         )
     })
 }
 
+/// Every file runs, and every failure of every file is reported together: a rule change
+/// that moves several files' traces shows all of them in one run, and accepting the
+/// traces (`PREPAID_ACCEPT_GOLDEN`) writes every file's even where an `expect` fails.
 #[test]
 fn every_scenario_holds_its_expects_matches_its_golden_trace_and_verifies() {
     let files = scenario_files();
     assert!(files.len() >= 6, "the scenario files are missing");
+    let (mut failed_expects, mut moved_traces) = (Vec::new(), Vec::new());
     for file in files {
         let scenario = Scenario::load(&file).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let ledger = ledger_in(dir.path());
         let mut output = Vec::new();
         let run = scenario::run(&scenario, &ledger, &mut output).unwrap();
-        let mismatches = &run.mismatches;
-        assert!(
-            mismatches.is_empty(),
-            "{}:\n{}",
-            file.display(),
-            mismatches
+        failed_expects.extend(
+            run.mismatches
                 .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
+                .map(|mismatch| format!("{}: {mismatch}", file.display())),
         );
-        if let Some(difference) = check_golden(&file, &run) {
-            panic!("{difference}");
-        }
+        moved_traces.extend(check_golden(&file, &run));
         let lines = String::from_utf8(output).unwrap();
         assert_eq!(
             lines.lines().count(),
@@ -75,6 +72,23 @@ fn every_scenario_holds_its_expects_matches_its_golden_trace_and_verifies() {
         let report = ledger.verify().unwrap();
         assert!(report.is_clean(), "{}: {:?}", file.display(), report.divergences);
     }
+    let mut report = String::new();
+    if !failed_expects.is_empty() {
+        report += &format!(
+            "{} expect(s) failed; the scenario files hold them, fix the rule or the file:\n{}\n\n",
+            failed_expects.len(),
+            failed_expects.join("\n")
+        );
+    }
+    if !moved_traces.is_empty() {
+        report += &format!(
+            "{} golden trace(s) moved; if the change is intended, accept them with `{ACCEPT_COMMAND}` \
+             and review `git diff tests/golden`:\n{}",
+            moved_traces.len(),
+            moved_traces.join("\n")
+        );
+    }
+    assert!(report.is_empty(), "{report}");
 }
 
 /// Native and wasm give the same verdicts, state bytes and views on every step of every

@@ -10,20 +10,22 @@
 //! - `? N` (or `? failed`) as the first of those lines says the command exits with N
 //!   (or with any failure); otherwise it must succeed.
 //!
-//! Blocks tagged `sh`, `bash` or `shell` are refused: a command a guide shows is a command
+//! A fenced `diff` block is a change the guide makes: it is applied with `git apply`, and
+//! must apply cleanly. Blocks tagged `sh`, `bash` or `shell` are refused: a command a guide shows is a command
 //! the suite runs. The commands run in one bash, so variables, `cd` and background servers
 //! carry from one command to the next; background jobs are killed at the end.
 //!
 //! Two ways to run a guide:
 //! - as a user of the installed tools (README and every guide but AUTHORS.md): `prepaid`
 //!   is the binary under test, the component is the one `cargo xtask test` built, and
-//!   `cargo xtask …` is this workspace's xtask. Any other `cargo` command is refused,
-//!   and `cargo xtask test` is not run, because it is the suite that runs this test (CI's
-//!   `.ci/run` runs it).
+//!   `cargo xtask …` is this workspace's xtask. Any other `cargo` command is refused.
 //! - as a contract author (AUTHORS.md): the copy is a git repository of its own and
 //!   `cargo` is the real cargo, building the copy (with its own target directory, kept
 //!   between runs), so the guide's edit, build, fast test loop and golden acceptance run
 //!   exactly as an author would run them.
+//!
+//! Either way `cargo xtask test` is not run: it is the suite that runs this test (CI's
+//! `.ci/run` runs it).
 
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
@@ -72,6 +74,13 @@ fn steps(file: &Path) -> Vec<Step> {
                 let Some((lang, line)) = block.take() else { continue };
                 match lang.as_str() {
                     "console" => steps.extend(parse_session(&body, &name, line + 1)),
+                    // A change the guide makes to the repository, applied as shown.
+                    "diff" => steps.push(Step {
+                        place: format!("{name}:{line}"),
+                        command: format!("git apply <<'GUIDE-DIFF'\n{body}GUIDE-DIFF"),
+                        status: Some(0),
+                        output: String::new(),
+                    }),
                     "sh" | "bash" | "shell" | "zsh" => panic!(
                         "{name}:{line}: a `{lang}` block: write commands as a `console` session \
                          (`$ command`, then what it prints) so that the guide tests run them"
@@ -251,7 +260,7 @@ fn run_guide(guide: &str, reader: Reader) {
         ));
     }
     for (index, step) in steps.iter().enumerate() {
-        if reader == Reader::User && step.command.trim_start().starts_with("cargo xtask test") {
+        if step.command.trim_start().starts_with("cargo xtask test") {
             continue;
         }
         script.push_str(&format!(
@@ -286,7 +295,7 @@ fn run_guide(guide: &str, reader: Reader) {
     let assert = snapbox::Assert::new().normalize_paths(false);
     let mut failures = Vec::new();
     for (index, step) in steps.iter().enumerate() {
-        if reader == Reader::User && step.command.trim_start().starts_with("cargo xtask test") {
+        if step.command.trim_start().starts_with("cargo xtask test") {
             continue;
         }
         let output = std::fs::read_to_string(outputs.join(format!("{index}.out"))).unwrap_or_default();
@@ -298,8 +307,8 @@ fn run_guide(guide: &str, reader: Reader) {
             (Some(expected), Some(actual)) => expected == actual,
             (None, Some(actual)) => actual != 0,
         };
-        // A trailing newline is not something a reader can see in a guide.
-        let (actual, expected) = (output.trim_end_matches('\n'), step.output.trim_end_matches('\n'));
+        // Blank lines before or after the output are not something a reader sees in a guide.
+        let (actual, expected) = (output.trim_matches('\n'), step.output.trim_matches('\n'));
         let output_ok = assert
             .try_eq(None, actual.to_owned().into(), expected.to_owned().into())
             .map_err(|error| error.to_string());

@@ -138,7 +138,9 @@ fn main() -> Result<()> {
             cargo(
                 &root,
                 &component,
-                ["test", "--workspace", "--all-targets", "--locked"],
+                // Every test binary runs even when one fails, so that one run shows every
+                // failure (a rule change moves traces in several places at once).
+                ["test", "--workspace", "--all-targets", "--locked", "--no-fail-fast"],
                 &args,
             )?;
             cargo(&root, &component, ["test", "--workspace", "--doc", "--locked"], &[])

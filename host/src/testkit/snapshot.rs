@@ -38,12 +38,53 @@ pub fn trace(run: &RunReport) -> String {
         .collect()
 }
 
-/// A unified diff from the `recorded` trace to the `current` one, or none when equal.
+/// What differs from the `recorded` trace to the `current` one, or none when equal: a
+/// one-line summary when only fuel differs (any change to the component's bytes moves
+/// every step's fuel, and a screenful of such lines would hide the change that matters),
+/// a unified diff otherwise.
 pub fn diff(recorded: &str, current: &str) -> Option<String> {
-    (recorded != current).then(|| {
+    if recorded == current {
+        return None;
+    }
+    if let Some(summary) = fuel_only(recorded, current) {
+        return Some(summary);
+    }
+    Some(
         similar::TextDiff::from_lines(recorded, current)
             .unified_diff()
             .header("snapshot", "this run")
-            .to_string()
-    })
+            .to_string(),
+    )
+}
+
+/// "only fuel differs …" when the two traces have the same steps and differ in fuel alone.
+fn fuel_only(recorded: &str, current: &str) -> Option<String> {
+    let parse = |trace: &str| -> Option<Vec<serde_json::Value>> {
+        trace.lines().map(|line| serde_json::from_str(line).ok()).collect()
+    };
+    let (recorded, current) = (parse(recorded)?, parse(current)?);
+    if recorded.len() != current.len() {
+        return None;
+    }
+    let mut moved = Vec::new();
+    for (index, (old, new)) in recorded.iter().zip(&current).enumerate() {
+        let without_fuel = |line: &serde_json::Value| {
+            let mut line = line.clone();
+            line.as_object_mut()?.remove("fuel");
+            Some(line)
+        };
+        if without_fuel(old)? != without_fuel(new)? {
+            return None;
+        }
+        if old["fuel"] != new["fuel"] {
+            moved.push(format!("step {index}: {} -> {}", old["fuel"], new["fuel"]));
+        }
+    }
+    Some(format!(
+        "only fuel differs, on {} of {} steps ({}{}); outcomes, effects and states are unchanged",
+        moved.len(),
+        recorded.len(),
+        moved.first().map_or("", String::as_str),
+        if moved.len() > 1 { ", …" } else { "" }
+    ))
 }
