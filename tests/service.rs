@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use prepaid_host::service::auth::ApiKeys;
 use prepaid_host::service::{routes, Service, MAX_BODY_BYTES, OPENAPI};
+use prepaid_host::trust::{Regulator, Trust};
 use prepaid_host::Envelope;
 use prepaid_tests::{ledger_in, scenario_events};
 use reqwest::blocking::Client;
@@ -62,7 +63,17 @@ impl Server {
         )
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let service = Service::new(ledger_in(dir.path()), keys);
+        let ledger = ledger_in(dir.path());
+        // The platform trusts one regulator, the city, and the component it serves.
+        let trust = Trust {
+            regulators: vec![Regulator {
+                key: events()[0].event["regulator"].as_str().unwrap().to_owned(),
+                name: "city".into(),
+                region: "Shanghai".into(),
+            }],
+            components: vec![ledger.current().unwrap()],
+        };
+        let service = Service::new(ledger.with_trust(trust), keys);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -425,4 +436,28 @@ fn health_and_metrics_answer_without_a_key() {
         "{metrics}"
     );
     assert!(metrics.contains("prepaid_http_request_seconds_bucket"), "{metrics}");
+}
+
+/// The attack of "Nobody but the consumer" (2): a merchant names its own key as regulator,
+/// approves its own terms (a price of 50,000, supervised_share 1, no cooling-off) and opens
+/// a wallet, to be paid at once. The platform's trust file lists the city only: the open is
+/// refused as `untrusted_regulator`, and nothing is recorded.
+#[test]
+fn a_merchant_cannot_approve_its_own_terms() {
+    let server = Server::start();
+    let steps = r#"{"name": "self-approved", "steps": [
+        {"at": "2026-01-05T09:00:00Z", "wallet": "w9", "by": "alice",
+         "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "gym",
+                   "product": {"kind": "sessions", "sessions": 10, "price": "50000.00", "list_price": "5000.00"},
+                   "policy": {"cooling_off_days": 0, "deemed_confirm_days": 0, "supervised_share": 1}}}]}"#;
+    let open = &scenario_events(steps)[0];
+    let (status, body) = server.submit(open, GYM);
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "untrusted_regulator", "{body}");
+    assert_eq!(server.entries("w9"), 0, "nothing is recorded");
+    let (status, _) = server.get("/v1/wallets/w9", Some(OPERATOR));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The same terms approved by the city are a normal open.
+    let (status, body) = server.submit(&events()[0], OPERATOR);
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 }

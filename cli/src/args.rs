@@ -45,6 +45,10 @@ pub(crate) enum Command {
         /// Prints the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Also names every wallet outside this trust file (a regulator or component it
+        /// does not list), and exits non-zero if there is any.
+        #[arg(long)]
+        trust: Option<PathBuf>,
         #[command(flatten)]
         cache: CacheArg,
     },
@@ -60,6 +64,10 @@ pub(crate) enum Command {
         /// its batch is on disk.
         #[arg(long, default_value_t = 1)]
         batch: usize,
+        /// Refuses every `open` outside this trust file: {"regulators": [{"key", "name",
+        /// "region"}], "components": ["<code hash>"]}.
+        #[arg(long, env = "PREPAID_TRUST")]
+        trust: Option<PathBuf>,
         #[command(flatten)]
         component: ComponentArg,
         #[command(flatten)]
@@ -147,6 +155,11 @@ pub(crate) enum Command {
         /// The API keys file: a JSON list of {"key", "role", "name", "merchant"?}.
         #[arg(long, env = "PREPAID_KEYS")]
         keys: PathBuf,
+        /// The trust file (required): {"regulators": [{"key", "name", "region"}],
+        /// "components": ["<code hash>"]}. Every `open` naming another regulator, or made on
+        /// another component, is refused.
+        #[arg(long, env = "PREPAID_TRUST")]
+        trust: Option<PathBuf>,
         #[command(flatten)]
         component: ComponentArg,
         #[command(flatten)]

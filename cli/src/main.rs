@@ -22,8 +22,9 @@ use prepaid_host::store::postgres::PostgresConfig;
 use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::testkit::scenario::{self, Scenario};
 use prepaid_host::testkit::snapshot;
-use prepaid_host::verify::{verify_with_progress, Report};
-use prepaid_host::{Ledger, StoreConfig};
+use prepaid_host::trust::untrusted_wallets;
+use prepaid_host::verify::{printable, verify_with_progress, Report};
+use prepaid_host::{Ledger, StoreConfig, Trust};
 
 pub(crate) use args::ComponentArg;
 use args::{Cli, Command, ContractCommand, JournalCommand, OutboxCommand, ScenarioCommand};
@@ -87,6 +88,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             db,
             bundle,
             json,
+            trust,
             cache,
         } => {
             let journal = match (db, bundle) {
@@ -103,12 +105,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 progress.set_position(done as u64);
             })?;
             progress.finish_and_clear();
+            let untrusted = match trust {
+                Some(path) => untrusted_wallets(&journal, &Trust::load(&path)?)?,
+                None => Vec::new(),
+            };
             if json {
-                println!("{}", serde_json::to_string(&report)?);
+                let mut document = serde_json::to_value(&report)?;
+                document["untrusted"] = serde_json::to_value(&untrusted)?;
+                println!("{document}");
             } else {
                 print_report(&report);
+                for wallet in &untrusted {
+                    println!(
+                        "UNTRUSTED wallet {}: {}",
+                        printable(&wallet.wallet),
+                        printable(&wallet.reason)
+                    );
+                }
             }
-            Ok(if report.is_clean() {
+            Ok(if report.is_clean() && untrusted.is_empty() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
@@ -118,10 +133,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             db,
             file,
             batch,
+            trust,
             component,
             cache,
         } => {
-            let ledger = component.ledger(StoreConfig::Sqlite(db), cache.engine()?)?;
+            let mut ledger = component.ledger(StoreConfig::Sqlite(db), cache.engine()?)?;
+            if let Some(path) = trust {
+                ledger = ledger.with_trust(Trust::load(&path)?);
+            }
             match file {
                 Some(file) => {
                     let file = std::fs::File::open(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -207,9 +226,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             postgres,
             postgres_ca,
             keys,
+            trust,
             component,
             cache,
         } => {
+            let Some(trust) = trust else {
+                anyhow::bail!(
+                    "serve needs --trust FILE (or PREPAID_TRUST): the regulators whose approval an `open` \
+                     may carry and the components wallets may open on. Without it, anyone who can post \
+                     an `open` could name their own key as regulator and approve their own terms."
+                );
+            };
+            let trust = Trust::load(&trust)?;
             let keys = ApiKeys::load(&keys)?;
             let store = match postgres {
                 Some(url) => StoreConfig::Postgres(match postgres_ca {
@@ -219,6 +247,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 None => StoreConfig::Sqlite(db),
             };
             let ledger = component.ledger(store, cache.engine()?)?;
+            let current = ledger.current().unwrap_or_default();
+            if !trust.trusts_component(&current) {
+                anyhow::bail!(
+                    "the component {current} is not in the trust file, so no wallet could be opened; \
+                     add its code hash to `components` or serve a listed one"
+                );
+            }
+            let ledger = ledger.with_trust(trust);
             platform::serve(listen, Service::new(ledger, keys))
         }
         Command::Loadtest {

@@ -182,7 +182,7 @@ fn copy_repository(to: &Path) {
 fn prelude(reader: Reader, repo: &Path) -> String {
     let bin = Path::new(env!("CARGO_BIN_EXE_prepaid")).parent().unwrap().to_path_buf();
     let mut prelude = format!(
-        "cd '{}'\nexport PATH='{}':\"$PATH\" CARGO_TERM_COLOR=never NO_COLOR=1\nunset RUST_LOG RUST_BACKTRACE PREPAID_CACHE PREPAID_TOOLCHAIN PREPAID_ACCEPT_GOLDEN\n",
+        "set -o pipefail\ncd '{}'\nexport PATH='{}':\"$PATH\" CARGO_TERM_COLOR=never NO_COLOR=1\nunset RUST_LOG RUST_BACKTRACE PREPAID_CACHE PREPAID_TOOLCHAIN PREPAID_ACCEPT_GOLDEN\n",
         repo.display(),
         bin.display()
     );
@@ -260,7 +260,7 @@ fn run_guide(guide: &str, reader: Reader) {
         ));
     }
     for (index, step) in steps.iter().enumerate() {
-        if step.command.trim_start().starts_with("cargo xtask test") {
+        if is_the_suite(&step.command) {
             continue;
         }
         script.push_str(&format!(
@@ -295,7 +295,7 @@ fn run_guide(guide: &str, reader: Reader) {
     let assert = snapbox::Assert::new().normalize_paths(false);
     let mut failures = Vec::new();
     for (index, step) in steps.iter().enumerate() {
-        if step.command.trim_start().starts_with("cargo xtask test") {
+        if is_the_suite(&step.command) {
             continue;
         }
         let output = std::fs::read_to_string(outputs.join(format!("{index}.out"))).unwrap_or_default();
@@ -334,6 +334,13 @@ fn run_guide(guide: &str, reader: Reader) {
         repo.display(),
         failures.join("\n\n")
     );
+}
+
+/// Whether `command` is `cargo xtask test` itself (with a comment at most), which the
+/// suite does not run inside itself.
+fn is_the_suite(command: &str) -> bool {
+    let command = command.split('#').next().unwrap_or_default().trim();
+    command == "cargo xtask test"
 }
 
 /// The longest a guide may take: the author's guide builds and tests a copy of the project.

@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use prepaid_host::keys::{dev_key, public_key};
 use prepaid_host::ledger::Contracts;
+use prepaid_host::outcome::sha256_hex;
 use prepaid_host::store::postgres::{create_database, PostgresConfig};
 use prepaid_host::testkit::workload::standard_mix;
 use prepaid_host::verify::verify;
@@ -48,6 +50,8 @@ fn serve_on(port: u16, store: &[String], keys: &Path, cache: &Path) -> Server {
         .args(store)
         .args(["--listen", &format!("127.0.0.1:{port}"), "--keys"])
         .arg(keys)
+        .arg("--trust")
+        .arg(keys.with_file_name("trust.json"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -79,6 +83,18 @@ fn keys_file(dir: &Path) -> std::path::PathBuf {
     std::fs::write(
         &keys,
         format!(r#"[{{"key": "{KEY}", "role": "operator", "name": "platform"}}]"#),
+    )
+    .unwrap();
+    // Beside it, the trust file: the workload's regulator and the component under test.
+    let component = std::fs::read(prepaid_host::component_path()).expect("the component under test");
+    let regulator = public_key(&dev_key("regulator")).to_string();
+    std::fs::write(
+        dir.join("trust.json"),
+        serde_json::json!({
+            "regulators": [{"key": regulator, "name": "regulator", "region": "test"}],
+            "components": [sha256_hex(&component)],
+        })
+        .to_string(),
     )
     .unwrap();
     keys

@@ -74,6 +74,10 @@ pub enum RefusalCode {
     UnknownWallet,
     /// The event id was recorded before for a different event.
     EventIdReused,
+    /// An `open` names a regulator the platform's trust file does not list.
+    UntrustedRegulator,
+    /// An `open` would pin the wallet to a component the trust file does not list.
+    UntrustedComponent,
 }
 
 impl RefusalCode {
@@ -83,6 +87,8 @@ impl RefusalCode {
             RefusalCode::BadEnvelope => "bad_envelope",
             RefusalCode::UnknownWallet => "unknown_wallet",
             RefusalCode::EventIdReused => "event_id_reused",
+            RefusalCode::UntrustedRegulator => "untrusted_regulator",
+            RefusalCode::UntrustedComponent => "untrusted_component",
         }
     }
 }

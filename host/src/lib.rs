@@ -11,6 +11,8 @@
 //! - [`ContractEngine`]: wasmtime configured for deterministic execution, optionally with
 //!   an on-disk cache of compiled components.
 //! - [`Envelope`]: an event as a client sends it, signed by whoever's authority it carries.
+//! - [`Trust`]: the platform's trust file, naming the regulators whose approval an `open`
+//!   may carry and the components wallets may open on (`Ledger::with_trust`).
 //! - [`Error`]: what a caller branches on (`Refused`, `Conflict`, `UnknownEffect`, `Fault`).
 //!
 //! Features: `postgres` (the PostgreSQL store), `service` (the HTTP API of `prepaid serve`),
@@ -58,6 +60,7 @@ pub mod service;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod trust;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
@@ -67,6 +70,7 @@ pub use envelope::Envelope;
 pub use error::{Error, Refusal, RefusalCode, Result};
 pub use ledger::{Ledger, Submitted, Wallet};
 pub use store::StoreConfig;
+pub use trust::Trust;
 pub use verify::Report;
 
 /// The contract component a development checkout runs: `PREPAID_COMPONENT` when set, else

@@ -40,12 +40,27 @@ impl fmt::Display for Divergence {
             (wallet, 0) => format!("wallet {wallet}, head"),
             (wallet, seq) => format!("wallet {wallet}, seq {seq}"),
         };
+        // Recorded values are whatever the journal holds: control characters are shown
+        // escaped, so that a crafted value cannot redraw the auditor's terminal.
         write!(
             f,
-            "{place}: {} differs: recorded {}, replay gives {}",
-            self.field, self.recorded, self.replayed
+            "{}: {} differs: recorded {}, replay gives {}",
+            printable(&place),
+            self.field,
+            printable(&self.recorded),
+            printable(&self.replayed)
         )
     }
+}
+
+/// `text` with control characters escaped.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| match c.is_control() {
+            true => c.escape_default().collect::<Vec<_>>(),
+            false => vec![c],
+        })
+        .collect()
 }
 
 /// What a verification found.

@@ -70,6 +70,14 @@ fn select_toolchain(root: &Path, choice: Choice) -> Result<Toolchain> {
     }
 }
 
+/// The toolchain `choice` stands for on this machine, in words.
+pub fn describe_choice(choice: Choice) -> String {
+    match (choice, std::env::var("PREPAID_TOOLCHAIN").as_deref()) {
+        (Choice::Default, Ok("rustup")) => "rustup's wasm32-unknown-unknown target".to_string(),
+        _ => format!("the pinned toolchain (Debian's rustc {})", debian::VERSION),
+    }
+}
+
 /// What `toolchain` is, in words.
 fn describe(toolchain: &Toolchain) -> String {
     match toolchain {
@@ -132,10 +140,16 @@ pub fn build_component(
                 rustup_lld().context("the Debian rustc links with rustup's rust-lld")?,
             );
     }
-    // Only the flags below: a caller's RUSTFLAGS would change the bytes.
+    // Only the flags and profile below: a caller's RUSTFLAGS or profile overrides would
+    // change the bytes.
     cargo
         .env("CARGO_ENCODED_RUSTFLAGS", rustflags.join("\u{1f}"))
         .env_remove("RUSTFLAGS");
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("CARGO_PROFILE_") {
+            cargo.env_remove(name);
+        }
+    }
     let status = cargo.status().context("running cargo")?;
     if !status.success() {
         bail!("building {} for wasm32 failed ({status})", krate.package);
@@ -153,9 +167,12 @@ pub fn build_component(
     }
     // Written beside and renamed into place, so that a test or a server reading the
     // component while it is rebuilt sees the old bytes or the new, never half of either.
-    let staged = out.with_extension("wasm.partial");
-    std::fs::write(&staged, &component).with_context(|| format!("writing {}", staged.display()))?;
-    std::fs::rename(&staged, out).with_context(|| format!("writing {}", out.display()))?;
+    let dir = out.parent().unwrap_or(Path::new("."));
+    let mut staged = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("writing into {}", dir.display()))?;
+    std::io::Write::write_all(&mut staged, &component).with_context(|| format!("writing {}", out.display()))?;
+    staged
+        .persist(out)
+        .with_context(|| format!("writing {}", out.display()))?;
     eprintln!(
         "built {} ({} bytes) in {:.1}s with {}",
         out.display(),

@@ -39,6 +39,26 @@ pub fn run(root: &Path, component: &Path, wallets: usize, clients: usize) -> Res
         &keys,
         format!(r#"[{{"key": "{KEY}", "role": "operator", "name": "loadtest"}}]"#),
     )?;
+    // The trust file: the load's regulator (the development key the standard mix signs
+    // with, SCENARIOS.md) and the component served.
+    let regulator = {
+        use sha2::Digest as _;
+        let secret: [u8; 32] = sha2::Sha256::digest("prepaid-dev-key/regulator").into();
+        hex::encode(
+            ed25519_dalek::SigningKey::from_bytes(&secret)
+                .verifying_key()
+                .as_bytes(),
+        )
+    };
+    let code_hash = crate::component::sha256_hex(&std::fs::read(component)?);
+    std::fs::write(
+        dir.join("trust.json"),
+        serde_json::json!({
+            "regulators": [{"key": regulator, "name": "regulator", "region": "loadtest"}],
+            "components": [code_hash],
+        })
+        .to_string(),
+    )?;
 
     let postgres = Postgres::start()?;
     let servers = [
@@ -104,6 +124,8 @@ fn serve(prepaid: &Path, component: &Path, keys: &Path, store: &[&str], log: &Pa
         .args(store)
         .args(["--listen", &address, "--keys"])
         .arg(keys)
+        .arg("--trust")
+        .arg(keys.with_file_name("trust.json"))
         .arg("--component")
         .arg(component)
         .env("RUST_LOG", "warn")

@@ -95,8 +95,12 @@ const WASM_TARGET_DIR: &str = "contract-build";
 fn main() -> Result<()> {
     let root = workspace_root();
     let component = root.join(COMPONENT);
+    // A relative one is relative to where the caller is, as cargo reads it.
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| root.join("target"), PathBuf::from)
+        .map_or_else(
+            || root.join("target"),
+            |dir| std::path::absolute(&dir).unwrap_or_else(|_| dir.into()),
+        )
         .join(WASM_TARGET_DIR);
     match Xtask::parse() {
         Xtask::Contract { out, target_dir: dir } => {
@@ -113,7 +117,7 @@ fn main() -> Result<()> {
                 let bytes = std::fs::read(&component).with_context(|| format!("reading {component}"))?;
                 component::sha256_hex(&bytes)
             };
-            check_hash(&root, &code_hash)
+            check_hash(&root, &code_hash, Choice::Pinned)
         }
         Xtask::Guests => build_guests(&root, &target_dir),
         Xtask::Demo { args } => {
@@ -132,7 +136,8 @@ fn main() -> Result<()> {
         }
         Xtask::Test { args } => {
             let code_hash = build_component(&root, &CONTRACT, Choice::Default, &target_dir, &component)?;
-            check_hash(&root, &code_hash)?;
+            // The same toolchain as the build just made: the check is of reproducibility.
+            check_hash(&root, &code_hash, Choice::Default)?;
             build_guests(&root, &target_dir)?;
             let _postgres = start_postgres()?;
             cargo(
@@ -214,17 +219,18 @@ fn cargo<const N: usize>(root: &Path, component: &Path, args: [&str; N], extra: 
     Ok(())
 }
 
-/// Builds the contract again from scratch in a fresh target directory and insists on
-/// `code_hash`: the same source and toolchain must give the same bytes.
-fn check_hash(root: &Path, code_hash: &str) -> Result<()> {
+/// Builds the contract again from scratch in a fresh target directory with the toolchain
+/// `choice` names and insists on `code_hash`: the same source and toolchain must give the
+/// same bytes.
+fn check_hash(root: &Path, code_hash: &str, choice: Choice) -> Result<()> {
     let scratch = root.join("target/repro-check");
     if scratch.exists() {
         std::fs::remove_dir_all(&scratch).with_context(|| format!("removing {}", scratch.display()))?;
     }
     let rebuilt_path = scratch.join("prepaid_contract.wasm");
-    let rebuilt = build_component(root, &CONTRACT, Choice::Pinned, &scratch.join("build"), &rebuilt_path)?;
+    let rebuilt = build_component(root, &CONTRACT, choice, &scratch.join("build"), &rebuilt_path)?;
     std::fs::remove_dir_all(scratch.join("build")).with_context(|| format!("removing {}", scratch.display()))?;
-    let toolchain = format!("the pinned toolchain (Debian's rustc {})", debian::VERSION);
+    let toolchain = component::describe_choice(choice);
     if rebuilt != code_hash {
         let source = Command::new("git")
             .args(["describe", "--always", "--dirty", "--abbrev=12"])
@@ -240,7 +246,7 @@ fn check_hash(root: &Path, code_hash: &str) -> Result<()> {
             "MISMATCH: a clean build of {source} with {toolchain} gives code hash {rebuilt}, not \
              {code_hash}.\n\
              The same source and toolchain always give the same bytes, so the code that ran was \
-             built from other source. Next steps: ask the platform which commit it deployed, check \
+             built from other source (or with another toolchain or build settings). Next steps: ask the platform which commit it deployed, check \
              it out (`git checkout COMMIT`, with no local changes: `-dirty` above means there are \
              some) and run `cargo xtask check-hash {code_hash}` again. The component rebuilt here \
              is kept at {} to compare with the one the platform ran.",

@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::outcome::WalletView;
 use crate::rules::Rules;
 use crate::store::{Entry, OutboxEffect, Store, StoreConfig, WalletHead};
+use crate::trust::Trust;
 use crate::verify::{self, Report};
 use apply::Prepared;
 use commit::{Commit, Writer};
@@ -57,6 +58,8 @@ pub struct Ledger {
     wallet_locks: Vec<Mutex<()>>,
     conflicts: AtomicU64,
     commit: Commit,
+    /// The trust file every `open` must pass, if the platform gave one.
+    trust: Option<Trust>,
 }
 
 impl Ledger {
@@ -77,7 +80,28 @@ impl Ledger {
             wallet_locks: (0..WALLET_LOCKS).map(|_| Mutex::new(())).collect(),
             conflicts: AtomicU64::new(0),
             commit,
+            trust: None,
         })
+    }
+
+    /// This ledger, refusing every `open` outside `trust` (a regulator or component the
+    /// platform does not list) from now on; see [`crate::trust`].
+    pub fn with_trust(mut self, trust: Trust) -> Ledger {
+        self.trust = Some(trust);
+        self
+    }
+
+    /// The trust file this ledger enforces, if any.
+    pub fn trust(&self) -> Option<&Trust> {
+        self.trust.as_ref()
+    }
+
+    /// Refuses `envelope` if the trust file does not admit it (see [`Trust::admit`]).
+    fn admit(&self, envelope: &Envelope, current: Option<&str>) -> Result<()> {
+        match &self.trust {
+            Some(trust) => trust.admit(envelope, current),
+            None => Ok(()),
+        }
     }
 
     /// The store underneath.
@@ -108,6 +132,7 @@ impl Ledger {
         // Held until the entry is committed, so the next event of this wallet reads it.
         let _wallet = self.lock_wallet(&envelope.wallet)?;
         let current = self.current();
+        self.admit(envelope, current.as_deref())?;
         for attempt in 0.. {
             let prepared =
                 self.with_store(|store| apply::prepare(store, current.as_deref(), envelope, &self.contracts))?;
@@ -132,13 +157,34 @@ impl Ledger {
     /// where the store allows (group commit): a refused event gets its refusal and the
     /// others go on; a fault stops the lot, and on SQLite records none of it.
     pub fn submit_batch(&self, envelopes: &[Envelope]) -> Result<Vec<Result<Submitted>>> {
-        match &self.commit {
-            Commit::Writer(writer) => writer.apply_all(envelopes, self.current()),
-            Commit::Direct => envelopes
+        let current = self.current();
+        // The trust file's refusals are decided here, before the batch reaches the store;
+        // the admitted events go on together.
+        let admitted: Vec<Result<()>> = envelopes
+            .iter()
+            .map(|envelope| self.admit(envelope, current.as_deref()))
+            .collect();
+        let passing: Vec<Envelope> = envelopes
+            .iter()
+            .zip(&admitted)
+            .filter(|(_, admitted)| admitted.is_ok())
+            .map(|(envelope, _)| envelope.clone())
+            .collect();
+        let mut results = match &self.commit {
+            Commit::Writer(writer) => writer.apply_all(&passing, current)?,
+            Commit::Direct => passing
                 .iter()
                 .map(|envelope| apply::per_event(self.submit(envelope)))
-                .collect(),
+                .collect::<Result<Vec<_>>>()?,
         }
+        .into_iter();
+        Ok(admitted
+            .into_iter()
+            .map(|admitted| match admitted {
+                Ok(()) => results.next().expect("a result per admitted event"),
+                Err(refusal) => Err(refusal),
+            })
+            .collect())
     }
 
     /// How many submissions lost their wallet's race to another writer and ran again.

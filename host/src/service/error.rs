@@ -57,6 +57,7 @@ impl From<Error> for ApiError {
                     RefusalCode::UnknownWallet => StatusCode::NOT_FOUND,
                     RefusalCode::EventIdReused => StatusCode::CONFLICT,
                     RefusalCode::BadEnvelope => StatusCode::BAD_REQUEST,
+                    RefusalCode::UntrustedRegulator | RefusalCode::UntrustedComponent => StatusCode::FORBIDDEN,
                 };
                 ApiError::new(status, refusal.code.as_str(), refusal.message)
             }

@@ -105,8 +105,9 @@ impl Entry {
     }
 
     /// The entry as a JSON document for readers: `event` and `outcome` as JSON objects
-    /// rather than the strings the journal stores and hashes (a stored string that is not
-    /// JSON, as only a damaged journal has, stays a string).
+    /// rather than the strings the journal stores (a stored string that is not JSON, as
+    /// only a damaged journal has, stays a string). Not for checking `entry_hash`, which
+    /// covers the stored text exactly: verify a bundle for that.
     pub fn document(&self) -> serde_json::Value {
         let mut document = serde_json::to_value(self).expect("entries always serialize");
         for (field, text) in [("event", &self.event), ("outcome", &self.outcome)] {

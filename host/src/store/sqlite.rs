@@ -148,8 +148,24 @@ impl SqliteStore {
         if !path.exists() {
             return Err(anyhow!("no bundle at {}", path.display()).into());
         }
+        // SQLite would ignore these beside an immutable file, while any other reader of the
+        // bundle would read them: a bundle is the one file, or it is refused.
+        for suffix in ["-wal", "-journal"] {
+            let mut beside = path.as_os_str().to_owned();
+            beside.push(suffix);
+            if Path::new(&beside).exists() {
+                return Err(anyhow!(
+                    "{} has a {suffix} file beside it, so it is not one self-contained file; ask for \
+                     a bundle from `prepaid journal export`",
+                    path.display()
+                )
+                .into());
+            }
+        }
         let absolute = std::path::absolute(path).with_context(|| format!("resolving {}", path.display()))?;
-        let mut uri = String::from("file:");
+        // `file://` and an empty authority: the path follows whole, even one that starts
+        // with `//`.
+        let mut uri = String::from("file://");
         for byte in absolute.as_os_str().as_encoded_bytes() {
             // A URI path: anything but the plainest characters percent-encoded.
             match byte {
@@ -160,8 +176,28 @@ impl SqliteStore {
         uri.push_str("?immutable=1");
         let conn = Connection::open_with_flags(&uri, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI)
             .with_context(|| format!("opening the bundle {} read-only", path.display()))?;
-        conn.query_row("SELECT count(*) FROM journal", [], |_| Ok(()))
-            .with_context(|| format!("{} is not a bundle (no journal in it)", path.display()))?;
+        // The bundle's schema is the platform's to write: only plain tables are read, and
+        // nothing in the schema (a view, a trigger) runs.
+        conn.pragma_update(None, "trusted_schema", "OFF")?;
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('journal', 'wallets', 'components')",
+                [],
+                |row| row.get(0),
+            )
+            .with_context(|| format!("{} is not a bundle", path.display()))?;
+        let others: i64 = conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type IN ('view', 'trigger')",
+            [],
+            |row| row.get(0),
+        )?;
+        if tables != 3 || others != 0 {
+            return Err(anyhow!(
+                "{} is not a bundle: it must hold the tables journal, wallets and components, and no views or triggers",
+                path.display()
+            )
+            .into());
+        }
         Ok(SqliteStore { conn })
     }
 
@@ -215,9 +251,12 @@ impl SqliteStore {
         detached?;
         let copied = copied.context("copying into the bundle")?;
         // A bundle is one file: out of WAL mode, so that reading it needs nothing beside it.
-        Connection::open(out)
-            .and_then(|bundle| bundle.pragma_update(None, "journal_mode", "DELETE"))
-            .context("closing the bundle")?;
+        let mode = Connection::open(out)
+            .and_then(|bundle| bundle.query_row("PRAGMA journal_mode = DELETE", [], |row| row.get::<_, String>(0)));
+        if !matches!(mode.as_deref(), Ok("delete")) {
+            let _ = std::fs::remove_file(out);
+            return Err(anyhow!("could not make {} one self-contained file ({mode:?})", out.display()).into());
+        }
         Ok(copied)
     }
 }
@@ -269,7 +308,11 @@ impl Store for SqliteStore {
     }
 
     fn ack_effects(&mut self, effect_ids: &[String]) -> Result<usize> {
-        let tx = self.conn.transaction()?;
+        // Immediate: it reads, then writes; a deferred transaction could not upgrade to a
+        // writer while another connection commits, and would fail instead of waiting.
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut newly = 0;
         for id in effect_ids {
             let known: Option<bool> = tx

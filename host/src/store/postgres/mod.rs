@@ -377,9 +377,12 @@ impl Store for PostgresStore {
     }
 
     fn ack_effects(&mut self, effect_ids: &[String]) -> Result<usize> {
+        // Rows are locked in one order whatever the request's, so two adapters acking
+        // overlapping lists cannot deadlock; an id listed twice counts once.
+        let ids: std::collections::BTreeSet<&String> = effect_ids.iter().collect();
         let mut tx = self.client.get_mut().transaction()?;
         let mut newly = 0;
-        for id in effect_ids {
+        for id in ids {
             let known = tx.query_opt("SELECT acked FROM outbox WHERE effect_id = $1 FOR UPDATE", &[id])?;
             match known.map(|row| row.get::<_, bool>(0)) {
                 None => return Err(Error::UnknownEffect(id.clone())),

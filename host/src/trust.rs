@@ -1,0 +1,179 @@
+//! The platform's trust file: which regulators may approve terms and which contract
+//! components wallets may be opened on.
+//!
+//! The contract checks that an `open` carries the approval of the regulator it names, but
+//! it cannot know who the regulators are: anyone with a key pair can name itself. The
+//! platform does know, and says so in a file it configures:
+//!
+//! ```json
+//! {"regulators": [{"key": "<hex>", "name": "...", "region": "..."}], "components": ["<code hash>"]}
+//! ```
+//!
+//! A ledger given a [`Trust`] refuses an `open` naming any other regulator
+//! ([`RefusalCode::UntrustedRegulator`]) or made while the ledger opens wallets on a
+//! component the file does not list ([`RefusalCode::UntrustedComponent`]), and records
+//! nothing. [`untrusted_wallets`] names the wallets of a journal that are outside a trust
+//! file, for an auditor.
+
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+use serde::{Deserialize, Serialize};
+
+use crate::envelope::Envelope;
+use crate::error::{Error, RefusalCode, Result};
+use crate::store::Store;
+
+/// The trust file.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trust {
+    /// The regulators whose approval an `open` may carry.
+    pub regulators: Vec<Regulator>,
+    /// The code hashes of the components wallets may be opened on.
+    pub components: Vec<String>,
+}
+
+/// A regulator the platform trusts.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Regulator {
+    /// Its ed25519 public key, 64 lower-case hex digits.
+    pub key: String,
+    /// Who it is.
+    pub name: String,
+    /// Where it supervises.
+    pub region: String,
+}
+
+/// A wallet outside a trust file, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Untrusted {
+    /// The wallet.
+    pub wallet: String,
+    /// What the trust file does not list.
+    pub reason: String,
+}
+
+/// Whether `text` is 64 lower-case hex digits (a key or a code hash).
+fn is_hex64(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+impl Trust {
+    /// Reads and checks the trust file at `path`.
+    pub fn load(path: &Path) -> Result<Trust> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading the trust file {}", path.display()))?;
+        Trust::parse(&text).map_err(|error| Error::Fault(error.context(format!("the trust file {}", path.display()))))
+    }
+
+    /// Parses and checks a trust file's JSON: keys and code hashes are 64 lower-case hex
+    /// digits, and both lists name at least one, since a file that trusts nobody would
+    /// refuse every `open`.
+    pub fn parse(text: &str) -> anyhow::Result<Trust> {
+        let trust: Trust = serde_json::from_str(text).context(
+            r#"expected {"regulators": [{"key": "<hex>", "name": "...", "region": "..."}], "components": ["<code hash>"]}"#,
+        )?;
+        if trust.regulators.is_empty() || trust.components.is_empty() {
+            bail!("it must list at least one regulator and one component");
+        }
+        for regulator in &trust.regulators {
+            if !is_hex64(&regulator.key) {
+                bail!(
+                    "regulator {:?}: `key` must be an ed25519 public key as 64 lower-case hex digits",
+                    regulator.name
+                );
+            }
+        }
+        for component in &trust.components {
+            if !is_hex64(component) {
+                bail!(
+                    "component {component:?}: a code hash is 64 lower-case hex digits (`prepaid contract hash FILE`)"
+                );
+            }
+        }
+        Ok(trust)
+    }
+
+    /// The trusted regulator with `key`, if any.
+    pub fn regulator(&self, key: &str) -> Option<&Regulator> {
+        self.regulators.iter().find(|regulator| regulator.key == key)
+    }
+
+    /// Whether `code_hash` is a trusted component.
+    pub fn trusts_component(&self, code_hash: &str) -> bool {
+        self.components.iter().any(|component| component == code_hash)
+    }
+
+    /// Refuses `envelope` if it is an `open` naming a regulator this file does not list,
+    /// or made while new wallets open on `component`, which it does not list. Other events
+    /// pass: their wallet was opened under the trust it had then.
+    pub fn admit(&self, envelope: &Envelope, component: Option<&str>) -> Result<()> {
+        if envelope.event.get("type").and_then(|kind| kind.as_str()) != Some("open") {
+            return Ok(());
+        }
+        let regulator = envelope
+            .event
+            .get("regulator")
+            .and_then(|key| key.as_str())
+            .unwrap_or_default();
+        if self.regulator(regulator).is_none() {
+            return Err(Error::refused(
+                RefusalCode::UntrustedRegulator,
+                format!(
+                    "the open names regulator {regulator:?}, which this platform's trust file does not list; \
+                     terms must be approved by one of its regulators"
+                ),
+            ));
+        }
+        match component {
+            Some(code_hash) if self.trusts_component(code_hash) => Ok(()),
+            other => Err(Error::refused(
+                RefusalCode::UntrustedComponent,
+                format!(
+                    "new wallets here open on component {}, which this platform's trust file does not list",
+                    other.unwrap_or("(none installed)")
+                ),
+            )),
+        }
+    }
+}
+
+/// The wallets of `store` outside `trust`: pinned to a component it does not list, or
+/// opened with the approval of a regulator it does not list (read from the wallet's
+/// accepted `open`).
+pub fn untrusted_wallets(store: &dyn Store, trust: &Trust) -> Result<Vec<Untrusted>> {
+    let mut untrusted = Vec::new();
+    for wallet in store.wallets()? {
+        let Some(head) = store.wallet(&wallet)? else { continue };
+        if !trust.trusts_component(&head.code_hash) {
+            untrusted.push(Untrusted {
+                wallet: wallet.clone(),
+                reason: format!(
+                    "pinned to component {}, which the trust file does not list",
+                    head.code_hash
+                ),
+            });
+            continue;
+        }
+        // The accepted open is the entry that first gave the wallet a state.
+        let opened = store.entries(&wallet)?.into_iter().find(|entry| {
+            serde_json::from_str::<serde_json::Value>(&entry.outcome).is_ok_and(|outcome| outcome["ok"] == true)
+        });
+        let Some(opened) = opened else { continue };
+        let regulator = Envelope::parse(&opened.event)
+            .ok()
+            .and_then(|envelope| envelope.event.get("regulator")?.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        if trust.regulator(&regulator).is_none() {
+            untrusted.push(Untrusted {
+                wallet,
+                reason: format!(
+                    "opened with the approval of regulator {regulator:?}, which the trust file does not list"
+                ),
+            });
+        }
+    }
+    Ok(untrusted)
+}
