@@ -49,8 +49,11 @@ pub(crate) enum Command {
         /// does not list), and exits non-zero if there is any.
         #[arg(long)]
         trust: Option<PathBuf>,
-        #[command(flatten)]
-        cache: CacheArg,
+        /// Loads compiled components from this folder instead of compiling them. Verify
+        /// compiles afresh unless given this (`PREPAID_CACHE` does not count): a cached
+        /// artifact is native code, which an auditor should not take on trust.
+        #[arg(long)]
+        cache: Option<PathBuf>,
     },
     /// Applies raw signed events (JSON lines, from FILE or stdin) and prints a JSON line
     /// per event. Re-submitting an event returns its recorded outcome.
@@ -275,11 +278,16 @@ pub(crate) struct CacheArg {
 impl CacheArg {
     /// The contract engine, with the artifact cache when one is asked for.
     pub(crate) fn engine(&self) -> Result<ContractEngine> {
-        let engine = ContractEngine::new()?;
-        match &self.dir {
-            Some(dir) => Ok(engine.with_cache(dir)?),
-            None => Ok(engine),
-        }
+        engine(self.dir.as_deref())
+    }
+}
+
+/// The contract engine, with the artifact cache in `cache` if given.
+pub(crate) fn engine(cache: Option<&std::path::Path>) -> Result<ContractEngine> {
+    let engine = ContractEngine::new()?;
+    match cache {
+        Some(dir) => Ok(engine.with_cache(dir)?),
+        None => Ok(engine),
     }
 }
 

@@ -100,10 +100,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ProgressStyle::with_template("verifying {bar:40} {pos}/{len} wallets, {eta} left")
                     .expect("a valid template"),
             );
-            let report = verify_with_progress(&journal, &Contracts::new(cache.engine()?), |done, total| {
-                progress.set_length(total as u64);
-                progress.set_position(done as u64);
-            })?;
+            let report = verify_with_progress(
+                &journal,
+                &Contracts::new(args::engine(cache.as_deref())?),
+                |done, total| {
+                    progress.set_length(total as u64);
+                    progress.set_position(done as u64);
+                },
+            )?;
             progress.finish_and_clear();
             let untrusted = match trust {
                 Some(path) => untrusted_wallets(&journal, &Trust::load(&path)?)?,

@@ -552,3 +552,103 @@ fn cache_is_an_option_only_of_commands_that_run_the_contract() {
         text(&output.stderr)
     );
 }
+
+/// The attack of "Nobody but the consumer" (6): compiled components in a cache are native
+/// code. Someone who can write to the folder `PREPAID_CACHE` names plants another
+/// component's compiled form under the contract's name. `verify` compiles afresh unless
+/// given `--cache` itself, so the planted code does not run and the journal verifies as
+/// what it is; given `--cache` on purpose, the planted code runs and replay says so.
+#[test]
+fn verify_does_not_run_a_planted_artifact_from_the_environments_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("journal.db");
+    let (cache, other) = (dir.path().join("cache"), dir.path().join("other"));
+    let run = prepaid(&[
+        "scenario",
+        "run",
+        example().to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--cache",
+        cache.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    // The same folder layout for another component: a test guest that panics on every event.
+    let guests = std::env::var_os("PREPAID_GUESTS").map_or_else(|| workspace().join("target/guests"), PathBuf::from);
+    let guest = guests.join("panic.wasm");
+    // Its run fails the file's expects (it panics); what matters is the artifact it leaves.
+    prepaid(&[
+        "scenario",
+        "run",
+        example().to_str().unwrap(),
+        "--component",
+        guest.to_str().unwrap(),
+        "--cache",
+        other.to_str().unwrap(),
+    ]);
+    let artifact = |folder: &Path| -> PathBuf {
+        let entries: Vec<PathBuf> = std::fs::read_dir(folder)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        entries[0].clone()
+    };
+    std::fs::copy(artifact(&other), artifact(&cache)).unwrap();
+
+    let from_env = Command::new(env!("CARGO_BIN_EXE_prepaid"))
+        .args(["verify", "--db", db.to_str().unwrap()])
+        .env("PREPAID_CACHE", &cache)
+        .output()
+        .unwrap();
+    assert!(from_env.status.success(), "{}", text(&from_env.stdout));
+    assert!(text(&from_env.stdout).contains(": clean"));
+
+    let given = prepaid(&[
+        "verify",
+        "--db",
+        db.to_str().unwrap(),
+        "--cache",
+        cache.to_str().unwrap(),
+    ]);
+    assert!(
+        !given.status.success(),
+        "the planted code ran and replay said so: {}",
+        text(&given.stdout)
+    );
+}
+
+/// A cache folder other users may write to is refused, with the reason; a new one is
+/// created private.
+#[test]
+fn a_cache_folder_others_may_write_to_is_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let output = prepaid(&[
+        "scenario",
+        "run",
+        example().to_str().unwrap(),
+        "--cache",
+        shared.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("may be written by other users (mode 777)"),
+        "{}",
+        text(&output.stderr)
+    );
+    let fresh = dir.path().join("fresh");
+    assert!(prepaid(&[
+        "scenario",
+        "run",
+        example().to_str().unwrap(),
+        "--cache",
+        fresh.to_str().unwrap()
+    ])
+    .status
+    .success());
+    assert_eq!(std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777, 0o700);
+}

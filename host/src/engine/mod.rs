@@ -130,8 +130,41 @@ impl ContractEngine {
 
     /// Keeps compiled components in `dir`, keyed by code hash and the engine's
     /// compatibility hash, so a warm start compiles nothing.
+    ///
+    /// A cached artifact is native code this process runs as it finds it, so the folder
+    /// must be private to this process's user: created with mode 0700 when missing, and
+    /// refused, with the reason, when another user owns it or others may write to it.
     pub fn with_cache(mut self, dir: &Path) -> Result<ContractEngine> {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating the cache {}", dir.display()))?;
+        use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
+        if !dir.exists() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .with_context(|| format!("creating the cache {}", dir.display()))?;
+        }
+        let metadata = std::fs::metadata(dir).with_context(|| format!("reading the cache {}", dir.display()))?;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let user = unsafe { libc::geteuid() };
+        if !metadata.is_dir() {
+            bail!("the cache {} is not a folder", dir.display());
+        }
+        if metadata.uid() != user {
+            bail!(
+                "the cache {} belongs to user {}, not to this process's user {user}: compiled \
+                 components there are native code this process would run, so the folder must be its own",
+                dir.display(),
+                metadata.uid()
+            );
+        }
+        if metadata.mode() & 0o022 != 0 {
+            bail!(
+                "the cache {} may be written by other users (mode {:o}): compiled components there are \
+                 native code this process would run; make it private (chmod 700)",
+                dir.display(),
+                metadata.mode() & 0o777
+            );
+        }
         self.cache = Some(dir.to_path_buf());
         Ok(self)
     }
