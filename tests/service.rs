@@ -235,11 +235,35 @@ fn a_wallet_lives_through_the_api_and_its_effects_reach_the_adapter_once() {
         json!([]),
         "a claimed effect is not handed out twice"
     );
-    let (status, acked) = server.post("/v1/outbox/ack", Some(OPERATOR), &json!({"effect_ids": [effect_id]}));
+    let token = claimed["claim"].as_str().unwrap().to_owned();
+    // An acknowledgement presents the claim that holds the effect: none, or another, is
+    // refused and acknowledges nothing.
+    let (status, _) = server.post("/v1/outbox/ack", Some(OPERATOR), &json!({"effect_ids": [effect_id]}));
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, stale) = server.post(
+        "/v1/outbox/ack",
+        Some(OPERATOR),
+        &json!({"effect_ids": [effect_id], "claim": "0".repeat(32)}),
+    );
+    assert_eq!(
+        (status, stale["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("stale_claim"))
+    );
+    let (_, pending) = server.get("/v1/outbox", Some(OPERATOR));
+    assert_eq!(pending["effects"].as_array().unwrap().len(), 1);
+    let (status, acked) = server.post(
+        "/v1/outbox/ack",
+        Some(OPERATOR),
+        &json!({"effect_ids": [effect_id], "claim": token}),
+    );
     assert_eq!((status, acked["acknowledged"].as_u64()), (StatusCode::OK, Some(1)));
     let (_, pending) = server.get("/v1/outbox", Some(OPERATOR));
     assert_eq!(pending["effects"], json!([]));
-    let (status, unknown) = server.post("/v1/outbox/ack", Some(OPERATOR), &json!({"effect_ids": ["w9:1:0"]}));
+    let (status, unknown) = server.post(
+        "/v1/outbox/ack",
+        Some(OPERATOR),
+        &json!({"effect_ids": ["w9:1:0"], "claim": token}),
+    );
     assert_eq!(
         (status, unknown["error"]["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("unknown_effect"))
@@ -306,7 +330,11 @@ fn every_endpoint_checks_the_callers_role() {
         );
         assert_eq!(
             server
-                .post("/v1/outbox/ack", Some(key), &json!({"effect_ids": ["w1:1:0"]}))
+                .post(
+                    "/v1/outbox/ack",
+                    Some(key),
+                    &json!({"effect_ids": ["w1:1:0"], "claim": "0"})
+                )
                 .0,
             StatusCode::FORBIDDEN
         );

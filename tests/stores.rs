@@ -10,7 +10,7 @@ use std::time::Duration;
 use prepaid_host::store::postgres::{PostgresConfig, PostgresStore};
 use prepaid_host::store::{OutboxEffect, Store};
 use prepaid_host::testkit::workload::standard_mix;
-use prepaid_host::{Ledger, StoreConfig};
+use prepaid_host::{Claim, Error, Ledger, StoreConfig};
 use prepaid_tests::{fresh_postgres, ledger, postgres_store, scenario_events, sqlite_store, verify};
 
 #[test]
@@ -128,7 +128,10 @@ fn writers_racing_on_one_wallet_over_sqlite_lose_and_duplicate_nothing() {
 
 /// An adapter claims two effects and dies; once its lease lapses, four adapters, each with
 /// its own connection, claim three effects at a time until none is left: together they get
-/// every effect once, the dead adapter's included.
+/// every effect once, the dead adapter's included. Then the fence (the attack of "Nobody but
+/// the consumer", 7): the dead adapter comes back and acknowledges what it held, with its
+/// stale claim; that is refused and acknowledges nothing, and only each effect's current
+/// holder can acknowledge it.
 fn adapters_claim(config: StoreConfig) {
     let ledger = ledger(config);
     for raw in &standard_mix(8).unwrap() {
@@ -136,37 +139,31 @@ fn adapters_claim(config: StoreConfig) {
     }
     let all = ledger.pending_effects(usize::MAX).unwrap();
     assert!(all.len() >= 16, "the mix releases and refunds: {}", all.len());
-    assert_eq!(
-        ledger
-            .claim_effects("crashed", 2, Duration::from_secs(1))
-            .unwrap()
-            .len(),
-        2
-    );
+    let crashed = ledger.claim_effects(2, Duration::from_secs(1)).unwrap();
+    assert_eq!(crashed.effects.len(), 2);
     std::thread::sleep(Duration::from_millis(2100));
 
     let ledger = Arc::new(ledger);
     let adapters: Vec<_> = (0..4)
-        .map(|adapter| {
+        .map(|_| {
             let ledger = ledger.clone();
             std::thread::spawn(move || {
-                let mut claimed = Vec::new();
+                let mut claims = Vec::new();
                 loop {
-                    let batch = ledger
-                        .claim_effects(&format!("adapter-{adapter}"), 3, Duration::from_secs(60))
-                        .unwrap();
-                    if batch.is_empty() {
-                        return claimed;
+                    let claim = ledger.claim_effects(3, Duration::from_secs(60)).unwrap();
+                    if claim.effects.is_empty() {
+                        return claims;
                     }
-                    claimed.extend(batch);
+                    claims.push(claim);
                 }
             })
         })
         .collect();
-    let mut claimed: Vec<OutboxEffect> = adapters
+    let claims: Vec<Claim> = adapters
         .into_iter()
         .flat_map(|adapter| adapter.join().unwrap())
         .collect();
+    let mut claimed: Vec<OutboxEffect> = claims.iter().flat_map(|claim| claim.effects.clone()).collect();
     let ids: BTreeSet<String> = claimed.iter().map(|effect| effect.effect_id.clone()).collect();
     assert_eq!(ids.len(), claimed.len(), "an effect was claimed twice");
     claimed.sort_by(|a, b| a.effect_id.cmp(&b.effect_id));
@@ -174,18 +171,51 @@ fn adapters_claim(config: StoreConfig) {
     expected.sort_by(|a, b| a.effect_id.cmp(&b.effect_id));
     assert_eq!(claimed, expected);
     assert!(ledger
-        .claim_effects("late", 10, Duration::from_secs(60))
+        .claim_effects(10, Duration::from_secs(60))
         .unwrap()
+        .effects
         .is_empty());
 
-    // Acknowledged effects leave the outbox; an unknown id acknowledges nothing.
-    let (done, open) = all.split_at(all.len() / 2);
-    ledger
-        .ack_effects(&done.iter().map(|effect| effect.effect_id.clone()).collect::<Vec<_>>())
-        .unwrap();
-    let unknown = vec![open[0].effect_id.clone(), "nowhere:1:0".to_string()];
-    assert!(ledger.ack_effects(&unknown).is_err());
-    assert_eq!(ledger.pending_effects(usize::MAX).unwrap(), open);
+    let ids_of = |effects: &[OutboxEffect]| {
+        effects
+            .iter()
+            .map(|effect| effect.effect_id.clone())
+            .collect::<Vec<_>>()
+    };
+    // The dead adapter's claim is stale: another adapter holds its effects now.
+    let stale = ledger.ack_effects(&ids_of(&crashed.effects), Some(&crashed.token));
+    assert!(matches!(stale, Err(Error::StaleClaim(_))), "{stale:?}");
+    // Nor can anyone acknowledge an effect under a live claim without its token.
+    let unfenced = ledger.ack_effects(&ids_of(&claims[0].effects), None);
+    assert!(matches!(unfenced, Err(Error::StaleClaim(_))), "{unfenced:?}");
+    assert_eq!(
+        ledger.pending_effects(usize::MAX).unwrap().len(),
+        all.len(),
+        "nothing was acknowledged"
+    );
+
+    // Each holder acknowledges its own; again is harmless; an unknown id acknowledges nothing.
+    let (done, open): (Vec<&Claim>, Vec<&Claim>) = claims.iter().partition(|claim| claim.effects[0].seq % 2 == 0);
+    assert!(!done.is_empty() && !open.is_empty(), "the claims split both ways");
+    for claim in &done {
+        assert_eq!(
+            ledger.ack_effects(&ids_of(&claim.effects), Some(&claim.token)).unwrap(),
+            claim.effects.len()
+        );
+        assert_eq!(
+            ledger.ack_effects(&ids_of(&claim.effects), Some(&claim.token)).unwrap(),
+            0
+        );
+    }
+    let mut unknown = ids_of(&open[0].effects);
+    unknown.push("nowhere:1:0".to_string());
+    assert!(matches!(
+        ledger.ack_effects(&unknown, Some(&open[0].token)),
+        Err(Error::UnknownEffect(_))
+    ));
+    let mut left: Vec<OutboxEffect> = open.iter().flat_map(|claim| claim.effects.clone()).collect();
+    left.sort_by(|a, b| (&a.wallet, a.seq, &a.effect_id).cmp(&(&b.wallet, b.seq, &b.effect_id)));
+    assert_eq!(ledger.pending_effects(usize::MAX).unwrap(), left);
 }
 
 #[test]

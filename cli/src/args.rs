@@ -238,6 +238,11 @@ pub(crate) enum OutboxCommand {
         /// Effect ids, as `list` prints them.
         #[arg(required = true)]
         effect_ids: Vec<String>,
+        /// The token of the claim that holds them (a payment adapter's, from
+        /// `POST /v1/outbox/claim`). Without one, only effects under no live claim can be
+        /// acknowledged.
+        #[arg(long)]
+        claim: Option<String>,
     },
 }
 

@@ -165,8 +165,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             command: OutboxCommand::List { db, limit },
         } => platform::outbox_list(&db, limit),
         Command::Outbox {
-            command: OutboxCommand::Ack { db, effect_ids },
-        } => platform::outbox_ack(&db, &effect_ids),
+            command: OutboxCommand::Ack { db, effect_ids, claim },
+        } => platform::outbox_ack(&db, &effect_ids, claim.as_deref()),
         Command::Journal {
             command: JournalCommand::Export { db, wallet, out },
         } => {

@@ -136,11 +136,11 @@ pub fn outbox_list(db: &Path, limit: usize) -> Result<ExitCode> {
 }
 
 /// `prepaid outbox ack`: marks effects as carried out.
-pub fn outbox_ack(db: &Path, effect_ids: &[String]) -> Result<ExitCode> {
+pub fn outbox_ack(db: &Path, effect_ids: &[String], claim: Option<&str>) -> Result<ExitCode> {
     if !db.exists() {
         bail!("no journal at {}", db.display());
     }
-    let newly = SqliteStore::open(db)?.ack_effects(effect_ids)?;
+    let newly = SqliteStore::open(db)?.ack_effects(effect_ids, claim)?;
     let already = effect_ids.len() - newly;
     match already {
         0 => println!("acknowledged {}", crate::count(newly, "effect", "effects")),

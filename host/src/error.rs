@@ -26,6 +26,13 @@ pub enum Error {
     /// acknowledged.
     #[error("no effect {0} in the outbox")]
     UnknownEffect(String),
+    /// An acknowledgement named an effect that the claim it presented does not hold (the
+    /// lease lapsed and another adapter claimed it), or that is under someone's live claim
+    /// when no claim was presented; nothing was acknowledged.
+    #[error(
+        "effect {0} is not held by the claim presented: another adapter may have claimed it after the lease lapsed; claim it again"
+    )]
+    StaleClaim(String),
     /// The host failed (storage, connection, a component that cannot be loaded): the
     /// request may be retried once the cause is fixed.
     #[error(transparent)]

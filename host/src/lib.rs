@@ -68,7 +68,7 @@ use std::path::{Path, PathBuf};
 pub use engine::ContractEngine;
 pub use envelope::Envelope;
 pub use error::{Error, Refusal, RefusalCode, Result};
-pub use ledger::{Ledger, Submitted, Wallet};
+pub use ledger::{Claim, Ledger, Submitted, Wallet};
 pub use store::StoreConfig;
 pub use trust::Trust;
 pub use verify::Report;

@@ -33,6 +33,16 @@ use crate::verify::{self, Report};
 use apply::Prepared;
 use commit::{Commit, Writer};
 
+/// Effects claimed for a payment adapter, and the token that acknowledges them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    /// Presented with the acknowledgement; a claim made later on the same effects (after
+    /// this one's lease lapsed) makes it stale.
+    pub token: String,
+    /// The effects claimed, oldest entry first.
+    pub effects: Vec<OutboxEffect>,
+}
+
 /// How many locks wallets are spread over: one wallet always maps to the same lock, so
 /// its events serialize in this process; memory stays bounded however many wallets.
 const WALLET_LOCKS: usize = 1024;
@@ -281,17 +291,24 @@ impl Ledger {
         self.with_store(|store| store.pending_effects(limit))
     }
 
-    /// Claims up to `limit` effects for `claimant` for `lease` (see
-    /// [`Store::claim_effects`]).
-    pub fn claim_effects(&self, claimant: &str, limit: usize, lease: Duration) -> Result<Vec<OutboxEffect>> {
-        self.with_store(|store| store.claim_effects(claimant, limit, lease))
+    /// Claims up to `limit` effects that no live claim holds, for `lease` (see
+    /// [`Store::claim_effects`]). The claim's token, new each time, fences the
+    /// acknowledgement: only the current holder of an effect can acknowledge it.
+    pub fn claim_effects(&self, limit: usize, lease: Duration) -> Result<Claim> {
+        let mut secret = [0u8; 16];
+        getrandom::fill(&mut secret).map_err(|error| anyhow!("the system has no randomness to offer: {error}"))?;
+        let token = hex::encode(secret);
+        let effects = self.with_store(|store| store.claim_effects(&token, limit, lease))?;
+        Ok(Claim { token, effects })
     }
 
     /// Marks effects as carried out by the payment rail and returns how many were not
-    /// acknowledged before (acknowledging again changes nothing); an unknown id is
-    /// [`Error::UnknownEffect`] and acknowledges nothing.
-    pub fn ack_effects(&self, effect_ids: &[String]) -> Result<usize> {
-        self.with_store(|store| store.ack_effects(effect_ids))
+    /// acknowledged before (acknowledging again changes nothing). With `claim` (a token
+    /// from [`Ledger::claim_effects`]) each effect must still be held by it; without, none
+    /// may be under a live claim: otherwise [`Error::StaleClaim`]. An unknown id is
+    /// [`Error::UnknownEffect`]. Either acknowledges nothing.
+    pub fn ack_effects(&self, effect_ids: &[String], claim: Option<&str>) -> Result<usize> {
+        self.with_store(|store| store.ack_effects(effect_ids, claim))
     }
 
     /// Runs `work` on a pooled connection (opening one if none is idle). A connection

@@ -62,6 +62,7 @@ impl From<Error> for ApiError {
                 ApiError::new(status, refusal.code.as_str(), refusal.message)
             }
             Error::UnknownEffect(_) => ApiError::new(StatusCode::NOT_FOUND, "unknown_effect", error.to_string()),
+            Error::StaleClaim(_) => ApiError::new(StatusCode::CONFLICT, "stale_claim", error.to_string()),
             Error::Conflict { .. } => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",

@@ -69,14 +69,19 @@ pub(super) async fn claim(
         )));
     }
     let ledger = service.ledger.clone();
-    let effects = blocking(move || ledger.claim_effects(&caller.name, limit, Duration::from_secs(lease))).await?;
-    Ok(Json(json!({"effects": effects, "lease_seconds": lease})))
+    let claim = blocking(move || ledger.claim_effects(limit, Duration::from_secs(lease))).await?;
+    tracing::info!(claimant = %caller.name, claim = %claim.token, effects = claim.effects.len(), "claimed");
+    Ok(Json(
+        json!({"claim": claim.token, "effects": claim.effects, "lease_seconds": lease}),
+    ))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AckRequest {
     effect_ids: Vec<String>,
+    /// The token of the claim that holds them.
+    claim: String,
 }
 
 pub(super) async fn ack(
@@ -93,7 +98,7 @@ pub(super) async fn ack(
     }
     let ledger = service.ledger.clone();
     let count = request.effect_ids.len();
-    let newly = blocking(move || ledger.ack_effects(&request.effect_ids)).await?;
+    let newly = blocking(move || ledger.ack_effects(&request.effect_ids, Some(&request.claim))).await?;
     Ok(Json(
         json!({"acknowledged": newly, "already_acknowledged": count - newly}),
     ))

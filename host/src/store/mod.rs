@@ -196,11 +196,17 @@ pub trait Store: Send {
     /// Claims up to `limit` unacknowledged effects that no one else holds a live claim on,
     /// for `lease`: several payment adapters can claim at once and never get the same
     /// effect while its lease runs. An adapter that dies lets its claims lapse.
-    fn claim_effects(&mut self, claimant: &str, limit: usize, lease: Duration) -> Result<Vec<OutboxEffect>>;
+    /// `token` marks the claim: acknowledging a claimed effect takes it
+    /// ([`Store::ack_effects`]).
+    fn claim_effects(&mut self, token: &str, limit: usize, lease: Duration) -> Result<Vec<OutboxEffect>>;
 
-    /// Marks effects as carried out by the payment rail. An unknown id is an
-    /// [`crate::Error::UnknownEffect`] and acknowledges nothing; acknowledging an effect again is harmless.
-    fn ack_effects(&mut self, effect_ids: &[String]) -> Result<usize>;
+    /// Marks effects as carried out by the payment rail and returns how many were not
+    /// acknowledged before. Fenced: with `claim`, every effect not yet acknowledged must
+    /// still be held by that claim's token; without one, none may be under a live claim.
+    /// Otherwise [`crate::Error::StaleClaim`]; an unknown id is
+    /// [`crate::Error::UnknownEffect`]; either acknowledges nothing. Acknowledging an
+    /// effect again is harmless.
+    fn ack_effects(&mut self, effect_ids: &[String], claim: Option<&str>) -> Result<usize>;
 
     /// Runs `work`: on a store that groups writes (SQLite) in one transaction, all of it
     /// committed or none (group commit: many appends, one sync to disk); elsewhere each
@@ -217,6 +223,17 @@ pub trait Store: Send {
     /// Whether the connection is gone for good (a pool then opens a new one).
     fn is_broken(&self) -> bool {
         false
+    }
+}
+
+/// Whether an acknowledgement presenting `claim` may acknowledge an effect held by
+/// `holder` until `until` (seconds), at `now`: a claim's token must be the holder's, lapsed
+/// or not (no one has claimed it since); no token may acknowledge only what no live claim
+/// holds.
+pub(crate) fn holds(claim: Option<&str>, holder: Option<&str>, until: Option<i64>, now: i64) -> bool {
+    match claim {
+        Some(token) => holder == Some(token),
+        None => until.is_none_or(|until| until < now),
     }
 }
 

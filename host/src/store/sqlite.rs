@@ -9,7 +9,7 @@ use rusqlite::{ffi, params, Connection, OpenFlags, OptionalExtension, Row};
 
 use crate::error::{Error, Result};
 use crate::outcome::EffectRecord;
-use crate::store::{unix_now, Entry, OutboxEffect, Store, WalletHead};
+use crate::store::{holds, unix_now, Entry, OutboxEffect, Store, WalletHead};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS components (
@@ -307,21 +307,30 @@ impl Store for SqliteStore {
         Ok(claimed)
     }
 
-    fn ack_effects(&mut self, effect_ids: &[String]) -> Result<usize> {
+    fn ack_effects(&mut self, effect_ids: &[String], claim: Option<&str>) -> Result<usize> {
         // Immediate: it reads, then writes; a deferred transaction could not upgrade to a
         // writer while another connection commits, and would fail instead of waiting.
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut newly = 0;
+        let (mut newly, now) = (0, unix_now());
         for id in effect_ids {
-            let known: Option<bool> = tx
-                .query_row("SELECT acked FROM outbox WHERE effect_id = ?1", [id], |row| row.get(0))
+            let known: Option<(bool, Option<String>, Option<i64>)> = tx
+                .query_row(
+                    "SELECT acked, claimed_by, claimed_until FROM outbox WHERE effect_id = ?1",
+                    [id],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
                 .optional()?;
             match known {
                 None => return Err(Error::UnknownEffect(id.clone())),
-                Some(true) => {}
-                Some(false) => newly += tx.execute("UPDATE outbox SET acked = 1 WHERE effect_id = ?1", [id])?,
+                Some((true, ..)) => {}
+                Some((false, holder, until)) => {
+                    if !holds(claim, holder.as_deref(), until, now) {
+                        return Err(Error::StaleClaim(id.clone()));
+                    }
+                    newly += tx.execute("UPDATE outbox SET acked = 1 WHERE effect_id = ?1", [id])?;
+                }
             }
         }
         tx.commit().context("acknowledging effects")?;
