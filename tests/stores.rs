@@ -278,3 +278,63 @@ fn postgres_over_tls_trusts_only_the_given_authority() {
     };
     assert!(format!("{error:#}").contains("not valid for name"), "{error:#}");
 }
+
+/// How many connections to `url`'s database other than the one asking, at most, while
+/// `load` runs.
+fn most_connections_during(url: &str, load: impl FnOnce() + Send) -> i64 {
+    let mut monitor = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| {
+            let mut most = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let row = monitor
+                    .query_one(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                        &[],
+                    )
+                    .unwrap();
+                most = most.max(row.get::<_, i64>(0));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            most
+        });
+        load();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        watcher.join().unwrap()
+    })
+}
+
+/// The attack of "Nobody but the consumer" (7): callers in numbers (a server's blocking
+/// pool runs hundreds of threads) made a process open a connection each, without bound,
+/// until the database refused everyone. A ledger opens at most its maximum; callers beyond
+/// it wait their turn. The same load on a ledger bound higher opens more, so the bound is
+/// what holds the count.
+#[test]
+fn a_ledger_opens_no_more_postgres_connections_than_its_maximum() {
+    let events = standard_mix(24).unwrap();
+    let run = |max: usize| {
+        let url = fresh_postgres();
+        let ledger = ledger(StoreConfig::Postgres(PostgresConfig::new(url.clone()))).with_max_connections(max);
+        assert_eq!(ledger.max_connections(), max);
+        let most = most_connections_during(&url, || {
+            std::thread::scope(|scope| {
+                for wallet in events.chunks(events.len() / 12) {
+                    let ledger = &ledger;
+                    scope.spawn(move || {
+                        for event in wallet {
+                            assert!(ledger.submit(event).unwrap().verdict.ok);
+                            ledger.view(&event.wallet).unwrap();
+                        }
+                    });
+                }
+            });
+        });
+        assert!(ledger.verify().unwrap().is_clean());
+        most
+    };
+    let bounded = run(2);
+    assert!(bounded <= 2, "{bounded} connections with a maximum of 2");
+    let wider = run(12);
+    assert!(wider > 2, "the same load with a maximum of 12 opened only {wider}");
+}

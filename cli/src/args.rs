@@ -163,6 +163,10 @@ pub(crate) enum Command {
         /// another component, is refused.
         #[arg(long, env = "PREPAID_TRUST")]
         trust: Option<PathBuf>,
+        /// The most connections this process opens to its store; requests beyond wait for
+        /// a free one, and are answered `busy` if none frees in 30 s.
+        #[arg(long, env = "PREPAID_MAX_CONNECTIONS", default_value_t = prepaid_host::ledger::DEFAULT_MAX_CONNECTIONS)]
+        max_connections: usize,
         #[command(flatten)]
         component: ComponentArg,
         #[command(flatten)]

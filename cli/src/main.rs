@@ -231,6 +231,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             postgres_ca,
             keys,
             trust,
+            max_connections,
             component,
             cache,
         } => {
@@ -258,7 +259,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                      add its code hash to `components` or serve a listed one"
                 );
             }
-            let ledger = ledger.with_trust(trust);
+            let ledger = ledger.with_trust(trust).with_max_connections(max_connections);
             platform::serve(listen, Service::new(ledger, keys))
         }
         Command::Loadtest {

@@ -33,6 +33,10 @@ pub enum Error {
         "effect {0} is not held by the claim presented: another adapter may have claimed it after the lease lapsed; claim it again"
     )]
     StaleClaim(String),
+    /// The host is saturated (every connection to the store in use for too long); nothing
+    /// was done, and the request may be retried.
+    #[error("the host is busy: {0}")]
+    Busy(String),
     /// The host failed (storage, connection, a component that cannot be loaded): the
     /// request may be retried once the cause is fixed.
     #[error(transparent)]

@@ -11,6 +11,7 @@
 mod apply;
 mod commit;
 mod contracts;
+mod pool;
 
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +22,7 @@ use anyhow::anyhow;
 
 pub use apply::Submitted;
 pub use contracts::Contracts;
+pub use pool::DEFAULT_MAX_CONNECTIONS;
 
 use crate::engine::ContractEngine;
 use crate::envelope::Envelope;
@@ -32,6 +34,7 @@ use crate::trust::Trust;
 use crate::verify::{self, Report};
 use apply::Prepared;
 use commit::{Commit, Writer};
+use pool::Pool;
 
 /// Effects claimed for a payment adapter, and the token that acknowledges them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,7 +67,7 @@ pub struct Ledger {
     config: StoreConfig,
     contracts: Arc<Contracts>,
     current: RwLock<Option<String>>,
-    idle: Mutex<Vec<Box<dyn Store>>>,
+    pool: Pool,
     wallet_locks: Vec<Mutex<()>>,
     conflicts: AtomicU64,
     commit: Commit,
@@ -83,10 +86,10 @@ impl Ledger {
             false => Commit::Direct,
         };
         Ok(Ledger {
+            pool: Pool::new(config.clone(), store, DEFAULT_MAX_CONNECTIONS),
             config,
             contracts,
             current: RwLock::new(None),
-            idle: Mutex::new(vec![store]),
             wallet_locks: (0..WALLET_LOCKS).map(|_| Mutex::new(())).collect(),
             conflicts: AtomicU64::new(0),
             commit,
@@ -99,6 +102,19 @@ impl Ledger {
     pub fn with_trust(mut self, trust: Trust) -> Ledger {
         self.trust = Some(trust);
         self
+    }
+
+    /// This ledger, opening at most `max` connections to its store (at least 1; by default
+    /// [`DEFAULT_MAX_CONNECTIONS`]). Callers beyond that wait for a free one, and get
+    /// [`Error::Busy`] if none is freed in time. SQLite's writer has one more of its own.
+    pub fn with_max_connections(mut self, max: usize) -> Ledger {
+        self.pool.set_max(max);
+        self
+    }
+
+    /// The most connections this ledger opens to its store.
+    pub fn max_connections(&self) -> usize {
+        self.pool.max()
     }
 
     /// The trust file this ledger enforces, if any.
@@ -311,22 +327,9 @@ impl Ledger {
         self.with_store(|store| store.ack_effects(effect_ids, claim))
     }
 
-    /// Runs `work` on a pooled connection (opening one if none is idle). A connection
-    /// the store reports broken is dropped rather than reused.
+    /// Runs `work` on a pooled connection (see [`Pool`]).
     fn with_store<T>(&self, work: impl FnOnce(&mut dyn Store) -> Result<T>) -> Result<T> {
-        let pooled = self.idle.lock().map_err(|_| poisoned("the connection pool"))?.pop();
-        let mut store = match pooled {
-            Some(store) => store,
-            None => self.config.connect()?,
-        };
-        let result = work(store.as_mut());
-        if !store.is_broken() {
-            self.idle
-                .lock()
-                .map_err(|_| poisoned("the connection pool"))?
-                .push(store);
-        }
-        result
+        self.pool.with(work)
     }
 
     /// The lock `wallet` maps to, held.

@@ -68,6 +68,7 @@ impl From<Error> for ApiError {
                 "busy",
                 format!("{error}; the wallet is busy, try again"),
             ),
+            Error::Busy(_) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", format!("{error}; try again")),
             Error::Fault(fault) => {
                 // The detail (paths, SQL, connection strings) is for the operator's log,
                 // not for whoever holds an API key.
