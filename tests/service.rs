@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use prepaid_host::keys::{dev_key, public_key};
 use prepaid_host::service::auth::ApiKeys;
 use prepaid_host::service::{routes, Service, MAX_BODY_BYTES, OPENAPI};
 use prepaid_host::trust::{Regulator, Trust};
@@ -55,7 +56,7 @@ impl Server {
             &json!([
                 {"key": OPERATOR, "role": "operator", "name": "platform"},
                 {"key": GYM, "role": "merchant", "name": "gym", "merchant": gym},
-                {"key": SPA, "role": "merchant", "name": "spa", "merchant": "00".repeat(32)},
+                {"key": SPA, "role": "merchant", "name": "spa", "merchant": public_key(&dev_key("spa")).to_string()},
                 {"key": REGULATOR, "role": "regulator", "name": "city"},
                 {"key": AUDITOR, "role": "auditor", "name": "audit"}
             ])
@@ -488,4 +489,55 @@ fn a_merchant_cannot_approve_its_own_terms() {
     // The same terms approved by the city are a normal open.
     let (status, body) = server.submit(&events()[0], OPERATOR);
     assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// The attacks of "Nobody but the consumer" (5), over HTTP: merchant spa sends its own
+/// `open` (naming itself) to gym's existing wallet, which would be journaled there; gym posts
+/// an unsigned event under the id alice's refund will use, which would make the refund
+/// fail as `event_id_reused`. Both are refused before the ledger and record nothing; and a
+/// merchant asking about a wallet not its own hears the same whether or not it exists.
+#[test]
+fn a_merchant_key_stays_inside_its_own_wallets_and_requests() {
+    let server = Server::start();
+    let events = events();
+    assert_eq!(server.submit(&events[0], OPERATOR).0, StatusCode::CREATED);
+
+    let spa_open = &scenario_events(
+        r#"{"name": "spa's open", "steps": [
+            {"at": "2026-01-06T09:00:00Z", "wallet": "w1", "id": "spa-open", "by": "bob",
+             "event": {"type": "open", "consumer": "bob", "merchant": "spa", "regulator": "city",
+                       "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"},
+                       "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}}]}"#,
+    )[0];
+    let (status, refused) = server.submit(spa_open, SPA);
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert_eq!(server.entries("w1"), 1, "nothing is journaled in gym's wallet");
+
+    // Gym squats the id of alice's coming refund with an unsigned event of its own.
+    let refund = &scenario_events(
+        r#"{"name": "refund", "steps": [
+            {"at": "2026-01-08T09:00:00Z", "wallet": "w1", "id": "refund-1", "by": "alice", "event": {"type": "refund"}}]}"#,
+    )[0];
+    let mut squat = refund.clone();
+    squat.signature = None;
+    let (status, _) = server.submit(&squat, GYM);
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let mut tick = squat.clone();
+    tick.event = json!({"type": "tick"});
+    assert_eq!(server.submit(&tick, GYM).0, StatusCode::FORBIDDEN);
+    assert_eq!(server.entries("w1"), 1);
+    let (status, body) = server.submit(refund, OPERATOR);
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["ok"], true, "{body}");
+
+    // Another merchant's wallet and no wallet at all look the same to spa.
+    for path in ["/v1/wallets/w1", "/v1/wallets/w1/journal", "/v1/wallets/w1/verify"] {
+        let theirs = server.get(path, Some(SPA));
+        let nobodys = server.get(&path.replace("w1", "w404"), Some(SPA));
+        assert_eq!(theirs, nobodys, "{path}");
+        assert_eq!(theirs.0, StatusCode::FORBIDDEN);
+    }
+    let mut request = events[1].clone();
+    request.wallet = "w404".into();
+    assert_eq!(server.submit(&request, SPA), server.submit(&events[1], SPA));
 }

@@ -17,33 +17,38 @@ use crate::envelope::Envelope;
 use crate::ledger::{Ledger, Submitted, Wallet};
 use crate::store::Entry;
 
-/// A merchant may act only on wallets that name it as the merchant.
-fn check_merchant(caller: &Caller, wallet_merchant: Option<&str>) -> Result<(), ApiError> {
-    match (&caller.merchant, caller.role) {
-        (Some(own), Role::Merchant) if wallet_merchant != Some(own.as_str()) => {
-            Err(ApiError::forbidden("this merchant key may act only on its own wallets"))
-        }
-        _ => Ok(()),
-    }
+/// What a merchant key is told whenever it asks for anything outside its scope: the same
+/// answer whether the wallet is another merchant's, does not exist, or the event is not a
+/// merchant's, so that a merchant learns nothing about other wallets.
+fn outside_merchant_scope() -> ApiError {
+    ApiError::forbidden(
+        "a merchant key reads its own wallets, submits its own requests to them, and opens new \
+         wallets naming it as the merchant; nothing else",
+    )
 }
 
-/// A merchant key's caller may see `wallet` only if it is theirs; others pass. Errors
-/// with `unknown_wallet` when it does not exist.
-async fn check_wallet_access(service: &Service, caller: &Caller, wallet: &str) -> Result<(), ApiError> {
-    if caller.role != Role::Merchant {
-        return Ok(());
-    }
+/// The merchant of `wallet`, if the wallet exists (and `None` inside if it has no accepted
+/// `open` yet).
+async fn merchant_of(service: &Service, wallet: &str) -> Result<Option<Option<String>>, ApiError> {
     let ledger = service.ledger.clone();
     let owned = wallet.to_owned();
-    let merchant = blocking(move || {
+    blocking(move || {
         Ok(ledger
             .wallet(&owned)?
             .map(|wallet| wallet.view.map(|view| view.merchant)))
     })
-    .await?;
-    match merchant {
-        None => Err(ApiError::unknown_wallet(wallet)),
-        Some(merchant) => check_merchant(caller, merchant.as_deref()),
+    .await
+}
+
+/// A merchant key's caller may reach `wallet` only if it is theirs; other roles pass.
+async fn check_wallet_access(service: &Service, caller: &Caller, wallet: &str) -> Result<(), ApiError> {
+    match (caller.role, &caller.merchant) {
+        (Role::Merchant, Some(own)) => match merchant_of(service, wallet).await? {
+            Some(Some(merchant)) if merchant == *own => Ok(()),
+            _ => Err(outside_merchant_scope()),
+        },
+        (Role::Merchant, None) => Err(outside_merchant_scope()),
+        _ => Ok(()),
     }
 }
 
@@ -104,7 +109,17 @@ pub(super) async fn open_wallet(
             "POST /v1/wallets takes an `open` event; submit other events to /v1/wallets/{wallet}/events",
         ));
     }
-    check_merchant(&caller, raw.event.get("merchant").and_then(Value::as_str))?;
+    if caller.role == Role::Merchant {
+        // Its own open, for a wallet id not yet used: never an `open` sent to another's
+        // wallet, which would be journaled there.
+        let names_itself = caller
+            .merchant
+            .as_deref()
+            .is_some_and(|own| raw.event.get("merchant").and_then(Value::as_str) == Some(own));
+        if !names_itself || merchant_of(&service, &raw.wallet).await?.is_some() {
+            return Err(outside_merchant_scope());
+        }
+    }
     submit(&service, raw).await
 }
 
@@ -121,6 +136,12 @@ pub(super) async fn submit_event(
             "the event is for wallet {}, not {wallet}",
             raw.wallet
         )));
+    }
+    // A merchant's own events are its requests; anything else from a merchant key (an
+    // unsigned `tick`, an event under the id a consumer's refund will use) is refused
+    // before it reaches the ledger.
+    if caller.role == Role::Merchant && raw.event.get("type").and_then(Value::as_str) != Some("request") {
+        return Err(outside_merchant_scope());
     }
     check_wallet_access(&service, &caller, &wallet).await?;
     submit(&service, raw).await
