@@ -4,7 +4,7 @@
 
 use prepaid_host::trust::{untrusted_wallets, Regulator, Trust};
 use prepaid_host::{Error, RefusalCode};
-use prepaid_tests::{ledger_in, scenario_events};
+use prepaid_tests::{guest_bytes, ledger_in, scenario_events};
 
 /// Two opens, each approved by the regulator it names: `city` for w1, `gym` (the merchant
 /// itself) for w2; then a request on w1.
@@ -120,4 +120,29 @@ fn a_malformed_trust_file_is_refused_with_the_reason() {
         let error = Trust::parse(text).unwrap_err();
         assert!(format!("{error:#}").contains(says), "{text}: {error:#}");
     }
+}
+
+/// A rejected `open` leaves a head pinned to the component of its day. If the platform
+/// then stops trusting that component, a later `open` on the same wallet id would run on
+/// it: the trust file is checked against the wallet's pinned component, not the one new
+/// wallets get.
+#[test]
+fn an_open_is_checked_against_the_component_its_wallet_is_pinned_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_in(dir.path());
+    let pinned = ledger.current().unwrap();
+    let mut unsigned = events()[0].clone();
+    unsigned.signature = None;
+    unsigned.id = "first-try".into();
+    assert!(
+        !ledger.submit(&unsigned).unwrap().verdict.ok,
+        "an unsigned open is rejected"
+    );
+    assert_eq!(ledger.head("w1").unwrap().unwrap().code_hash, pinned);
+    // The platform now opens wallets on another component, the only one it trusts (here a
+    // test guest stands in for a fixed release).
+    let release = ledger.install(&guest_bytes("garbage")).unwrap();
+    let ledger = ledger.with_trust(trust(vec![release]));
+    assert_eq!(refusal(ledger.submit(&events()[0])), RefusalCode::UntrustedComponent);
+    assert_eq!(ledger.head("w1").unwrap().unwrap().seq, 1, "nothing more is recorded");
 }

@@ -141,7 +141,7 @@ pub fn outbox_ack(db: &Path, effect_ids: &[String], claim: Option<&str>) -> Resu
         bail!("no journal at {}", db.display());
     }
     let newly = SqliteStore::open(db)?.ack_effects(effect_ids, claim)?;
-    let already = effect_ids.len() - newly;
+    let already = effect_ids.iter().collect::<std::collections::BTreeSet<_>>().len() - newly;
     match already {
         0 => println!("acknowledged {}", crate::count(newly, "effect", "effects")),
         _ => println!(

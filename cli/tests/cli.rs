@@ -652,3 +652,37 @@ fn a_cache_folder_others_may_write_to_is_refused() {
     .success());
     assert_eq!(std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777, 0o700);
 }
+
+/// Inside a private cache folder, an artifact others may write to (planted, or left from
+/// when the folder was open) is refused with the reason, not run.
+#[test]
+fn a_cached_artifact_others_may_write_to_is_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let run = || {
+        prepaid(&[
+            "scenario",
+            "run",
+            example().to_str().unwrap(),
+            "--cache",
+            cache.to_str().unwrap(),
+        ])
+    };
+    assert!(run().status.success());
+    let artifact = std::fs::read_dir(&cache).unwrap().next().unwrap().unwrap().path();
+    assert_eq!(
+        std::fs::metadata(&artifact).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(run().status.success(), "its own artifact is loaded again");
+    std::fs::set_permissions(&artifact, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let output = run();
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("the cached artifact")
+            && text(&output.stderr).contains("may be written by other users"),
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -95,6 +95,52 @@ impl prepaid::contract::diagnostics::Host for CallState {
 
 impl types::Host for CallState {}
 
+/// Refuses a cache folder or file (`what` at `path`) that another user owns or may write:
+/// what is in it is native code this process would run.
+fn private(metadata: &std::fs::Metadata, what: &str, path: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt as _;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let user = unsafe { libc::geteuid() };
+    if metadata.uid() != user {
+        bail!(
+            "{what} {} belongs to user {}, not to this process's user {user}: compiled components \
+             there are native code this process would run, so it must be this user's own",
+            path.display(),
+            metadata.uid()
+        );
+    }
+    if metadata.mode() & 0o022 != 0 {
+        bail!(
+            "{what} {} may be written by other users (mode {:o}): compiled components there are \
+             native code this process would run; delete it (what is in it cannot be trusted) and \
+             let a new one be made",
+            path.display(),
+            metadata.mode() & 0o777
+        );
+    }
+    Ok(())
+}
+
+/// The bytes of the cached artifact at `path`, if there is one: opened without following
+/// a symbolic link, and checked on the open file to be this user's alone.
+fn read_private(path: &Path) -> Result<Option<Vec<u8>>> {
+    use std::io::Read as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => bail!("opening the cached {}: {error}", path.display()),
+    };
+    private(&file.metadata()?, "the cached artifact", path)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
+}
+
 /// The engine and linker every contract component runs on, with an optional on-disk
 /// cache of compiled components.
 pub struct ContractEngine {
@@ -135,7 +181,7 @@ impl ContractEngine {
     /// must be private to this process's user: created with mode 0700 when missing, and
     /// refused, with the reason, when another user owns it or others may write to it.
     pub fn with_cache(mut self, dir: &Path) -> Result<ContractEngine> {
-        use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
+        use std::os::unix::fs::DirBuilderExt as _;
         if !dir.exists() {
             std::fs::DirBuilder::new()
                 .recursive(true)
@@ -144,27 +190,10 @@ impl ContractEngine {
                 .with_context(|| format!("creating the cache {}", dir.display()))?;
         }
         let metadata = std::fs::metadata(dir).with_context(|| format!("reading the cache {}", dir.display()))?;
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let user = unsafe { libc::geteuid() };
         if !metadata.is_dir() {
             bail!("the cache {} is not a folder", dir.display());
         }
-        if metadata.uid() != user {
-            bail!(
-                "the cache {} belongs to user {}, not to this process's user {user}: compiled \
-                 components there are native code this process would run, so the folder must be its own",
-                dir.display(),
-                metadata.uid()
-            );
-        }
-        if metadata.mode() & 0o022 != 0 {
-            bail!(
-                "the cache {} may be written by other users (mode {:o}): compiled components there are \
-                 native code this process would run; make it private (chmod 700)",
-                dir.display(),
-                metadata.mode() & 0o777
-            );
-        }
+        private(&metadata, "the cache", dir)?;
         self.cache = Some(dir.to_path_buf());
         Ok(self)
     }
@@ -184,15 +213,42 @@ impl ContractEngine {
         let Some(artifact) = self.cached_artifact(code_hash) else {
             return Component::new(&self.engine, bytes);
         };
-        // SAFETY: only this engine writes the cache, from components it compiled itself
-        // (written whole, then renamed into place); an artifact wasmtime finds incompatible
-        // is an error, and is then recompiled.
-        if let Ok(component) = unsafe { Component::deserialize_file(&self.engine, &artifact) } {
-            return Ok(component);
+        // The folder and the file must still be this user's alone when they are read
+        // (checked on the open file, not the name), so what runs is what this user's
+        // engines wrote.
+        let checked = |artifact: &Path| -> Result<Option<Vec<u8>>> {
+            if let Some(dir) = artifact.parent() {
+                private(&std::fs::metadata(dir)?, "the cache", dir)?;
+            }
+            read_private(artifact)
+        };
+        let cached = checked(&artifact).map_err(|error| wasmtime::Error::msg(format!("{error:#}")))?;
+        if let Some(bytes) = cached {
+            // SAFETY: the bytes come from a file only this user can have written, into a
+            // folder only this user can write to, and only this program's engines write
+            // there, from components they compiled themselves (written whole, then renamed
+            // into place); an artifact wasmtime finds incompatible is an error, and is then
+            // recompiled.
+            if let Ok(component) = unsafe { Component::deserialize(&self.engine, &bytes) } {
+                return Ok(component);
+            }
         }
         let compiled = self.engine.precompile_component(bytes)?;
         let partial = artifact.with_extension("partial");
-        std::fs::write(&partial, &compiled).with_context(|| format!("writing {}", partial.display()))?;
+        {
+            use std::io::Write as _;
+            use std::os::unix::fs::OpenOptionsExt as _;
+            // This user's alone, whatever the umask: the next load checks that it is.
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&partial)
+                .with_context(|| format!("writing {}", partial.display()))?;
+            file.write_all(&compiled)
+                .with_context(|| format!("writing {}", partial.display()))?;
+        }
         std::fs::rename(&partial, &artifact).with_context(|| format!("caching {}", artifact.display()))?;
         // SAFETY: as above; these are the bytes just produced by `precompile_component`.
         unsafe { Component::deserialize(&self.engine, &compiled) }

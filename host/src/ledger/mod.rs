@@ -122,11 +122,19 @@ impl Ledger {
         self.trust.as_ref()
     }
 
-    /// Refuses `envelope` if the trust file does not admit it (see [`Trust::admit`]).
+    /// Refuses `envelope` if the trust file does not admit it (see [`Trust::admit`]). An
+    /// `open` runs on the component its wallet is pinned to if the wallet has a head
+    /// already (an earlier `open` was rejected), else on `current`.
     fn admit(&self, envelope: &Envelope, current: Option<&str>) -> Result<()> {
-        match &self.trust {
-            Some(trust) => trust.admit(envelope, current),
-            None => Ok(()),
+        let Some(trust) = &self.trust else {
+            return Ok(());
+        };
+        if envelope.event.get("type").and_then(|kind| kind.as_str()) != Some("open") {
+            return Ok(());
+        }
+        match self.head(&envelope.wallet)? {
+            Some(head) => trust.admit(envelope, Some(&head.code_hash)),
+            None => trust.admit(envelope, current),
         }
     }
 

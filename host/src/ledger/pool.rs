@@ -55,17 +55,22 @@ impl Pool {
     /// Runs `work` on a connection: an idle one, a new one while fewer than the maximum
     /// are open, or else the next one freed. [`Error::Busy`] if none is freed in time.
     pub(crate) fn with<T>(&self, work: impl FnOnce(&mut dyn Store) -> Result<T>) -> Result<T> {
-        let mut store = self.take()?;
-        let result = work(store.as_mut());
+        let mut lent = Lent {
+            pool: self,
+            store: Some(self.take()?),
+        };
+        work(lent.store.as_deref_mut().expect("held until dropped"))
+    }
+
+    /// Takes back `store` (or, when it is gone or broken, its slot) and wakes a waiter.
+    fn give_back(&self, store: Option<Box<dyn Store>>) {
         let mut slots = self.slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if store.is_broken() {
-            slots.open -= 1;
-        } else {
-            slots.idle.push(store);
+        match store {
+            Some(store) if !store.is_broken() => slots.idle.push(store),
+            _ => slots.open -= 1,
         }
         drop(slots);
         self.freed.notify_one();
-        result
     }
 
     /// A connection of this pool's, now the caller's until given back.
@@ -98,5 +103,43 @@ impl Pool {
                 .open -= 1;
             self.freed.notify_one();
         })
+    }
+}
+
+/// A connection lent out, given back when dropped, even when the work on it panics: a
+/// panic (which a server's blocking pool survives) must not keep a slot for good. A
+/// connection whose work panicked is not reused, since it may be mid-transaction.
+struct Lent<'a> {
+    pool: &'a Pool,
+    store: Option<Box<dyn Store>>,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        let store = self.store.take().filter(|_| !std::thread::panicking());
+        self.pool.give_back(store);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Work that panics on a connection gives its slot back: with one connection allowed,
+    /// the next caller gets one at once instead of waiting to be told the host is busy.
+    #[test]
+    fn a_panic_in_the_work_does_not_keep_its_connection_slot() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StoreConfig::Sqlite(dir.path().join("journal.db"));
+        let pool = Pool::new(config.clone(), config.connect().unwrap(), 1);
+        for _ in 0..3 {
+            let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                pool.with(|_| -> Result<()> { panic!("the work fails") })
+            }));
+            assert!(panicked.is_err());
+        }
+        let started = std::time::Instant::now();
+        pool.with(|store| store.wallets()).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5), "the slot was kept");
     }
 }

@@ -70,7 +70,8 @@ pub(super) async fn claim(
     }
     let ledger = service.ledger.clone();
     let claim = blocking(move || ledger.claim_effects(limit, Duration::from_secs(lease))).await?;
-    tracing::info!(claimant = %caller.name, claim = %claim.token, effects = claim.effects.len(), "claimed");
+    // The token is the claim's credential: it stays out of the log.
+    tracing::info!(claimant = %caller.name, effects = claim.effects.len(), "claimed");
     Ok(Json(
         json!({"claim": claim.token, "effects": claim.effects, "lease_seconds": lease}),
     ))
@@ -97,7 +98,11 @@ pub(super) async fn ack(
         )));
     }
     let ledger = service.ledger.clone();
-    let count = request.effect_ids.len();
+    let count = request
+        .effect_ids
+        .iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     let newly = blocking(move || ledger.ack_effects(&request.effect_ids, Some(&request.claim))).await?;
     Ok(Json(
         json!({"acknowledged": newly, "already_acknowledged": count - newly}),

@@ -314,7 +314,8 @@ impl Store for SqliteStore {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (mut newly, now) = (0, unix_now());
-        for id in effect_ids {
+        // An id listed twice counts once, as on PostgreSQL.
+        for id in effect_ids.iter().collect::<std::collections::BTreeSet<_>>() {
             let known: Option<(bool, Option<String>, Option<i64>)> = tx
                 .query_row(
                     "SELECT acked, claimed_by, claimed_until FROM outbox WHERE effect_id = ?1",
