@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use prepaid_host::store::postgres::{PostgresConfig, PostgresStore};
-use prepaid_host::store::{OutboxEffect, Store};
+use prepaid_host::store::{Acknowledged, OutboxEffect, Store};
 use prepaid_host::testkit::workload::standard_mix;
 use prepaid_host::{Claim, Error, Ledger, StoreConfig};
 use prepaid_tests::{fresh_postgres, ledger, postgres_store, scenario_events, sqlite_store, verify};
@@ -198,13 +198,14 @@ fn adapters_claim(config: StoreConfig) {
     let (done, open): (Vec<&Claim>, Vec<&Claim>) = claims.iter().partition(|claim| claim.effects[0].seq % 2 == 0);
     assert!(!done.is_empty() && !open.is_empty(), "the claims split both ways");
     for claim in &done {
+        let n = claim.effects.len();
         assert_eq!(
             ledger.ack_effects(&ids_of(&claim.effects), Some(&claim.token)).unwrap(),
-            claim.effects.len()
+            Acknowledged { newly: n, already: 0 }
         );
         assert_eq!(
             ledger.ack_effects(&ids_of(&claim.effects), Some(&claim.token)).unwrap(),
-            0
+            Acknowledged { newly: 0, already: n }
         );
     }
     let mut unknown = ids_of(&open[0].effects);

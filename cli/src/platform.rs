@@ -140,13 +140,12 @@ pub fn outbox_ack(db: &Path, effect_ids: &[String], claim: Option<&str>) -> Resu
     if !db.exists() {
         bail!("no journal at {}", db.display());
     }
-    let newly = SqliteStore::open(db)?.ack_effects(effect_ids, claim)?;
-    let already = effect_ids.iter().collect::<std::collections::BTreeSet<_>>().len() - newly;
-    match already {
-        0 => println!("acknowledged {}", crate::count(newly, "effect", "effects")),
-        _ => println!(
+    let counts = SqliteStore::open(db)?.ack_effects(effect_ids, claim)?;
+    match counts.already {
+        0 => println!("acknowledged {}", crate::count(counts.newly, "effect", "effects")),
+        already => println!(
             "acknowledged {} ({} already acknowledged before)",
-            crate::count(newly, "effect", "effects"),
+            crate::count(counts.newly, "effect", "effects"),
             crate::count(already, "effect was", "effects were")
         ),
     }

@@ -29,7 +29,7 @@ use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 use crate::outcome::WalletView;
 use crate::rules::Rules;
-use crate::store::{Entry, OutboxEffect, Store, StoreConfig, WalletHead};
+use crate::store::{Acknowledged, Entry, OutboxEffect, Store, StoreConfig, WalletHead};
 use crate::trust::Trust;
 use crate::verify::{self, Report};
 use apply::Prepared;
@@ -326,12 +326,12 @@ impl Ledger {
         Ok(Claim { token, effects })
     }
 
-    /// Marks effects as carried out by the payment rail and returns how many were not
-    /// acknowledged before (acknowledging again changes nothing). With `claim` (a token
+    /// Marks effects as carried out by the payment rail and says how many were acknowledged
+    /// now and how many before (acknowledging again changes nothing). With `claim` (a token
     /// from [`Ledger::claim_effects`]) each effect must still be held by it; without, none
     /// may be under a live claim: otherwise [`Error::StaleClaim`]. An unknown id is
     /// [`Error::UnknownEffect`]. Either acknowledges nothing.
-    pub fn ack_effects(&self, effect_ids: &[String], claim: Option<&str>) -> Result<usize> {
+    pub fn ack_effects(&self, effect_ids: &[String], claim: Option<&str>) -> Result<Acknowledged> {
         self.with_store(|store| store.ack_effects(effect_ids, claim))
     }
 

@@ -98,13 +98,8 @@ pub(super) async fn ack(
         )));
     }
     let ledger = service.ledger.clone();
-    let count = request
-        .effect_ids
-        .iter()
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
-    let newly = blocking(move || ledger.ack_effects(&request.effect_ids, Some(&request.claim))).await?;
+    let counts = blocking(move || ledger.ack_effects(&request.effect_ids, Some(&request.claim))).await?;
     Ok(Json(
-        json!({"acknowledged": newly, "already_acknowledged": count - newly}),
+        json!({"acknowledged": counts.newly, "already_acknowledged": counts.already}),
     ))
 }

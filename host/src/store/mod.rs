@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::outcome::{sha256_hex, EffectRecord};
 
 /// Which store a ledger keeps its journal in.
@@ -200,13 +200,13 @@ pub trait Store: Send {
     /// ([`Store::ack_effects`]).
     fn claim_effects(&mut self, token: &str, limit: usize, lease: Duration) -> Result<Vec<OutboxEffect>>;
 
-    /// Marks effects as carried out by the payment rail and returns how many were not
-    /// acknowledged before. Fenced: with `claim`, every effect not yet acknowledged must
+    /// Marks effects as carried out by the payment rail and says how many were acknowledged
+    /// now and how many before. Fenced: with `claim`, every effect not yet acknowledged must
     /// still be held by that claim's token; without one, none may be under a live claim.
     /// Otherwise [`crate::Error::StaleClaim`]; an unknown id is
     /// [`crate::Error::UnknownEffect`]; either acknowledges nothing. Acknowledging an
     /// effect again is harmless.
-    fn ack_effects(&mut self, effect_ids: &[String], claim: Option<&str>) -> Result<usize>;
+    fn ack_effects(&mut self, effect_ids: &[String], claim: Option<&str>) -> Result<Acknowledged>;
 
     /// Runs `work`: on a store that groups writes (SQLite) in one transaction, all of it
     /// committed or none (group commit: many appends, one sync to disk); elsewhere each
@@ -226,15 +226,51 @@ pub trait Store: Send {
     }
 }
 
-/// Whether an acknowledgement presenting `claim` may acknowledge an effect held by
-/// `holder` until `until` (seconds), at `now`: a claim's token must be the holder's, lapsed
-/// or not (no one has claimed it since); no token may acknowledge only what no live claim
-/// holds.
-pub(crate) fn holds(claim: Option<&str>, holder: Option<&str>, until: Option<i64>, now: i64) -> bool {
-    match claim {
-        Some(token) => holder == Some(token),
-        None => until.is_none_or(|until| until < now),
+/// What acknowledging effects did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Acknowledged {
+    /// Effects acknowledged now.
+    pub newly: usize,
+    /// Effects that were acknowledged before (an id listed twice counts once).
+    pub already: usize,
+}
+
+/// An effect's outbox row, as an acknowledgement reads it.
+pub(crate) struct AckRow {
+    /// Whether it is acknowledged already.
+    pub(crate) acked: bool,
+    /// The token of the claim that holds it, if any ever did.
+    pub(crate) holder: Option<String>,
+    /// When that claim's lease ends (seconds since the epoch).
+    pub(crate) until: Option<i64>,
+}
+
+/// The distinct ids of `effect_ids`, in one order whatever the request's: every store
+/// locks rows in this order, so two adapters acking overlapping lists cannot deadlock.
+pub(crate) fn distinct(effect_ids: &[String]) -> std::collections::BTreeSet<&String> {
+    effect_ids.iter().collect()
+}
+
+/// Whether effect `id`, read as `row`, is to be marked acknowledged now (`false`: it is
+/// already), for an acknowledgement presenting `claim` at `now`: a claim's token must be the
+/// holder's, lapsed or not (no one has claimed it since); no token may acknowledge only
+/// what no live claim holds. Otherwise [`Error::StaleClaim`]; no row is
+/// [`Error::UnknownEffect`].
+pub(crate) fn ack_now(id: &str, row: Option<AckRow>, claim: Option<&str>, now: i64) -> Result<bool> {
+    let Some(row) = row else {
+        return Err(Error::UnknownEffect(id.to_owned()));
+    };
+    if row.acked {
+        return Ok(false);
     }
+    let held = match claim {
+        Some(token) => row.holder.as_deref() == Some(token),
+        None => row.until.is_none_or(|until| until < now),
+    };
+    if !held {
+        return Err(Error::StaleClaim(id.to_owned()));
+    }
+    Ok(true)
 }
 
 /// Seconds since the Unix epoch, for claim leases (the host's clock: leases are not part

@@ -9,7 +9,7 @@ use rusqlite::{ffi, params, Connection, OpenFlags, OptionalExtension, Row};
 
 use crate::error::{Error, Result};
 use crate::outcome::EffectRecord;
-use crate::store::{holds, unix_now, Entry, OutboxEffect, Store, WalletHead};
+use crate::store::{ack_now, distinct, unix_now, AckRow, Acknowledged, Entry, OutboxEffect, Store, WalletHead};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS components (
@@ -307,35 +307,36 @@ impl Store for SqliteStore {
         Ok(claimed)
     }
 
-    fn ack_effects(&mut self, effect_ids: &[String], claim: Option<&str>) -> Result<usize> {
+    fn ack_effects(&mut self, effect_ids: &[String], claim: Option<&str>) -> Result<Acknowledged> {
         // Immediate: it reads, then writes; a deferred transaction could not upgrade to a
         // writer while another connection commits, and would fail instead of waiting.
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (mut newly, now) = (0, unix_now());
-        // An id listed twice counts once, as on PostgreSQL.
-        for id in effect_ids.iter().collect::<std::collections::BTreeSet<_>>() {
-            let known: Option<(bool, Option<String>, Option<i64>)> = tx
+        let (mut counts, now) = (Acknowledged::default(), unix_now());
+        for id in distinct(effect_ids) {
+            let row = tx
                 .query_row(
                     "SELECT acked, claimed_by, claimed_until FROM outbox WHERE effect_id = ?1",
                     [id],
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                    |row| {
+                        Ok(AckRow {
+                            acked: row.get(0)?,
+                            holder: row.get(1)?,
+                            until: row.get(2)?,
+                        })
+                    },
                 )
                 .optional()?;
-            match known {
-                None => return Err(Error::UnknownEffect(id.clone())),
-                Some((true, ..)) => {}
-                Some((false, holder, until)) => {
-                    if !holds(claim, holder.as_deref(), until, now) {
-                        return Err(Error::StaleClaim(id.clone()));
-                    }
-                    newly += tx.execute("UPDATE outbox SET acked = 1 WHERE effect_id = ?1", [id])?;
-                }
+            if ack_now(id, row, claim, now)? {
+                tx.execute("UPDATE outbox SET acked = 1 WHERE effect_id = ?1", [id])?;
+                counts.newly += 1;
+            } else {
+                counts.already += 1;
             }
         }
         tx.commit().context("acknowledging effects")?;
-        Ok(newly)
+        Ok(counts)
     }
 
     fn put_component(&mut self, code_hash: &str, bytes: &[u8]) -> Result<()> {

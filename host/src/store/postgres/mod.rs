@@ -20,7 +20,7 @@ pub use config::PostgresConfig;
 
 use crate::error::{Error, Result};
 use crate::outcome::EffectRecord;
-use crate::store::{holds, unix_now, Entry, OutboxEffect, Store, WalletHead};
+use crate::store::{ack_now, distinct, unix_now, AckRow, Acknowledged, Entry, OutboxEffect, Store, WalletHead};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS components (
@@ -376,38 +376,29 @@ impl Store for PostgresStore {
         Ok(claimed)
     }
 
-    fn ack_effects(&mut self, effect_ids: &[String], claim: Option<&str>) -> Result<usize> {
-        // Rows are locked in one order whatever the request's, so two adapters acking
-        // overlapping lists cannot deadlock; an id listed twice counts once.
-        let ids: std::collections::BTreeSet<&String> = effect_ids.iter().collect();
+    fn ack_effects(&mut self, effect_ids: &[String], claim: Option<&str>) -> Result<Acknowledged> {
         let mut tx = self.client.get_mut().transaction()?;
-        let (mut newly, now) = (0, unix_now());
-        for id in ids {
-            let known = tx.query_opt(
-                "SELECT acked, claimed_by, claimed_until FROM outbox WHERE effect_id = $1 FOR UPDATE",
-                &[id],
-            )?;
-            let known = known.map(|row| {
-                (
-                    row.get::<_, bool>(0),
-                    row.get::<_, Option<String>>(1),
-                    row.get::<_, Option<i64>>(2),
-                )
-            });
-            match known {
-                None => return Err(Error::UnknownEffect(id.clone())),
-                Some((true, ..)) => {}
-                Some((false, holder, until)) => {
-                    if !holds(claim, holder.as_deref(), until, now) {
-                        return Err(Error::StaleClaim(id.clone()));
-                    }
-                    tx.execute("UPDATE outbox SET acked = TRUE WHERE effect_id = $1", &[id])?;
-                    newly += 1;
-                }
+        let (mut counts, now) = (Acknowledged::default(), unix_now());
+        for id in distinct(effect_ids) {
+            let row = tx
+                .query_opt(
+                    "SELECT acked, claimed_by, claimed_until FROM outbox WHERE effect_id = $1 FOR UPDATE",
+                    &[id],
+                )?
+                .map(|row| AckRow {
+                    acked: row.get(0),
+                    holder: row.get(1),
+                    until: row.get(2),
+                });
+            if ack_now(id, row, claim, now)? {
+                tx.execute("UPDATE outbox SET acked = TRUE WHERE effect_id = $1", &[id])?;
+                counts.newly += 1;
+            } else {
+                counts.already += 1;
             }
         }
         tx.commit().context("acknowledging effects")?;
-        Ok(newly)
+        Ok(counts)
     }
 
     fn is_broken(&self) -> bool {
