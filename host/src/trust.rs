@@ -107,9 +107,10 @@ impl Trust {
     }
 
     /// Refuses `envelope` if it is an `open` naming a regulator this file does not list,
-    /// or made while new wallets open on `component`, which it does not list. Other events
-    /// pass: their wallet was opened under the trust it had then.
-    pub fn admit(&self, envelope: &Envelope, component: Option<&str>) -> Result<()> {
+    /// or one that would run on a component it does not list: `component` says which (the
+    /// wallet's pinned one, or the one new wallets get), asked only for an `open`. Other
+    /// events pass: their wallet was opened under the trust it had then.
+    pub fn admit(&self, envelope: &Envelope, component: impl FnOnce() -> Result<Option<String>>) -> Result<()> {
         if envelope.event.get("type").and_then(|kind| kind.as_str()) != Some("open") {
             return Ok(());
         }
@@ -127,13 +128,13 @@ impl Trust {
                 ),
             ));
         }
-        match component {
-            Some(code_hash) if self.trusts_component(code_hash) => Ok(()),
+        match component()? {
+            Some(code_hash) if self.trusts_component(&code_hash) => Ok(()),
             other => Err(Error::refused(
                 RefusalCode::UntrustedComponent,
                 format!(
-                    "new wallets here open on component {}, which this platform's trust file does not list",
-                    other.unwrap_or("(none installed)")
+                    "this open would run on component {}, which this platform's trust file does not list",
+                    other.as_deref().unwrap_or("(none installed)")
                 ),
             )),
         }

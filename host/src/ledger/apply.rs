@@ -143,10 +143,10 @@ pub(crate) fn apply_all(
 
 /// One event's result within a batch: a refusal is that event's answer (`Ok(Err(..))`),
 /// anything else but success stops the batch (`Err(..)`).
-pub(crate) fn per_event(result: Result<Submitted>) -> Result<Result<Submitted>> {
+pub(crate) fn per_event<T>(result: Result<T>) -> Result<Result<T>> {
     match result {
         Err(error @ Error::Refused(_)) => Ok(Err(error)),
         Err(error) => Err(error),
-        Ok(submitted) => Ok(Ok(submitted)),
+        Ok(value) => Ok(Ok(value)),
     }
 }

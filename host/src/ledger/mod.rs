@@ -126,15 +126,14 @@ impl Ledger {
     /// `open` runs on the component its wallet is pinned to if the wallet has a head
     /// already (an earlier `open` was rejected), else on `current`.
     fn admit(&self, envelope: &Envelope, current: Option<&str>) -> Result<()> {
-        let Some(trust) = &self.trust else {
-            return Ok(());
-        };
-        if envelope.event.get("type").and_then(|kind| kind.as_str()) != Some("open") {
-            return Ok(());
-        }
-        match self.head(&envelope.wallet)? {
-            Some(head) => trust.admit(envelope, Some(&head.code_hash)),
-            None => trust.admit(envelope, current),
+        match &self.trust {
+            Some(trust) => trust.admit(envelope, || {
+                Ok(match self.head(&envelope.wallet)? {
+                    Some(head) => Some(head.code_hash),
+                    None => current.map(str::to_owned),
+                })
+            }),
+            None => Ok(()),
         }
     }
 
@@ -191,27 +190,33 @@ impl Ledger {
     /// where the store allows (group commit): a refused event gets its refusal and the
     /// others go on; a fault stops the lot, and on SQLite records none of it.
     pub fn submit_batch(&self, envelopes: &[Envelope]) -> Result<Vec<Result<Submitted>>> {
+        let writer = match &self.commit {
+            Commit::Writer(writer) => writer,
+            // `submit` checks each event against the trust file itself.
+            Commit::Direct => {
+                return envelopes
+                    .iter()
+                    .map(|envelope| apply::per_event(self.submit(envelope)))
+                    .collect()
+            }
+        };
         let current = self.current();
-        // The trust file's refusals are decided here, before the batch reaches the store;
-        // the admitted events go on together.
-        let admitted: Vec<Result<()>> = envelopes
+        // The trust file's refusals are decided before the batch reaches the writer; the
+        // admitted events go on together, copied apart only when some were refused.
+        let admitted = envelopes
             .iter()
-            .map(|envelope| self.admit(envelope, current.as_deref()))
-            .collect();
+            .map(|envelope| apply::per_event(self.admit(envelope, current.as_deref())))
+            .collect::<Result<Vec<Result<()>>>>()?;
+        if admitted.iter().all(Result::is_ok) {
+            return writer.apply_all(envelopes, current);
+        }
         let passing: Vec<Envelope> = envelopes
             .iter()
             .zip(&admitted)
             .filter(|(_, admitted)| admitted.is_ok())
             .map(|(envelope, _)| envelope.clone())
             .collect();
-        let mut results = match &self.commit {
-            Commit::Writer(writer) => writer.apply_all(&passing, current)?,
-            Commit::Direct => passing
-                .iter()
-                .map(|envelope| apply::per_event(self.submit(envelope)))
-                .collect::<Result<Vec<_>>>()?,
-        }
-        .into_iter();
+        let mut results = writer.apply_all(&passing, current)?.into_iter();
         Ok(admitted
             .into_iter()
             .map(|admitted| match admitted {
