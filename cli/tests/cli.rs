@@ -18,6 +18,13 @@ fn prepaid(args: &[&str]) -> Output {
         .expect("running prepaid")
 }
 
+/// Runs the example scenario with `from` replaced by `to`, from a file in `dir`.
+fn run_altered_example(dir: &Path, from: &str, to: &str) -> Output {
+    let file = dir.join("altered.json");
+    std::fs::write(&file, std::fs::read_to_string(example()).unwrap().replace(from, to)).unwrap();
+    prepaid(&["scenario", "run", file.to_str().unwrap()])
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -50,12 +57,7 @@ fn scenario_run_prints_a_json_line_per_step_as_documented() {
 #[test]
 fn a_failed_expect_exits_non_zero_naming_the_step_and_the_difference() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("wrong.json");
-    let scenario = std::fs::read_to_string(example())
-        .unwrap()
-        .replace("\"refunded\": \"2100.00\"", "\"refunded\": \"2160.00\"");
-    std::fs::write(&file, scenario).unwrap();
-    let output = prepaid(&["scenario", "run", file.to_str().unwrap()]);
+    let output = run_altered_example(dir.path(), "\"refunded\": \"2100.00\"", "\"refunded\": \"2160.00\"");
     assert!(!output.status.success());
     let stderr = text(&output.stderr);
     assert!(
@@ -445,12 +447,7 @@ fn a_scenario_run_again_on_its_journal_reports_each_step_replayed_as_it_was() {
 #[test]
 fn a_misspelt_expect_key_is_named_as_missing() {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("typo.json");
-    let scenario = std::fs::read_to_string(example())
-        .unwrap()
-        .replace("\"refunded\": \"2100.00\"", "\"refundd\": \"2100.00\"");
-    std::fs::write(&file, scenario).unwrap();
-    let output = prepaid(&["scenario", "run", file.to_str().unwrap()]);
+    let output = run_altered_example(dir.path(), "\"refunded\": \"2100.00\"", "\"refundd\": \"2100.00\"");
     assert!(!output.status.success());
     let stderr = text(&output.stderr);
     assert!(
