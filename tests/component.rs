@@ -41,7 +41,7 @@ fn a_step_signed_by_the_wrong_actor_is_rejected_and_changes_nothing() {
                        "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"},
                        "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}},
             {"at": "2026-01-06T09:00:00Z", "wallet": "w1", "by": "gym", "event": {"type": "request", "request": "r1", "units": 2}},
-            {"at": "2026-01-06T09:01:00Z", "wallet": "w1", "by": "gym", "event": {"type": "authorize", "request": "r1"}},
+            {"at": "2026-01-06T09:01:00Z", "wallet": "w1", "by": "gym", "event": {"type": "authorize", "request": "r1", "units": 2}},
             {"at": "2026-01-06T09:02:00Z", "wallet": "w1", "by": "bob", "event": {"type": "refund"}}
         ]}"#,
     )

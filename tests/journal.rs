@@ -34,7 +34,7 @@ fn an_untouched_journal_verifies() {
     let report = verify_file(&journal_in(dir.path()));
     assert!(report.is_clean(), "{:?}", report.divergences);
     assert_eq!(report.wallets, 4);
-    assert_eq!(report.entries, 20);
+    assert_eq!(report.entries, 23);
 }
 
 /// A new value for a column, different from `old` and of the same type.

@@ -3,6 +3,8 @@
 //! signature or a policy rule, and the component agrees with the native rules on every
 //! output.
 
+use std::collections::HashMap;
+
 use prepaid_contract::money::Amount;
 use prepaid_host::engine::{ContractEngine, WasmContract};
 use prepaid_host::native::NativeRules;
@@ -92,17 +94,22 @@ fn action() -> impl Strategy<Value = Action> {
     let request_id = prop::sample::select(vec!["r0", "r1", "r2", "r3", "r4", "r5"]);
     // Mostly the latest request the merchant made, so authorizations and disputes land.
     let target = prop_oneof![3 => Just(LATEST), 1 => request_id.clone()];
+    let any_quantity = prop_oneof![
+        (0..6u64).prop_map(|units| json!({"units": units})),
+        (0..40_000u64).prop_map(|fen| json!({"amount": amount(fen)})),
+        (0..6u32).prop_map(|stage| json!({"stage": stage})),
+    ]
+    .prop_map(Quantity::Any);
     let quantity = prop_oneof![
         4 => (1..4u64, 1..20_000u64, 0..5u32).prop_map(|(units, fen, stage)| Quantity::Fitting { units, fen, stage }),
-        1 => prop_oneof![
-            (0..6u64).prop_map(|units| json!({"units": units})),
-            (0..40_000u64).prop_map(|fen| json!({"amount": amount(fen)})),
-            (0..6u32).prop_map(|stage| json!({"stage": stage})),
-        ].prop_map(Quantity::Any),
+        1 => any_quantity.clone(),
     ];
+    // An authorization mostly names its request's own quantity (none here: filled in from
+    // the request when the step is made), sometimes another.
+    let authorized = prop::option::weighted(0.2, any_quantity);
     let event = prop_oneof![
         8 => (request_id, quantity).prop_map(|(id, quantity)| (json!({"type": "request", "request": id}), Some(quantity))),
-        8 => target.clone().prop_map(|id| (json!({"type": "authorize", "request": id}), None)),
+        8 => (target.clone(), authorized).prop_map(|(id, quantity)| (json!({"type": "authorize", "request": id}), quantity)),
         1 => Just((json!({"type": "refund"}), None)),
         1 => Just((json!({"type": "merchant_closed"}), None)),
         1 => prop::option::of(target).prop_map(|id| match id {
@@ -135,12 +142,23 @@ fn history() -> impl Strategy<Value = (Value, Vec<Action>)> {
     })
 }
 
-/// The step for `action` on a wallet whose product kind is `kind`, consumer `consumer` and
-/// latest request `latest`.
-fn step_for(action: &Action, time: i64, kind: &str, consumer: &'static str, latest: &str) -> Step {
+/// The step for `action` on a wallet whose product kind is `kind`, consumer `consumer`,
+/// latest request `latest` and accepted requests' quantities `asked` (by id).
+fn step_for(
+    action: &Action,
+    time: i64,
+    kind: &str,
+    consumer: &'static str,
+    latest: &str,
+    asked: &HashMap<String, Value>,
+) -> Step {
     let mut event = action.event.clone();
     if event.get("request").and_then(Value::as_str) == Some(LATEST) {
         event["request"] = latest.into();
+    }
+    if event["type"] == "authorize" && action.quantity.is_none() {
+        let asked = event["request"].as_str().and_then(|id| asked.get(id));
+        event.as_object_mut().unwrap().extend(asked.and_then(Value::as_object).cloned().unwrap_or_default());
     }
     match &action.quantity {
         Some(Quantity::Fitting { units, fen, stage }) => match kind {
@@ -202,6 +220,7 @@ fn check_history(wasm: &WasmContract, open: &Value, actions: &[Action]) -> Resul
     let mut state: Option<Vec<u8>> = None;
     let mut consumer = CONSUMER;
     let mut latest = String::from("r0");
+    let mut asked: HashMap<String, Value> = HashMap::new();
     let mut previous: Option<WalletView> = None;
     let mut time = 1_767_225_600i64; // 2026-01-01T00:00:00Z
     let product_kind = open["product"]["kind"].as_str().unwrap();
@@ -211,7 +230,7 @@ fn check_history(wasm: &WasmContract, open: &Value, actions: &[Action]) -> Resul
             0 => step(time, Some(CONSUMER), open.clone()),
             _ => {
                 time += actions[index - 1].delay;
-                step_for(&actions[index - 1], time, product_kind, consumer, &latest)
+                step_for(&actions[index - 1], time, product_kind, consumer, &latest, &asked)
             }
         };
         let step = &step;
@@ -300,8 +319,22 @@ fn check_history(wasm: &WasmContract, open: &Value, actions: &[Action]) -> Resul
                 kind
             );
         }
+        let quantity_of = |event: &Value| -> Value {
+            let fields = event.as_object().unwrap().iter();
+            fields.filter(|(name, _)| ["units", "amount", "stage"].contains(&name.as_str())).map(|(name, value)| (name.clone(), value.clone())).collect::<serde_json::Map<_, _>>().into()
+        };
         if kind == "request" {
             latest = step.event["request"].as_str().unwrap().to_owned();
+            asked.insert(latest.clone(), quantity_of(&step.event));
+        }
+        if kind == "authorize" {
+            let id = step.event["request"].as_str().unwrap();
+            prop_assert_eq!(
+                asked.get(id),
+                Some(&quantity_of(&step.event)),
+                "step {}: an authorization released a quantity its request did not ask",
+                index
+            );
         }
         if kind == "transfer" {
             let to = step.event["to"].as_str().unwrap();

@@ -33,11 +33,11 @@ fn events() -> Vec<Envelope> {
             {"at": "2026-01-06T09:00:00Z", "wallet": "w1", "by": "gym",
              "event": {"type": "request", "request": "r1", "units": 2}},
             {"at": "2026-01-06T09:05:00Z", "wallet": "w1", "by": "alice",
-             "event": {"type": "authorize", "request": "r1"}},
+             "event": {"type": "authorize", "request": "r1", "units": 2}},
             {"at": "2026-01-07T09:00:00Z", "wallet": "w1", "by": "gym",
              "event": {"type": "request", "request": "r2", "units": 3}},
             {"at": "2026-01-07T09:05:00Z", "wallet": "w1", "by": "gym",
-             "event": {"type": "authorize", "request": "r2"}}
+             "event": {"type": "authorize", "request": "r2", "units": 3}}
         ]}"#,
     )
 }

@@ -270,7 +270,7 @@ fn real_keys_sign_apply_and_the_outbox_hands_effects_to_the_rail_once() {
     );
     let authorize = prepaid_with_input(
         &["sign", "--key", &path("consumer.key")],
-        r#"{"wallet": "w1", "id": "a1", "at": "2026-01-06T10:00:00Z", "event": {"type": "authorize", "request": "r1"}}"#,
+        r#"{"wallet": "w1", "id": "a1", "at": "2026-01-06T10:00:00Z", "event": {"type": "authorize", "request": "r1", "units": 2}}"#,
     );
     let events = [open, request, authorize]
         .iter()

@@ -94,6 +94,7 @@ impl Guest for Component {
             released: view.released.to_string(),
             refunded: view.refunded.to_string(),
             pending: view.pending.to_string(),
+            next_due: view.next_due,
         })
     }
 }

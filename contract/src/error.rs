@@ -45,6 +45,17 @@ pub enum ErrorCode {
     BadTransfer,
     /// State bytes that this contract did not write.
     BadState,
+    /// A request id that is empty, longer than 64 bytes or has control characters.
+    BadRequestId,
+    /// A request while 64 requests already await authorization.
+    TooManyPending,
+    /// An authorization whose quantity is missing or differs from its request's.
+    AuthorizationMismatch,
+    /// A signed event applied after the `not_after` its signer set.
+    TooLate,
+    /// A re-key to the consumer's own key, while another is under way, or a cancel with
+    /// none under way.
+    BadRekey,
 }
 
 impl ErrorCode {
@@ -70,6 +81,11 @@ impl ErrorCode {
             ErrorCode::NotDisputed => "not_disputed",
             ErrorCode::BadTransfer => "bad_transfer",
             ErrorCode::BadState => "bad_state",
+            ErrorCode::BadRequestId => "bad_request_id",
+            ErrorCode::TooManyPending => "too_many_pending",
+            ErrorCode::AuthorizationMismatch => "authorization_mismatch",
+            ErrorCode::TooLate => "too_late",
+            ErrorCode::BadRekey => "bad_rekey",
         }
     }
 }

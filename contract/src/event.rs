@@ -46,8 +46,12 @@ pub enum Event {
     /// The consumer hands the wallet to a new consumer key, without fee.
     Transfer(Transfer),
     /// Time passes (the platform's clock, unsigned): deemed confirmations, membership
-    /// accrual, expiry.
+    /// accrual, expiry, a re-key coming into effect.
     Tick(Tick),
+    /// The regulator starts a change of the consumer's key (signed by the regulator).
+    Rekey(Rekey),
+    /// The consumer's current key cancels a re-key under way.
+    CancelRekey(CancelRekey),
 }
 
 /// The fields of `open`.
@@ -66,6 +70,10 @@ pub struct Open {
     pub policy: Policy,
     /// The regulator's signature over [`crate::authorization::approval_message`].
     pub approval: Signature,
+    /// The latest platform time at which the event may apply (seconds since the Unix
+    /// epoch): signed with it, so a relay cannot hold it back past a deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<i64>,
 }
 
 /// The fields of `request`: an id and exactly one quantity that fits the product.
@@ -96,18 +104,48 @@ impl Request {
     }
 }
 
-/// The fields of `authorize`.
+/// The fields of `authorize`: the request and the same quantity it asks for, so the
+/// consumer signs what is released, not only a name the merchant chose.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Authorize {
     /// The id of the pending request to release.
     pub request: String,
+    /// Sessions, as the request asks (`sessions` products).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<u64>,
+    /// Face amount, as the request asks (`stored_value` products).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Amount>,
+    /// The stage, as the request asks (`plan` products).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<u32>,
+    /// The latest platform time at which the event may apply (seconds since the Unix
+    /// epoch): signed with it, so a relay cannot hold it back past a deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<i64>,
 }
 
-/// The fields of `refund` (none).
+impl Authorize {
+    /// The quantity the consumer authorizes.
+    pub fn quantity(&self) -> Quantity {
+        Quantity {
+            units: self.units,
+            amount: self.amount,
+            stage: self.stage,
+        }
+    }
+}
+
+/// The fields of `refund`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Refund {}
+pub struct Refund {
+    /// The latest platform time at which the event may apply (seconds since the Unix
+    /// epoch): signed with it, so a relay cannot hold it back past a deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<i64>,
+}
 
 /// The fields of `merchant_closed` (none).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,6 +159,10 @@ pub struct Dispute {
     /// The pending request disputed, if the dispute is about one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<String>,
+    /// The latest platform time at which the event may apply (seconds since the Unix
+    /// epoch): signed with it, so a relay cannot hold it back past a deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<i64>,
 }
 
 /// How the regulator decides a dispute.
@@ -147,12 +189,34 @@ pub struct Resolve {
 pub struct Transfer {
     /// The new consumer's key.
     pub to: PublicKey,
+    /// The latest platform time at which the event may apply (seconds since the Unix
+    /// epoch): signed with it, so a relay cannot hold it back past a deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<i64>,
 }
 
 /// The fields of `tick` (none).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tick {}
+
+/// The fields of `rekey`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rekey {
+    /// The consumer's new key.
+    pub to: PublicKey,
+}
+
+/// The fields of `cancel_rekey`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRekey {
+    /// The latest platform time at which the event may apply (seconds since the Unix
+    /// epoch): signed with it, so a relay cannot hold it back past a deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<i64>,
+}
 
 impl Event {
     /// Parses an event's JSON, rejecting anything malformed with `bad_event` (or
@@ -167,6 +231,19 @@ impl Event {
             };
             ContractError::new(code, alloc::format!("the event is malformed: {message}"))
         })
+    }
+
+    /// The `not_after` the signer set, for the events a consumer signs.
+    pub fn not_after(&self) -> Option<i64> {
+        match self {
+            Event::Open(Open { not_after, .. })
+            | Event::Authorize(Authorize { not_after, .. })
+            | Event::Refund(Refund { not_after })
+            | Event::Dispute(Dispute { not_after, .. })
+            | Event::Transfer(Transfer { not_after, .. })
+            | Event::CancelRekey(CancelRekey { not_after }) => *not_after,
+            Event::Request(_) | Event::MerchantClosed(_) | Event::Resolve(_) | Event::Tick(_) | Event::Rekey(_) => None,
+        }
     }
 
     /// The canonical JSON that signatures cover: fields in a fixed order, no spaces.

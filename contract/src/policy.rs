@@ -12,6 +12,9 @@ use crate::money::Amount;
 
 /// Seconds in a day: policy periods are whole days of platform time.
 pub const DAY_SECONDS: i64 = 86_400;
+/// Days a re-key of the consumer's key waits before it takes effect, when the policy does
+/// not say: long enough for the holder of the old key to see it and cancel it.
+pub const DEFAULT_REKEY_WAIT_DAYS: u32 = 7;
 
 /// The policy of one wallet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +35,10 @@ pub struct Policy {
     /// (20% under e-CNY supervision, the rest insured).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supervised_share: Option<u8>,
+    /// Days a re-key of the consumer's key waits before it takes effect (at least 1;
+    /// none: [`DEFAULT_REKEY_WAIT_DAYS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rekey_wait_days: Option<u32>,
 }
 
 impl Policy {
@@ -42,8 +49,17 @@ impl Policy {
                 ErrorCode::InvalidTerms,
                 "`supervised_share` is a percentage from 1 to 100",
             ),
+            _ if self.rekey_wait_days == Some(0) => reject(
+                ErrorCode::InvalidTerms,
+                "`rekey_wait_days` is at least 1: the old key must have time to cancel a re-key",
+            ),
             _ => Ok(()),
         }
+    }
+
+    /// Seconds a re-key waits before it takes effect.
+    pub fn rekey_wait(&self) -> i64 {
+        i64::from(self.rekey_wait_days.unwrap_or(DEFAULT_REKEY_WAIT_DAYS)) * DAY_SECONDS
     }
 
     /// Whether `timestamp` falls inside the cooling-off period of a wallet opened at

@@ -15,8 +15,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::{reject, ContractError, ErrorCode};
 use crate::money::Amount;
 
-/// The most stages a plan may have.
+/// The most stages a plan may have (a wallet marks completed stages in one 64-bit word).
 pub const MAX_STAGES: usize = 64;
+/// The longest stage name, in bytes: the terms live in every state.
+pub const MAX_STAGE_NAME_LEN: usize = 32;
 
 /// The terms of a product.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,11 +151,11 @@ impl Product {
                 if terms
                     .stages
                     .iter()
-                    .any(|stage| stage.amount.is_zero() || stage.name.is_empty()) =>
+                    .any(|stage| stage.amount.is_zero() || stage.name.is_empty() || stage.name.len() > MAX_STAGE_NAME_LEN) =>
             {
                 reject(
                     ErrorCode::InvalidTerms,
-                    "every stage needs a name and an amount above zero",
+                    alloc::format!("every stage needs a name of 1 to {MAX_STAGE_NAME_LEN} bytes and an amount above zero"),
                 )
             }
             Product::Plan(terms) if terms.total().is_none() => reject(

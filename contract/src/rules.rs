@@ -1,18 +1,17 @@
 //! The transitions: how each event changes a wallet and what money it moves.
 //! The figures always satisfy `paid = frozen + released + refunded` and `pending <= frozen`.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use crate::authorization::{require_approval, require_signature};
 use crate::crypto::Crypto;
 use crate::effects::{effect, Effect, EffectKind};
 use crate::error::{reject, ContractError, ErrorCode};
-use crate::event::{Context, Event, Open, Request, Resolution};
+use crate::event::{Authorize, Context, Event, Open, Request, Resolution};
 use crate::keys::PublicKey;
 use crate::money::Amount;
 use crate::refunds::consumer_refund;
-use crate::state::{RequestRecord, RequestStatus, Status, Wallet};
+use crate::state::{Rekey, RequestRecord, Status, Wallet, MAX_PENDING, MAX_REQUEST_ID_LEN};
 use crate::time;
 use crate::valuation::unsupervised_part;
 
@@ -34,6 +33,17 @@ pub fn apply(
     event_json: &str,
 ) -> Result<Applied, ContractError> {
     let event = Event::parse(event_json)?;
+    if let Some(deadline) = event.not_after() {
+        if ctx.timestamp > deadline {
+            return reject(
+                ErrorCode::TooLate,
+                alloc::format!(
+                    "the event was signed to apply by {deadline} and it is now {}; sign it again if it still stands",
+                    ctx.timestamp
+                ),
+            );
+        }
+    }
     let Some(mut wallet) = state.map(Wallet::decode).transpose()? else {
         let Event::Open(open) = &event else {
             return reject(ErrorCode::NotOpen, "this wallet has not been opened; send `open` first");
@@ -59,9 +69,14 @@ pub fn apply(
             ),
         );
     }
+    let now = ctx.timestamp;
+    // A re-key whose waiting period is over takes effect before anything else, so that from
+    // then on the new key is the consumer's.
+    if let Some(rekey) = wallet.rekey.take_if(|rekey| now >= rekey.effective_at) {
+        wallet.consumer = rekey.to;
+    }
     let (consumer, merchant, regulator) = (wallet.consumer, wallet.merchant, wallet.regulator);
     let signed_by = |key: &PublicKey, role: &str| require_signature(crypto, ctx, &event, key, role);
-    let now = ctx.timestamp;
     let effects = match &event {
         Event::Open(_) => {
             return reject(
@@ -76,7 +91,7 @@ pub fn apply(
         }
         Event::Authorize(authorize) => {
             signed_by(&consumer, "consumer")?;
-            authorize_request(&mut wallet, &authorize.request)?
+            authorize_request(&mut wallet, authorize)?
         }
         Event::Refund(_) => {
             signed_by(&consumer, "consumer")?;
@@ -113,9 +128,31 @@ pub fn apply(
                 );
             }
             wallet.consumer = transfer.to;
+            wallet.rekey = None;
             Vec::new()
         }
         Event::Tick(_) => time::tick(&mut wallet, now)?,
+        Event::Rekey(rekey) => {
+            signed_by(&regulator, "regulator")?;
+            if rekey.to == consumer || wallet.rekey.is_some() {
+                return reject(
+                    ErrorCode::BadRekey,
+                    "a re-key names a key other than the consumer's, and only one may be under way",
+                );
+            }
+            wallet.rekey = Some(Rekey {
+                to: rekey.to,
+                effective_at: now.saturating_add(wallet.policy.rekey_wait()),
+            });
+            Vec::new()
+        }
+        Event::CancelRekey(_) => {
+            signed_by(&consumer, "consumer")?;
+            if wallet.rekey.take().is_none() {
+                return reject(ErrorCode::BadRekey, "there is no re-key under way to cancel");
+            }
+            Vec::new()
+        }
     };
     wallet.last_at = now;
     Ok(Applied {
@@ -168,7 +205,9 @@ fn open_wallet(
         consumed: 0,
         released: upfront,
         refunded: Amount::ZERO,
-        requests: BTreeMap::new(),
+        requests: Vec::new(),
+        stages_done: 0,
+        rekey: None,
     };
     Ok((
         wallet,
@@ -177,29 +216,37 @@ fn open_wallet(
 }
 
 /// `request`: the merchant asks for units, which become pending. Pending requests
-/// together never promise more than the product has left, and a plan stage is asked for
-/// once.
+/// together never promise more than the product has left, a plan stage is asked for once,
+/// and at most [`MAX_PENDING`] wait at a time, under ids of at most
+/// [`MAX_REQUEST_ID_LEN`] bytes.
 fn add_request(wallet: &mut Wallet, request: &Request, now: i64) -> Result<(), ContractError> {
-    if wallet.requests.contains_key(&request.request) {
+    let id = &request.request;
+    if id.is_empty() || id.len() > MAX_REQUEST_ID_LEN || id.chars().any(char::is_control) {
+        return reject(
+            ErrorCode::BadRequestId,
+            alloc::format!("a request id is 1 to {MAX_REQUEST_ID_LEN} bytes of printable text"),
+        );
+    }
+    if wallet.requests.iter().any(|record| record.id == *id) {
         return reject(
             ErrorCode::DuplicateRequest,
+            alloc::format!("request id \"{id}\" is already pending in this wallet; choose a new one"),
+        );
+    }
+    if wallet.requests.len() >= MAX_PENDING {
+        return reject(
+            ErrorCode::TooManyPending,
             alloc::format!(
-                "request id \"{}\" is already used in this wallet; choose a new one",
-                request.request
+                "{MAX_PENDING} requests already await the consumer's authorization; wait until some are settled"
             ),
         );
     }
     let units = wallet.product.requested_units(request.quantity())?;
-    if let Some(stage) = request.stage {
-        let taken = wallet.requests.values().any(|record| {
-            record.stage == Some(stage) && matches!(record.status, RequestStatus::Pending | RequestStatus::Authorized)
-        });
-        if taken {
-            return reject(
-                ErrorCode::DuplicateRequest,
-                alloc::format!("stage {stage} is already requested or completed"),
-            );
-        }
+    if let Some(stage) = request.stage.filter(|stage| wallet.stage_taken(*stage)) {
+        return reject(
+            ErrorCode::DuplicateRequest,
+            alloc::format!("stage {stage} is already requested or completed"),
+        );
     }
     let left = wallet.product.total_units() - wallet.consumed - wallet.pending_units();
     if units > left {
@@ -211,23 +258,19 @@ fn add_request(wallet: &mut Wallet, request: &Request, now: i64) -> Result<(), C
         );
     }
     let record = RequestRecord {
+        id: id.clone(),
         units,
         stage: request.stage,
         requested_at: now,
         disputed: false,
-        status: RequestStatus::Pending,
     };
-    wallet.requests.insert(request.request.clone(), record);
+    wallet.requests.push(record);
     Ok(())
 }
 
 /// The pending request `id`, or a rejection naming it.
 fn pending_request<'a>(wallet: &'a mut Wallet, id: &str) -> Result<&'a mut RequestRecord, ContractError> {
-    match wallet
-        .requests
-        .get_mut(id)
-        .filter(|record| record.status == RequestStatus::Pending)
-    {
+    match wallet.requests.iter_mut().find(|record| record.id == id) {
         Some(record) => Ok(record),
         None => reject(
             ErrorCode::UnknownRequest,
@@ -236,18 +279,30 @@ fn pending_request<'a>(wallet: &'a mut Wallet, id: &str) -> Result<&'a mut Reque
     }
 }
 
-/// `authorize`: the consumer releases a pending request to the merchant at the paid rate.
-fn authorize_request(wallet: &mut Wallet, id: &str) -> Result<Vec<Effect>, ContractError> {
+/// `authorize`: the consumer releases a pending request to the merchant at the paid rate,
+/// if the quantity the consumer signed is the one the request asks for.
+fn authorize_request(wallet: &mut Wallet, authorize: &Authorize) -> Result<Vec<Effect>, ContractError> {
     if wallet.status == Status::Disputed {
         return reject(
             ErrorCode::Disputed,
             "releases are frozen by a dispute; wait for the regulator's resolution",
         );
     }
-    let record = pending_request(wallet, id)?;
-    record.status = RequestStatus::Authorized;
-    let units = record.units;
-    let release = wallet.consume(units)?;
+    let id = &authorize.request;
+    let (units, stage) = {
+        let record = pending_request(wallet, id)?;
+        (record.units, record.stage)
+    };
+    let signed = wallet.product.requested_units(authorize.quantity()).ok();
+    if signed != Some(units) || authorize.stage != stage {
+        return reject(
+            ErrorCode::AuthorizationMismatch,
+            alloc::format!(
+                "the authorization does not name request \"{id}\"'s quantity; name the same `units`, `amount` or `stage` the request asks for"
+            ),
+        );
+    }
+    let release = wallet.settle(id)?;
     Ok(effect(EffectKind::Release, wallet.merchant, release, "authorized"))
 }
 

@@ -1,7 +1,6 @@
 //! A wallet's state and its byte encoding, which the contract owns: the host stores the
 //! bytes and hands them back, never reading them.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -37,21 +36,22 @@ impl Status {
     }
 }
 
-/// A request's standing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestStatus {
-    /// Awaiting the consumer's authorization.
-    Pending,
-    /// Released to the merchant.
-    Authorized,
-    /// Dropped when the wallet closed.
-    Cancelled,
-}
+/// The longest request id, in bytes: ids live in the state, which every event decodes.
+pub const MAX_REQUEST_ID_LEN: usize = 64;
+/// The most requests a wallet may have awaiting authorization at once. With the id and
+/// stage-name limits this bounds the state, so every event (the consumer's refund above
+/// all) fits in the host's fuel limit however a merchant fills the wallet.
+pub const MAX_PENDING: usize = 64;
 
-/// A merchant's request to be paid for consumed units.
+/// A merchant's request awaiting the consumer's authorization. Once settled (authorized,
+/// deemed confirmed or cancelled at close) it leaves the state: what it released is
+/// counted in [`Wallet::consumed`] and [`Wallet::released`], and a plan stage it
+/// completed in [`Wallet::stages_done`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RequestRecord {
+    /// The merchant's id for it, unique among the pending requests.
+    pub id: String,
     /// How many units it consumes.
     pub units: u64,
     /// The plan stage it completes, for plans.
@@ -60,8 +60,18 @@ pub struct RequestRecord {
     pub requested_at: i64,
     /// Whether a dispute names it: then only the consumer's authorization releases it.
     pub disputed: bool,
-    /// Where it stands.
-    pub status: RequestStatus,
+}
+
+/// A change of the consumer's key that the regulator started (the consumer lost it and
+/// proved who they are off the platform). It takes effect at `effective_at`; until then
+/// the old key can cancel it, and nothing is released but by the old key's authorization.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rekey {
+    /// The consumer's new key.
+    pub to: PublicKey,
+    /// When it becomes the consumer's key (platform time, seconds).
+    pub effective_at: i64,
 }
 
 /// The state of one wallet: one purchase of one product by one consumer from one merchant.
@@ -90,8 +100,16 @@ pub struct Wallet {
     pub released: Amount,
     /// Money refunded to the consumer so far.
     pub refunded: Amount,
-    /// Every request ever made, by id (ids are never reused).
-    pub requests: BTreeMap<String, RequestRecord>,
+    /// The requests awaiting authorization, oldest first (at most [`MAX_PENDING`]). An id
+    /// is unique among them; a settled request's id may be used again, since an
+    /// authorization names its request's quantity and is bound to its own event id, which
+    /// the journal never accepts twice. A list, not a map: decoding a map compares every
+    /// key with its neighbours, which for long ids cost most of an event's fuel.
+    pub requests: Vec<RequestRecord>,
+    /// The plan stages completed, one bit per stage index (a plan has at most 64).
+    pub stages_done: u64,
+    /// The re-key under way, if any.
+    pub rekey: Option<Rekey>,
 }
 
 fn overflow() -> ContractError {
@@ -108,6 +126,13 @@ impl Wallet {
             )
         })?;
         wallet.frozen()?;
+        let stages_in_range = wallet.requests.iter().all(|record| record.stage.is_none_or(|stage| stage < 64));
+        if wallet.requests.len() > MAX_PENDING || !stages_in_range {
+            return Err(ContractError::new(
+                ErrorCode::BadState,
+                "the state holds more pending requests than the rules allow",
+            ));
+        }
         Ok(wallet)
     }
 
@@ -131,16 +156,28 @@ impl Wallet {
 
     /// Units asked for by requests awaiting authorization.
     pub fn pending_units(&self) -> u64 {
-        self.requests
-            .values()
-            .filter(|request| request.status == RequestStatus::Pending)
-            .map(|request| request.units)
-            .sum()
+        self.requests.iter().map(|request| request.units).sum()
     }
 
     /// What the merchant is entitled to after `consumed` units.
     fn entitlement(&self, consumed: u64) -> Amount {
         merchant_entitlement(&self.product, &self.policy, consumed)
+    }
+
+    /// Settles the pending request `id`: it leaves the state and its units are released
+    /// (see [`Wallet::consume`]). The caller has checked that it is pending.
+    pub fn settle(&mut self, id: &str) -> Result<Amount, ContractError> {
+        let index = self.requests.iter().position(|record| record.id == id);
+        let record = self.requests.remove(index.expect("the caller checked the request is pending"));
+        if let Some(stage) = record.stage {
+            self.stages_done |= 1 << stage;
+        }
+        self.consume(record.units)
+    }
+
+    /// Whether plan stage `stage` is completed or awaiting authorization.
+    pub fn stage_taken(&self, stage: u32) -> bool {
+        self.stages_done & (1 << stage) != 0 || self.requests.iter().any(|record| record.stage == Some(stage))
     }
 
     /// Releases `units` more units to the merchant at the paid rate and returns the
@@ -162,13 +199,8 @@ impl Wallet {
     /// Ends the wallet: pending requests are dropped, `release` goes to the merchant and
     /// `refund` to the consumer, which must together be everything still frozen.
     pub fn close(&mut self, release: Amount, refund: Amount) -> Result<(), ContractError> {
-        for record in self
-            .requests
-            .values_mut()
-            .filter(|record| record.status == RequestStatus::Pending)
-        {
-            record.status = RequestStatus::Cancelled;
-        }
+        self.requests.clear();
+        self.rekey = None;
         self.released = self.released.checked_add(release).ok_or_else(overflow)?;
         self.refunded = self.refunded.checked_add(refund).ok_or_else(overflow)?;
         self.status = Status::Closed;

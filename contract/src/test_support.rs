@@ -1,6 +1,6 @@
 //! Builders for the rules' unit tests.
 
-use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 
 use crate::keys::HexBytes;
 use crate::money::Amount;
@@ -28,6 +28,7 @@ pub fn sessions_wallet(sessions: u64, price: &str, list_price: &str) -> Wallet {
             max_price: None,
             valid_days: None,
             supervised_share: None,
+            rekey_wait_days: None,
         },
         opened_at: 0,
         last_at: 0,
@@ -35,6 +36,8 @@ pub fn sessions_wallet(sessions: u64, price: &str, list_price: &str) -> Wallet {
         consumed: 0,
         released: Amount::ZERO,
         refunded: Amount::ZERO,
-        requests: BTreeMap::new(),
+        requests: Vec::new(),
+        stages_done: 0,
+        rekey: None,
     }
 }

@@ -12,8 +12,12 @@
 //!   automatically at expiry), so nothing is ever forfeited.
 //!
 //! A dispute freezes releases: no accrual or deemed confirmation happens while a wallet is
-//! disputed. Elapsed time is still counted at the final settlement, since the consumer had
-//! the service.
+//! disputed. Neither happens while a re-key of the consumer's key waits to take effect:
+//! then only the old key's authorization releases anything. Elapsed time is still counted
+//! at the final settlement, since the consumer had the service.
+//!
+//! [`next_due`] says when a `tick` would next change anything, so the platform ticks a
+//! wallet when it is due rather than on a schedule of its own.
 
 use alloc::vec::Vec;
 
@@ -22,7 +26,7 @@ use crate::error::ContractError;
 use crate::money::Amount;
 use crate::policy::DAY_SECONDS;
 use crate::products::Product;
-use crate::state::{RequestStatus, Status, Wallet};
+use crate::state::{Status, Wallet};
 
 /// Whole days from `since` to `now`.
 fn days_between(since: i64, now: i64) -> u64 {
@@ -42,29 +46,27 @@ pub fn accrue(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractErro
     Ok(effect(EffectKind::Release, wallet.merchant, release, "accrued"))
 }
 
-/// Releases every undisputed pending request older than the deemed-confirmation period,
-/// in request-id order.
-fn deemed_confirmations(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
-    let days = u64::from(wallet.policy.deemed_confirm_days);
-    if days == 0 {
-        return Ok(Vec::new());
+/// When the pending request made at `requested_at` is deemed confirmed, if the policy
+/// deems requests confirmed at all.
+fn deemed_at(wallet: &Wallet, requested_at: i64) -> Option<i64> {
+    match wallet.policy.deemed_confirm_days {
+        0 => None,
+        days => Some(requested_at.saturating_add(i64::from(days) * DAY_SECONDS)),
     }
-    let due: Vec<(alloc::string::String, u64)> = wallet
+}
+
+/// Releases every undisputed pending request older than the deemed-confirmation period,
+/// oldest first.
+fn deemed_confirmations(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
+    let due: Vec<alloc::string::String> = wallet
         .requests
         .iter()
-        .filter(|(_, record)| {
-            record.status == RequestStatus::Pending
-                && !record.disputed
-                && days_between(record.requested_at, now) >= days
-        })
-        .map(|(id, record)| (id.clone(), record.units))
+        .filter(|record| !record.disputed && deemed_at(wallet, record.requested_at).is_some_and(|at| now >= at))
+        .map(|record| record.id.clone())
         .collect();
     let mut effects = Vec::new();
-    for (id, units) in due {
-        if let Some(record) = wallet.requests.get_mut(&id) {
-            record.status = RequestStatus::Authorized;
-        }
-        let release = wallet.consume(units)?;
+    for id in due {
+        let release = wallet.settle(&id)?;
         effects.extend(effect(
             EffectKind::Release,
             wallet.merchant,
@@ -75,18 +77,55 @@ fn deemed_confirmations(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, Co
     Ok(effects)
 }
 
-/// Whether the wallet has reached the end of its validity at `now`.
-fn expired(wallet: &Wallet, now: i64) -> bool {
+/// When the wallet's validity ends, if it does.
+fn expires_at(wallet: &Wallet) -> Option<i64> {
     wallet
         .policy
         .valid_days
-        .is_some_and(|days| now >= wallet.opened_at.saturating_add(i64::from(days) * DAY_SECONDS))
+        .map(|days| wallet.opened_at.saturating_add(i64::from(days) * DAY_SECONDS))
 }
 
-/// `tick`: accrual and deemed confirmations (unless disputed), then expiry.
+/// Whether time-driven releases run: not while disputed or while a re-key waits.
+fn releasing(wallet: &Wallet) -> bool {
+    wallet.status == Status::Active && wallet.rekey.is_none()
+}
+
+/// The earliest platform time at which a `tick` would change the wallet: the next day of
+/// a membership, a request's deemed confirmation, a re-key taking effect, expiry. None
+/// when nothing will happen by time alone (a closed wallet, or no such rule).
+pub fn next_due(wallet: &Wallet) -> Option<i64> {
+    if wallet.status == Status::Closed {
+        return None;
+    }
+    let mut due = alloc::vec![expires_at(wallet), wallet.rekey.as_ref().map(|rekey| rekey.effective_at)];
+    if releasing(wallet) {
+        if let Product::Membership(terms) = &wallet.product {
+            if wallet.consumed < u64::from(terms.term_days) {
+                let days = i64::try_from(wallet.consumed + 1).unwrap_or(i64::MAX);
+                due.push(Some(wallet.opened_at.saturating_add(days.saturating_mul(DAY_SECONDS))));
+            }
+        }
+        due.extend(
+            wallet
+                .requests
+                .iter()
+                .filter(|record| !record.disputed)
+                .map(|record| deemed_at(wallet, record.requested_at)),
+        );
+    }
+    due.into_iter().flatten().min()
+}
+
+/// Whether the wallet has reached the end of its validity at `now`.
+fn expired(wallet: &Wallet, now: i64) -> bool {
+    expires_at(wallet).is_some_and(|at| now >= at)
+}
+
+/// `tick`: accrual and deemed confirmations (unless disputed or a re-key waits), then
+/// expiry.
 pub fn tick(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
     let mut effects = Vec::new();
-    if wallet.status == Status::Active {
+    if releasing(wallet) {
         effects.extend(accrue(wallet, now)?);
         effects.extend(deemed_confirmations(wallet, now)?);
     }

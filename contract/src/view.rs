@@ -29,6 +29,8 @@ pub struct View {
     pub refunded: Amount,
     /// What the pending requests would release.
     pub pending: Amount,
+    /// When the platform should next tick the wallet (see [`crate::time::next_due`]).
+    pub next_due: Option<i64>,
 }
 
 /// The view of the state bytes `state`.
@@ -44,5 +46,6 @@ pub fn view(state: &[u8]) -> Result<View, ContractError> {
         released: wallet.released,
         refunded: wallet.refunded,
         pending: wallet.pending(),
+        next_due: crate::time::next_due(&wallet),
     })
 }

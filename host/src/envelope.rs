@@ -110,6 +110,14 @@ pub(crate) fn placeholder_approval() -> String {
     Signature::from_slice(&[0; 64]).expect("64 bytes").to_string()
 }
 
+/// The RFC 3339 UTC time of `timestamp` (seconds since the Unix epoch), as `at` spells it;
+/// out of range (beyond year 9999) it is refused.
+pub fn rfc3339(timestamp: i64) -> Result<String> {
+    let time = OffsetDateTime::from_unix_timestamp(timestamp)
+        .with_context(|| format!("{timestamp} seconds since the Unix epoch is not a time `at` can name"))?;
+    Ok(time.format(&Rfc3339)?)
+}
+
 /// Seconds since the Unix epoch of an RFC 3339 UTC time.
 pub fn timestamp(at: &str) -> Result<i64> {
     if !at.ends_with('Z') {

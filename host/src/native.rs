@@ -46,6 +46,7 @@ impl Rules for NativeRules {
             released: view.released.to_string(),
             refunded: view.refunded.to_string(),
             pending: view.pending.to_string(),
+            next_due: view.next_due,
         })
     }
 }

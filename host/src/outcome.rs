@@ -109,6 +109,29 @@ pub struct WalletView {
     pub refunded: String,
     /// What pending requests would release.
     pub pending: String,
+    /// When the platform next ticks the wallet (seconds since the Unix epoch; RFC 3339 in
+    /// JSON); none when time alone will change nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339_option")]
+    pub next_due: Option<i64>,
+}
+
+/// Times as RFC 3339 in JSON, like every `at`.
+mod rfc3339_option {
+    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(time: &Option<i64>, serializer: S) -> Result<S::Ok, S::Error> {
+        match time {
+            Some(time) => serializer
+                .serialize_str(&crate::envelope::rfc3339(*time).map_err(serde::ser::Error::custom)?),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+        Option::<String>::deserialize(deserializer)?
+            .map(|at| crate::envelope::timestamp(&at).map_err(D::Error::custom))
+            .transpose()
+    }
 }
 
 /// The SHA-256 of `bytes`, as lower-case hex: code hashes, state hashes, entry hashes.

@@ -60,9 +60,9 @@ const POOLED_INSTANCES: u32 = 64;
 
 /// The only imports a contract component may have: the WIT world's interfaces.
 pub const ALLOWED_IMPORTS: [&str; 3] = [
-    "prepaid:contract/crypto@0.1.0",
-    "prepaid:contract/diagnostics@0.1.0",
-    "prepaid:contract/types@0.1.0",
+    "prepaid:contract/crypto@0.2.0",
+    "prepaid:contract/diagnostics@0.2.0",
+    "prepaid:contract/types@0.2.0",
 ];
 
 /// Per-call host state: the memory limiter and the message of a contract panic.
@@ -380,6 +380,7 @@ impl Rules for WasmContract {
             released: view.released,
             refunded: view.refunded,
             pending: view.pending,
+            next_due: view.next_due,
         })
     }
 }

@@ -13,8 +13,8 @@
 //!     .assert_ok();
 //! kit.advance_days(7);
 //! kit.send("w1", "clinic", json!({"type": "request", "request": "r1", "units": 1})).assert_ok();
-//! kit.send("w1", "clinic", json!({"type": "authorize", "request": "r1"})).assert_error("bad_signature");
-//! kit.send("w1", "alice", json!({"type": "authorize", "request": "r1"}))
+//! kit.send("w1", "clinic", json!({"type": "authorize", "request": "r1", "units": 1})).assert_error("bad_signature");
+//! kit.send("w1", "alice", json!({"type": "authorize", "request": "r1", "units": 1}))
 //!     .assert_effects(&[("release", "clinic", "240.00")]);
 //! assert_eq!(kit.view("w1").frozen, "2160.00");
 //! kit.assert_verifies();
@@ -31,8 +31,6 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use tempfile::TempDir;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use crate::engine::ContractEngine;
 use crate::keys::{dev_key, public_key};
@@ -165,9 +163,8 @@ impl TestKit {
         let count = self.events.entry(wallet.to_owned()).or_default();
         let id = format!("{wallet}-{count}");
         *count += 1;
-        let at = OffsetDateTime::from_unix_timestamp(self.now).expect("the clock is in range");
         let step = Step {
-            at: at.format(&Rfc3339).expect("times format"),
+            at: crate::envelope::rfc3339(self.now).expect("the clock is in range"),
             wallet: wallet.to_owned(),
             by: Some(by.map(str::to_owned)),
             event,

@@ -48,11 +48,12 @@ pub struct Step {
 }
 
 /// The event fields that name actors, by event type.
-const ACTOR_FIELDS: [(&str, &str); 4] = [
+const ACTOR_FIELDS: [(&str, &str); 5] = [
     ("open", "consumer"),
     ("open", "merchant"),
     ("open", "regulator"),
     ("transfer", "to"),
+    ("rekey", "to"),
 ];
 
 impl Scenario {

@@ -16,9 +16,9 @@ const MIX: &str = r#"[
         "product": {"kind": "sessions", "sessions": 10, "price": "2400.00", "list_price": "300.00"},
         "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0, "max_price": "5000.00"}}],
     ["2026-01-06T09:00:00Z", "merchant", {"type": "request", "request": "r1", "units": 2}],
-    ["2026-01-06T09:05:00Z", "consumer", {"type": "authorize", "request": "r1"}],
+    ["2026-01-06T09:05:00Z", "consumer", {"type": "authorize", "request": "r1", "units": 2}],
     ["2026-01-20T09:00:00Z", "merchant", {"type": "request", "request": "r2", "units": 1}],
-    ["2026-01-20T09:05:00Z", "consumer", {"type": "authorize", "request": "r2"}],
+    ["2026-01-20T09:05:00Z", "consumer", {"type": "authorize", "request": "r2", "units": 1}],
     ["2026-02-10T09:00:00Z", "consumer", {"type": "refund"}]
 ]"#;
 
