@@ -1,8 +1,10 @@
 //! The component boundary: what a contract may import, and a wrong signer's event changing
 //! nothing.
 
+use prepaid_contract::ErrorCode;
 use prepaid_host::engine::ContractEngine;
 use prepaid_host::testkit::scenario::Scenario;
+use prepaid_host::{Error, RefusalCode};
 use prepaid_tests::{ledger_in, sessions_open};
 
 #[test]
@@ -54,12 +56,14 @@ fn a_step_signed_by_the_wrong_actor_is_rejected_and_changes_nothing() {
     let state_before = ledger.head("w1").unwrap().unwrap().state;
     let view_before = ledger.view("w1").unwrap();
     for raw in &raws[2..] {
-        let submitted = ledger.submit(raw).unwrap();
-        assert!(!submitted.verdict.ok);
-        assert_eq!(submitted.verdict.error.as_ref().unwrap().code, "bad_signature");
-        assert!(submitted.verdict.effects.is_empty());
-        assert_eq!(submitted.entry.state_hash, before_request.entry.state_hash);
-        assert_eq!(ledger.head("w1").unwrap().unwrap().state, state_before);
+        // Not shown to come from a party of the wallet: refused, and recorded nowhere.
+        let error = ledger.submit(raw).unwrap_err();
+        assert!(
+            matches!(&error, Error::Refused(refusal) if refusal.code == RefusalCode::Unattributed(ErrorCode::BadSignature)),
+            "{error}"
+        );
+        let head = ledger.head("w1").unwrap().unwrap();
+        assert_eq!((head.seq, &head.state), (before_request.entry.seq, &state_before));
         assert_eq!(ledger.view("w1").unwrap(), view_before);
     }
 }
@@ -95,13 +99,13 @@ fn open_needs_the_regulators_approval_of_exactly_these_terms() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = ledger_in(dir.path());
     for (wallet, open) in [("forged", self_approved), ("changed", changed_after_approval)] {
-        let submitted = ledger.submit(&signed(wallet, open)).unwrap();
-        assert_eq!(
-            submitted.verdict.error.map(|error| error.code),
-            Some("bad_approval".into()),
-            "{wallet}"
+        // A rejected `open` creates no wallet: nothing is recorded.
+        let error = ledger.submit(&signed(wallet, open)).unwrap_err();
+        assert!(
+            matches!(&error, Error::Refused(refusal) if refusal.code == RefusalCode::Unattributed(ErrorCode::BadApproval)),
+            "{wallet}: {error}"
         );
-        assert_eq!(ledger.view(wallet).unwrap(), None);
+        assert_eq!(ledger.head(wallet).unwrap(), None);
     }
     assert!(ledger.submit(&approved).unwrap().verdict.ok, "the approved terms open");
 }

@@ -28,13 +28,19 @@ fn long_id(index: usize) -> String {
 /// Opens `wallet` on the largest plan and fills it as far as a merchant can: 64 requests
 /// pending under 64-byte ids, and a re-key under way.
 fn largest_wallet(kit: &mut TestKit, wallet: &str) {
-    kit.open(wallet, "alice", "clinic", largest_plan(), fullest_policy()).assert_ok();
+    kit.open(wallet, "alice", "clinic", largest_plan(), fullest_policy())
+        .assert_ok();
     kit.advance_days(8);
     for index in 0..64 {
-        kit.send(wallet, "clinic", json!({"type": "request", "request": long_id(index), "stage": index}))
-            .assert_ok();
+        kit.send(
+            wallet,
+            "clinic",
+            json!({"type": "request", "request": long_id(index), "stage": index}),
+        )
+        .assert_ok();
     }
-    kit.send(wallet, "regulator", json!({"type": "rekey", "to": "carol"})).assert_ok();
+    kit.send(wallet, "regulator", json!({"type": "rekey", "to": "carol"}))
+        .assert_ok();
 }
 
 /// Attack 3 of issue 12: requests piled into the state until the consumer's refund, the
@@ -44,11 +50,18 @@ fn largest_wallet(kit: &mut TestKit, wallet: &str) {
 fn a_merchant_cannot_hold_the_refund_hostage_with_requests() {
     let mut kit = TestKit::new();
     largest_wallet(&mut kit, "w");
-    kit.send("w", "clinic", json!({"type": "request", "request": "one-more", "units": 1}))
-        .assert_error("too_many_pending");
+    kit.send(
+        "w",
+        "clinic",
+        json!({"type": "request", "request": "one-more", "units": 1}),
+    )
+    .assert_error("too_many_pending");
     let state = kit.ledger().head("w").unwrap().unwrap().state.unwrap();
     println!("the largest state a merchant can build: {} bytes", state.len());
-    assert!(state.len() < 24 << 10, "docs/CONTRACT.md states the largest state as under 24 KiB");
+    assert!(
+        state.len() < 24 << 10,
+        "docs/CONTRACT.md states the largest state as under 24 KiB"
+    );
 
     let ceiling = FUEL_PER_EVENT / 10;
     let refund = kit.send("w", "alice", json!({"type": "refund"}));
@@ -66,8 +79,14 @@ fn a_merchant_cannot_hold_the_refund_hostage_with_requests() {
 
     for (name, sent) in [("refund", &refund), ("merchant_closed", &closed), ("resolve", &resolve)] {
         let fuel = sent.fuel().unwrap();
-        println!("{name} at the largest state: {fuel} fuel, {:.1}% of the limit", fuel as f64 * 100.0 / FUEL_PER_EVENT as f64);
-        assert!(fuel <= ceiling, "{name} used {fuel} fuel, over a tenth of the limit ({ceiling})");
+        println!(
+            "{name} at the largest state: {fuel} fuel, {:.1}% of the limit",
+            fuel as f64 * 100.0 / FUEL_PER_EVENT as f64
+        );
+        assert!(
+            fuel <= ceiling,
+            "{name} used {fuel} fuel, over a tenth of the limit ({ceiling})"
+        );
     }
     kit.assert_verifies();
 }
@@ -76,20 +95,44 @@ fn a_merchant_cannot_hold_the_refund_hostage_with_requests() {
 fn request_ids_are_short_printable_and_unique_among_pending_requests() {
     let mut kit = TestKit::new();
     let sessions = json!({"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "100.00"});
-    kit.open("w", "alice", "gym", sessions, json!({"cooling_off_days": 7, "deemed_confirm_days": 0}))
-        .assert_ok();
+    kit.open(
+        "w",
+        "alice",
+        "gym",
+        sessions,
+        json!({"cooling_off_days": 7, "deemed_confirm_days": 0}),
+    )
+    .assert_ok();
     for bad in [String::new(), format!("{:x>65}", ""), "line\nbreak".into()] {
         kit.send("w", "gym", json!({"type": "request", "request": bad, "units": 1}))
             .assert_error("bad_request_id");
     }
-    kit.send("w", "gym", json!({"type": "request", "request": long_id(0), "units": 1})).assert_ok();
-    kit.send("w", "gym", json!({"type": "request", "request": long_id(0), "units": 2}))
-        .assert_error("duplicate_request");
-    kit.send("w", "alice", json!({"type": "authorize", "request": long_id(0), "units": 1}))
-        .assert_effects(&[("release", "gym", "100.00")]);
+    kit.send(
+        "w",
+        "gym",
+        json!({"type": "request", "request": long_id(0), "units": 1}),
+    )
+    .assert_ok();
+    kit.send(
+        "w",
+        "gym",
+        json!({"type": "request", "request": long_id(0), "units": 2}),
+    )
+    .assert_error("duplicate_request");
+    kit.send(
+        "w",
+        "alice",
+        json!({"type": "authorize", "request": long_id(0), "units": 1}),
+    )
+    .assert_effects(&[("release", "gym", "100.00")]);
     // Settled, the id left the state; an old authorization cannot come back under a new
     // event id without the consumer signing it again, and it names its quantity.
-    kit.send("w", "gym", json!({"type": "request", "request": long_id(0), "units": 2})).assert_ok();
+    kit.send(
+        "w",
+        "gym",
+        json!({"type": "request", "request": long_id(0), "units": 2}),
+    )
+    .assert_ok();
     assert_eq!(kit.view("w").pending, "200.00");
 }
 
@@ -99,12 +142,27 @@ fn request_ids_are_short_printable_and_unique_among_pending_requests() {
 fn an_authorization_releases_only_the_quantity_the_consumer_signed() {
     let mut kit = TestKit::new();
     let sessions = json!({"kind": "sessions", "sessions": 10, "price": "2400.00", "list_price": "300.00"});
-    kit.open("w", "alice", "gym", sessions, json!({"cooling_off_days": 7, "deemed_confirm_days": 0}))
+    kit.open(
+        "w",
+        "alice",
+        "gym",
+        sessions,
+        json!({"cooling_off_days": 7, "deemed_confirm_days": 0}),
+    )
+    .assert_ok();
+    kit.send("w", "gym", json!({"type": "request", "request": "r1", "units": 10}))
         .assert_ok();
-    kit.send("w", "gym", json!({"type": "request", "request": "r1", "units": 10})).assert_ok();
-    for signed in [json!({"units": 1}), json!({}), json!({"amount": "2400.00"}), json!({"stage": 0})] {
+    for signed in [
+        json!({"units": 1}),
+        json!({}),
+        json!({"amount": "2400.00"}),
+        json!({"stage": 0}),
+    ] {
         let mut event = json!({"type": "authorize", "request": "r1"});
-        event.as_object_mut().unwrap().extend(signed.as_object().unwrap().clone());
+        event
+            .as_object_mut()
+            .unwrap()
+            .extend(signed.as_object().unwrap().clone());
         let sent = kit.send("w", "alice", event);
         sent.assert_error("authorization_mismatch");
         assert_eq!(sent.view().unwrap().released, "0.00");
@@ -120,8 +178,14 @@ fn a_signed_deadline_stops_a_relay_holding_an_event_back() {
     let mut kit = TestKit::new();
     let sessions = json!({"kind": "sessions", "sessions": 10, "price": "2400.00", "list_price": "300.00"});
     kit.set_time("2026-01-05T09:00:00Z");
-    kit.open("w", "alice", "gym", sessions, json!({"cooling_off_days": 7, "deemed_confirm_days": 0}))
-        .assert_ok();
+    kit.open(
+        "w",
+        "alice",
+        "gym",
+        sessions,
+        json!({"cooling_off_days": 7, "deemed_confirm_days": 0}),
+    )
+    .assert_ok();
     let end_of_cooling_off = prepaid_host::envelope::timestamp("2026-01-12T09:00:00Z").unwrap() - 1;
     let refund = json!({"type": "refund", "not_after": end_of_cooling_off});
     // The relay submits it a second late.
@@ -133,8 +197,14 @@ fn a_signed_deadline_stops_a_relay_holding_an_event_back() {
     let mut kit = TestKit::new();
     kit.set_time("2026-01-05T09:00:00Z");
     let sessions = json!({"kind": "sessions", "sessions": 10, "price": "2400.00", "list_price": "300.00"});
-    kit.open("w", "alice", "gym", sessions, json!({"cooling_off_days": 7, "deemed_confirm_days": 0}))
-        .assert_ok();
+    kit.open(
+        "w",
+        "alice",
+        "gym",
+        sessions,
+        json!({"cooling_off_days": 7, "deemed_confirm_days": 0}),
+    )
+    .assert_ok();
     kit.set_time("2026-01-12T08:59:59Z");
     kit.send("w", "alice", json!({"type": "refund", "not_after": end_of_cooling_off}))
         .assert_effects(&[("refund", "alice", "2400.00")]);
@@ -147,14 +217,26 @@ fn a_signed_deadline_stops_a_relay_holding_an_event_back() {
 fn a_re_key_waits_and_the_old_key_can_cancel_it() {
     let mut kit = TestKit::new();
     let sessions = json!({"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "100.00"});
-    kit.open("w", "alice", "gym", sessions, json!({"cooling_off_days": 7, "deemed_confirm_days": 2, "rekey_wait_days": 5}))
+    kit.open(
+        "w",
+        "alice",
+        "gym",
+        sessions,
+        json!({"cooling_off_days": 7, "deemed_confirm_days": 2, "rekey_wait_days": 5}),
+    )
+    .assert_ok();
+    kit.send("w", "gym", json!({"type": "request", "request": "r1", "units": 1}))
         .assert_ok();
-    kit.send("w", "gym", json!({"type": "request", "request": "r1", "units": 1})).assert_ok();
-    kit.send("w", "gym", json!({"type": "rekey", "to": "mallory"})).assert_error("bad_signature");
-    kit.send("w", "mallory", json!({"type": "rekey", "to": "mallory"})).assert_error("bad_signature");
-    kit.send("w", "regulator", json!({"type": "rekey", "to": "alice"})).assert_error("bad_rekey");
-    kit.send("w", "regulator", json!({"type": "rekey", "to": "carol"})).assert_ok();
-    kit.send("w", "regulator", json!({"type": "rekey", "to": "dave"})).assert_error("bad_rekey");
+    kit.send("w", "gym", json!({"type": "rekey", "to": "mallory"}))
+        .assert_error("bad_signature");
+    kit.send("w", "mallory", json!({"type": "rekey", "to": "mallory"}))
+        .assert_error("bad_signature");
+    kit.send("w", "regulator", json!({"type": "rekey", "to": "alice"}))
+        .assert_error("bad_rekey");
+    kit.send("w", "regulator", json!({"type": "rekey", "to": "carol"}))
+        .assert_ok();
+    kit.send("w", "regulator", json!({"type": "rekey", "to": "dave"}))
+        .assert_error("bad_rekey");
     // While the re-key waits: the new key signs nothing, no deemed confirmation releases.
     kit.advance_days(3);
     kit.send("w", "carol", json!({"type": "authorize", "request": "r1", "units": 1}))
@@ -162,12 +244,15 @@ fn a_re_key_waits_and_the_old_key_can_cancel_it() {
     kit.tick("w").assert_effects(&[]);
     // The old key cancels; the stalled deemed confirmation then goes through.
     kit.send("w", "alice", json!({"type": "cancel_rekey"})).assert_ok();
-    kit.send("w", "alice", json!({"type": "cancel_rekey"})).assert_error("bad_rekey");
+    kit.send("w", "alice", json!({"type": "cancel_rekey"}))
+        .assert_error("bad_rekey");
     kit.tick("w").assert_effects(&[("release", "gym", "100.00")]);
 
-    kit.send("w", "regulator", json!({"type": "rekey", "to": "carol"})).assert_ok();
+    kit.send("w", "regulator", json!({"type": "rekey", "to": "carol"}))
+        .assert_ok();
     kit.advance_days(5);
-    kit.send("w", "alice", json!({"type": "refund"})).assert_error("bad_signature");
+    kit.send("w", "alice", json!({"type": "refund"}))
+        .assert_error("bad_signature");
     // The platform ticks the wallet when the re-key is due (its `next_due`).
     kit.tick("w").assert_ok();
     assert_eq!(kit.view("w").consumer, "carol");
@@ -184,21 +269,53 @@ fn the_view_says_when_the_wallet_next_needs_the_clock() {
     let mut kit = TestKit::new();
     let opened = prepaid_host::envelope::timestamp("2026-01-01T00:00:00Z").unwrap();
     let sessions = json!({"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "100.00"});
-    kit.open("s", "alice", "gym", sessions.clone(), json!({"cooling_off_days": 7, "deemed_confirm_days": 0}))
-        .assert_ok();
-    assert_eq!(kit.view("s").next_due, None, "nothing happens to a plain session pack by time alone");
-    kit.open("d", "alice", "gym", sessions, json!({"cooling_off_days": 7, "deemed_confirm_days": 7, "valid_days": 30}))
-        .assert_ok();
+    kit.open(
+        "s",
+        "alice",
+        "gym",
+        sessions.clone(),
+        json!({"cooling_off_days": 7, "deemed_confirm_days": 0}),
+    )
+    .assert_ok();
+    assert_eq!(
+        kit.view("s").next_due,
+        None,
+        "nothing happens to a plain session pack by time alone"
+    );
+    kit.open(
+        "d",
+        "alice",
+        "gym",
+        sessions,
+        json!({"cooling_off_days": 7, "deemed_confirm_days": 7, "valid_days": 30}),
+    )
+    .assert_ok();
     assert_eq!(kit.view("d").next_due, Some(opened + 30 * day), "expiry");
     kit.advance_days(1);
-    kit.send("d", "gym", json!({"type": "request", "request": "r1", "units": 1})).assert_ok();
-    assert_eq!(kit.view("d").next_due, Some(opened + 8 * day), "the request's deemed confirmation");
-    kit.send("d", "alice", json!({"type": "dispute", "request": "r1"})).assert_ok();
-    assert_eq!(kit.view("d").next_due, Some(opened + 30 * day), "a disputed request is not deemed confirmed");
+    kit.send("d", "gym", json!({"type": "request", "request": "r1", "units": 1}))
+        .assert_ok();
+    assert_eq!(
+        kit.view("d").next_due,
+        Some(opened + 8 * day),
+        "the request's deemed confirmation"
+    );
+    kit.send("d", "alice", json!({"type": "dispute", "request": "r1"}))
+        .assert_ok();
+    assert_eq!(
+        kit.view("d").next_due,
+        Some(opened + 30 * day),
+        "a disputed request is not deemed confirmed"
+    );
 
     let membership = json!({"kind": "membership", "price": "365.00", "term_days": 365});
-    kit.open("m", "bob", "gym", membership, json!({"cooling_off_days": 0, "deemed_confirm_days": 0}))
-        .assert_ok();
+    kit.open(
+        "m",
+        "bob",
+        "gym",
+        membership,
+        json!({"cooling_off_days": 0, "deemed_confirm_days": 0}),
+    )
+    .assert_ok();
     let opened = opened + day;
     assert_eq!(kit.view("m").next_due, Some(opened + day), "the membership's next day");
     kit.advance_days(3);
@@ -207,4 +324,3 @@ fn the_view_says_when_the_wallet_next_needs_the_clock() {
     kit.send("m", "bob", json!({"type": "refund"})).assert_ok();
     assert_eq!(kit.view("m").next_due, None, "a closed wallet never needs the clock");
 }
-

@@ -5,14 +5,16 @@
 
 use prepaid_host::engine::FUEL_PER_EVENT;
 use prepaid_host::store::sqlite::SqliteStore;
-use prepaid_host::{ContractEngine, Ledger};
+use prepaid_host::{Clock, ContractEngine, Ledger};
 use prepaid_tests::{guest_bytes, sessions_open, sqlite_store, verify};
 
 /// Sends an `open` to a ledger running the guest `name`; returns the recorded error code,
 /// message and fuel, after checking the journal verifies.
 fn run_guest(name: &str) -> (String, String, u64) {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(sqlite_store(dir.path()), ContractEngine::new().unwrap()).unwrap();
+    let ledger = Ledger::open(sqlite_store(dir.path()), ContractEngine::new().unwrap())
+        .unwrap()
+        .with_clock(Clock::Scripted);
     ledger.install(&guest_bytes(name)).unwrap();
     let submitted = ledger.submit(&sessions_open()).unwrap();
     assert!(!submitted.verdict.ok, "{name}: the guest's event was accepted");

@@ -7,7 +7,7 @@ use prepaid_host::ledger::Contracts;
 use prepaid_host::store::postgres::PostgresConfig;
 use prepaid_host::store::Store;
 use prepaid_host::testkit::scenario::Scenario;
-use prepaid_host::{component_path, ContractEngine, Envelope, Ledger, Report, StoreConfig};
+use prepaid_host::{component_path, Clock, ContractEngine, Envelope, Ledger, Report, StoreConfig};
 
 /// The component's bytes. Panics with the command that builds it when it is missing.
 pub fn component_bytes() -> Vec<u8> {
@@ -52,9 +52,12 @@ pub fn ledger_in(dir: &Path) -> Ledger {
     ledger(sqlite_store(dir))
 }
 
-/// A ledger over `store`, with the component under test installed.
+/// A ledger over `store` on a scripted clock (events carry their times, as in scenario
+/// files), with the component under test installed.
 pub fn ledger(store: StoreConfig) -> Ledger {
-    let ledger = Ledger::open(store, ContractEngine::new().expect("an engine")).expect("opening the store");
+    let ledger = Ledger::open(store, ContractEngine::new().expect("an engine"))
+        .expect("opening the store")
+        .with_clock(Clock::Scripted);
     ledger.install(&component_bytes()).expect("installing the component");
     ledger
 }

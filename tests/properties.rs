@@ -158,7 +158,10 @@ fn step_for(
     }
     if event["type"] == "authorize" && action.quantity.is_none() {
         let asked = event["request"].as_str().and_then(|id| asked.get(id));
-        event.as_object_mut().unwrap().extend(asked.and_then(Value::as_object).cloned().unwrap_or_default());
+        event
+            .as_object_mut()
+            .unwrap()
+            .extend(asked.and_then(Value::as_object).cloned().unwrap_or_default());
     }
     match &action.quantity {
         Some(Quantity::Fitting { units, fen, stage }) => match kind {
@@ -321,7 +324,11 @@ fn check_history(wasm: &WasmContract, open: &Value, actions: &[Action]) -> Resul
         }
         let quantity_of = |event: &Value| -> Value {
             let fields = event.as_object().unwrap().iter();
-            fields.filter(|(name, _)| ["units", "amount", "stage"].contains(&name.as_str())).map(|(name, value)| (name.clone(), value.clone())).collect::<serde_json::Map<_, _>>().into()
+            fields
+                .filter(|(name, _)| ["units", "amount", "stage"].contains(&name.as_str()))
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect::<serde_json::Map<_, _>>()
+                .into()
         };
         if kind == "request" {
             latest = step.event["request"].as_str().unwrap().to_owned();

@@ -9,7 +9,7 @@ use prepaid_host::keys::{dev_key, public_key};
 use prepaid_host::service::auth::ApiKeys;
 use prepaid_host::service::{routes, Service, MAX_BODY_BYTES, OPENAPI};
 use prepaid_host::trust::{Regulator, Trust};
-use prepaid_host::Envelope;
+use prepaid_host::{Clock, Envelope};
 use prepaid_tests::{ledger_in, scenario_events};
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
@@ -64,7 +64,8 @@ impl Server {
         )
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let ledger = ledger_in(dir.path());
+        // The service's clock is the host's: clients send events without times.
+        let ledger = ledger_in(dir.path()).with_clock(Clock::System);
         // The platform trusts one regulator, the city, and the component it serves.
         let trust = Trust {
             regulators: vec![Regulator {
@@ -124,8 +125,14 @@ impl Server {
         )
     }
 
-    /// Submits `raw` where it belongs: opens to /v1/wallets, the rest to the wallet.
+    /// Submits `raw` where it belongs, as a client does, without a time: opens to
+    /// /v1/wallets, the rest to the wallet.
     fn submit(&self, raw: &Envelope, key: &str) -> (StatusCode, Value) {
+        self.submit_as_is(&raw.untimed(), key)
+    }
+
+    /// Submits `raw` with whatever time it carries.
+    fn submit_as_is(&self, raw: &Envelope, key: &str) -> (StatusCode, Value) {
         if raw.event["type"] == "open" {
             self.post("/v1/wallets", Some(key), raw)
         } else {
@@ -201,7 +208,7 @@ fn a_wallet_lives_through_the_api_and_its_effects_reach_the_adapter_once() {
     assert_eq!(again["replayed"], true);
     assert_eq!(again["entry_hash"], authorized["entry_hash"]);
     let mut changed = events[2].clone();
-    changed.at = "2026-01-06T09:06:00Z".into();
+    changed.event["units"] = json!(1);
     let (status, refused) = server.submit(&changed, OPERATOR);
     assert_eq!(
         (status, refused["error"]["code"].as_str()),
@@ -351,17 +358,24 @@ fn an_operator_key_cannot_forge_a_release() {
         assert_eq!(server.submit(raw, OPERATOR).0, StatusCode::CREATED);
     }
     // Gym's request r2 and an authorization of it signed by gym, not the consumer, sent
-    // with the operator's key; then the same authorization without any signature.
+    // with the operator's key; then the same authorization without any signature. Neither
+    // comes from the consumer, so neither is even recorded.
     assert_eq!(server.submit(&events[3], OPERATOR).0, StatusCode::CREATED);
     let (status, forged) = server.submit(&events[4], OPERATOR);
-    assert_eq!(status, StatusCode::CREATED, "recorded, as every verdict is");
-    assert_eq!(forged["ok"], false);
-    assert_eq!(forged["effects"], json!([]));
+    assert_eq!(
+        (status, forged["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_signature")),
+        "{forged}"
+    );
     let mut unsigned = events[4].clone();
     unsigned.id = "unsigned".into();
     unsigned.signature = None;
-    let (_, unsigned) = server.submit(&unsigned, OPERATOR);
-    assert_eq!(unsigned["ok"], false);
+    let (status, unsigned) = server.submit(&unsigned, OPERATOR);
+    assert_eq!(
+        (status, unsigned["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_signature"))
+    );
+    assert_eq!(server.entries("w1"), 3);
 
     let (_, wallet) = server.get("/v1/wallets/w1", Some(OPERATOR));
     assert_eq!(wallet["view"]["released"], "0.00");
@@ -398,12 +412,17 @@ fn bad_requests_get_json_errors_and_change_nothing() {
         ),
         (
             Some({
-                let mut raw = events[1].clone();
-                raw.at = "yesterday".into();
+                let mut raw = events[1].untimed();
+                raw.signature = Some("not hex".into());
                 serde_json::to_string(&raw).unwrap()
             }),
             StatusCode::BAD_REQUEST,
             "bad_envelope",
+        ),
+        (
+            Some(serde_json::to_string(&events[1]).unwrap()),
+            StatusCode::BAD_REQUEST,
+            "client_time",
         ),
         (
             Some({
@@ -525,6 +544,14 @@ fn a_merchant_key_stays_inside_its_own_wallets_and_requests() {
     let mut tick = squat.clone();
     tick.event = json!({"type": "tick"});
     assert_eq!(server.submit(&tick, GYM).0, StatusCode::FORBIDDEN);
+    // Nor can anyone else: an operator's (or a leaked key's) unsigned squat is refused as
+    // not coming from a party of the wallet, and takes no id.
+    let (status, body) = server.submit(&squat, OPERATOR);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("bad_signature")),
+        "{body}"
+    );
     assert_eq!(server.entries("w1"), 1);
     let (status, body) = server.submit(refund, OPERATOR);
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -540,4 +567,65 @@ fn a_merchant_key_stays_inside_its_own_wallets_and_requests() {
     let mut request = events[1].clone();
     request.wallet = "w404".into();
     assert_eq!(server.submit(&request, SPA), server.submit(&events[1], SPA));
+}
+
+/// The attacks of "Nobody but the consumer" (1), over HTTP: time was the caller's. A
+/// membership opened today paid the merchant a year on a `tick` dated 400 days ahead; a
+/// backdated or postdated event did the same. Now the service stamps every event with its
+/// own clock, refuses one that names its time, and takes `tick` from nobody, the operator
+/// included: it ticks due wallets itself.
+#[test]
+fn the_platform_owns_the_clock() {
+    let server = Server::start();
+    let membership = &scenario_events(
+        r#"{"name": "membership", "steps": [
+            {"at": "2026-01-05T09:00:00Z", "wallet": "m1", "by": "alice",
+             "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
+                       "product": {"kind": "membership", "price": "3650.00", "term_days": 365},
+                       "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}},
+            {"at": "2027-02-09T09:00:00Z", "wallet": "m1", "id": "far-future", "by": null, "event": {"type": "tick"}}]}"#,
+    );
+    // Backdated a year: refused, nothing recorded.
+    let (status, body) = server.submit_as_is(&membership[0], GYM);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("client_time")),
+        "{body}"
+    );
+    assert_eq!(server.entries("m1"), 0);
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let (status, body) = server.submit(&membership[0], GYM);
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, journal) = server.get("/v1/wallets/m1/journal", Some(AUDITOR));
+    let at = prepaid_host::envelope::timestamp(journal["entries"][0]["at"].as_str().unwrap()).unwrap();
+    assert!(
+        (before..before + 60).contains(&at),
+        "stamped with the host's clock: {at}, now {before}"
+    );
+    // A tick dated 400 days ahead, with or without its date, from the merchant or the
+    // operator: refused; nothing released.
+    for key in [GYM, OPERATOR] {
+        for tick in [membership[1].clone(), membership[1].untimed()] {
+            let (status, body) = server.submit_as_is(&tick, key);
+            assert!(
+                status == StatusCode::FORBIDDEN || status == StatusCode::BAD_REQUEST,
+                "{status} {body}"
+            );
+        }
+    }
+    let (status, body) = server.submit(&membership[1], OPERATOR);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("platform_only")),
+        "{body}"
+    );
+    let (_, wallet) = server.get("/v1/wallets/m1", Some(AUDITOR));
+    assert_eq!(wallet["view"]["released"], "0.00");
+    assert_eq!(server.entries("m1"), 1);
+    // The wallet says when it next needs the clock: the first day's end, a day from now.
+    let due = prepaid_host::envelope::timestamp(wallet["view"]["next_due"].as_str().unwrap()).unwrap();
+    assert_eq!(due, at + 86_400);
 }

@@ -22,8 +22,12 @@ fn a_refund_after_the_cooling_off_period_keeps_consumption_at_list_price() {
     kit.advance_days(7);
     kit.send("w1", "clinic", json!({"type": "request", "request": "r1", "units": 1}))
         .assert_ok();
-    kit.send("w1", "clinic", json!({"type": "authorize", "request": "r1", "units": 1}))
-        .assert_error("bad_signature");
+    kit.send(
+        "w1",
+        "clinic",
+        json!({"type": "authorize", "request": "r1", "units": 1}),
+    )
+    .assert_error("bad_signature");
     kit.send("w1", "alice", json!({"type": "authorize", "request": "r1", "units": 1}))
         .assert_effects(&[("release", "clinic", "240.00")]);
     kit.advance_days(50);

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
-use prepaid_host::{ContractEngine, Ledger, StoreConfig};
+use prepaid_host::{Clock, ContractEngine, Ledger, StoreConfig};
 
 /// Supervised prepaid consumer funds on a WebAssembly contract.
 #[derive(Parser)]
@@ -73,6 +73,19 @@ pub(crate) enum Command {
         trust: Option<PathBuf>,
         #[command(flatten)]
         component: ComponentArg,
+        #[command(flatten)]
+        cache: CacheArg,
+    },
+    /// Ticks, by this machine's clock, every wallet whose rules of time (deemed
+    /// confirmation, a membership's days, expiry, a re-key) have fallen due, and prints a
+    /// JSON line per tick. `prepaid serve` does this itself.
+    Tick {
+        /// The journal.
+        #[arg(long)]
+        db: PathBuf,
+        /// The most wallets to tick.
+        #[arg(long, default_value_t = 10_000)]
+        limit: usize,
         #[command(flatten)]
         cache: CacheArg,
     },
@@ -167,6 +180,10 @@ pub(crate) enum Command {
         /// a free one, and are answered `busy` if none frees in 30 s.
         #[arg(long, env = "PREPAID_MAX_CONNECTIONS", default_value_t = prepaid_host::ledger::DEFAULT_MAX_CONNECTIONS)]
         max_connections: usize,
+        /// How often, in seconds, to tick the wallets whose rules of time (deemed
+        /// confirmation, a membership's days, expiry, a re-key) have fallen due.
+        #[arg(long, default_value_t = prepaid_host::service::DEFAULT_TICK_EVERY.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+        tick_every: u64,
         #[command(flatten)]
         component: ComponentArg,
         #[command(flatten)]
@@ -317,9 +334,9 @@ impl ComponentArg {
         })
     }
 
-    /// A ledger over `store` with this component installed.
-    pub(crate) fn ledger(&self, store: StoreConfig, engine: ContractEngine) -> Result<Ledger> {
-        let ledger = Ledger::open(store, engine)?;
+    /// A ledger over `store` on `clock` with this component installed.
+    pub(crate) fn ledger(&self, store: StoreConfig, engine: ContractEngine, clock: Clock) -> Result<Ledger> {
+        let ledger = Ledger::open(store, engine)?.with_clock(clock);
         ledger.install(&self.bytes()?)?;
         Ok(ledger)
     }

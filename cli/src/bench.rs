@@ -19,7 +19,7 @@ use prepaid_host::rules::Rules;
 use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::testkit::workload::{mix, standard_mix};
 use prepaid_host::verify::verify_with_progress;
-use prepaid_host::{ContractEngine, Envelope, Ledger, StoreConfig};
+use prepaid_host::{Clock, ContractEngine, Envelope, Ledger, StoreConfig};
 
 /// Wallets opened per group commit when populating a journal: small, so the population
 /// leaves little freed memory behind in the allocator to blur the memory figure.
@@ -124,7 +124,9 @@ fn submit_grouped(ledger: &Ledger, events: &[Envelope]) -> Result<()> {
 
 /// A ledger over a new SQLite journal at `path`, `component` installed.
 fn sqlite_ledger(path: &Path, component: &[u8]) -> Result<Ledger> {
-    let ledger = Ledger::open(StoreConfig::Sqlite(path.to_path_buf()), ContractEngine::new()?)?;
+    // The standard mix is a history written in advance: its events carry their times.
+    let ledger =
+        Ledger::open(StoreConfig::Sqlite(path.to_path_buf()), ContractEngine::new()?)?.with_clock(Clock::Scripted);
     ledger.install(component)?;
     Ok(ledger)
 }

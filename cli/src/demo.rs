@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use prepaid_host::testkit::scenario::{self, Scenario, StepReport};
-use prepaid_host::{ContractEngine, Ledger, StoreConfig};
+use prepaid_host::{Clock, ContractEngine, Ledger, StoreConfig};
 
 use crate::{print_report, ComponentArg};
 
@@ -22,7 +22,7 @@ pub fn fresh_ledger(db: &Path, component: &ComponentArg, engine: ContractEngine)
             std::fs::remove_file(&file).with_context(|| format!("removing the old {}", file.display()))?;
         }
     }
-    component.ledger(StoreConfig::Sqlite(db.to_path_buf()), engine)
+    component.ledger(StoreConfig::Sqlite(db.to_path_buf()), engine, Clock::Scripted)
 }
 
 /// Runs the demo on `ledger` (journaling into `db`) and prints it.
@@ -77,8 +77,11 @@ pub fn run(ledger: &Ledger, db: &Path) -> Result<ExitCode> {
 
 /// A step's outcome in a few words: the money it moved and why, or why it was rejected.
 fn outcome(report: &StepReport) -> String {
-    if let Some(error) = &report.error {
-        return format!("rejected: {}", error.code);
+    match (&report.error, report.seq) {
+        // Refused before it was shown to come from a party of the wallet: not recorded.
+        (Some(error), None) => return format!("refused, not recorded: {}", error.code),
+        (Some(error), Some(_)) => return format!("rejected: {}", error.code),
+        (None, _) => {}
     }
     let effects: Vec<String> = report
         .effects

@@ -166,10 +166,11 @@ fn send(http: &reqwest::blocking::Client, url: &str, key: &str, raw: &Envelope) 
     } else {
         format!("{base}/v1/wallets/{}/events", raw.wallet)
     };
+    // As a client sends it: without a time, which the service stamps.
     let response = http
         .post(&endpoint)
         .bearer_auth(key)
-        .json(raw)
+        .json(&raw.untimed())
         .send()
         .with_context(|| format!("sending event {} to {endpoint}", raw.id))?;
     let status = response.status();

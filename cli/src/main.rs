@@ -24,7 +24,7 @@ use prepaid_host::testkit::scenario::{self, Scenario};
 use prepaid_host::testkit::snapshot;
 use prepaid_host::trust::untrusted_wallets;
 use prepaid_host::verify::{printable, verify_with_progress, Report};
-use prepaid_host::{Ledger, StoreConfig, Trust};
+use prepaid_host::{Clock, Ledger, StoreConfig, Trust};
 
 pub(crate) use args::ComponentArg;
 use args::{Cli, Command, ContractCommand, JournalCommand, OutboxCommand, ScenarioCommand};
@@ -66,7 +66,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let scenario = Scenario::load(&file)?;
             let temp = tempfile::tempdir().context("creating a temporary journal")?;
             let db = db.unwrap_or_else(|| temp.path().join("journal.db"));
-            let ledger = component.ledger(StoreConfig::Sqlite(db), cache.engine()?)?;
+            let ledger = component.ledger(StoreConfig::Sqlite(db), cache.engine()?, Clock::Scripted)?;
             let run = scenario::run(&scenario, &ledger, &mut std::io::stdout().lock())?;
             for mismatch in &run.mismatches {
                 eprintln!("expect failed: {mismatch}");
@@ -141,7 +141,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             component,
             cache,
         } => {
-            let mut ledger = component.ledger(StoreConfig::Sqlite(db), cache.engine()?)?;
+            let mut ledger = component.ledger(StoreConfig::Sqlite(db), cache.engine()?, Clock::System)?;
             if let Some(path) = trust {
                 ledger = ledger.with_trust(Trust::load(&path)?);
             }
@@ -152,6 +152,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 None => platform::apply(&ledger, &mut std::io::stdin().lock(), batch),
             }
+        }
+        Command::Tick { db, limit, cache } => {
+            if !db.exists() {
+                anyhow::bail!("no journal at {}", db.display());
+            }
+            platform::tick(&Ledger::open(StoreConfig::Sqlite(db), cache.engine()?)?, limit)
         }
         Command::Keygen { out } => platform::keygen(&out),
         Command::Sign { key, approve } => platform::sign(&key, approve),
@@ -232,6 +238,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             keys,
             trust,
             max_connections,
+            tick_every,
             component,
             cache,
         } => {
@@ -251,7 +258,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }),
                 None => StoreConfig::Sqlite(db),
             };
-            let ledger = component.ledger(store, cache.engine()?)?;
+            let ledger = component.ledger(store, cache.engine()?, Clock::System)?;
             let current = ledger.current().unwrap_or_default();
             if !trust.trusts_component(&current) {
                 anyhow::bail!(
@@ -260,7 +267,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             let ledger = ledger.with_trust(trust).with_max_connections(max_connections);
-            platform::serve(listen, Service::new(ledger, keys))
+            let service = Service::new(ledger, keys).with_tick_every(std::time::Duration::from_secs(tick_every));
+            platform::serve(listen, service)
         }
         Command::Loadtest {
             urls,

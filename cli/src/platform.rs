@@ -9,7 +9,7 @@ use anyhow::{bail, Context as _, Result};
 use prepaid_host::keys::{generate_key, public_key, read_key_file, write_key_file};
 use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::store::{Entry, Store};
-use prepaid_host::{Envelope, Error, Ledger, RefusalCode};
+use prepaid_host::{Envelope, Error, Ledger, RefusalCode, Submitted};
 use serde_json::json;
 
 /// `prepaid keygen`: a new key pair; the secret goes to `out`, the public key to stdout.
@@ -76,12 +76,11 @@ pub fn apply(ledger: &Ledger, input: &mut dyn BufRead, batch: usize) -> Result<E
                 Err(error) => Err(Error::refused(RefusalCode::BadEnvelope, format!("{error:#}"))),
             };
             let report = match result {
-                Ok(submitted) => json!({
-                    "line": number, "wallet": submitted.entry.wallet, "id": submitted.entry.event_id,
-                    "seq": submitted.entry.seq, "ok": submitted.verdict.ok, "error": submitted.verdict.error,
-                    "effects": submitted.verdict.effects, "state_hash": submitted.entry.state_hash,
-                    "fuel": submitted.entry.fuel, "replayed": submitted.replayed,
-                }),
+                Ok(submitted) => {
+                    let mut line = report(&submitted);
+                    line["line"] = number.into();
+                    line
+                }
                 Err(Error::Refused(refusal)) => {
                     refused = true;
                     json!({"line": number, "ok": false, "error": {"code": refusal.code.as_str(), "message": refusal.message}})
@@ -92,6 +91,26 @@ pub fn apply(ledger: &Ledger, input: &mut dyn BufRead, batch: usize) -> Result<E
         }
     }
     Ok(if refused { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// `prepaid tick`: ticks up to `limit` wallets that have fallen due, by this machine's
+/// clock, and prints a JSON line per tick.
+pub fn tick(ledger: &Ledger, limit: usize) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    for submitted in ledger.tick_due(limit)? {
+        writeln!(out, "{}", report(&submitted))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A JSON line for a submitted event, as `apply` and `tick` print them.
+fn report(submitted: &Submitted) -> serde_json::Value {
+    json!({
+        "wallet": submitted.entry.wallet, "id": submitted.entry.event_id, "at": submitted.entry.at,
+        "seq": submitted.entry.seq, "ok": submitted.verdict.ok, "error": submitted.verdict.error,
+        "effects": submitted.verdict.effects, "state_hash": submitted.entry.state_hash,
+        "fuel": submitted.entry.fuel, "replayed": submitted.replayed,
+    })
 }
 
 /// `prepaid wallet`: a wallet's figures, head and journal.

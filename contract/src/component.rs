@@ -62,6 +62,7 @@ impl Guest for Component {
         let applied = crate::apply(&HostCrypto, state.as_deref(), &ctx, &event).map_err(to_wit_error)?;
         Ok(Applied {
             state: applied.state,
+            next_due: applied.next_due,
             effects: applied
                 .effects
                 .into_iter()

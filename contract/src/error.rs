@@ -5,7 +5,7 @@ use alloc::string::String;
 use core::fmt;
 
 /// The stable codes of every rejection the contract can make.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// The event is not valid JSON of a known event type, or has unknown or missing fields.
     BadEvent,
@@ -59,6 +59,39 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, in declaration order.
+    pub const ALL: [ErrorCode; 24] = [
+        ErrorCode::BadEvent,
+        ErrorCode::BadAmount,
+        ErrorCode::InvalidTerms,
+        ErrorCode::OverPriceCap,
+        ErrorCode::BadSignature,
+        ErrorCode::BadApproval,
+        ErrorCode::NotOpen,
+        ErrorCode::AlreadyOpen,
+        ErrorCode::Closed,
+        ErrorCode::TimeBackwards,
+        ErrorCode::DuplicateRequest,
+        ErrorCode::UnknownRequest,
+        ErrorCode::BadQuantity,
+        ErrorCode::OverRemaining,
+        ErrorCode::Disputed,
+        ErrorCode::AlreadyDisputed,
+        ErrorCode::NotDisputed,
+        ErrorCode::BadTransfer,
+        ErrorCode::BadState,
+        ErrorCode::BadRequestId,
+        ErrorCode::TooManyPending,
+        ErrorCode::AuthorizationMismatch,
+        ErrorCode::TooLate,
+        ErrorCode::BadRekey,
+    ];
+
+    /// The code spelled `code`, if it is one of this contract's.
+    pub fn parse(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|known| known.as_str() == code)
+    }
+
     /// The code as it appears in outputs and journals.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -118,4 +151,17 @@ impl fmt::Display for ContractError {
 /// Shorthand for a rejection.
 pub(crate) fn reject<T>(code: ErrorCode, message: impl Into<String>) -> Result<T, ContractError> {
     Err(ContractError::new(code, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn every_code_parses_back() {
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::parse("contract_panic"), None);
+    }
 }

@@ -64,7 +64,10 @@ impl Amount {
         // Digits checked above, at most 11 before the point and 2 after: the fen fit in a
         // u64. Computed directly rather than by `Decimal`'s general parser, which costs a
         // contract more fuel per amount than the rest of a small event.
-        let digits = |text: &str| text.bytes().fold(0u64, |value, digit| value * 10 + u64::from(digit - b'0'));
+        let digits = |text: &str| {
+            text.bytes()
+                .fold(0u64, |value, digit| value * 10 + u64::from(digit - b'0'))
+        };
         let fraction = fraction.unwrap_or("");
         let fen = digits(whole) * 100 + digits(fraction) * if fraction.len() == 1 { 10 } else { 1 };
         if fen > MAX_YUAN as u64 * 100 {

@@ -148,14 +148,15 @@ impl Product {
                 alloc::format!("a plan has 1 to {MAX_STAGES} stages"),
             ),
             Product::Plan(terms)
-                if terms
-                    .stages
-                    .iter()
-                    .any(|stage| stage.amount.is_zero() || stage.name.is_empty() || stage.name.len() > MAX_STAGE_NAME_LEN) =>
+                if terms.stages.iter().any(|stage| {
+                    stage.amount.is_zero() || stage.name.is_empty() || stage.name.len() > MAX_STAGE_NAME_LEN
+                }) =>
             {
                 reject(
                     ErrorCode::InvalidTerms,
-                    alloc::format!("every stage needs a name of 1 to {MAX_STAGE_NAME_LEN} bytes and an amount above zero"),
+                    alloc::format!(
+                        "every stage needs a name of 1 to {MAX_STAGE_NAME_LEN} bytes and an amount above zero"
+                    ),
                 )
             }
             Product::Plan(terms) if terms.total().is_none() => reject(

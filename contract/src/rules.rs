@@ -15,17 +15,48 @@ use crate::state::{Rekey, RequestRecord, Status, Wallet, MAX_PENDING, MAX_REQUES
 use crate::time;
 use crate::valuation::unsupervised_part;
 
-/// An accepted event: the new state bytes and the money moved.
+/// An accepted event: the new state bytes, the money moved and when the wallet next needs
+/// the clock.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Applied {
     /// The wallet's new state, encoded.
     pub state: Vec<u8>,
     /// The money the event moves, in order.
     pub effects: Vec<Effect>,
+    /// When the platform should next tick the wallet ([`time::next_due`]).
+    pub next_due: Option<i64>,
+}
+
+impl Applied {
+    fn new(wallet: &Wallet, effects: Vec<Effect>) -> Applied {
+        Applied {
+            state: wallet.encode(),
+            effects,
+            next_due: time::next_due(wallet),
+        }
+    }
+}
+
+/// Rejects an event its signer set to apply by `not_after`, applied later.
+fn check_deadline(event: &Event, now: i64) -> Result<(), ContractError> {
+    match event.not_after() {
+        Some(deadline) if now > deadline => reject(
+            ErrorCode::TooLate,
+            alloc::format!(
+                "the event was signed to apply by {deadline} and it is now {now}; sign it again if it still stands"
+            ),
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Applies `event_json` to the wallet in `state` (none before its first event).
 /// A rejection leaves the state as it was.
+///
+/// Who must sign is checked before anything else about the wallet, so that every rejection
+/// but `bad_event`, `bad_amount`, `bad_signature` and `already_open` is of an event a party
+/// of the wallet signed: hosts record only those (docs/SECURITY.md), and nobody else can
+/// make a party's event fail by sending something first under its id.
 pub fn apply(
     crypto: &impl Crypto,
     state: Option<&[u8]>,
@@ -33,81 +64,69 @@ pub fn apply(
     event_json: &str,
 ) -> Result<Applied, ContractError> {
     let event = Event::parse(event_json)?;
-    if let Some(deadline) = event.not_after() {
-        if ctx.timestamp > deadline {
-            return reject(
-                ErrorCode::TooLate,
-                alloc::format!(
-                    "the event was signed to apply by {deadline} and it is now {}; sign it again if it still stands",
-                    ctx.timestamp
-                ),
-            );
-        }
-    }
+    let now = ctx.timestamp;
     let Some(mut wallet) = state.map(Wallet::decode).transpose()? else {
         let Event::Open(open) = &event else {
             return reject(ErrorCode::NotOpen, "this wallet has not been opened; send `open` first");
         };
         let (wallet, effects) = open_wallet(crypto, ctx, &event, open)?;
-        return Ok(Applied {
-            state: wallet.encode(),
-            effects,
-        });
+        return Ok(Applied::new(&wallet, effects));
     };
-    if wallet.status == Status::Closed {
-        return reject(
-            ErrorCode::Closed,
-            "this wallet is closed; nothing more can happen to it",
-        );
-    }
-    if ctx.timestamp < wallet.last_at {
+    if now < wallet.last_at {
         return reject(
             ErrorCode::TimeBackwards,
             alloc::format!(
-                "the event's time ({}) is before the wallet's last event ({}); events of a wallet must come in time order",
-                ctx.timestamp, wallet.last_at
+                "the event's time ({now}) is before the wallet's last event ({}); events of a wallet must come in time order",
+                wallet.last_at
             ),
         );
     }
-    let now = ctx.timestamp;
     // A re-key whose waiting period is over takes effect before anything else, so that from
     // then on the new key is the consumer's.
     if let Some(rekey) = wallet.rekey.take_if(|rekey| now >= rekey.effective_at) {
         wallet.consumer = rekey.to;
     }
-    let (consumer, merchant, regulator) = (wallet.consumer, wallet.merchant, wallet.regulator);
+    let (consumer, regulator) = (wallet.consumer, wallet.regulator);
     let signed_by = |key: &PublicKey, role: &str| require_signature(crypto, ctx, &event, key, role);
-    let effects = match &event {
+    match &event {
         Event::Open(_) => {
             return reject(
                 ErrorCode::AlreadyOpen,
                 "this wallet is already open; use a new wallet id for a new purchase",
             )
         }
+        Event::Request(_) => signed_by(&wallet.merchant, "merchant")?,
+        Event::Authorize(_) | Event::Refund(_) | Event::Transfer(_) | Event::CancelRekey(_) => {
+            signed_by(&consumer, "consumer")?
+        }
+        Event::MerchantClosed(_) | Event::Resolve(_) | Event::Rekey(_) => signed_by(&regulator, "regulator")?,
+        Event::Dispute(_) => {
+            signed_by(&consumer, "consumer").or_else(|_| signed_by(&regulator, "consumer or the regulator"))?
+        }
+        // The platform's clock: hosts take it from no caller.
+        Event::Tick(_) => {}
+    }
+    if wallet.status == Status::Closed {
+        return reject(
+            ErrorCode::Closed,
+            "this wallet is closed; nothing more can happen to it",
+        );
+    }
+    check_deadline(&event, now)?;
+    let effects = match &event {
+        Event::Open(_) => unreachable!("rejected above"),
         Event::Request(request) => {
-            signed_by(&merchant, "merchant")?;
             add_request(&mut wallet, request, now)?;
             Vec::new()
         }
-        Event::Authorize(authorize) => {
-            signed_by(&consumer, "consumer")?;
-            authorize_request(&mut wallet, authorize)?
-        }
-        Event::Refund(_) => {
-            signed_by(&consumer, "consumer")?;
-            refund(&mut wallet, now)?
-        }
-        Event::MerchantClosed(_) => {
-            signed_by(&regulator, "regulator")?;
-            return_everything_frozen(&mut wallet, now, "merchant_closed")?
-        }
+        Event::Authorize(authorize) => authorize_request(&mut wallet, authorize)?,
+        Event::Refund(_) => refund(&mut wallet, now)?,
+        Event::MerchantClosed(_) => return_everything_frozen(&mut wallet, now, "merchant_closed")?,
         Event::Dispute(dispute) => {
-            signed_by(&consumer, "consumer").or_else(|_| signed_by(&regulator, "consumer or the regulator"))?;
             open_dispute(&mut wallet, dispute.request.as_deref())?;
             Vec::new()
         }
         Event::Resolve(resolve) => {
-            signed_by(&regulator, "regulator")?;
             if wallet.status != Status::Disputed {
                 return reject(ErrorCode::NotDisputed, "there is no dispute to resolve in this wallet");
             }
@@ -120,7 +139,6 @@ pub fn apply(
             }
         }
         Event::Transfer(transfer) => {
-            signed_by(&consumer, "consumer")?;
             if transfer.to == consumer {
                 return reject(
                     ErrorCode::BadTransfer,
@@ -133,7 +151,6 @@ pub fn apply(
         }
         Event::Tick(_) => time::tick(&mut wallet, now)?,
         Event::Rekey(rekey) => {
-            signed_by(&regulator, "regulator")?;
             if rekey.to == consumer || wallet.rekey.is_some() {
                 return reject(
                     ErrorCode::BadRekey,
@@ -147,7 +164,6 @@ pub fn apply(
             Vec::new()
         }
         Event::CancelRekey(_) => {
-            signed_by(&consumer, "consumer")?;
             if wallet.rekey.take().is_none() {
                 return reject(ErrorCode::BadRekey, "there is no re-key under way to cancel");
             }
@@ -155,10 +171,7 @@ pub fn apply(
         }
     };
     wallet.last_at = now;
-    Ok(Applied {
-        state: wallet.encode(),
-        effects,
-    })
+    Ok(Applied::new(&wallet, effects))
 }
 
 /// `open`: checks the consumer's signature, the regulator's approval of the terms and
@@ -171,6 +184,7 @@ fn open_wallet(
     open: &Open,
 ) -> Result<(Wallet, Vec<Effect>), ContractError> {
     require_signature(crypto, ctx, event, &open.consumer, "consumer")?;
+    check_deadline(event, ctx.timestamp)?;
     require_approval(
         crypto,
         &open.regulator,

@@ -126,7 +126,10 @@ impl Wallet {
             )
         })?;
         wallet.frozen()?;
-        let stages_in_range = wallet.requests.iter().all(|record| record.stage.is_none_or(|stage| stage < 64));
+        let stages_in_range = wallet
+            .requests
+            .iter()
+            .all(|record| record.stage.is_none_or(|stage| stage < 64));
         if wallet.requests.len() > MAX_PENDING || !stages_in_range {
             return Err(ContractError::new(
                 ErrorCode::BadState,
@@ -168,7 +171,9 @@ impl Wallet {
     /// (see [`Wallet::consume`]). The caller has checked that it is pending.
     pub fn settle(&mut self, id: &str) -> Result<Amount, ContractError> {
         let index = self.requests.iter().position(|record| record.id == id);
-        let record = self.requests.remove(index.expect("the caller checked the request is pending"));
+        let record = self
+            .requests
+            .remove(index.expect("the caller checked the request is pending"));
         if let Some(stage) = record.stage {
             self.stages_done |= 1 << stage;
         }

@@ -97,7 +97,10 @@ pub fn next_due(wallet: &Wallet) -> Option<i64> {
     if wallet.status == Status::Closed {
         return None;
     }
-    let mut due = alloc::vec![expires_at(wallet), wallet.rekey.as_ref().map(|rekey| rekey.effective_at)];
+    let mut due = alloc::vec![
+        expires_at(wallet),
+        wallet.rekey.as_ref().map(|rekey| rekey.effective_at)
+    ];
     if releasing(wallet) {
         if let Product::Membership(terms) = &wallet.product {
             if wallet.consumed < u64::from(terms.term_days) {

@@ -1,8 +1,9 @@
 //! Events as clients send them: one JSON object naming the wallet, the event id, the
-//! platform's timestamp, the event and the signer's signature.
+//! event and the signer's signature. The journal records each with the platform's
+//! timestamp, `at`, which the host adds on arrival ([`crate::clock`]).
 //!
 //! ```json
-//! {"wallet": "w1", "id": "w1-1", "at": "2026-01-12T10:00:00Z",
+//! {"wallet": "w1", "id": "w1-1",
 //!  "event": {"type": "request", "request": "r1", "units": 1}, "signature": "…128 hex digits…"}
 //! ```
 //! The envelope is checked here (nothing is recorded for a malformed one); the event
@@ -29,8 +30,10 @@ pub struct Envelope {
     pub wallet: String,
     /// The event's id, unique within the wallet.
     pub id: String,
-    /// The platform's timestamp, RFC 3339 in UTC ("2026-01-12T10:00:00Z").
-    pub at: String,
+    /// The platform's timestamp, RFC 3339 in UTC ("2026-01-12T10:00:00Z"): added by the
+    /// host on arrival; only a scripted clock's events carry their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
     /// The event, as the contract reads it.
     pub event: serde_json::Value,
     /// The signer's ed25519 signature, hex (none for unsigned events).
@@ -39,10 +42,13 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    /// Parses and checks one event's JSON.
+    /// Parses and checks one event's JSON (its time, if it has one, included).
     pub fn parse(json: &str) -> Result<Envelope> {
         let raw: Envelope = serde_json::from_str(json).context("the event is not a valid raw event")?;
-        raw.context()?;
+        raw.signature()?;
+        if let Some(at) = &raw.at {
+            timestamp(at)?;
+        }
         Ok(raw)
     }
 
@@ -79,8 +85,16 @@ impl Envelope {
         serde_json::to_string(self).expect("raw events always serialize")
     }
 
-    /// The context the contract receives, checking the envelope's fields.
-    pub fn context(&self) -> Result<Context> {
+    /// The envelope without its time: what identifies a submission, whenever it arrives.
+    pub fn untimed(&self) -> Envelope {
+        Envelope {
+            at: None,
+            ..self.clone()
+        }
+    }
+
+    /// Checks the envelope's fields but its time, and reads its signature.
+    fn signature(&self) -> Result<Option<Signature>> {
         for (name, value) in [("wallet", &self.wallet), ("id", &self.id)] {
             if value.is_empty() || value.len() > MAX_ID_LEN || value.chars().any(char::is_control) {
                 bail!("`{name}` must be 1 to {MAX_ID_LEN} printable characters, got {value:?}");
@@ -89,17 +103,27 @@ impl Envelope {
         if !self.event.is_object() {
             bail!("`event` must be a JSON object");
         }
-        let signature = match &self.signature {
+        Ok(match &self.signature {
             None => None,
             Some(text) => Some(
                 Signature::from_hex(text)
                     .with_context(|| format!("`signature` must be 64 bytes of hex, got {text:?}"))?,
             ),
-        };
+        })
+    }
+
+    /// The context the contract receives, checking the envelope's fields (the time
+    /// included: an envelope has one once stamped).
+    pub fn context(&self) -> Result<Context> {
+        let signature = self.signature()?;
         Ok(Context {
             wallet: self.wallet.clone(),
             event_id: self.id.clone(),
-            timestamp: timestamp(&self.at)?,
+            timestamp: timestamp(
+                self.at
+                    .as_deref()
+                    .context("the event has no time `at`: the host stamps it")?,
+            )?,
             signature,
         })
     }

@@ -89,6 +89,15 @@ pub enum RefusalCode {
     UntrustedRegulator,
     /// An `open` would pin the wallet to a component the trust file does not list.
     UntrustedComponent,
+    /// The event names its own time, which only the platform's clock may give.
+    ClientTime,
+    /// A `tick` from a caller: the platform's clock ticks wallets itself.
+    PlatformOnly,
+    /// The contract rejected the event before it was shown to come from a party of the
+    /// wallet (malformed, not signed by the party it needs, an `open` of an open wallet)
+    /// or rejected the `open` of a new wallet: with the contract's code, and recorded
+    /// nowhere, so that no one but a party can take a wallet's event id.
+    Unattributed(prepaid_contract::ErrorCode),
 }
 
 impl RefusalCode {
@@ -100,6 +109,9 @@ impl RefusalCode {
             RefusalCode::EventIdReused => "event_id_reused",
             RefusalCode::UntrustedRegulator => "untrusted_regulator",
             RefusalCode::UntrustedComponent => "untrusted_component",
+            RefusalCode::ClientTime => "client_time",
+            RefusalCode::PlatformOnly => "platform_only",
+            RefusalCode::Unattributed(code) => code.as_str(),
         }
     }
 }

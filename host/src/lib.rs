@@ -47,6 +47,7 @@
 //! # }
 //! ```
 
+pub mod clock;
 pub mod engine;
 pub mod envelope;
 pub mod error;
@@ -65,6 +66,7 @@ pub mod verify;
 
 use std::path::{Path, PathBuf};
 
+pub use clock::Clock;
 pub use engine::ContractEngine;
 pub use envelope::Envelope;
 pub use error::{Error, Refusal, RefusalCode, Result};

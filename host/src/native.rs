@@ -28,7 +28,7 @@ impl Rules for NativeRules {
                         reason: effect.reason.into(),
                     })
                     .collect();
-                Outcome::accepted(applied.state, effects, 0)
+                Outcome::accepted(applied.state, effects, applied.next_due, 0)
             }
             Err(error) => Outcome::rejected(error.code.as_str(), error.message, 0),
         })

@@ -52,13 +52,16 @@ pub struct Outcome {
     pub verdict: Verdict,
     /// The new state when accepted.
     pub state: Option<Vec<u8>>,
+    /// When accepted: when the wallet next needs the platform's clock (the view's
+    /// `next_due`).
+    pub next_due: Option<i64>,
     /// Fuel the call used (0 for the native rules, which are not metered).
     pub fuel: u64,
 }
 
 impl Outcome {
     /// An accepted event.
-    pub fn accepted(state: Vec<u8>, effects: Vec<EffectRecord>, fuel: u64) -> Outcome {
+    pub fn accepted(state: Vec<u8>, effects: Vec<EffectRecord>, next_due: Option<i64>, fuel: u64) -> Outcome {
         Outcome {
             verdict: Verdict {
                 ok: true,
@@ -66,6 +69,7 @@ impl Outcome {
                 effects,
             },
             state: Some(state),
+            next_due,
             fuel,
         }
     }
@@ -83,6 +87,7 @@ impl Outcome {
                 effects: Vec::new(),
             },
             state: None,
+            next_due: None,
             fuel,
         }
     }
@@ -121,8 +126,9 @@ mod rfc3339_option {
 
     pub fn serialize<S: Serializer>(time: &Option<i64>, serializer: S) -> Result<S::Ok, S::Error> {
         match time {
-            Some(time) => serializer
-                .serialize_str(&crate::envelope::rfc3339(*time).map_err(serde::ser::Error::custom)?),
+            Some(time) => {
+                serializer.serialize_str(&crate::envelope::rfc3339(*time).map_err(serde::ser::Error::custom)?)
+            }
             None => serializer.serialize_none(),
         }
     }

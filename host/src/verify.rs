@@ -312,10 +312,11 @@ fn replay_entry(
     };
     // The entry's columns must be the event's own: an entry re-timed (or re-keyed) after
     // the fact names both times, the entry's as recorded and the event's as replayed.
+    let at = envelope.at.clone().unwrap_or_default();
     let columns = [
         ("wallet", &entry.wallet, &envelope.wallet),
         ("event_id", &entry.event_id, &envelope.id),
-        ("at", &entry.at, &envelope.at),
+        ("at", &entry.at, &at),
     ];
     if let Some((field, recorded, in_event)) = columns.into_iter().find(|(_, recorded, in_event)| recorded != in_event)
     {

@@ -351,7 +351,7 @@ impl Rules for WasmContract {
                         reason: effect.reason,
                     })
                     .collect();
-                Ok(Outcome::accepted(applied.state, effects, fuel))
+                Ok(Outcome::accepted(applied.state, effects, applied.next_due, fuel))
             }
             Ok(Err(error)) => Ok(Outcome::rejected(error.code, error.message, fuel)),
             Err(error) => classify_trap(error, store.data().abort_message.as_deref(), fuel),

@@ -2,6 +2,7 @@
 //! event, or a new entry to journal.
 
 use anyhow::Context as _;
+use prepaid_contract::ErrorCode;
 
 use crate::engine::LIMITS_VERSION;
 use crate::envelope::Envelope;
@@ -27,10 +28,12 @@ pub struct Submitted {
 pub(crate) enum Prepared {
     /// The event id was journaled before, with the same event: its recorded outcome.
     Recorded(Submitted),
-    /// A new entry, the wallet's state after it, and its verdict (with the effects).
+    /// A new entry, the wallet's state after it and when that state is due, and its
+    /// verdict (with the effects).
     New {
         entry: Entry,
         state: Option<Vec<u8>>,
+        next_due: Option<i64>,
         verdict: Verdict,
     },
 }
@@ -40,8 +43,13 @@ impl Prepared {
     pub(crate) fn record(self, store: &mut dyn Store) -> Result<Submitted> {
         match self {
             Prepared::Recorded(submitted) => Ok(submitted),
-            Prepared::New { entry, state, verdict } => {
-                store.append(&entry, state.as_deref(), &verdict.effects)?;
+            Prepared::New {
+                entry,
+                state,
+                next_due,
+                verdict,
+            } => {
+                store.append(&entry, state.as_deref(), next_due, &verdict.effects)?;
                 Ok(Submitted {
                     entry,
                     verdict,
@@ -52,9 +60,22 @@ impl Prepared {
     }
 }
 
-/// Runs `envelope` against its wallet's head in `store`: the recorded outcome for a
-/// re-submitted event, else the outcome of the wallet's pinned component (`current` for a
-/// new wallet), as the entry to journal.
+/// The rejections that do not show the event came from a party of the wallet: the contract
+/// checks who signed before anything else, so these are all that anyone at all can cause.
+const UNATTRIBUTED: [ErrorCode; 5] = [
+    ErrorCode::BadEvent,
+    ErrorCode::BadAmount,
+    ErrorCode::BadSignature,
+    ErrorCode::AlreadyOpen,
+    ErrorCode::NotOpen,
+];
+
+/// Runs `envelope` (stamped with its time) against its wallet's head in `store`: the
+/// recorded outcome for a re-submitted event, else the outcome of the wallet's pinned
+/// component (`current` for a new wallet), as the entry to journal. A rejection that does
+/// not show the event came from a party of the wallet, and any rejection of the `open` of
+/// a new wallet, is refused instead and recorded nowhere: an id is taken only by an event
+/// a party signed.
 pub(crate) fn prepare(
     store: &dyn Store,
     current: Option<&str>,
@@ -66,7 +87,9 @@ pub(crate) fn prepare(
         .map_err(|error| Error::refused(RefusalCode::BadEnvelope, format!("{error:#}")))?;
     let event_json = envelope.to_json();
     if let Some(entry) = store.entry_by_event_id(&envelope.wallet, &envelope.id)? {
-        if entry.event != event_json {
+        let recorded = Envelope::parse(&entry.event).context("reading a recorded event")?;
+        // The same event sent again, whenever it arrives, gets its recorded outcome.
+        if recorded.untimed() != envelope.untimed() {
             return Err(Error::refused(
                 RefusalCode::EventIdReused,
                 format!(
@@ -91,6 +114,7 @@ pub(crate) fn prepare(
             state: None,
             state_hash: sha256_hex(&[]),
             head_hash: GENESIS_HASH.into(),
+            next_due: None,
         },
         None => {
             return Err(Error::refused(
@@ -101,13 +125,33 @@ pub(crate) fn prepare(
     };
     let contract = contracts.get(store, &head.code_hash)?;
     let outcome = contract.apply(head.state.as_deref(), &ctx, &envelope.body())?;
+    if let Some(error) = &outcome.verdict.error {
+        if let Some(code) = ErrorCode::parse(&error.code) {
+            if head.state.is_none() || UNATTRIBUTED.contains(&code) {
+                return Err(Error::refused(
+                    RefusalCode::Unattributed(code),
+                    format!(
+                        "{}; nothing is recorded for an event not shown to come from a party of the wallet",
+                        error.message
+                    ),
+                ));
+            }
+        }
+    }
+    let next_due = match outcome.state {
+        Some(_) => outcome.next_due,
+        None => head.next_due,
+    };
     let state = outcome.state.clone().or(head.state);
     let mut entry = Entry {
         wallet: envelope.wallet.clone(),
         seq: head.seq + 1,
         event_id: envelope.id.clone(),
         event: event_json,
-        at: envelope.at.clone(),
+        at: envelope
+            .at
+            .clone()
+            .context("the event has no time `at`: the host stamps it")?,
         code_hash: head.code_hash,
         outcome: outcome.verdict.to_json(),
         fuel: outcome.fuel,
@@ -120,6 +164,7 @@ pub(crate) fn prepare(
     Ok(Prepared::New {
         entry,
         state,
+        next_due,
         verdict: outcome.verdict,
     })
 }

@@ -24,6 +24,7 @@ pub use apply::Submitted;
 pub use contracts::Contracts;
 pub use pool::DEFAULT_MAX_CONNECTIONS;
 
+use crate::clock::Clock;
 use crate::engine::ContractEngine;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
@@ -73,6 +74,8 @@ pub struct Ledger {
     commit: Commit,
     /// The trust file every `open` must pass, if the platform gave one.
     trust: Option<Trust>,
+    /// Where events' times come from.
+    clock: Clock,
 }
 
 impl Ledger {
@@ -94,7 +97,20 @@ impl Ledger {
             conflicts: AtomicU64::new(0),
             commit,
             trust: None,
+            clock: Clock::System,
         })
+    }
+
+    /// This ledger, taking events' times from `clock` (by default [`Clock::System`], the
+    /// only one for events from outside the platform; see [`crate::clock`]).
+    pub fn with_clock(mut self, clock: Clock) -> Ledger {
+        self.clock = clock;
+        self
+    }
+
+    /// Where this ledger takes events' times from.
+    pub fn clock(&self) -> Clock {
+        self.clock
     }
 
     /// This ledger, refusing every `open` outside `trust` (a regulator or component the
@@ -157,11 +173,42 @@ impl Ledger {
         self.current.read().ok().and_then(|current| current.clone())
     }
 
-    /// Applies one event and journals its outcome; returns once it is durable. A malformed
-    /// envelope, an event for an unknown wallet other than `open`, or a reused event id
-    /// with different content is [`Error::Refused`] and records nothing; a re-submitted
-    /// event returns its recorded outcome.
+    /// Applies one event at the ledger's clock's time and journals its outcome; returns
+    /// once it is durable. A malformed envelope, one that names its own time or is a
+    /// `tick` (on the system clock), an event for an unknown wallet other than `open`, a
+    /// reused event id with different content, or an event the contract rejects before it
+    /// is shown to come from a party of the wallet is [`Error::Refused`] and records
+    /// nothing; a re-submitted event returns its recorded outcome.
     pub fn submit(&self, envelope: &Envelope) -> Result<Submitted> {
+        self.record(&self.clock.stamp(envelope)?)
+    }
+
+    /// Lets time pass on `wallet` now, by the system clock: an unsigned `tick` applying
+    /// whatever rules of time have fallen due (none of a caller's choosing).
+    pub fn tick(&self, wallet: &str) -> Result<Submitted> {
+        let at = crate::envelope::rfc3339(self.clock.now()?)?;
+        let tick = Envelope {
+            wallet: wallet.to_owned(),
+            // One tick a second at most: a second one is the first, replayed.
+            id: format!("tick-{at}"),
+            at: Some(at),
+            event: serde_json::json!({"type": "tick"}),
+            signature: None,
+        };
+        self.record(&tick)
+    }
+
+    /// Ticks up to `limit` wallets whose rules have fallen due by now (their `next_due`),
+    /// the longest due first; returns what each tick did. A platform runs this every so
+    /// often (`prepaid serve` does; `prepaid tick` from the command line).
+    pub fn tick_due(&self, limit: usize) -> Result<Vec<Submitted>> {
+        let now = self.clock.now()?;
+        let due = self.with_store(|store| store.due_wallets(now, limit))?;
+        due.iter().map(|wallet| self.tick(wallet)).collect()
+    }
+
+    /// Records `envelope`, stamped with its time.
+    fn record(&self, envelope: &Envelope) -> Result<Submitted> {
         // Held until the entry is committed, so the next event of this wallet reads it.
         let _wallet = self.lock_wallet(&envelope.wallet)?;
         let current = self.current();
@@ -192,7 +239,7 @@ impl Ledger {
     pub fn submit_batch(&self, envelopes: &[Envelope]) -> Result<Vec<Result<Submitted>>> {
         let writer = match &self.commit {
             Commit::Writer(writer) => writer,
-            // `submit` checks each event against the trust file itself.
+            // `submit` stamps each event and checks it against the trust file itself.
             Commit::Direct => {
                 return envelopes
                     .iter()
@@ -201,26 +248,26 @@ impl Ledger {
             }
         };
         let current = self.current();
-        // The trust file's refusals are decided before the batch reaches the writer; the
-        // admitted events go on together, copied apart only when some were refused.
+        // The clock's and the trust file's refusals are decided before the batch reaches
+        // the writer; the admitted events go on together.
         let admitted = envelopes
             .iter()
-            .map(|envelope| apply::per_event(self.admit(envelope, current.as_deref())))
-            .collect::<Result<Vec<Result<()>>>>()?;
-        if admitted.iter().all(Result::is_ok) {
-            return writer.apply_all(envelopes, current);
-        }
-        let passing: Vec<Envelope> = envelopes
+            .map(|envelope| {
+                apply::per_event(self.clock.stamp(envelope).and_then(|stamped| {
+                    self.admit(&stamped, current.as_deref())?;
+                    Ok(stamped)
+                }))
+            })
+            .collect::<Result<Vec<Result<Envelope>>>>()?;
+        let passing: Vec<Envelope> = admitted
             .iter()
-            .zip(&admitted)
-            .filter(|(_, admitted)| admitted.is_ok())
-            .map(|(envelope, _)| envelope.clone())
+            .filter_map(|admitted| admitted.as_ref().ok().cloned())
             .collect();
         let mut results = writer.apply_all(&passing, current)?.into_iter();
         Ok(admitted
             .into_iter()
             .map(|admitted| match admitted {
-                Ok(()) => results.next().expect("a result per admitted event"),
+                Ok(_) => results.next().expect("a result per admitted event"),
                 Err(refusal) => Err(refusal),
             })
             .collect())

@@ -56,8 +56,11 @@ impl From<Error> for ApiError {
                 let status = match refusal.code {
                     RefusalCode::UnknownWallet => StatusCode::NOT_FOUND,
                     RefusalCode::EventIdReused => StatusCode::CONFLICT,
-                    RefusalCode::BadEnvelope => StatusCode::BAD_REQUEST,
-                    RefusalCode::UntrustedRegulator | RefusalCode::UntrustedComponent => StatusCode::FORBIDDEN,
+                    RefusalCode::BadEnvelope | RefusalCode::ClientTime => StatusCode::BAD_REQUEST,
+                    RefusalCode::UntrustedRegulator | RefusalCode::UntrustedComponent | RefusalCode::PlatformOnly => {
+                        StatusCode::FORBIDDEN
+                    }
+                    RefusalCode::Unattributed(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 };
                 ApiError::new(status, refusal.code.as_str(), refusal.message)
             }

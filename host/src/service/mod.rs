@@ -7,6 +7,9 @@
 //! - `GET /v1/wallets/{wallet}`, `.../journal`, `.../verify`: figures, entries, replay;
 //! - `GET /v1/outbox`, `POST /v1/outbox/claim`, `POST /v1/outbox/ack`: the payment adapter's;
 //! - `GET /health`, `GET /metrics`, `GET /openapi.json`: open to all.
+//!
+//! Events carry no time: the service stamps each with the host's clock, and ticks the
+//! wallets whose rules of time have fallen due itself (see [`crate::clock`]).
 
 pub mod auth;
 pub mod error;
@@ -15,7 +18,7 @@ mod outbox;
 mod wallets;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -41,6 +44,10 @@ pub const MAX_BODY_BYTES: usize = 64 << 10;
 const MAX_OUTBOX_PAGE: usize = 1000;
 /// The OpenAPI description of the routes.
 pub const OPENAPI: &str = include_str!("openapi.json");
+/// How often the service ticks the wallets that have fallen due, by default.
+pub const DEFAULT_TICK_EVERY: Duration = Duration::from_secs(60);
+/// The most wallets one round of ticking takes; the rest wait for the next round.
+const TICKS_PER_ROUND: usize = 1000;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -48,6 +55,7 @@ pub struct Service {
     ledger: Arc<Ledger>,
     keys: Arc<ApiKeys>,
     metrics: Metrics,
+    tick_every: Duration,
 }
 
 impl Service {
@@ -57,7 +65,15 @@ impl Service {
             ledger: Arc::new(ledger),
             keys: Arc::new(keys),
             metrics: Metrics::new(),
+            tick_every: DEFAULT_TICK_EVERY,
         }
+    }
+
+    /// This service, ticking the wallets that have fallen due every `every` (by default
+    /// [`DEFAULT_TICK_EVERY`]).
+    pub fn with_tick_every(mut self, every: Duration) -> Service {
+        self.tick_every = every;
+        self
     }
 }
 
@@ -110,16 +126,39 @@ fn build(listed: &mut Vec<(Method, &'static str)>) -> Router<Service> {
     router
 }
 
-/// Serves `service` on `listener` until `shutdown` completes, then answers the requests
-/// under way and returns. The caller decides what stops it (a signal, a test's channel).
+/// Serves `service` on `listener`, ticking the wallets that fall due, until `shutdown`
+/// completes; then answers the requests under way and returns. The caller decides what
+/// stops it (a signal, a test's channel).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     service: Service,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(service))
+    let ticker = tokio::spawn(tick_due_wallets(service.clone()));
+    let served = axum::serve(listener, router(service))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    ticker.abort();
+    served
+}
+
+/// Ticks the wallets whose rules of time have fallen due, every `tick_every`: the
+/// platform's clock, which no caller may send.
+async fn tick_due_wallets(service: Service) {
+    let mut rounds = tokio::time::interval(service.tick_every);
+    loop {
+        rounds.tick().await;
+        let ledger = service.ledger.clone();
+        match blocking(move || ledger.tick_due(TICKS_PER_ROUND)).await {
+            Ok(ticked) if ticked.is_empty() => {}
+            Ok(ticked) => tracing::info!(wallets = ticked.len(), "ticked the wallets due"),
+            Err(error) => tracing::error!(
+                code = error.code,
+                error = error.message,
+                "ticking the wallets due failed"
+            ),
+        }
+    }
 }
 
 /// Counts, times and logs every request.

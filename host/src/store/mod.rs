@@ -139,6 +139,8 @@ pub struct WalletHead {
     pub state_hash: String,
     /// The hash of its latest entry.
     pub head_hash: String,
+    /// When its rules next need the platform's clock (see [`Store::due_wallets`]).
+    pub next_due: Option<i64>,
 }
 
 /// An effect waiting in the outbox for the payment rail.
@@ -185,10 +187,21 @@ pub trait Store: Send {
     fn entries(&self, wallet: &str) -> Result<Vec<Entry>>;
 
     /// Appends `entry` as the next of its wallet, moves the wallet's head to it and puts
-    /// `effects` in the outbox, all at once. `state` is the wallet's state after the entry.
+    /// `effects` in the outbox, all at once. `state` is the wallet's state after the entry
+    /// and `next_due` when that state next needs the clock.
     /// Fails with [`crate::Error::Conflict`] (writing nothing) when the entry's seq or event id is
     /// already taken.
-    fn append(&mut self, entry: &Entry, state: Option<&[u8]>, effects: &[EffectRecord]) -> Result<()>;
+    fn append(
+        &mut self,
+        entry: &Entry,
+        state: Option<&[u8]>,
+        next_due: Option<i64>,
+        effects: &[EffectRecord],
+    ) -> Result<()>;
+
+    /// Up to `limit` wallets whose rules need the clock by `now` (seconds since the Unix
+    /// epoch), the longest due first: the wallets the platform ticks.
+    fn due_wallets(&self, now: i64, limit: usize) -> Result<Vec<String>>;
 
     /// Up to `limit` effects not yet acknowledged, oldest entry first, claimed or not.
     fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEffect>>;

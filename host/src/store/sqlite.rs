@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS wallets (
     seq        INTEGER NOT NULL,
     state      BLOB,
     state_hash TEXT NOT NULL,
-    head_hash  TEXT NOT NULL
+    head_hash  TEXT NOT NULL,
+    next_due   INTEGER
 );
 CREATE TABLE IF NOT EXISTS journal (
     wallet     TEXT NOT NULL,
@@ -109,6 +110,26 @@ fn migrate_outbox_claims(conn: &Connection) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Adds the wallets' due times, and their index, to a journal made before the platform
+/// ticked wallets itself.
+fn migrate_next_due(conn: &Connection) -> anyhow::Result<()> {
+    let has_due: bool = conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('wallets') WHERE name = 'next_due'",
+            [],
+            |row| row.get::<_, i64>(0),
+        )
+        .context("reading the wallets' columns")?
+        > 0;
+    if !has_due {
+        conn.execute_batch("ALTER TABLE wallets ADD COLUMN next_due INTEGER;")
+            .context("adding due times to the wallets")?;
+    }
+    conn.execute_batch("CREATE INDEX IF NOT EXISTS wallets_due ON wallets (next_due) WHERE next_due IS NOT NULL;")
+        .context("indexing the wallets by due time")?;
+    Ok(())
+}
+
 /// The journal in one SQLite file.
 pub struct SqliteStore {
     conn: Connection,
@@ -127,6 +148,7 @@ impl SqliteStore {
         conn.busy_timeout(Duration::from_secs(30))?;
         conn.execute_batch(SCHEMA).context("creating the journal's tables")?;
         migrate_outbox_claims(&conn)?;
+        migrate_next_due(&conn)?;
         Ok(SqliteStore { conn })
     }
 
@@ -374,7 +396,7 @@ impl Store for SqliteStore {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT wallet, code_hash, seq, state, state_hash, head_hash FROM wallets WHERE wallet = ?1",
+                "SELECT wallet, code_hash, seq, state, state_hash, head_hash, next_due FROM wallets WHERE wallet = ?1",
             )?
             .query_row([wallet], |row| {
                 Ok(WalletHead {
@@ -384,6 +406,7 @@ impl Store for SqliteStore {
                     state: row.get(3)?,
                     state_hash: row.get(4)?,
                     head_hash: row.get(5)?,
+                    next_due: row.get(6)?,
                 })
             })
             .optional()
@@ -417,7 +440,24 @@ impl Store for SqliteStore {
             .with_context(|| format!("reading the journal of wallet {wallet}"))?)
     }
 
-    fn append(&mut self, entry: &Entry, state: Option<&[u8]>, effects: &[EffectRecord]) -> Result<()> {
+    fn due_wallets(&self, now: i64, limit: usize) -> Result<Vec<String>> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT wallet FROM wallets WHERE next_due <= ?1 ORDER BY next_due, wallet LIMIT ?2")?;
+        let wallets = statement
+            .query_map(params![now, i64::try_from(limit).unwrap_or(i64::MAX)], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()
+            .context("listing the wallets due")?;
+        Ok(wallets)
+    }
+
+    fn append(
+        &mut self,
+        entry: &Entry,
+        state: Option<&[u8]>,
+        next_due: Option<i64>,
+        effects: &[EffectRecord],
+    ) -> Result<()> {
         // A savepoint commits on its own, or becomes part of an open batch.
         let tx = self.conn.savepoint()?;
         tx.prepare_cached(&format!(
@@ -462,9 +502,9 @@ impl Store for SqliteStore {
             .with_context(|| format!("queueing the effects of entry {} of wallet {}", entry.seq, entry.wallet))?;
         }
         tx.prepare_cached(
-            "INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (wallet) DO UPDATE SET seq = ?3, state = ?4, state_hash = ?5, head_hash = ?6",
+            "INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash, next_due)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (wallet) DO UPDATE SET seq = ?3, state = ?4, state_hash = ?5, head_hash = ?6, next_due = ?7",
         )?
         .execute(params![
             entry.wallet,
@@ -472,7 +512,8 @@ impl Store for SqliteStore {
             entry.seq,
             state,
             entry.state_hash,
-            entry.entry_hash
+            entry.entry_hash,
+            next_due
         ])
         .with_context(|| format!("moving the head of wallet {}", entry.wallet))?;
         Ok(tx.commit().context("committing the entry")?)

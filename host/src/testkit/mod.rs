@@ -32,6 +32,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
+use crate::clock::Clock;
 use crate::engine::ContractEngine;
 use crate::keys::{dev_key, public_key};
 use crate::ledger::Ledger;
@@ -77,7 +78,9 @@ impl TestKit {
             StoreConfig::Sqlite(journal.path().join("journal.db")),
             ContractEngine::new().expect("configuring the engine"),
         )
-        .expect("opening the journal");
+        .expect("opening the journal")
+        // The kit's clock: each event carries the time the test set.
+        .with_clock(Clock::Scripted);
         ledger.install(bytes).expect("installing the component");
         TestKit {
             ledger,

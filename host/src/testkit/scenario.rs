@@ -142,7 +142,7 @@ impl Step {
         let mut raw = Envelope {
             wallet: self.wallet.clone(),
             id,
-            at: self.at.clone(),
+            at: Some(self.at.clone()),
             event,
             signature: None,
         };
@@ -231,6 +231,11 @@ pub struct RunReport {
 
 /// Runs `scenario` on `ledger`, writing one JSON line per step to `out` as it goes.
 pub fn run(scenario: &Scenario, ledger: &Ledger, out: &mut dyn Write) -> Result<RunReport> {
+    // A scenario's steps carry their times: they need a ledger that takes them.
+    anyhow::ensure!(
+        ledger.clock() == crate::Clock::Scripted,
+        "scenario files run on a ledger with a scripted clock (`Ledger::with_clock(Clock::Scripted)`): their steps carry their times"
+    );
     let actors = scenario.actors();
     let mut run = RunReport::default();
     for ((index, step), raw) in scenario.steps.iter().enumerate().zip(scenario.raw_events()?) {
@@ -310,6 +315,12 @@ pub fn submit_step(
             report.error = Some(ErrorRecord {
                 code: refusal.code.as_str().into(),
                 message: refusal.message,
+            });
+            // Nothing changed: the wallet's figures are what they were.
+            report.view = ledger.view(&raw.wallet)?.map(|view| WalletView {
+                consumer: name_of(view.consumer),
+                merchant: name_of(view.merchant),
+                ..view
             });
         }
         Err(error) => return Err(anyhow::Error::new(error).context(format!("step {index}"))),

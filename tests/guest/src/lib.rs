@@ -43,6 +43,7 @@ mod guest {
             Ok(Applied {
                 state: alloc::vec![7; 2 << 20],
                 effects: Vec::new(),
+                next_due: None,
             })
         }
 
@@ -58,6 +59,7 @@ mod guest {
             Ok(Applied {
                 state: alloc::vec![0xff, 0, 0x13],
                 effects: alloc::vec![effect],
+                next_due: None,
             })
         }
 

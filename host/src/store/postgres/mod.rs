@@ -33,8 +33,10 @@ CREATE TABLE IF NOT EXISTS wallets (
     seq        BIGINT NOT NULL,
     state      BYTEA,
     state_hash TEXT NOT NULL,
-    head_hash  TEXT NOT NULL
+    head_hash  TEXT NOT NULL,
+    next_due   BIGINT
 );
+
 CREATE TABLE IF NOT EXISTS journal (
     wallet     TEXT NOT NULL,
     seq        BIGINT NOT NULL,
@@ -64,7 +66,25 @@ CREATE TABLE IF NOT EXISTS outbox (
     claimed_until BIGINT,
     FOREIGN KEY (wallet, seq) REFERENCES journal (wallet, seq)
 );
-CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (acked, wallet, seq);
+";
+
+/// The indexes, and the due times of a database made before the platform ticked wallets
+/// itself: each made only when the catalog lacks it. `ALTER TABLE` and even `CREATE INDEX
+/// IF NOT EXISTS` lock their table when they change nothing, and every new connection runs
+/// this while others append: those locks deadlocked appends.
+const INDEXES_AND_MIGRATIONS: &str = "
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND table_name = 'wallets' AND column_name = 'next_due') THEN
+        ALTER TABLE wallets ADD COLUMN next_due BIGINT;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'outbox_pending') THEN
+        CREATE INDEX outbox_pending ON outbox (acked, wallet, seq);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'wallets_due') THEN
+        CREATE INDEX wallets_due ON wallets (next_due) WHERE next_due IS NOT NULL;
+    END IF;
+END $$;
 ";
 
 /// Any number, so that processes starting together create the schema one at a time.
@@ -100,6 +120,8 @@ impl PostgresStore {
         let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
         tx.batch_execute(SCHEMA).context("creating the store's tables")?;
+        tx.batch_execute(INDEXES_AND_MIGRATIONS)
+            .context("indexing the store's tables")?;
         tx.commit().context("creating the store's tables")?;
         Ok(PostgresStore {
             client: RefCell::new(client),
@@ -228,8 +250,9 @@ impl Store for PostgresStore {
     }
 
     fn wallet(&self, wallet: &str) -> Result<Option<WalletHead>> {
-        let statement = self
-            .prepared("SELECT wallet, code_hash, seq, state, state_hash, head_hash FROM wallets WHERE wallet = $1")?;
+        let statement = self.prepared(
+            "SELECT wallet, code_hash, seq, state, state_hash, head_hash, next_due FROM wallets WHERE wallet = $1",
+        )?;
         let row = self
             .client
             .borrow_mut()
@@ -242,6 +265,7 @@ impl Store for PostgresStore {
             state: row.get(3),
             state_hash: row.get(4),
             head_hash: row.get(5),
+            next_due: row.get(6),
         }))
     }
 
@@ -278,7 +302,24 @@ impl Store for PostgresStore {
         Ok(rows.iter().map(entry_from).collect())
     }
 
-    fn append(&mut self, entry: &Entry, state: Option<&[u8]>, effects: &[EffectRecord]) -> Result<()> {
+    fn due_wallets(&self, now: i64, limit: usize) -> Result<Vec<String>> {
+        let statement =
+            self.prepared("SELECT wallet FROM wallets WHERE next_due <= $1 ORDER BY next_due, wallet LIMIT $2")?;
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(&statement, &[&now, &i64::try_from(limit).unwrap_or(i64::MAX)])
+            .context("listing the wallets due")?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    fn append(
+        &mut self,
+        entry: &Entry,
+        state: Option<&[u8]>,
+        next_due: Option<i64>,
+        effects: &[EffectRecord],
+    ) -> Result<()> {
         // One statement, so one round trip and one implicit transaction: the entry, its
         // effects and the wallet's new head are written together or not at all. (The
         // outbox's foreign key to the entry is checked at the end of the statement.)
@@ -293,10 +334,10 @@ impl Store for PostgresStore {
                  FROM entry, unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
                       AS effect (id, kind, recipient, amount, reason)
              )
-             INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash)
-             SELECT entry.wallet, $6, entry.seq, $18, $10, $12 FROM entry
+             INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash, next_due)
+             SELECT entry.wallet, $6, entry.seq, $18, $10, $12, $19 FROM entry
              ON CONFLICT (wallet) DO UPDATE SET seq = EXCLUDED.seq, state = EXCLUDED.state,
-                 state_hash = EXCLUDED.state_hash, head_hash = EXCLUDED.head_hash"
+                 state_hash = EXCLUDED.state_hash, head_hash = EXCLUDED.head_hash, next_due = EXCLUDED.next_due"
         ))?;
         let column = |field: fn(&EffectRecord) -> &String| -> Vec<&str> {
             effects.iter().map(|effect| field(effect).as_str()).collect()
@@ -323,6 +364,7 @@ impl Store for PostgresStore {
                 &column(|effect| &effect.amount),
                 &column(|effect| &effect.reason),
                 &state,
+                &next_due,
             ],
         );
         match appended {

@@ -1,0 +1,73 @@
+//! Where the times of events come from.
+//!
+//! Time moves money here (cooling-off periods, deemed confirmations, a membership's days,
+//! expiry), so it is the platform's, never a caller's: a merchant that could date its own
+//! events could release a year of a membership on the first day. A [`Ledger`] on the
+//! [`Clock::System`] clock (the default, and what `prepaid serve` and `prepaid apply` run)
+//! stamps every event when it arrives, refuses an event that names its own time, and takes
+//! `tick` from nobody: it ticks wallets itself when their rules fall due
+//! ([`Ledger::tick_due`]). A [`Clock::Scripted`] ledger takes each event's time from the
+//! event instead: that is the test clock of scenario files, the test kit and the
+//! benchmarks, which replay histories written in advance.
+//!
+//! [`Ledger`]: crate::Ledger
+//! [`Ledger::tick_due`]: crate::Ledger::tick_due
+
+use crate::envelope::{rfc3339, Envelope};
+use crate::error::{Error, RefusalCode, Result};
+
+/// Where a ledger takes the time of each event from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Clock {
+    /// The host's own clock: every event is stamped on arrival; one that carries `at` is
+    /// refused (`client_time`), and so is `tick` (`platform_only`).
+    #[default]
+    System,
+    /// Each event carries its time in `at`, `tick` included: for scenario files, the test
+    /// kit and benchmarks, never for events that come from outside the platform.
+    Scripted,
+}
+
+impl Clock {
+    /// The clock's time, in seconds since the Unix epoch; a scripted clock has none of its
+    /// own.
+    pub fn now(self) -> Result<i64> {
+        match self {
+            Clock::System => Ok(crate::store::unix_now()),
+            Clock::Scripted => Err(Error::fault(
+                "a scripted clock has no time of its own: send `tick` events with their `at`",
+            )),
+        }
+    }
+
+    /// `envelope` with its time as this clock decides, or why it is refused.
+    pub fn stamp(self, envelope: &Envelope) -> Result<Envelope> {
+        match self {
+            Clock::System => {
+                if envelope.at.is_some() {
+                    return Err(Error::refused(
+                        RefusalCode::ClientTime,
+                        "an event's time is the platform's: leave `at` out, and the host stamps the event when it arrives",
+                    ));
+                }
+                if envelope.event.get("type").and_then(|kind| kind.as_str()) == Some("tick") {
+                    return Err(Error::refused(
+                        RefusalCode::PlatformOnly,
+                        "`tick` is the platform's clock: the host ticks each wallet itself when its rules fall due",
+                    ));
+                }
+                Ok(Envelope {
+                    at: Some(rfc3339(self.now()?)?),
+                    ..envelope.clone()
+                })
+            }
+            Clock::Scripted => match envelope.at {
+                Some(_) => Ok(envelope.clone()),
+                None => Err(Error::refused(
+                    RefusalCode::BadEnvelope,
+                    "`at` is missing: on a scripted clock every event carries its time",
+                )),
+            },
+        }
+    }
+}
