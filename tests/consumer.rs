@@ -92,7 +92,7 @@ fn a_merchant_cannot_hold_the_refund_hostage_with_requests() {
 }
 
 #[test]
-fn request_ids_are_short_printable_and_unique_among_pending_requests() {
+fn request_ids_are_short_plain_and_unique_among_pending_requests() {
     let mut kit = TestKit::new();
     let sessions = json!({"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "100.00"});
     kit.open(
@@ -103,7 +103,14 @@ fn request_ids_are_short_printable_and_unique_among_pending_requests() {
         json!({"cooling_off_days": 7, "deemed_confirm_days": 0}),
     )
     .assert_ok();
-    for bad in [String::new(), format!("{:x>65}", ""), "line\nbreak".into()] {
+    // Nothing JSON must escape, nothing that displays as something else.
+    for bad in [
+        String::new(),
+        format!("{:x>65}", ""),
+        "line\nbreak".into(),
+        "a\"quote".into(),
+        "r\u{202e}1".into(),
+    ] {
         kit.send("w", "gym", json!({"type": "request", "request": bad, "units": 1}))
             .assert_error("bad_request_id");
     }
@@ -134,6 +141,18 @@ fn request_ids_are_short_printable_and_unique_among_pending_requests() {
     )
     .assert_ok();
     assert_eq!(kit.view("w").pending, "200.00");
+    // Stage names, which live in every state too: short, and nothing JSON must escape.
+    for name in ["\"quoted\"", "back\\slash", "", "x".repeat(33).as_str()] {
+        let plan = json!({"kind": "plan", "stages": [{"name": name, "amount": "100.00"}]});
+        kit.open(
+            "p",
+            "alice",
+            "clinic",
+            plan,
+            json!({"cooling_off_days": 7, "deemed_confirm_days": 0}),
+        )
+        .assert_error("invalid_terms");
+    }
 }
 
 /// Attack 4 of issue 12: the consumer signed "authorize r1" believing r1 was one session;
@@ -323,4 +342,113 @@ fn the_view_says_when_the_wallet_next_needs_the_clock() {
     assert_eq!(kit.view("m").next_due, Some(opened + 4 * day));
     kit.send("m", "bob", json!({"type": "refund"})).assert_ok();
     assert_eq!(kit.view("m").next_due, None, "a closed wallet never needs the clock");
+}
+
+/// Nobody sends `tick` to a platform: it ticks the wallets whose `next_due` has passed, by
+/// its own clock. Wallets made on a scripted clock in January are due by now; a wallet
+/// that time does not change is left alone, and a ticked wallet is not due again.
+#[test]
+fn the_platform_ticks_the_wallets_that_fall_due() {
+    let dir = tempfile::tempdir().unwrap();
+    let scripted = prepaid_tests::ledger_in(dir.path());
+    let events = prepaid_tests::scenario_events(
+        r#"{"name": "due", "steps": [
+            {"at": "2026-01-05T09:00:00Z", "wallet": "deemed", "by": "alice",
+             "event": {"type": "open", "consumer": "alice", "merchant": "school", "regulator": "city",
+                       "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "100.00"},
+                       "policy": {"cooling_off_days": 7, "deemed_confirm_days": 7}}},
+            {"at": "2026-01-05T10:00:00Z", "wallet": "deemed", "by": "school",
+             "event": {"type": "request", "request": "r1", "units": 1}},
+            {"at": "2026-01-05T09:00:00Z", "wallet": "plain", "by": "bob",
+             "event": {"type": "open", "consumer": "bob", "merchant": "gym", "regulator": "city",
+                       "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "100.00"},
+                       "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}},
+            {"at": "2026-01-05T09:00:00Z", "wallet": "member", "by": "carol",
+             "event": {"type": "open", "consumer": "carol", "merchant": "gym", "regulator": "city",
+                       "product": {"kind": "membership", "price": "300.00", "term_days": 30},
+                       "policy": {"cooling_off_days": 0, "deemed_confirm_days": 0}}}]}"#,
+    );
+    for event in &events {
+        assert!(scripted.submit(event).unwrap().verdict.ok);
+    }
+    drop(scripted);
+
+    let platform =
+        prepaid_tests::ledger(prepaid_tests::sqlite_store(dir.path())).with_clock(prepaid_host::Clock::System);
+    let ticked: Vec<_> = platform
+        .tick_due(100)
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let mut wallets: Vec<&str> = ticked.iter().map(|tick| tick.entry.wallet.as_str()).collect();
+    wallets.sort();
+    assert_eq!(wallets, ["deemed", "member"]);
+    for tick in &ticked {
+        assert!(tick.verdict.ok, "{:?}", tick.verdict);
+        assert!(tick.entry.event_id.starts_with("tick-"));
+    }
+    assert_eq!(platform.view("deemed").unwrap().unwrap().released, "100.00");
+    let member = platform.view("member").unwrap().unwrap();
+    assert_eq!((member.status.as_str(), member.released.as_str()), ("closed", "300.00"));
+    assert_eq!(
+        platform.entries("plain").unwrap().len(),
+        1,
+        "nothing due, nothing ticked"
+    );
+    assert!(
+        platform.tick_due(100).unwrap().is_empty(),
+        "a ticked wallet is not due again"
+    );
+    assert!(platform.verify().unwrap().is_clean());
+}
+
+/// Expiry is a rule of time, not of the tick that applies it: a refund after expiry, with
+/// no tick in between, gives everything frozen back as expiry does (not on a refund's
+/// terms), and a late tick releases nothing that fell due after expiry.
+#[test]
+fn expiry_holds_whether_or_not_a_tick_came_in_time() {
+    let sessions = json!({"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "150.00"});
+    let policy = json!({"cooling_off_days": 7, "deemed_confirm_days": 7, "valid_days": 30});
+    let mut kit = TestKit::new();
+    kit.open("refunded", "alice", "gym", sessions.clone(), policy.clone())
+        .assert_ok();
+    kit.open("ticked", "bob", "gym", sessions, policy).assert_ok();
+    kit.advance_days(10);
+    for wallet in ["refunded", "ticked"] {
+        kit.send(wallet, "gym", json!({"type": "request", "request": "r1", "units": 2}))
+            .assert_ok();
+    }
+    kit.advance_days(15);
+    for wallet in ["refunded", "ticked"] {
+        kit.send(wallet, "gym", json!({"type": "request", "request": "r2", "units": 1}))
+            .assert_ok();
+    }
+    // Day 40: r1 was deemed confirmed on day 17, before expiry (day 30); r2 would have been
+    // on day 32, after it.
+    kit.advance_days(15);
+    kit.send("refunded", "alice", json!({"type": "refund"}))
+        .assert_effects(&[("release", "gym", "200.00"), ("refund", "alice", "800.00")]);
+    kit.tick("ticked")
+        .assert_effects(&[("release", "gym", "200.00"), ("refund", "bob", "800.00")]);
+    kit.assert_verifies();
+}
+
+/// The contract parses an event before it knows who signed it, so no event may be big
+/// enough to run it out of fuel there: such an event is refused unread, and recorded
+/// nowhere, however it arrives.
+#[test]
+fn an_event_too_big_for_any_party_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = prepaid_tests::ledger_in(dir.path());
+    assert!(ledger.submit(&prepaid_tests::sessions_open()).unwrap().verdict.ok);
+    let mut huge = prepaid_tests::sessions_open();
+    huge.id = "huge".into();
+    huge.event = json!({"type": "request", "request": "r1", "units": 1, "padding": "x".repeat(70_000)});
+    let error = ledger.submit(&huge).unwrap_err();
+    assert!(
+        matches!(&error, prepaid_host::Error::Refused(refusal) if refusal.code == prepaid_host::RefusalCode::BadEnvelope),
+        "{error}"
+    );
+    assert_eq!(ledger.entries("w1").unwrap().len(), 1);
 }

@@ -622,6 +622,16 @@ fn the_platform_owns_the_clock() {
         (StatusCode::FORBIDDEN, Some("platform_only")),
         "{body}"
     );
+    // Nor may anyone take the id of a coming tick, which would hold the wallet's time still.
+    let mut squat = membership[1].untimed();
+    squat.event = json!({"type": "refund"});
+    squat.id = "tick-2026-12-01T00:00:00Z".into();
+    let (status, body) = server.submit(&squat, OPERATOR);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("platform_only")),
+        "{body}"
+    );
     let (_, wallet) = server.get("/v1/wallets/m1", Some(AUDITOR));
     assert_eq!(wallet["view"]["released"], "0.00");
     assert_eq!(server.entries("m1"), 1);

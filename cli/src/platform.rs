@@ -97,10 +97,19 @@ pub fn apply(ledger: &Ledger, input: &mut dyn BufRead, batch: usize) -> Result<E
 /// clock, and prints a JSON line per tick.
 pub fn tick(ledger: &Ledger, limit: usize) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
-    for submitted in ledger.tick_due(limit)? {
-        writeln!(out, "{}", report(&submitted))?;
+    let mut refused = false;
+    for tick in ledger.tick_due(limit)? {
+        let line = match tick {
+            Ok(submitted) => report(&submitted),
+            Err(Error::Refused(refusal)) => {
+                refused = true;
+                json!({"ok": false, "error": {"code": refusal.code.as_str(), "message": refusal.message}})
+            }
+            Err(error) => unreachable!("a round of ticks returns refusals only, not {error}"),
+        };
+        writeln!(out, "{line}")?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if refused { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 /// A JSON line for a submitted event, as `apply` and `tick` print them.

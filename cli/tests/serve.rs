@@ -173,7 +173,13 @@ fn send_until_answered(http: &reqwest::blocking::Client, urls: &[String], first:
             event.id
         );
         let url = &urls[attempt % urls.len()];
-        let Ok(response) = http.post(format!("{url}{path}")).bearer_auth(KEY).json(event).send() else {
+        // As a client sends it: without a time, which the service stamps.
+        let Ok(response) = http
+            .post(format!("{url}{path}"))
+            .bearer_auth(KEY)
+            .json(&event.untimed())
+            .send()
+        else {
             std::thread::sleep(Duration::from_millis(20));
             continue;
         };

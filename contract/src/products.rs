@@ -148,14 +148,15 @@ impl Product {
                 alloc::format!("a plan has 1 to {MAX_STAGES} stages"),
             ),
             Product::Plan(terms)
-                if terms.stages.iter().any(|stage| {
-                    stage.amount.is_zero() || stage.name.is_empty() || stage.name.len() > MAX_STAGE_NAME_LEN
-                }) =>
+                if terms
+                    .stages
+                    .iter()
+                    .any(|stage| stage.amount.is_zero() || !plain_name(&stage.name)) =>
             {
                 reject(
                     ErrorCode::InvalidTerms,
                     alloc::format!(
-                        "every stage needs a name of 1 to {MAX_STAGE_NAME_LEN} bytes and an amount above zero"
+                        "every stage needs a name of 1 to {MAX_STAGE_NAME_LEN} bytes, without quotes, backslashes or control characters, and an amount above zero"
                     ),
                 )
             }
@@ -226,6 +227,15 @@ pub struct Quantity {
     pub amount: Option<Amount>,
     /// A stage, by index from 0 (`plan` products).
     pub stage: Option<u32>,
+}
+
+/// Whether `name` is a stage name the state can hold at its stated size: 1 to
+/// [`MAX_STAGE_NAME_LEN`] bytes, nothing JSON must escape (an escaped character takes up to
+/// six bytes, and decoding one costs far more fuel).
+fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_STAGE_NAME_LEN
+        && !name.chars().any(|c| c == '"' || c == '\\' || c.is_control())
 }
 
 impl Plan {

@@ -72,15 +72,6 @@ pub fn apply(
         let (wallet, effects) = open_wallet(crypto, ctx, &event, open)?;
         return Ok(Applied::new(&wallet, effects));
     };
-    if now < wallet.last_at {
-        return reject(
-            ErrorCode::TimeBackwards,
-            alloc::format!(
-                "the event's time ({now}) is before the wallet's last event ({}); events of a wallet must come in time order",
-                wallet.last_at
-            ),
-        );
-    }
     // A re-key whose waiting period is over takes effect before anything else, so that from
     // then on the new key is the consumer's.
     if let Some(rekey) = wallet.rekey.take_if(|rekey| now >= rekey.effective_at) {
@@ -105,6 +96,15 @@ pub fn apply(
         }
         // The platform's clock: hosts take it from no caller.
         Event::Tick(_) => {}
+    }
+    if now < wallet.last_at {
+        return reject(
+            ErrorCode::TimeBackwards,
+            alloc::format!(
+                "the event's time ({now}) is before the wallet's last event ({}); events of a wallet must come in time order",
+                wallet.last_at
+            ),
+        );
     }
     if wallet.status == Status::Closed {
         return reject(
@@ -235,10 +235,15 @@ fn open_wallet(
 /// [`MAX_REQUEST_ID_LEN`] bytes.
 fn add_request(wallet: &mut Wallet, request: &Request, now: i64) -> Result<(), ContractError> {
     let id = &request.request;
-    if id.is_empty() || id.len() > MAX_REQUEST_ID_LEN || id.chars().any(char::is_control) {
+    // A plain alphabet: nothing JSON must escape (which would make the state larger than
+    // its bound) and nothing that displays as something else.
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_.:/#".contains(c);
+    if id.is_empty() || id.len() > MAX_REQUEST_ID_LEN || !id.chars().all(plain) {
         return reject(
             ErrorCode::BadRequestId,
-            alloc::format!("a request id is 1 to {MAX_REQUEST_ID_LEN} bytes of printable text"),
+            alloc::format!(
+                "a request id is 1 to {MAX_REQUEST_ID_LEN} characters, each an ASCII letter or digit or one of - _ . : / #"
+            ),
         );
     }
     if wallet.requests.iter().any(|record| record.id == *id) {
@@ -323,6 +328,11 @@ fn authorize_request(wallet: &mut Wallet, authorize: &Authorize) -> Result<Vec<E
 /// `refund`: the consumer ends the contract; time-based consumption is brought up to date,
 /// pending requests are dropped and the frozen balance is split by the refund rule.
 fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
+    // Past its validity the wallet has expired, tick or no tick: everything frozen goes
+    // back, as at expiry, not on the terms of a refund.
+    if time::expired(wallet, now) {
+        return time::tick(wallet, now);
+    }
     let mut effects = time::accrue(wallet, now)?;
     if wallet.status == Status::Closed {
         return Ok(effects);

@@ -130,10 +130,16 @@ impl Wallet {
             .requests
             .iter()
             .all(|record| record.stage.is_none_or(|stage| stage < 64));
-        if wallet.requests.len() > MAX_PENDING || !stages_in_range {
+        // What the rules' arithmetic relies on: consumed and pending units within the product.
+        let units_in_range = wallet
+            .requests
+            .iter()
+            .try_fold(wallet.consumed, |units, record| units.checked_add(record.units))
+            .is_some_and(|promised| promised <= wallet.product.total_units());
+        if wallet.requests.len() > MAX_PENDING || !stages_in_range || !units_in_range {
             return Err(ContractError::new(
                 ErrorCode::BadState,
-                "the state holds more pending requests than the rules allow",
+                "the state holds more pending requests or units than the rules allow",
             ));
         }
         Ok(wallet)

@@ -33,8 +33,16 @@ fn days_between(since: i64, now: i64) -> u64 {
     u64::try_from(now.saturating_sub(since) / DAY_SECONDS).unwrap_or(0)
 }
 
-/// Brings a membership's release up to the days elapsed by `now`.
+/// The latest time whose releases count at `now`: the wallet's expiry, if it is past.
+/// A tick that comes late (or a settlement after expiry) releases what was due by expiry,
+/// and nothing after it.
+fn horizon(wallet: &Wallet, now: i64) -> i64 {
+    expires_at(wallet).map_or(now, |at| now.min(at))
+}
+
+/// Brings a membership's release up to the days elapsed by `now` (or by expiry, if past).
 pub fn accrue(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
+    let now = horizon(wallet, now);
     let Product::Membership(terms) = &wallet.product else {
         return Ok(Vec::new());
     };
@@ -55,9 +63,10 @@ fn deemed_at(wallet: &Wallet, requested_at: i64) -> Option<i64> {
     }
 }
 
-/// Releases every undisputed pending request older than the deemed-confirmation period,
-/// oldest first.
+/// Releases every undisputed pending request older than the deemed-confirmation period
+/// (by expiry, if past), oldest first.
 fn deemed_confirmations(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
+    let now = horizon(wallet, now);
     let due: Vec<alloc::string::String> = wallet
         .requests
         .iter()
@@ -120,7 +129,7 @@ pub fn next_due(wallet: &Wallet) -> Option<i64> {
 }
 
 /// Whether the wallet has reached the end of its validity at `now`.
-fn expired(wallet: &Wallet, now: i64) -> bool {
+pub fn expired(wallet: &Wallet, now: i64) -> bool {
     expires_at(wallet).is_some_and(|at| now >= at)
 }
 

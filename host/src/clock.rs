@@ -16,6 +16,10 @@
 use crate::envelope::{rfc3339, Envelope};
 use crate::error::{Error, RefusalCode, Result};
 
+/// How the ids of the platform's ticks begin (then the tick's time); no caller's event on
+/// the system clock may take one.
+pub const TICK_ID_PREFIX: &str = "tick-";
+
 /// Where a ledger takes the time of each event from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Clock {
@@ -54,6 +58,14 @@ impl Clock {
                     return Err(Error::refused(
                         RefusalCode::PlatformOnly,
                         "`tick` is the platform's clock: the host ticks each wallet itself when its rules fall due",
+                    ));
+                }
+                // The platform's ticks take these ids: a caller's event under one would make
+                // the platform's tick fail as a reused id, and hold the wallet's time still.
+                if envelope.id.starts_with(TICK_ID_PREFIX) {
+                    return Err(Error::refused(
+                        RefusalCode::PlatformOnly,
+                        format!("event ids beginning `{TICK_ID_PREFIX}` are the platform's ticks'; choose another id"),
                     ));
                 }
                 Ok(Envelope {

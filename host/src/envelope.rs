@@ -21,6 +21,10 @@ use crate::keys::{approve_terms, sign_event};
 
 /// The longest wallet or event id accepted.
 pub const MAX_ID_LEN: usize = 128;
+/// The most bytes an event's JSON may have, however it arrives: the contract parses it
+/// before it knows who signed it, so an event must never be big enough to run it out of
+/// fuel or memory (a signed event is well under 4 KiB).
+pub const MAX_EVENT_BYTES: usize = 64 << 10;
 
 /// An event as a client sends it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -102,6 +106,9 @@ impl Envelope {
         }
         if !self.event.is_object() {
             bail!("`event` must be a JSON object");
+        }
+        if self.body().len() > MAX_EVENT_BYTES {
+            bail!("`event` must be at most {MAX_EVENT_BYTES} bytes of JSON");
         }
         Ok(match &self.signature {
             None => None,

@@ -24,7 +24,7 @@ pub use apply::Submitted;
 pub use contracts::Contracts;
 pub use pool::DEFAULT_MAX_CONNECTIONS;
 
-use crate::clock::Clock;
+use crate::clock::{Clock, TICK_ID_PREFIX};
 use crate::engine::ContractEngine;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
@@ -140,7 +140,8 @@ impl Ledger {
 
     /// Refuses `envelope` if the trust file does not admit it (see [`Trust::admit`]). An
     /// `open` runs on the component its wallet is pinned to if the wallet has a head
-    /// already (an earlier `open` was rejected), else on `current`.
+    /// already (a journal written before rejected opens went unrecorded may hold a head
+    /// with no accepted `open`), else on `current`.
     fn admit(&self, envelope: &Envelope, current: Option<&str>) -> Result<()> {
         match &self.trust {
             Some(trust) => trust.admit(envelope, || {
@@ -190,7 +191,7 @@ impl Ledger {
         let tick = Envelope {
             wallet: wallet.to_owned(),
             // One tick a second at most: a second one is the first, replayed.
-            id: format!("tick-{at}"),
+            id: format!("{TICK_ID_PREFIX}{at}"),
             at: Some(at),
             event: serde_json::json!({"type": "tick"}),
             signature: None,
@@ -199,12 +200,14 @@ impl Ledger {
     }
 
     /// Ticks up to `limit` wallets whose rules have fallen due by now (their `next_due`),
-    /// the longest due first; returns what each tick did. A platform runs this every so
-    /// often (`prepaid serve` does; `prepaid tick` from the command line).
-    pub fn tick_due(&self, limit: usize) -> Result<Vec<Submitted>> {
+    /// the longest due first; returns what each tick did, or why it was refused: one
+    /// wallet's refusal does not hold up the others. A fault stops the round. A platform
+    /// runs this every so often (`prepaid serve` does; `prepaid tick` from the command
+    /// line).
+    pub fn tick_due(&self, limit: usize) -> Result<Vec<Result<Submitted>>> {
         let now = self.clock.now()?;
         let due = self.with_store(|store| store.due_wallets(now, limit))?;
-        due.iter().map(|wallet| self.tick(wallet)).collect()
+        due.iter().map(|wallet| apply::per_event(self.tick(wallet))).collect()
     }
 
     /// Records `envelope`, stamped with its time.

@@ -151,7 +151,12 @@ async fn tick_due_wallets(service: Service) {
         let ledger = service.ledger.clone();
         match blocking(move || ledger.tick_due(TICKS_PER_ROUND)).await {
             Ok(ticked) if ticked.is_empty() => {}
-            Ok(ticked) => tracing::info!(wallets = ticked.len(), "ticked the wallets due"),
+            Ok(ticked) => {
+                for refusal in ticked.iter().filter_map(|tick| tick.as_ref().err()) {
+                    tracing::warn!(error = %refusal, "a due wallet's tick was refused");
+                }
+                tracing::info!(wallets = ticked.len(), "ticked the wallets due");
+            }
             Err(error) => tracing::error!(
                 code = error.code,
                 error = error.message,
