@@ -128,12 +128,13 @@ pub(crate) fn prepare(
     if let Some(error) = &outcome.verdict.error {
         if let Some(code) = ErrorCode::parse(&error.code) {
             if head.state.is_none() || UNATTRIBUTED.contains(&code) {
+                let unrecorded = match head.state {
+                    None => "a rejected `open` opens no wallet, and nothing is recorded",
+                    Some(_) => "nothing is recorded for an event not shown to come from a party of the wallet",
+                };
                 return Err(Error::refused(
                     RefusalCode::Unattributed(code),
-                    format!(
-                        "{}; nothing is recorded for an event not shown to come from a party of the wallet",
-                        error.message
-                    ),
+                    format!("{}; {unrecorded}", error.message),
                 ));
             }
         }
