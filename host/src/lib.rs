@@ -4,8 +4,9 @@
 //!
 //! The few types an embedder needs:
 //! - [`Ledger`]: wallets over a store; `install` a component, `submit` signed events (from
-//!   any number of threads), read wallets, `verify` by replay, drain the outbox of effects
-//!   for the payment rail.
+//!   any number of threads) stamped with the platform's [`Clock`], `tick_due` the wallets
+//!   whose rules of time fall due, read wallets, `verify` by replay, drain the outbox of
+//!   effects for the payment rail.
 //! - [`StoreConfig`]: where the journal lives: a SQLite file (the default) or, with the
 //!   `postgres` feature, a PostgreSQL database that several hosts share.
 //! - [`ContractEngine`]: wasmtime configured for deterministic execution, optionally with
@@ -29,7 +30,7 @@
 //! // A consumer prepays ten sessions; the regulator approved the terms.
 //! let (consumer, merchant, regulator) = (keys::generate_key()?, keys::generate_key()?, keys::generate_key()?);
 //! let mut open: Envelope = serde_json::from_value(serde_json::json!({
-//!     "wallet": "w1", "id": "open", "at": "2026-01-05T09:00:00Z",
+//!     "wallet": "w1", "id": "open",
 //!     "event": {"type": "open",
 //!               "consumer": keys::public_key(&consumer).to_string(),
 //!               "merchant": keys::public_key(&merchant).to_string(),
@@ -39,6 +40,7 @@
 //! open.approve(&regulator)?;
 //! open.sign(&consumer)?;
 //!
+//! // The ledger stamps the event with its own clock: no caller chooses the time.
 //! let submitted = ledger.submit(&open)?;
 //! assert!(submitted.verdict.ok);
 //! assert_eq!(ledger.view("w1")?.unwrap().frozen, "2400.00");

@@ -181,12 +181,16 @@ impl Ledger {
     /// is shown to come from a party of the wallet is [`Error::Refused`] and records
     /// nothing; a re-submitted event returns its recorded outcome.
     pub fn submit(&self, envelope: &Envelope) -> Result<Submitted> {
-        self.record(&self.clock.stamp(envelope)?)
+        // Stamped under the wallet's lock, so this process applies a wallet's events in the
+        // order of their times.
+        let wallet = self.lock_wallet(&envelope.wallet)?;
+        self.record(&self.clock.stamp(envelope)?, wallet)
     }
 
     /// Lets time pass on `wallet` now, by the system clock: an unsigned `tick` applying
     /// whatever rules of time have fallen due (none of a caller's choosing).
     pub fn tick(&self, wallet: &str) -> Result<Submitted> {
+        let wallet_lock = self.lock_wallet(wallet)?;
         let at = crate::envelope::rfc3339(self.clock.now()?)?;
         let tick = Envelope {
             wallet: wallet.to_owned(),
@@ -196,7 +200,7 @@ impl Ledger {
             event: serde_json::json!({"type": "tick"}),
             signature: None,
         };
-        self.record(&tick)
+        self.record(&tick, wallet_lock)
     }
 
     /// Ticks up to `limit` wallets whose rules have fallen due by now (their `next_due`),
@@ -210,10 +214,9 @@ impl Ledger {
         due.iter().map(|wallet| apply::per_event(self.tick(wallet))).collect()
     }
 
-    /// Records `envelope`, stamped with its time.
-    fn record(&self, envelope: &Envelope) -> Result<Submitted> {
-        // Held until the entry is committed, so the next event of this wallet reads it.
-        let _wallet = self.lock_wallet(&envelope.wallet)?;
+    /// Records `envelope`, stamped with its time, holding its wallet's lock until the entry
+    /// is committed, so that the next event of the wallet reads it.
+    fn record(&self, envelope: &Envelope, _wallet: MutexGuard<'_, ()>) -> Result<Submitted> {
         let current = self.current();
         self.admit(envelope, current.as_deref())?;
         for attempt in 0.. {
