@@ -20,6 +20,16 @@ fn fullest_policy() -> Value {
            "supervised_share": 100, "rekey_wait_days": 30})
 }
 
+/// Ten sessions for `price`, at `list_price` each before any discount.
+fn pack(price: &str, list_price: &str) -> Value {
+    json!({"kind": "sessions", "sessions": 10, "price": price, "list_price": list_price})
+}
+
+/// Seven days' cooling-off, no deemed confirmation.
+fn plain_policy() -> Value {
+    json!({"cooling_off_days": 7, "deemed_confirm_days": 0})
+}
+
 /// The 64-byte request id number `index`.
 fn long_id(index: usize) -> String {
     format!("{index:x>64}")
@@ -94,15 +104,8 @@ fn a_merchant_cannot_hold_the_refund_hostage_with_requests() {
 #[test]
 fn request_ids_are_short_plain_and_unique_among_pending_requests() {
     let mut kit = TestKit::new();
-    let sessions = json!({"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "100.00"});
-    kit.open(
-        "w",
-        "alice",
-        "gym",
-        sessions,
-        json!({"cooling_off_days": 7, "deemed_confirm_days": 0}),
-    )
-    .assert_ok();
+    let sessions = pack("1000.00", "100.00");
+    kit.open("w", "alice", "gym", sessions, plain_policy()).assert_ok();
     // Nothing JSON must escape, nothing that displays as something else.
     for bad in [
         String::new(),
@@ -144,14 +147,8 @@ fn request_ids_are_short_plain_and_unique_among_pending_requests() {
     // Stage names, which live in every state too: short, and nothing JSON must escape.
     for name in ["\"quoted\"", "back\\slash", "", "x".repeat(33).as_str()] {
         let plan = json!({"kind": "plan", "stages": [{"name": name, "amount": "100.00"}]});
-        kit.open(
-            "p",
-            "alice",
-            "clinic",
-            plan,
-            json!({"cooling_off_days": 7, "deemed_confirm_days": 0}),
-        )
-        .assert_error("invalid_terms");
+        kit.open("p", "alice", "clinic", plan, plain_policy())
+            .assert_error("invalid_terms");
     }
 }
 
@@ -160,15 +157,8 @@ fn request_ids_are_short_plain_and_unique_among_pending_requests() {
 #[test]
 fn an_authorization_releases_only_the_quantity_the_consumer_signed() {
     let mut kit = TestKit::new();
-    let sessions = json!({"kind": "sessions", "sessions": 10, "price": "2400.00", "list_price": "300.00"});
-    kit.open(
-        "w",
-        "alice",
-        "gym",
-        sessions,
-        json!({"cooling_off_days": 7, "deemed_confirm_days": 0}),
-    )
-    .assert_ok();
+    let sessions = pack("2400.00", "300.00");
+    kit.open("w", "alice", "gym", sessions, plain_policy()).assert_ok();
     kit.send("w", "gym", json!({"type": "request", "request": "r1", "units": 10}))
         .assert_ok();
     for signed in [
@@ -195,16 +185,9 @@ fn an_authorization_releases_only_the_quantity_the_consumer_signed() {
 #[test]
 fn a_signed_deadline_stops_a_relay_holding_an_event_back() {
     let mut kit = TestKit::new();
-    let sessions = json!({"kind": "sessions", "sessions": 10, "price": "2400.00", "list_price": "300.00"});
+    let sessions = pack("2400.00", "300.00");
     kit.set_time("2026-01-05T09:00:00Z");
-    kit.open(
-        "w",
-        "alice",
-        "gym",
-        sessions,
-        json!({"cooling_off_days": 7, "deemed_confirm_days": 0}),
-    )
-    .assert_ok();
+    kit.open("w", "alice", "gym", sessions, plain_policy()).assert_ok();
     let end_of_cooling_off = prepaid_host::envelope::timestamp("2026-01-12T09:00:00Z").unwrap() - 1;
     let refund = json!({"type": "refund", "not_after": end_of_cooling_off});
     // The relay submits it a second late.
@@ -215,15 +198,8 @@ fn a_signed_deadline_stops_a_relay_holding_an_event_back() {
     // Signed in time, the same refund goes through with the cooling-off terms.
     let mut kit = TestKit::new();
     kit.set_time("2026-01-05T09:00:00Z");
-    let sessions = json!({"kind": "sessions", "sessions": 10, "price": "2400.00", "list_price": "300.00"});
-    kit.open(
-        "w",
-        "alice",
-        "gym",
-        sessions,
-        json!({"cooling_off_days": 7, "deemed_confirm_days": 0}),
-    )
-    .assert_ok();
+    let sessions = pack("2400.00", "300.00");
+    kit.open("w", "alice", "gym", sessions, plain_policy()).assert_ok();
     kit.set_time("2026-01-12T08:59:59Z");
     kit.send("w", "alice", json!({"type": "refund", "not_after": end_of_cooling_off}))
         .assert_effects(&[("refund", "alice", "2400.00")]);
@@ -235,7 +211,7 @@ fn a_signed_deadline_stops_a_relay_holding_an_event_back() {
 #[test]
 fn a_re_key_waits_and_the_old_key_can_cancel_it() {
     let mut kit = TestKit::new();
-    let sessions = json!({"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "100.00"});
+    let sessions = pack("1000.00", "100.00");
     kit.open(
         "w",
         "alice",
@@ -287,15 +263,9 @@ fn the_view_says_when_the_wallet_next_needs_the_clock() {
     let day = 86_400;
     let mut kit = TestKit::new();
     let opened = prepaid_host::envelope::timestamp("2026-01-01T00:00:00Z").unwrap();
-    let sessions = json!({"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "100.00"});
-    kit.open(
-        "s",
-        "alice",
-        "gym",
-        sessions.clone(),
-        json!({"cooling_off_days": 7, "deemed_confirm_days": 0}),
-    )
-    .assert_ok();
+    let sessions = pack("1000.00", "100.00");
+    kit.open("s", "alice", "gym", sessions.clone(), plain_policy())
+        .assert_ok();
     assert_eq!(
         kit.view("s").next_due,
         None,
@@ -408,7 +378,7 @@ fn the_platform_ticks_the_wallets_that_fall_due() {
 /// terms), and a late tick releases nothing that fell due after expiry.
 #[test]
 fn expiry_holds_whether_or_not_a_tick_came_in_time() {
-    let sessions = json!({"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "150.00"});
+    let sessions = pack("1000.00", "150.00");
     let policy = json!({"cooling_off_days": 7, "deemed_confirm_days": 7, "valid_days": 30});
     let mut kit = TestKit::new();
     kit.open("refunded", "alice", "gym", sessions.clone(), policy.clone())
