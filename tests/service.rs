@@ -639,3 +639,53 @@ fn the_platform_owns_the_clock() {
     let due = prepaid_host::envelope::timestamp(wallet["view"]["next_due"].as_str().unwrap()).unwrap();
     assert_eq!(due, at + 86_400);
 }
+
+/// The attacks of "Nobody but the consumer" (3 and 4), over HTTP with the merchant's key:
+/// requests piled up until the consumer's refund ran out of fuel, and a request recorded as
+/// more than the consumer believed it authorized. The 65th pending request is refused
+/// (`too_many_pending`), an authorization naming another quantity releases nothing
+/// (`authorization_mismatch`), and the refund goes through.
+#[test]
+fn a_merchant_key_can_neither_hold_the_refund_hostage_nor_inflate_an_authorization() {
+    let server = Server::start();
+    let mut steps = vec![json!({"at": "2026-01-05T09:00:00Z", "wallet": "w1", "by": "alice",
+        "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
+                  "product": {"kind": "sessions", "sessions": 100, "price": "10000.00", "list_price": "100.00"},
+                  "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}})];
+    for index in 0..65 {
+        let id = format!("{index:x>64}");
+        steps.push(json!({"at": "2026-01-06T09:00:00Z", "wallet": "w1", "by": "gym",
+                          "event": {"type": "request", "request": id, "units": 1}}));
+    }
+    let first = format!("{:x>64}", 0);
+    steps.push(json!({"at": "2026-01-06T10:00:00Z", "wallet": "w1", "by": "alice",
+                      "event": {"type": "authorize", "request": first, "units": 10}}));
+    steps.push(json!({"at": "2026-01-06T10:00:00Z", "wallet": "w1", "by": "alice", "event": {"type": "refund"}}));
+    let events = scenario_events(&json!({"name": "hostage", "steps": steps}).to_string());
+
+    assert_eq!(server.submit(&events[0], OPERATOR).0, StatusCode::CREATED);
+    for request in &events[1..65] {
+        let (status, body) = server.submit(request, GYM);
+        assert_eq!(
+            (status, body["ok"].as_bool()),
+            (StatusCode::CREATED, Some(true)),
+            "{body}"
+        );
+    }
+    let (_, one_more) = server.submit(&events[65], GYM);
+    assert_eq!(one_more["error"]["code"], "too_many_pending", "{one_more}");
+    let (_, inflated) = server.submit(&events[66], OPERATOR);
+    assert_eq!(inflated["error"]["code"], "authorization_mismatch", "{inflated}");
+    assert_eq!(inflated["effects"], json!([]));
+    let (status, refund) = server.submit(&events[67], OPERATOR);
+    assert_eq!(
+        (status, refund["ok"].as_bool()),
+        (StatusCode::CREATED, Some(true)),
+        "{refund}"
+    );
+    let (_, wallet) = server.get("/v1/wallets/w1", Some(AUDITOR));
+    assert_eq!(
+        (wallet["view"]["frozen"].as_str(), wallet["view"]["refunded"].as_str()),
+        (Some("0.00"), Some("10000.00"))
+    );
+}
