@@ -75,7 +75,9 @@ impl Server {
             }],
             components: vec![ledger.current().unwrap()],
         };
-        let service = Service::new(ledger.with_trust(trust), keys);
+        // Checkpoints every second, so that a test sees one soon after its events.
+        let service = Service::new(ledger.with_trust(trust), keys, dev_key("platform"))
+            .with_checkpoint_every(std::time::Duration::from_secs(1));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

@@ -54,6 +54,40 @@ pub(crate) enum Command {
         /// artifact is native code, which an auditor should not take on trust.
         #[arg(long)]
         cache: Option<PathBuf>,
+        /// Also holds the journal to this checkpoint (`prepaid checkpoint`): every wallet it
+        /// lists must still be there, at least as long, with the same entry at its seq and
+        /// the same acknowledgement at its count. Needs --platform-key.
+        #[arg(long, requires = "platform_key")]
+        checkpoint: Option<PathBuf>,
+        /// The platform's public key (64 hex digits), which must have signed the
+        /// checkpoint; with --bundle alone, the checkpoint proofs the bundle carries.
+        #[arg(long, value_parser = parse_platform_key)]
+        platform_key: Option<ed25519_dalek::VerifyingKey>,
+        /// Fails on any wallet that runs code other than this (a component's code hash);
+        /// repeat it to allow several.
+        #[arg(long = "expect-code-hash", value_name = "CODE_HASH")]
+        expect_code_hash: Vec<String>,
+    },
+    /// Writes a signed checkpoint of every wallet's head (`--db`, `--key`, `--out`), or
+    /// checks that a later checkpoint extends an earlier one (`check`).
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Checkpoint {
+        #[command(subcommand)]
+        command: Option<CheckpointCommand>,
+        /// The journal.
+        #[arg(long, required = true)]
+        db: Option<PathBuf>,
+        /// The platform's key file (`prepaid keygen`).
+        #[arg(long, required = true)]
+        key: Option<PathBuf>,
+        /// The checkpoint file to write (must not exist).
+        #[arg(long, required = true)]
+        out: Option<PathBuf>,
+    },
+    /// Receipts the service gives for every event it journals.
+    Receipt {
+        #[command(subcommand)]
+        command: ReceiptCommand,
     },
     /// Applies raw signed events (JSON lines, from FILE or stdin) and prints a JSON line
     /// per event. Re-submitting an event returns its recorded outcome.
@@ -184,6 +218,14 @@ pub(crate) enum Command {
         /// confirmation, a membership's days, expiry, a re-key) have fallen due.
         #[arg(long, default_value_t = prepaid_host::service::DEFAULT_TICK_EVERY.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
         tick_every: u64,
+        /// The platform's key file (`prepaid keygen`): it signs a receipt for every event
+        /// journaled and the checkpoints of every wallet's head.
+        #[arg(long, env = "PREPAID_PLATFORM_KEY")]
+        platform_key: PathBuf,
+        /// How often, in seconds, to sign a checkpoint of every wallet's head (served at
+        /// GET /v1/checkpoint).
+        #[arg(long, default_value_t = prepaid_host::service::DEFAULT_CHECKPOINT_EVERY.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+        checkpoint_every: u64,
         #[command(flatten)]
         component: ComponentArg,
         #[command(flatten)]
@@ -241,6 +283,55 @@ pub(crate) enum ScenarioCommand {
 }
 
 #[derive(Subcommand)]
+pub(crate) enum CheckpointCommand {
+    /// Confirms that NEW extends OLD: both signed by the platform key, and each wallet's
+    /// head (and acknowledgements) at OLD lying in its history at NEW, as the journal
+    /// shows it. What an auditor runs on every new checkpoint.
+    #[command(group = clap::ArgGroup::new("source").required(true))]
+    Check {
+        /// The earlier checkpoint file.
+        old: PathBuf,
+        /// The later checkpoint file.
+        new: PathBuf,
+        /// The platform's public key (64 hex digits).
+        #[arg(long, value_parser = parse_platform_key)]
+        platform_key: ed25519_dalek::VerifyingKey,
+        /// The journal.
+        #[arg(long, group = "source")]
+        db: Option<PathBuf>,
+        /// A bundle written by `prepaid journal export`.
+        #[arg(long, group = "source")]
+        bundle: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum ReceiptCommand {
+    /// Says whether the bundle holds exactly the entry a receipt is for: signed by the
+    /// platform key, the same wallet, seq, event, time and hash, and a hash chain that
+    /// leads to it. Exits non-zero if not.
+    #[command(group = clap::ArgGroup::new("source").required(true))]
+    Check {
+        /// The receipt (the signed note the service returned).
+        receipt: PathBuf,
+        /// A bundle written by `prepaid journal export`.
+        #[arg(long, group = "source")]
+        bundle: Option<PathBuf>,
+        /// A journal.
+        #[arg(long, group = "source")]
+        db: Option<PathBuf>,
+        /// The platform's public key (64 hex digits).
+        #[arg(long, value_parser = parse_platform_key)]
+        platform_key: ed25519_dalek::VerifyingKey,
+    },
+}
+
+/// A platform public key, as clap reads one.
+fn parse_platform_key(text: &str) -> Result<ed25519_dalek::VerifyingKey> {
+    prepaid_host::signed::platform_key(text)
+}
+
+#[derive(Subcommand)]
 pub(crate) enum OutboxCommand {
     /// Lists effects not yet acknowledged, as JSON lines, oldest first.
     List {
@@ -281,6 +372,13 @@ pub(crate) enum JournalCommand {
         /// The bundle to write (must not exist).
         #[arg(long)]
         out: PathBuf,
+        /// Puts in the bundle the proof, from this checkpoint, of each wallet it holds.
+        /// Needs --platform-key.
+        #[arg(long, requires = "platform_key")]
+        checkpoint: Option<PathBuf>,
+        /// The platform's public key (64 hex digits), which must have signed the checkpoint.
+        #[arg(long, value_parser = parse_platform_key)]
+        platform_key: Option<ed25519_dalek::VerifyingKey>,
     },
 }
 

@@ -18,7 +18,7 @@ use prepaid_host::native::NativeRules;
 use prepaid_host::rules::Rules;
 use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::testkit::workload::{mix, standard_mix};
-use prepaid_host::verify::verify_with_progress;
+use prepaid_host::verify::{verify_with_progress, Checks};
 use prepaid_host::{Clock, ContractEngine, Envelope, Ledger, StoreConfig};
 
 /// Wallets opened per group commit when populating a journal: small, so the population
@@ -79,6 +79,8 @@ pub struct ScalePoint {
     pub events_per_second: f64,
     /// The process's resident memory afterwards, MiB.
     pub resident_mib: f64,
+    /// Seconds to sign a checkpoint of every wallet's head and write its file.
+    pub checkpoint_seconds: f64,
 }
 
 /// Group-commit throughput of the standard mix on 2,000 new wallets, on a journal already
@@ -105,10 +107,16 @@ pub fn scale_point(component: &[u8], population: usize, rounds: usize, dir: &Pat
         submit_grouped(&ledger, &mix)?;
         Ok(started.elapsed())
     })?;
+    let resident_mib = resident_mib();
+    let started = Instant::now();
+    let checkpoint = ledger.checkpoint(&prepaid_host::keys::generate_key()?)?;
+    std::fs::write(dir.join(format!("scale-{population}.checkpoint")), checkpoint.to_file())?;
+    let checkpoint_seconds = started.elapsed().as_secs_f64();
     Ok(ScalePoint {
         wallets: population,
         events_per_second: events as f64 / fastest.as_secs_f64(),
-        resident_mib: resident_mib(),
+        resident_mib,
+        checkpoint_seconds,
     })
 }
 
@@ -256,21 +264,46 @@ pub fn run(component: &[u8], wallets: usize, rounds: usize, dir: &Path) -> Resul
         parallel,
     );
 
+    // The payment rail has paid every effect, and the platform signed a checkpoint: verify
+    // then has every acknowledgement to check, and every wallet to hold to the checkpoint.
+    let platform = sqlite_ledger(&journal(0), component)?;
+    let effects = platform.pending_effects(usize::MAX)?;
+    let ids: Vec<String> = effects.into_iter().map(|effect| effect.effect_id).collect();
+    platform.ack_effects(&ids, None)?;
+    let checkpoint = platform.checkpoint(&prepaid_host::keys::generate_key()?)?;
+    drop(platform);
     let journal = SqliteStore::open(&journal(0))?;
     let contracts = Contracts::new(ContractEngine::new()?);
-    let mut entries = 0;
-    let verified = fastest(rounds, |_| {
-        let started = Instant::now();
-        let report = verify_with_progress(&journal, &contracts, |_, _| {})?;
-        ensure!(report.is_clean(), "verify found divergences: {:?}", report.divergences);
-        entries = report.entries;
-        Ok(started.elapsed())
-    })?;
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
-    let verified = Measurement::new("verify (replay from the journal)", workers, entries, verified);
+    let verify = |name: &'static str, checks: Checks| -> Result<Measurement> {
+        let mut entries = 0;
+        let verified = fastest(rounds, |_| {
+            let started = Instant::now();
+            let report = verify_with_progress(&journal, &contracts, &checks, |_, _| {})?;
+            ensure!(report.is_clean(), "verify found divergences: {:?}", report.divergences);
+            entries = report.entries;
+            Ok(started.elapsed())
+        })?;
+        Ok(Measurement::new(name, workers, entries, verified))
+    };
+    let replayed = verify(
+        "verify, replay alone",
+        Checks {
+            replay_only: true,
+            ..Checks::default()
+        },
+    )?;
+    let verified = verify(
+        "verify, with outbox, acknowledgements, checkpoint",
+        Checks {
+            checkpoint: checkpoint.leaves,
+            whole_checkpoint: true,
+            ..Checks::default()
+        },
+    )?;
 
     Ok(BenchReport {
-        paths: vec![native, in_wasm, durable, grouped, parallel, verified],
+        paths: vec![native, in_wasm, durable, grouped, parallel, replayed, verified],
         cold_start_ms: cold_start.as_secs_f64() * 1e3,
         warm_start_ms: warm_start.as_secs_f64() * 1e3,
     })

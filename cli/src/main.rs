@@ -20,14 +20,17 @@ use prepaid_host::service::auth::ApiKeys;
 use prepaid_host::service::Service;
 use prepaid_host::store::postgres::PostgresConfig;
 use prepaid_host::store::sqlite::SqliteStore;
+use prepaid_host::store::Store as _;
 use prepaid_host::testkit::scenario::{self, Scenario};
 use prepaid_host::testkit::snapshot;
 use prepaid_host::trust::untrusted_wallets;
-use prepaid_host::verify::{printable, verify_with_progress, Report};
+use prepaid_host::verify::{printable, verify_with_progress, Checks, Report};
 use prepaid_host::{Clock, Ledger, StoreConfig, Trust};
 
 pub(crate) use args::ComponentArg;
-use args::{Cli, Command, ContractCommand, JournalCommand, OutboxCommand, ScenarioCommand};
+use args::{
+    CheckpointCommand, Cli, Command, ContractCommand, JournalCommand, OutboxCommand, ReceiptCommand, ScenarioCommand,
+};
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
@@ -90,11 +93,43 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
             trust,
             cache,
+            checkpoint,
+            platform_key,
+            expect_code_hash,
         } => {
-            let journal = match (db, bundle) {
-                (Some(db), _) => SqliteStore::open_read_only(&db)?,
-                (None, Some(bundle)) => SqliteStore::open_bundle(&bundle)?,
-                (None, None) => unreachable!("clap requires --db or --bundle"),
+            let journal = open_journal(db.as_deref(), bundle.as_deref())?;
+            let mut checks = Checks {
+                code_hashes: expect_code_hash,
+                ..Checks::default()
+            };
+            let signed_by = match (checkpoint, platform_key) {
+                (Some(path), Some(key)) => {
+                    let checkpoint = read_checkpoint(&path, &key)?;
+                    checks.checkpoint = checkpoint.leaves;
+                    checks.whole_checkpoint = true;
+                    vec![checkpoint.head]
+                }
+                (None, Some(key)) => {
+                    let proofs = journal.proofs()?;
+                    if proofs.is_empty() {
+                        anyhow::bail!(
+                            "--platform-key without --checkpoint checks the proofs a bundle carries, and this one \
+                             carries none; give the checkpoint with --checkpoint"
+                        );
+                    }
+                    let mut heads = Vec::new();
+                    for proof in proofs {
+                        let head = proof.verify(&key).with_context(|| {
+                            format!("the bundle's proof for wallet {}", printable(&proof.leaf.wallet))
+                        })?;
+                        if !heads.contains(&head) {
+                            heads.push(head);
+                        }
+                        checks.checkpoint.push(proof.leaf);
+                    }
+                    heads
+                }
+                (_, None) => Vec::new(),
             };
             let progress = ProgressBar::new(0).with_style(
                 ProgressStyle::with_template("verifying {bar:40} {pos}/{len} wallets, {eta} left")
@@ -103,6 +138,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = verify_with_progress(
                 &journal,
                 &Contracts::new(args::engine(cache.as_deref())?),
+                &checks,
                 |done, total| {
                     progress.set_length(total as u64);
                     progress.set_position(done as u64);
@@ -116,8 +152,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if json {
                 let mut document = serde_json::to_value(&report)?;
                 document["untrusted"] = serde_json::to_value(&untrusted)?;
+                document["checkpoints"] = signed_by.iter().map(|head| head.note.clone()).collect();
                 println!("{document}");
             } else {
+                for head in &signed_by {
+                    println!(
+                        "checkpoint of {}: {}, signed by the platform key",
+                        head.time,
+                        count(head.size as usize, "wallet", "wallets")
+                    );
+                }
                 print_report(&report);
                 for wallet in &untrusted {
                     println!(
@@ -174,19 +218,128 @@ fn run(cli: Cli) -> Result<ExitCode> {
             command: OutboxCommand::Ack { db, effect_ids, claim },
         } => platform::outbox_ack(&db, &effect_ids, claim.as_deref()),
         Command::Journal {
-            command: JournalCommand::Export { db, wallet, out },
+            command:
+                JournalCommand::Export {
+                    db,
+                    wallet,
+                    out,
+                    checkpoint,
+                    platform_key,
+                },
         } => {
             if !db.exists() {
                 anyhow::bail!("no journal at {}", db.display());
             }
-            let (wallets, entries) = SqliteStore::open(&db)?.export(&out, wallet.as_deref())?;
+            let checkpoint = match (checkpoint, platform_key) {
+                (Some(path), Some(key)) => Some(read_checkpoint(&path, &key)?),
+                _ => None,
+            };
+            let (wallets, entries) = SqliteStore::open(&db)?.export(&out, wallet.as_deref(), checkpoint.as_ref())?;
             println!(
-                "wrote {}: {}, {} and the components they pin",
+                "wrote {}: {}, {}, their outbox and the components they pin{}",
                 out.display(),
                 count(wallets, "wallet", "wallets"),
-                count(entries, "entry", "entries")
+                count(entries, "entry", "entries"),
+                match &checkpoint {
+                    Some(checkpoint) => format!(", with their proofs from the checkpoint of {}", checkpoint.head.time),
+                    None => String::new(),
+                }
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Checkpoint {
+            command: None,
+            db: Some(db),
+            key: Some(key),
+            out: Some(out),
+        } => {
+            if !db.exists() {
+                anyhow::bail!("no journal at {}", db.display());
+            }
+            let key = prepaid_host::keys::read_key_file(&key)?;
+            let checkpoint = prepaid_host::signed::Checkpoint::sign(
+                SqliteStore::open_read_only(&db)?.leaves()?,
+                &prepaid_host::envelope::rfc3339(Clock::System.now()?)?,
+                &key,
+            );
+            write_new(&out, &checkpoint.to_file())?;
+            println!(
+                "wrote {}: the checkpoint of {}, {}",
+                out.display(),
+                checkpoint.head.time,
+                count(checkpoint.head.size as usize, "wallet", "wallets")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Checkpoint { command: None, .. } => unreachable!("clap requires --db, --key and --out"),
+        Command::Checkpoint {
+            command:
+                Some(CheckpointCommand::Check {
+                    old,
+                    new,
+                    platform_key,
+                    db,
+                    bundle,
+                }),
+            ..
+        } => {
+            let (old, new) = (
+                read_checkpoint(&old, &platform_key)?,
+                read_checkpoint(&new, &platform_key)?,
+            );
+            let journal = open_journal(db.as_deref(), bundle.as_deref())?;
+            let divergences = prepaid_host::verify::extends(&journal, &old, &new)?;
+            for divergence in &divergences {
+                println!("DIVERGENCE {divergence}");
+            }
+            let verdict = if divergences.is_empty() {
+                "extends it"
+            } else {
+                "DOES NOT EXTEND it"
+            };
+            println!(
+                "checkpoint of {} ({}) against that of {} ({}): {verdict}",
+                new.head.time,
+                count(new.head.size as usize, "wallet", "wallets"),
+                old.head.time,
+                count(old.head.size as usize, "wallet", "wallets"),
+            );
+            Ok(if divergences.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Receipt {
+            command:
+                ReceiptCommand::Check {
+                    receipt,
+                    bundle,
+                    db,
+                    platform_key,
+                },
+        } => {
+            let text = std::fs::read_to_string(&receipt).with_context(|| format!("reading {}", receipt.display()))?;
+            let receipt = prepaid_host::signed::Receipt::open(&text, &platform_key)
+                .with_context(|| format!("reading the receipt {}", receipt.display()))?;
+            let journal = open_journal(db.as_deref(), bundle.as_deref())?;
+            let place = format!(
+                "wallet {}, seq {}, event {} at {}",
+                printable(&receipt.wallet),
+                receipt.seq,
+                printable(&receipt.event_id),
+                receipt.at
+            );
+            match prepaid_host::verify::receipt_entry(&journal, &receipt)? {
+                Ok(_) => {
+                    println!("held: the journal holds exactly the receipt's entry ({place})");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(why) => {
+                    println!("NOT HELD: {place}: {}", printable(&why));
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         Command::Demo { db, component, cache } => {
             let ledger = demo::fresh_ledger(&db, &component, cache.engine()?)?;
@@ -226,6 +379,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         large.events_per_second / small.events_per_second,
                         large.resident_mib
                     );
+                    println!(
+                        "checkpoint: {} wallets in {:.2} s; {} wallets in {:.2} s",
+                        small.wallets, small.checkpoint_seconds, large.wallets, large.checkpoint_seconds
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -239,9 +396,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             trust,
             max_connections,
             tick_every,
+            platform_key,
+            checkpoint_every,
             component,
             cache,
         } => {
+            let platform_key = prepaid_host::keys::read_key_file(&platform_key)?;
             let Some(trust) = trust else {
                 anyhow::bail!(
                     "serve needs --trust FILE (or PREPAID_TRUST): the regulators whose approval an `open` \
@@ -267,7 +427,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             let ledger = ledger.with_trust(trust).with_max_connections(max_connections);
-            let service = Service::new(ledger, keys).with_tick_every(std::time::Duration::from_secs(tick_every));
+            let service = Service::new(ledger, keys, platform_key)
+                .with_tick_every(std::time::Duration::from_secs(tick_every))
+                .with_checkpoint_every(std::time::Duration::from_secs(checkpoint_every));
             platform::serve(listen, service)
         }
         Command::Loadtest {
@@ -310,6 +472,12 @@ fn print_bench(report: &bench::BenchReport) {
             m.events_per_second,
             m.micros_per_event,
             native / m.events_per_second
+        );
+    }
+    if let [.., replayed, verified] = report.paths.as_slice() {
+        println!(
+            "verify with outbox, acknowledgements and checkpoint: {:.2}× the throughput of replay alone",
+            verified.events_per_second / replayed.events_per_second
         );
     }
     println!(
@@ -358,6 +526,34 @@ pub(crate) fn print_report(report: &Report) {
         count(report.wallets, "wallet", "wallets"),
         count(report.entries, "entry", "entries")
     );
+}
+
+/// The journal (`db`, read-only) or bundle to read.
+fn open_journal(db: Option<&Path>, bundle: Option<&Path>) -> Result<SqliteStore> {
+    Ok(match (db, bundle) {
+        (Some(db), _) => SqliteStore::open_read_only(db)?,
+        (None, Some(bundle)) => SqliteStore::open_bundle(bundle)?,
+        (None, None) => unreachable!("clap requires --db or --bundle"),
+    })
+}
+
+/// Reads the checkpoint file at `path`, which `key` must have signed.
+fn read_checkpoint(path: &Path, key: &ed25519_dalek::VerifyingKey) -> Result<prepaid_host::signed::Checkpoint> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the checkpoint {}", path.display()))?;
+    prepaid_host::signed::Checkpoint::read(&text, key).with_context(|| format!("the checkpoint {}", path.display()))
+}
+
+/// Writes `text` to a new file at `path`.
+fn write_new(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("creating {} (it must not exist)", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }
 
 /// `n` things, in the grammatical number `n` asks for.

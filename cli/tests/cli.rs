@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use prepaid_host::store::Store as _;
+
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -101,17 +103,49 @@ fn verify_passes_on_a_scenario_journal_and_names_a_tampered_entry() {
     assert!(output.status.success(), "{}", text(&output.stdout));
     assert!(text(&output.stdout).contains("1 wallet, 4 entries replayed with their pinned code: clean"));
 
-    let conn = rusqlite::Connection::open(db).unwrap();
-    conn.execute("UPDATE journal SET fuel = fuel + 1 WHERE wallet = 'w1' AND seq = 3", [])
+    // Fuel as an engine upgrade would record it: the entry's hash and every later one
+    // recomputed, so only fuel differs. Verify names it as what an engine change explains.
+    let mut entries = prepaid_host::store::sqlite::SqliteStore::open_read_only(Path::new(db))
+        .unwrap()
+        .entries("w1")
         .unwrap();
-    drop(conn);
+    let conn = rusqlite::Connection::open(db).unwrap();
+    entries[2].fuel += 1;
+    for index in 2..entries.len() {
+        entries[index].prev_hash = entries[index - 1].entry_hash.clone();
+        entries[index].entry_hash = entries[index].compute_hash();
+        let entry = &entries[index];
+        conn.execute(
+            "UPDATE journal SET fuel = ?1, prev_hash = ?2, entry_hash = ?3 WHERE wallet = 'w1' AND seq = ?4",
+            rusqlite::params![entry.fuel, entry.prev_hash, entry.entry_hash, entry.seq],
+        )
+        .unwrap();
+    }
+    let head = &entries.last().unwrap().entry_hash;
+    conn.execute("UPDATE wallets SET head_hash = ?1 WHERE wallet = 'w1'", [head])
+        .unwrap();
     let output = prepaid(&["verify", "--db", db]);
     assert!(!output.status.success());
     let stdout = text(&output.stdout);
     assert!(stdout.contains("DIVERGENCE wallet w1, seq 3: fuel differs"), "{stdout}");
+    assert!(
+        stdout.contains("(fuel only: the outcome and state replay the same"),
+        "{stdout}"
+    );
     let output = prepaid(&["verify", "--db", db, "--json"]);
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["divergences"][0]["field"], "fuel");
+    assert_eq!(report["divergences"][0]["fuel_only"], true);
+    assert_eq!(report["divergences"].as_array().unwrap().len(), 1, "{report}");
+
+    // Fuel changed by hand, the hash left: that no engine explains.
+    conn.execute("UPDATE journal SET fuel = fuel + 1 WHERE wallet = 'w1' AND seq = 4", [])
+        .unwrap();
+    drop(conn);
+    let output = prepaid(&["verify", "--db", db, "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["divergences"][1]["field"], "entry_hash", "{report}");
+    assert_eq!(report["divergences"][1]["fuel_only"], false);
 
     let output = prepaid(&["verify", "--db", dir.path().join("missing.db").to_str().unwrap()]);
     assert!(!output.status.success());
@@ -168,7 +202,7 @@ fn an_exported_bundle_verifies_alone_and_names_a_tampered_entry_or_missing_compo
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(
-        text(&output.stdout).contains("1 wallet, 4 entries"),
+        text(&output.stdout).contains("1 wallet, 4 entries, their outbox"),
         "{}",
         text(&output.stdout)
     );

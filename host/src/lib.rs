@@ -60,6 +60,7 @@ pub mod outcome;
 pub mod rules;
 #[cfg(feature = "service")]
 pub mod service;
+pub mod signed;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;

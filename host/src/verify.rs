@@ -1,7 +1,12 @@
 //! Verification by replay: every wallet's entries are re-run, from the first, with the
 //! component the wallet is pinned to, and every recorded figure is compared: the outcome
-//! (effects or error), fuel, state hash and the hash chain. The first divergence of each
-//! wallet is named. Wallets are replayed in parallel, on every core; each wallet in order.
+//! (effects or error), fuel, state hash and the hash chain. The outbox is checked against
+//! the journal (every effect row is one that its entry's outcome names, none missing, none
+//! extra) and each acknowledgement against its wallet's chain of them; rows that no
+//! wallet's head accounts for are named. Given [`Checks`], each wallet is also held to a
+//! signed checkpoint (it is still there, with the entry the checkpoint names at that seq)
+//! and to the code hashes an auditor expects. The first divergence of each wallet is
+//! named. Wallets are replayed in parallel, on every core; each wallet in order.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -11,14 +16,15 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::engine::{WasmContract, LIMITS_VERSION};
-use crate::envelope::Envelope;
+use crate::envelope::{timestamp, Envelope};
 use crate::error::Result;
 use crate::ledger::Contracts;
-use crate::outcome::sha256_hex;
+use crate::outcome::{sha256_hex, Verdict};
 use crate::rules::Rules;
-use crate::store::{Entry, Store, WalletHead, GENESIS_HASH};
+use crate::signed::{Checkpoint, Leaf, Receipt};
+use crate::store::{AckRecord, Entry, OutboxEffect, OutboxRow, Store, WalletHead, GENESIS_HASH};
 
-/// Where a journal and its replay disagree.
+/// Where a journal and its replay, or what else it is checked against, disagree.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Divergence {
     /// The wallet (empty for a stored component).
@@ -29,8 +35,31 @@ pub struct Divergence {
     pub field: String,
     /// What the journal records.
     pub recorded: String,
-    /// What replay (or recomputation) gives.
+    /// What replay (or recomputation, or what it is checked against) gives.
     pub replayed: String,
+    /// What gives `replayed`: `replay`, `the journal` (for outbox rows), `the checkpoint`,
+    /// `the expected code`.
+    pub against: &'static str,
+    /// Whether only fuel differs, the outcome, state and hashes replaying the same: what a
+    /// change of engine or limits explains, unlike any other divergence.
+    pub fuel_only: bool,
+}
+
+/// What a verification holds the journal to beyond its own replay.
+#[derive(Clone, Debug, Default)]
+pub struct Checks {
+    /// Wallets as a signed checkpoint lists them (authenticated by the caller, from a
+    /// checkpoint file or a bundle's proofs): each must still be there, with at least the
+    /// entries and acknowledgements it had then, the same ones.
+    pub checkpoint: Vec<Leaf>,
+    /// Whether `checkpoint` is a whole checkpoint, so that a wallet it lists and the
+    /// journal lacks is missing (a bundle's proofs cover only the wallets it holds).
+    pub whole_checkpoint: bool,
+    /// The code hashes wallets may run; empty for any.
+    pub code_hashes: Vec<String>,
+    /// Replay alone: no outbox, acknowledgement or orphan checks. Only for measuring what
+    /// those cost (`prepaid bench`); an auditor never wants it.
+    pub replay_only: bool,
 }
 
 impl fmt::Display for Divergence {
@@ -44,12 +73,20 @@ impl fmt::Display for Divergence {
         // escaped, so that a crafted value cannot redraw the auditor's terminal.
         write!(
             f,
-            "{}: {} differs: recorded {}, replay gives {}",
+            "{}: {} differs: recorded {}, {} gives {}",
             printable(&place),
             self.field,
             printable(&self.recorded),
+            self.against,
             printable(&self.replayed)
-        )
+        )?;
+        if self.fuel_only {
+            write!(
+                f,
+                " (fuel only: the outcome and state replay the same, as after an engine change)"
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -85,14 +122,16 @@ impl Report {
 
 /// Replays every wallet of `store`, compiling components through `contracts`.
 pub fn verify(store: &dyn Store, contracts: &Contracts) -> Result<Report> {
-    verify_with_progress(store, contracts, |_, _| {})
+    verify_with_progress(store, contracts, &Checks::default(), |_, _| {})
 }
 
-/// Replays every wallet of `store`, calling `progress(done, total)` after each wallet.
-/// Every stored component is checked against its code hash, pinned or not.
+/// Replays every wallet of `store` and holds it to `checks`, calling
+/// `progress(done, total)` after each wallet. Every stored component is checked against
+/// its code hash, pinned or not, and rows without a wallet head are named.
 pub fn verify_with_progress(
     store: &dyn Store,
     contracts: &Contracts,
+    checks: &Checks,
     progress: impl FnMut(usize, usize),
 ) -> Result<Report> {
     let components = store
@@ -100,7 +139,45 @@ pub fn verify_with_progress(
         .into_iter()
         .map(|(code_hash, _)| code_hash)
         .collect();
-    replay(store, contracts, components, &store.wallets()?, progress)
+    let wallets = store.wallets()?;
+    let mut report = replay(store, contracts, components, &wallets, checks, progress)?;
+    let unheaded = match checks.replay_only {
+        true => Vec::new(),
+        false => store.unheaded()?,
+    };
+    for wallet in unheaded {
+        report.divergences.push(Divergence {
+            wallet,
+            seq: 0,
+            field: "head".into(),
+            recorded: "no head".into(),
+            replayed: "journal, outbox or acknowledgement rows".into(),
+            against: "the journal",
+            fuel_only: false,
+        });
+    }
+    if checks.whole_checkpoint {
+        let held: std::collections::HashSet<&str> = wallets.iter().map(String::as_str).collect();
+        for leaf in checks
+            .checkpoint
+            .iter()
+            .filter(|leaf| !held.contains(leaf.wallet.as_str()))
+        {
+            report.divergences.push(Divergence {
+                wallet: leaf.wallet.clone(),
+                seq: 0,
+                field: "checkpoint".into(),
+                recorded: "no such wallet".into(),
+                replayed: leaf.to_string(),
+                against: "the checkpoint",
+                fuel_only: false,
+            });
+        }
+    }
+    report
+        .divergences
+        .sort_by(|a, b| (&a.wallet, a.seq).cmp(&(&b.wallet, b.seq)));
+    Ok(report)
 }
 
 /// Replays `wallets` of `store` (and checks the components they pin against their code
@@ -120,15 +197,17 @@ pub fn verify_wallets(
         }
     }
     pinned.sort();
-    replay(store, contracts, pinned, wallets, progress)
+    replay(store, contracts, pinned, wallets, &Checks::default(), progress)
 }
 
-/// Checks `components` against their code hashes, then replays `wallets`.
+/// Checks `components` against their code hashes, then replays `wallets` and holds them
+/// to `checks`.
 fn replay(
     store: &dyn Store,
     contracts: &Contracts,
     components: Vec<String>,
     wallets: &[String],
+    checks: &Checks,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Report> {
     let mut report = Report::default();
@@ -145,6 +224,8 @@ fn replay(
                 field: "code_hash".into(),
                 recorded: code_hash,
                 replayed: actual,
+                against: "hashing the stored bytes",
+                fuel_only: false,
             });
             continue;
         };
@@ -154,12 +235,29 @@ fn replay(
     // Wallets are independent: read a batch (the store is one connection), replay it on
     // every core, report in wallet order.
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let leaves: HashMap<&str, &Leaf> = checks
+        .checkpoint
+        .iter()
+        .map(|leaf| (leaf.wallet.as_str(), leaf))
+        .collect();
     for batch in wallets.chunks(VERIFY_BATCH) {
         let loaded = batch
             .iter()
-            .map(|wallet| Ok((read_head(store, wallet)?, store.entries(wallet)?)))
+            .map(|wallet| {
+                let (outbox, acks) = match checks.replay_only {
+                    true => (Vec::new(), Vec::new()),
+                    false => (store.outbox(wallet)?, store.acks(wallet)?),
+                };
+                Ok(Wallet {
+                    head: read_head(store, wallet)?,
+                    entries: store.entries(wallet)?,
+                    outbox,
+                    acks,
+                    leaf: leaves.get(wallet.as_str()).copied(),
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
-        let replayed: Vec<Result<(usize, Option<Divergence>)>> = std::thread::scope(|scope| {
+        let replayed: Vec<Result<(usize, Vec<Divergence>)>> = std::thread::scope(|scope| {
             let verified = &verified;
             let handles: Vec<_> = loaded
                 .chunks(loaded.len().div_ceil(workers))
@@ -167,7 +265,7 @@ fn replay(
                     scope.spawn(move || {
                         chunk
                             .iter()
-                            .map(|(head, entries)| replay_wallet(head, entries, verified))
+                            .map(|wallet| wallet.verify(verified, checks))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -178,10 +276,10 @@ fn replay(
                 .collect()
         });
         for result in replayed {
-            let (entries, divergence) = result?;
+            let (entries, divergences) = result?;
             report.wallets += 1;
             report.entries += entries;
-            report.divergences.extend(divergence);
+            report.divergences.extend(divergences);
             progress(report.wallets, wallets.len());
         }
     }
@@ -198,88 +296,294 @@ fn read_head(store: &dyn Store, wallet: &str) -> Result<WalletHead> {
         .with_context(|| format!("wallet {wallet} is not in the journal"))?)
 }
 
-/// Replays one wallet; returns how many entries were replayed and the first divergence.
-fn replay_wallet(
-    head: &WalletHead,
-    entries: &[Entry],
-    contracts: &HashMap<String, Arc<WasmContract>>,
-) -> Result<(usize, Option<Divergence>)> {
-    let wallet = head.wallet.as_str();
-    let mut state: Option<Vec<u8>> = None;
-    let mut state_hash = sha256_hex(&[]);
-    let mut prev_hash = GENESIS_HASH.to_string();
-    for (index, entry) in entries.iter().enumerate() {
-        let diverge = |field: &str, recorded: &dyn ToString, replayed: &dyn ToString| Divergence {
-            wallet: wallet.into(),
-            seq: entry.seq,
-            field: field.into(),
-            recorded: recorded.to_string(),
-            replayed: replayed.to_string(),
-        };
-        let checks = [
-            ("seq", entry.seq.to_string(), (index as u64 + 1).to_string()),
-            // Fuel and traps depend on the limits: replay needs the version it was run under.
-            ("limits", entry.limits.to_string(), LIMITS_VERSION.to_string()),
-            ("prev_hash", entry.prev_hash.clone(), prev_hash.clone()),
-            ("code_hash", entry.code_hash.clone(), head.code_hash.clone()),
-        ];
-        if let Some((field, recorded, replayed)) =
-            checks.into_iter().find(|(_, recorded, replayed)| recorded != replayed)
-        {
-            return Ok((index, Some(diverge(field, &recorded, &replayed))));
+/// One wallet as the store holds it, and what the checkpoint says of it.
+struct Wallet<'a> {
+    head: WalletHead,
+    entries: Vec<Entry>,
+    outbox: Vec<OutboxRow>,
+    acks: Vec<AckRecord>,
+    leaf: Option<&'a Leaf>,
+}
+
+impl Wallet<'_> {
+    /// Replays the wallet and checks its outbox, acknowledgements, checkpoint and code;
+    /// returns how many entries were replayed and the divergences: the first of its
+    /// history, or its first fuel-only one and the first after it that is not.
+    fn verify(
+        &self,
+        contracts: &HashMap<String, Arc<WasmContract>>,
+        checks: &Checks,
+    ) -> Result<(usize, Vec<Divergence>)> {
+        let (replayed, mut divergences) = self.replay(contracts)?;
+        if !checks.replay_only {
+            divergences.extend(self.check_outbox());
+            divergences.extend(self.check_acks());
         }
-        let Some(contract) = contracts.get(&entry.code_hash) else {
-            return Ok((
-                index,
-                Some(diverge(
-                    "code_hash",
-                    &entry.code_hash,
-                    &"no stored component with this hash",
-                )),
-            ));
-        };
-        let replay = match replay_entry(contract, entry, state.as_deref())? {
-            Ok(replay) => replay,
-            Err((field, recorded, replayed)) => return Ok((index, Some(diverge(field, &recorded, &replayed)))),
-        };
-        let new_state = replay.state.or(state);
-        let new_hash = new_state.as_deref().map_or(state_hash, sha256_hex);
-        let checks = [
-            ("outcome", &entry.outcome, &replay.outcome),
-            ("fuel", &entry.fuel.to_string(), &replay.fuel.to_string()),
-            ("state_hash", &entry.state_hash, &new_hash),
-            ("entry_hash", &entry.entry_hash, &entry.compute_hash()),
-        ];
-        if let Some((field, recorded, replayed)) =
-            checks.into_iter().find(|(_, recorded, replayed)| recorded != replayed)
-        {
-            return Ok((index, Some(diverge(field, recorded, replayed))));
-        }
-        state = new_state;
-        state_hash = new_hash;
-        prev_hash = entry.entry_hash.clone();
+        divergences.extend(self.check_leaf());
+        divergences.extend(self.check_code(&checks.code_hashes));
+        Ok((replayed, divergences))
     }
-    let head_checks = [
-        ("seq", head.seq.to_string(), entries.len().to_string()),
-        ("head_hash", head.head_hash.clone(), prev_hash),
-        ("state_hash", head.state_hash.clone(), state_hash),
-        (
-            "state",
-            head.state.as_deref().map_or_else(|| "none".into(), sha256_hex),
-            state.as_deref().map_or_else(|| "none".into(), sha256_hex),
-        ),
-    ];
-    let divergence = head_checks
-        .into_iter()
-        .find(|(_, recorded, replayed)| recorded != replayed)
-        .map(|(field, recorded, replayed)| Divergence {
-            wallet: wallet.into(),
-            seq: 0,
+
+    fn divergence(
+        &self,
+        seq: u64,
+        field: &str,
+        recorded: String,
+        replayed: String,
+        against: &'static str,
+    ) -> Divergence {
+        Divergence {
+            wallet: self.head.wallet.clone(),
+            seq,
             field: field.into(),
             recorded,
             replayed,
-        });
-    Ok((entries.len(), divergence))
+            against,
+            fuel_only: false,
+        }
+    }
+
+    /// Replays the entries and checks the head.
+    fn replay(&self, contracts: &HashMap<String, Arc<WasmContract>>) -> Result<(usize, Vec<Divergence>)> {
+        let (head, entries) = (&self.head, &self.entries);
+        let mut fuel_only: Option<Divergence> = None;
+        let mut state: Option<Vec<u8>> = None;
+        let mut state_hash = sha256_hex(&[]);
+        let mut prev_hash = GENESIS_HASH.to_string();
+        for (index, entry) in entries.iter().enumerate() {
+            let diverge = |field: &str, recorded: &dyn ToString, replayed: &dyn ToString| {
+                let divergence =
+                    self.divergence(entry.seq, field, recorded.to_string(), replayed.to_string(), "replay");
+                (index, fuel_only.iter().cloned().chain([divergence]).collect())
+            };
+            let checks = [
+                ("seq", entry.seq.to_string(), (index as u64 + 1).to_string()),
+                // Fuel and traps depend on the limits: replay needs the version it was run under.
+                ("limits", entry.limits.to_string(), LIMITS_VERSION.to_string()),
+                ("prev_hash", entry.prev_hash.clone(), prev_hash.clone()),
+                ("code_hash", entry.code_hash.clone(), head.code_hash.clone()),
+            ];
+            if let Some((field, recorded, replayed)) =
+                checks.into_iter().find(|(_, recorded, replayed)| recorded != replayed)
+            {
+                return Ok(diverge(field, &recorded, &replayed));
+            }
+            let Some(contract) = contracts.get(&entry.code_hash) else {
+                return Ok(diverge(
+                    "code_hash",
+                    &entry.code_hash,
+                    &"no stored component with this hash",
+                ));
+            };
+            let replay = match replay_entry(contract, entry, state.as_deref())? {
+                Ok(replay) => replay,
+                Err((field, recorded, replayed)) => return Ok(diverge(field, &recorded, &replayed)),
+            };
+            let new_state = replay.state.or(state);
+            let new_hash = new_state.as_deref().map_or(state_hash, sha256_hex);
+            let checks = [
+                ("outcome", &entry.outcome, &replay.outcome),
+                ("state_hash", &entry.state_hash, &new_hash),
+                ("entry_hash", &entry.entry_hash, &entry.compute_hash()),
+            ];
+            if let Some((field, recorded, replayed)) =
+                checks.into_iter().find(|(_, recorded, replayed)| recorded != replayed)
+            {
+                return Ok(diverge(field, recorded, replayed));
+            }
+            // Everything else the same, fuel is what an engine change moves: named, and
+            // replay goes on to look for a divergence that is not.
+            if entry.fuel != replay.fuel && fuel_only.is_none() {
+                fuel_only = Some(Divergence {
+                    fuel_only: true,
+                    ..self.divergence(
+                        entry.seq,
+                        "fuel",
+                        entry.fuel.to_string(),
+                        replay.fuel.to_string(),
+                        "replay",
+                    )
+                });
+            }
+            state = new_state;
+            state_hash = new_hash;
+            prev_hash = entry.entry_hash.clone();
+        }
+        let head_checks = [
+            ("seq", head.seq.to_string(), entries.len().to_string()),
+            ("head_hash", head.head_hash.clone(), prev_hash),
+            ("state_hash", head.state_hash.clone(), state_hash),
+            (
+                "state",
+                head.state.as_deref().map_or_else(|| "none".into(), sha256_hex),
+                state.as_deref().map_or_else(|| "none".into(), sha256_hex),
+            ),
+        ];
+        let divergence = head_checks
+            .into_iter()
+            .find(|(_, recorded, replayed)| recorded != replayed)
+            .map(|(field, recorded, replayed)| self.divergence(0, field, recorded, replayed, "replay"));
+        Ok((entries.len(), fuel_only.into_iter().chain(divergence).collect()))
+    }
+
+    /// The outbox against the journal: the rows must be exactly the effects the entries'
+    /// outcomes name, field for field.
+    fn check_outbox(&self) -> Option<Divergence> {
+        let mut named = Vec::new();
+        for entry in &self.entries {
+            let Ok(verdict) = serde_json::from_str::<Verdict>(&entry.outcome) else {
+                // An unreadable outcome is replay's divergence to name.
+                return None;
+            };
+            named.extend(
+                verdict
+                    .effects
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, effect)| OutboxEffect {
+                        effect_id: entry.effect_id(index),
+                        wallet: entry.wallet.clone(),
+                        seq: entry.seq,
+                        kind: effect.kind,
+                        to: effect.to,
+                        amount: effect.amount,
+                        reason: effect.reason,
+                    }),
+            );
+        }
+        named.sort_by(|a, b| a.effect_id.cmp(&b.effect_id));
+        let mut rows: Vec<&OutboxEffect> = self.outbox.iter().map(|row| &row.effect).collect();
+        rows.sort_by(|a, b| a.effect_id.cmp(&b.effect_id));
+        let describe = |effect: Option<&OutboxEffect>| match effect {
+            Some(effect) => format!(
+                "{} {} {} to {} ({}), entry {}",
+                effect.effect_id, effect.kind, effect.amount, effect.to, effect.reason, effect.seq
+            ),
+            None => "no such effect".into(),
+        };
+        let (mut rows, mut named) = (rows.into_iter().peekable(), named.iter().peekable());
+        loop {
+            let (row, effect) = match (rows.peek(), named.peek()) {
+                (None, None) => return None,
+                (Some(row), Some(effect)) if row.effect_id == effect.effect_id => (rows.next(), named.next()),
+                (Some(row), Some(effect)) if row.effect_id < effect.effect_id => (rows.next(), None),
+                (Some(_), None) => (rows.next(), None),
+                _ => (None, named.next()),
+            };
+            if row != effect {
+                let seq = row.or(effect).map_or(0, |effect| effect.seq);
+                return Some(self.divergence(seq, "outbox", describe(row), describe(effect), "the journal"));
+            }
+        }
+    }
+
+    /// The acknowledgements: a chain from the first, each of one of the wallet's effects,
+    /// exactly the effects marked acknowledged, ending at the head's count and hash.
+    fn check_acks(&self) -> Option<Divergence> {
+        let acked: Vec<&str> = self
+            .outbox
+            .iter()
+            .filter(|row| row.acked)
+            .map(|row| row.effect.effect_id.as_str())
+            .collect();
+        let mut prev_hash = GENESIS_HASH.to_string();
+        for (index, record) in self.acks.iter().enumerate() {
+            let checks = [
+                ("wallet", record.wallet.clone(), self.head.wallet.clone()),
+                ("n", record.n.to_string(), (index + 1).to_string()),
+                ("prev_hash", record.prev_hash.clone(), prev_hash.clone()),
+                ("ack_hash", record.ack_hash.clone(), record.compute_hash()),
+                (
+                    "effect_id",
+                    record.effect_id.clone(),
+                    match acked.contains(&record.effect_id.as_str()) {
+                        true => record.effect_id.clone(),
+                        false => "no acknowledged effect of the wallet with this id".into(),
+                    },
+                ),
+            ];
+            if let Some((field, recorded, expected)) =
+                checks.into_iter().find(|(_, recorded, expected)| recorded != expected)
+            {
+                return Some(self.divergence(
+                    0,
+                    &format!("acknowledgement {} {field}", index + 1),
+                    recorded,
+                    expected,
+                    "the chain of acknowledgements",
+                ));
+            }
+            prev_hash = record.ack_hash.clone();
+        }
+        let recorded: Vec<&str> = self.acks.iter().map(|record| record.effect_id.as_str()).collect();
+        if let Some(effect) = acked.iter().find(|effect| !recorded.contains(effect)) {
+            return Some(self.divergence(
+                0,
+                "acknowledged",
+                format!("effect {effect} marked acknowledged"),
+                "no acknowledgement of it".into(),
+                "the chain of acknowledgements",
+            ));
+        }
+        let head = (self.head.acks.to_string(), self.head.ack_hash.clone());
+        let chain = (self.acks.len().to_string(), prev_hash);
+        (head != chain).then(|| {
+            self.divergence(
+                0,
+                "acks",
+                format!("{} ending {}", head.0, head.1),
+                format!("{} ending {}", chain.0, chain.1),
+                "the chain of acknowledgements",
+            )
+        })
+    }
+
+    /// The wallet against the checkpoint's leaf for it: still at least as long, with the
+    /// same entry at the checkpoint's seq and the same acknowledgement at its count.
+    fn check_leaf(&self) -> Option<Divergence> {
+        let leaf = self.leaf?;
+        let entry = match leaf.seq {
+            0 => Some(GENESIS_HASH.to_string()),
+            seq => self.entries.get(seq as usize - 1).map(|entry| entry.entry_hash.clone()),
+        };
+        let ack = match leaf.acks {
+            0 => Some(GENESIS_HASH.to_string()),
+            n => self.acks.get(n as usize - 1).map(|record| record.ack_hash.clone()),
+        };
+        let found = |hash: Option<String>, what: &str, count: usize| match hash {
+            Some(hash) => format!("{what} {hash}"),
+            None => format!("{count} in all"),
+        };
+        if entry.as_deref() != Some(&leaf.head_hash) {
+            let recorded = found(entry, "entry", self.entries.len());
+            return Some(self.divergence(
+                leaf.seq,
+                "checkpoint",
+                recorded,
+                format!("entry {}", leaf.head_hash),
+                "the checkpoint",
+            ));
+        }
+        if ack.as_deref() != Some(&leaf.ack_hash) {
+            let recorded = found(ack, "acknowledgement", self.acks.len());
+            let expected = format!("acknowledgement {} {}", leaf.acks, leaf.ack_hash);
+            return Some(self.divergence(0, "checkpoint", recorded, expected, "the checkpoint"));
+        }
+        None
+    }
+
+    /// The wallet's code against the code hashes expected, if any are.
+    fn check_code(&self, code_hashes: &[String]) -> Option<Divergence> {
+        (!code_hashes.is_empty() && !code_hashes.contains(&self.head.code_hash)).then(|| {
+            self.divergence(
+                0,
+                "code_hash",
+                self.head.code_hash.clone(),
+                code_hashes.join(" or "),
+                "the expected code",
+            )
+        })
+    }
 }
 
 /// What replaying one entry gives.
@@ -332,4 +636,140 @@ fn replay_entry(
         fuel: outcome.fuel,
         state: outcome.state,
     }))
+}
+
+/// Whether checkpoint `new` extends `old`, as `store`'s journal shows: every wallet `old`
+/// lists is in `new`, and its entries and acknowledgements at `old` lie, unchanged, in its
+/// hash chains up to `new`. Names each wallet where not.
+pub fn extends(store: &dyn Store, old: &Checkpoint, new: &Checkpoint) -> Result<Vec<Divergence>> {
+    if timestamp(&new.head.time)? < timestamp(&old.head.time)? {
+        return Err(anyhow::anyhow!(
+            "the later checkpoint ({}) is older than the earlier ({}); give them in order",
+            new.head.time,
+            old.head.time
+        )
+        .into());
+    }
+    let mut divergences = Vec::new();
+    for before in &old.leaves {
+        let diverge = |field: &str, recorded: String, replayed: String| Divergence {
+            wallet: before.wallet.clone(),
+            seq: 0,
+            field: field.into(),
+            recorded,
+            replayed,
+            against: "the earlier checkpoint",
+            fuel_only: false,
+        };
+        let Some(after) = new.leaf(&before.wallet) else {
+            divergences.push(diverge(
+                "checkpoint",
+                "not in the later checkpoint".into(),
+                before.to_string(),
+            ));
+            continue;
+        };
+        let entries = store.entries(&before.wallet)?;
+        let entry_hashes: Vec<(String, String, String)> = entries
+            .iter()
+            .map(|entry| (entry.prev_hash.clone(), entry.entry_hash.clone(), entry.compute_hash()))
+            .collect();
+        let acks: Vec<(String, String, String)> = store
+            .acks(&before.wallet)?
+            .iter()
+            .map(|record| (record.prev_hash.clone(), record.ack_hash.clone(), record.compute_hash()))
+            .collect();
+        let problem = chain_links(
+            &entry_hashes,
+            before.seq,
+            &before.head_hash,
+            after.seq,
+            &after.head_hash,
+            "entry",
+        )
+        .or_else(|| {
+            chain_links(
+                &acks,
+                before.acks,
+                &before.ack_hash,
+                after.acks,
+                &after.ack_hash,
+                "acknowledgement",
+            )
+        });
+        if let Some(problem) = problem {
+            divergences.push(diverge("history", problem, after.to_string()));
+        }
+    }
+    Ok(divergences)
+}
+
+/// Why `chain` (each link's previous hash, own hash and recomputed hash, from the first)
+/// does not lead from link `from` hashing to `from_hash` on to link `to` hashing to
+/// `to_hash`, if it does not.
+fn chain_links(
+    chain: &[(String, String, String)],
+    from: u64,
+    from_hash: &str,
+    to: u64,
+    to_hash: &str,
+    what: &str,
+) -> Option<String> {
+    if to < from {
+        return Some(format!("{what} {to} at the later checkpoint, {from} at the earlier"));
+    }
+    if (to as usize) > chain.len() {
+        return Some(format!(
+            "{} {what} links in the journal, {to} at the later checkpoint",
+            chain.len()
+        ));
+    }
+    let hash_at = |n: u64| match n {
+        0 => GENESIS_HASH.to_string(),
+        n => chain[n as usize - 1].1.clone(),
+    };
+    if hash_at(from) != from_hash {
+        return Some(format!(
+            "{what} {from} is {}, not the earlier checkpoint's {from_hash}",
+            hash_at(from)
+        ));
+    }
+    for n in from + 1..=to {
+        let (prev, own, recomputed) = &chain[n as usize - 1];
+        if *prev != hash_at(n - 1) || own != recomputed {
+            return Some(format!("{what} {n} does not chain to the one before it"));
+        }
+    }
+    (hash_at(to) != to_hash).then(|| format!("{what} {to} is {}, not the later checkpoint's {to_hash}", hash_at(to)))
+}
+
+/// The entry of `store` that `receipt` is for, if it holds exactly that entry, its hash
+/// chain intact up to it; otherwise why not.
+pub fn receipt_entry(store: &dyn Store, receipt: &Receipt) -> Result<Result<Entry, String>> {
+    let entries = store.entries(&receipt.wallet)?;
+    let Some(entry) = usize::try_from(receipt.seq)
+        .ok()
+        .and_then(|seq| seq.checked_sub(1))
+        .and_then(|index| entries.get(index))
+    else {
+        return Ok(Err(format!("the wallet has {} in the journal", entries.len())));
+    };
+    if !receipt.matches(entry) {
+        return Ok(Err(format!(
+            "the journal's entry {} is event {} at {}, hash {} (recomputed {})",
+            entry.seq,
+            entry.event_id,
+            entry.at,
+            entry.entry_hash,
+            entry.compute_hash()
+        )));
+    }
+    let mut prev_hash = GENESIS_HASH;
+    for earlier in &entries[..receipt.seq as usize] {
+        if earlier.prev_hash != prev_hash || earlier.compute_hash() != earlier.entry_hash {
+            return Ok(Err(format!("entry {} breaks the hash chain before it", earlier.seq)));
+        }
+        prev_hash = &earlier.entry_hash;
+    }
+    Ok(Ok(entry.clone()))
 }

@@ -115,6 +115,8 @@ pub(crate) fn prepare(
             state_hash: sha256_hex(&[]),
             head_hash: GENESIS_HASH.into(),
             next_due: None,
+            acks: 0,
+            ack_hash: GENESIS_HASH.into(),
         },
         None => {
             return Err(Error::refused(

@@ -30,6 +30,7 @@ use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 use crate::outcome::WalletView;
 use crate::rules::Rules;
+use crate::signed::Checkpoint;
 use crate::store::{Acknowledged, Entry, OutboxEffect, Store, StoreConfig, WalletHead};
 use crate::trust::Trust;
 use crate::verify::{self, Report};
@@ -352,7 +353,17 @@ impl Ledger {
         self.with_store(|store| store.wallets())
     }
 
-    /// Replays every wallet from its first entry with its pinned component.
+    /// A checkpoint of every wallet's head now, signed with the platform's `key`.
+    pub fn checkpoint(&self, key: &ed25519_dalek::SigningKey) -> Result<Checkpoint> {
+        let leaves = self.with_store(|store| store.leaves())?;
+        Ok(Checkpoint::sign(
+            leaves,
+            &crate::envelope::rfc3339(Clock::System.now()?)?,
+            key,
+        ))
+    }
+
+    /// Replays every wallet (see [`crate::verify`]).
     pub fn verify(&self) -> Result<Report> {
         self.with_store(|store| verify::verify(store, &self.contracts))
     }

@@ -4,12 +4,16 @@
 //! checks against the router):
 //! - `POST /v1/wallets`: open a wallet (a signed `open` event);
 //! - `POST /v1/wallets/{wallet}/events`: submit a signed event, idempotent by event id;
-//! - `GET /v1/wallets/{wallet}`, `.../journal`, `.../verify`: figures, entries, replay;
+//! - `GET /v1/wallets/{wallet}`, `.../journal`, `.../verify`, `.../proof`: figures,
+//!   entries, replay, the wallet's proof in the latest checkpoint;
+//! - `GET /v1/checkpoint`: the latest signed checkpoint of every wallet's head;
 //! - `GET /v1/outbox`, `POST /v1/outbox/claim`, `POST /v1/outbox/ack`: the payment adapter's;
 //! - `GET /health`, `GET /metrics`, `GET /openapi.json`: open to all.
 //!
 //! Events carry no time: the service stamps each with the host's clock, and ticks the
-//! wallets whose rules of time have fallen due itself (see [`crate::clock`]).
+//! wallets whose rules of time have fallen due itself (see [`crate::clock`]). Every
+//! journaled event is answered with a receipt signed by the platform's key, which also
+//! signs a checkpoint every `checkpoint_every` (see [`crate::signed`]).
 
 pub mod auth;
 pub mod error;
@@ -17,7 +21,7 @@ pub mod metrics;
 mod outbox;
 mod wallets;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -32,11 +36,12 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use crate::ledger::Ledger;
+use crate::signed::Checkpoint;
 use auth::{ApiKeys, Caller, Role};
 use error::ApiError;
 use metrics::Metrics;
 use outbox::{ack, claim, outbox};
-use wallets::{journal, open_wallet, submit_event, verify, wallet};
+use wallets::{journal, open_wallet, proof, submit_event, verify, wallet};
 
 /// The largest request body accepted: a signed event is well under 4 KiB.
 pub const MAX_BODY_BYTES: usize = 64 << 10;
@@ -48,6 +53,8 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 pub const DEFAULT_TICK_EVERY: Duration = Duration::from_secs(60);
 /// The most wallets one round of ticking takes; the rest wait for the next round.
 const TICKS_PER_ROUND: usize = 1000;
+/// How often the service signs a checkpoint, by default.
+pub const DEFAULT_CHECKPOINT_EVERY: Duration = Duration::from_secs(300);
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -56,17 +63,39 @@ pub struct Service {
     keys: Arc<ApiKeys>,
     metrics: Metrics,
     tick_every: Duration,
+    platform_key: Arc<ed25519_dalek::SigningKey>,
+    checkpoint_every: Duration,
+    checkpoint: Arc<RwLock<Option<Arc<Checkpoint>>>>,
 }
 
 impl Service {
-    /// A service over `ledger` (with its component installed), admitting `keys`.
-    pub fn new(ledger: Ledger, keys: ApiKeys) -> Service {
+    /// A service over `ledger` (with its component installed), admitting `keys`, signing
+    /// receipts and checkpoints with `platform_key`.
+    pub fn new(ledger: Ledger, keys: ApiKeys, platform_key: ed25519_dalek::SigningKey) -> Service {
         Service {
             ledger: Arc::new(ledger),
             keys: Arc::new(keys),
             metrics: Metrics::new(),
             tick_every: DEFAULT_TICK_EVERY,
+            platform_key: Arc::new(platform_key),
+            checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
+            checkpoint: Arc::default(),
         }
+    }
+
+    /// This service, signing a checkpoint every `every` (by default
+    /// [`DEFAULT_CHECKPOINT_EVERY`]), the first as it starts.
+    pub fn with_checkpoint_every(mut self, every: Duration) -> Service {
+        self.checkpoint_every = every;
+        self
+    }
+
+    /// The latest checkpoint the service signed, if it has signed one.
+    pub fn checkpoint(&self) -> Option<Arc<Checkpoint>> {
+        self.checkpoint
+            .read()
+            .expect("the checkpoint lock is never poisoned")
+            .clone()
     }
 
     /// This service, ticking the wallets that have fallen due every `every` (by default
@@ -120,6 +149,8 @@ fn build(listed: &mut Vec<(Method, &'static str)>) -> Router<Service> {
         "/v1/wallets/{wallet}/verify",
         on(MethodFilter::GET, verify),
     );
+    add(Method::GET, "/v1/wallets/{wallet}/proof", on(MethodFilter::GET, proof));
+    add(Method::GET, "/v1/checkpoint", on(MethodFilter::GET, checkpoint));
     add(Method::GET, "/v1/outbox", on(MethodFilter::GET, outbox));
     add(Method::POST, "/v1/outbox/claim", on(MethodFilter::POST, claim));
     add(Method::POST, "/v1/outbox/ack", on(MethodFilter::POST, ack));
@@ -135,11 +166,36 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let ticker = tokio::spawn(tick_due_wallets(service.clone()));
+    let checkpointer = tokio::spawn(sign_checkpoints(service.clone()));
     let served = axum::serve(listener, router(service))
         .with_graceful_shutdown(shutdown)
         .await;
     ticker.abort();
+    checkpointer.abort();
     served
+}
+
+/// Signs a checkpoint of every wallet's head every `checkpoint_every`, the first at once.
+async fn sign_checkpoints(service: Service) {
+    let mut rounds = tokio::time::interval(service.checkpoint_every);
+    loop {
+        rounds.tick().await;
+        let (ledger, key) = (service.ledger.clone(), service.platform_key.clone());
+        match blocking(move || ledger.checkpoint(&key)).await {
+            Ok(checkpoint) => {
+                tracing::info!(
+                    wallets = checkpoint.head.size,
+                    time = checkpoint.head.time,
+                    "signed a checkpoint"
+                );
+                *service
+                    .checkpoint
+                    .write()
+                    .expect("the checkpoint lock is never poisoned") = Some(Arc::new(checkpoint));
+            }
+            Err(error) => tracing::error!(code = error.code, error = error.message, "signing a checkpoint failed"),
+        }
+    }
 }
 
 /// Ticks the wallets whose rules of time have fallen due, every `tick_every`: the
@@ -267,6 +323,23 @@ async fn metrics(State(service): State<Service>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         service.metrics.render(),
     )
+}
+
+/// The latest checkpoint's signed note, as text: open to all, since a checkpoint is worth
+/// what its spread makes it (an auditor, a regulator, a consumer's app compare theirs).
+async fn checkpoint(State(service): State<Service>) -> Result<Response, ApiError> {
+    let checkpoint = service.checkpoint().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_checkpoint",
+            "the service has not signed its first checkpoint yet; try again in a moment",
+        )
+    })?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        checkpoint.head.note.clone(),
+    )
+        .into_response())
 }
 
 async fn openapi() -> impl IntoResponse {

@@ -15,6 +15,7 @@ use super::error::ApiError;
 use super::{authorize, blocking, parse_body, Service};
 use crate::envelope::Envelope;
 use crate::ledger::{Ledger, Submitted, Wallet};
+use crate::signed::Receipt;
 use crate::store::Entry;
 
 /// What a merchant key is told whenever it asks for anything outside its scope: the same
@@ -63,11 +64,14 @@ struct SubmitResponse {
     effects: Vec<crate::outcome::EffectRecord>,
     replayed: bool,
     entry_hash: String,
+    /// The platform's signed receipt for the entry (a signed note).
+    receipt: String,
 }
 
-impl From<Submitted> for SubmitResponse {
-    fn from(submitted: Submitted) -> SubmitResponse {
+impl SubmitResponse {
+    fn new(submitted: Submitted, key: &ed25519_dalek::SigningKey) -> SubmitResponse {
         SubmitResponse {
+            receipt: Receipt::sign(&submitted.entry, key).note,
             wallet: submitted.entry.wallet,
             seq: submitted.entry.seq,
             event_id: submitted.entry.event_id,
@@ -94,7 +98,7 @@ async fn submit(service: &Service, raw: Envelope) -> Result<Response, ApiError> 
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(SubmitResponse::from(submitted))).into_response())
+    Ok((status, Json(SubmitResponse::new(submitted, &service.platform_key))).into_response())
 }
 
 pub(super) async fn open_wallet(
@@ -212,4 +216,26 @@ pub(super) async fn verify(
         "entries": report.entries,
         "divergences": report.divergences,
     })))
+}
+
+pub(super) async fn proof(
+    State(service): State<Service>,
+    Path(wallet): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<crate::signed::Proof>, ApiError> {
+    read_wallet(&service, &headers, &wallet, |ledger, wallet| {
+        Ok(ledger.head(wallet)?.map(|_| ()))
+    })
+    .await?;
+    let not_yet = |why: String| ApiError::new(StatusCode::NOT_FOUND, "not_in_checkpoint", why);
+    let checkpoint = service
+        .checkpoint()
+        .ok_or_else(|| not_yet("the service has not signed its first checkpoint yet".into()))?;
+    let proof = checkpoint.proof(&wallet).ok_or_else(|| {
+        not_yet(format!(
+            "the wallet is not in the latest checkpoint, of {}; it will be in the next",
+            checkpoint.head.time
+        ))
+    })?;
+    Ok(Json(proof))
 }

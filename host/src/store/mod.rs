@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::outcome::{sha256_hex, EffectRecord};
+use crate::signed::Leaf;
 
 /// Which store a ledger keeps its journal in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,6 +142,61 @@ pub struct WalletHead {
     pub head_hash: String,
     /// When its rules next need the platform's clock (see [`Store::due_wallets`]).
     pub next_due: Option<i64>,
+    /// How many of its effects the payment rail has acknowledged.
+    pub acks: u64,
+    /// The hash of its latest [`AckRecord`] ([`GENESIS_HASH`] before the first).
+    pub ack_hash: String,
+}
+
+/// One acknowledgement by the payment rail, chained per wallet like its journal: an
+/// effect marked paid without one, or one rewritten, is a divergence for `verify`, and
+/// checkpoints sign each wallet's count and latest hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AckRecord {
+    /// The wallet.
+    pub wallet: String,
+    /// Its place in the wallet's acknowledgements, from 1.
+    pub n: u64,
+    /// The effect acknowledged.
+    pub effect_id: String,
+    /// When (the host's clock, RFC 3339).
+    pub at: String,
+    /// The previous record's hash ([`GENESIS_HASH`] for the first).
+    pub prev_hash: String,
+    /// The hash of the fields above.
+    pub ack_hash: String,
+}
+
+impl AckRecord {
+    /// The record that acknowledges `effect_id` of `wallet` at `at`, after `acks` records
+    /// the latest of which hashes to `ack_hash`.
+    pub fn next(wallet: &str, acks: u64, ack_hash: &str, effect_id: &str, at: &str) -> AckRecord {
+        let mut record = AckRecord {
+            wallet: wallet.to_owned(),
+            n: acks + 1,
+            effect_id: effect_id.to_owned(),
+            at: at.to_owned(),
+            prev_hash: ack_hash.to_owned(),
+            ack_hash: String::new(),
+        };
+        record.ack_hash = record.compute_hash();
+        record
+    }
+
+    /// The hash of every field but `ack_hash`.
+    pub fn compute_hash(&self) -> String {
+        let fields = (&self.wallet, self.n, &self.effect_id, &self.at, &self.prev_hash);
+        sha256_hex(&serde_json::to_vec(&fields).expect("records always serialize"))
+    }
+}
+
+/// An effect's outbox row as `verify` reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxRow {
+    /// The effect.
+    pub effect: OutboxEffect,
+    /// Whether it is marked acknowledged.
+    pub acked: bool,
 }
 
 /// An effect waiting in the outbox for the payment rail.
@@ -180,6 +236,19 @@ pub trait Store: Send {
     /// The ids of every wallet, in order.
     fn wallets(&self) -> Result<Vec<String>>;
 
+    /// Every wallet's head as a checkpoint states it, in any order.
+    fn leaves(&self) -> Result<Vec<Leaf>>;
+
+    /// The wallets that have journal entries, outbox rows or acknowledgements but no
+    /// head, in order: rows that no head accounts for.
+    fn unheaded(&self) -> Result<Vec<String>>;
+
+    /// Every outbox row of `wallet`, acknowledged or not, by effect id.
+    fn outbox(&self, wallet: &str) -> Result<Vec<OutboxRow>>;
+
+    /// Every acknowledgement of `wallet`'s effects, in order.
+    fn acks(&self, wallet: &str) -> Result<Vec<AckRecord>>;
+
     /// The entry of `wallet` for `event_id`, if one was recorded.
     fn entry_by_event_id(&self, wallet: &str, event_id: &str) -> Result<Option<Entry>>;
 
@@ -213,8 +282,9 @@ pub trait Store: Send {
     /// ([`Store::ack_effects`]).
     fn claim_effects(&mut self, token: &str, limit: usize, lease: Duration) -> Result<Vec<OutboxEffect>>;
 
-    /// Marks effects as carried out by the payment rail and says how many were acknowledged
-    /// now and how many before. Fenced: with `claim`, every effect not yet acknowledged must
+    /// Marks effects as carried out by the payment rail, each with the next
+    /// [`AckRecord`] of its wallet, and says how many were acknowledged now and how many
+    /// before. Fenced: with `claim`, every effect not yet acknowledged must
     /// still be held by that claim's token; without one, none may be under a live claim.
     /// Otherwise [`crate::Error::StaleClaim`]; an unknown id is
     /// [`crate::Error::UnknownEffect`]; either acknowledges nothing. Acknowledging an
@@ -256,6 +326,8 @@ pub(crate) struct AckRow {
     pub(crate) holder: Option<String>,
     /// When that claim's lease ends (seconds since the epoch).
     pub(crate) until: Option<i64>,
+    /// The effect's wallet.
+    pub(crate) wallet: String,
 }
 
 /// The distinct ids of `effect_ids`, in one order whatever the request's: every store
@@ -285,6 +357,11 @@ pub(crate) fn ack_now(id: &str, row: Option<AckRow>, claim: Option<&str>, now: i
     }
     Ok(true)
 }
+
+/// The wallets that have rows but no head, as each store's SQL asks it.
+pub(crate) const UNHEADED: &str =
+    "SELECT wallet FROM journal UNION SELECT wallet FROM outbox UNION SELECT wallet FROM acks
+     EXCEPT SELECT wallet FROM wallets ORDER BY 1";
 
 /// Seconds since the Unix epoch, for claim leases (the host's clock: leases are not part
 /// of any wallet's history).

@@ -7,9 +7,14 @@ use std::time::Duration;
 use anyhow::{anyhow, Context as _};
 use rusqlite::{ffi, params, Connection, OpenFlags, OptionalExtension, Row};
 
+use crate::envelope::rfc3339;
 use crate::error::{Error, Result};
 use crate::outcome::EffectRecord;
-use crate::store::{ack_now, distinct, unix_now, AckRow, Acknowledged, Entry, OutboxEffect, Store, WalletHead};
+use crate::signed::{Checkpoint, Leaf, Proof};
+use crate::store::{
+    ack_now, distinct, unix_now, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store, WalletHead,
+    GENESIS_HASH, UNHEADED,
+};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS components (
@@ -23,7 +28,9 @@ CREATE TABLE IF NOT EXISTS wallets (
     state      BLOB,
     state_hash TEXT NOT NULL,
     head_hash  TEXT NOT NULL,
-    next_due   INTEGER
+    next_due   INTEGER,
+    acks       INTEGER NOT NULL DEFAULT 0,
+    ack_hash   TEXT NOT NULL DEFAULT '0000000000000000000000000000000000000000000000000000000000000000'
 );
 CREATE TABLE IF NOT EXISTS journal (
     wallet     TEXT NOT NULL,
@@ -55,6 +62,16 @@ CREATE TABLE IF NOT EXISTS outbox (
     FOREIGN KEY (wallet, seq) REFERENCES journal (wallet, seq)
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (acked, wallet, seq);
+CREATE INDEX IF NOT EXISTS outbox_wallet ON outbox (wallet, effect_id);
+CREATE TABLE IF NOT EXISTS acks (
+    wallet    TEXT NOT NULL,
+    n         INTEGER NOT NULL,
+    effect_id TEXT NOT NULL UNIQUE,
+    at        TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    ack_hash  TEXT NOT NULL,
+    PRIMARY KEY (wallet, n)
+);
 ";
 
 fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
@@ -111,7 +128,7 @@ fn migrate_outbox_claims(conn: &Connection) -> anyhow::Result<()> {
 }
 
 /// Adds the wallets' due times, and their index, to a journal made before the platform
-/// ticked wallets itself.
+/// ticked wallets itself, and their acknowledgement chains to one made before those.
 fn migrate_next_due(conn: &Connection) -> anyhow::Result<()> {
     let has_due: bool = conn
         .query_row(
@@ -124,6 +141,23 @@ fn migrate_next_due(conn: &Connection) -> anyhow::Result<()> {
     if !has_due {
         conn.execute_batch("ALTER TABLE wallets ADD COLUMN next_due INTEGER;")
             .context("adding due times to the wallets")?;
+    }
+    let has_acks: bool = conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('wallets') WHERE name = 'acks'",
+            [],
+            |row| row.get::<_, i64>(0),
+        )
+        .context("reading the wallets' columns")?
+        > 0;
+    if !has_acks {
+        // Effects acknowledged before acknowledgements were recorded have no record:
+        // `verify` names them.
+        conn.execute_batch(&format!(
+            "ALTER TABLE wallets ADD COLUMN acks INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE wallets ADD COLUMN ack_hash TEXT NOT NULL DEFAULT '{GENESIS_HASH}';"
+        ))
+        .context("adding acknowledgements to the wallets")?;
     }
     conn.execute_batch("CREATE INDEX IF NOT EXISTS wallets_due ON wallets (next_due) WHERE next_due IS NOT NULL;")
         .context("indexing the wallets by due time")?;
@@ -203,7 +237,8 @@ impl SqliteStore {
         conn.pragma_update(None, "trusted_schema", "OFF")?;
         let tables: i64 = conn
             .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('journal', 'wallets', 'components')",
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'
+                 AND name IN ('journal', 'wallets', 'components', 'outbox', 'acks')",
                 [],
                 |row| row.get(0),
             )
@@ -213,9 +248,10 @@ impl SqliteStore {
             [],
             |row| row.get(0),
         )?;
-        if tables != 3 || others != 0 {
+        if tables != 5 || others != 0 {
             return Err(anyhow!(
-                "{} is not a bundle: it must hold the tables journal, wallets and components, and no views or triggers",
+                "{} is not a bundle: it must hold the tables journal, wallets, components, outbox and acks, and no \
+                 views or triggers",
                 path.display()
             )
             .into());
@@ -223,11 +259,44 @@ impl SqliteStore {
         Ok(SqliteStore { conn })
     }
 
-    /// Writes a self-contained bundle to `out` (which must not exist): the entries and
-    /// heads of `wallet` (or of every wallet) and every component they pin. A bundle is a
-    /// journal file itself, so `verify` reads it like any journal. Returns how many wallets
-    /// and entries it holds.
-    pub fn export(&self, out: &Path, wallet: Option<&str>) -> Result<(usize, usize)> {
+    /// The checkpoint proofs a bundle carries (none for a journal, or a bundle exported
+    /// without a checkpoint).
+    pub fn proofs(&self) -> Result<Vec<Proof>> {
+        let has_proofs: i64 = self.conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'proofs'",
+            [],
+            |row| row.get(0),
+        )?;
+        if has_proofs == 0 {
+            return Ok(Vec::new());
+        }
+        let mut statement = self.conn.prepare("SELECT wallet, proof FROM proofs ORDER BY wallet")?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .context("reading the bundle's proofs")?;
+        rows.into_iter()
+            .map(|(wallet, proof)| {
+                let proof: Proof = serde_json::from_str(&proof)
+                    .with_context(|| format!("the bundle's proof for wallet {wallet} is not a proof"))?;
+                if proof.leaf.wallet != wallet {
+                    return Err(anyhow!(
+                        "the bundle files the proof for wallet {} under {wallet}",
+                        proof.leaf.wallet
+                    )
+                    .into());
+                }
+                Ok(proof)
+            })
+            .collect()
+    }
+
+    /// Writes a self-contained bundle to `out` (which must not exist): the entries, heads,
+    /// outbox rows and acknowledgements of `wallet` (or of every wallet), every component
+    /// they pin, and, given a `checkpoint`, the proof of each of those wallets it lists. A
+    /// bundle is a journal file itself, so `verify` reads it like any journal. Returns how
+    /// many wallets and entries it holds.
+    pub fn export(&self, out: &Path, wallet: Option<&str>, checkpoint: Option<&Checkpoint>) -> Result<(usize, usize)> {
         if out.exists() {
             return Err(anyhow!("{} already exists; choose a new file for the bundle", out.display()).into());
         }
@@ -260,6 +329,31 @@ impl SqliteStore {
                 &format!("INSERT INTO bundle.journal SELECT * FROM main.journal WHERE {filter}"),
                 [wallet],
             )?;
+            for table in ["outbox", "acks"] {
+                self.conn.execute(
+                    &format!("INSERT INTO bundle.{table} SELECT * FROM main.{table} WHERE {filter}"),
+                    [wallet],
+                )?;
+            }
+            if let Some(checkpoint) = checkpoint {
+                self.conn
+                    .execute_batch("CREATE TABLE bundle.proofs (wallet TEXT PRIMARY KEY, proof TEXT NOT NULL)")?;
+                let mut listed = self
+                    .conn
+                    .prepare(&format!("SELECT wallet FROM bundle.wallets WHERE {filter}"))?;
+                let exported = listed
+                    .query_map([wallet], |row| row.get::<_, String>(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                for wallet in exported {
+                    if let Some(proof) = checkpoint.proof(&wallet) {
+                        let proof = serde_json::to_string(&proof).expect("proofs serialize");
+                        self.conn.execute(
+                            "INSERT INTO bundle.proofs (wallet, proof) VALUES (?1, ?2)",
+                            [&wallet, &proof],
+                        )?;
+                    }
+                }
+            }
             Ok((wallets, entries))
         })();
         let detached = self
@@ -336,21 +430,45 @@ impl Store for SqliteStore {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (mut counts, now) = (Acknowledged::default(), unix_now());
+        let at = rfc3339(now)?;
         for id in distinct(effect_ids) {
             let row = tx
                 .query_row(
-                    "SELECT acked, claimed_by, claimed_until FROM outbox WHERE effect_id = ?1",
+                    "SELECT acked, claimed_by, claimed_until, wallet FROM outbox WHERE effect_id = ?1",
                     [id],
                     |row| {
                         Ok(AckRow {
                             acked: row.get(0)?,
                             holder: row.get(1)?,
                             until: row.get(2)?,
+                            wallet: row.get(3)?,
                         })
                     },
                 )
                 .optional()?;
+            let wallet = row.as_ref().map(|row| row.wallet.clone());
             if ack_now(id, row, claim, now)? {
+                let (acks, ack_hash): (u64, String) = tx.query_row(
+                    "SELECT acks, ack_hash FROM wallets WHERE wallet = ?1",
+                    [&wallet],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )?;
+                let record = AckRecord::next(&wallet.unwrap_or_default(), acks, &ack_hash, id, &at);
+                tx.execute(
+                    "INSERT INTO acks (wallet, n, effect_id, at, prev_hash, ack_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        record.wallet,
+                        record.n,
+                        record.effect_id,
+                        record.at,
+                        record.prev_hash,
+                        record.ack_hash
+                    ],
+                )?;
+                tx.execute(
+                    "UPDATE wallets SET acks = ?2, ack_hash = ?3 WHERE wallet = ?1",
+                    params![record.wallet, record.n, record.ack_hash],
+                )?;
                 tx.execute("UPDATE outbox SET acked = 1 WHERE effect_id = ?1", [id])?;
                 counts.newly += 1;
             } else {
@@ -396,7 +514,8 @@ impl Store for SqliteStore {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT wallet, code_hash, seq, state, state_hash, head_hash, next_due FROM wallets WHERE wallet = ?1",
+                "SELECT wallet, code_hash, seq, state, state_hash, head_hash, next_due, acks, ack_hash
+                 FROM wallets WHERE wallet = ?1",
             )?
             .query_row([wallet], |row| {
                 Ok(WalletHead {
@@ -407,6 +526,8 @@ impl Store for SqliteStore {
                     state_hash: row.get(4)?,
                     head_hash: row.get(5)?,
                     next_due: row.get(6)?,
+                    acks: row.get(7)?,
+                    ack_hash: row.get(8)?,
                 })
             })
             .optional()
@@ -417,6 +538,66 @@ impl Store for SqliteStore {
         let mut statement = self.conn.prepare("SELECT wallet FROM wallets ORDER BY wallet")?;
         let rows = statement.query_map([], |row| row.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>().context("listing wallets")?)
+    }
+
+    fn leaves(&self) -> Result<Vec<Leaf>> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT wallet, seq, head_hash, acks, ack_hash FROM wallets")?;
+        let rows = statement.query_map([], |row| {
+            Ok(Leaf {
+                wallet: row.get(0)?,
+                seq: row.get(1)?,
+                head_hash: row.get(2)?,
+                acks: row.get(3)?,
+                ack_hash: row.get(4)?,
+            })
+        })?;
+        Ok(rows
+            .collect::<rusqlite::Result<_>>()
+            .context("reading the wallets' heads")?)
+    }
+
+    fn unheaded(&self) -> Result<Vec<String>> {
+        let mut statement = self.conn.prepare(UNHEADED)?;
+        let rows = statement.query_map([], |row| row.get(0))?;
+        Ok(rows
+            .collect::<rusqlite::Result<_>>()
+            .context("looking for rows without a head")?)
+    }
+
+    fn outbox(&self, wallet: &str) -> Result<Vec<OutboxRow>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {EFFECT_COLUMNS}, acked FROM outbox WHERE wallet = ?1 ORDER BY effect_id"
+        ))?;
+        let rows = statement.query_map([wallet], |row| {
+            Ok(OutboxRow {
+                effect: effect_from_row(row)?,
+                acked: row.get(7)?,
+            })
+        })?;
+        Ok(rows
+            .collect::<rusqlite::Result<_>>()
+            .with_context(|| format!("reading the outbox of wallet {wallet}"))?)
+    }
+
+    fn acks(&self, wallet: &str) -> Result<Vec<AckRecord>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT wallet, n, effect_id, at, prev_hash, ack_hash FROM acks WHERE wallet = ?1 ORDER BY n",
+        )?;
+        let rows = statement.query_map([wallet], |row| {
+            Ok(AckRecord {
+                wallet: row.get(0)?,
+                n: row.get(1)?,
+                effect_id: row.get(2)?,
+                at: row.get(3)?,
+                prev_hash: row.get(4)?,
+                ack_hash: row.get(5)?,
+            })
+        })?;
+        Ok(rows
+            .collect::<rusqlite::Result<_>>()
+            .with_context(|| format!("reading the acknowledgements of wallet {wallet}"))?)
     }
 
     fn entry_by_event_id(&self, wallet: &str, event_id: &str) -> Result<Option<Entry>> {

@@ -18,9 +18,14 @@ use postgres::{Client, NoTls, Row, Statement};
 use config::tls_connector;
 pub use config::PostgresConfig;
 
+use crate::envelope::rfc3339;
 use crate::error::{Error, Result};
 use crate::outcome::EffectRecord;
-use crate::store::{ack_now, distinct, unix_now, AckRow, Acknowledged, Entry, OutboxEffect, Store, WalletHead};
+use crate::signed::Leaf;
+use crate::store::{
+    ack_now, distinct, unix_now, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store, WalletHead,
+    UNHEADED,
+};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS components (
@@ -34,7 +39,9 @@ CREATE TABLE IF NOT EXISTS wallets (
     state      BYTEA,
     state_hash TEXT NOT NULL,
     head_hash  TEXT NOT NULL,
-    next_due   BIGINT
+    next_due   BIGINT,
+    acks       BIGINT NOT NULL DEFAULT 0,
+    ack_hash   TEXT NOT NULL DEFAULT '0000000000000000000000000000000000000000000000000000000000000000'
 );
 
 CREATE TABLE IF NOT EXISTS journal (
@@ -66,10 +73,19 @@ CREATE TABLE IF NOT EXISTS outbox (
     claimed_until BIGINT,
     FOREIGN KEY (wallet, seq) REFERENCES journal (wallet, seq)
 );
+CREATE TABLE IF NOT EXISTS acks (
+    wallet    TEXT NOT NULL,
+    n         BIGINT NOT NULL,
+    effect_id TEXT NOT NULL UNIQUE,
+    at        TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    ack_hash  TEXT NOT NULL,
+    PRIMARY KEY (wallet, n)
+);
 ";
 
-/// The indexes, and the due times of a database made before the platform ticked wallets
-/// itself: each made only when the catalog lacks it. `ALTER TABLE` and even `CREATE INDEX
+/// The indexes, the due times of a database made before the platform ticked wallets
+/// itself, and the acknowledgement chains of one made before those: each made only when the catalog lacks it. `ALTER TABLE` and even `CREATE INDEX
 /// IF NOT EXISTS` lock their table when they change nothing, and every new connection runs
 /// this while others append: those locks deadlocked appends.
 const INDEXES_AND_MIGRATIONS: &str = "
@@ -77,6 +93,15 @@ DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM information_schema.columns
                    WHERE table_schema = current_schema() AND table_name = 'wallets' AND column_name = 'next_due') THEN
         ALTER TABLE wallets ADD COLUMN next_due BIGINT;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND table_name = 'wallets' AND column_name = 'acks') THEN
+        ALTER TABLE wallets ADD COLUMN acks BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE wallets ADD COLUMN ack_hash TEXT NOT NULL
+            DEFAULT '0000000000000000000000000000000000000000000000000000000000000000';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'outbox_wallet') THEN
+        CREATE INDEX outbox_wallet ON outbox (wallet, effect_id);
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'outbox_pending') THEN
         CREATE INDEX outbox_pending ON outbox (acked, wallet, seq);
@@ -89,6 +114,8 @@ END $$;
 
 /// Any number, so that processes starting together create the schema one at a time.
 const SCHEMA_LOCK: i64 = 0x0070_7265_7061_6964;
+/// Another, so that acknowledgements are made one at a time.
+const ACK_LOCK: i64 = 0x0061_636b_6e6f_776c;
 
 const ENTRY_COLUMNS: &str =
     "wallet, seq, event_id, event, at, code_hash, outcome, fuel, limits, state_hash, prev_hash, entry_hash";
@@ -251,7 +278,8 @@ impl Store for PostgresStore {
 
     fn wallet(&self, wallet: &str) -> Result<Option<WalletHead>> {
         let statement = self.prepared(
-            "SELECT wallet, code_hash, seq, state, state_hash, head_hash, next_due FROM wallets WHERE wallet = $1",
+            "SELECT wallet, code_hash, seq, state, state_hash, head_hash, next_due, acks, ack_hash
+             FROM wallets WHERE wallet = $1",
         )?;
         let row = self
             .client
@@ -266,7 +294,75 @@ impl Store for PostgresStore {
             state_hash: row.get(4),
             head_hash: row.get(5),
             next_due: row.get(6),
+            acks: to_u64(row.get(7)),
+            ack_hash: row.get(8),
         }))
+    }
+
+    fn leaves(&self) -> Result<Vec<Leaf>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query("SELECT wallet, seq, head_hash, acks, ack_hash FROM wallets", &[])
+            .context("reading the wallets' heads")?;
+        Ok(rows
+            .iter()
+            .map(|row| Leaf {
+                wallet: row.get(0),
+                seq: to_u64(row.get(1)),
+                head_hash: row.get(2),
+                acks: to_u64(row.get(3)),
+                ack_hash: row.get(4),
+            })
+            .collect())
+    }
+
+    fn unheaded(&self) -> Result<Vec<String>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(UNHEADED, &[])
+            .context("looking for rows without a head")?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    fn outbox(&self, wallet: &str) -> Result<Vec<OutboxRow>> {
+        let statement = self.prepared(&format!(
+            "SELECT {EFFECT_COLUMNS}, acked FROM outbox WHERE wallet = $1 ORDER BY effect_id"
+        ))?;
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(&statement, &[&wallet])
+            .with_context(|| format!("reading the outbox of wallet {wallet}"))?;
+        Ok(rows
+            .iter()
+            .map(|row| OutboxRow {
+                effect: effect_from(row),
+                acked: row.get(7),
+            })
+            .collect())
+    }
+
+    fn acks(&self, wallet: &str) -> Result<Vec<AckRecord>> {
+        let statement = self
+            .prepared("SELECT wallet, n, effect_id, at, prev_hash, ack_hash FROM acks WHERE wallet = $1 ORDER BY n")?;
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(&statement, &[&wallet])
+            .with_context(|| format!("reading the acknowledgements of wallet {wallet}"))?;
+        Ok(rows
+            .iter()
+            .map(|row| AckRecord {
+                wallet: row.get(0),
+                n: to_u64(row.get(1)),
+                effect_id: row.get(2),
+                at: row.get(3),
+                prev_hash: row.get(4),
+                ack_hash: row.get(5),
+            })
+            .collect())
     }
 
     fn wallets(&self) -> Result<Vec<String>> {
@@ -421,18 +517,44 @@ impl Store for PostgresStore {
     fn ack_effects(&mut self, effect_ids: &[String], claim: Option<&str>) -> Result<Acknowledged> {
         let mut tx = self.client.get_mut().transaction()?;
         let (mut counts, now) = (Acknowledged::default(), unix_now());
+        let at = rfc3339(now)?;
+        // One acknowledgement at a time: each takes its outbox rows, then moves their
+        // wallets' chains; two taking them in different orders could deadlock.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&ACK_LOCK])?;
         for id in distinct(effect_ids) {
             let row = tx
                 .query_opt(
-                    "SELECT acked, claimed_by, claimed_until FROM outbox WHERE effect_id = $1 FOR UPDATE",
+                    "SELECT acked, claimed_by, claimed_until, wallet FROM outbox WHERE effect_id = $1 FOR UPDATE",
                     &[id],
                 )?
                 .map(|row| AckRow {
                     acked: row.get(0),
                     holder: row.get(1),
                     until: row.get(2),
+                    wallet: row.get(3),
                 });
+            let wallet = row.as_ref().map(|row| row.wallet.clone()).unwrap_or_default();
             if ack_now(id, row, claim, now)? {
+                let head = tx.query_one(
+                    "SELECT acks, ack_hash FROM wallets WHERE wallet = $1 FOR UPDATE",
+                    &[&wallet],
+                )?;
+                let record = AckRecord::next(&wallet, to_u64(head.get(0)), head.get(1), id, &at);
+                tx.execute(
+                    "INSERT INTO acks (wallet, n, effect_id, at, prev_hash, ack_hash) VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[
+                        &record.wallet,
+                        &to_i64(record.n),
+                        &record.effect_id,
+                        &record.at,
+                        &record.prev_hash,
+                        &record.ack_hash,
+                    ],
+                )?;
+                tx.execute(
+                    "UPDATE wallets SET acks = $2, ack_hash = $3 WHERE wallet = $1",
+                    &[&record.wallet, &to_i64(record.n), &record.ack_hash],
+                )?;
                 tx.execute("UPDATE outbox SET acked = TRUE WHERE effect_id = $1", &[id])?;
                 counts.newly += 1;
             } else {
