@@ -320,8 +320,20 @@ fn every_endpoint_checks_the_callers_role() {
             assert_eq!(server.get(path, Some(key)).0, StatusCode::OK, "{key} {path}");
         }
     }
-    for path in ["/v1/wallets/w1", "/v1/wallets/w1/journal", "/v1/wallets/w1/verify"] {
+    for path in [
+        "/v1/wallets/w1",
+        "/v1/wallets/w1/journal",
+        "/v1/wallets/w1/verify",
+        "/v1/wallets/w1/proof",
+    ] {
         assert_eq!(server.get(path, Some(SPA)).0, StatusCode::FORBIDDEN, "{path}");
+    }
+    // The latest checkpoint is open to all: its worth is in how widely it is kept. The
+    // service signs one as it starts.
+    let started = std::time::Instant::now();
+    while server.get("/v1/checkpoint", None).0 != StatusCode::OK {
+        assert!(started.elapsed().as_secs() < 30, "no checkpoint served");
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
     // Submitting: not auditors, not other merchants.
     assert_eq!(server.submit(&events[1], AUDITOR).0, StatusCode::FORBIDDEN);
@@ -560,7 +572,12 @@ fn a_merchant_key_stays_inside_its_own_wallets_and_requests() {
     assert_eq!(body["ok"], true, "{body}");
 
     // Another merchant's wallet and no wallet at all look the same to spa.
-    for path in ["/v1/wallets/w1", "/v1/wallets/w1/journal", "/v1/wallets/w1/verify"] {
+    for path in [
+        "/v1/wallets/w1",
+        "/v1/wallets/w1/journal",
+        "/v1/wallets/w1/verify",
+        "/v1/wallets/w1/proof",
+    ] {
         let theirs = server.get(path, Some(SPA));
         let nobodys = server.get(&path.replace("w1", "w404"), Some(SPA));
         assert_eq!(theirs, nobodys, "{path}");

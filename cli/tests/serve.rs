@@ -16,9 +16,10 @@ use std::time::{Duration, Instant};
 use prepaid_host::keys::{dev_key, public_key};
 use prepaid_host::ledger::Contracts;
 use prepaid_host::outcome::sha256_hex;
+use prepaid_host::signed::{Checkpoint, Proof, Receipt, TreeHead};
 use prepaid_host::store::postgres::{create_database, PostgresConfig};
 use prepaid_host::testkit::workload::standard_mix;
-use prepaid_host::verify::verify;
+use prepaid_host::verify::{receipt_entry, verify};
 use prepaid_host::{ContractEngine, Envelope, StoreConfig};
 
 const KEY: &str = "operator-key-0123456789";
@@ -52,6 +53,9 @@ fn serve_on(port: u16, store: &[String], keys: &Path, cache: &Path) -> Server {
         .arg(keys)
         .arg("--trust")
         .arg(keys.with_file_name("trust.json"))
+        .arg("--platform-key")
+        .arg(keys.with_file_name("platform.key"))
+        .args(["--checkpoint-every", "1"])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -85,7 +89,9 @@ fn keys_file(dir: &Path) -> std::path::PathBuf {
         format!(r#"[{{"key": "{KEY}", "role": "operator", "name": "platform"}}]"#),
     )
     .unwrap();
-    // Beside it, the trust file: the workload's regulator and the component under test.
+    // Beside it, the platform's key, which signs receipts and checkpoints.
+    prepaid_host::keys::write_key_file(&dir.join("platform.key"), &dev_key("platform")).unwrap();
+    // And the trust file: the workload's regulator and the component under test.
     let component = std::fs::read(prepaid_host::component_path()).expect("the component under test");
     let regulator = public_key(&dev_key("regulator")).to_string();
     std::fs::write(
@@ -159,8 +165,9 @@ fn two_serve_processes_over_one_postgres_share_wallets_and_lose_nothing() {
 }
 
 /// Sends `event` until a service answers 2xx, trying `urls` in turn from `first` (a killed
-/// service refuses connections until it is back). Any answer but 2xx or 503 `busy` is a failure.
-fn send_until_answered(http: &reqwest::blocking::Client, urls: &[String], first: usize, event: &Envelope) {
+/// service refuses connections until it is back), and returns the answer's receipt. Any
+/// answer but 2xx or 503 `busy` is a failure.
+fn send_until_answered(http: &reqwest::blocking::Client, urls: &[String], first: usize, event: &Envelope) -> String {
     let path = match event.event["type"].as_str() {
         Some("open") => "/v1/wallets".to_owned(),
         _ => format!("/v1/wallets/{}/events", event.wallet),
@@ -195,10 +202,14 @@ fn send_until_answered(http: &reqwest::blocking::Client, urls: &[String], first:
         };
         if status.is_success() {
             assert_eq!(body["ok"], true, "event {}: {body}", event.id);
-            return;
+            return body["receipt"]
+                .as_str()
+                .expect("every journaled event has a receipt")
+                .to_owned();
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    unreachable!("`first..` has no end")
 }
 
 /// Kills the first of `copies` services 20 times, spread evenly over the answers, while six
@@ -219,6 +230,7 @@ fn killed_under_load(store: StoreConfig, store_args: Vec<String>, copies: usize)
     let events = standard_mix(100).unwrap();
     let per_wallet = events.len() / 100;
     let answered = AtomicUsize::new(0);
+    let receipts = Mutex::new(Vec::new());
     let http = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
@@ -227,11 +239,12 @@ fn killed_under_load(store: StoreConfig, store_args: Vec<String>, copies: usize)
     std::thread::scope(|scope| {
         let clients: Vec<_> = (0..6)
             .map(|client| {
-                let (http, urls, events, answered) = (&http, &urls, &events, &answered);
+                let (http, urls, events, answered, receipts) = (&http, &urls, &events, &answered, &receipts);
                 scope.spawn(move || {
                     for (index, wallet) in events.chunks(per_wallet).enumerate().skip(client).step_by(6) {
                         for (step, event) in wallet.iter().enumerate() {
-                            send_until_answered(http, urls, index + step, event);
+                            let receipt = send_until_answered(http, urls, index + step, event);
+                            receipts.lock().unwrap().push(receipt);
                             answered.fetch_add(1, Ordering::Relaxed);
                         }
                     }
@@ -301,6 +314,15 @@ fn killed_under_load(store: StoreConfig, store_args: Vec<String>, copies: usize)
     }
     let verified = verify(store.as_ref(), &Contracts::new(ContractEngine::new().unwrap())).unwrap();
     assert!(verified.is_clean(), "{:?}", verified.divergences);
+    // Every 2xx answer carried the platform's receipt for an entry the store holds exactly.
+    let platform = dev_key("platform").verifying_key();
+    let receipts = receipts.into_inner().unwrap();
+    assert_eq!(receipts.len(), events.len());
+    for text in &receipts {
+        let receipt = Receipt::open(text, &platform).unwrap();
+        let held = receipt_entry(store.as_ref(), &receipt).unwrap();
+        assert!(held.is_ok(), "{text}: {held:?}");
+    }
 }
 
 #[test]
@@ -316,4 +338,124 @@ fn killing_one_of_two_serve_processes_on_postgres_under_load_loses_and_duplicate
     let database = fresh_database("killed");
     let args = vec!["--postgres".to_owned(), database.clone()];
     killed_under_load(StoreConfig::Postgres(PostgresConfig::new(database)), args, 2);
+}
+
+/// What the consumer's app keeps and an auditor checks: every journaled event's receipt,
+/// the checkpoint the service signs on its own, and the wallet's proof in it. A receipt's
+/// entry is in the exported bundle, and `prepaid receipt check` says so; once the entry is
+/// re-timed in the bundle, it says it is not.
+#[test]
+fn receipts_checkpoints_and_proofs_from_serve_are_what_the_journal_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = keys_file(dir.path());
+    let db = dir.path().join("journal.db");
+    let server = serve_on(
+        free_port(),
+        &["--db".to_owned(), db.to_str().unwrap().to_owned()],
+        &keys,
+        &dir.path().join("cache"),
+    );
+    let http = reqwest::blocking::Client::new();
+    let events = standard_mix(2).unwrap();
+    let receipts: Vec<String> = events
+        .iter()
+        .map(|event| send_until_answered(&http, std::slice::from_ref(&server.url), 0, event))
+        .collect();
+    let platform = dev_key("platform");
+    let last = Receipt::open(receipts.last().unwrap(), &platform.verifying_key()).unwrap();
+    assert_eq!(
+        (last.seq, last.event_id.as_str()),
+        (6, events.last().unwrap().id.as_str())
+    );
+    // Not under another key.
+    assert!(Receipt::open(&receipts[0], &dev_key("someone else").verifying_key()).is_err());
+
+    // The service signs a checkpoint every second: wait for one with both wallets as they
+    // are now, then ask for the last wallet's proof in it.
+    let started = Instant::now();
+    let head = loop {
+        let note = http
+            .get(format!("{}/v1/checkpoint", server.url))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        if let Ok(head) = TreeHead::open(&note, &platform.verifying_key()) {
+            let answer: serde_json::Value = http
+                .get(format!("{}/v1/wallets/{}/proof", server.url, last.wallet))
+                .bearer_auth(KEY)
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            // Until a checkpoint has the wallet: 404 `not_in_checkpoint`.
+            let proof: Option<Proof> = serde_json::from_value(answer).ok();
+            if let Some(proof) =
+                proof.filter(|proof| head.size == 2 && proof.leaf.seq == 6 && proof.checkpoint == head.note)
+            {
+                assert_eq!(proof.verify(&platform.verifying_key()).unwrap(), head);
+                assert_eq!(proof.leaf.head_hash, last.entry_hash);
+                break head;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no checkpoint with both wallets"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    drop(server);
+
+    // The same heads as `prepaid checkpoint` reads from the journal.
+    let store = StoreConfig::Sqlite(db.clone()).connect().unwrap();
+    let own = Checkpoint::sign(store.leaves().unwrap(), &head.time, &platform);
+    assert_eq!(own.head.root, head.root);
+
+    let bundle = dir.path().join("wallet.bundle");
+    let prepaid = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_prepaid")).args(args).output().unwrap();
+    let output = prepaid(&[
+        "journal",
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--wallet",
+        &last.wallet,
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let receipt = dir.path().join("receipt.txt");
+    std::fs::write(&receipt, &last.note).unwrap();
+    let public = public_key(&platform).to_string();
+    let check = |bundle: &Path| {
+        let output = prepaid(&[
+            "receipt",
+            "check",
+            receipt.to_str().unwrap(),
+            "--bundle",
+            bundle.to_str().unwrap(),
+            "--platform-key",
+            &public,
+        ]);
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (held, printed) = check(&bundle);
+    assert!(held, "{printed}");
+    assert!(
+        printed.starts_with("held: the journal holds exactly the receipt's entry"),
+        "{printed}"
+    );
+
+    let retimed = dir.path().join("retimed.bundle");
+    std::fs::copy(&bundle, &retimed).unwrap();
+    let conn = rusqlite::Connection::open(&retimed).unwrap();
+    conn.execute("UPDATE journal SET at = '2026-01-01T00:00:00Z' WHERE seq = 6", [])
+        .unwrap();
+    drop(conn);
+    let (held, printed) = check(&retimed);
+    assert!(!held, "{printed}");
+    assert!(printed.starts_with("NOT HELD"), "{printed}");
 }

@@ -60,6 +60,10 @@ pub fn run(root: &Path, component: &Path, wallets: usize, clients: usize) -> Res
         .to_string(),
     )?;
 
+    // The platform's key, which signs receipts and checkpoints: a key file holds the secret
+    // as 64 hex digits (`prepaid keygen`); any fixed one serves a load test.
+    std::fs::write(dir.join("platform.key"), format!("{}\n", "11".repeat(32)))?;
+
     let postgres = Postgres::start()?;
     let servers = [
         serve(
@@ -126,6 +130,8 @@ fn serve(prepaid: &Path, component: &Path, keys: &Path, store: &[&str], log: &Pa
         .arg(keys)
         .arg("--trust")
         .arg(keys.with_file_name("trust.json"))
+        .arg("--platform-key")
+        .arg(keys.with_file_name("platform.key"))
         .arg("--component")
         .arg(component)
         .env("RUST_LOG", "warn")
