@@ -327,3 +327,32 @@ fn code_swapped_under_a_wallets_code_hash_is_not_run() {
         "the swapped code does not read the state either"
     );
 }
+
+/// Replay for ever: a journal recorded by an earlier build (the demo, two payments
+/// acknowledged, every wallet in a checkpoint the development platform key signed) must
+/// verify clean in this one, against its checkpoint. A new engine that moves fuel or
+/// outcomes fails here first, and the report says whether only fuel moved. Never
+/// regenerate the fixture to make this pass: add a new one beside it.
+#[test]
+fn a_journal_recorded_by_an_earlier_build_verifies_clean_against_its_checkpoint() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    // The fixture of this release; a later one whose journal format changes adds its own.
+    let (bundle, checkpoint) = ("journal-0.2.0.bundle", "journal-0.2.0.checkpoint");
+    let store = SqliteStore::open_bundle(&fixtures.join(bundle)).unwrap();
+    let text = std::fs::read_to_string(fixtures.join(checkpoint)).unwrap();
+    let key = prepaid_host::keys::dev_key("platform").verifying_key();
+    let checkpoint = prepaid_host::signed::Checkpoint::read(&text, &key).unwrap();
+    let checks = prepaid_host::verify::Checks {
+        checkpoint: checkpoint.leaves,
+        ..Default::default()
+    };
+    let contracts = prepaid_host::ledger::Contracts::new(ContractEngine::new().unwrap());
+    let report = prepaid_host::verify::verify_with_progress(&store, &contracts, &checks, |_, _| {}).unwrap();
+    let divergences: Vec<String> = report.divergences.iter().map(ToString::to_string).collect();
+    assert!(
+        report.is_clean(),
+        "{bundle} no longer verifies:\n{}",
+        divergences.join("\n")
+    );
+    assert_eq!((report.wallets, report.entries), (4, 16), "{bundle}");
+}

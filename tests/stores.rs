@@ -35,9 +35,38 @@ fn postgres_records_exactly_the_journal_sqlite_records() {
         sqlite.pending_effects(usize::MAX).unwrap(),
         postgres.pending_effects(usize::MAX).unwrap()
     );
-    let report = verify(postgres.as_ref()).unwrap();
-    assert!(report.is_clean(), "{:?}", report.divergences);
-    assert_eq!(report.entries, events.len());
+    // The rail pays every effect: each store chains the same acknowledgements (but for
+    // their times, the host's clock), checkpoints the same leaves, and verifies clean.
+    let paid: Vec<String> = sqlite
+        .pending_effects(usize::MAX)
+        .unwrap()
+        .into_iter()
+        .map(|effect| effect.effect_id)
+        .collect();
+    assert!(!paid.is_empty());
+    on_sqlite.ack_effects(&paid, None).unwrap();
+    on_postgres.ack_effects(&paid, None).unwrap();
+    for wallet in sqlite.wallets().unwrap() {
+        let untimed = |store: &dyn prepaid_host::store::Store| -> Vec<(u64, String, String)> {
+            let records = store.acks(&wallet).unwrap();
+            records
+                .into_iter()
+                .map(|record| (record.n, record.effect_id, record.effect_hash))
+                .collect()
+        };
+        assert_eq!(untimed(sqlite.as_ref()), untimed(postgres.as_ref()), "{wallet}");
+        let (a, b) = (sqlite.outbox(&wallet).unwrap(), postgres.outbox(&wallet).unwrap());
+        assert_eq!(a, b, "{wallet}");
+        assert!(a.iter().all(|row| row.acked), "{wallet}");
+    }
+    let key = prepaid_host::keys::dev_key("platform");
+    let checkpoint = on_postgres.checkpoint(&key).unwrap();
+    assert_eq!(checkpoint.head.size as usize, sqlite.wallets().unwrap().len());
+    for store in [sqlite.as_ref(), postgres.as_ref()] {
+        let report = verify(store).unwrap();
+        assert!(report.is_clean(), "{:?}", report.divergences);
+        assert_eq!(report.entries, events.len());
+    }
 }
 
 /// An open and eight requests of one unit on wallet `race`, all at the same time: every

@@ -297,7 +297,6 @@ pub fn run(component: &[u8], wallets: usize, rounds: usize, dir: &Path) -> Resul
         "verify, with outbox, acknowledgements, checkpoint",
         Checks {
             checkpoint: checkpoint.leaves,
-            whole_checkpoint: true,
             ..Checks::default()
         },
     )?;

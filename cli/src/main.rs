@@ -18,13 +18,13 @@ use prepaid_host::ledger::Contracts;
 use prepaid_host::outcome::sha256_hex;
 use prepaid_host::service::auth::ApiKeys;
 use prepaid_host::service::Service;
+use prepaid_host::signed::{note, proven_leaves, TreeHead};
 use prepaid_host::store::postgres::PostgresConfig;
 use prepaid_host::store::sqlite::SqliteStore;
-use prepaid_host::store::Store as _;
 use prepaid_host::testkit::scenario::{self, Scenario};
 use prepaid_host::testkit::snapshot;
 use prepaid_host::trust::untrusted_wallets;
-use prepaid_host::verify::{printable, verify_with_progress, Checks, Report};
+use prepaid_host::verify::{printable, verify_with_progress, Checks, Coverage, Report};
 use prepaid_host::{Clock, Ledger, StoreConfig, Trust};
 
 pub(crate) use args::ComponentArg;
@@ -104,30 +104,41 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let signed_by = match (checkpoint, platform_key) {
                 (Some(path), Some(key)) => {
-                    let checkpoint = read_checkpoint(&path, &key)?;
-                    checks.checkpoint = checkpoint.leaves;
-                    checks.whole_checkpoint = true;
-                    vec![checkpoint.head]
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading the checkpoint {}", path.display()))?;
+                    let (note, wallets) =
+                        note::split(&text).with_context(|| format!("the checkpoint {}", path.display()))?;
+                    let head =
+                        TreeHead::open(note, &key).with_context(|| format!("the checkpoint {}", path.display()))?;
+                    if wallets.is_empty() && head.size > 0 {
+                        // The note alone, as GET /v1/checkpoint serves it: a bundle's
+                        // proofs must lead to it.
+                        if bundle.is_none() {
+                            anyhow::bail!(
+                                "{} is a checkpoint's note without its wallets, which can hold a bundle (through \
+                                 its proofs) but not a journal: get the whole file (GET /v1/checkpoint?leaves=true)",
+                                path.display()
+                            );
+                        }
+                        checks.coverage = Coverage::Journal;
+                        let (_, leaves) = proven_leaves(journal.proofs()?, &key, Some(&head))?;
+                        checks.checkpoint = leaves;
+                    } else {
+                        checks.checkpoint = read_checkpoint(&path, &key)?.leaves;
+                    }
+                    vec![head]
                 }
                 (None, Some(key)) => {
-                    let proofs = journal.proofs()?;
-                    if proofs.is_empty() {
+                    if bundle.is_none() {
                         anyhow::bail!(
-                            "--platform-key without --checkpoint checks the proofs a bundle carries, and this one \
-                             carries none; give the checkpoint with --checkpoint"
+                            "--platform-key alone holds a bundle to the proofs it carries; hold a journal to a \
+                             checkpoint with --checkpoint FILE"
                         );
                     }
-                    let mut heads = Vec::new();
-                    for proof in proofs {
-                        let head = proof.verify(&key).with_context(|| {
-                            format!("the bundle's proof for wallet {}", printable(&proof.leaf.wallet))
-                        })?;
-                        if !heads.contains(&head) {
-                            heads.push(head);
-                        }
-                        checks.checkpoint.push(proof.leaf);
-                    }
-                    heads
+                    checks.coverage = Coverage::Journal;
+                    let (head, leaves) = proven_leaves(journal.proofs()?, &key, None).context("the bundle's proofs")?;
+                    checks.checkpoint = leaves;
+                    vec![head]
                 }
                 (_, None) => Vec::new(),
             };
@@ -257,11 +268,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 anyhow::bail!("no journal at {}", db.display());
             }
             let key = prepaid_host::keys::read_key_file(&key)?;
-            let checkpoint = prepaid_host::signed::Checkpoint::sign(
-                SqliteStore::open_read_only(&db)?.leaves()?,
-                &prepaid_host::envelope::rfc3339(Clock::System.now()?)?,
-                &key,
-            );
+            let checkpoint = prepaid_host::signed::checkpoint(&SqliteStore::open_read_only(&db)?, &key)?;
             write_new(&out, &checkpoint.to_file())?;
             println!(
                 "wrote {}: the checkpoint of {}, {}",

@@ -303,6 +303,41 @@ fn verify_alone_holds_the_outbox_to_the_journal_and_acknowledgements_to_their_ch
             "recorded no head".to_owned(),
         ),
     ];
+    // An insider redirects a pending refund to the merchant, the rail pays and
+    // acknowledges what it is shown, and the row is put back: the acknowledgement still
+    // names what the rail was shown.
+    let redirected_and_restored = platform.altered(
+        "redirected-and-restored",
+        &format!(
+            "UPDATE outbox SET kind = 'release', recipient = '{merchant}' WHERE effect_id = '{}'",
+            refund["effect_id"].as_str().unwrap()
+        ),
+    );
+    let output = prepaid(&[
+        "outbox",
+        "ack",
+        "--db",
+        path(&redirected_and_restored),
+        refund["effect_id"].as_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let conn = rusqlite::Connection::open(&redirected_and_restored).unwrap();
+    conn.execute(
+        "UPDATE outbox SET kind = 'refund', recipient = ?1 WHERE effect_id = ?2",
+        [refund["to"].as_str().unwrap(), refund["effect_id"].as_str().unwrap()],
+    )
+    .unwrap();
+    drop(conn);
+    let (clean, printed) = platform.verify(&redirected_and_restored, &[]);
+    assert!(!clean, "{printed}");
+    assert!(
+        printed.contains(&format!(
+            "DIVERGENCE wallet {}, head: acknowledgement 2 effect_hash differs",
+            refund["wallet"].as_str().unwrap()
+        )),
+        "{printed}"
+    );
+
     for (name, sql, wallet, says) in cases {
         let altered = platform.altered(name, &sql);
         let (clean, printed) = platform.verify(&altered, &[]);
@@ -451,6 +486,135 @@ fn a_bundle_carries_its_outbox_and_proofs_and_verifies_against_them_alone() {
     let output = prepaid(&["verify", "--bundle", path(&bundle), "--platform-key", &platform.public]);
     assert!(output.status.success(), "{}", text(&output.stdout));
     assert!(text(&output.stdout).contains("signed by the platform key"));
+
+    // A bundle of every wallet whose rewritten wallet's proof was withheld cannot pass as
+    // held to the checkpoint.
+    let everything = platform.dir.path().join("everything.bundle");
+    let output = prepaid(&[
+        "journal",
+        "export",
+        "--db",
+        path(&platform.db),
+        "--out",
+        path(&everything),
+        "--checkpoint",
+        path(&platform.checkpoint),
+        "--platform-key",
+        &platform.public,
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let conn = rusqlite::Connection::open(&everything).unwrap();
+    conn.execute("DELETE FROM proofs WHERE wallet = 'tea-bob'", []).unwrap();
+    drop(conn);
+    let output = prepaid(&[
+        "verify",
+        "--bundle",
+        path(&everything),
+        "--platform-key",
+        &platform.public,
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stdout).contains(
+            "DIVERGENCE wallet tea-bob, head: checkpoint differs: recorded a wallet, the checkpoint gives no proof"
+        ),
+        "{}",
+        text(&output.stdout)
+    );
+
+    // The note alone, as GET /v1/checkpoint serves it, holds the bundle through its proofs
+    // (not a journal, which needs the wallets).
+    let file = std::fs::read_to_string(&platform.checkpoint).unwrap();
+    let note_only = platform.dir.path().join("note.checkpoint");
+    std::fs::write(&note_only, prepaid_host::signed::note::split(&file).unwrap().0).unwrap();
+    let output = prepaid(&[
+        "verify",
+        "--bundle",
+        path(&bundle),
+        "--checkpoint",
+        path(&note_only),
+        "--platform-key",
+        &platform.public,
+    ]);
+    assert!(
+        output.status.success(),
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    let (clean, printed) = platform.verify(
+        &platform.db,
+        &["--checkpoint", path(&note_only), "--platform-key", &platform.public],
+    );
+    assert!(!clean);
+    assert!(printed.contains("without its wallets"), "{printed}");
+
+    // Proofs from an older checkpoint mixed in, or a wallet proved twice, are refused: a
+    // bundle is held to one checkpoint, once per wallet.
+    assert!(prepaid(&["outbox", "ack", "--db", path(&platform.db), "gym-alice:3:0"])
+        .status
+        .success());
+    let later = platform.dir.path().join("later.checkpoint");
+    platform.sign(&platform.db, &later);
+    let newer = platform.dir.path().join("newer.bundle");
+    let output = prepaid(&[
+        "journal",
+        "export",
+        "--db",
+        path(&platform.db),
+        "--out",
+        path(&newer),
+        "--checkpoint",
+        path(&later),
+        "--platform-key",
+        &platform.public,
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    for (name, sql) in [
+        (
+            "mixed",
+            "UPDATE proofs SET proof = (SELECT proof FROM old.proofs) WHERE wallet = 'gym-alice'",
+        ),
+        (
+            "twice",
+            "CREATE TABLE plain AS SELECT * FROM proofs; DROP TABLE proofs;
+             CREATE TABLE proofs AS SELECT * FROM plain UNION ALL SELECT * FROM old.proofs; DROP TABLE plain",
+        ),
+    ] {
+        let copy = platform.dir.path().join(format!("{name}.bundle"));
+        std::fs::copy(&newer, &copy).unwrap();
+        let conn = rusqlite::Connection::open(&copy).unwrap();
+        conn.execute_batch(&format!("ATTACH DATABASE '{}' AS old; {sql}", path(&bundle)))
+            .unwrap();
+        drop(conn);
+        let output = prepaid(&["verify", "--bundle", path(&copy), "--platform-key", &platform.public]);
+        assert!(!output.status.success(), "{name}");
+        let printed = text(&output.stderr);
+        assert!(
+            printed.contains("more than one proof") || printed.contains("is from the checkpoint of"),
+            "{name}: {printed}"
+        );
+    }
+    // Proofs from an old checkpoint, all of them, agree with each other: held to the
+    // checkpoint the auditor kept last, they are refused.
+    let later_note = platform.dir.path().join("later-note.checkpoint");
+    let file = std::fs::read_to_string(&later).unwrap();
+    std::fs::write(&later_note, prepaid_host::signed::note::split(&file).unwrap().0).unwrap();
+    let output = prepaid(&[
+        "verify",
+        "--bundle",
+        path(&bundle),
+        "--checkpoint",
+        path(&later_note),
+        "--platform-key",
+        &platform.public,
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("is from the checkpoint of"),
+        "{}",
+        text(&output.stderr)
+    );
 
     // The bundle's own outbox is checked: a redirected refund in it is caught.
     let tampered = platform.dir.path().join("tampered.bundle");

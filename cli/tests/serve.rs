@@ -408,7 +408,7 @@ fn receipts_checkpoints_and_proofs_from_serve_are_what_the_journal_holds() {
 
     // The same heads as `prepaid checkpoint` reads from the journal.
     let store = StoreConfig::Sqlite(db.clone()).connect().unwrap();
-    let own = Checkpoint::sign(store.leaves().unwrap(), &head.time, &platform);
+    let own = Checkpoint::sign(store.leaves().unwrap(), &head.time, &platform).unwrap();
     assert_eq!(own.head.root, head.root);
 
     let bundle = dir.path().join("wallet.bundle");

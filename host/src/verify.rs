@@ -45,6 +45,18 @@ pub struct Divergence {
     pub fuel_only: bool,
 }
 
+/// What the leaves a journal is held to cover.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Coverage {
+    /// Every wallet there was (a checkpoint file): a wallet they list and the journal
+    /// lacks is missing; one they do not list is newer.
+    #[default]
+    Checkpoint,
+    /// The journal's wallets (a bundle's proofs): a wallet of the journal without a leaf
+    /// cannot be held to the checkpoint, and is named.
+    Journal,
+}
+
 /// What a verification holds the journal to beyond its own replay.
 #[derive(Clone, Debug, Default)]
 pub struct Checks {
@@ -52,9 +64,8 @@ pub struct Checks {
     /// checkpoint file or a bundle's proofs): each must still be there, with at least the
     /// entries and acknowledgements it had then, the same ones.
     pub checkpoint: Vec<Leaf>,
-    /// Whether `checkpoint` is a whole checkpoint, so that a wallet it lists and the
-    /// journal lacks is missing (a bundle's proofs cover only the wallets it holds).
-    pub whole_checkpoint: bool,
+    /// What `checkpoint` covers.
+    pub coverage: Coverage,
     /// The code hashes wallets may run; empty for any.
     pub code_hashes: Vec<String>,
     /// Replay alone: no outbox, acknowledgement or orphan checks. Only for measuring what
@@ -90,10 +101,15 @@ impl fmt::Display for Divergence {
     }
 }
 
-/// `text` with control characters escaped.
+/// `text` with control characters escaped, and the invisible ones that reorder or hide
+/// what a terminal shows (bidirectional overrides, zero-width characters).
 pub fn printable(text: &str) -> String {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+    };
     text.chars()
-        .flat_map(|c| match c.is_control() {
+        .flat_map(|c| match hidden(c) {
             true => c.escape_default().collect::<Vec<_>>(),
             false => vec![c],
         })
@@ -156,7 +172,7 @@ pub fn verify_with_progress(
             fuel_only: false,
         });
     }
-    if checks.whole_checkpoint {
+    if checks.coverage == Coverage::Checkpoint {
         let held: std::collections::HashSet<&str> = wallets.iter().map(String::as_str).collect();
         for leaf in checks
             .checkpoint
@@ -315,11 +331,11 @@ impl Wallet<'_> {
         checks: &Checks,
     ) -> Result<(usize, Vec<Divergence>)> {
         let (replayed, mut divergences) = self.replay(contracts)?;
-        if !checks.replay_only {
-            divergences.extend(self.check_outbox());
-            divergences.extend(self.check_acks());
+        if let (false, Some(named)) = (checks.replay_only, self.named_effects()) {
+            divergences.extend(self.check_outbox(&named));
+            divergences.extend(self.check_acks(&named));
         }
-        divergences.extend(self.check_leaf());
+        divergences.extend(self.check_leaf(checks.coverage));
         divergences.extend(self.check_code(&checks.code_hashes));
         Ok((replayed, divergences))
     }
@@ -426,15 +442,12 @@ impl Wallet<'_> {
         Ok((entries.len(), fuel_only.into_iter().chain(divergence).collect()))
     }
 
-    /// The outbox against the journal: the rows must be exactly the effects the entries'
-    /// outcomes name, field for field.
-    fn check_outbox(&self) -> Option<Divergence> {
+    /// The effects the entries' outcomes name, by effect id; none if an outcome is
+    /// unreadable (replay's divergence to name).
+    fn named_effects(&self) -> Option<Vec<OutboxEffect>> {
         let mut named = Vec::new();
         for entry in &self.entries {
-            let Ok(verdict) = serde_json::from_str::<Verdict>(&entry.outcome) else {
-                // An unreadable outcome is replay's divergence to name.
-                return None;
-            };
+            let verdict = serde_json::from_str::<Verdict>(&entry.outcome).ok()?;
             named.extend(
                 verdict
                     .effects
@@ -452,6 +465,12 @@ impl Wallet<'_> {
             );
         }
         named.sort_by(|a, b| a.effect_id.cmp(&b.effect_id));
+        Some(named)
+    }
+
+    /// The outbox against the journal: the rows must be exactly the effects the entries'
+    /// outcomes name (`named`), field for field.
+    fn check_outbox(&self, named: &[OutboxEffect]) -> Option<Divergence> {
         let mut rows: Vec<&OutboxEffect> = self.outbox.iter().map(|row| &row.effect).collect();
         rows.sort_by(|a, b| a.effect_id.cmp(&b.effect_id));
         let describe = |effect: Option<&OutboxEffect>| match effect {
@@ -477,9 +496,10 @@ impl Wallet<'_> {
         }
     }
 
-    /// The acknowledgements: a chain from the first, each of one of the wallet's effects,
-    /// exactly the effects marked acknowledged, ending at the head's count and hash.
-    fn check_acks(&self) -> Option<Divergence> {
+    /// The acknowledgements: a chain from the first, each of one of the wallet's effects
+    /// as the journal names it (`named`), exactly the effects marked acknowledged, ending
+    /// at the head's count and hash.
+    fn check_acks(&self, named: &[OutboxEffect]) -> Option<Divergence> {
         let acked: Vec<&str> = self
             .outbox
             .iter()
@@ -487,17 +507,30 @@ impl Wallet<'_> {
             .map(|row| row.effect.effect_id.as_str())
             .collect();
         let mut prev_hash = GENESIS_HASH.to_string();
+        let mut seen = std::collections::HashSet::new();
         for (index, record) in self.acks.iter().enumerate() {
+            let once = match seen.insert(record.effect_id.as_str()) {
+                true => record.effect_id.clone(),
+                false => "an effect acknowledged once".into(),
+            };
+            // What the rail was shown when it acknowledged, against what the entry ordered.
+            let ordered = named
+                .binary_search_by(|effect| effect.effect_id.cmp(&record.effect_id))
+                .map_or_else(
+                    |_| "no effect the journal names".into(),
+                    |index| named[index].content_hash(),
+                );
             let checks = [
                 ("wallet", record.wallet.clone(), self.head.wallet.clone()),
                 ("n", record.n.to_string(), (index + 1).to_string()),
                 ("prev_hash", record.prev_hash.clone(), prev_hash.clone()),
                 ("ack_hash", record.ack_hash.clone(), record.compute_hash()),
+                ("effect_hash", record.effect_hash.clone(), ordered),
                 (
                     "effect_id",
                     record.effect_id.clone(),
                     match acked.contains(&record.effect_id.as_str()) {
-                        true => record.effect_id.clone(),
+                        true => once,
                         false => "no acknowledged effect of the wallet with this id".into(),
                     },
                 ),
@@ -505,12 +538,16 @@ impl Wallet<'_> {
             if let Some((field, recorded, expected)) =
                 checks.into_iter().find(|(_, recorded, expected)| recorded != expected)
             {
+                let against = match field {
+                    "effect_hash" => "the effect the journal names",
+                    _ => "the chain of acknowledgements",
+                };
                 return Some(self.divergence(
                     0,
                     &format!("acknowledgement {} {field}", index + 1),
                     recorded,
                     expected,
-                    "the chain of acknowledgements",
+                    against,
                 ));
             }
             prev_hash = record.ack_hash.clone();
@@ -540,8 +577,13 @@ impl Wallet<'_> {
 
     /// The wallet against the checkpoint's leaf for it: still at least as long, with the
     /// same entry at the checkpoint's seq and the same acknowledgement at its count.
-    fn check_leaf(&self) -> Option<Divergence> {
-        let leaf = self.leaf?;
+    fn check_leaf(&self, coverage: Coverage) -> Option<Divergence> {
+        let Some(leaf) = self.leaf else {
+            return (coverage == Coverage::Journal).then(|| {
+                let why = "no proof of this wallet (newer than the checkpoint, or withheld)".to_owned();
+                self.divergence(0, "checkpoint", "a wallet".into(), why, "the checkpoint")
+            });
+        };
         let entry = match leaf.seq {
             0 => Some(GENESIS_HASH.to_string()),
             seq => self.entries.get(seq as usize - 1).map(|entry| entry.entry_hash.clone()),

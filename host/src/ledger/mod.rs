@@ -355,12 +355,7 @@ impl Ledger {
 
     /// A checkpoint of every wallet's head now, signed with the platform's `key`.
     pub fn checkpoint(&self, key: &ed25519_dalek::SigningKey) -> Result<Checkpoint> {
-        let leaves = self.with_store(|store| store.leaves())?;
-        Ok(Checkpoint::sign(
-            leaves,
-            &crate::envelope::rfc3339(Clock::System.now()?)?,
-            key,
-        ))
+        self.with_store(|store| crate::signed::checkpoint(store, key))
     }
 
     /// Replays every wallet (see [`crate::verify`]).

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Query, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -325,9 +325,26 @@ async fn metrics(State(service): State<Service>) -> impl IntoResponse {
     )
 }
 
+/// What `GET /v1/checkpoint` takes.
+#[derive(serde::Deserialize)]
+struct CheckpointQuery {
+    /// The whole checkpoint file, every wallet's line after the note.
+    #[serde(default)]
+    leaves: bool,
+}
+
 /// The latest checkpoint's signed note, as text: open to all, since a checkpoint is worth
 /// what its spread makes it (an auditor, a regulator, a consumer's app compare theirs).
-async fn checkpoint(State(service): State<Service>) -> Result<Response, ApiError> {
+/// With `?leaves=true`, the whole file, which lists every wallet: for the operator, the
+/// regulator and auditors.
+async fn checkpoint(
+    State(service): State<Service>,
+    headers: HeaderMap,
+    Query(query): Query<CheckpointQuery>,
+) -> Result<Response, ApiError> {
+    if query.leaves {
+        authorize(&service, &headers, &[Role::Operator, Role::Regulator, Role::Auditor])?;
+    }
     let checkpoint = service.checkpoint().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

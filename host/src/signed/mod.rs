@@ -47,7 +47,12 @@ pub fn platform_key(hex_key: &str) -> anyhow::Result<VerifyingKey> {
     let mut bytes = [0u8; 32];
     hex::decode_to_slice(hex_key.trim(), &mut bytes)
         .map_err(|_| anyhow::anyhow!("a platform key is 64 hex digits, got {hex_key:?}"))?;
-    VerifyingKey::from_bytes(&bytes).map_err(|_| anyhow::anyhow!("{hex_key} is not an Ed25519 public key"))
+    let key =
+        VerifyingKey::from_bytes(&bytes).map_err(|_| anyhow::anyhow!("{hex_key} is not an Ed25519 public key"))?;
+    if key.is_weak() {
+        anyhow::bail!("{hex_key} is a weak (small-order) Ed25519 key, under which signatures prove nothing");
+    }
+    Ok(key)
 }
 
 /// One wallet as a checkpoint states it: its head entry and its acknowledgements.
@@ -166,8 +171,19 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// Signs a checkpoint of `leaves` at `time` (RFC 3339) with `key`.
-    pub fn sign(mut leaves: Vec<Leaf>, time: &str, key: &SigningKey) -> Checkpoint {
+    /// Signs a checkpoint of `leaves` at `time` (RFC 3339) with `key`; refuses a leaf whose
+    /// hashes are not hashes (a damaged head), which would make the file unreadable or its
+    /// lines ambiguous.
+    pub fn sign(mut leaves: Vec<Leaf>, time: &str, key: &SigningKey) -> Result<Checkpoint, SignedError> {
+        if let Some(leaf) = leaves
+            .iter()
+            .find(|leaf| hash_hex(&leaf.head_hash).is_none() || hash_hex(&leaf.ack_hash).is_none())
+        {
+            return Err(SignedError::Malformed(format!(
+                "the head of wallet {} holds something other than hashes; run `prepaid verify`",
+                crate::verify::printable(&leaf.wallet)
+            )));
+        }
         // Byte order, whatever order (collation) the store listed them in.
         leaves.sort_unstable();
         let tree = Tree::new(leaves.iter().map(Leaf::hash).collect());
@@ -182,7 +198,7 @@ impl Checkpoint {
             time: time.to_owned(),
             note: note::sign(key, &body),
         };
-        Checkpoint { head, leaves, tree }
+        Ok(Checkpoint { head, leaves, tree })
     }
 
     /// The checkpoint file: the signed note, a blank line, then a line per leaf.
@@ -201,6 +217,13 @@ impl Checkpoint {
     pub fn read(file: &str, key: &VerifyingKey) -> Result<Checkpoint, SignedError> {
         let (note, leaves) = note::split(file)?;
         let head = TreeHead::open(note, key)?;
+        if leaves.is_empty() && head.size > 0 {
+            return Err(SignedError::Malformed(
+                "this is a checkpoint's note without its wallets: get the whole file (`GET /v1/checkpoint?leaves=true`, \
+                 or `prepaid checkpoint`), or hold a bundle to it through the proofs the bundle carries"
+                    .into(),
+            ));
+        }
         let leaves = leaves.lines().map(Leaf::parse).collect::<Result<Vec<_>, _>>()?;
         if let Some(pair) = leaves.windows(2).find(|pair| pair[0].wallet >= pair[1].wallet) {
             return Err(SignedError::Malformed(format!(
@@ -243,6 +266,14 @@ impl Checkpoint {
     }
 }
 
+/// A checkpoint of every wallet's head in `store` now (the host's clock), signed with
+/// the platform's `key`.
+pub fn checkpoint(store: &dyn crate::store::Store, key: &SigningKey) -> crate::Result<Checkpoint> {
+    let time = crate::envelope::rfc3339(crate::Clock::System.now()?)?;
+    Checkpoint::sign(store.leaves()?, &time, key)
+        .map_err(|error| crate::Error::fault(format!("signing a checkpoint: {error}")))
+}
+
 /// That a checkpoint lists one wallet as it does: the leaf, its place in the tree, the
 /// audit path, and the checkpoint's signed note.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,6 +309,43 @@ impl Proof {
     }
 }
 
+/// The leaves `proofs` prove, and the one checkpoint they all lead to: `note`'s, if given
+/// (the checkpoint an auditor kept), else the one the first proof names. Refused when a
+/// proof does not verify under `key`, proofs lead to different checkpoints, or a wallet
+/// has more than one: a bundle is held to one checkpoint, once per wallet.
+pub fn proven_leaves(
+    proofs: Vec<Proof>,
+    key: &VerifyingKey,
+    note: Option<&TreeHead>,
+) -> Result<(TreeHead, Vec<Leaf>), SignedError> {
+    let mut checkpoint: Option<TreeHead> = note.cloned();
+    let mut leaves: Vec<Leaf> = Vec::new();
+    for proof in proofs {
+        let wallet = crate::verify::printable(&proof.leaf.wallet);
+        let head = proof.verify(key)?;
+        match &checkpoint {
+            Some(kept) if *kept != head => {
+                return Err(SignedError::Mismatch(format!(
+                    "the proof for wallet {wallet} is from the checkpoint of {}, not that of {}",
+                    head.time, kept.time
+                )))
+            }
+            Some(_) => {}
+            None => checkpoint = Some(head),
+        }
+        if leaves.iter().any(|leaf| leaf.wallet == proof.leaf.wallet) {
+            return Err(SignedError::Malformed(format!(
+                "more than one proof for wallet {wallet}"
+            )));
+        }
+        leaves.push(proof.leaf);
+    }
+    let checkpoint = checkpoint.ok_or_else(|| {
+        SignedError::Malformed("there are no proofs (a bundle carries them when exported with --checkpoint)".into())
+    })?;
+    Ok((checkpoint, leaves))
+}
+
 impl fmt::Display for Leaf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -306,7 +374,7 @@ mod tests {
     fn a_checkpoint_reads_back_with_proofs_for_every_wallet_and_not_once_edited() {
         let key = SigningKey::from_bytes(&[3; 32]);
         let leaves = vec![leaf("gym \"bob\"", 2), leaf("gym-alice", 4), leaf("a", 1)];
-        let checkpoint = Checkpoint::sign(leaves, "2026-11-28T10:00:00Z", &key);
+        let checkpoint = Checkpoint::sign(leaves, "2026-11-28T10:00:00Z", &key).unwrap();
         let file = checkpoint.to_file();
         let read = Checkpoint::read(&file, &key.verifying_key()).unwrap();
         assert_eq!(read.leaves, checkpoint.leaves);

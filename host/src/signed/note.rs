@@ -6,7 +6,7 @@
 //! signed notes reads the platform's receipts and checkpoints.
 
 use base64::prelude::{Engine as _, BASE64_STANDARD};
-use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use sha2::{Digest as _, Sha256};
 
 use super::SignedError;
@@ -68,7 +68,9 @@ pub fn open<'a>(note: &'a str, key: &VerifyingKey) -> Result<&'a str, SignedErro
             continue;
         }
         let signature = Signature::from_slice(&bytes[4..]).expect("64 bytes");
-        return match key.verify(body.as_bytes(), &signature) {
+        // Strict: no small-order keys or non-canonical signatures, which would let one
+        // signature pass for several notes.
+        return match key.verify_strict(body.as_bytes(), &signature) {
             Ok(()) => Ok(body),
             Err(_) => Err(SignedError::BadSignature),
         };

@@ -150,7 +150,9 @@ pub struct WalletHead {
 
 /// One acknowledgement by the payment rail, chained per wallet like its journal: an
 /// effect marked paid without one, or one rewritten, is a divergence for `verify`, and
-/// checkpoints sign each wallet's count and latest hash.
+/// checkpoints sign each wallet's count and latest hash. It binds the effect as the rail
+/// was shown it, so that an effect redirected before it was paid and restored after is
+/// caught against the journal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AckRecord {
     /// The wallet.
@@ -159,6 +161,8 @@ pub struct AckRecord {
     pub n: u64,
     /// The effect acknowledged.
     pub effect_id: String,
+    /// [`OutboxEffect::content_hash`] of the effect as the outbox held it when acknowledged.
+    pub effect_hash: String,
     /// When (the host's clock, RFC 3339).
     pub at: String,
     /// The previous record's hash ([`GENESIS_HASH`] for the first).
@@ -168,13 +172,14 @@ pub struct AckRecord {
 }
 
 impl AckRecord {
-    /// The record that acknowledges `effect_id` of `wallet` at `at`, after `acks` records
+    /// The record that acknowledges `effect` at `at`, after `acks` records of its wallet
     /// the latest of which hashes to `ack_hash`.
-    pub fn next(wallet: &str, acks: u64, ack_hash: &str, effect_id: &str, at: &str) -> AckRecord {
+    pub fn next(effect: &OutboxEffect, acks: u64, ack_hash: &str, at: &str) -> AckRecord {
         let mut record = AckRecord {
-            wallet: wallet.to_owned(),
+            wallet: effect.wallet.clone(),
             n: acks + 1,
-            effect_id: effect_id.to_owned(),
+            effect_id: effect.effect_id.clone(),
+            effect_hash: effect.content_hash(),
             at: at.to_owned(),
             prev_hash: ack_hash.to_owned(),
             ack_hash: String::new(),
@@ -185,7 +190,14 @@ impl AckRecord {
 
     /// The hash of every field but `ack_hash`.
     pub fn compute_hash(&self) -> String {
-        let fields = (&self.wallet, self.n, &self.effect_id, &self.at, &self.prev_hash);
+        let fields = (
+            &self.wallet,
+            self.n,
+            &self.effect_id,
+            &self.effect_hash,
+            &self.at,
+            &self.prev_hash,
+        );
         sha256_hex(&serde_json::to_vec(&fields).expect("records always serialize"))
     }
 }
@@ -216,6 +228,13 @@ pub struct OutboxEffect {
     pub amount: String,
     /// Why.
     pub reason: String,
+}
+
+impl OutboxEffect {
+    /// The hash of every field: what the payment rail was shown.
+    pub fn content_hash(&self) -> String {
+        sha256_hex(&serde_json::to_vec(self).expect("effects always serialize"))
+    }
 }
 
 /// Where a ledger keeps everything. Reads take `&self`; writes take `&mut self` and are
@@ -326,8 +345,8 @@ pub(crate) struct AckRow {
     pub(crate) holder: Option<String>,
     /// When that claim's lease ends (seconds since the epoch).
     pub(crate) until: Option<i64>,
-    /// The effect's wallet.
-    pub(crate) wallet: String,
+    /// The effect as the outbox holds it.
+    pub(crate) effect: OutboxEffect,
 }
 
 /// The distinct ids of `effect_ids`, in one order whatever the request's: every store

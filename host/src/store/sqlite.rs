@@ -67,6 +67,7 @@ CREATE TABLE IF NOT EXISTS acks (
     wallet    TEXT NOT NULL,
     n         INTEGER NOT NULL,
     effect_id TEXT NOT NULL UNIQUE,
+    effect_hash TEXT NOT NULL,
     at        TEXT NOT NULL,
     prev_hash TEXT NOT NULL,
     ack_hash  TEXT NOT NULL,
@@ -92,14 +93,19 @@ fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
 }
 
 fn effect_from_row(row: &Row<'_>) -> rusqlite::Result<OutboxEffect> {
+    effect_from_row_at(row, 0)
+}
+
+/// The effect whose columns ([`EFFECT_COLUMNS`]) start at column `at` of `row`.
+fn effect_from_row_at(row: &Row<'_>, at: usize) -> rusqlite::Result<OutboxEffect> {
     Ok(OutboxEffect {
-        effect_id: row.get(0)?,
-        wallet: row.get(1)?,
-        seq: row.get(2)?,
-        kind: row.get(3)?,
-        to: row.get(4)?,
-        amount: row.get(5)?,
-        reason: row.get(6)?,
+        effect_id: row.get(at)?,
+        wallet: row.get(at + 1)?,
+        seq: row.get(at + 2)?,
+        kind: row.get(at + 3)?,
+        to: row.get(at + 4)?,
+        amount: row.get(at + 5)?,
+        reason: row.get(at + 6)?,
     })
 }
 
@@ -434,32 +440,39 @@ impl Store for SqliteStore {
         for id in distinct(effect_ids) {
             let row = tx
                 .query_row(
-                    "SELECT acked, claimed_by, claimed_until, wallet FROM outbox WHERE effect_id = ?1",
+                    &format!(
+                        "SELECT acked, claimed_by, claimed_until, {EFFECT_COLUMNS} FROM outbox WHERE effect_id = ?1"
+                    ),
                     [id],
                     |row| {
                         Ok(AckRow {
                             acked: row.get(0)?,
                             holder: row.get(1)?,
                             until: row.get(2)?,
-                            wallet: row.get(3)?,
+                            effect: effect_from_row_at(row, 3)?,
                         })
                     },
                 )
                 .optional()?;
-            let wallet = row.as_ref().map(|row| row.wallet.clone());
-            if ack_now(id, row, claim, now)? {
-                let (acks, ack_hash): (u64, String) = tx.query_row(
-                    "SELECT acks, ack_hash FROM wallets WHERE wallet = ?1",
-                    [&wallet],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )?;
-                let record = AckRecord::next(&wallet.unwrap_or_default(), acks, &ack_hash, id, &at);
+            let effect = row.as_ref().map(|row| row.effect.clone());
+            if let (true, Some(effect)) = (ack_now(id, row, claim, now)?, effect) {
+                let (acks, ack_hash): (u64, String) = tx
+                    .query_row(
+                        "SELECT acks, ack_hash FROM wallets WHERE wallet = ?1",
+                        [&effect.wallet],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .optional()?
+                    .ok_or_else(|| Error::UnknownEffect(id.clone()))?;
+                let record = AckRecord::next(&effect, acks, &ack_hash, &at);
                 tx.execute(
-                    "INSERT INTO acks (wallet, n, effect_id, at, prev_hash, ack_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO acks (wallet, n, effect_id, effect_hash, at, prev_hash, ack_hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![
                         record.wallet,
                         record.n,
                         record.effect_id,
+                        record.effect_hash,
                         record.at,
                         record.prev_hash,
                         record.ack_hash
@@ -583,16 +596,17 @@ impl Store for SqliteStore {
 
     fn acks(&self, wallet: &str) -> Result<Vec<AckRecord>> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT wallet, n, effect_id, at, prev_hash, ack_hash FROM acks WHERE wallet = ?1 ORDER BY n",
+            "SELECT wallet, n, effect_id, effect_hash, at, prev_hash, ack_hash FROM acks WHERE wallet = ?1 ORDER BY n",
         )?;
         let rows = statement.query_map([wallet], |row| {
             Ok(AckRecord {
                 wallet: row.get(0)?,
                 n: row.get(1)?,
                 effect_id: row.get(2)?,
-                at: row.get(3)?,
-                prev_hash: row.get(4)?,
-                ack_hash: row.get(5)?,
+                effect_hash: row.get(3)?,
+                at: row.get(4)?,
+                prev_hash: row.get(5)?,
+                ack_hash: row.get(6)?,
             })
         })?;
         Ok(rows

@@ -77,6 +77,7 @@ CREATE TABLE IF NOT EXISTS acks (
     wallet    TEXT NOT NULL,
     n         BIGINT NOT NULL,
     effect_id TEXT NOT NULL UNIQUE,
+    effect_hash TEXT NOT NULL,
     at        TEXT NOT NULL,
     prev_hash TEXT NOT NULL,
     ack_hash  TEXT NOT NULL,
@@ -229,14 +230,19 @@ fn entry_from(row: &Row) -> Entry {
 }
 
 fn effect_from(row: &Row) -> OutboxEffect {
+    effect_from_at(row, 0)
+}
+
+/// The effect whose columns ([`EFFECT_COLUMNS`]) start at column `at` of `row`.
+fn effect_from_at(row: &Row, at: usize) -> OutboxEffect {
     OutboxEffect {
-        effect_id: row.get(0),
-        wallet: row.get(1),
-        seq: to_u64(row.get(2)),
-        kind: row.get(3),
-        to: row.get(4),
-        amount: row.get(5),
-        reason: row.get(6),
+        effect_id: row.get(at),
+        wallet: row.get(at + 1),
+        seq: to_u64(row.get(at + 2)),
+        kind: row.get(at + 3),
+        to: row.get(at + 4),
+        amount: row.get(at + 5),
+        reason: row.get(at + 6),
     }
 }
 
@@ -345,8 +351,9 @@ impl Store for PostgresStore {
     }
 
     fn acks(&self, wallet: &str) -> Result<Vec<AckRecord>> {
-        let statement = self
-            .prepared("SELECT wallet, n, effect_id, at, prev_hash, ack_hash FROM acks WHERE wallet = $1 ORDER BY n")?;
+        let statement = self.prepared(
+            "SELECT wallet, n, effect_id, effect_hash, at, prev_hash, ack_hash FROM acks WHERE wallet = $1 ORDER BY n",
+        )?;
         let rows = self
             .client
             .borrow_mut()
@@ -358,9 +365,10 @@ impl Store for PostgresStore {
                 wallet: row.get(0),
                 n: to_u64(row.get(1)),
                 effect_id: row.get(2),
-                at: row.get(3),
-                prev_hash: row.get(4),
-                ack_hash: row.get(5),
+                effect_hash: row.get(3),
+                at: row.get(4),
+                prev_hash: row.get(5),
+                ack_hash: row.get(6),
             })
             .collect())
     }
@@ -524,28 +532,34 @@ impl Store for PostgresStore {
         for id in distinct(effect_ids) {
             let row = tx
                 .query_opt(
-                    "SELECT acked, claimed_by, claimed_until, wallet FROM outbox WHERE effect_id = $1 FOR UPDATE",
+                    &format!(
+                        "SELECT acked, claimed_by, claimed_until, {EFFECT_COLUMNS} FROM outbox WHERE effect_id = $1 FOR UPDATE"
+                    ),
                     &[id],
                 )?
                 .map(|row| AckRow {
                     acked: row.get(0),
                     holder: row.get(1),
                     until: row.get(2),
-                    wallet: row.get(3),
+                    effect: effect_from_at(&row, 3),
                 });
-            let wallet = row.as_ref().map(|row| row.wallet.clone()).unwrap_or_default();
-            if ack_now(id, row, claim, now)? {
-                let head = tx.query_one(
-                    "SELECT acks, ack_hash FROM wallets WHERE wallet = $1 FOR UPDATE",
-                    &[&wallet],
-                )?;
-                let record = AckRecord::next(&wallet, to_u64(head.get(0)), head.get(1), id, &at);
+            let effect = row.as_ref().map(|row| row.effect.clone());
+            if let (true, Some(effect)) = (ack_now(id, row, claim, now)?, effect) {
+                let head = tx
+                    .query_opt(
+                        "SELECT acks, ack_hash FROM wallets WHERE wallet = $1 FOR UPDATE",
+                        &[&effect.wallet],
+                    )?
+                    .ok_or_else(|| Error::UnknownEffect(id.clone()))?;
+                let record = AckRecord::next(&effect, to_u64(head.get(0)), head.get(1), &at);
                 tx.execute(
-                    "INSERT INTO acks (wallet, n, effect_id, at, prev_hash, ack_hash) VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO acks (wallet, n, effect_id, effect_hash, at, prev_hash, ack_hash)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     &[
                         &record.wallet,
                         &to_i64(record.n),
                         &record.effect_id,
+                        &record.effect_hash,
                         &record.at,
                         &record.prev_hash,
                         &record.ack_hash,
