@@ -14,6 +14,9 @@
 //! - [`Envelope`]: an event as a client sends it, signed by whoever's authority it carries.
 //! - [`Trust`]: the platform's trust file, naming the regulators whose approval an `open`
 //!   may carry and the components wallets may open on (`Ledger::with_trust`).
+//! - [`signed`]: what the platform signs with its key, a [`signed::Receipt`] per journaled
+//!   entry and a [`signed::Checkpoint`] of every wallet's head, which `verify` holds a
+//!   journal to ([`verify::Checks`]).
 //! - [`Error`]: what a caller branches on (`Refused`, `Conflict`, `UnknownEffect`, `Fault`).
 //!
 //! Features: `postgres` (the PostgreSQL store), `service` (the HTTP API of `prepaid serve`),

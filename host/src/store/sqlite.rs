@@ -64,13 +64,13 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (acked, wallet, seq);
 CREATE INDEX IF NOT EXISTS outbox_wallet ON outbox (wallet, effect_id);
 CREATE TABLE IF NOT EXISTS acks (
-    wallet    TEXT NOT NULL,
-    n         INTEGER NOT NULL,
-    effect_id TEXT NOT NULL UNIQUE,
+    wallet      TEXT NOT NULL,
+    n           INTEGER NOT NULL,
+    effect_id   TEXT NOT NULL UNIQUE,
     effect_hash TEXT NOT NULL,
-    at        TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,
-    ack_hash  TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    prev_hash   TEXT NOT NULL,
+    ack_hash    TEXT NOT NULL,
     PRIMARY KEY (wallet, n)
 );
 ";

@@ -74,13 +74,13 @@ CREATE TABLE IF NOT EXISTS outbox (
     FOREIGN KEY (wallet, seq) REFERENCES journal (wallet, seq)
 );
 CREATE TABLE IF NOT EXISTS acks (
-    wallet    TEXT NOT NULL,
-    n         BIGINT NOT NULL,
-    effect_id TEXT NOT NULL UNIQUE,
+    wallet      TEXT NOT NULL,
+    n           BIGINT NOT NULL,
+    effect_id   TEXT NOT NULL UNIQUE,
     effect_hash TEXT NOT NULL,
-    at        TEXT NOT NULL,
-    prev_hash TEXT NOT NULL,
-    ack_hash  TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    prev_hash   TEXT NOT NULL,
+    ack_hash    TEXT NOT NULL,
     PRIMARY KEY (wallet, n)
 );
 ";
