@@ -211,6 +211,15 @@ fn verify_against_a_signed_checkpoint_names_each_wallet_whose_history_was_rewrit
         "{printed}"
     );
 
+    // A head without its entries is no more hidden.
+    let emptied = platform.altered("emptied", "DELETE FROM journal WHERE wallet = 'pool-dan';");
+    let (clean, printed) = platform.verify(&emptied, &[]);
+    assert!(!clean, "{printed}");
+    assert!(
+        printed.contains("DIVERGENCE wallet pool-dan, head: seq differs: recorded 3, replay gives 0"),
+        "{printed}"
+    );
+
     // A checkpoint counts only under the platform's key, and only as signed.
     let other = public_key(&dev_key("someone else")).to_string();
     let (clean, printed) = platform.verify(
