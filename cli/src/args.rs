@@ -60,13 +60,19 @@ pub(crate) enum Command {
         #[arg(long, requires = "platform_key")]
         checkpoint: Option<PathBuf>,
         /// The platform's public key (64 hex digits), which must have signed the
-        /// checkpoint; with --bundle alone, the checkpoint proofs the bundle carries.
+        /// checkpoint; with --bundle alone, the checkpoint proofs the bundle carries. With
+        /// --bundle, --checkpoint may be the checkpoint's note alone (the bundle's proofs
+        /// must lead to it), and a bundle answers only for the wallets it holds.
         #[arg(long, value_parser = parse_platform_key)]
         platform_key: Option<ed25519_dalek::VerifyingKey>,
         /// Fails on any wallet that runs code other than this (a component's code hash);
         /// repeat it to allow several.
         #[arg(long = "expect-code-hash", value_name = "CODE_HASH")]
         expect_code_hash: Vec<String>,
+        /// Fails unless the journal holds this wallet (repeat it for several): what a
+        /// bundle was asked for must be in it.
+        #[arg(long)]
+        wallet: Vec<String>,
     },
     /// Writes a signed checkpoint of every wallet's head (`--db`, `--key`, `--out`), or
     /// checks that a later checkpoint extends an earlier one (`check`).

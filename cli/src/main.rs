@@ -21,10 +21,11 @@ use prepaid_host::service::Service;
 use prepaid_host::signed::{note, proven_leaves, TreeHead};
 use prepaid_host::store::postgres::PostgresConfig;
 use prepaid_host::store::sqlite::SqliteStore;
+use prepaid_host::store::Store as _;
 use prepaid_host::testkit::scenario::{self, Scenario};
 use prepaid_host::testkit::snapshot;
 use prepaid_host::trust::untrusted_wallets;
-use prepaid_host::verify::{printable, verify_with_progress, Checks, Coverage, Report};
+use prepaid_host::verify::{printable, verify_with_progress, Checks, Coverage, Divergence, Report};
 use prepaid_host::{Clock, Ledger, StoreConfig, Trust};
 
 pub(crate) use args::ComponentArg;
@@ -96,6 +97,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             checkpoint,
             platform_key,
             expect_code_hash,
+            wallet,
         } => {
             let journal = open_journal(db.as_deref(), bundle.as_deref())?;
             let mut checks = Checks {
@@ -124,6 +126,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         let (_, leaves) = proven_leaves(journal.proofs()?, &key, Some(&head))?;
                         checks.checkpoint = leaves;
                     } else {
+                        // A bundle answers for the wallets it holds, each held to its line.
+                        if bundle.is_some() {
+                            checks.coverage = Coverage::Journal;
+                        }
                         checks.checkpoint = read_checkpoint(&path, &key)?.leaves;
                     }
                     vec![head]
@@ -146,7 +152,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ProgressStyle::with_template("verifying {bar:40} {pos}/{len} wallets, {eta} left")
                     .expect("a valid template"),
             );
-            let report = verify_with_progress(
+            let mut report = verify_with_progress(
                 &journal,
                 &Contracts::new(args::engine(cache.as_deref())?),
                 &checks,
@@ -156,6 +162,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
             )?;
             progress.finish_and_clear();
+            // The wallets the auditor asked for must be there: a bundle of another wallet,
+            // or of none, verifies clean of nothing.
+            for wallet in &wallet {
+                if journal.wallet(wallet)?.is_none() {
+                    report.divergences.push(Divergence {
+                        wallet: wallet.clone(),
+                        seq: 0,
+                        field: "wallet".into(),
+                        recorded: "no such wallet".into(),
+                        replayed: "the wallet asked for (--wallet)".into(),
+                        against: "the request",
+                        fuel_only: false,
+                    });
+                }
+            }
+            if report.wallets == 0 && !signed_by.is_empty() {
+                anyhow::bail!("the journal holds no wallet to hold to the checkpoint");
+            }
             let untrusted = match trust {
                 Some(path) => untrusted_wallets(&journal, &Trust::load(&path)?)?,
                 None => Vec::new(),
@@ -295,7 +319,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 read_checkpoint(&new, &platform_key)?,
             );
             let journal = open_journal(db.as_deref(), bundle.as_deref())?;
-            let divergences = prepaid_host::verify::extends(&journal, &old, &new)?;
+            let coverage = match bundle {
+                Some(_) => Coverage::Journal,
+                None => Coverage::Checkpoint,
+            };
+            let divergences = prepaid_host::verify::extends(&journal, &old, &new, coverage)?;
             for divergence in &divergences {
                 println!("DIVERGENCE {divergence}");
             }

@@ -313,8 +313,8 @@ fn verify_alone_holds_the_outbox_to_the_journal_and_acknowledgements_to_their_ch
         ),
     ];
     // An insider redirects a pending refund to the merchant, the rail pays and
-    // acknowledges what it is shown, and the row is put back: the acknowledgement still
-    // names what the rail was shown.
+    // acknowledges it, and the row is put back: the acknowledgement still names the row it
+    // acknowledged. (Put back before the acknowledgement, it would not: SECURITY.md.)
     let redirected_and_restored = platform.altered(
         "redirected-and-restored",
         &format!(
@@ -530,6 +530,36 @@ fn a_bundle_carries_its_outbox_and_proofs_and_verifies_against_them_alone() {
         "{}",
         text(&output.stdout)
     );
+
+    // A bundle of another wallet is not the one asked for.
+    let output = prepaid(&[
+        "verify",
+        "--bundle",
+        path(&bundle),
+        "--platform-key",
+        &platform.public,
+        "--wallet",
+        "tea-bob",
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stdout).contains("DIVERGENCE wallet tea-bob, head: wallet differs: recorded no such wallet"),
+        "{}",
+        text(&output.stdout)
+    );
+    // A whole checkpoint file holds a one-wallet bundle to that wallet's line only.
+    let output = prepaid(&[
+        "verify",
+        "--bundle",
+        path(&bundle),
+        "--checkpoint",
+        path(&platform.checkpoint),
+        "--platform-key",
+        &platform.public,
+        "--wallet",
+        "gym-alice",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stdout));
 
     // The note alone, as GET /v1/checkpoint serves it, holds the bundle through its proofs
     // (not a journal, which needs the wallets).

@@ -404,6 +404,21 @@ fn receipts_checkpoints_and_proofs_from_serve_are_what_the_journal_holds() {
         );
         std::thread::sleep(Duration::from_millis(200));
     };
+
+    // The whole file, for an auditor's key: the note and every wallet's line, which give
+    // the signed root; for no key, nothing.
+    let whole = http.get(format!("{}/v1/checkpoint?leaves=true", server.url));
+    assert_eq!(whole.send().unwrap().status().as_u16(), 401);
+    let file = http
+        .get(format!("{}/v1/checkpoint?leaves=true", server.url))
+        .bearer_auth(KEY)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let served = Checkpoint::read(&file, &platform.verifying_key()).unwrap();
+    assert_eq!(served.leaves.len() as u64, served.head.size);
+    assert!(served.head.size >= 2);
     drop(server);
 
     // The same heads as `prepaid checkpoint` reads from the journal.

@@ -104,9 +104,25 @@ impl fmt::Display for Divergence {
 /// `text` with control characters escaped, and the invisible ones that reorder or hide
 /// what a terminal shows (bidirectional overrides, zero-width characters).
 pub fn printable(text: &str) -> String {
+    // Control characters, and the format and separator characters (Unicode Cf, Zl, Zp)
+    // that are invisible or move text: soft hyphen, Arabic letter mark, Mongolian vowel
+    // separator, zero-width and direction marks, line and paragraph separators, bidi
+    // embeddings and isolates, invisible operators, the byte order mark, interlinear
+    // annotation, tags.
     let hidden = |c: char| {
         c.is_control()
-            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+            || matches!(
+                c,
+                '\u{00AD}'
+                    | '\u{061C}'
+                    | '\u{180E}'
+                    | '\u{200B}'..='\u{200F}'
+                    | '\u{2028}'..='\u{202E}'
+                    | '\u{2060}'..='\u{206F}'
+                    | '\u{FEFF}'
+                    | '\u{FFF9}'..='\u{FFFB}'
+                    | '\u{E0000}'..='\u{E007F}'
+            )
     };
     text.chars()
         .flat_map(|c| match hidden(c) {
@@ -373,6 +389,9 @@ impl Wallet<'_> {
                 (index, fuel_only.iter().cloned().chain([divergence]).collect())
             };
             let checks = [
+                // A bundle's schema is the platform's: a collation could file another
+                // wallet's entries under this one.
+                ("wallet", entry.wallet.clone(), head.wallet.clone()),
                 ("seq", entry.seq.to_string(), (index as u64 + 1).to_string()),
                 // Fuel and traps depend on the limits: replay needs the version it was run under.
                 ("limits", entry.limits.to_string(), LIMITS_VERSION.to_string()),
@@ -682,8 +701,9 @@ fn replay_entry(
 
 /// Whether checkpoint `new` extends `old`, as `store`'s journal shows: every wallet `old`
 /// lists is in `new`, and its entries and acknowledgements at `old` lie, unchanged, in its
-/// hash chains up to `new`. Names each wallet where not.
-pub fn extends(store: &dyn Store, old: &Checkpoint, new: &Checkpoint) -> Result<Vec<Divergence>> {
+/// hash chains up to `new`. Names each wallet where not. With [`Coverage::Journal`] (a
+/// bundle), only the wallets the store holds are followed.
+pub fn extends(store: &dyn Store, old: &Checkpoint, new: &Checkpoint, coverage: Coverage) -> Result<Vec<Divergence>> {
     if timestamp(&new.head.time)? < timestamp(&old.head.time)? {
         return Err(anyhow::anyhow!(
             "the later checkpoint ({}) is older than the earlier ({}); give them in order",
@@ -711,6 +731,10 @@ pub fn extends(store: &dyn Store, old: &Checkpoint, new: &Checkpoint) -> Result<
             ));
             continue;
         };
+        // A bundle answers for the wallets it holds.
+        if coverage == Coverage::Journal && store.wallet(&before.wallet)?.is_none() {
+            continue;
+        }
         let entries = store.entries(&before.wallet)?;
         let entry_hashes: Vec<(String, String, String)> = entries
             .iter()

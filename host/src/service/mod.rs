@@ -167,11 +167,18 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let ticker = tokio::spawn(tick_due_wallets(service.clone()));
     let checkpointer = tokio::spawn(sign_checkpoints(service.clone()));
+    let ledger = service.ledger.clone();
     let served = axum::serve(listener, router(service))
         .with_graceful_shutdown(shutdown)
         .await;
-    ticker.abort();
-    checkpointer.abort();
+    for task in [ticker, checkpointer] {
+        task.abort();
+        // Cancelled or done: either way its share of the service is dropped by now.
+        let _ = task.await;
+    }
+    // The last share of the ledger goes on a blocking thread: a PostgreSQL connection
+    // closes by blocking, which an async worker may not do.
+    let _ = tokio::task::spawn_blocking(move || drop(ledger)).await;
     served
 }
 
@@ -352,11 +359,11 @@ async fn checkpoint(
             "the service has not signed its first checkpoint yet; try again in a moment",
         )
     })?;
-    Ok((
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        checkpoint.head.note.clone(),
-    )
-        .into_response())
+    let text = match query.leaves {
+        true => checkpoint.to_file(),
+        false => checkpoint.head.note.clone(),
+    };
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }
 
 async fn openapi() -> impl IntoResponse {
