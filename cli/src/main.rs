@@ -18,7 +18,7 @@ use prepaid_host::ledger::Contracts;
 use prepaid_host::outcome::sha256_hex;
 use prepaid_host::service::auth::ApiKeys;
 use prepaid_host::service::Service;
-use prepaid_host::signed::{note, proven_leaves, TreeHead};
+use prepaid_host::signed::{note, proven_leaves, Checkpoint, TreeHead};
 use prepaid_host::store::postgres::PostgresConfig;
 use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::store::Store as _;
@@ -130,7 +130,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         if bundle.is_some() {
                             checks.coverage = Coverage::Journal;
                         }
-                        checks.checkpoint = read_checkpoint(&path, &key)?.leaves;
+                        checks.checkpoint = Checkpoint::read(&text, &key)
+                            .with_context(|| format!("the checkpoint {}", path.display()))?
+                            .leaves;
                     }
                     vec![head]
                 }
@@ -573,9 +575,9 @@ fn open_journal(db: Option<&Path>, bundle: Option<&Path>) -> Result<SqliteStore>
 }
 
 /// Reads the checkpoint file at `path`, which `key` must have signed.
-fn read_checkpoint(path: &Path, key: &ed25519_dalek::VerifyingKey) -> Result<prepaid_host::signed::Checkpoint> {
+fn read_checkpoint(path: &Path, key: &ed25519_dalek::VerifyingKey) -> Result<Checkpoint> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading the checkpoint {}", path.display()))?;
-    prepaid_host::signed::Checkpoint::read(&text, key).with_context(|| format!("the checkpoint {}", path.display()))
+    Checkpoint::read(&text, key).with_context(|| format!("the checkpoint {}", path.display()))
 }
 
 /// Writes `text` to a new file at `path`.

@@ -145,3 +145,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// Whether `text` is 64 lower-case hex digits: a SHA-256 hash as [`sha256_hex`] writes it,
+/// or a public key.
+pub(crate) fn is_hex64(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
+}

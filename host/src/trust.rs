@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::envelope::Envelope;
 use crate::error::{Error, RefusalCode, Result};
+use crate::outcome::is_hex64;
 use crate::store::Store;
 
 /// The trust file.
@@ -53,11 +54,6 @@ pub struct Untrusted {
     pub wallet: String,
     /// What the trust file does not list.
     pub reason: String,
-}
-
-/// Whether `text` is 64 lower-case hex digits (a key or a code hash).
-fn is_hex64(text: &str) -> bool {
-    text.len() == 64 && text.bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 impl Trust {

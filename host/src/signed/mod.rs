@@ -117,7 +117,7 @@ fn json_string(line: &str) -> Option<(String, &str)> {
 
 /// `text` if it is a SHA-256 hash in lowercase hex.
 fn hash_hex(text: &str) -> Option<String> {
-    (text.len() == 64 && text.bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'))).then(|| text.to_owned())
+    crate::outcome::is_hex64(text).then(|| text.to_owned())
 }
 
 /// The first line of a checkpoint's note (its origin, in C2SP's terms).
