@@ -204,6 +204,41 @@ fn open_with(product: Value, policy: Value) -> Input {
     step(Some("alice"), open(product, policy))
 }
 
+/// A policy of 7 days' cooling-off with `caps` added.
+fn capped(caps: Value) -> Value {
+    let mut policy = json!({"cooling_off_days": 7, "deemed_confirm_days": 0});
+    for (field, value) in caps.as_object().unwrap() {
+        policy[field] = value.clone();
+    }
+    policy
+}
+
+fn membership(term_days: u32) -> Value {
+    json!({"kind": "membership", "price": "365.00", "term_days": term_days})
+}
+
+fn stored_value(price: &str) -> Value {
+    json!({"kind": "stored_value", "price": price, "face_value": price})
+}
+
+/// alice opens the sessions pack as catalogue listing `id`, approved until `until`.
+fn open_listed(id: &str, until: i64) -> Input {
+    let mut open = open(sessions_terms(), policy());
+    open["listing"] = json!({"id": id, "approved_until": until});
+    step(Some("alice"), open)
+}
+
+/// city's closure of `merchant` from `effective`, as a `merchant_closed` carries it.
+fn closure_event(merchant: &str, effective: i64) -> Value {
+    let merchant = prepaid_host::keys::public_key(&dev_key(merchant)).to_string();
+    json!({"type": "merchant_closed", "closure": {"merchant": merchant, "effective": effective}})
+}
+
+/// The closure of `merchant` from `effective`, signed by city.
+fn closure(merchant: &str, effective: i64) -> Input {
+    step(Some("city"), closure_event(merchant, effective))
+}
+
 /// Seconds since the Unix epoch of `at`.
 fn unix(at: &str) -> i64 {
     prepaid_host::envelope::timestamp(at).unwrap()
@@ -1041,6 +1076,94 @@ fn catalogue() -> Vec<Case> {
                 json!({"cooling_off_days": 7, "deemed_confirm_days": 0, "max_price": "999.99"}),
             ),
         ),
+        // The regional caps a policy carries (docs/REGULATIONS.md), each crossed by one.
+        case(
+            "terms.over_max_sessions",
+            "over_policy_cap",
+            Fresh,
+            open_with(sessions_terms(), capped(json!({"max_sessions": 60}))),
+        ),
+        case(
+            "terms.over_fee_multiple",
+            "over_policy_cap",
+            Fresh,
+            open_with(
+                json!({"kind": "sessions", "sessions": 10, "price": "600.01", "list_price": "120.00"}),
+                capped(json!({"max_fee_multiple": 5})),
+            ),
+        ),
+        case(
+            "terms.over_max_term_days",
+            "over_policy_cap",
+            Fresh,
+            open_with(membership(731), capped(json!({"max_term_days": 730}))),
+        ),
+        case(
+            "terms.named_card_over_5000",
+            "over_price_cap",
+            Fresh,
+            open_with(stored_value("5000.01"), capped(json!({"card": "named"}))),
+        ),
+        case(
+            "terms.anonymous_card_over_1000",
+            "over_price_cap",
+            Fresh,
+            open_with(stored_value("1000.01"), capped(json!({"card": "anonymous"}))),
+        ),
+        case(
+            "terms.anonymous_card_valid_under_3_years",
+            "invalid_terms",
+            Fresh,
+            open_with(
+                stored_value("100.00"),
+                capped(json!({"card": "anonymous", "valid_days": 1095})),
+            ),
+        ),
+        case(
+            "terms.term_cap_on_a_session_pack",
+            "invalid_terms",
+            Fresh,
+            open_with(sessions_terms(), capped(json!({"max_term_days": 90}))),
+        ),
+        case(
+            "terms.session_cap_on_a_membership",
+            "invalid_terms",
+            Fresh,
+            open_with(membership(30), capped(json!({"max_sessions": 60}))),
+        ),
+        // A catalogue listing's approval lapses, and its id is plain.
+        case(
+            "terms.listing_approval_lapsed",
+            "approval_expired",
+            Fresh,
+            open_listed("dental-1", unix(LATER) - 1),
+        ),
+        case(
+            "terms.listing_id_with_a_space",
+            "invalid_terms",
+            Fresh,
+            open_listed("dental 1", unix(LATER)),
+        ),
+        // A merchant's closure, signed once for all its wallets, applies from its date on,
+        // to its own merchant's wallets only.
+        case(
+            "closure.before_its_date",
+            "not_yet_effective",
+            Sessions,
+            closure("gym", unix(LATER) + 1),
+        ),
+        case(
+            "closure.of_another_merchant",
+            "bad_signature",
+            Sessions,
+            closure("pool", unix(LATER)),
+        ),
+        case(
+            "closure.signed_by_the_merchant",
+            "bad_signature",
+            Sessions,
+            Input::Step(json!({"by": "gym", "event": closure_event("gym", unix(LATER))})),
+        ),
         // Roles: each event needs its party's signature.
         case(
             "role.merchant_signs_authorize",
@@ -1310,6 +1433,43 @@ fn controls() -> Vec<Case> {
     let stage = |index: usize| json!({"name": format!("{index:0>32}"), "amount": "10.00"});
     vec![
         case("control.authorize", ACCEPTED, Sessions, Input::Step(authorize_r1())),
+        case(
+            "control.caps_reached_exactly",
+            ACCEPTED,
+            Fresh,
+            open_with(
+                json!({"kind": "sessions", "sessions": 5, "price": "600.00", "list_price": "120.00"}),
+                capped(json!({"max_sessions": 5, "max_fee_multiple": 5})),
+            ),
+        ),
+        case(
+            "control.term_cap_reached_exactly",
+            ACCEPTED,
+            Fresh,
+            open_with(membership(730), capped(json!({"max_term_days": 730}))),
+        ),
+        case(
+            "control.named_card_of_5000",
+            ACCEPTED,
+            Fresh,
+            open_with(stored_value("5000.00"), capped(json!({"card": "named"}))),
+        ),
+        case(
+            "control.anonymous_card_of_1000_for_3_years",
+            ACCEPTED,
+            Fresh,
+            open_with(
+                stored_value("1000.00"),
+                capped(json!({"card": "anonymous", "valid_days": 1096})),
+            ),
+        ),
+        case(
+            "control.listing_approved_until_the_second",
+            ACCEPTED,
+            Fresh,
+            open_listed("dental-1", unix(LATER)),
+        ),
+        case("control.closure_on_its_date", ACCEPTED, Sessions, closure("gym", unix(LATER))),
         case(
             "control.authorize_on_the_system_clock",
             ACCEPTED,

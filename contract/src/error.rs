@@ -56,11 +56,18 @@ pub enum ErrorCode {
     /// A re-key to the consumer's own key, while another is under way, or a cancel with
     /// none under way.
     BadRekey,
+    /// An `open` whose regulator's approval of its catalogue listing has lapsed.
+    ApprovalExpired,
+    /// Terms over one of the policy's caps other than the price: sessions, term, or the
+    /// multiple of a single treatment's fee.
+    OverPolicyCap,
+    /// A merchant's closure applied before the date it takes effect.
+    NotYetEffective,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 27] = [
         ErrorCode::BadEvent,
         ErrorCode::BadAmount,
         ErrorCode::InvalidTerms,
@@ -85,6 +92,9 @@ impl ErrorCode {
         ErrorCode::AuthorizationMismatch,
         ErrorCode::TooLate,
         ErrorCode::BadRekey,
+        ErrorCode::ApprovalExpired,
+        ErrorCode::OverPolicyCap,
+        ErrorCode::NotYetEffective,
     ];
 
     /// The code spelled `code`, if it is one of this contract's.
@@ -119,6 +129,9 @@ impl ErrorCode {
             ErrorCode::AuthorizationMismatch => "authorization_mismatch",
             ErrorCode::TooLate => "too_late",
             ErrorCode::BadRekey => "bad_rekey",
+            ErrorCode::ApprovalExpired => "approval_expired",
+            ErrorCode::OverPolicyCap => "over_policy_cap",
+            ErrorCode::NotYetEffective => "not_yet_effective",
         }
     }
 }

@@ -70,11 +70,30 @@ pub struct Open {
     pub policy: Policy,
     /// The regulator's signature over [`crate::authorization::approval_message`].
     pub approval: Signature,
+    /// The catalogue listing the regulator approved the terms as, and until when: when
+    /// present, the approval covers it too, and lapses after `approved_until`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing: Option<Listing>,
     /// The latest platform time at which the event may apply (seconds since the Unix
     /// epoch): signed with it, so a relay cannot hold it back past a deadline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_after: Option<i64>,
 }
+
+/// A listing of the platform's reviewed catalogue, as an `open` names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listing {
+    /// The listing's id in the platform's catalogue (1 to [`MAX_LISTING_ID_LEN`] bytes of
+    /// letters, digits and `-_.:/#`).
+    pub id: String,
+    /// The last platform time (seconds since the Unix epoch) at which the approval lets a
+    /// sale open: a regulator's review is not forever.
+    pub approved_until: i64,
+}
+
+/// The longest listing id, in bytes.
+pub const MAX_LISTING_ID_LEN: usize = 64;
 
 /// The fields of `request`: an id and exactly one quantity that fits the product.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,10 +166,29 @@ pub struct Refund {
     pub not_after: Option<i64>,
 }
 
-/// The fields of `merchant_closed` (none).
+/// The fields of `merchant_closed`. Without `closure`, the regulator signs the event for
+/// this wallet, as any other. With it, the regulator's signature is over the closure itself
+/// ([`crate::authorization::closure_message`]: the merchant and the date), which the
+/// platform then applies to every wallet of the merchant from that date: one statement of
+/// closure refunds every consumer, and can never move money to the merchant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MerchantClosed {}
+pub struct MerchantClosed {
+    /// The closure the regulator signed, if it signed one for all the merchant's wallets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closure: Option<Closure>,
+}
+
+/// A merchant's closure, as the regulator signs it once for all the merchant's wallets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Closure {
+    /// The merchant closed: the wallet's own, or the event is rejected.
+    pub merchant: PublicKey,
+    /// When the closure takes effect (seconds since the Unix epoch); the event is rejected
+    /// before then.
+    pub effective: i64,
+}
 
 /// The fields of `dispute`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,6 +9,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{reject, ContractError, ErrorCode};
 use crate::money::Amount;
+use crate::products::Product;
+
+/// The cap on a named card's price (MOFCOM's measures): 5,000.00 yuan.
+pub const NAMED_CARD_CAP_FEN: u64 = 500_000;
+/// The cap on an anonymous card's price (MOFCOM's measures): 1,000.00 yuan.
+pub const ANONYMOUS_CARD_CAP_FEN: u64 = 100_000;
+/// The fewest days an anonymous card may be valid for: three years, whichever they are.
+pub const ANONYMOUS_MIN_VALID_DAYS: u32 = 3 * 365 + 1;
+
+/// The kind of card a sale is under MOFCOM's measures for single-purpose prepaid cards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Card {
+    /// Registered to the consumer: at most 5,000 yuan.
+    Named,
+    /// Bearer: at most 1,000 yuan, and valid at least three years.
+    Anonymous,
+}
 
 /// Seconds in a day: policy periods are whole days of platform time.
 pub const DAY_SECONDS: i64 = 86_400;
@@ -39,6 +57,20 @@ pub struct Policy {
     /// none: [`DEFAULT_REKEY_WAIT_DAYS`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rekey_wait_days: Option<u32>,
+    /// The most sessions a pack may hold (Shanghai fitness: 60; education: 60 lessons).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_sessions: Option<u64>,
+    /// The most days a membership may run (Shanghai fitness: 24 months; education: 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_term_days: Option<u32>,
+    /// The card the sale is, with its cap (named 5,000 yuan, anonymous 1,000 yuan and
+    /// valid at least three years).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<Card>,
+    /// A session pack costs at most this many times one session's list price (Beijing's
+    /// medical-aesthetics model contract: 5 times the single-treatment fee).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_fee_multiple: Option<u32>,
 }
 
 impl Policy {
@@ -54,6 +86,74 @@ impl Policy {
                 "`rekey_wait_days` is at least 1: the old key must have time to cancel a re-key",
             ),
             _ => Ok(()),
+        }
+    }
+
+    /// Rejects `product` if it is over one of this policy's caps: the price, the card's
+    /// cap, the sessions of a pack, the term of a membership, or the multiple of a single
+    /// session's fee. A cap that cannot apply to the product kind is an error in the terms,
+    /// not a cap that passes.
+    pub fn check_caps(&self, product: &Product) -> Result<(), ContractError> {
+        let price = product.price();
+        let card_cap = match self.card {
+            Some(Card::Named) => Some(NAMED_CARD_CAP_FEN),
+            Some(Card::Anonymous) => Some(ANONYMOUS_CARD_CAP_FEN),
+            None => None,
+        };
+        let caps = [self.max_price, card_cap.and_then(Amount::from_fen)];
+        if let Some(cap) = caps.into_iter().flatten().filter(|cap| price > *cap).min() {
+            return reject(
+                ErrorCode::OverPriceCap,
+                alloc::format!("the price {price} is over the policy's cap of {cap}; sell a smaller product"),
+            );
+        }
+        if self.card == Some(Card::Anonymous) && self.valid_days.is_some_and(|days| days < ANONYMOUS_MIN_VALID_DAYS) {
+            return reject(
+                ErrorCode::InvalidTerms,
+                alloc::format!("an anonymous card is valid at least {ANONYMOUS_MIN_VALID_DAYS} days (three years)"),
+            );
+        }
+        let (sessions, membership) = (matches!(product, Product::Sessions(_)), matches!(product, Product::Membership(_)));
+        for (set, applies, field, kind) in [
+            (self.max_sessions.is_some(), sessions, "max_sessions", "session pack"),
+            (self.max_fee_multiple.is_some(), sessions, "max_fee_multiple", "session pack"),
+            (self.max_term_days.is_some(), membership, "max_term_days", "membership"),
+        ] {
+            if set && !applies {
+                return reject(
+                    ErrorCode::InvalidTerms,
+                    alloc::format!("`{field}` caps a {kind}, not a {} product", product.kind()),
+                );
+            }
+        }
+        let over = |what: alloc::string::String| reject(ErrorCode::OverPolicyCap, what);
+        match product {
+            Product::Sessions(terms) => {
+                if let Some(max) = self.max_sessions.filter(|max| terms.sessions > *max) {
+                    return over(alloc::format!(
+                        "the pack holds {} sessions and the policy allows at most {max}",
+                        terms.sessions
+                    ));
+                }
+                if let Some(multiple) = self.max_fee_multiple {
+                    let cap = terms.list_price.checked_mul_count(u64::from(multiple));
+                    if cap.is_none_or(|cap| price > cap) {
+                        return over(alloc::format!(
+                            "the price {price} is over {multiple} times one session's list price of {}",
+                            terms.list_price
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            Product::Membership(terms) => match self.max_term_days.filter(|max| terms.term_days > *max) {
+                Some(max) => over(alloc::format!(
+                    "the membership runs {} days and the policy allows at most {max}",
+                    terms.term_days
+                )),
+                None => Ok(()),
+            },
+            Product::StoredValue(_) | Product::Plan(_) => Ok(()),
         }
     }
 

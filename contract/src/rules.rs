@@ -3,11 +3,11 @@
 
 use alloc::vec::Vec;
 
-use crate::authorization::{require_approval, require_signature};
+use crate::authorization::{require_approval, require_closure, require_signature};
 use crate::crypto::Crypto;
 use crate::effects::{effect, Effect, EffectKind};
 use crate::error::{reject, ContractError, ErrorCode};
-use crate::event::{Authorize, Context, Event, Open, Request, Resolution};
+use crate::event::{Authorize, Context, Event, Open, Request, Resolution, MAX_LISTING_ID_LEN};
 use crate::keys::PublicKey;
 use crate::money::Amount;
 use crate::refunds::consumer_refund;
@@ -90,7 +90,8 @@ pub fn apply(
         Event::Authorize(_) | Event::Refund(_) | Event::Transfer(_) | Event::CancelRekey(_) => {
             signed_by(&consumer, "consumer")?
         }
-        Event::MerchantClosed(_) | Event::Resolve(_) | Event::Rekey(_) => signed_by(&regulator, "regulator")?,
+        Event::MerchantClosed(closed) => require_closure(crypto, ctx, &event, closed, &wallet.merchant, &regulator)?,
+        Event::Resolve(_) | Event::Rekey(_) => signed_by(&regulator, "regulator")?,
         Event::Dispute(_) => {
             signed_by(&consumer, "consumer").or_else(|_| signed_by(&regulator, "consumer or the regulator"))?
         }
@@ -174,8 +175,8 @@ pub fn apply(
     Ok(Applied::new(&wallet, effects))
 }
 
-/// `open`: checks the consumer's signature, the regulator's approval of the terms and
-/// the policy's price cap, then freezes the price in a new wallet (all of it, unless the
+/// `open`: checks the consumer's signature, the regulator's approval of the terms (and of
+/// their listing, unexpired) and the policy's caps, then freezes the price in a new wallet (all of it, unless the
 /// policy supervises only a share: the rest is released to the merchant now).
 fn open_wallet(
     crypto: &impl Crypto,
@@ -185,27 +186,13 @@ fn open_wallet(
 ) -> Result<(Wallet, Vec<Effect>), ContractError> {
     require_signature(crypto, ctx, event, &open.consumer, "consumer")?;
     check_deadline(event, ctx.timestamp)?;
-    require_approval(
-        crypto,
-        &open.regulator,
-        &open.approval,
-        &open.merchant,
-        &open.product,
-        &open.policy,
-    )?;
+    require_approval(crypto, open, ctx.timestamp)?;
+    if let Some(listing) = &open.listing {
+        check_listing_id(&listing.id)?;
+    }
     open.product.validate()?;
     open.policy.validate()?;
-    if let Some(cap) = open.policy.max_price {
-        if open.product.price() > cap {
-            return reject(
-                ErrorCode::OverPriceCap,
-                alloc::format!(
-                    "the price {} is over the policy's cap of {cap}; sell a smaller product",
-                    open.product.price()
-                ),
-            );
-        }
-    }
+    open.policy.check_caps(&open.product)?;
     let upfront = unsupervised_part(&open.product, &open.policy);
     let wallet = Wallet {
         consumer: open.consumer,
@@ -229,16 +216,34 @@ fn open_wallet(
     ))
 }
 
+/// Whether `id` is 1 to `max_len` characters of a plain alphabet: nothing JSON must escape
+/// (which would make the state larger than its bound) and nothing that displays as
+/// something else.
+fn is_plain_id(id: &str, max_len: usize) -> bool {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_.:/#".contains(c);
+    !id.is_empty() && id.len() <= max_len && id.chars().all(plain)
+}
+
+/// Rejects a listing id outside the plain alphabet request ids use.
+fn check_listing_id(id: &str) -> Result<(), ContractError> {
+    match is_plain_id(id, MAX_LISTING_ID_LEN) {
+        true => Ok(()),
+        false => reject(
+            ErrorCode::InvalidTerms,
+            alloc::format!(
+                "a listing id is 1 to {MAX_LISTING_ID_LEN} characters, each an ASCII letter or digit or one of - _ . : / #"
+            ),
+        ),
+    }
+}
+
 /// `request`: the merchant asks for units, which become pending. Pending requests
 /// together never promise more than the product has left, a plan stage is asked for once,
 /// and at most [`MAX_PENDING`] wait at a time, under ids of at most
 /// [`MAX_REQUEST_ID_LEN`] bytes.
 fn add_request(wallet: &mut Wallet, request: &Request, now: i64) -> Result<(), ContractError> {
     let id = &request.request;
-    // A plain alphabet: nothing JSON must escape (which would make the state larger than
-    // its bound) and nothing that displays as something else.
-    let plain = |c: char| c.is_ascii_alphanumeric() || "-_.:/#".contains(c);
-    if id.is_empty() || id.len() > MAX_REQUEST_ID_LEN || !id.chars().all(plain) {
+    if !is_plain_id(id, MAX_REQUEST_ID_LEN) {
         return reject(
             ErrorCode::BadRequestId,
             alloc::format!(

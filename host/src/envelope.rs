@@ -12,12 +12,13 @@
 use anyhow::{anyhow, bail, Context as _, Result};
 use ed25519_dalek::SigningKey;
 use prepaid_contract::keys::Signature;
+use prepaid_contract::event::MerchantClosed;
 use prepaid_contract::{Context, Event};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::keys::{approve_terms, sign_event};
+use crate::keys::{approve_terms, sign_closure, sign_event};
 
 /// The longest wallet or event id accepted.
 pub const MAX_ID_LEN: usize = 128;
@@ -56,10 +57,17 @@ impl Envelope {
         Ok(raw)
     }
 
-    /// Signs the envelope with `key` (the signer whose authority the event carries).
+    /// Signs the envelope with `key` (the signer whose authority the event carries): the
+    /// event, or for a `merchant_closed` carrying a closure, the closure itself.
     pub fn sign(&mut self, key: &SigningKey) -> Result<()> {
         let event = Event::parse(&self.body()).map_err(|error| anyhow!("{error}"))?;
-        self.signature = Some(sign_event(key, &self.wallet, &self.id, &event).to_string());
+        let signature = match &event {
+            Event::MerchantClosed(MerchantClosed { closure: Some(closure) }) => {
+                sign_closure(key, &closure.merchant, closure.effective)
+            }
+            _ => sign_event(key, &self.wallet, &self.id, &event),
+        };
+        self.signature = Some(signature.to_string());
         Ok(())
     }
 

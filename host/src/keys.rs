@@ -2,7 +2,7 @@
 //! scenarios and tests only), event signatures and the regulator's approval of terms.
 
 use ed25519_dalek::{Signer, SigningKey};
-use prepaid_contract::authorization::{approval_message, event_message};
+use prepaid_contract::authorization::{approval_message, closure_message, event_message};
 use prepaid_contract::event::Open;
 use prepaid_contract::keys::{PublicKey, Signature};
 use prepaid_contract::{Event, NativeCrypto};
@@ -28,7 +28,20 @@ pub fn sign_event(key: &SigningKey, wallet: &str, event_id: &str, event: &Event)
 
 /// The regulator `key`'s approval of the terms of `open`.
 pub fn approve_terms(key: &SigningKey, open: &Open) -> Signature {
-    let message = approval_message(&NativeCrypto, &open.merchant, &open.product, &open.policy);
+    let message = approval_message(
+        &NativeCrypto,
+        &open.merchant,
+        open.listing.as_ref(),
+        &open.product,
+        &open.policy,
+    );
+    Signature::from_slice(&key.sign(&message).to_bytes()).expect("ed25519 signatures are 64 bytes")
+}
+
+/// The regulator `key`'s closure of `merchant` from `effective` (seconds since the Unix
+/// epoch), which a `merchant_closed` naming that date carries to each of its wallets.
+pub fn sign_closure(key: &SigningKey, merchant: &PublicKey, effective: i64) -> Signature {
+    let message = closure_message(&NativeCrypto, merchant, effective);
     Signature::from_slice(&key.sign(&message).to_bytes()).expect("ed25519 signatures are 64 bytes")
 }
 
