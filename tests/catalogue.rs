@@ -1469,7 +1469,12 @@ fn controls() -> Vec<Case> {
             Fresh,
             open_listed("dental-1", unix(LATER)),
         ),
-        case("control.closure_on_its_date", ACCEPTED, Sessions, closure("gym", unix(LATER))),
+        case(
+            "control.closure_on_its_date",
+            ACCEPTED,
+            Sessions,
+            closure("gym", unix(LATER)),
+        ),
         case(
             "control.authorize_on_the_system_clock",
             ACCEPTED,

@@ -104,11 +104,7 @@ pub fn require_signature(
 
 /// Checks the regulator's approval of the terms of an `open`, and that an approval as a
 /// catalogue listing has not lapsed by `now`.
-pub fn require_approval(
-    crypto: &impl Crypto,
-    open: &crate::event::Open,
-    now: i64,
-) -> Result<(), ContractError> {
+pub fn require_approval(crypto: &impl Crypto, open: &crate::event::Open, now: i64) -> Result<(), ContractError> {
     let listing = open.listing.as_ref();
     let message = approval_message(crypto, &open.merchant, listing, &open.product, &open.policy);
     if !crypto.ed25519_verify(&open.regulator.0, &message, &open.approval.0) {
@@ -159,7 +155,8 @@ pub fn require_closure(
             ErrorCode::NotYetEffective,
             alloc::format!(
                 "the merchant's closure takes effect at {} and it is now {}",
-                closure.effective, ctx.timestamp
+                closure.effective,
+                ctx.timestamp
             ),
         );
     }

@@ -113,10 +113,18 @@ impl Policy {
                 alloc::format!("an anonymous card is valid at least {ANONYMOUS_MIN_VALID_DAYS} days (three years)"),
             );
         }
-        let (sessions, membership) = (matches!(product, Product::Sessions(_)), matches!(product, Product::Membership(_)));
+        let (sessions, membership) = (
+            matches!(product, Product::Sessions(_)),
+            matches!(product, Product::Membership(_)),
+        );
         for (set, applies, field, kind) in [
             (self.max_sessions.is_some(), sessions, "max_sessions", "session pack"),
-            (self.max_fee_multiple.is_some(), sessions, "max_fee_multiple", "session pack"),
+            (
+                self.max_fee_multiple.is_some(),
+                sessions,
+                "max_fee_multiple",
+                "session pack",
+            ),
             (self.max_term_days.is_some(), membership, "max_term_days", "membership"),
         ] {
             if set && !applies {

@@ -19,6 +19,9 @@ use crate::error::{Error, RefusalCode, Result};
 /// How the ids of the platform's ticks begin (then the tick's time); no caller's event on
 /// the system clock may take one.
 pub const TICK_ID_PREFIX: &str = "tick-";
+/// How the ids of the merchant closures the platform applies begin (then the closure's
+/// time); no caller's event on the system clock may take one either.
+pub const CLOSURE_ID_PREFIX: &str = "closure-";
 
 /// Where a ledger takes the time of each event from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -60,12 +63,16 @@ impl Clock {
                         "`tick` is the platform's clock: the host ticks each wallet itself when its rules fall due",
                     ));
                 }
-                // The platform's ticks take these ids: a caller's event under one would make
-                // the platform's tick fail as a reused id, and hold the wallet's time still.
-                if envelope.id.starts_with(TICK_ID_PREFIX) {
+                // The platform's ticks and closures take these ids: a caller's event under one
+                // would make the platform's fail as a reused id, holding the wallet's time
+                // still or its closure off.
+                if let Some(prefix) = [TICK_ID_PREFIX, CLOSURE_ID_PREFIX]
+                    .into_iter()
+                    .find(|prefix| envelope.id.starts_with(prefix))
+                {
                     return Err(Error::refused(
                         RefusalCode::PlatformOnly,
-                        format!("event ids beginning `{TICK_ID_PREFIX}` are the platform's ticks'; choose another id"),
+                        format!("event ids beginning `{prefix}` are the platform's own; choose another id"),
                     ));
                 }
                 Ok(Envelope {

@@ -11,8 +11,8 @@
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use ed25519_dalek::SigningKey;
-use prepaid_contract::keys::Signature;
 use prepaid_contract::event::MerchantClosed;
+use prepaid_contract::keys::Signature;
 use prepaid_contract::{Context, Event};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;

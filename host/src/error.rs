@@ -98,6 +98,27 @@ pub enum RefusalCode {
     /// or rejected the `open` of a new wallet: with the contract's code, and recorded
     /// nowhere, so that no one but a party can take a wallet's event id.
     Unattributed(prepaid_contract::ErrorCode),
+    /// An `open` that names no listing of the platform's catalogue, or an unknown one.
+    Unlisted,
+    /// An `open` of a listing that is pending, rejected, revoked or past its approval.
+    ListingNotForSale,
+    /// An `open` whose merchant, terms or approval are not its listing's.
+    ListingMismatch,
+    /// An `open` of a merchant that is not approved (pending, suspended, closing, closed).
+    MerchantNotSelling,
+    /// A registry change with a missing, malformed or unsigned field.
+    BadRegistryEntry,
+    /// A registry change naming a merchant that is not registered.
+    UnknownMerchant,
+    /// A registry change naming a listing that does not exist.
+    UnknownListing,
+    /// A merchant registering a second time.
+    AlreadyRegistered,
+    /// A registry change its subject's status does not allow (approving a closed
+    /// merchant, revoking a rejected listing).
+    WrongStatus,
+    /// A closure recorded with less than the platform's notice.
+    ShortNotice,
 }
 
 impl RefusalCode {
@@ -112,6 +133,16 @@ impl RefusalCode {
             RefusalCode::ClientTime => "client_time",
             RefusalCode::PlatformOnly => "platform_only",
             RefusalCode::Unattributed(code) => code.as_str(),
+            RefusalCode::Unlisted => "unlisted",
+            RefusalCode::ListingNotForSale => "listing_not_for_sale",
+            RefusalCode::ListingMismatch => "listing_mismatch",
+            RefusalCode::MerchantNotSelling => "merchant_not_selling",
+            RefusalCode::BadRegistryEntry => "bad_registry_entry",
+            RefusalCode::UnknownMerchant => "unknown_merchant",
+            RefusalCode::UnknownListing => "unknown_listing",
+            RefusalCode::AlreadyRegistered => "already_registered",
+            RefusalCode::WrongStatus => "wrong_status",
+            RefusalCode::ShortNotice => "short_notice",
         }
     }
 }

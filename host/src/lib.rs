@@ -60,10 +60,12 @@ pub mod keys;
 pub mod ledger;
 pub mod native;
 pub mod outcome;
+pub mod registry;
 pub mod rules;
 #[cfg(feature = "service")]
 pub mod service;
 pub mod signed;
+pub mod stats;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -10,6 +10,7 @@ use crate::error::{Error, RefusalCode, Result};
 use crate::ledger::contracts::Contracts;
 use crate::outcome::{sha256_hex, Verdict};
 use crate::rules::Rules;
+use crate::stats::Facts;
 use crate::store::{Entry, Store, WalletHead, GENESIS_HASH};
 
 /// The result of submitting one event.
@@ -35,6 +36,7 @@ pub(crate) enum Prepared {
         state: Option<Vec<u8>>,
         next_due: Option<i64>,
         verdict: Verdict,
+        facts: Facts,
     },
 }
 
@@ -48,8 +50,9 @@ impl Prepared {
                 state,
                 next_due,
                 verdict,
+                facts,
             } => {
-                store.append(&entry, state.as_deref(), next_due, &verdict.effects)?;
+                store.append(&entry, state.as_deref(), next_due, &verdict.effects, &facts)?;
                 Ok(Submitted {
                     entry,
                     verdict,
@@ -165,6 +168,7 @@ pub(crate) fn prepare(
     };
     entry.entry_hash = entry.compute_hash();
     Ok(Prepared::New {
+        facts: Facts::of(&entry)?,
         entry,
         state,
         next_due,

@@ -11,6 +11,7 @@
 mod apply;
 mod commit;
 mod contracts;
+mod platform;
 mod pool;
 
 use std::hash::{Hash, Hasher};
@@ -22,6 +23,7 @@ use anyhow::anyhow;
 
 pub use apply::Submitted;
 pub use contracts::Contracts;
+pub use platform::ClosureProgress;
 pub use pool::DEFAULT_MAX_CONNECTIONS;
 
 use crate::clock::{Clock, TICK_ID_PREFIX};
@@ -29,6 +31,7 @@ use crate::engine::ContractEngine;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 use crate::outcome::WalletView;
+use crate::registry::Registry;
 use crate::rules::Rules;
 use crate::signed::Checkpoint;
 use crate::store::{Acknowledged, Entry, OutboxEffect, Store, StoreConfig, WalletHead};
@@ -77,6 +80,11 @@ pub struct Ledger {
     trust: Option<Trust>,
     /// Where events' times come from.
     clock: Clock,
+    /// The registry, as far as this ledger has read its log.
+    registry: Mutex<Registry>,
+    /// Whether every new wallet must be a sale of an approved listing, and if so the days
+    /// of notice a closure gives (see [`Ledger::with_registry`]).
+    catalogue: Option<u32>,
 }
 
 impl Ledger {
@@ -99,6 +107,8 @@ impl Ledger {
             commit,
             trust: None,
             clock: Clock::System,
+            registry: Mutex::default(),
+            catalogue: None,
         })
     }
 
@@ -121,6 +131,15 @@ impl Ledger {
         self
     }
 
+    /// This ledger, opening wallets only as sales of approved, unexpired listings of
+    /// approved merchants in the registry ([`crate::registry`]), and taking merchants'
+    /// closures only `closure_notice_days` ahead or more
+    /// ([`crate::registry::DEFAULT_CLOSURE_NOTICE_DAYS`] is the regulation's 30).
+    pub fn with_registry(mut self, closure_notice_days: u32) -> Ledger {
+        self.catalogue = Some(closure_notice_days);
+        self
+    }
+
     /// This ledger, opening at most `max` connections to its store (at least 1; by default
     /// [`DEFAULT_MAX_CONNECTIONS`]). Callers beyond that wait for a free one, and get
     /// [`Error::Busy`] if none is freed in time. SQLite's writer has one more of its own.
@@ -139,20 +158,21 @@ impl Ledger {
         self.trust.as_ref()
     }
 
-    /// Refuses `envelope` if the trust file does not admit it (see [`Trust::admit`]). An
+    /// Refuses `envelope` if the trust file does not admit it (see [`Trust::admit`]), or,
+    /// on a ledger that sells only listings, the registry (see [`Ledger::with_registry`]). An
     /// `open` runs on the component its wallet is pinned to if the wallet has a head
     /// already (a journal written before rejected opens went unrecorded may hold a head
     /// with no accepted `open`), else on `current`.
     fn admit(&self, envelope: &Envelope, current: Option<&str>) -> Result<()> {
-        match &self.trust {
-            Some(trust) => trust.admit(envelope, || {
+        if let Some(trust) = &self.trust {
+            trust.admit(envelope, || {
                 Ok(match self.head(&envelope.wallet)? {
                     Some(head) => Some(head.code_hash),
                     None => current.map(str::to_owned),
                 })
-            }),
-            None => Ok(()),
+            })?;
         }
+        self.admit_listed(envelope)
     }
 
     /// The store underneath.

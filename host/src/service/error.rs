@@ -60,7 +60,15 @@ impl From<Error> for ApiError {
                     RefusalCode::UntrustedRegulator | RefusalCode::UntrustedComponent | RefusalCode::PlatformOnly => {
                         StatusCode::FORBIDDEN
                     }
-                    RefusalCode::Unattributed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                    RefusalCode::UnknownMerchant | RefusalCode::UnknownListing => StatusCode::NOT_FOUND,
+                    RefusalCode::AlreadyRegistered | RefusalCode::WrongStatus => StatusCode::CONFLICT,
+                    RefusalCode::BadRegistryEntry => StatusCode::BAD_REQUEST,
+                    RefusalCode::Unattributed(_)
+                    | RefusalCode::Unlisted
+                    | RefusalCode::ListingNotForSale
+                    | RefusalCode::ListingMismatch
+                    | RefusalCode::MerchantNotSelling
+                    | RefusalCode::ShortNotice => StatusCode::UNPROCESSABLE_ENTITY,
                 };
                 ApiError::new(status, refusal.code.as_str(), refusal.message)
             }

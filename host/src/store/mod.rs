@@ -20,7 +20,9 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::outcome::{sha256_hex, EffectRecord};
+use crate::registry::Record;
 use crate::signed::Leaf;
+use crate::stats::{DayRow, Facts};
 
 /// Which store a ledger keeps its journal in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -279,13 +281,29 @@ pub trait Store: Send {
     /// and `next_due` when that state next needs the clock.
     /// Fails with [`crate::Error::Conflict`] (writing nothing) when the entry's seq or event id is
     /// already taken.
+    /// `facts` are added to the statistics in the same transaction (and index the wallet's
+    /// merchant, for an accepted `open`).
     fn append(
         &mut self,
         entry: &Entry,
         state: Option<&[u8]>,
         next_due: Option<i64>,
         effects: &[EffectRecord],
+        facts: &Facts,
     ) -> Result<()>;
+
+    /// Appends `record` to the registry's log. Fails with [`crate::Error::Conflict`]
+    /// (writing nothing) when its number is taken: another host recorded first.
+    fn registry_append(&mut self, record: &Record) -> Result<()>;
+
+    /// The registry's records after number `after`, in order.
+    fn registry_since(&self, after: u64) -> Result<Vec<Record>>;
+
+    /// The wallets opened with `merchant` as their merchant, in order.
+    fn sales_of(&self, merchant: &str) -> Result<Vec<String>>;
+
+    /// Every merchant's figures for every day up to `to` (all days without it).
+    fn day_rows(&self, to: Option<&str>) -> Result<Vec<DayRow>>;
 
     /// Up to `limit` wallets whose rules need the clock by `now` (seconds since the Unix
     /// epoch), the longest due first: the wallets the platform ticks.

@@ -10,7 +10,9 @@ use rusqlite::{ffi, params, Connection, OpenFlags, OptionalExtension, Row};
 use crate::envelope::rfc3339;
 use crate::error::{Error, Result};
 use crate::outcome::EffectRecord;
+use crate::registry::Record;
 use crate::signed::{Checkpoint, Leaf, Proof};
+use crate::stats::{DayRow, Facts, Figures};
 use crate::store::{
     ack_now, distinct, unix_now, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store, WalletHead,
     GENESIS_HASH, UNHEADED,
@@ -73,7 +75,34 @@ CREATE TABLE IF NOT EXISTS acks (
     ack_hash    TEXT NOT NULL,
     PRIMARY KEY (wallet, n)
 );
+CREATE TABLE IF NOT EXISTS registry (
+    n      INTEGER PRIMARY KEY,
+    record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sales (
+    wallet   TEXT PRIMARY KEY,
+    merchant TEXT NOT NULL,
+    listing  TEXT
+);
+CREATE INDEX IF NOT EXISTS sales_merchant ON sales (merchant, wallet);
+CREATE TABLE IF NOT EXISTS stats (
+    merchant  TEXT NOT NULL,
+    day       TEXT NOT NULL,
+    paid      INTEGER NOT NULL,
+    released  INTEGER NOT NULL,
+    refunded  INTEGER NOT NULL,
+    opened    INTEGER NOT NULL,
+    requests  INTEGER NOT NULL,
+    refunds   INTEGER NOT NULL,
+    disputes  INTEGER NOT NULL,
+    PRIMARY KEY (merchant, day)
+);
 ";
+
+/// `value` as SQLite's integer.
+fn to_sql(value: u64) -> Result<i64> {
+    Ok(i64::try_from(value).context("a count beyond SQLite's integers")?)
+}
 
 fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Entry> {
     Ok(Entry {
@@ -652,6 +681,7 @@ impl Store for SqliteStore {
         state: Option<&[u8]>,
         next_due: Option<i64>,
         effects: &[EffectRecord],
+        facts: &Facts,
     ) -> Result<()> {
         // A savepoint commits on its own, or becomes part of an open batch.
         let tx = self.conn.savepoint()?;
@@ -711,6 +741,103 @@ impl Store for SqliteStore {
             next_due
         ])
         .with_context(|| format!("moving the head of wallet {}", entry.wallet))?;
+        if let Some(sale) = &facts.sale {
+            tx.prepare_cached("INSERT INTO sales (wallet, merchant, listing) VALUES (?1, ?2, ?3)")?
+                .execute(params![entry.wallet, sale.merchant, sale.listing])
+                .with_context(|| format!("indexing wallet {} under its merchant", entry.wallet))?;
+        }
+        if !facts.figures.is_zero() {
+            let figures = &facts.figures;
+            // A wallet opened before its merchant was indexed has no figures to add to.
+            tx.prepare_cached(
+                "INSERT INTO stats (merchant, day, paid, released, refunded, opened, requests, refunds, disputes)
+                 SELECT merchant, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM sales WHERE wallet = ?1
+                 ON CONFLICT (merchant, day) DO UPDATE SET paid = paid + excluded.paid,
+                     released = released + excluded.released, refunded = refunded + excluded.refunded,
+                     opened = opened + excluded.opened, requests = requests + excluded.requests,
+                     refunds = refunds + excluded.refunds, disputes = disputes + excluded.disputes",
+            )?
+            .execute(params![
+                entry.wallet,
+                facts.day,
+                to_sql(figures.paid)?,
+                to_sql(figures.released)?,
+                to_sql(figures.refunded)?,
+                to_sql(figures.opened)?,
+                to_sql(figures.requests)?,
+                to_sql(figures.refunds)?,
+                to_sql(figures.disputes)?
+            ])
+            .with_context(|| {
+                format!(
+                    "adding entry {} of wallet {} to the statistics",
+                    entry.seq, entry.wallet
+                )
+            })?;
+        }
         Ok(tx.commit().context("committing the entry")?)
+    }
+
+    fn registry_append(&mut self, record: &Record) -> Result<()> {
+        let json = serde_json::to_string(record).context("writing a registry record")?;
+        self.conn
+            .prepare_cached("INSERT INTO registry (n, record) VALUES (?1, ?2)")?
+            .execute(params![to_sql(record.n)?, json])
+            .map_err(|error| match error.sqlite_error().map(|error| error.extended_code) {
+                Some(ffi::SQLITE_CONSTRAINT_PRIMARYKEY | ffi::SQLITE_CONSTRAINT_UNIQUE) => Error::Conflict {
+                    wallet: "(registry)".into(),
+                    seq: record.n,
+                },
+                _ => anyhow::Error::new(error).context("appending to the registry").into(),
+            })?;
+        Ok(())
+    }
+
+    fn registry_since(&self, after: u64) -> Result<Vec<Record>> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT record FROM registry WHERE n > ?1 ORDER BY n")?;
+        let rows = statement
+            .query_map([to_sql(after)?], |row| row.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.iter()
+            .map(|json| Ok(serde_json::from_str(json).context("reading a registry record")?))
+            .collect()
+    }
+
+    fn sales_of(&self, merchant: &str) -> Result<Vec<String>> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT wallet FROM sales WHERE merchant = ?1 ORDER BY wallet")?;
+        let wallets = statement
+            .query_map([merchant], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(wallets)
+    }
+
+    fn day_rows(&self, to: Option<&str>) -> Result<Vec<DayRow>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT merchant, day, paid, released, refunded, opened, requests, refunds, disputes FROM stats
+             WHERE ?1 IS NULL OR day <= ?1 ORDER BY day, merchant",
+        )?;
+        let rows = statement
+            .query_map([to], |row| {
+                let count = |index: usize| row.get::<_, i64>(index).map(|value| value.max(0) as u64);
+                Ok(DayRow {
+                    merchant: row.get(0)?,
+                    day: row.get(1)?,
+                    figures: Figures {
+                        paid: count(2)?,
+                        released: count(3)?,
+                        refunded: count(4)?,
+                        opened: count(5)?,
+                        requests: count(6)?,
+                        refunds: count(7)?,
+                        disputes: count(8)?,
+                    },
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
     }
 }

@@ -21,7 +21,9 @@ pub use config::PostgresConfig;
 use crate::envelope::rfc3339;
 use crate::error::{Error, Result};
 use crate::outcome::EffectRecord;
+use crate::registry::Record;
 use crate::signed::Leaf;
+use crate::stats::{DayRow, Facts, Figures};
 use crate::store::{
     ack_now, distinct, unix_now, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store, WalletHead,
     UNHEADED,
@@ -83,6 +85,27 @@ CREATE TABLE IF NOT EXISTS acks (
     ack_hash    TEXT NOT NULL,
     PRIMARY KEY (wallet, n)
 );
+CREATE TABLE IF NOT EXISTS registry (
+    n      BIGINT PRIMARY KEY,
+    record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sales (
+    wallet   TEXT PRIMARY KEY,
+    merchant TEXT NOT NULL,
+    listing  TEXT
+);
+CREATE TABLE IF NOT EXISTS stats (
+    merchant  TEXT NOT NULL,
+    day       TEXT NOT NULL,
+    paid      BIGINT NOT NULL,
+    released  BIGINT NOT NULL,
+    refunded  BIGINT NOT NULL,
+    opened    BIGINT NOT NULL,
+    requests  BIGINT NOT NULL,
+    refunds   BIGINT NOT NULL,
+    disputes  BIGINT NOT NULL,
+    PRIMARY KEY (merchant, day)
+);
 ";
 
 /// The indexes, the due times of a database made before the platform ticked wallets
@@ -106,6 +129,9 @@ DO $$ BEGIN
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'outbox_pending') THEN
         CREATE INDEX outbox_pending ON outbox (acked, wallet, seq);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'sales_merchant') THEN
+        CREATE INDEX sales_merchant ON sales (merchant, wallet);
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'wallets_due') THEN
         CREATE INDEX wallets_due ON wallets (next_due) WHERE next_due IS NOT NULL;
@@ -423,10 +449,13 @@ impl Store for PostgresStore {
         state: Option<&[u8]>,
         next_due: Option<i64>,
         effects: &[EffectRecord],
+        facts: &Facts,
     ) -> Result<()> {
         // One statement, so one round trip and one implicit transaction: the entry, its
-        // effects and the wallet's new head are written together or not at all. (The
-        // outbox's foreign key to the entry is checked at the end of the statement.)
+        // effects, the wallet's new head, its merchant's index and figures are written
+        // together or not at all. (The outbox's foreign key to the entry is checked at the
+        // end of the statement.) A wallet opened before merchants were indexed has no
+        // figures to add to.
         let append = self.prepared(&format!(
             "WITH entry AS (
                  INSERT INTO journal ({ENTRY_COLUMNS})
@@ -437,6 +466,18 @@ impl Store for PostgresStore {
                  SELECT effect.id, entry.wallet, entry.seq, effect.kind, effect.recipient, effect.amount, effect.reason
                  FROM entry, unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
                       AS effect (id, kind, recipient, amount, reason)
+             ), sale AS (
+                 INSERT INTO sales (wallet, merchant, listing)
+                 SELECT entry.wallet, $20, $21 FROM entry WHERE $20::text IS NOT NULL
+             ), figures AS (
+                 INSERT INTO stats (merchant, day, paid, released, refunded, opened, requests, refunds, disputes)
+                 SELECT owner.merchant, $22, $23, $24, $25, $26, $27, $28, $29
+                 FROM entry, (SELECT COALESCE($20::text, (SELECT merchant FROM sales WHERE wallet = $1)) AS merchant) owner
+                 WHERE owner.merchant IS NOT NULL AND $30::boolean
+                 ON CONFLICT (merchant, day) DO UPDATE SET paid = stats.paid + EXCLUDED.paid,
+                     released = stats.released + EXCLUDED.released, refunded = stats.refunded + EXCLUDED.refunded,
+                     opened = stats.opened + EXCLUDED.opened, requests = stats.requests + EXCLUDED.requests,
+                     refunds = stats.refunds + EXCLUDED.refunds, disputes = stats.disputes + EXCLUDED.disputes
              )
              INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash, next_due)
              SELECT entry.wallet, $6, entry.seq, $18, $10, $12, $19 FROM entry
@@ -469,6 +510,17 @@ impl Store for PostgresStore {
                 &column(|effect| &effect.reason),
                 &state,
                 &next_due,
+                &facts.sale.as_ref().map(|sale| sale.merchant.as_str()),
+                &facts.sale.as_ref().and_then(|sale| sale.listing.as_deref()),
+                &facts.day,
+                &to_i64(facts.figures.paid),
+                &to_i64(facts.figures.released),
+                &to_i64(facts.figures.refunded),
+                &to_i64(facts.figures.opened),
+                &to_i64(facts.figures.requests),
+                &to_i64(facts.figures.refunds),
+                &to_i64(facts.figures.disputes),
+                &!facts.figures.is_zero(),
             ],
         );
         match appended {
@@ -481,6 +533,73 @@ impl Store for PostgresStore {
                 .context(format!("appending entry {} of wallet {}", entry.seq, entry.wallet))
                 .into()),
         }
+    }
+
+    fn registry_append(&mut self, record: &Record) -> Result<()> {
+        let json = serde_json::to_string(record).context("writing a registry record")?;
+        let inserted = self.client.get_mut().execute(
+            "INSERT INTO registry (n, record) VALUES ($1, $2)",
+            &[&to_i64(record.n), &json],
+        );
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => Err(Error::Conflict {
+                wallet: "(registry)".into(),
+                seq: record.n,
+            }),
+            Err(error) => Err(anyhow::Error::new(error).context("appending to the registry").into()),
+        }
+    }
+
+    fn registry_since(&self, after: u64) -> Result<Vec<Record>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query("SELECT record FROM registry WHERE n > $1 ORDER BY n", &[&to_i64(after)])
+            .context("reading the registry")?;
+        rows.iter()
+            .map(|row| Ok(serde_json::from_str(row.get(0)).context("reading a registry record")?))
+            .collect()
+    }
+
+    fn sales_of(&self, merchant: &str) -> Result<Vec<String>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT wallet FROM sales WHERE merchant = $1 ORDER BY wallet",
+                &[&merchant],
+            )
+            .context("listing a merchant's wallets")?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    fn day_rows(&self, to: Option<&str>) -> Result<Vec<DayRow>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT merchant, day, paid, released, refunded, opened, requests, refunds, disputes FROM stats
+                 WHERE $1::text IS NULL OR day <= $1 ORDER BY day, merchant",
+                &[&to],
+            )
+            .context("reading the statistics")?;
+        Ok(rows
+            .iter()
+            .map(|row| DayRow {
+                merchant: row.get(0),
+                day: row.get(1),
+                figures: Figures {
+                    paid: to_u64(row.get(2)),
+                    released: to_u64(row.get(3)),
+                    refunded: to_u64(row.get(4)),
+                    opened: to_u64(row.get(5)),
+                    requests: to_u64(row.get(6)),
+                    refunds: to_u64(row.get(7)),
+                    disputes: to_u64(row.get(8)),
+                },
+            })
+            .collect())
     }
 
     fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEffect>> {

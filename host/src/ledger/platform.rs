@@ -1,0 +1,200 @@
+//! The supervision platform around the wallets: the registry of merchants and listings
+//! (see [`crate::registry`]), merchants' closures applied on their date, and the
+//! regulator's statistics (see [`crate::stats`]).
+
+use std::sync::MutexGuard;
+
+use prepaid_contract::money::Amount;
+use serde_json::json;
+
+use super::{apply, Ledger};
+use crate::clock::CLOSURE_ID_PREFIX;
+use crate::envelope::{rfc3339, timestamp, Envelope};
+use crate::error::{Error, Result};
+use crate::registry::{Action, Actor, ClosureReport, MerchantClosure, Record, Registry};
+use crate::stats::{yuan, Line, Query};
+
+/// How many times a registry change is tried again after another host recorded first.
+const REGISTRY_ATTEMPTS: usize = 16;
+
+/// Where a merchant's closure stands while the platform applies it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClosureProgress {
+    /// The merchant.
+    pub merchant: String,
+    /// Wallets done so far.
+    pub done: usize,
+    /// Wallets to do.
+    pub total: usize,
+}
+
+impl Ledger {
+    /// The registry as the store holds it now.
+    pub fn registry(&self) -> Result<Registry> {
+        Ok(self.fresh_registry()?.clone())
+    }
+
+    /// The cached registry, brought up to the store's latest record.
+    fn fresh_registry(&self) -> Result<MutexGuard<'_, Registry>> {
+        let mut registry = self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let records = self.with_store(|store| store.registry_since(registry.len()))?;
+        for record in &records {
+            registry.apply(record)?;
+        }
+        Ok(registry)
+    }
+
+    /// Records `action` by `by` now, on the ledger's clock (see [`Ledger::record_at`]).
+    pub fn record_change(&self, by: Actor, action: Action) -> Result<Record> {
+        self.record_at(by, action, self.clock.now()?)
+    }
+
+    /// Records `action` by `by` at `now` (seconds since the Unix epoch) in the registry, if
+    /// the registry as it is allows it; another host recording first makes it check again.
+    /// A refusal says why, and records nothing.
+    pub fn record_at(&self, by: Actor, action: Action, now: i64) -> Result<Record> {
+        for _ in 0..REGISTRY_ATTEMPTS {
+            let mut registry = self.fresh_registry()?;
+            let record = registry.next(
+                by.clone(),
+                action.clone(),
+                now,
+                self.trust.as_ref(),
+                self.closure_notice_days(),
+            )?;
+            match self.with_store(|store| store.registry_append(&record)) {
+                Ok(()) => {
+                    registry.apply(&record)?;
+                    return Ok(record);
+                }
+                Err(Error::Conflict { .. }) => continue,
+                Err(error) => return Err(error),
+            }
+        }
+        Err(Error::Busy("the registry: other hosts kept recording first".into()))
+    }
+
+    /// The days of notice a closure must give.
+    pub fn closure_notice_days(&self) -> u32 {
+        self.catalogue.unwrap_or(crate::registry::DEFAULT_CLOSURE_NOTICE_DAYS)
+    }
+
+    /// Refuses an `open` of a new wallet that the registry does not admit, on a ledger that
+    /// sells only listings (see [`crate::registry::Registry::admit_open`]).
+    pub(super) fn admit_listed(&self, envelope: &Envelope) -> Result<()> {
+        if self.catalogue.is_none() || envelope.event.get("type").and_then(|kind| kind.as_str()) != Some("open") {
+            return Ok(());
+        }
+        // A wallet that exists answers for itself: its open again gets its recorded
+        // outcome, anything else is refused as it would be anyway.
+        if self.head(&envelope.wallet)?.is_some() {
+            return Ok(());
+        }
+        let at = envelope
+            .at
+            .as_deref()
+            .ok_or_else(|| Error::fault("an open reached the registry unstamped"))?;
+        self.fresh_registry()?.admit_open(envelope, timestamp(at)?)
+    }
+
+    /// Applies every closure due by now to every wallet of its merchant still holding
+    /// money, then records the merchant closed with a report. `progress` hears of each
+    /// wallet done. Each wallet's closure is an event with an id of the closure's own
+    /// ([`CLOSURE_ID_PREFIX`] and its time), so a run cut short (a crash, a restart) and
+    /// run again takes up where it stopped: what was done is replayed, not done twice.
+    pub fn close_due_merchants(
+        &self,
+        mut progress: impl FnMut(&ClosureProgress),
+    ) -> Result<Vec<(String, ClosureReport)>> {
+        let now = self.clock.now()?;
+        let due = self.fresh_registry()?.closures_due(now);
+        let mut reports = Vec::new();
+        for (merchant, closure) in due {
+            let wallets = self.with_store(|store| store.sales_of(&merchant))?;
+            let mut report = ClosureReport::default();
+            let mut refunded = Amount::ZERO;
+            for (done, wallet) in wallets.iter().enumerate() {
+                match self.close_wallet(wallet, &merchant, &closure)? {
+                    Closed::Already => report.already_closed += 1,
+                    Closed::Now(amount) => {
+                        report.closed += 1;
+                        refunded = refunded
+                            .checked_add(amount)
+                            .ok_or_else(|| Error::fault("a closure's refunds overflow"))?;
+                    }
+                    Closed::Refused(why) => report.refused.push(format!("{wallet}: {why}")),
+                }
+                progress(&ClosureProgress {
+                    merchant: merchant.clone(),
+                    done: done + 1,
+                    total: wallets.len(),
+                });
+            }
+            report.refunded = yuan(i128::from(refunded.fen()));
+            let action = Action::ClosureApplied {
+                merchant: merchant.clone(),
+                report: report.clone(),
+            };
+            self.record_at(Actor::platform(), action, now)?;
+            reports.push((merchant, report));
+        }
+        Ok(reports)
+    }
+
+    /// Applies `closure` to `wallet` now, unless the wallet was closed before it.
+    fn close_wallet(&self, wallet: &str, merchant: &str, closure: &MerchantClosure) -> Result<Closed> {
+        let id = format!("{CLOSURE_ID_PREFIX}{}", closure.effective);
+        let lock = self.lock_wallet(wallet)?;
+        let done = self.with_store(|store| store.entry_by_event_id(wallet, &id))?;
+        if done.is_none() && self.view(wallet)?.is_none_or(|view| view.status == "closed") {
+            return Ok(Closed::Already);
+        }
+        let envelope = Envelope {
+            wallet: wallet.to_owned(),
+            id,
+            at: Some(rfc3339(self.clock.now()?)?),
+            event: json!({"type": "merchant_closed", "closure": {"merchant": merchant, "effective": closure.effective}}),
+            signature: Some(closure.signature.clone()),
+        };
+        match apply::per_event(self.record(&envelope, lock))? {
+            Ok(submitted) => match submitted.verdict.error {
+                Some(error) => Ok(Closed::Refused(error.code)),
+                None => {
+                    let mut refunded = Amount::ZERO;
+                    for effect in submitted
+                        .verdict
+                        .effects
+                        .iter()
+                        .filter(|effect| effect.kind == "refund")
+                    {
+                        let amount = Amount::parse(&effect.amount)
+                            .map_err(|_| Error::fault(format!("a refund of {} in wallet {wallet}", effect.amount)))?;
+                        refunded = refunded
+                            .checked_add(amount)
+                            .ok_or_else(|| Error::fault("a closure's refunds overflow"))?;
+                    }
+                    Ok(Closed::Now(refunded))
+                }
+            },
+            Err(Error::Refused(refusal)) => Ok(Closed::Refused(refusal.code.as_str().to_owned())),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The regulator's statistics for `query` (see [`crate::stats`]).
+    pub fn stats(&self, query: &Query) -> Result<Vec<Line>> {
+        query.check()?;
+        let rows = self.with_store(|store| store.day_rows(query.to.as_deref()))?;
+        Ok(query.lines(&rows, &*self.fresh_registry()?))
+    }
+}
+
+/// What applying a closure to one wallet did.
+enum Closed {
+    /// The wallet was closed before.
+    Already,
+    /// It closed the wallet, refunding this much.
+    Now(Amount),
+    /// The contract or the host refused it, with the code.
+    Refused(String),
+}

@@ -1,0 +1,327 @@
+//! The regulator's statistics: money paid, frozen, released and refunded, and counts of
+//! wallets, requests, refunds and disputes, by merchant, industry, district and day.
+//!
+//! They are kept as events are journaled, not scanned for per request: each entry's
+//! [`Facts`] are added to its merchant's figures for its day in the same transaction that
+//! journals it (see [`crate::store::Store::append`]), and an accepted `open` indexes the
+//! wallet under its merchant and listing. Industry and district come from the registry.
+//! A day is a business day in China Standard Time (UTC+8), the platform's regulators' own.
+//! [`Facts::of`] derives an entry's facts from the entry alone, so the figures can be
+//! rebuilt from the journal and checked against it.
+
+use std::collections::BTreeMap;
+
+use anyhow::Context as _;
+use prepaid_contract::money::Amount;
+use prepaid_contract::Event;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::envelope::timestamp;
+use crate::error::Result;
+use crate::outcome::Verdict;
+use crate::registry::{Industry, Registry};
+use crate::store::Entry;
+
+/// The offset of China Standard Time from UTC, in seconds: days are its days.
+const CST_OFFSET: i64 = 8 * 3600;
+
+/// The figures of some wallets over some time, amounts in fen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Figures {
+    /// Paid into wallets at open.
+    pub paid: u64,
+    /// Released to merchants.
+    pub released: u64,
+    /// Refunded to consumers.
+    pub refunded: u64,
+    /// Wallets opened.
+    pub opened: u64,
+    /// Requests merchants made.
+    pub requests: u64,
+    /// Refunds consumers asked for.
+    pub refunds: u64,
+    /// Disputes opened.
+    pub disputes: u64,
+}
+
+impl Figures {
+    /// Adds `other` in.
+    pub fn add(&mut self, other: &Figures) {
+        self.paid += other.paid;
+        self.released += other.released;
+        self.refunded += other.refunded;
+        self.opened += other.opened;
+        self.requests += other.requests;
+        self.refunds += other.refunds;
+        self.disputes += other.disputes;
+    }
+
+    /// Whether nothing happened.
+    pub fn is_zero(&self) -> bool {
+        *self == Figures::default()
+    }
+
+    /// Paid less released and refunded: what these flows left frozen, in fen.
+    pub fn frozen(&self) -> i128 {
+        i128::from(self.paid) - i128::from(self.released) - i128::from(self.refunded)
+    }
+}
+
+/// A wallet's merchant and listing, indexed when its `open` is accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sale {
+    /// The merchant's key.
+    pub merchant: String,
+    /// The catalogue listing bought, if the open named one.
+    pub listing: Option<String>,
+}
+
+/// What one journaled entry adds to the statistics.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Facts {
+    /// For an accepted `open`, the wallet's merchant and listing.
+    pub sale: Option<Sale>,
+    /// The entry's business day, `YYYY-MM-DD` in China Standard Time.
+    pub day: String,
+    /// What it adds.
+    pub figures: Figures,
+}
+
+/// The business day of `at` (RFC 3339, UTC), in China Standard Time.
+pub fn business_day(at: &str) -> Result<String> {
+    let time = time::OffsetDateTime::from_unix_timestamp(timestamp(at)? + CST_OFFSET)
+        .with_context(|| format!("{at} is out of range"))?;
+    Ok(format!(
+        "{:04}-{:02}-{:02}",
+        time.year(),
+        u8::from(time.month()),
+        time.day()
+    ))
+}
+
+fn fen(amount: &str) -> Result<u64> {
+    Ok(Amount::parse(amount)
+        .map_err(|error| anyhow::anyhow!("an effect's amount {amount:?}: {error:?}"))?
+        .fen())
+}
+
+impl Facts {
+    /// The facts of `entry`: nothing for a rejected event; for an accepted one, the money
+    /// its effects move and what kind of event it was (an `open` pays its price in).
+    pub fn of(entry: &Entry) -> Result<Facts> {
+        let verdict: Verdict = serde_json::from_str(&entry.outcome).context("reading an entry's outcome")?;
+        let mut facts = Facts {
+            sale: None,
+            day: business_day(&entry.at)?,
+            figures: Figures::default(),
+        };
+        if !verdict.ok {
+            return Ok(facts);
+        }
+        let envelope: Value = serde_json::from_str(&entry.event).context("reading an entry's event")?;
+        let event = &envelope["event"];
+        let figures = &mut facts.figures;
+        match event["type"].as_str() {
+            Some("open") => {
+                let Ok(Event::Open(open)) = Event::parse(&event.to_string()) else {
+                    return Err(anyhow::anyhow!("an accepted open of wallet {} does not parse", entry.wallet).into());
+                };
+                figures.paid = open.product.price().fen();
+                figures.opened = 1;
+                facts.sale = Some(Sale {
+                    merchant: open.merchant.to_string(),
+                    listing: open.listing.map(|listing| listing.id),
+                });
+            }
+            Some("request") => figures.requests = 1,
+            Some("refund") => figures.refunds = 1,
+            Some("dispute") => figures.disputes = 1,
+            _ => {}
+        }
+        for effect in &verdict.effects {
+            match effect.kind.as_str() {
+                "release" => figures.released += fen(&effect.amount)?,
+                _ => figures.refunded += fen(&effect.amount)?,
+            }
+        }
+        Ok(facts)
+    }
+}
+
+/// A merchant's figures for one day, as the store keeps them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DayRow {
+    /// The merchant's key.
+    pub merchant: String,
+    /// The business day.
+    pub day: String,
+    /// Its figures that day.
+    pub figures: Figures,
+}
+
+/// How a statistics query groups its figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupBy {
+    /// One line for everything.
+    #[default]
+    Total,
+    /// A line per merchant.
+    Merchant,
+    /// A line per industry.
+    Industry,
+    /// A line per district.
+    District,
+    /// A line per day.
+    Day,
+}
+
+/// A statistics query: which wallets, which days, grouped how.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Query {
+    /// The first day counted (`YYYY-MM-DD`); flows before it are left out, but count in
+    /// what is frozen.
+    pub from: Option<String>,
+    /// The last day counted.
+    pub to: Option<String>,
+    /// Only this merchant's wallets.
+    pub merchant: Option<String>,
+    /// Only merchants of this industry.
+    pub industry: Option<Industry>,
+    /// Only merchants of this district.
+    pub district: Option<String>,
+    /// How to group.
+    #[serde(default)]
+    pub group_by: GroupBy,
+}
+
+/// One line of statistics, amounts in yuan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Line {
+    /// The group: a merchant's key, an industry, a district, a day, or `total`.
+    pub group: String,
+    /// Paid into wallets in the period.
+    pub paid: String,
+    /// Frozen at the end of the period (or of the day, by day).
+    pub frozen: String,
+    /// Released to merchants in the period.
+    pub released: String,
+    /// Refunded to consumers in the period.
+    pub refunded: String,
+    /// Wallets opened in the period.
+    pub wallets: u64,
+    /// Requests made in the period.
+    pub requests: u64,
+    /// Refunds asked for in the period.
+    pub refunds: u64,
+    /// Disputes opened in the period.
+    pub disputes: u64,
+}
+
+/// `fen` as yuan with two places.
+pub fn yuan(fen: i128) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", fen.abs() / 100, fen.abs() % 100)
+}
+
+/// Whether `day` is a calendar day written `YYYY-MM-DD`.
+fn is_day(day: &str) -> bool {
+    let number = |range: std::ops::Range<usize>| day.get(range).filter(|part| part.bytes().all(|b| b.is_ascii_digit()));
+    let (Some(year), Some(month), Some(date)) = (number(0..4), number(5..7), number(8..10)) else {
+        return false;
+    };
+    let month = month
+        .parse::<u8>()
+        .ok()
+        .and_then(|month| time::Month::try_from(month).ok());
+    day.len() == 10
+        && &day[4..5] == "-"
+        && &day[7..8] == "-"
+        && month.is_some_and(|month| {
+            time::Date::from_calendar_date(year.parse().unwrap_or(0), month, date.parse().unwrap_or(0)).is_ok()
+        })
+}
+
+fn check_day(field: &str, day: &Option<String>) -> Result<()> {
+    match day {
+        Some(day) if !is_day(day) => Err(crate::Error::refused(
+            crate::RefusalCode::BadRegistryEntry,
+            format!("`{field}` is a day as YYYY-MM-DD, got {day:?}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl Query {
+    /// Rejects days that are not `YYYY-MM-DD`.
+    pub fn check(&self) -> Result<()> {
+        check_day("from", &self.from)?;
+        check_day("to", &self.to)
+    }
+
+    /// The lines of this query over `rows` (every row up to `to`), with merchants'
+    /// industries and districts from `registry`. Figures of a wallet opened without a
+    /// registered merchant count under industry `other` and district `unregistered`.
+    pub fn lines(&self, rows: &[DayRow], registry: &Registry) -> Vec<Line> {
+        let mut groups: BTreeMap<String, (Figures, i128)> = BTreeMap::new();
+        let mut frozen_by_day: BTreeMap<String, i128> = BTreeMap::new();
+        for row in rows {
+            let merchant = registry.merchant(&row.merchant);
+            let industry = merchant.map_or(Industry::Other, |merchant| merchant.industry);
+            let district = merchant.map_or("unregistered", |merchant| merchant.district.as_str());
+            let selected = self.merchant.as_ref().is_none_or(|wanted| *wanted == row.merchant)
+                && self.industry.is_none_or(|wanted| wanted == industry)
+                && self.district.as_ref().is_none_or(|wanted| wanted == district);
+            if !selected || self.to.as_ref().is_some_and(|to| row.day > *to) {
+                continue;
+            }
+            let group = match self.group_by {
+                GroupBy::Total => "total".to_owned(),
+                GroupBy::Merchant => row.merchant.clone(),
+                GroupBy::Industry => serde_json::to_value(industry)
+                    .ok()
+                    .and_then(|value| value.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                GroupBy::District => district.to_owned(),
+                GroupBy::Day => row.day.clone(),
+            };
+            if self.group_by == GroupBy::Day {
+                *frozen_by_day.entry(row.day.clone()).or_default() += row.figures.frozen();
+            }
+            let (figures, frozen) = groups.entry(group).or_default();
+            *frozen += row.figures.frozen();
+            if self.from.as_ref().is_none_or(|from| row.day >= *from) {
+                figures.add(&row.figures);
+            }
+        }
+        // By day, what is frozen at the end of each day is everything before it too.
+        let mut running = 0;
+        let frozen_at: BTreeMap<String, i128> = frozen_by_day
+            .into_iter()
+            .map(|(day, change)| {
+                running += change;
+                (day, running)
+            })
+            .collect();
+        groups
+            .into_iter()
+            .filter(|(group, (figures, _))| {
+                self.group_by != GroupBy::Day
+                    || (!figures.is_zero() && self.from.as_ref().is_none_or(|from| group >= from))
+            })
+            .map(|(group, (figures, frozen))| Line {
+                frozen: yuan(frozen_at.get(&group).copied().unwrap_or(frozen)),
+                paid: yuan(i128::from(figures.paid)),
+                released: yuan(i128::from(figures.released)),
+                refunded: yuan(i128::from(figures.refunded)),
+                wallets: figures.opened,
+                requests: figures.requests,
+                refunds: figures.refunds,
+                disputes: figures.disputes,
+                group,
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,494 @@
+//! The supervision platform through the ledger, on SQLite and PostgreSQL: merchants
+//! reviewed before they sell, listings approved for a time, revoked, and bought only as
+//! approved; closures with notice, stopping sales at once and refunding every wallet on
+//! their date, resumably; statistics kept as events are journaled. Each abuse a merchant or
+//! a relay could try is refused and records nothing.
+
+use prepaid_host::keys::{dev_key, public_key};
+use prepaid_host::registry::{
+    Action, Actor, Industry, ListingDecision, ListingStatus, MerchantClosure, MerchantDecision, MerchantStatus,
+};
+use prepaid_host::stats::{GroupBy, Query};
+use prepaid_host::trust::{Regulator, Trust};
+use prepaid_host::{ContractEngine, Envelope, Error, Ledger, RefusalCode, StoreConfig};
+use prepaid_tests::{component_bytes, postgres_store, sqlite_store};
+use serde_json::{json, Value};
+
+fn key(name: &str) -> String {
+    public_key(&dev_key(name)).to_string()
+}
+
+fn actor(role: &str, name: &str) -> Actor {
+    Actor {
+        role: role.into(),
+        name: name.into(),
+    }
+}
+
+/// A ledger on the system clock that sells only listings, trusting the city, with
+/// `notice_days` of closure notice.
+fn platform(store: StoreConfig, notice_days: u32) -> Ledger {
+    let ledger = Ledger::open(store, ContractEngine::new().unwrap())
+        .unwrap()
+        .with_registry(notice_days);
+    let code_hash = ledger.install(&component_bytes()).unwrap();
+    ledger.with_trust(Trust {
+        regulators: vec![Regulator {
+            key: key("city"),
+            name: "city".into(),
+            region: "Suzhou".into(),
+        }],
+        components: vec![code_hash],
+    })
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn refusal<T: std::fmt::Debug>(result: prepaid_host::Result<T>) -> RefusalCode {
+    match result {
+        Err(Error::Refused(refusal)) => refusal.code,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// `merchant` registers as a dental clinic in Gusu.
+fn register(ledger: &Ledger, merchant: &str) {
+    ledger
+        .record_change(
+            actor("merchant", merchant),
+            Action::RegisterMerchant {
+                merchant: key(merchant),
+                name: format!("{merchant} dental clinic"),
+                industry: Industry::Dental,
+                district: "Gusu".into(),
+                licence: "91320508MA1".into(),
+            },
+        )
+        .unwrap();
+}
+
+fn review_merchant(ledger: &Ledger, merchant: &str, decision: MerchantDecision) -> prepaid_host::Result<()> {
+    ledger
+        .record_change(
+            actor("regulator", "city"),
+            Action::ReviewMerchant {
+                merchant: key(merchant),
+                decision,
+                reason: "licence checked".into(),
+            },
+        )
+        .map(drop)
+}
+
+/// `merchant` submits an orthodontics plan; returns the listing's id.
+fn submit_listing(ledger: &Ledger, merchant: &str, policy: Value) -> prepaid_host::Result<String> {
+    let record = ledger.record_change(
+        actor("merchant", merchant),
+        Action::SubmitListing {
+            listing: String::new(),
+            merchant: key(merchant),
+            name: "Orthodontics, full course".into(),
+            category: "orthodontics".into(),
+            product: json!({"kind": "plan", "stages": [
+                {"name": "assessment", "amount": "2000.00"}, {"name": "appliance", "amount": "8000.00"}]}),
+            policy,
+        },
+    )?;
+    match record.action {
+        Action::SubmitListing { listing, .. } => Ok(listing),
+        other => panic!("recorded {other:?}"),
+    }
+}
+
+/// The city approves `listing` until `until`.
+fn approve_listing(ledger: &Ledger, listing: &str, until: i64) -> prepaid_host::Result<()> {
+    let approval = ledger
+        .registry()?
+        .listing(listing)
+        .unwrap()
+        .approve(&dev_key("city"), until)?;
+    ledger
+        .record_change(
+            actor("regulator", "city"),
+            Action::ReviewListing {
+                listing: listing.into(),
+                decision: ListingDecision::Approve,
+                reason: "terms within the rules".into(),
+                approval: Some(approval),
+            },
+        )
+        .map(drop)
+}
+
+/// `consumer`'s signed open of `wallet` buying `listing` as the registry lists it, with
+/// `change` made to the event before it is signed.
+fn buy(ledger: &Ledger, wallet: &str, consumer: &str, listing: &str, change: impl FnOnce(&mut Value)) -> Envelope {
+    let mut event = ledger
+        .registry()
+        .unwrap()
+        .listing(listing)
+        .unwrap()
+        .open_event(&key(consumer))
+        .unwrap();
+    change(&mut event);
+    let mut envelope = Envelope {
+        wallet: wallet.into(),
+        id: "open".into(),
+        at: None,
+        event,
+        signature: None,
+    };
+    envelope.sign(&dev_key(consumer)).unwrap();
+    envelope
+}
+
+fn policy() -> Value {
+    json!({"cooling_off_days": 7, "deemed_confirm_days": 0})
+}
+
+fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
+    let ledger = platform(store, 30);
+    let in_a_year = now() + 365 * 86_400;
+
+    // A merchant sells nothing before it is registered and approved.
+    assert_eq!(
+        refusal(submit_listing(&ledger, "clinic", policy())),
+        RefusalCode::UnknownMerchant
+    );
+    register(&ledger, "clinic");
+    assert_eq!(
+        refusal(ledger.record_change(
+            actor("merchant", "clinic"),
+            Action::RegisterMerchant {
+                merchant: key("clinic"),
+                name: "again".into(),
+                industry: Industry::Dental,
+                district: "Gusu".into(),
+                licence: "x".into(),
+            }
+        )),
+        RefusalCode::AlreadyRegistered
+    );
+    assert_eq!(
+        refusal(submit_listing(&ledger, "clinic", policy())),
+        RefusalCode::WrongStatus
+    );
+    review_merchant(&ledger, "clinic", MerchantDecision::Approve).unwrap();
+
+    // Terms the contract would refuse are refused at submission, with the contract's reason.
+    assert_eq!(
+        refusal(submit_listing(
+            &ledger,
+            "clinic",
+            json!({"cooling_off_days": 7, "deemed_confirm_days": 0, "max_price": "5000.00"})
+        )),
+        RefusalCode::BadRegistryEntry
+    );
+    let listing = submit_listing(&ledger, "clinic", policy()).unwrap();
+
+    // An open of the pending listing, with an approval the city signed but never recorded,
+    // is not for sale; without its listing, it is not listed at all.
+    let mut unrecorded = ledger.registry().unwrap().listing(&listing).unwrap().clone();
+    unrecorded.approval = Some(unrecorded.approve(&dev_key("city"), in_a_year).unwrap());
+    unrecorded.status = ListingStatus::Approved;
+    let mut pending = Envelope {
+        wallet: "w0".into(),
+        id: "open".into(),
+        at: None,
+        event: unrecorded.open_event(&key("alice")).unwrap(),
+        signature: None,
+    };
+    pending.sign(&dev_key("alice")).unwrap();
+    assert_eq!(refusal(ledger.submit(&pending)), RefusalCode::ListingNotForSale);
+    pending.event.as_object_mut().unwrap().remove("listing");
+    assert_eq!(refusal(ledger.submit(&pending)), RefusalCode::Unlisted);
+    assert!(ledger.wallets().unwrap().is_empty());
+
+    // The regulator's approval must be its signature over this listing, unexpired.
+    let forged = ledger
+        .registry()
+        .unwrap()
+        .listing(&listing)
+        .unwrap()
+        .approve(&dev_key("clinic"), in_a_year)
+        .unwrap();
+    let review = |approval| Action::ReviewListing {
+        listing: listing.clone(),
+        decision: ListingDecision::Approve,
+        reason: "ok".into(),
+        approval: Some(approval),
+    };
+    assert_eq!(
+        refusal(ledger.record_change(actor("regulator", "city"), review(forged))),
+        RefusalCode::UntrustedRegulator
+    );
+    let mut wrong = ledger
+        .registry()
+        .unwrap()
+        .listing(&listing)
+        .unwrap()
+        .approve(&dev_key("city"), in_a_year)
+        .unwrap();
+    wrong.approved_until += 1;
+    assert_eq!(
+        refusal(ledger.record_change(actor("regulator", "city"), review(wrong))),
+        RefusalCode::BadRegistryEntry
+    );
+    assert_eq!(
+        refusal(approve_listing(&ledger, &listing, now() - 1)),
+        RefusalCode::BadRegistryEntry
+    );
+    approve_listing(&ledger, &listing, in_a_year).unwrap();
+
+    // Bought as listed, it opens; bought with any field changed, it does not.
+    let opened = ledger.submit(&buy(&ledger, "w1", "alice", &listing, |_| {})).unwrap();
+    assert!(opened.verdict.ok, "{:?}", opened.verdict);
+    let cheaper = |event: &mut Value| event["product"]["stages"][1]["amount"] = json!("1.00");
+    let longer = |event: &mut Value| event["listing"]["approved_until"] = json!(in_a_year + 86_400);
+    let elsewhere = |event: &mut Value| event["merchant"] = json!(key("other"));
+    for (wallet, change) in [
+        ("w2", &cheaper as &dyn Fn(&mut Value)),
+        ("w3", &longer),
+        ("w4", &elsewhere),
+    ] {
+        let before = ledger.wallets().unwrap();
+        assert_eq!(
+            refusal(ledger.submit(&buy(&ledger, wallet, "bob", &listing, change))),
+            RefusalCode::ListingMismatch,
+            "{wallet}"
+        );
+        assert_eq!(ledger.wallets().unwrap(), before, "a refused open records nothing");
+    }
+    // The open of an existing wallet, sent again, still gets its recorded outcome.
+    assert!(
+        ledger
+            .submit(&buy(&ledger, "w1", "alice", &listing, |_| {}))
+            .unwrap()
+            .replayed
+    );
+
+    // Revoked, the listing sells no more, even to an open built while it sold; a new
+    // listing, approved, does.
+    let built_before = buy(&ledger, "w5", "bob", &listing, |_| {});
+    ledger
+        .record_change(
+            actor("regulator", "city"),
+            Action::RevokeListing {
+                listing: listing.clone(),
+                reason: "complaints".into(),
+            },
+        )
+        .unwrap();
+    assert_eq!(refusal(ledger.submit(&built_before)), RefusalCode::ListingNotForSale);
+    assert_eq!(
+        refusal(approve_listing(&ledger, &listing, in_a_year)),
+        RefusalCode::WrongStatus
+    );
+    let second = submit_listing(&ledger, "clinic", policy()).unwrap();
+    approve_listing(&ledger, &second, in_a_year).unwrap();
+    assert!(
+        ledger
+            .submit(&buy(&ledger, "w5", "bob", &second, |_| {}))
+            .unwrap()
+            .verdict
+            .ok
+    );
+
+    // A suspended merchant sells nothing, approved listing or not.
+    review_merchant(&ledger, "clinic", MerchantDecision::Suspend).unwrap();
+    assert_eq!(
+        refusal(ledger.submit(&buy(&ledger, "w6", "carol", &second, |_| {}))),
+        RefusalCode::MerchantNotSelling
+    );
+    review_merchant(&ledger, "clinic", MerchantDecision::Approve).unwrap();
+
+    // Statistics follow the journal: two plans of 10,000.00 paid, by merchant and industry.
+    let lines = ledger
+        .stats(&Query {
+            group_by: GroupBy::Industry,
+            ..Query::default()
+        })
+        .unwrap();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        (
+            lines[0].group.as_str(),
+            lines[0].paid.as_str(),
+            lines[0].frozen.as_str(),
+            lines[0].wallets
+        ),
+        ("dental", "20000.00", "20000.00", 2)
+    );
+
+    // Every change is on the record, chained, with who made it.
+    let registry = ledger.registry().unwrap();
+    let merchant = registry.merchant(&key("clinic")).unwrap();
+    assert_eq!(merchant.status, MerchantStatus::Approved);
+    assert_eq!(registry.len(), 9);
+}
+
+fn closes_with_notice_and_refunds_every_wallet(store: StoreConfig) {
+    let ledger = platform(store.clone(), 0);
+    register(&ledger, "clinic");
+    review_merchant(&ledger, "clinic", MerchantDecision::Approve).unwrap();
+    let listing = submit_listing(&ledger, "clinic", policy()).unwrap();
+    approve_listing(&ledger, &listing, now() + 86_400).unwrap();
+    for wallet in ["w1", "w2", "w3"] {
+        assert!(
+            ledger
+                .submit(&buy(&ledger, wallet, "alice", &listing, |_| {}))
+                .unwrap()
+                .verdict
+                .ok
+        );
+    }
+    // w3 is refunded by its consumer before the closure.
+    let mut refund = Envelope {
+        wallet: "w3".into(),
+        id: "refund".into(),
+        at: None,
+        event: json!({"type": "refund"}),
+        signature: None,
+    };
+    refund.sign(&dev_key("alice")).unwrap();
+    assert!(ledger.submit(&refund).unwrap().verdict.ok);
+
+    // The regulation's notice: a closure in less than 30 days is refused on a platform
+    // that keeps it.
+    let strict = platform(store.clone(), 30);
+    let close = |ledger: &Ledger, effective: i64| {
+        ledger.record_change(
+            actor("regulator", "city"),
+            Action::CloseMerchant {
+                merchant: key("clinic"),
+                reason: "relocating".into(),
+                closure: MerchantClosure::sign(&dev_key("city"), &key("clinic"), effective).unwrap(),
+            },
+        )
+    };
+    assert_eq!(refusal(close(&strict, now() + 29 * 86_400)), RefusalCode::ShortNotice);
+    // Signed by anyone but a trusted regulator, it is refused.
+    let forged = ledger.record_change(
+        actor("regulator", "city"),
+        Action::CloseMerchant {
+            merchant: key("clinic"),
+            reason: "relocating".into(),
+            closure: MerchantClosure::sign(&dev_key("clinic"), &key("clinic"), now() + 1).unwrap(),
+        },
+    );
+    assert_eq!(refusal(forged), RefusalCode::UntrustedRegulator);
+
+    let effective = now() + 2;
+    close(&ledger, effective).unwrap();
+    // From the moment the closure is recorded, sales stop.
+    assert_eq!(
+        refusal(ledger.submit(&buy(&ledger, "w4", "bob", &listing, |_| {}))),
+        RefusalCode::MerchantNotSelling
+    );
+    // A caller cannot take the closure's event id to hold it off.
+    let mut squat = refund.clone();
+    squat.wallet = "w1".into();
+    squat.id = format!("closure-{effective}");
+    squat.sign(&dev_key("alice")).unwrap();
+    assert_eq!(refusal(ledger.submit(&squat)), RefusalCode::PlatformOnly);
+
+    // Before the date nothing is applied.
+    assert!(ledger.close_due_merchants(|_| {}).unwrap().is_empty());
+    while now() < effective {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // A run cut short after one wallet, then run again by another process, closes each
+    // wallet once.
+    let mut seen = Vec::new();
+    let first = platform(store.clone(), 0);
+    let cut = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        first
+            .close_due_merchants(|progress| {
+                seen.push((progress.done, progress.total));
+                assert!(progress.done < 1, "cut short");
+            })
+            .unwrap();
+    }));
+    assert!(cut.is_err());
+    assert_eq!(seen, vec![(1, 3)]);
+    let reports = ledger.close_due_merchants(|_| {}).unwrap();
+    assert_eq!(reports.len(), 1);
+    let report = &reports[0].1;
+    assert_eq!(
+        (report.closed, report.already_closed, report.refunded.as_str()),
+        (2, 1, "20000.00")
+    );
+    assert!(report.refused.is_empty(), "{:?}", report.refused);
+    for wallet in ["w1", "w2"] {
+        let view = ledger.view(wallet).unwrap().unwrap();
+        assert_eq!((view.status.as_str(), view.refunded.as_str()), ("closed", "10000.00"));
+    }
+    let registry = ledger.registry().unwrap();
+    assert_eq!(
+        registry.merchant(&key("clinic")).unwrap().status,
+        MerchantStatus::Closed
+    );
+    // Done once: nothing more is due.
+    assert!(ledger.close_due_merchants(|_| {}).unwrap().is_empty());
+    assert!(ledger.verify().unwrap().is_clean());
+
+    let totals = ledger.stats(&Query::default()).unwrap();
+    assert_eq!(
+        (
+            totals[0].paid.as_str(),
+            totals[0].refunded.as_str(),
+            totals[0].frozen.as_str(),
+            totals[0].refunds
+        ),
+        ("30000.00", "30000.00", "0.00", 1)
+    );
+}
+
+#[test]
+fn sqlite_sells_only_approved_listings_of_approved_merchants() {
+    let dir = tempfile::tempdir().unwrap();
+    sells_only_approved_listings_of_approved_merchants(sqlite_store(dir.path()));
+}
+
+#[test]
+fn postgres_sells_only_approved_listings_of_approved_merchants() {
+    sells_only_approved_listings_of_approved_merchants(postgres_store());
+}
+
+#[test]
+fn sqlite_closes_with_notice_and_refunds_every_wallet() {
+    let dir = tempfile::tempdir().unwrap();
+    closes_with_notice_and_refunds_every_wallet(sqlite_store(dir.path()));
+}
+
+#[test]
+fn postgres_closes_with_notice_and_refunds_every_wallet() {
+    closes_with_notice_and_refunds_every_wallet(postgres_store());
+}
+
+#[test]
+fn an_altered_registry_log_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite_store(dir.path());
+    let ledger = platform(store.clone(), 30);
+    register(&ledger, "clinic");
+    review_merchant(&ledger, "clinic", MerchantDecision::Approve).unwrap();
+    drop(ledger);
+    // An insider approves the merchant's registration in place of its review.
+    let conn = rusqlite::Connection::open(dir.path().join("journal.db")).unwrap();
+    conn.execute(
+        "UPDATE registry SET record = replace(record, 'licence checked', 'fine') WHERE n = 2",
+        [],
+    )
+    .unwrap();
+    let error = platform(store, 30).registry().unwrap_err();
+    assert!(
+        format!("{error:#}").contains("the registry's log was altered"),
+        "{error:#}"
+    );
+}
