@@ -144,6 +144,53 @@ pub(crate) enum Command {
         #[arg(long)]
         approve: bool,
     },
+    /// The regulator's signed decisions, as the service's review and closure routes take
+    /// them (printed as the request body).
+    Regulator {
+        #[command(subcommand)]
+        command: RegulatorCommand,
+    },
+    /// Prints the unsigned `open` by which a consumer buys a listing read from stdin (as
+    /// GET /v1/listings/{id} gives it); sign it with `prepaid sign --key CONSUMER.key`.
+    Buy {
+        /// The consumer's public key (hex), or a file holding it.
+        #[arg(long)]
+        consumer: String,
+        /// The new wallet's id.
+        #[arg(long)]
+        wallet: String,
+        /// The open's event id.
+        #[arg(long, default_value = "open")]
+        id: String,
+    },
+    /// The regulator's statistics of a journal: paid, frozen, released, refunded, and
+    /// counts of wallets, requests, refunds and disputes.
+    Stats {
+        /// The journal.
+        #[arg(long)]
+        db: PathBuf,
+        /// The first day counted (YYYY-MM-DD, China Standard Time).
+        #[arg(long)]
+        from: Option<String>,
+        /// The last day counted.
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this merchant (public key).
+        #[arg(long)]
+        merchant: Option<String>,
+        /// Only this industry: dental, fitness, education, beauty, other.
+        #[arg(long)]
+        industry: Option<String>,
+        /// Only this district.
+        #[arg(long)]
+        district: Option<String>,
+        /// A line per: total, merchant, industry, district, day.
+        #[arg(long, default_value = "total")]
+        group_by: String,
+        /// Prints JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Shows a wallet: its figures, pinned code and journal.
     Wallet {
         /// The wallet.
@@ -232,6 +279,10 @@ pub(crate) enum Command {
         /// GET /v1/checkpoint).
         #[arg(long, default_value_t = prepaid_host::service::DEFAULT_CHECKPOINT_EVERY.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
         checkpoint_every: u64,
+        /// The days of notice a merchant's closure must give (the regulation's 30 in
+        /// Shanghai and Beijing); lower only for drills and tests.
+        #[arg(long, default_value_t = prepaid_host::registry::DEFAULT_CLOSURE_NOTICE_DAYS)]
+        closure_notice_days: u32,
         #[command(flatten)]
         component: ComponentArg,
         #[command(flatten)]
@@ -247,6 +298,14 @@ pub(crate) enum Command {
         /// An operator API key.
         #[arg(long, env = "PREPAID_API_KEY")]
         key: String,
+        /// A regulator API key: the run approves the workload's merchant and listing
+        /// (signed with the dev regulator key, which the services' trust file must list).
+        #[arg(long, env = "PREPAID_REGULATOR_API_KEY")]
+        regulator_key: String,
+        /// The API key of the workload's merchant (the dev key `merchant`): the run
+        /// registers it and lists its product.
+        #[arg(long, env = "PREPAID_MERCHANT_API_KEY")]
+        merchant_key: String,
         /// How many wallets (six events each).
         #[arg(long, default_value_t = 500)]
         wallets: usize,
@@ -260,6 +319,40 @@ pub(crate) enum Command {
         /// Prints the measurement as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum RegulatorCommand {
+    /// Approves the listing read from stdin (as GET /v1/listings/{id} gives it) until a
+    /// time: prints the body of POST /v1/listings/{id}/review, with the signed approval.
+    Approve {
+        /// The regulator's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The last time the approval lets a sale open (RFC 3339, UTC).
+        #[arg(long)]
+        until: String,
+        /// Why.
+        #[arg(long, default_value = "terms within the rules")]
+        reason: String,
+    },
+    /// Closes a merchant from a time on: prints the body of
+    /// POST /v1/merchants/{merchant}/closure, with the signed closure.
+    Close {
+        /// The regulator's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The merchant's public key (hex).
+        #[arg(long)]
+        merchant: String,
+        /// When the closure takes effect (RFC 3339, UTC): at least the platform's notice
+        /// ahead (30 days).
+        #[arg(long)]
+        on: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
     },
 }
 

@@ -13,8 +13,21 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, ensure, Context as _, Result};
 use serde::Serialize;
 
-use prepaid_host::testkit::workload::mix;
+use prepaid_host::keys::dev_key;
+use prepaid_host::registry::{Action, Listing, MerchantStatus};
+use prepaid_host::testkit::workload::{listed_mix, registration};
 use prepaid_host::Envelope;
+use serde_json::Value;
+
+/// The API keys a load test uses.
+pub struct Keys {
+    /// The operator's: it submits the events.
+    pub operator: String,
+    /// A regulator's: it approves the workload's merchant and listing.
+    pub regulator: String,
+    /// The workload's merchant's: it registers and lists.
+    pub merchant: String,
+}
 
 /// What one load test measured.
 #[derive(Clone, Debug, Serialize)]
@@ -75,10 +88,16 @@ fn percentile(latencies: &[Duration], p: usize) -> f64 {
 
 /// Sends the standard mix for `wallets` new wallets to `urls` from `clients` threads; or,
 /// with `seconds`, for new wallets one after another until that time has passed.
-pub fn run(urls: &[String], key: &str, wallets: usize, clients: usize, seconds: Option<u64>) -> Result<LoadReport> {
+pub fn run(urls: &[String], keys: &Keys, wallets: usize, clients: usize, seconds: Option<u64>) -> Result<LoadReport> {
     ensure!(!urls.is_empty(), "give at least one service URL");
     ensure!(clients > 0 && wallets > 0, "give at least one client and one wallet");
     ensure!(seconds != Some(0), "`--seconds` must be at least 1");
+    let http = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .context("creating the HTTP client")?;
+    let listing = &approved_listing(&http, &urls[0], keys)?;
+    let key = keys.operator.as_str();
     // Fresh wallet names each run, so runs against one store do not collide.
     let run_id = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -86,15 +105,11 @@ pub fn run(urls: &[String], key: &str, wallets: usize, clients: usize, seconds: 
     let prefix = format!("load-{run_id}");
     // Signed before the clock starts; a timed run signs each new wallet's events as it goes.
     let prepared = match seconds {
-        None => mix(&prefix, 0..wallets, usize::MAX)?,
+        None => listed_mix(&prefix, 0..wallets, listing)?,
         Some(_) => Vec::new(),
     };
     let per_wallet = prepared.len() / wallets;
     let prepared: Vec<&[Envelope]> = prepared.chunks(per_wallet.max(1)).collect();
-    let http = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .context("creating the HTTP client")?;
     let deadline = seconds.map(Duration::from_secs);
     let started = Instant::now();
     // Per event: when its answer came, since the start, and how long it took.
@@ -107,7 +122,7 @@ pub fn run(urls: &[String], key: &str, wallets: usize, clients: usize, seconds: 
                     for index in (client..).step_by(clients) {
                         let events = match deadline {
                             Some(deadline) if started.elapsed() >= deadline => break,
-                            Some(_) => mix(prefix, index..index + 1, usize::MAX)?,
+                            Some(_) => listed_mix(prefix, index..index + 1, listing)?,
                             None if index >= prepared.len() => break,
                             None => prepared[index].to_vec(),
                         };
@@ -156,6 +171,73 @@ pub fn run(urls: &[String], key: &str, wallets: usize, clients: usize, seconds: 
         p99_ms: percentile(&latencies, 99),
         intervals,
     })
+}
+
+/// Sends `body` to `path` of the service at `base` with `key` (a GET without a body),
+/// returning the status and the answer.
+fn call(
+    http: &reqwest::blocking::Client,
+    base: &str,
+    key: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<(reqwest::StatusCode, Value)> {
+    let url = format!("{}{path}", base.trim_end_matches('/'));
+    let request = match body {
+        Some(body) => http.post(&url).json(body),
+        None => http.get(&url),
+    };
+    let response = request
+        .bearer_auth(key)
+        .send()
+        .with_context(|| format!("calling {url}"))?;
+    let status = response.status();
+    Ok((status, response.json().with_context(|| format!("reading the answer of {url}"))?))
+}
+
+/// `action` as the body of its route: its fields but the action's name and those the
+/// service fills in (`left_out`).
+fn body(action: Action, left_out: &[&str]) -> Result<Value> {
+    let mut body = serde_json::to_value(action)?;
+    let fields = body.as_object_mut().context("an action is an object")?;
+    for field in ["action"].iter().chain(left_out) {
+        fields.remove(*field);
+    }
+    Ok(body)
+}
+
+/// Registers the workload's merchant and lists its product through the service at `url`,
+/// each approved by the regulator (signing with the dev regulator key) unless it already
+/// is: a service sells only approved listings.
+fn approved_listing(http: &reqwest::blocking::Client, url: &str, keys: &Keys) -> Result<Listing> {
+    let (register, submit) = registration();
+    let Action::RegisterMerchant { merchant, .. } = &register else {
+        unreachable!("the workload registers its merchant first");
+    };
+    let merchant = merchant.clone();
+    let (status, answer) = call(http, url, &keys.merchant, "/v1/merchants", Some(&body(register, &[])?))?;
+    ensure!(
+        status.is_success() || answer["error"]["code"] == "already_registered",
+        "registering the workload's merchant ({status}): {answer}"
+    );
+    let (_, registered) = call(http, url, &keys.regulator, &format!("/v1/merchants/{merchant}"), None)?;
+    if registered["status"] != serde_json::to_value(MerchantStatus::Approved)? {
+        let review = serde_json::json!({"decision": "approve", "reason": "load test"});
+        let (status, answer) = call(http, url, &keys.regulator, &format!("/v1/merchants/{merchant}/review"), Some(&review))?;
+        ensure!(status.is_success(), "approving the workload's merchant ({status}): {answer}");
+    }
+    let (status, answer) = call(http, url, &keys.merchant, "/v1/listings", Some(&body(submit, &["listing", "merchant"])?))?;
+    ensure!(status.is_success(), "listing the workload's product ({status}): {answer}");
+    let id = answer["action"]["listing"].as_str().context("the listing's id")?.to_owned();
+    let (_, listing) = call(http, url, &keys.regulator, &format!("/v1/listings/{id}"), None)?;
+    let listing: Listing = serde_json::from_value(listing).context("reading the listing")?;
+    let until = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64 + 86_400;
+    let review = serde_json::json!({"decision": "approve", "reason": "load test",
+                                    "approval": listing.approve(&dev_key("regulator"), until)?});
+    let (status, answer) = call(http, url, &keys.regulator, &format!("/v1/listings/{id}/review"), Some(&review))?;
+    ensure!(status.is_success(), "approving the workload's listing ({status}): {answer}");
+    let (_, listing) = call(http, url, &keys.regulator, &format!("/v1/listings/{id}"), None)?;
+    Ok(serde_json::from_value(listing).context("reading the approved listing")?)
 }
 
 /// Submits one event and checks that it was recorded and accepted.

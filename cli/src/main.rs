@@ -6,6 +6,7 @@ mod bench;
 mod demo;
 mod loadtest;
 mod platform;
+mod supervision;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -242,6 +243,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Keygen { out } => platform::keygen(&out),
         Command::Sign { key, approve } => platform::sign(&key, approve),
+        Command::Regulator { command } => supervision::regulator(command),
+        Command::Buy { consumer, wallet, id } => supervision::buy(&consumer, &wallet, &id),
+        Command::Stats {
+            db,
+            from,
+            to,
+            merchant,
+            industry,
+            district,
+            group_by,
+            json,
+        } => {
+            let query = prepaid_host::stats::Query {
+                from,
+                to,
+                merchant,
+                industry: industry.map(|industry| supervision::word("industry", &industry)).transpose()?,
+                district,
+                group_by: supervision::word("group-by", &group_by)?,
+            };
+            supervision::stats(&db, query, json)
+        }
         Command::Wallet { id, db, json, cache } => {
             if !db.exists() {
                 anyhow::bail!("no journal at {}", db.display());
@@ -435,6 +458,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             tick_every,
             platform_key,
             checkpoint_every,
+            closure_notice_days,
             component,
             cache,
         } => {
@@ -463,7 +487,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                      add its code hash to `components` or serve a listed one"
                 );
             }
-            let ledger = ledger.with_trust(trust).with_max_connections(max_connections);
+            let ledger = ledger
+                .with_trust(trust)
+                .with_registry(closure_notice_days)
+                .with_max_connections(max_connections);
             let service = Service::new(ledger, keys, platform_key)
                 .with_tick_every(std::time::Duration::from_secs(tick_every))
                 .with_checkpoint_every(std::time::Duration::from_secs(checkpoint_every));
@@ -472,12 +499,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Loadtest {
             urls,
             key,
+            regulator_key,
+            merchant_key,
             wallets,
             clients,
             seconds,
             json,
         } => {
-            let report = loadtest::run(&urls, &key, wallets, clients, seconds)?;
+            let keys = loadtest::Keys {
+                operator: key,
+                regulator: regulator_key,
+                merchant: merchant_key,
+            };
+            let report = loadtest::run(&urls, &keys, wallets, clients, seconds)?;
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {

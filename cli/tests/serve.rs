@@ -18,11 +18,13 @@ use prepaid_host::ledger::Contracts;
 use prepaid_host::outcome::sha256_hex;
 use prepaid_host::signed::{Checkpoint, Proof, Receipt, TreeHead};
 use prepaid_host::store::postgres::{create_database, PostgresConfig};
-use prepaid_host::testkit::workload::standard_mix;
+use prepaid_host::testkit::workload::{approved_listing, listed_mix};
 use prepaid_host::verify::{receipt_entry, verify};
-use prepaid_host::{ContractEngine, Envelope, StoreConfig};
+use prepaid_host::{ContractEngine, Envelope, Ledger, StoreConfig};
 
 const KEY: &str = "operator-key-0123456789";
+const REGULATOR_KEY: &str = "regulator-key-0123456789";
+const MERCHANT_KEY: &str = "merchant-key-0123456789";
 
 /// A `prepaid serve` process, killed when dropped.
 struct Server {
@@ -81,12 +83,19 @@ fn serve_on(port: u16, store: &[String], keys: &Path, cache: &Path) -> Server {
     server
 }
 
-/// A keys file with the operator key, in `dir`.
+/// A keys file with the operator's key, the regulator's and the workload's merchant's, in
+/// `dir`.
 fn keys_file(dir: &Path) -> std::path::PathBuf {
     let keys = dir.join("keys.json");
+    let merchant = public_key(&dev_key("merchant")).to_string();
     std::fs::write(
         &keys,
-        format!(r#"[{{"key": "{KEY}", "role": "operator", "name": "platform"}}]"#),
+        serde_json::json!([
+            {"key": KEY, "role": "operator", "name": "platform"},
+            {"key": REGULATOR_KEY, "role": "regulator", "name": "regulator"},
+            {"key": MERCHANT_KEY, "role": "merchant", "name": "merchant", "merchant": merchant},
+        ])
+        .to_string(),
     )
     .unwrap();
     // Beside it, the platform's key, which signs receipts and checkpoints.
@@ -104,6 +113,19 @@ fn keys_file(dir: &Path) -> std::path::PathBuf {
     )
     .unwrap();
     keys
+}
+
+/// The workload's events for the wallets `bench-N` with N in `wallets`, each opened as a
+/// sale of the workload's listing, which this registers and approves in `store` first (a
+/// service sells only approved listings).
+fn listed_workload(store: &StoreConfig, wallets: std::ops::Range<usize>) -> Vec<Envelope> {
+    let ledger = Ledger::open(store.clone(), ContractEngine::new().unwrap()).unwrap();
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        + 86_400;
+    listed_mix("bench", wallets, &approved_listing(&ledger, until).unwrap()).unwrap()
 }
 
 /// A fresh PostgreSQL database on the test server, as a URL.
@@ -127,6 +149,7 @@ fn two_serve_processes_over_one_postgres_share_wallets_and_lose_nothing() {
 
     let output = Command::new(env!("CARGO_BIN_EXE_prepaid"))
         .args(["loadtest", "--json", "--key", KEY, "--wallets", "30", "--clients", "8"])
+        .args(["--regulator-key", REGULATOR_KEY, "--merchant-key", MERCHANT_KEY])
         .args(["--url", &servers[0].url, "--url", &servers[1].url])
         .output()
         .unwrap();
@@ -227,7 +250,7 @@ fn killed_under_load(store: StoreConfig, store_args: Vec<String>, copies: usize)
         .map(|&port| Mutex::new(serve_on(port, &store_args, &keys, &cache)))
         .collect();
     let urls: Vec<String> = ports.iter().map(|port| format!("http://127.0.0.1:{port}")).collect();
-    let events = standard_mix(100).unwrap();
+    let events = listed_workload(&store, 0..100);
     let per_wallet = events.len() / 100;
     let answered = AtomicUsize::new(0);
     let receipts = Mutex::new(Vec::new());
@@ -356,7 +379,7 @@ fn receipts_checkpoints_and_proofs_from_serve_are_what_the_journal_holds() {
         &dir.path().join("cache"),
     );
     let http = reqwest::blocking::Client::new();
-    let events = standard_mix(2).unwrap();
+    let events = listed_workload(&StoreConfig::Sqlite(db.clone()), 0..2);
     let receipts: Vec<String> = events
         .iter()
         .map(|event| send_until_answered(&http, std::slice::from_ref(&server.url), 0, event))

@@ -92,7 +92,7 @@ pub enum ListingStatus {
 }
 
 /// A merchant as the registry holds it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Merchant {
     /// Its public key (64 hex digits): the key its wallets name and its requests are
     /// signed with.
@@ -147,7 +147,7 @@ pub struct ClosureReport {
 }
 
 /// A listing of the catalogue.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Listing {
     /// Its id, given by the registry.
     pub id: String,
@@ -461,6 +461,15 @@ fn terms(product: &Value, policy: &Value) -> Result<(Product, Policy)> {
 }
 
 impl Registry {
+    /// The registry of `store`: its whole log, folded and checked as a chain.
+    pub fn read(store: &dyn crate::store::Store) -> Result<Registry> {
+        let mut registry = Registry::default();
+        for record in store.registry_since(0)? {
+            registry.apply(&record)?;
+        }
+        Ok(registry)
+    }
+
     /// The merchant with key `merchant`.
     pub fn merchant(&self, merchant: &str) -> Option<&Merchant> {
         self.merchants.get(merchant)

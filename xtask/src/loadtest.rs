@@ -12,6 +12,21 @@ use crate::postgres::Postgres;
 
 /// The operator key the servers are given and the load test sends.
 const KEY: &str = "loadtest-operator-key-0123456789";
+/// The regulator's and the workload merchant's, with which the load test lists its
+/// product before it sends.
+const REGULATOR_KEY: &str = "loadtest-regulator-key-0123456789";
+const MERCHANT_KEY: &str = "loadtest-merchant-key-0123456789";
+
+/// The public key of the development key `name` (SCENARIOS.md), as hex.
+fn dev_public_key(name: &str) -> String {
+    use sha2::Digest as _;
+    let secret: [u8; 32] = sha2::Sha256::digest(format!("prepaid-dev-key/{name}")).into();
+    hex::encode(
+        ed25519_dalek::SigningKey::from_bytes(&secret)
+            .verifying_key()
+            .as_bytes(),
+    )
+}
 
 /// A running `prepaid serve`, killed when dropped.
 struct Server {
@@ -37,19 +52,16 @@ pub fn run(root: &Path, component: &Path, wallets: usize, clients: usize) -> Res
     let keys = dir.join("keys.json");
     std::fs::write(
         &keys,
-        format!(r#"[{{"key": "{KEY}", "role": "operator", "name": "loadtest"}}]"#),
+        serde_json::json!([
+            {"key": KEY, "role": "operator", "name": "loadtest"},
+            {"key": REGULATOR_KEY, "role": "regulator", "name": "regulator"},
+            {"key": MERCHANT_KEY, "role": "merchant", "name": "merchant", "merchant": dev_public_key("merchant")},
+        ])
+        .to_string(),
     )?;
     // The trust file: the load's regulator (the development key the standard mix signs
     // with, SCENARIOS.md) and the component served.
-    let regulator = {
-        use sha2::Digest as _;
-        let secret: [u8; 32] = sha2::Sha256::digest("prepaid-dev-key/regulator").into();
-        hex::encode(
-            ed25519_dalek::SigningKey::from_bytes(&secret)
-                .verifying_key()
-                .as_bytes(),
-        )
-    };
+    let regulator = dev_public_key("regulator");
     let code_hash = crate::component::sha256_hex(&std::fs::read(component)?);
     std::fs::write(
         dir.join("trust.json"),
@@ -160,6 +172,7 @@ fn serve(prepaid: &Path, component: &Path, keys: &Path, store: &[&str], log: &Pa
 fn drive(prepaid: &Path, servers: &[Server], wallets: usize, clients: usize) -> Result<serde_json::Value> {
     let mut command = Command::new(prepaid);
     command.args(["loadtest", "--json", "--key", KEY]);
+    command.args(["--regulator-key", REGULATOR_KEY, "--merchant-key", MERCHANT_KEY]);
     command.args(["--wallets", &wallets.to_string(), "--clients", &clients.to_string()]);
     for server in servers {
         command.args(["--url", &server.url]);

@@ -44,6 +44,15 @@ impl Ledger {
         Ok(registry)
     }
 
+    /// Up to `limit` records of the registry's log after number `after`, checked as
+    /// a chain.
+    pub fn registry_records(&self, after: u64, limit: usize) -> Result<Vec<Record>> {
+        drop(self.fresh_registry()?);
+        let mut records = self.with_store(|store| store.registry_since(after))?;
+        records.truncate(limit);
+        Ok(records)
+    }
+
     /// Records `action` by `by` now, on the ledger's clock (see [`Ledger::record_at`]).
     pub fn record_change(&self, by: Actor, action: Action) -> Result<Record> {
         self.record_at(by, action, self.clock.now()?)

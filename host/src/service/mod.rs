@@ -19,6 +19,7 @@ pub mod auth;
 pub mod error;
 pub mod metrics;
 mod outbox;
+mod platform;
 mod wallets;
 
 use std::sync::{Arc, RwLock};
@@ -41,6 +42,10 @@ use auth::{ApiKeys, Caller, Role};
 use error::ApiError;
 use metrics::Metrics;
 use outbox::{ack, claim, outbox};
+use platform::{
+    close_merchant, listing, listings, merchant, merchants, register_merchant, registry_log, review_listing,
+    review_merchant, revoke_listing, statistics, submit_listing,
+};
 use wallets::{journal, open_wallet, proof, submit_event, verify, wallet};
 
 /// The largest request body accepted: a signed event is well under 4 KiB.
@@ -154,6 +159,34 @@ fn build(listed: &mut Vec<(Method, &'static str)>) -> Router<Service> {
     add(Method::GET, "/v1/outbox", on(MethodFilter::GET, outbox));
     add(Method::POST, "/v1/outbox/claim", on(MethodFilter::POST, claim));
     add(Method::POST, "/v1/outbox/ack", on(MethodFilter::POST, ack));
+    add(Method::POST, "/v1/merchants", on(MethodFilter::POST, register_merchant));
+    add(Method::GET, "/v1/merchants", on(MethodFilter::GET, merchants));
+    add(Method::GET, "/v1/merchants/{merchant}", on(MethodFilter::GET, merchant));
+    add(
+        Method::POST,
+        "/v1/merchants/{merchant}/review",
+        on(MethodFilter::POST, review_merchant),
+    );
+    add(
+        Method::POST,
+        "/v1/merchants/{merchant}/closure",
+        on(MethodFilter::POST, close_merchant),
+    );
+    add(Method::POST, "/v1/listings", on(MethodFilter::POST, submit_listing));
+    add(Method::GET, "/v1/listings", on(MethodFilter::GET, listings));
+    add(Method::GET, "/v1/listings/{listing}", on(MethodFilter::GET, listing));
+    add(
+        Method::POST,
+        "/v1/listings/{listing}/review",
+        on(MethodFilter::POST, review_listing),
+    );
+    add(
+        Method::POST,
+        "/v1/listings/{listing}/revoke",
+        on(MethodFilter::POST, revoke_listing),
+    );
+    add(Method::GET, "/v1/registry", on(MethodFilter::GET, registry_log));
+    add(Method::GET, "/v1/stats", on(MethodFilter::GET, statistics));
     router
 }
 
@@ -205,12 +238,41 @@ async fn sign_checkpoints(service: Service) {
     }
 }
 
-/// Ticks the wallets whose rules of time have fallen due, every `tick_every`: the
-/// platform's clock, which no caller may send.
+/// Ticks the wallets whose rules of time have fallen due, and applies the merchants'
+/// closures that have, every `tick_every`: the platform's clock, which no caller may send.
 async fn tick_due_wallets(service: Service) {
     let mut rounds = tokio::time::interval(service.tick_every);
     loop {
         rounds.tick().await;
+        let ledger = service.ledger.clone();
+        let closed = blocking(move || {
+            ledger.close_due_merchants(|progress| {
+                if progress.done % 1000 == 0 || progress.done == progress.total {
+                    tracing::info!(
+                        merchant = progress.merchant,
+                        done = progress.done,
+                        total = progress.total,
+                        "applying a merchant's closure"
+                    );
+                }
+            })
+        })
+        .await;
+        match closed {
+            Ok(reports) => {
+                for (merchant, report) in reports {
+                    tracing::info!(
+                        merchant,
+                        closed = report.closed,
+                        already_closed = report.already_closed,
+                        refused = report.refused.len(),
+                        refunded = report.refunded,
+                        "a merchant's closure is applied"
+                    );
+                }
+            }
+            Err(error) => tracing::error!(code = error.code, error = error.message, "applying closures failed"),
+        }
         let ledger = service.ledger.clone();
         match blocking(move || ledger.tick_due(TICKS_PER_ROUND)).await {
             Ok(ticked) if ticked.is_empty() => {}

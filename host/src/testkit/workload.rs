@@ -4,10 +4,14 @@
 //! Per wallet: open a 10-session pack, request 2 sessions, authorize them, request 1,
 //! authorize it, refund after the cooling-off period.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
+use serde_json::Value;
 
 use crate::envelope::Envelope;
+use crate::keys::{dev_key, public_key};
+use crate::registry::{Action, Actor, Industry, Listing, ListingDecision, MerchantDecision, MerchantStatus};
 use crate::testkit::scenario::Step;
+use crate::Ledger;
 
 /// The standard mix, per wallet: `(at, signer, event)`.
 const MIX: &str = r#"[
@@ -47,4 +51,88 @@ pub fn mix(prefix: &str, wallets: std::ops::Range<usize>, steps: usize) -> Resul
 /// The standard mix for `wallets` wallets, signed with dev keys.
 pub fn standard_mix(wallets: usize) -> Result<Vec<Envelope>> {
     mix("bench", 0..wallets, usize::MAX)
+}
+
+/// The workload's merchant (dev key `merchant`) as it registers, and its listing of the
+/// mix's product and policy as it submits it: what a service that sells only listings
+/// needs before the mix (see [`listed_mix`]).
+pub fn registration() -> (Action, Action) {
+    let template: Vec<(String, String, Value)> = serde_json::from_str(MIX).expect("the mix is valid JSON");
+    let open = &template[0].2;
+    let merchant = public_key(&dev_key("merchant")).to_string();
+    (
+        Action::RegisterMerchant {
+            merchant: merchant.clone(),
+            name: "workload gym".into(),
+            industry: Industry::Fitness,
+            district: "workload".into(),
+            licence: "WORKLOAD".into(),
+        },
+        Action::SubmitListing {
+            listing: String::new(),
+            merchant,
+            name: "10 sessions".into(),
+            category: "sessions".into(),
+            product: open["product"].clone(),
+            policy: open["policy"].clone(),
+        },
+    )
+}
+
+/// Registers the workload's merchant and lists its product in `ledger`'s registry, both
+/// approved by the dev regulator `regulator` until `approved_until`: the set-up of a store
+/// a service that sells only listings runs the mix on. Returns the listing.
+pub fn approved_listing(ledger: &Ledger, approved_until: i64) -> Result<Listing> {
+    let (register, submit) = registration();
+    let by = |role: &str| Actor {
+        role: role.into(),
+        name: "workload".into(),
+    };
+    match ledger.record_change(by("merchant"), register) {
+        Err(crate::Error::Refused(refusal)) if refusal.code == crate::RefusalCode::AlreadyRegistered => {}
+        other => drop(other?),
+    }
+    let merchant = public_key(&dev_key("merchant")).to_string();
+    if ledger.registry()?.merchant(&merchant).map(|merchant| merchant.status) != Some(MerchantStatus::Approved) {
+        ledger.record_change(
+            by("regulator"),
+            Action::ReviewMerchant {
+                merchant,
+                decision: MerchantDecision::Approve,
+                reason: "workload".into(),
+            },
+        )?;
+    }
+    let Action::SubmitListing { listing, .. } = ledger.record_change(by("merchant"), submit)?.action else {
+        unreachable!("a submission is recorded as one");
+    };
+    let approval = ledger
+        .registry()?
+        .listing(&listing)
+        .context("the listing just submitted")?
+        .approve(&dev_key("regulator"), approved_until)?;
+    ledger.record_change(
+        by("regulator"),
+        Action::ReviewListing {
+            listing: listing.clone(),
+            decision: ListingDecision::Approve,
+            reason: "workload".into(),
+            approval: Some(approval),
+        },
+    )?;
+    Ok(ledger.registry()?.listing(&listing).context("the listing just approved")?.clone())
+}
+
+/// [`mix`], each wallet opened as a sale of `listing` (the workload's, approved).
+pub fn listed_mix(prefix: &str, wallets: std::ops::Range<usize>, listing: &Listing) -> Result<Vec<Envelope>> {
+    let consumer = dev_key("consumer");
+    let mut events = mix(prefix, wallets, usize::MAX)?;
+    for event in events
+        .iter_mut()
+        .filter(|event| event.event.get("type").and_then(Value::as_str) == Some("open"))
+    {
+        event.event = listing.open_event(&public_key(&consumer).to_string())?;
+        event.sign(&consumer)?;
+    }
+    Ok(events)
 }

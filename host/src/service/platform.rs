@@ -1,0 +1,356 @@
+//! The platform's routes: merchants and their review, the catalogue of listings and its
+//! review, closures, the registry's log and the regulator's statistics.
+//!
+//! Who may do what: a merchant key registers its own merchant, submits and withdraws its
+//! own listings and reads its own records; the regulator reviews merchants and listings,
+//! records closures and reads everything; the operator and auditors read. The approved
+//! catalogue is open to all, since consumers choose from it.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::auth::{Caller, Role};
+use super::error::ApiError;
+use super::{authorize, blocking, parse_body, Service};
+use crate::registry::{
+    Action, Actor, Approval, Industry, Listing, ListingDecision, ListingStatus, Merchant, MerchantClosure,
+    MerchantDecision, Registry,
+};
+use crate::stats;
+
+/// The most registry records one read returns; read on with `?after=`.
+const MAX_RECORDS: usize = 1000;
+
+/// The registry's actor for `caller`.
+fn actor(caller: &Caller) -> Actor {
+    Actor {
+        role: serde_json::to_value(caller.role)
+            .ok()
+            .and_then(|role| role.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        name: caller.name.clone(),
+    }
+}
+
+/// The caller, if the request carries a key (and the key is known).
+fn optional_caller(service: &Service, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+    match headers.get(header::AUTHORIZATION) {
+        None => Ok(None),
+        Some(_) => authorize(service, headers, &[Role::Operator, Role::Merchant, Role::Regulator, Role::Auditor]).map(Some),
+    }
+}
+
+/// What a merchant key is told for anything of another merchant's.
+fn not_yours() -> ApiError {
+    ApiError::forbidden("a merchant key registers, lists and reads for its own merchant only")
+}
+
+/// Records `action` by `caller`, answering with the record.
+async fn record(service: &Service, caller: &Caller, action: Action) -> Result<Response, ApiError> {
+    let ledger = service.ledger.clone();
+    let by = actor(caller);
+    let record = blocking(move || ledger.record_change(by, action)).await?;
+    Ok((StatusCode::CREATED, Json(record)).into_response())
+}
+
+async fn registry(service: &Service) -> Result<Registry, ApiError> {
+    let ledger = service.ledger.clone();
+    blocking(move || ledger.registry()).await
+}
+
+/// What `POST /v1/merchants` takes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Registration {
+    /// The merchant's public key: a merchant key's own, which it may leave out.
+    #[serde(default)]
+    merchant: Option<String>,
+    name: String,
+    industry: Industry,
+    district: String,
+    licence: String,
+}
+
+pub(super) async fn register_merchant(
+    State(service): State<Service>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = authorize(&service, &headers, &[Role::Merchant, Role::Operator])?;
+    let registration: Registration = parse_body(body)?;
+    let merchant = match (&caller.merchant, registration.merchant) {
+        (Some(own), None) => own.clone(),
+        (Some(own), Some(named)) if *own == named => named,
+        (Some(_), Some(_)) => return Err(not_yours()),
+        (None, Some(named)) => named,
+        (None, None) => return Err(ApiError::bad_request("`merchant`: the merchant's public key is missing")),
+    };
+    let action = Action::RegisterMerchant {
+        merchant,
+        name: registration.name,
+        industry: registration.industry,
+        district: registration.district,
+        licence: registration.licence,
+    };
+    record(&service, &caller, action).await
+}
+
+/// The filter of `GET /v1/merchants` and `GET /v1/listings`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StatusFilter {
+    #[serde(default)]
+    status: Option<String>,
+}
+
+fn status_is(value: &impl serde::Serialize, wanted: &Option<String>) -> bool {
+    wanted
+        .as_ref()
+        .is_none_or(|wanted| serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)) == Some(wanted.clone()))
+}
+
+pub(super) async fn merchants(
+    State(service): State<Service>,
+    headers: HeaderMap,
+    Query(filter): Query<StatusFilter>,
+) -> Result<Json<Value>, ApiError> {
+    let caller = authorize(&service, &headers, &[Role::Operator, Role::Merchant, Role::Regulator, Role::Auditor])?;
+    let registry = registry(&service).await?;
+    let merchants: Vec<_> = registry
+        .merchants()
+        .filter(|merchant| caller.merchant.as_ref().is_none_or(|own| *own == merchant.merchant))
+        .filter(|merchant| status_is(&merchant.status, &filter.status))
+        .collect();
+    Ok(Json(serde_json::json!({"merchants": merchants})))
+}
+
+pub(super) async fn merchant(
+    State(service): State<Service>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Merchant>, ApiError> {
+    let caller = authorize(&service, &headers, &[Role::Operator, Role::Merchant, Role::Regulator, Role::Auditor])?;
+    if caller.merchant.as_ref().is_some_and(|own| *own != merchant) {
+        return Err(not_yours());
+    }
+    let registry = registry(&service).await?;
+    let found = registry.merchant(&merchant).cloned().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_merchant",
+            format!("merchant {merchant} is not registered"),
+        )
+    })?;
+    Ok(Json(found))
+}
+
+/// What the regulator's review of a merchant takes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct MerchantReview {
+    decision: MerchantDecision,
+    reason: String,
+}
+
+pub(super) async fn review_merchant(
+    State(service): State<Service>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = authorize(&service, &headers, &[Role::Regulator])?;
+    let review: MerchantReview = parse_body(body)?;
+    let action = Action::ReviewMerchant {
+        merchant,
+        decision: review.decision,
+        reason: review.reason,
+    };
+    record(&service, &caller, action).await
+}
+
+/// What the regulator's closure of a merchant takes (`prepaid regulator close` makes it).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Closure {
+    reason: String,
+    closure: MerchantClosure,
+}
+
+pub(super) async fn close_merchant(
+    State(service): State<Service>,
+    Path(merchant): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = authorize(&service, &headers, &[Role::Regulator])?;
+    let closure: Closure = parse_body(body)?;
+    let action = Action::CloseMerchant {
+        merchant,
+        reason: closure.reason,
+        closure: closure.closure,
+    };
+    record(&service, &caller, action).await
+}
+
+/// What `POST /v1/listings` takes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Submission {
+    name: String,
+    category: String,
+    product: Value,
+    policy: Value,
+}
+
+pub(super) async fn submit_listing(
+    State(service): State<Service>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = authorize(&service, &headers, &[Role::Merchant])?;
+    let submission: Submission = parse_body(body)?;
+    let merchant = caller.merchant.clone().ok_or_else(not_yours)?;
+    let action = Action::SubmitListing {
+        listing: String::new(),
+        merchant,
+        name: submission.name,
+        category: submission.category,
+        product: submission.product,
+        policy: submission.policy,
+    };
+    record(&service, &caller, action).await
+}
+
+/// Whether `caller` (or an anonymous reader) may see a listing of `merchant` in `status`:
+/// approved listings are the public catalogue; the rest are the merchant's own and the
+/// supervisors'.
+fn may_see(caller: &Option<Caller>, merchant: &str, status: ListingStatus) -> bool {
+    status == ListingStatus::Approved
+        || caller.as_ref().is_some_and(|caller| match &caller.merchant {
+            Some(own) => own == merchant,
+            None => true,
+        })
+}
+
+pub(super) async fn listings(
+    State(service): State<Service>,
+    headers: HeaderMap,
+    Query(filter): Query<StatusFilter>,
+) -> Result<Json<Value>, ApiError> {
+    let caller = optional_caller(&service, &headers)?;
+    let registry = registry(&service).await?;
+    let listings: Vec<_> = registry
+        .listings()
+        .filter(|listing| may_see(&caller, &listing.merchant, listing.status))
+        .filter(|listing| status_is(&listing.status, &filter.status))
+        .collect();
+    Ok(Json(serde_json::json!({"listings": listings})))
+}
+
+pub(super) async fn listing(
+    State(service): State<Service>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Listing>, ApiError> {
+    let caller = optional_caller(&service, &headers)?;
+    let registry = registry(&service).await?;
+    // The same answer for a listing that is not there and one the caller may not see.
+    let found = registry
+        .listing(&id)
+        .filter(|listing| may_see(&caller, &listing.merchant, listing.status))
+        .cloned()
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_listing", format!("there is no listing {id:?}")))?;
+    Ok(Json(found))
+}
+
+/// What the regulator's review of a listing takes (`prepaid regulator approve` makes an
+/// approval's).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ListingReview {
+    decision: ListingDecision,
+    reason: String,
+    #[serde(default)]
+    approval: Option<Approval>,
+}
+
+pub(super) async fn review_listing(
+    State(service): State<Service>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = authorize(&service, &headers, &[Role::Regulator])?;
+    let review: ListingReview = parse_body(body)?;
+    let action = Action::ReviewListing {
+        listing: id,
+        decision: review.decision,
+        reason: review.reason,
+        approval: review.approval,
+    };
+    record(&service, &caller, action).await
+}
+
+/// What a revocation takes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Revocation {
+    reason: String,
+}
+
+pub(super) async fn revoke_listing(
+    State(service): State<Service>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = authorize(&service, &headers, &[Role::Regulator, Role::Merchant])?;
+    let revocation: Revocation = parse_body(body)?;
+    if let Some(own) = &caller.merchant {
+        let registry = registry(&service).await?;
+        if registry.listing(&id).is_none_or(|listing| listing.merchant != *own) {
+            return Err(not_yours());
+        }
+    }
+    let action = Action::RevokeListing {
+        listing: id,
+        reason: revocation.reason,
+    };
+    record(&service, &caller, action).await
+}
+
+/// What `GET /v1/registry` takes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Since {
+    #[serde(default)]
+    after: u64,
+}
+
+pub(super) async fn registry_log(
+    State(service): State<Service>,
+    headers: HeaderMap,
+    Query(since): Query<Since>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&service, &headers, &[Role::Operator, Role::Regulator, Role::Auditor])?;
+    let ledger = service.ledger.clone();
+    let records = blocking(move || ledger.registry_records(since.after, MAX_RECORDS)).await?;
+    Ok(Json(serde_json::json!({"records": records})))
+}
+
+pub(super) async fn statistics(
+    State(service): State<Service>,
+    headers: HeaderMap,
+    Query(query): Query<stats::Query>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&service, &headers, &[Role::Regulator, Role::Auditor])?;
+    let ledger = service.ledger.clone();
+    let lines = blocking(move || ledger.stats(&query)).await?;
+    Ok(Json(serde_json::json!({"lines": lines})))
+}
