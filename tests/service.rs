@@ -51,6 +51,14 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(|ledger| ledger, |service| service)
+    }
+
+    /// A service whose ledger and service `platform` and `serve` adjust.
+    fn start_with(
+        platform: impl FnOnce(prepaid_host::Ledger) -> prepaid_host::Ledger,
+        serve: impl FnOnce(Service) -> Service,
+    ) -> Server {
         let gym = events()[0].event["merchant"].as_str().unwrap().to_owned();
         let keys = ApiKeys::parse(
             &json!([
@@ -76,8 +84,9 @@ impl Server {
             components: vec![ledger.current().unwrap()],
         };
         // Checkpoints every second, so that a test sees one soon after its events.
-        let service = Service::new(ledger.with_trust(trust), keys, dev_key("platform"))
+        let service = Service::new(platform(ledger.with_trust(trust)), keys, dev_key("platform"))
             .with_checkpoint_every(std::time::Duration::from_secs(1));
+        let service = serve(service);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -707,4 +716,323 @@ fn a_merchant_key_can_neither_hold_the_refund_hostage_nor_inflate_an_authorizati
         (wallet["view"]["frozen"].as_str(), wallet["view"]["refunded"].as_str()),
         (Some("0.00"), Some("10000.00"))
     );
+}
+
+/// A service that sells only approved listings, applies closures on no notice (so that a
+/// test sees one applied) and ticks every second.
+fn platform_server() -> Server {
+    Server::start_with(
+        |ledger| ledger.with_registry(0),
+        |service| service.with_tick_every(std::time::Duration::from_secs(1)),
+    )
+}
+
+fn key_of(name: &str) -> String {
+    public_key(&dev_key(name)).to_string()
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// gym's registration, as it posts it.
+fn registration() -> Value {
+    json!({"name": "Gym dental", "industry": "dental", "district": "Gusu", "licence": "91320508"})
+}
+
+/// gym's orthodontics listing, as it posts it.
+fn orthodontics() -> Value {
+    json!({"name": "Orthodontics", "category": "orthodontics",
+           "product": {"kind": "plan", "stages": [{"name": "assessment", "amount": "2000.00"},
+                                                  {"name": "appliance", "amount": "8000.00"}]},
+           "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}})
+}
+
+/// alice's signed open of `wallet`, buying `listing` as the service gives it, `change`d
+/// before she signs.
+fn buy(listing: &Value, wallet: &str, change: impl FnOnce(&mut Value)) -> Envelope {
+    let listing: prepaid_host::registry::Listing = serde_json::from_value(listing.clone()).unwrap();
+    let mut event = listing.open_event(&key_of("alice")).unwrap();
+    change(&mut event);
+    let mut open = Envelope {
+        wallet: wallet.into(),
+        id: "open".into(),
+        at: None,
+        event,
+        signature: None,
+    };
+    open.sign(&dev_key("alice")).unwrap();
+    open
+}
+
+#[test]
+fn every_platform_route_admits_exactly_its_roles() {
+    let server = platform_server();
+    // gym is registered and approved, and has a listing pending.
+    assert_eq!(
+        server.post("/v1/merchants", Some(GYM), &registration()).0,
+        StatusCode::CREATED
+    );
+    let gym = key_of("gym");
+    let approve = json!({"decision": "approve", "reason": "licence checked"});
+    let review = format!("/v1/merchants/{gym}/review");
+    assert_eq!(server.post(&review, Some(REGULATOR), &approve).0, StatusCode::CREATED);
+    let (status, listed) = server.post("/v1/listings", Some(GYM), &orthodontics());
+    assert_eq!(status, StatusCode::CREATED, "{listed}");
+    let listing = listed["action"]["listing"].as_str().unwrap().to_owned();
+
+    let callers = [
+        None,
+        Some(OPERATOR),
+        Some(GYM),
+        Some(SPA),
+        Some(REGULATOR),
+        Some(AUDITOR),
+    ];
+    let name = |key: Option<&str>| key.unwrap_or("anonymous").split('-').next().unwrap().to_owned();
+    // Each route, and who it admits: the others get 401 (no key) or 403. Admitted callers
+    // send an empty body, which changes nothing, or gym's registration, which is theirs.
+    let everyone = [
+        None,
+        Some(OPERATOR),
+        Some(GYM),
+        Some(SPA),
+        Some(REGULATOR),
+        Some(AUDITOR),
+    ];
+    let table: Vec<(&str, String, Value, Vec<Option<&str>>)> = vec![
+        (
+            "POST",
+            "/v1/merchants".into(),
+            json!({}),
+            vec![Some(OPERATOR), Some(GYM), Some(SPA)],
+        ),
+        (
+            "GET",
+            "/v1/merchants".into(),
+            Value::Null,
+            vec![Some(OPERATOR), Some(GYM), Some(SPA), Some(REGULATOR), Some(AUDITOR)],
+        ),
+        (
+            "GET",
+            format!("/v1/merchants/{gym}"),
+            Value::Null,
+            vec![Some(OPERATOR), Some(GYM), Some(REGULATOR), Some(AUDITOR)],
+        ),
+        ("POST", review.clone(), json!({}), vec![Some(REGULATOR)]),
+        (
+            "POST",
+            format!("/v1/merchants/{gym}/closure"),
+            json!({}),
+            vec![Some(REGULATOR)],
+        ),
+        ("POST", "/v1/listings".into(), json!({}), vec![Some(GYM), Some(SPA)]),
+        ("GET", "/v1/listings".into(), Value::Null, everyone.to_vec()),
+        ("GET", format!("/v1/listings/{listing}"), Value::Null, everyone.to_vec()),
+        (
+            "POST",
+            format!("/v1/listings/{listing}/review"),
+            json!({}),
+            vec![Some(REGULATOR)],
+        ),
+        (
+            "POST",
+            format!("/v1/listings/{listing}/revoke"),
+            json!({}),
+            vec![Some(GYM), Some(REGULATOR)],
+        ),
+        (
+            "GET",
+            "/v1/registry".into(),
+            Value::Null,
+            vec![Some(OPERATOR), Some(REGULATOR), Some(AUDITOR)],
+        ),
+        (
+            "GET",
+            "/v1/stats".into(),
+            Value::Null,
+            vec![Some(REGULATOR), Some(AUDITOR)],
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (method, path, body, admitted) in &table {
+        for caller in callers {
+            let (status, answer) = match *method {
+                "GET" => server.get(path, caller),
+                _ => server.post(path, caller, body),
+            };
+            let refused = status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN;
+            if refused == admitted.contains(&caller) {
+                wrong.push(format!("{method} {path} by {}: {status} {answer}", name(caller)));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // The pending listing is gym's to see, not spa's nor the public's.
+    let (status, _) = server.get(&format!("/v1/listings/{listing}"), None);
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, public) = server.get("/v1/listings", Some(SPA));
+    assert_eq!(public["listings"], json!([]));
+    let (_, own) = server.get("/v1/listings", Some(GYM));
+    assert_eq!(own["listings"][0]["id"], listing.as_str());
+}
+
+/// The regulator's path, through the API: gym registers and is approved, lists
+/// orthodontics, the city approves the listing with its signature; alice buys it; the
+/// statistics show it; the city closes gym on no notice; sales stop at once and on the date
+/// the platform refunds alice in full. Every abuse on the way is refused and records
+/// nothing.
+#[test]
+fn a_clinic_is_registered_reviewed_listed_sold_and_closed_through_the_api() {
+    let server = platform_server();
+    let gym = key_of("gym");
+    assert_eq!(
+        server.post("/v1/merchants", Some(GYM), &registration()).0,
+        StatusCode::CREATED
+    );
+    // Not approved yet: it may not list.
+    let (status, body) = server.post("/v1/listings", Some(GYM), &orthodontics());
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("wrong_status"))
+    );
+    let (_, pending) = server.get("/v1/merchants?status=pending", Some(REGULATOR));
+    assert_eq!(pending["merchants"][0]["merchant"], gym.as_str());
+    let review = json!({"decision": "approve", "reason": "licence checked"});
+    assert_eq!(
+        server
+            .post(&format!("/v1/merchants/{gym}/review"), Some(REGULATOR), &review)
+            .0,
+        StatusCode::CREATED
+    );
+    let (_, listed) = server.post("/v1/listings", Some(GYM), &orthodontics());
+    let id = listed["action"]["listing"].as_str().unwrap().to_owned();
+
+    // The city approves it with its own signature; spa's signature is not the city's.
+    let (_, listing) = server.get(&format!("/v1/listings/{id}"), Some(REGULATOR));
+    let parsed: prepaid_host::registry::Listing = serde_json::from_value(listing).unwrap();
+    let until = unix_now() + 86_400;
+    for (signer, code) in [("spa", "untrusted_regulator"), ("city", "")] {
+        let approval = parsed.approve(&dev_key(signer), until).unwrap();
+        let (status, body) = server.post(
+            &format!("/v1/listings/{id}/review"),
+            Some(REGULATOR),
+            &json!({"decision": "approve", "reason": "terms within the rules", "approval": approval}),
+        );
+        match code {
+            "" => assert_eq!(status, StatusCode::CREATED, "{body}"),
+            code => assert_eq!(body["error"]["code"], code, "{body}"),
+        }
+    }
+    let (status, listing) = server.get(&format!("/v1/listings/{id}"), None);
+    assert_eq!((status, listing["status"].as_str()), (StatusCode::OK, Some("approved")));
+
+    // alice buys it as listed; a cheaper copy, or an open naming no listing, is refused.
+    let (status, body) = server.submit(&buy(&listing, "w1", |_| {}), OPERATOR);
+    assert_eq!(
+        (status, body["ok"].as_bool()),
+        (StatusCode::CREATED, Some(true)),
+        "{body}"
+    );
+    let cheaper = buy(&listing, "w2", |event| {
+        event["product"]["stages"][1]["amount"] = json!("1.00")
+    });
+    let mut unlisted = events()[0].untimed();
+    unlisted.wallet = "w4".into();
+    unlisted.sign(&dev_key("alice")).unwrap();
+    for (open, code) in [(&cheaper, "listing_mismatch"), (&unlisted, "unlisted")] {
+        let (status, body) = server.submit(open, OPERATOR);
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code)),
+            "{body}"
+        );
+        assert_eq!(server.entries(&open.wallet), 0);
+    }
+
+    // The statistics, for the regulator and auditors only.
+    let (status, stats) = server.get("/v1/stats?group_by=industry", Some(REGULATOR));
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        stats["lines"],
+        json!([{"group": "dental", "paid": "10000.00", "frozen": "10000.00", "released": "0.00",
+                "refunded": "0.00", "wallets": 1, "requests": 0, "refunds": 0, "disputes": 0}])
+    );
+    let (status, body) = server.get("/v1/stats?group_by=planet", Some(REGULATOR));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+
+    // The city closes gym: sales stop now; on the date alice gets everything back.
+    let effective = unix_now() + 2;
+    let closure = prepaid_host::registry::MerchantClosure::sign(&dev_key("city"), &gym, effective).unwrap();
+    let (status, body) = server.post(
+        &format!("/v1/merchants/{gym}/closure"),
+        Some(REGULATOR),
+        &json!({"reason": "relocating", "closure": closure}),
+    );
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = server.submit(&buy(&listing, "w3", |_| {}), OPERATOR);
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("merchant_not_selling"))
+    );
+    let started = std::time::Instant::now();
+    loop {
+        let (_, merchant) = server.get(&format!("/v1/merchants/{gym}"), Some(AUDITOR));
+        if merchant["status"] == "closed" {
+            assert_eq!(merchant["closure"]["report"]["closed"], 1, "{merchant}");
+            assert_eq!(merchant["closure"]["report"]["refunded"], "10000.00", "{merchant}");
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the closure was not applied: {merchant}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let (_, wallet) = server.get("/v1/wallets/w1", Some(AUDITOR));
+    assert_eq!(
+        (wallet["view"]["status"].as_str(), wallet["view"]["refunded"].as_str()),
+        (Some("closed"), Some("10000.00"))
+    );
+    let (_, stats) = server.get("/v1/stats", Some(AUDITOR));
+    assert_eq!(
+        (
+            stats["lines"][0]["refunded"].as_str(),
+            stats["lines"][0]["frozen"].as_str()
+        ),
+        (Some("10000.00"), Some("0.00"))
+    );
+
+    // Every change is on the record, chained, with who made it.
+    let (_, log) = server.get("/v1/registry", Some(AUDITOR));
+    let records = log["records"].as_array().unwrap();
+    let made: Vec<(&str, &str)> = records
+        .iter()
+        .map(|record| {
+            (
+                record["action"]["action"].as_str().unwrap(),
+                record["by"]["role"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        made,
+        [
+            ("register_merchant", "merchant"),
+            ("review_merchant", "regulator"),
+            ("submit_listing", "merchant"),
+            ("review_listing", "regulator"),
+            ("close_merchant", "regulator"),
+            ("closure_applied", "platform"),
+        ]
+    );
+    for pair in records.windows(2) {
+        assert_eq!(pair[1]["prev_hash"], pair[0]["hash"]);
+    }
 }

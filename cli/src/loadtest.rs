@@ -192,7 +192,12 @@ fn call(
         .send()
         .with_context(|| format!("calling {url}"))?;
     let status = response.status();
-    Ok((status, response.json().with_context(|| format!("reading the answer of {url}"))?))
+    Ok((
+        status,
+        response
+            .json()
+            .with_context(|| format!("reading the answer of {url}"))?,
+    ))
 }
 
 /// `action` as the body of its route: its fields but the action's name and those the
@@ -223,19 +228,52 @@ fn approved_listing(http: &reqwest::blocking::Client, url: &str, keys: &Keys) ->
     let (_, registered) = call(http, url, &keys.regulator, &format!("/v1/merchants/{merchant}"), None)?;
     if registered["status"] != serde_json::to_value(MerchantStatus::Approved)? {
         let review = serde_json::json!({"decision": "approve", "reason": "load test"});
-        let (status, answer) = call(http, url, &keys.regulator, &format!("/v1/merchants/{merchant}/review"), Some(&review))?;
-        ensure!(status.is_success(), "approving the workload's merchant ({status}): {answer}");
+        let (status, answer) = call(
+            http,
+            url,
+            &keys.regulator,
+            &format!("/v1/merchants/{merchant}/review"),
+            Some(&review),
+        )?;
+        ensure!(
+            status.is_success(),
+            "approving the workload's merchant ({status}): {answer}"
+        );
     }
-    let (status, answer) = call(http, url, &keys.merchant, "/v1/listings", Some(&body(submit, &["listing", "merchant"])?))?;
-    ensure!(status.is_success(), "listing the workload's product ({status}): {answer}");
-    let id = answer["action"]["listing"].as_str().context("the listing's id")?.to_owned();
+    let (status, answer) = call(
+        http,
+        url,
+        &keys.merchant,
+        "/v1/listings",
+        Some(&body(submit, &["listing", "merchant"])?),
+    )?;
+    ensure!(
+        status.is_success(),
+        "listing the workload's product ({status}): {answer}"
+    );
+    let id = answer["action"]["listing"]
+        .as_str()
+        .context("the listing's id")?
+        .to_owned();
     let (_, listing) = call(http, url, &keys.regulator, &format!("/v1/listings/{id}"), None)?;
     let listing: Listing = serde_json::from_value(listing).context("reading the listing")?;
-    let until = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64 + 86_400;
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64
+        + 86_400;
     let review = serde_json::json!({"decision": "approve", "reason": "load test",
                                     "approval": listing.approve(&dev_key("regulator"), until)?});
-    let (status, answer) = call(http, url, &keys.regulator, &format!("/v1/listings/{id}/review"), Some(&review))?;
-    ensure!(status.is_success(), "approving the workload's listing ({status}): {answer}");
+    let (status, answer) = call(
+        http,
+        url,
+        &keys.regulator,
+        &format!("/v1/listings/{id}/review"),
+        Some(&review),
+    )?;
+    ensure!(
+        status.is_success(),
+        "approving the workload's listing ({status}): {answer}"
+    );
     let (_, listing) = call(http, url, &keys.regulator, &format!("/v1/listings/{id}"), None)?;
     Ok(serde_json::from_value(listing).context("reading the approved listing")?)
 }

@@ -259,7 +259,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 from,
                 to,
                 merchant,
-                industry: industry.map(|industry| supervision::word("industry", &industry)).transpose()?,
+                industry: industry
+                    .map(|industry| supervision::word("industry", &industry))
+                    .transpose()?,
                 district,
                 group_by: supervision::word("group-by", &group_by)?,
             };

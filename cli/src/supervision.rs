@@ -90,7 +90,14 @@ pub fn stats(db: &Path, query: Query, json: bool) -> Result<ExitCode> {
         let group: String = line.group.chars().take(12).collect();
         println!(
             "{group:<12} {:>12} {:>12} {:>12} {:>12} {:>8} {:>8} {:>8} {:>8}",
-            line.paid, line.frozen, line.released, line.refunded, line.wallets, line.requests, line.refunds, line.disputes
+            line.paid,
+            line.frozen,
+            line.released,
+            line.refunded,
+            line.wallets,
+            line.requests,
+            line.refunds,
+            line.disputes
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -7,7 +7,7 @@
 //! catalogue is open to all, since consumers choose from it.
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -42,8 +42,20 @@ fn actor(caller: &Caller) -> Actor {
 fn optional_caller(service: &Service, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
     match headers.get(header::AUTHORIZATION) {
         None => Ok(None),
-        Some(_) => authorize(service, headers, &[Role::Operator, Role::Merchant, Role::Regulator, Role::Auditor]).map(Some),
+        Some(_) => authorize(
+            service,
+            headers,
+            &[Role::Operator, Role::Merchant, Role::Regulator, Role::Auditor],
+        )
+        .map(Some),
     }
+}
+
+/// A query string, or a clear error for one that does not parse.
+fn query_of<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    query
+        .map(|Query(query)| query)
+        .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
 }
 
 /// What a merchant key is told for anything of another merchant's.
@@ -89,7 +101,11 @@ pub(super) async fn register_merchant(
         (Some(own), Some(named)) if *own == named => named,
         (Some(_), Some(_)) => return Err(not_yours()),
         (None, Some(named)) => named,
-        (None, None) => return Err(ApiError::bad_request("`merchant`: the merchant's public key is missing")),
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "`merchant`: the merchant's public key is missing",
+            ))
+        }
     };
     let action = Action::RegisterMerchant {
         merchant,
@@ -110,17 +126,25 @@ pub(super) struct StatusFilter {
 }
 
 fn status_is(value: &impl serde::Serialize, wanted: &Option<String>) -> bool {
-    wanted
-        .as_ref()
-        .is_none_or(|wanted| serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)) == Some(wanted.clone()))
+    wanted.as_ref().is_none_or(|wanted| {
+        serde_json::to_value(value)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            == Some(wanted.clone())
+    })
 }
 
 pub(super) async fn merchants(
     State(service): State<Service>,
     headers: HeaderMap,
-    Query(filter): Query<StatusFilter>,
+    filter: Result<Query<StatusFilter>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = authorize(&service, &headers, &[Role::Operator, Role::Merchant, Role::Regulator, Role::Auditor])?;
+    let caller = authorize(
+        &service,
+        &headers,
+        &[Role::Operator, Role::Merchant, Role::Regulator, Role::Auditor],
+    )?;
+    let filter = query_of(filter)?;
     let registry = registry(&service).await?;
     let merchants: Vec<_> = registry
         .merchants()
@@ -135,7 +159,11 @@ pub(super) async fn merchant(
     Path(merchant): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Merchant>, ApiError> {
-    let caller = authorize(&service, &headers, &[Role::Operator, Role::Merchant, Role::Regulator, Role::Auditor])?;
+    let caller = authorize(
+        &service,
+        &headers,
+        &[Role::Operator, Role::Merchant, Role::Regulator, Role::Auditor],
+    )?;
     if caller.merchant.as_ref().is_some_and(|own| *own != merchant) {
         return Err(not_yours());
     }
@@ -241,9 +269,10 @@ fn may_see(caller: &Option<Caller>, merchant: &str, status: ListingStatus) -> bo
 pub(super) async fn listings(
     State(service): State<Service>,
     headers: HeaderMap,
-    Query(filter): Query<StatusFilter>,
+    filter: Result<Query<StatusFilter>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let caller = optional_caller(&service, &headers)?;
+    let filter = query_of(filter)?;
     let registry = registry(&service).await?;
     let listings: Vec<_> = registry
         .listings()
@@ -265,7 +294,13 @@ pub(super) async fn listing(
         .listing(&id)
         .filter(|listing| may_see(&caller, &listing.merchant, listing.status))
         .cloned()
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "unknown_listing", format!("there is no listing {id:?}")))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_listing",
+                format!("there is no listing {id:?}"),
+            )
+        })?;
     Ok(Json(found))
 }
 
@@ -311,13 +346,13 @@ pub(super) async fn revoke_listing(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let caller = authorize(&service, &headers, &[Role::Regulator, Role::Merchant])?;
-    let revocation: Revocation = parse_body(body)?;
     if let Some(own) = &caller.merchant {
         let registry = registry(&service).await?;
         if registry.listing(&id).is_none_or(|listing| listing.merchant != *own) {
             return Err(not_yours());
         }
     }
+    let revocation: Revocation = parse_body(body)?;
     let action = Action::RevokeListing {
         listing: id,
         reason: revocation.reason,
@@ -336,9 +371,10 @@ pub(super) struct Since {
 pub(super) async fn registry_log(
     State(service): State<Service>,
     headers: HeaderMap,
-    Query(since): Query<Since>,
+    since: Result<Query<Since>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&service, &headers, &[Role::Operator, Role::Regulator, Role::Auditor])?;
+    let since = query_of(since)?;
     let ledger = service.ledger.clone();
     let records = blocking(move || ledger.registry_records(since.after, MAX_RECORDS)).await?;
     Ok(Json(serde_json::json!({"records": records})))
@@ -347,9 +383,10 @@ pub(super) async fn registry_log(
 pub(super) async fn statistics(
     State(service): State<Service>,
     headers: HeaderMap,
-    Query(query): Query<stats::Query>,
+    query: Result<Query<stats::Query>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&service, &headers, &[Role::Regulator, Role::Auditor])?;
+    let query = query_of(query)?;
     let ledger = service.ledger.clone();
     let lines = blocking(move || ledger.stats(&query)).await?;
     Ok(Json(serde_json::json!({"lines": lines})))

@@ -120,7 +120,11 @@ pub fn approved_listing(ledger: &Ledger, approved_until: i64) -> Result<Listing>
             approval: Some(approval),
         },
     )?;
-    Ok(ledger.registry()?.listing(&listing).context("the listing just approved")?.clone())
+    Ok(ledger
+        .registry()?
+        .listing(&listing)
+        .context("the listing just approved")?
+        .clone())
 }
 
 /// [`mix`], each wallet opened as a sale of `listing` (the workload's, approved).
