@@ -182,7 +182,7 @@ impl Listing {
             (status, _) => {
                 return Err(refused(
                     RefusalCode::ListingNotForSale,
-                    format!("listing {} is {status:?}, not approved", self.id),
+                    format!("listing {} is {}, not approved", self.id, word(status)),
                 ))
             }
         };
@@ -401,6 +401,14 @@ pub struct Registry {
     head: String,
 }
 
+/// A status or decision as the API spells it (`pending`, `suspend`).
+fn word(value: &impl Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 fn refused(code: RefusalCode, message: impl Into<String>) -> Error {
     Error::refused(code, message)
 }
@@ -593,7 +601,9 @@ impl Registry {
                     (MerchantDecision::Approve, MerchantStatus::Pending | MerchantStatus::Suspended)
                     | (MerchantDecision::Suspend, MerchantStatus::Pending | MerchantStatus::Approved) => Ok(()),
                     _ => wrong_status(format!(
-                        "a {status:?} merchant cannot be given the decision {decision:?}"
+                        "a {} merchant cannot be given the decision {}",
+                        word(&status),
+                        word(decision)
                     )),
                 }
             }
@@ -610,7 +620,8 @@ impl Registry {
                 let status = self.known_merchant(merchant)?.status;
                 if status != MerchantStatus::Approved {
                     return wrong_status(format!(
-                        "merchant {merchant} is {status:?}: only an approved merchant lists products"
+                        "merchant {merchant} is {}: only an approved merchant lists products",
+                        word(&status)
                     ));
                 }
                 // Stored as an `open` will carry them, every field spelled out, so that an
@@ -639,7 +650,9 @@ impl Registry {
                         "an approval carries the regulator's signed `approval`, and a rejection none",
                     )),
                     (_, status, _) => wrong_status(format!(
-                        "a {status:?} listing cannot be given the decision {decision:?}"
+                        "a {} listing cannot be given the decision {}",
+                        word(&status),
+                        word(decision)
                     )),
                 }
             }
@@ -647,7 +660,7 @@ impl Registry {
                 check_text("reason", reason)?;
                 match self.known_listing(listing)?.status {
                     ListingStatus::Approved => Ok(()),
-                    status => wrong_status(format!("a {status:?} listing cannot be revoked")),
+                    status => wrong_status(format!("a {} listing cannot be revoked", word(&status))),
                 }
             }
             Action::CloseMerchant {
@@ -658,7 +671,7 @@ impl Registry {
                 check_text("reason", reason)?;
                 let status = self.known_merchant(merchant)?.status;
                 if matches!(status, MerchantStatus::Closing | MerchantStatus::Closed) {
-                    return wrong_status(format!("merchant {merchant} is already {status:?}"));
+                    return wrong_status(format!("merchant {merchant} is already {}", word(&status)));
                 }
                 if closure.report.is_some() {
                     return Err(refused(
@@ -689,7 +702,7 @@ impl Registry {
             }
             Action::ClosureApplied { merchant, .. } => match self.known_merchant(merchant)?.status {
                 MerchantStatus::Closing => Ok(()),
-                status => wrong_status(format!("merchant {merchant} is {status:?}, not closing")),
+                status => wrong_status(format!("merchant {merchant} is {}, not closing", word(&status))),
             },
         }
     }
@@ -887,7 +900,7 @@ impl Registry {
             (status, approval) => {
                 let why = match (status, approval) {
                     (ListingStatus::Approved, _) => "its approval has lapsed".to_owned(),
-                    (status, _) => format!("it is {status:?}"),
+                    (status, _) => format!("it is {}", word(status)),
                 };
                 return Err(refused(
                     RefusalCode::ListingNotForSale,
@@ -902,7 +915,7 @@ impl Registry {
                 format!(
                     "the merchant of listing {} may not sell: it is {}",
                     listing.id,
-                    merchant.map_or("not registered".into(), |status| format!("{status:?}"))
+                    merchant.map_or("not registered".into(), |status| word(&status))
                 ),
             ));
         }
