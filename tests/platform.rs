@@ -492,3 +492,133 @@ fn an_altered_registry_log_is_refused() {
         "{error:#}"
     );
 }
+
+/// `signer`'s signed `event` for `wallet` under `id`.
+fn signed(wallet: &str, id: &str, signer: &str, event: Value) -> Envelope {
+    let mut envelope = Envelope {
+        wallet: wallet.into(),
+        id: id.into(),
+        at: None,
+        event,
+        signature: None,
+    };
+    envelope.sign(&dev_key(signer)).unwrap();
+    envelope
+}
+
+#[test]
+fn each_alert_rule_raises_its_alert() {
+    use prepaid_host::alerts::{AlertKind, AlertRules};
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite_store(dir.path());
+    let ledger = platform(store.clone(), 0);
+    register(&ledger, "clinic");
+    review_merchant(&ledger, "clinic", MerchantDecision::Approve).unwrap();
+    let listing = submit_listing(&ledger, "clinic", policy()).unwrap();
+    approve_listing(&ledger, &listing, now() + 86_400).unwrap();
+    for wallet in ["w1", "w2", "w3"] {
+        assert!(
+            ledger
+                .submit(&buy(&ledger, wallet, "alice", &listing, |_| {}))
+                .unwrap()
+                .verdict
+                .ok
+        );
+    }
+    let raised =
+        |ledger: &Ledger| -> Vec<AlertKind> { ledger.alerts().unwrap().iter().map(|alert| alert.kind).collect() };
+    // Nothing is raised before the regulator sets a rule.
+    assert!(raised(&ledger).is_empty());
+
+    // Rules too sharp to configure are refused.
+    let configure =
+        |rules: AlertRules| ledger.record_change(actor("regulator", "city"), Action::ConfigureAlerts { rules });
+    for bad in [
+        AlertRules {
+            frozen_over: Some("lots".into()),
+            ..AlertRules::default()
+        },
+        AlertRules {
+            trailing_days: 0,
+            ..AlertRules::default()
+        },
+        AlertRules {
+            refund_rate_multiple: Some(0),
+            ..AlertRules::default()
+        },
+    ] {
+        assert_eq!(refusal(configure(bad)), RefusalCode::BadRegistryEntry);
+    }
+    configure(AlertRules {
+        frozen_over: Some("25000.00".into()),
+        refund_rate_multiple: Some(1),
+        request_rate_multiple: Some(1),
+        min_events: 1,
+        open_disputes_over: Some(0),
+        pending_requests_over: Some(0),
+        ..AlertRules::default()
+    })
+    .unwrap();
+    // 30,000.00 frozen in three plans.
+    assert_eq!(raised(&ledger), [AlertKind::FrozenOver]);
+
+    // A request waits on w1, w2 is in dispute, w3 is refunded: each, on a day with none
+    // before it, is over any multiple of its trailing average.
+    let steps = [
+        signed(
+            "w1",
+            "r1",
+            "clinic",
+            json!({"type": "request", "request": "r1", "stage": 0}),
+        ),
+        signed("w2", "d1", "alice", json!({"type": "dispute"})),
+        signed("w3", "refund", "alice", json!({"type": "refund"})),
+    ];
+    for step in &steps {
+        let submitted = ledger.submit(step).unwrap();
+        assert!(submitted.verdict.ok, "{:?}", submitted.verdict);
+    }
+    let lines = ledger.stats(&Query::default()).unwrap();
+    assert_eq!((lines[0].pending_requests, lines[0].open_disputes), (1, 1));
+    assert_eq!(
+        raised(&ledger),
+        [
+            AlertKind::RefundRate,
+            AlertKind::RequestRate,
+            AlertKind::OpenDisputes,
+            AlertKind::PendingRequests
+        ],
+        "20,000.00 is frozen now, under the threshold"
+    );
+
+    // The clinic is closing; a host that does not enforce the registry still sells for it.
+    ledger
+        .record_change(
+            actor("regulator", "city"),
+            Action::CloseMerchant {
+                merchant: key("clinic"),
+                reason: "relocating".into(),
+                closure: MerchantClosure::sign(&dev_key("city"), &key("clinic"), now() + 3600).unwrap(),
+            },
+        )
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let careless = Ledger::open(store, ContractEngine::new().unwrap()).unwrap();
+    careless.install(&component_bytes()).unwrap();
+    assert!(
+        careless
+            .submit(&buy(&ledger, "w4", "bob", &listing, |_| {}))
+            .unwrap()
+            .verdict
+            .ok
+    );
+    let alerts = ledger.alerts().unwrap();
+    let late = alerts
+        .iter()
+        .find(|alert| alert.kind == AlertKind::SalesAfterClosure)
+        .expect("the sale after the notice is raised");
+    assert_eq!(
+        (late.value.as_str(), late.name.as_deref()),
+        ("1", Some("clinic dental clinic"))
+    );
+}

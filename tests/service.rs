@@ -959,13 +959,36 @@ fn a_clinic_is_registered_reviewed_listed_sold_and_closed_through_the_api() {
     assert_eq!(
         stats["lines"],
         json!([{"group": "dental", "paid": "10000.00", "frozen": "10000.00", "released": "0.00",
-                "refunded": "0.00", "wallets": 1, "requests": 0, "refunds": 0, "disputes": 0}])
+                "refunded": "0.00", "wallets": 1, "requests": 0, "refunds": 0, "disputes": 0,
+                "pending_requests": 0, "open_disputes": 0}])
     );
     let (status, body) = server.get("/v1/stats?group_by=planet", Some(REGULATOR));
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("bad_request"))
     );
+
+    // The city sets a threshold the clinic is over: the alert is raised, and Prometheus
+    // sees it with what is frozen.
+    let (status, body) = server.post("/v1/alerts/rules", Some(REGULATOR), &json!({"frozen_over": "5000.00"}));
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, raised) = server.get("/v1/alerts", Some(REGULATOR));
+    assert_eq!(
+        (
+            raised["alerts"][0]["kind"].as_str(),
+            raised["alerts"][0]["value"].as_str()
+        ),
+        (Some("frozen_over"), Some("10000.00")),
+        "{raised}"
+    );
+    let (_, metrics) = server.get("/metrics", None);
+    let metrics = metrics.as_str().unwrap().to_owned();
+    for line in [
+        "prepaid_alerts{kind=\"frozen_over\"} 1",
+        "prepaid_frozen_fen{industry=\"dental\"} 1000000",
+    ] {
+        assert!(metrics.lines().any(|shown| shown == line), "{line} not in:\n{metrics}");
+    }
 
     // The city closes gym: sales stop now; on the date alice gets everything back.
     let effective = unix_now() + 2;
@@ -1028,6 +1051,7 @@ fn a_clinic_is_registered_reviewed_listed_sold_and_closed_through_the_api() {
             ("review_merchant", "regulator"),
             ("submit_listing", "merchant"),
             ("review_listing", "regulator"),
+            ("configure_alerts", "regulator"),
             ("close_merchant", "regulator"),
             ("closure_applied", "platform"),
         ]

@@ -52,6 +52,7 @@
 //! # }
 //! ```
 
+pub mod alerts;
 pub mod clock;
 pub mod engine;
 pub mod envelope;

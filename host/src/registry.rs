@@ -34,6 +34,7 @@ use prepaid_contract::{Event, NativeCrypto};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::alerts::AlertRules;
 use crate::envelope::{rfc3339, Envelope};
 use crate::error::{Error, RefusalCode, Result};
 use crate::outcome::{is_hex64, sha256_hex};
@@ -111,6 +112,8 @@ pub struct Merchant {
     pub reason: Option<String>,
     /// Its closure, once recorded.
     pub closure: Option<MerchantClosure>,
+    /// When its closure was recorded: from then on it sells nothing.
+    pub closure_recorded_at: Option<String>,
     /// When it registered.
     pub registered_at: String,
     /// When its status last changed.
@@ -336,6 +339,11 @@ pub enum Action {
         /// The signed closure.
         closure: MerchantClosure,
     },
+    /// The regulator sets the alert rules (replacing the last).
+    ConfigureAlerts {
+        /// The rules.
+        rules: AlertRules,
+    },
     /// The platform has applied a closure to every wallet of the merchant.
     ClosureApplied {
         /// The merchant's key.
@@ -396,6 +404,7 @@ impl Record {
 pub struct Registry {
     merchants: BTreeMap<String, Merchant>,
     listings: BTreeMap<String, Listing>,
+    alert_rules: AlertRules,
     /// How many records are folded in, and the latest one's hash.
     n: u64,
     head: String,
@@ -496,6 +505,12 @@ impl Registry {
     /// Every listing, by id.
     pub fn listings(&self) -> impl Iterator<Item = &Listing> {
         self.listings.values()
+    }
+
+    /// The alert rules the regulator set last (none raise anything until it does, but
+    /// sales after a closure notice).
+    pub fn alert_rules(&self) -> &AlertRules {
+        &self.alert_rules
     }
 
     /// How many records are folded in.
@@ -700,6 +715,7 @@ impl Registry {
                 }
                 Ok(())
             }
+            Action::ConfigureAlerts { rules } => rules.check(),
             Action::ClosureApplied { merchant, .. } => match self.known_merchant(merchant)?.status {
                 MerchantStatus::Closing => Ok(()),
                 status => wrong_status(format!("merchant {merchant} is {}, not closing", word(&status))),
@@ -771,6 +787,7 @@ impl Registry {
                         status: MerchantStatus::Pending,
                         reason: None,
                         closure: None,
+                        closure_recorded_at: None,
                         registered_at: at.clone(),
                         changed_at: at,
                     },
@@ -844,8 +861,10 @@ impl Registry {
                 entry.status = MerchantStatus::Closing;
                 entry.reason = Some(reason.clone());
                 entry.closure = Some(closure.clone());
+                entry.closure_recorded_at = Some(at.clone());
                 entry.changed_at = at;
             }
+            Action::ConfigureAlerts { rules } => self.alert_rules = rules.clone(),
             Action::ClosureApplied { merchant, report } => {
                 let entry = self.merchants.get_mut(merchant).ok_or_else(broken)?;
                 entry.status = MerchantStatus::Closed;

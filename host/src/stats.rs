@@ -43,6 +43,10 @@ pub struct Figures {
     pub refunds: u64,
     /// Disputes opened.
     pub disputes: u64,
+    /// The change in requests awaiting authorization (a level, not a flow).
+    pub pending: i64,
+    /// The change in wallets in dispute (a level, not a flow).
+    pub disputed: i64,
 }
 
 impl Figures {
@@ -55,6 +59,8 @@ impl Figures {
         self.requests += other.requests;
         self.refunds += other.refunds;
         self.disputes += other.disputes;
+        self.pending += other.pending;
+        self.disputed += other.disputed;
     }
 
     /// Whether nothing happened.
@@ -77,15 +83,41 @@ pub struct Sale {
     pub listing: Option<String>,
 }
 
+/// Where a wallet stands after an entry: what its merchant's levels count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Level {
+    /// Its requests awaiting authorization.
+    pub pending: u64,
+    /// Whether it is in dispute.
+    pub disputed: bool,
+}
+
+impl Level {
+    /// The level of a wallet in `state`, read with the contract's own decoding; `None` for
+    /// state this build of the contract does not read (a wallet pinned to other code).
+    pub fn of(state: &[u8]) -> Option<Level> {
+        let wallet = prepaid_contract::state::Wallet::decode(state).ok()?;
+        Some(Level {
+            pending: wallet.requests.len() as u64,
+            disputed: wallet.status == prepaid_contract::state::Status::Disputed,
+        })
+    }
+}
+
 /// What one journaled entry adds to the statistics.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Facts {
     /// For an accepted `open`, the wallet's merchant and listing.
     pub sale: Option<Sale>,
+    /// The entry's time, as journaled.
+    pub at: String,
     /// The entry's business day, `YYYY-MM-DD` in China Standard Time.
     pub day: String,
-    /// What it adds.
+    /// The money and events it adds (its `pending` and `disputed` are left to the store,
+    /// which knows the wallet's level before).
     pub figures: Figures,
+    /// The wallet's level after an accepted entry.
+    pub level: Option<Level>,
 }
 
 /// The business day of `at` (RFC 3339, UTC), in China Standard Time.
@@ -107,18 +139,22 @@ fn fen(amount: &str) -> Result<u64> {
 }
 
 impl Facts {
-    /// The facts of `entry`: nothing for a rejected event; for an accepted one, the money
-    /// its effects move and what kind of event it was (an `open` pays its price in).
-    pub fn of(entry: &Entry) -> Result<Facts> {
+    /// The facts of `entry`, after which the wallet's state is `state`: nothing for a
+    /// rejected event; for an accepted one, the money its effects move, what kind of event
+    /// it was (an `open` pays its price in) and the wallet's level.
+    pub fn of(entry: &Entry, state: Option<&[u8]>) -> Result<Facts> {
         let verdict: Verdict = serde_json::from_str(&entry.outcome).context("reading an entry's outcome")?;
         let mut facts = Facts {
             sale: None,
+            at: entry.at.clone(),
             day: business_day(&entry.at)?,
             figures: Figures::default(),
+            level: None,
         };
         if !verdict.ok {
             return Ok(facts);
         }
+        facts.level = state.and_then(Level::of);
         let envelope: Value = serde_json::from_str(&entry.event).context("reading an entry's event")?;
         let event = &envelope["event"];
         let figures = &mut facts.figures;
@@ -218,6 +254,10 @@ pub struct Line {
     pub refunds: u64,
     /// Disputes opened in the period.
     pub disputes: u64,
+    /// Requests awaiting authorization at the end of the period.
+    pub pending_requests: i64,
+    /// Wallets in dispute at the end of the period.
+    pub open_disputes: i64,
 }
 
 /// `fen` as yuan with two places.
@@ -265,8 +305,8 @@ impl Query {
     /// industries and districts from `registry`. Figures of a wallet opened without a
     /// registered merchant count under industry `other` and district `unregistered`.
     pub fn lines(&self, rows: &[DayRow], registry: &Registry) -> Vec<Line> {
-        let mut groups: BTreeMap<String, (Figures, i128)> = BTreeMap::new();
-        let mut frozen_by_day: BTreeMap<String, i128> = BTreeMap::new();
+        let mut groups: BTreeMap<String, (Figures, Stock)> = BTreeMap::new();
+        let mut stock_by_day: BTreeMap<String, Stock> = BTreeMap::new();
         for row in rows {
             let merchant = registry.merchant(&row.merchant);
             let industry = merchant.map_or(Industry::Other, |merchant| merchant.industry);
@@ -287,21 +327,22 @@ impl Query {
                 GroupBy::District => district.to_owned(),
                 GroupBy::Day => row.day.clone(),
             };
+            let change = Stock::of(&row.figures);
             if self.group_by == GroupBy::Day {
-                *frozen_by_day.entry(row.day.clone()).or_default() += row.figures.frozen();
+                stock_by_day.entry(row.day.clone()).or_default().add(change);
             }
-            let (figures, frozen) = groups.entry(group).or_default();
-            *frozen += row.figures.frozen();
+            let (figures, stock) = groups.entry(group).or_default();
+            stock.add(change);
             if self.from.as_ref().is_none_or(|from| row.day >= *from) {
                 figures.add(&row.figures);
             }
         }
-        // By day, what is frozen at the end of each day is everything before it too.
-        let mut running = 0;
-        let frozen_at: BTreeMap<String, i128> = frozen_by_day
+        // By day, what stands at the end of each day is everything before it too.
+        let mut running = Stock::default();
+        let stock_at: BTreeMap<String, Stock> = stock_by_day
             .into_iter()
             .map(|(day, change)| {
-                running += change;
+                running.add(change);
                 (day, running)
             })
             .collect();
@@ -311,17 +352,47 @@ impl Query {
                 self.group_by != GroupBy::Day
                     || (!figures.is_zero() && self.from.as_ref().is_none_or(|from| group >= from))
             })
-            .map(|(group, (figures, frozen))| Line {
-                frozen: yuan(frozen_at.get(&group).copied().unwrap_or(frozen)),
-                paid: yuan(i128::from(figures.paid)),
-                released: yuan(i128::from(figures.released)),
-                refunded: yuan(i128::from(figures.refunded)),
-                wallets: figures.opened,
-                requests: figures.requests,
-                refunds: figures.refunds,
-                disputes: figures.disputes,
-                group,
+            .map(|(group, (figures, stock))| {
+                let stock = stock_at.get(&group).copied().unwrap_or(stock);
+                Line {
+                    frozen: yuan(stock.frozen),
+                    pending_requests: stock.pending,
+                    open_disputes: stock.disputed,
+                    paid: yuan(i128::from(figures.paid)),
+                    released: yuan(i128::from(figures.released)),
+                    refunded: yuan(i128::from(figures.refunded)),
+                    wallets: figures.opened,
+                    requests: figures.requests,
+                    refunds: figures.refunds,
+                    disputes: figures.disputes,
+                    group,
+                }
             })
             .collect()
+    }
+}
+
+/// What stands at a moment, summed from changes: money frozen (fen), requests awaiting
+/// authorization, wallets in dispute.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Stock {
+    frozen: i128,
+    pending: i64,
+    disputed: i64,
+}
+
+impl Stock {
+    fn of(figures: &Figures) -> Stock {
+        Stock {
+            frozen: figures.frozen(),
+            pending: figures.pending,
+            disputed: figures.disputed,
+        }
+    }
+
+    fn add(&mut self, change: Stock) {
+        self.frozen += change.frozen;
+        self.pending += change.pending;
+        self.disputed += change.disputed;
     }
 }

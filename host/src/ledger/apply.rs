@@ -168,7 +168,7 @@ pub(crate) fn prepare(
     };
     entry.entry_hash = entry.compute_hash();
     Ok(Prepared::New {
-        facts: Facts::of(&entry)?,
+        facts: Facts::of(&entry, state.as_deref())?,
         entry,
         state,
         next_due,

@@ -8,11 +8,13 @@ use prepaid_contract::money::Amount;
 use serde_json::json;
 
 use super::{apply, Ledger};
+use crate::alerts::{evaluate, Alert};
 use crate::clock::CLOSURE_ID_PREFIX;
 use crate::envelope::{rfc3339, timestamp, Envelope};
 use crate::error::{Error, Result};
 use crate::registry::{Action, Actor, ClosureReport, MerchantClosure, Record, Registry};
-use crate::stats::{yuan, Line, Query};
+use crate::stats::{business_day, yuan, Line, Query};
+use prepaid_contract::policy::DAY_SECONDS;
 
 /// How many times a registry change is tried again after another host recorded first.
 const REGISTRY_ATTEMPTS: usize = 16;
@@ -188,6 +190,19 @@ impl Ledger {
             Err(Error::Refused(refusal)) => Ok(Closed::Refused(refusal.code.as_str().to_owned())),
             Err(error) => Err(error),
         }
+    }
+
+    /// The alerts the regulator's rules raise now (see [`crate::alerts`]).
+    pub fn alerts(&self) -> Result<Vec<Alert>> {
+        let now = self.clock.now()?;
+        let registry = self.fresh_registry()?.clone();
+        let rules = registry.alert_rules();
+        let today = business_day(&rfc3339(now)?)?;
+        let first = business_day(&rfc3339(now - i64::from(rules.trailing_days) * DAY_SECONDS)?)?;
+        let rows = self.with_store(|store| store.day_rows(Some(&today)))?;
+        evaluate(rules, &rows, &registry, &today, &first, |merchant, at| {
+            self.with_store(|store| store.sales_after(merchant, at))
+        })
     }
 
     /// The regulator's statistics for `query` (see [`crate::stats`]).

@@ -1,6 +1,8 @@
 //! The service's Prometheus metrics.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 
 /// Counters and histograms of one service, in a registry of its own.
 #[derive(Clone)]
@@ -14,6 +16,10 @@ pub struct Metrics {
     pub events: IntCounterVec,
     /// Submissions that lost their wallet's race to another writer and ran again.
     pub conflicts: IntGauge,
+    /// The regulator's alerts raised now, by kind.
+    pub alerts: IntGaugeVec,
+    /// Money frozen in wallets now, in fen, by industry.
+    pub frozen: IntGaugeVec,
 }
 
 impl Metrics {
@@ -44,11 +50,23 @@ impl Metrics {
             "Submissions that lost their wallet's race to another writer and ran again",
         )
         .expect("valid metric");
+        let alerts = IntGaugeVec::new(
+            Opts::new("prepaid_alerts", "The regulator's risk alerts raised now, by kind"),
+            &["kind"],
+        )
+        .expect("valid metric");
+        let frozen = IntGaugeVec::new(
+            Opts::new("prepaid_frozen_fen", "Money frozen in wallets now, in fen, by industry"),
+            &["industry"],
+        )
+        .expect("valid metric");
         for metric in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(events.clone()),
             Box::new(conflicts.clone()),
+            Box::new(alerts.clone()),
+            Box::new(frozen.clone()),
         ] {
             registry.register(metric).expect("metric names are unique");
         }
@@ -58,6 +76,8 @@ impl Metrics {
             latency,
             events,
             conflicts,
+            alerts,
+            frozen,
         }
     }
 

@@ -43,8 +43,8 @@ use error::ApiError;
 use metrics::Metrics;
 use outbox::{ack, claim, outbox};
 use platform::{
-    close_merchant, listing, listings, merchant, merchants, register_merchant, registry_log, review_listing,
-    review_merchant, revoke_listing, statistics, submit_listing,
+    alert_rules, alerts, close_merchant, configure_alerts, listing, listings, merchant, merchants, register_merchant,
+    registry_log, review_listing, review_merchant, revoke_listing, statistics, submit_listing,
 };
 use wallets::{journal, open_wallet, proof, submit_event, verify, wallet};
 
@@ -187,6 +187,13 @@ fn build(listed: &mut Vec<(Method, &'static str)>) -> Router<Service> {
     );
     add(Method::GET, "/v1/registry", on(MethodFilter::GET, registry_log));
     add(Method::GET, "/v1/stats", on(MethodFilter::GET, statistics));
+    add(Method::GET, "/v1/alerts", on(MethodFilter::GET, alerts));
+    add(Method::GET, "/v1/alerts/rules", on(MethodFilter::GET, alert_rules));
+    add(
+        Method::POST,
+        "/v1/alerts/rules",
+        on(MethodFilter::POST, configure_alerts),
+    );
     router
 }
 
@@ -388,6 +395,42 @@ async fn health(State(service): State<Service>) -> Result<Json<Value>, ApiError>
 async fn metrics(State(service): State<Service>) -> impl IntoResponse {
     let conflicts = i64::try_from(service.ledger.conflicts()).unwrap_or(i64::MAX);
     service.metrics.conflicts.set(conflicts);
+    // The supervision figures as they stand: what is frozen by industry, and the alerts.
+    let ledger = service.ledger.clone();
+    let supervision = blocking(move || {
+        let by_industry = crate::stats::Query {
+            group_by: crate::stats::GroupBy::Industry,
+            ..crate::stats::Query::default()
+        };
+        Ok((ledger.stats(&by_industry)?, ledger.alerts()?))
+    })
+    .await;
+    match supervision {
+        Ok((lines, alerts)) => {
+            for line in lines {
+                let fen = prepaid_contract::money::Amount::parse(&line.frozen).map_or(0, |amount| amount.fen());
+                let fen = i64::try_from(fen).unwrap_or(i64::MAX);
+                service
+                    .metrics
+                    .frozen
+                    .with_label_values(&[line.group.as_str()])
+                    .set(fen);
+            }
+            for kind in crate::alerts::AlertKind::ALL {
+                let raised = alerts.iter().filter(|alert| alert.kind == kind).count();
+                service
+                    .metrics
+                    .alerts
+                    .with_label_values(&[kind.as_str()])
+                    .set(i64::try_from(raised).unwrap_or(i64::MAX));
+            }
+        }
+        Err(error) => tracing::warn!(
+            code = error.code,
+            error = error.message,
+            "reading the supervision figures failed"
+        ),
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         service.metrics.render(),

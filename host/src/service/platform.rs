@@ -18,6 +18,7 @@ use serde_json::Value;
 use super::auth::{Caller, Role};
 use super::error::ApiError;
 use super::{authorize, blocking, parse_body, Service};
+use crate::alerts::AlertRules;
 use crate::registry::{
     Action, Actor, Approval, Industry, Listing, ListingDecision, ListingStatus, Merchant, MerchantClosure,
     MerchantDecision, Registry,
@@ -390,4 +391,29 @@ pub(super) async fn statistics(
     let ledger = service.ledger.clone();
     let lines = blocking(move || ledger.stats(&query)).await?;
     Ok(Json(serde_json::json!({"lines": lines})))
+}
+
+pub(super) async fn alerts(State(service): State<Service>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    authorize(&service, &headers, &[Role::Regulator, Role::Auditor])?;
+    let ledger = service.ledger.clone();
+    let alerts = blocking(move || ledger.alerts()).await?;
+    Ok(Json(serde_json::json!({"alerts": alerts})))
+}
+
+pub(super) async fn alert_rules(
+    State(service): State<Service>,
+    headers: HeaderMap,
+) -> Result<Json<AlertRules>, ApiError> {
+    authorize(&service, &headers, &[Role::Operator, Role::Regulator, Role::Auditor])?;
+    Ok(Json(registry(&service).await?.alert_rules().clone()))
+}
+
+pub(super) async fn configure_alerts(
+    State(service): State<Service>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = authorize(&service, &headers, &[Role::Regulator])?;
+    let rules: AlertRules = parse_body(body)?;
+    record(&service, &caller, Action::ConfigureAlerts { rules }).await
 }

@@ -302,6 +302,9 @@ pub trait Store: Send {
     /// The wallets opened with `merchant` as their merchant, in order.
     fn sales_of(&self, merchant: &str) -> Result<Vec<String>>;
 
+    /// How many wallets of `merchant` were opened after `at` (RFC 3339).
+    fn sales_after(&self, merchant: &str, at: &str) -> Result<u64>;
+
     /// Every merchant's figures for every day up to `to` (all days without it).
     fn day_rows(&self, to: Option<&str>) -> Result<Vec<DayRow>>;
 

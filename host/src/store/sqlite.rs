@@ -80,9 +80,12 @@ CREATE TABLE IF NOT EXISTS registry (
     record TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS sales (
-    wallet   TEXT PRIMARY KEY,
-    merchant TEXT NOT NULL,
-    listing  TEXT
+    wallet    TEXT PRIMARY KEY,
+    merchant  TEXT NOT NULL,
+    listing   TEXT,
+    opened_at TEXT NOT NULL,
+    pending   INTEGER NOT NULL DEFAULT 0,
+    disputed  INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sales_merchant ON sales (merchant, wallet);
 CREATE TABLE IF NOT EXISTS stats (
@@ -95,6 +98,8 @@ CREATE TABLE IF NOT EXISTS stats (
     requests  INTEGER NOT NULL,
     refunds   INTEGER NOT NULL,
     disputes  INTEGER NOT NULL,
+    pending   INTEGER NOT NULL,
+    disputed  INTEGER NOT NULL,
     PRIMARY KEY (merchant, day)
 );
 ";
@@ -742,20 +747,27 @@ impl Store for SqliteStore {
         ])
         .with_context(|| format!("moving the head of wallet {}", entry.wallet))?;
         if let Some(sale) = &facts.sale {
-            tx.prepare_cached("INSERT INTO sales (wallet, merchant, listing) VALUES (?1, ?2, ?3)")?
-                .execute(params![entry.wallet, sale.merchant, sale.listing])
+            tx.prepare_cached("INSERT INTO sales (wallet, merchant, listing, opened_at) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![entry.wallet, sale.merchant, sale.listing, facts.at])
                 .with_context(|| format!("indexing wallet {} under its merchant", entry.wallet))?;
         }
-        if !facts.figures.is_zero() {
+        if !facts.figures.is_zero() || facts.level.is_some() {
             let figures = &facts.figures;
-            // A wallet opened before its merchant was indexed has no figures to add to.
+            let (pending, disputed) = facts.level.map_or((None, None), |level| {
+                (Some(level.pending as i64), Some(i64::from(level.disputed)))
+            });
+            // The levels are added as changes from the wallet's last; a wallet opened
+            // before its merchant was indexed has no figures to add to.
             tx.prepare_cached(
-                "INSERT INTO stats (merchant, day, paid, released, refunded, opened, requests, refunds, disputes)
-                 SELECT merchant, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM sales WHERE wallet = ?1
+                "INSERT INTO stats (merchant, day, paid, released, refunded, opened, requests, refunds, disputes,
+                                    pending, disputed)
+                 SELECT merchant, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, COALESCE(?10, pending) - pending,
+                        COALESCE(?11, disputed) - disputed FROM sales WHERE wallet = ?1
                  ON CONFLICT (merchant, day) DO UPDATE SET paid = paid + excluded.paid,
                      released = released + excluded.released, refunded = refunded + excluded.refunded,
                      opened = opened + excluded.opened, requests = requests + excluded.requests,
-                     refunds = refunds + excluded.refunds, disputes = disputes + excluded.disputes",
+                     refunds = refunds + excluded.refunds, disputes = disputes + excluded.disputes,
+                     pending = pending + excluded.pending, disputed = disputed + excluded.disputed",
             )?
             .execute(params![
                 entry.wallet,
@@ -766,7 +778,9 @@ impl Store for SqliteStore {
                 to_sql(figures.opened)?,
                 to_sql(figures.requests)?,
                 to_sql(figures.refunds)?,
-                to_sql(figures.disputes)?
+                to_sql(figures.disputes)?,
+                pending,
+                disputed
             ])
             .with_context(|| {
                 format!(
@@ -774,6 +788,11 @@ impl Store for SqliteStore {
                     entry.seq, entry.wallet
                 )
             })?;
+            tx.prepare_cached(
+                "UPDATE sales SET pending = COALESCE(?2, pending), disputed = COALESCE(?3, disputed) WHERE wallet = ?1",
+            )?
+            .execute(params![entry.wallet, pending, disputed])
+            .with_context(|| format!("moving the levels of wallet {}", entry.wallet))?;
         }
         Ok(tx.commit().context("committing the entry")?)
     }
@@ -815,10 +834,19 @@ impl Store for SqliteStore {
         Ok(wallets)
     }
 
+    fn sales_after(&self, merchant: &str, at: &str) -> Result<u64> {
+        let count: i64 = self.conn.query_row(
+            "SELECT count(*) FROM sales WHERE merchant = ?1 AND opened_at > ?2",
+            [merchant, at],
+            |row| row.get(0),
+        )?;
+        Ok(count.max(0) as u64)
+    }
+
     fn day_rows(&self, to: Option<&str>) -> Result<Vec<DayRow>> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT merchant, day, paid, released, refunded, opened, requests, refunds, disputes FROM stats
-             WHERE ?1 IS NULL OR day <= ?1 ORDER BY day, merchant",
+            "SELECT merchant, day, paid, released, refunded, opened, requests, refunds, disputes, pending, disputed
+             FROM stats WHERE ?1 IS NULL OR day <= ?1 ORDER BY day, merchant",
         )?;
         let rows = statement
             .query_map([to], |row| {
@@ -834,6 +862,8 @@ impl Store for SqliteStore {
                         requests: count(6)?,
                         refunds: count(7)?,
                         disputes: count(8)?,
+                        pending: row.get(9)?,
+                        disputed: row.get(10)?,
                     },
                 })
             })?

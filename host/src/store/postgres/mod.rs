@@ -90,9 +90,12 @@ CREATE TABLE IF NOT EXISTS registry (
     record TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS sales (
-    wallet   TEXT PRIMARY KEY,
-    merchant TEXT NOT NULL,
-    listing  TEXT
+    wallet    TEXT PRIMARY KEY,
+    merchant  TEXT NOT NULL,
+    listing   TEXT,
+    opened_at TEXT NOT NULL,
+    pending   BIGINT NOT NULL DEFAULT 0,
+    disputed  BIGINT NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS stats (
     merchant  TEXT NOT NULL,
@@ -104,6 +107,8 @@ CREATE TABLE IF NOT EXISTS stats (
     requests  BIGINT NOT NULL,
     refunds   BIGINT NOT NULL,
     disputes  BIGINT NOT NULL,
+    pending   BIGINT NOT NULL,
+    disputed  BIGINT NOT NULL,
     PRIMARY KEY (merchant, day)
 );
 ";
@@ -467,17 +472,30 @@ impl Store for PostgresStore {
                  FROM entry, unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
                       AS effect (id, kind, recipient, amount, reason)
              ), sale AS (
-                 INSERT INTO sales (wallet, merchant, listing)
-                 SELECT entry.wallet, $20, $21 FROM entry WHERE $20::text IS NOT NULL
+                 INSERT INTO sales (wallet, merchant, listing, opened_at, pending, disputed)
+                 SELECT entry.wallet, $20, $21, $5, COALESCE($31::bigint, 0), COALESCE($32::bigint, 0)
+                 FROM entry WHERE $20::text IS NOT NULL
+             ), owner AS (
+                 SELECT COALESCE($20::text, sales.merchant) AS merchant, COALESCE(sales.pending, 0) AS pending,
+                        COALESCE(sales.disputed, 0) AS disputed
+                 FROM (SELECT 1) one LEFT JOIN sales ON sales.wallet = $1
              ), figures AS (
-                 INSERT INTO stats (merchant, day, paid, released, refunded, opened, requests, refunds, disputes)
-                 SELECT owner.merchant, $22, $23, $24, $25, $26, $27, $28, $29
-                 FROM entry, (SELECT COALESCE($20::text, (SELECT merchant FROM sales WHERE wallet = $1)) AS merchant) owner
+                 INSERT INTO stats (merchant, day, paid, released, refunded, opened, requests, refunds, disputes,
+                                    pending, disputed)
+                 SELECT owner.merchant, $22, $23, $24, $25, $26, $27, $28, $29,
+                        COALESCE($31::bigint, owner.pending) - owner.pending,
+                        COALESCE($32::bigint, owner.disputed) - owner.disputed
+                 FROM entry, owner
                  WHERE owner.merchant IS NOT NULL AND $30::boolean
                  ON CONFLICT (merchant, day) DO UPDATE SET paid = stats.paid + EXCLUDED.paid,
                      released = stats.released + EXCLUDED.released, refunded = stats.refunded + EXCLUDED.refunded,
                      opened = stats.opened + EXCLUDED.opened, requests = stats.requests + EXCLUDED.requests,
-                     refunds = stats.refunds + EXCLUDED.refunds, disputes = stats.disputes + EXCLUDED.disputes
+                     refunds = stats.refunds + EXCLUDED.refunds, disputes = stats.disputes + EXCLUDED.disputes,
+                     pending = stats.pending + EXCLUDED.pending, disputed = stats.disputed + EXCLUDED.disputed
+             ), levels AS (
+                 UPDATE sales SET pending = COALESCE($31::bigint, sales.pending),
+                                  disputed = COALESCE($32::bigint, sales.disputed)
+                 FROM entry WHERE sales.wallet = entry.wallet AND $20::text IS NULL
              )
              INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash, next_due)
              SELECT entry.wallet, $6, entry.seq, $18, $10, $12, $19 FROM entry
@@ -520,7 +538,9 @@ impl Store for PostgresStore {
                 &to_i64(facts.figures.requests),
                 &to_i64(facts.figures.refunds),
                 &to_i64(facts.figures.disputes),
-                &!facts.figures.is_zero(),
+                &(!facts.figures.is_zero() || facts.level.is_some()),
+                &facts.level.map(|level| to_i64(level.pending)),
+                &facts.level.map(|level| i64::from(level.disputed)),
             ],
         );
         match appended {
@@ -574,13 +594,25 @@ impl Store for PostgresStore {
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
+    fn sales_after(&self, merchant: &str, at: &str) -> Result<u64> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_one(
+                "SELECT count(*) FROM sales WHERE merchant = $1 AND opened_at > $2",
+                &[&merchant, &at],
+            )
+            .context("counting a merchant's sales")?;
+        Ok(to_u64(row.get(0)))
+    }
+
     fn day_rows(&self, to: Option<&str>) -> Result<Vec<DayRow>> {
         let rows = self
             .client
             .borrow_mut()
             .query(
-                "SELECT merchant, day, paid, released, refunded, opened, requests, refunds, disputes FROM stats
-                 WHERE $1::text IS NULL OR day <= $1 ORDER BY day, merchant",
+                "SELECT merchant, day, paid, released, refunded, opened, requests, refunds, disputes, pending, disputed
+                 FROM stats WHERE $1::text IS NULL OR day <= $1 ORDER BY day, merchant",
                 &[&to],
             )
             .context("reading the statistics")?;
@@ -597,6 +629,8 @@ impl Store for PostgresStore {
                     requests: to_u64(row.get(6)),
                     refunds: to_u64(row.get(7)),
                     disputes: to_u64(row.get(8)),
+                    pending: row.get(9),
+                    disputed: row.get(10),
                 },
             })
             .collect())

@@ -1,0 +1,314 @@
+//! Risk alerts the regulator configures, raised from the statistics as they stand: a
+//! merchant's frozen total over a threshold; its refunds or requests today over a multiple
+//! of its trailing daily average; disputes or requests awaiting authorization piling up;
+//! sales recorded after its closure notice (which the host refuses, so one means a host
+//! that does not enforce the registry wrote to the store).
+//!
+//! The rules are a registry record ([`crate::registry::Action::ConfigureAlerts`]), so who
+//! set which threshold when is on the record. Alerts are computed on request from the
+//! per-merchant, per-day figures the store keeps ([`crate::stats`]); nothing scans wallets.
+
+use std::collections::BTreeMap;
+
+use prepaid_contract::money::Amount;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, RefusalCode, Result};
+use crate::registry::{MerchantStatus, Registry};
+use crate::stats::{yuan, DayRow};
+
+/// Days of history a rate is compared with, by default.
+pub const DEFAULT_TRAILING_DAYS: u32 = 30;
+/// The fewest events in a day for a rate alert, by default: one refund among none is not a
+/// pattern.
+pub const DEFAULT_MIN_EVENTS: u64 = 5;
+
+/// The regulator's alert rules; a rule left out raises nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRules {
+    /// A merchant's frozen total above this (yuan, as `"100000.00"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frozen_over: Option<String>,
+    /// A merchant's refunds today above this multiple of its daily average over the
+    /// trailing days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_rate_multiple: Option<u32>,
+    /// A merchant's requests today above this multiple of its daily average over the
+    /// trailing days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_rate_multiple: Option<u32>,
+    /// The days a rate is compared with.
+    #[serde(default = "default_trailing_days")]
+    pub trailing_days: u32,
+    /// The fewest refunds or requests in a day for a rate alert.
+    #[serde(default = "default_min_events")]
+    pub min_events: u64,
+    /// A merchant's wallets in dispute above this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_disputes_over: Option<i64>,
+    /// A merchant's requests awaiting authorization above this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_requests_over: Option<i64>,
+    /// Any sale recorded after a merchant's closure notice.
+    #[serde(default = "default_true")]
+    pub sales_after_closure: bool,
+}
+
+fn default_trailing_days() -> u32 {
+    DEFAULT_TRAILING_DAYS
+}
+
+fn default_min_events() -> u64 {
+    DEFAULT_MIN_EVENTS
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Default for AlertRules {
+    fn default() -> AlertRules {
+        AlertRules {
+            frozen_over: None,
+            refund_rate_multiple: None,
+            request_rate_multiple: None,
+            trailing_days: DEFAULT_TRAILING_DAYS,
+            min_events: DEFAULT_MIN_EVENTS,
+            open_disputes_over: None,
+            pending_requests_over: None,
+            sales_after_closure: true,
+        }
+    }
+}
+
+impl AlertRules {
+    /// Rejects rules that cannot be applied: an amount that is not one, a window of no
+    /// days, a multiple of zero, a negative threshold.
+    pub fn check(&self) -> Result<()> {
+        let bad = |why: &str| Err(Error::refused(RefusalCode::BadRegistryEntry, why.to_owned()));
+        if let Some(amount) = &self.frozen_over {
+            if Amount::parse(amount).is_err() {
+                return bad("`frozen_over` is an amount in yuan with two places, like \"100000.00\"");
+            }
+        }
+        if self.trailing_days == 0 || self.trailing_days > 366 {
+            return bad("`trailing_days` is 1 to 366");
+        }
+        if self.refund_rate_multiple == Some(0) || self.request_rate_multiple == Some(0) {
+            return bad("a rate multiple is at least 1");
+        }
+        if self.open_disputes_over.is_some_and(|n| n < 0) || self.pending_requests_over.is_some_and(|n| n < 0) {
+            return bad("a threshold is at least 0");
+        }
+        Ok(())
+    }
+}
+
+/// What an alert is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// The merchant's frozen total is over the threshold.
+    FrozenOver,
+    /// Its refunds today are over the multiple of its trailing average.
+    RefundRate,
+    /// Its requests today are over the multiple of its trailing average.
+    RequestRate,
+    /// Its wallets in dispute are over the threshold.
+    OpenDisputes,
+    /// Its requests awaiting authorization are over the threshold.
+    PendingRequests,
+    /// Sales were recorded after its closure notice.
+    SalesAfterClosure,
+}
+
+impl AlertKind {
+    /// Every kind, in order.
+    pub const ALL: [AlertKind; 6] = [
+        AlertKind::FrozenOver,
+        AlertKind::RefundRate,
+        AlertKind::RequestRate,
+        AlertKind::OpenDisputes,
+        AlertKind::PendingRequests,
+        AlertKind::SalesAfterClosure,
+    ];
+
+    /// The kind as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::FrozenOver => "frozen_over",
+            AlertKind::RefundRate => "refund_rate",
+            AlertKind::RequestRate => "request_rate",
+            AlertKind::OpenDisputes => "open_disputes",
+            AlertKind::PendingRequests => "pending_requests",
+            AlertKind::SalesAfterClosure => "sales_after_closure",
+        }
+    }
+}
+
+/// One alert raised.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Alert {
+    /// What it is about.
+    pub kind: AlertKind,
+    /// The merchant's key.
+    pub merchant: String,
+    /// The merchant's registered name, if registered.
+    pub name: Option<String>,
+    /// What was measured.
+    pub value: String,
+    /// The rule's threshold it crossed.
+    pub threshold: String,
+    /// For people.
+    pub message: String,
+}
+
+/// A merchant's figures as the rules read them.
+#[derive(Default)]
+struct Standing {
+    frozen: i128,
+    pending: i64,
+    disputed: i64,
+    refunds_today: u64,
+    requests_today: u64,
+    refunds_before: u64,
+    requests_before: u64,
+}
+
+/// The alerts `rules` raise over `rows` (every day up to `today`, a business day), with
+/// merchants from `registry`; `sales_after` counts a merchant's wallets opened after a
+/// time (RFC 3339).
+pub fn evaluate(
+    rules: &AlertRules,
+    rows: &[DayRow],
+    registry: &Registry,
+    today: &str,
+    first_trailing_day: &str,
+    mut sales_after: impl FnMut(&str, &str) -> Result<u64>,
+) -> Result<Vec<Alert>> {
+    let mut standings: BTreeMap<&str, Standing> = BTreeMap::new();
+    for row in rows.iter().filter(|row| row.day.as_str() <= today) {
+        let standing = standings.entry(row.merchant.as_str()).or_default();
+        standing.frozen += row.figures.frozen();
+        standing.pending += row.figures.pending;
+        standing.disputed += row.figures.disputed;
+        if row.day == today {
+            standing.refunds_today += row.figures.refunds;
+            standing.requests_today += row.figures.requests;
+        } else if row.day.as_str() >= first_trailing_day {
+            standing.refunds_before += row.figures.refunds;
+            standing.requests_before += row.figures.requests;
+        }
+    }
+    let mut alerts = Vec::new();
+    let name = |merchant: &str| registry.merchant(merchant).map(|merchant| merchant.name.clone());
+    let mut raise = |kind: AlertKind, merchant: &str, value: String, threshold: String, message: String| {
+        alerts.push(Alert {
+            kind,
+            merchant: merchant.to_owned(),
+            name: name(merchant),
+            value,
+            threshold,
+            message,
+        })
+    };
+    let frozen_over = rules
+        .frozen_over
+        .as_deref()
+        .map(|amount| Amount::parse(amount).map(|amount| i128::from(amount.fen())))
+        .transpose()
+        .map_err(|_| Error::fault("the alert rules hold an amount that is not one"))?;
+    let days = u64::from(rules.trailing_days);
+    for (merchant, standing) in &standings {
+        if let Some(limit) = frozen_over.filter(|limit| standing.frozen > *limit) {
+            raise(
+                AlertKind::FrozenOver,
+                merchant,
+                yuan(standing.frozen),
+                yuan(limit),
+                format!(
+                    "{} frozen, over the threshold of {}",
+                    yuan(standing.frozen),
+                    yuan(limit)
+                ),
+            );
+        }
+        for (kind, multiple, today_count, before, what) in [
+            (
+                AlertKind::RefundRate,
+                rules.refund_rate_multiple,
+                standing.refunds_today,
+                standing.refunds_before,
+                "refunds",
+            ),
+            (
+                AlertKind::RequestRate,
+                rules.request_rate_multiple,
+                standing.requests_today,
+                standing.requests_before,
+                "requests",
+            ),
+        ] {
+            let Some(multiple) = multiple else { continue };
+            // today > multiple × (before / days), in integers.
+            if today_count >= rules.min_events && today_count * days > u64::from(multiple) * before {
+                raise(
+                    kind,
+                    merchant,
+                    today_count.to_string(),
+                    format!("{multiple} × {before}/{days} a day"),
+                    format!(
+                        "{today_count} {what} today, over {multiple} times the daily average of the {days} days before ({before} in all)"
+                    ),
+                );
+            }
+        }
+        for (kind, limit, value, what) in [
+            (
+                AlertKind::OpenDisputes,
+                rules.open_disputes_over,
+                standing.disputed,
+                "wallets in dispute",
+            ),
+            (
+                AlertKind::PendingRequests,
+                rules.pending_requests_over,
+                standing.pending,
+                "requests awaiting authorization",
+            ),
+        ] {
+            if let Some(limit) = limit.filter(|limit| value > *limit) {
+                raise(
+                    kind,
+                    merchant,
+                    value.to_string(),
+                    limit.to_string(),
+                    format!("{value} {what}, over the threshold of {limit}"),
+                );
+            }
+        }
+    }
+    if rules.sales_after_closure {
+        for merchant in registry
+            .merchants()
+            .filter(|merchant| matches!(merchant.status, MerchantStatus::Closing | MerchantStatus::Closed))
+        {
+            let Some(noticed) = &merchant.closure_recorded_at else {
+                continue;
+            };
+            let sold = sales_after(&merchant.merchant, noticed)?;
+            if sold > 0 {
+                raise(
+                    AlertKind::SalesAfterClosure,
+                    &merchant.merchant,
+                    sold.to_string(),
+                    "0".into(),
+                    format!("{sold} wallets opened after the closure notice of {noticed}"),
+                );
+            }
+        }
+    }
+    alerts.sort_by(|a, b| (a.kind, &a.merchant).cmp(&(b.kind, &b.merchant)));
+    Ok(alerts)
+}
