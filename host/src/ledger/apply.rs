@@ -36,7 +36,7 @@ pub(crate) enum Prepared {
         state: Option<Vec<u8>>,
         next_due: Option<i64>,
         verdict: Verdict,
-        facts: Facts,
+        facts: Box<Facts>,
     },
 }
 
@@ -168,7 +168,7 @@ pub(crate) fn prepare(
     };
     entry.entry_hash = entry.compute_hash();
     Ok(Prepared::New {
-        facts: Facts::of(&entry, state.as_deref())?,
+        facts: Box::new(Facts::of(&entry, state.as_deref())?),
         entry,
         state,
         next_due,
