@@ -227,6 +227,10 @@ pub(crate) enum Command {
         /// and on one of this many (1000000 takes minutes).
         #[arg(long)]
         scale: Option<usize>,
+        /// Also measures closing a merchant with this many wallets holding money (100000
+        /// takes minutes).
+        #[arg(long)]
+        closure: Option<usize>,
         /// Prints the measurements as JSON.
         #[arg(long)]
         json: bool,

@@ -17,7 +17,8 @@ use prepaid_host::ledger::Contracts;
 use prepaid_host::native::NativeRules;
 use prepaid_host::rules::Rules;
 use prepaid_host::store::sqlite::SqliteStore;
-use prepaid_host::testkit::workload::{mix, standard_mix};
+use prepaid_host::registry::{Action, Actor, MerchantClosure};
+use prepaid_host::testkit::workload::{approved_listing, listed_mix, mix, registration, standard_mix};
 use prepaid_host::verify::{verify_with_progress, Checks};
 use prepaid_host::{Clock, ContractEngine, Envelope, Ledger, StoreConfig};
 
@@ -117,6 +118,79 @@ pub fn scale_point(component: &[u8], population: usize, rounds: usize, dir: &Pat
         events_per_second: events as f64 / fastest.as_secs_f64(),
         resident_mib,
         checkpoint_seconds,
+    })
+}
+
+/// Closing a merchant: how long the platform takes to apply a closure to every wallet.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClosurePoint {
+    /// The merchant's wallets, each holding money.
+    pub wallets: usize,
+    /// Seconds from the closure's date to the merchant recorded closed.
+    pub seconds: f64,
+    /// What the closure's report says it refunded, yuan.
+    pub refunded: String,
+}
+
+/// Opens `wallets` wallets of the workload's listing on a new SQLite journal in `dir`,
+/// records the merchant's closure for a second later (a platform that gives no notice, so
+/// the run does not wait 30 days), and times applying it to them all.
+pub fn closure_point(component: &[u8], wallets: usize, dir: &Path) -> Result<ClosurePoint> {
+    let ledger = Ledger::open(StoreConfig::Sqlite(dir.join("closure.db")), ContractEngine::new()?)?.with_registry(0);
+    ledger.install(component)?;
+    let now = || -> Result<i64> { Ok(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64) };
+    let listing = approved_listing(&ledger, now()? + 86_400)?;
+    let progress = indicatif::ProgressBar::new(wallets as u64)
+        .with_message(format!("opening {wallets} wallets"))
+        .with_style(indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}").expect("a valid template"));
+    for start in (0..wallets).step_by(POPULATION_CHUNK) {
+        let end = wallets.min(start + POPULATION_CHUNK);
+        // Sent as a client sends them, without their scripted times: the platform's clock
+        // stamps them, as it will stamp the closure.
+        let opens: Vec<Envelope> = listed_mix("closing", start..end, 1, &listing)?
+            .iter()
+            .map(Envelope::untimed)
+            .collect();
+        submit_grouped(&ledger, &opens)?;
+        progress.set_position(end as u64);
+    }
+    progress.finish_and_clear();
+    let effective = now()? + 1;
+    let Action::RegisterMerchant { merchant, .. } = registration().0 else {
+        unreachable!("the workload registers its merchant first");
+    };
+    let closure = MerchantClosure::sign(&prepaid_host::keys::dev_key("regulator"), &merchant, effective)?;
+    let by = Actor {
+        role: "regulator".into(),
+        name: "bench".into(),
+    };
+    ledger.record_change(
+        by,
+        Action::CloseMerchant {
+            merchant,
+            reason: "bench".into(),
+            closure,
+        },
+    )?;
+    while now()? < effective {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let started = Instant::now();
+    let reports = ledger.close_due_merchants(|_| {})?;
+    let seconds = started.elapsed().as_secs_f64();
+    let [(_, report)] = reports.as_slice() else {
+        anyhow::bail!("expected one closure applied, got {}", reports.len());
+    };
+    ensure!(
+        report.closed == wallets as u64 && report.refused.is_empty(),
+        "the closure closed {} of {wallets} wallets: {:?}",
+        report.closed,
+        report.refused
+    );
+    Ok(ClosurePoint {
+        wallets,
+        seconds,
+        refunded: report.refunded.clone(),
     })
 }
 

@@ -105,7 +105,7 @@ pub fn run(urls: &[String], keys: &Keys, wallets: usize, clients: usize, seconds
     let prefix = format!("load-{run_id}");
     // Signed before the clock starts; a timed run signs each new wallet's events as it goes.
     let prepared = match seconds {
-        None => listed_mix(&prefix, 0..wallets, listing)?,
+        None => listed_mix(&prefix, 0..wallets, usize::MAX, listing)?,
         Some(_) => Vec::new(),
     };
     let per_wallet = prepared.len() / wallets;
@@ -122,7 +122,7 @@ pub fn run(urls: &[String], keys: &Keys, wallets: usize, clients: usize, seconds
                     for index in (client..).step_by(clients) {
                         let events = match deadline {
                             Some(deadline) if started.elapsed() >= deadline => break,
-                            Some(_) => listed_mix(prefix, index..index + 1, listing)?,
+                            Some(_) => listed_mix(prefix, index..index + 1, usize::MAX, listing)?,
                             None if index >= prepared.len() => break,
                             None => prepared[index].to_vec(),
                         };

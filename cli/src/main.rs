@@ -411,6 +411,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             wallets,
             rounds,
             scale,
+            closure,
             json,
             component,
         } => {
@@ -426,8 +427,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 None => Vec::new(),
             };
+            let closure = closure
+                .map(|wallets| bench::closure_point(&bytes, wallets, dir.path()))
+                .transpose()?;
             if json {
-                println!("{}", serde_json::json!({"paths": report, "scale": scale}));
+                println!("{}", serde_json::json!({"paths": report, "scale": scale, "closure": closure}));
             } else {
                 print_bench(&report);
                 if let [small, large] = scale.as_slice() {
@@ -444,6 +448,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     println!(
                         "checkpoint: {} wallets in {:.2} s; {} wallets in {:.2} s",
                         small.wallets, small.checkpoint_seconds, large.wallets, large.checkpoint_seconds
+                    );
+                }
+                if let Some(closure) = closure {
+                    println!(
+                        "closure: a merchant of {} wallets closed in {:.2} s ({:.0} wallets/s), {} refunded",
+                        closure.wallets,
+                        closure.seconds,
+                        closure.wallets as f64 / closure.seconds,
+                        closure.refunded
                     );
                 }
             }

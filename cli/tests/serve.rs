@@ -125,7 +125,7 @@ fn listed_workload(store: &StoreConfig, wallets: std::ops::Range<usize>) -> Vec<
         .unwrap()
         .as_secs() as i64
         + 86_400;
-    listed_mix("bench", wallets, &approved_listing(&ledger, until).unwrap()).unwrap()
+    listed_mix("bench", wallets, usize::MAX, &approved_listing(&ledger, until).unwrap()).unwrap()
 }
 
 /// A fresh PostgreSQL database on the test server, as a URL.

@@ -127,10 +127,16 @@ pub fn approved_listing(ledger: &Ledger, approved_until: i64) -> Result<Listing>
         .clone())
 }
 
-/// [`mix`], each wallet opened as a sale of `listing` (the workload's, approved).
-pub fn listed_mix(prefix: &str, wallets: std::ops::Range<usize>, listing: &Listing) -> Result<Vec<Envelope>> {
+/// [`mix`] (its first `steps` steps), each wallet opened as a sale of `listing` (the
+/// workload's, approved).
+pub fn listed_mix(
+    prefix: &str,
+    wallets: std::ops::Range<usize>,
+    steps: usize,
+    listing: &Listing,
+) -> Result<Vec<Envelope>> {
     let consumer = dev_key("consumer");
-    let mut events = mix(prefix, wallets, usize::MAX)?;
+    let mut events = mix(prefix, wallets, steps)?;
     for event in events
         .iter_mut()
         .filter(|event| event.event.get("type").and_then(Value::as_str) == Some("open"))
