@@ -15,9 +15,9 @@ use serde::Serialize;
 
 use prepaid_host::ledger::Contracts;
 use prepaid_host::native::NativeRules;
+use prepaid_host::registry::{Action, Actor, MerchantClosure};
 use prepaid_host::rules::Rules;
 use prepaid_host::store::sqlite::SqliteStore;
-use prepaid_host::registry::{Action, Actor, MerchantClosure};
 use prepaid_host::testkit::workload::{approved_listing, listed_mix, mix, registration, standard_mix};
 use prepaid_host::verify::{verify_with_progress, Checks};
 use prepaid_host::{Clock, ContractEngine, Envelope, Ledger, StoreConfig};
@@ -138,7 +138,11 @@ pub struct ClosurePoint {
 pub fn closure_point(component: &[u8], wallets: usize, dir: &Path) -> Result<ClosurePoint> {
     let ledger = Ledger::open(StoreConfig::Sqlite(dir.join("closure.db")), ContractEngine::new()?)?.with_registry(0);
     ledger.install(component)?;
-    let now = || -> Result<i64> { Ok(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64) };
+    let now = || -> Result<i64> {
+        Ok(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs() as i64)
+    };
     let listing = approved_listing(&ledger, now()? + 86_400)?;
     let progress = indicatif::ProgressBar::new(wallets as u64)
         .with_message(format!("opening {wallets} wallets"))

@@ -431,7 +431,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .map(|wallets| bench::closure_point(&bytes, wallets, dir.path()))
                 .transpose()?;
             if json {
-                println!("{}", serde_json::json!({"paths": report, "scale": scale, "closure": closure}));
+                println!(
+                    "{}",
+                    serde_json::json!({"paths": report, "scale": scale, "closure": closure})
+                );
             } else {
                 print_bench(&report);
                 if let [small, large] = scale.as_slice() {

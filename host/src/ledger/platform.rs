@@ -194,7 +194,12 @@ impl Ledger {
 
     /// The alerts the regulator's rules raise now (see [`crate::alerts`]).
     pub fn alerts(&self) -> Result<Vec<Alert>> {
-        let now = self.clock.now()?;
+        self.alerts_at(self.clock.now()?)
+    }
+
+    /// The alerts the regulator's rules raise at `now` (seconds since the Unix epoch): on a
+    /// scripted clock, the time of the history's last event.
+    pub fn alerts_at(&self, now: i64) -> Result<Vec<Alert>> {
         let registry = self.fresh_registry()?.clone();
         let rules = registry.alert_rules();
         let today = business_day(&rfc3339(now)?)?;
