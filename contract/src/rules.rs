@@ -176,8 +176,9 @@ pub fn apply(
 }
 
 /// `open`: checks the consumer's signature, the regulator's approval of the terms (and of
-/// their listing, unexpired) and the policy's caps, then freezes the price in a new wallet (all of it, unless the
-/// policy supervises only a share: the rest is released to the merchant now).
+/// their listing, unexpired) and the policy's caps, then freezes the price in a new
+/// wallet: all of it, unless the policy supervises only a share and gives no cooling-off
+/// period, when the rest is released to the merchant now.
 fn open_wallet(
     crypto: &impl Crypto,
     ctx: &Context,
@@ -193,7 +194,11 @@ fn open_wallet(
     open.product.validate()?;
     open.policy.validate()?;
     open.policy.check_caps(&open.product)?;
-    let upfront = unsupervised_part(&open.product, &open.policy);
+    // The part outside supervision goes to the merchant when the cooling-off period ends
+    // (at once, without one): inside it everything unconsumed can still come back.
+    let outside = unsupervised_part(&open.product, &open.policy);
+    let share_released = open.policy.cooling_off_days == 0 && !outside.is_zero();
+    let upfront = if share_released { outside } else { Amount::ZERO };
     let wallet = Wallet {
         consumer: open.consumer,
         merchant: open.merchant,
@@ -209,6 +214,7 @@ fn open_wallet(
         requests: Vec::new(),
         stages_done: 0,
         rekey: None,
+        share_released,
     };
     Ok((
         wallet,

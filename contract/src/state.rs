@@ -110,6 +110,15 @@ pub struct Wallet {
     pub stages_done: u64,
     /// The re-key under way, if any.
     pub rekey: Option<Rekey>,
+    /// Whether the part of the price outside supervision has gone to the merchant: at the
+    /// end of the cooling-off period (at open, without one). Until then the whole price is
+    /// frozen, so a consumer who leaves inside the period gets everything unconsumed back.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub share_released: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 fn overflow() -> ContractError {
@@ -170,7 +179,21 @@ impl Wallet {
 
     /// What the merchant is entitled to after `consumed` units.
     fn entitlement(&self, consumed: u64) -> Amount {
-        merchant_entitlement(&self.product, &self.policy, consumed)
+        merchant_entitlement(&self.product, &self.policy, consumed, self.share_released)
+    }
+
+    /// Releases the part of the price outside supervision (once), returning what it adds
+    /// to the merchant's releases: from then on the supervised part is released in
+    /// proportion to consumption.
+    pub fn release_unsupervised(&mut self) -> Result<Amount, ContractError> {
+        let before = self.entitlement(self.consumed);
+        self.share_released = true;
+        let release = self
+            .entitlement(self.consumed)
+            .checked_sub(before)
+            .expect("the entitlement only grows when the share is released");
+        self.released = self.released.checked_add(release).ok_or_else(overflow)?;
+        Ok(release)
     }
 
     /// Settles the pending request `id`: it leaves the state and its units are released

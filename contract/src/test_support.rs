@@ -42,6 +42,7 @@ pub fn sessions_wallet(sessions: u64, price: &str, list_price: &str) -> Wallet {
         refunded: Amount::ZERO,
         requests: Vec::new(),
         stages_done: 0,
+        share_released: false,
         rekey: None,
     }
 }

@@ -7,6 +7,10 @@
 //! - **Deemed confirmation**: where the policy sets `deemed_confirm_days`, a request the
 //!   consumer neither authorized nor disputed within that many days is released (Zhejiang
 //!   education: 7 working days; this contract counts calendar days of platform time).
+//! - **The part outside supervision**: where the policy supervises only a share of the
+//!   price, the rest goes to the merchant when the cooling-off period ends (Nantong: inside
+//!   it, everything unconsumed comes back); the supervised share is then released in
+//!   proportion to consumption.
 //! - **Expiry**: at the end of `valid_days`, everything still frozen goes back to the
 //!   consumer. "Expired means forfeited" is an invalid clause (SPC; Jinan refunds
 //!   automatically at expiry), so nothing is ever forfeited.
@@ -27,6 +31,7 @@ use crate::money::Amount;
 use crate::policy::DAY_SECONDS;
 use crate::products::Product;
 use crate::state::{Status, Wallet};
+use crate::valuation::unsupervised_part;
 
 /// Whole days from `since` to `now`.
 fn days_between(since: i64, now: i64) -> u64 {
@@ -40,18 +45,41 @@ fn horizon(wallet: &Wallet, now: i64) -> i64 {
     expires_at(wallet).map_or(now, |at| now.min(at))
 }
 
-/// Brings a membership's release up to the days elapsed by `now` (or by expiry, if past).
+/// Releases the part of the price outside supervision once the cooling-off period is over
+/// by `now` (see [`crate::valuation::merchant_entitlement`]).
+fn release_unsupervised(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
+    if wallet.share_released
+        || wallet.status == Status::Closed
+        || unsupervised_part(&wallet.product, &wallet.policy).is_zero()
+        || wallet.policy.in_cooling_off(wallet.opened_at, now)
+    {
+        return Ok(Vec::new());
+    }
+    let release = wallet.release_unsupervised()?;
+    Ok(effect(
+        EffectKind::Release,
+        wallet.merchant,
+        release,
+        "unsupervised_share",
+    ))
+}
+
+/// Brings the time-based releases up to `now` (or to expiry, if past): the part of the
+/// price outside supervision once the cooling-off period is over, then a membership's
+/// days.
 pub fn accrue(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
     let now = horizon(wallet, now);
+    let mut effects = release_unsupervised(wallet, now)?;
     let Product::Membership(terms) = &wallet.product else {
-        return Ok(Vec::new());
+        return Ok(effects);
     };
     let elapsed = days_between(wallet.opened_at, now).min(u64::from(terms.term_days));
     if elapsed <= wallet.consumed {
-        return Ok(Vec::new());
+        return Ok(effects);
     }
     let release = wallet.consume(elapsed - wallet.consumed)?;
-    Ok(effect(EffectKind::Release, wallet.merchant, release, "accrued"))
+    effects.extend(effect(EffectKind::Release, wallet.merchant, release, "accrued"));
+    Ok(effects)
 }
 
 /// When the pending request made at `requested_at` is deemed confirmed, if the policy
@@ -111,6 +139,10 @@ pub fn next_due(wallet: &Wallet) -> Option<i64> {
         wallet.rekey.as_ref().map(|rekey| rekey.effective_at)
     ];
     if releasing(wallet) {
+        if !wallet.share_released && !unsupervised_part(&wallet.product, &wallet.policy).is_zero() {
+            let days = i64::from(wallet.policy.cooling_off_days);
+            due.push(Some(wallet.opened_at.saturating_add(days.saturating_mul(DAY_SECONDS))));
+        }
         if let Product::Membership(terms) = &wallet.product {
             if wallet.consumed < u64::from(terms.term_days) {
                 let days = i64::try_from(wallet.consumed + 1).unwrap_or(i64::MAX);

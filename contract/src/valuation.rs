@@ -25,9 +25,10 @@ pub fn paid_rate_value(product: &Product, consumed: u64) -> Amount {
         .expect("consumed never exceeds the product's units, so the share is at most the price")
 }
 
-/// What the merchant is paid at open, outside supervision: the unsupervised share of the
-/// price (Shenzhen's model supervises 20% and insures the rest), rounded down to the fen.
-/// Zero when the whole price is supervised, the default.
+/// What the merchant is paid outside supervision: the unsupervised share of the price
+/// (Shenzhen supervises 20% and insures the rest; Nantong supervises a configurable share),
+/// rounded down to the fen, paid at the end of the cooling-off period. Zero when the whole
+/// price is supervised, the default.
 pub fn unsupervised_part(product: &Product, policy: &Policy) -> Amount {
     let supervised = u64::from(policy.supervised_share.unwrap_or(100));
     product
@@ -37,10 +38,23 @@ pub fn unsupervised_part(product: &Product, policy: &Policy) -> Amount {
 }
 
 /// What the merchant is entitled to after `consumed` units: the paid-rate value of the
-/// consumption, but never less than what was paid outside supervision at open (consumption
-/// uses that up first).
-pub fn merchant_entitlement(product: &Product, policy: &Policy, consumed: u64) -> Amount {
-    paid_rate_value(product, consumed).max(unsupervised_part(product, policy))
+/// consumption, until the part outside supervision is released (`share_released`); from
+/// then on that part, plus the supervised part in proportion to consumption (Nantong's
+/// model: the share is frozen and released as consumption goes). The second is never less
+/// than the first, so releasing the share never takes anything back.
+pub fn merchant_entitlement(product: &Product, policy: &Policy, consumed: u64, share_released: bool) -> Amount {
+    let outside = unsupervised_part(product, policy);
+    if !share_released || outside.is_zero() {
+        return paid_rate_value(product, consumed);
+    }
+    let supervised = product
+        .price()
+        .checked_sub(outside)
+        .expect("the unsupervised part is at most the price");
+    supervised
+        .share_rounded_down(consumed, product.total_units())
+        .and_then(|share| share.checked_add(outside))
+        .expect("consumed never exceeds the product's units, so the entitlement is at most the price")
 }
 
 /// What `consumed` units are worth at the list price.
