@@ -250,11 +250,11 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
     assert!(opened.verdict.ok, "{:?}", opened.verdict);
     let cheaper = |event: &mut Value| event["product"]["stages"][1]["amount"] = json!("1.00");
     let longer = |event: &mut Value| event["listing"]["approved_until"] = json!(in_a_year + 86_400);
-    let elsewhere = |event: &mut Value| event["merchant"] = json!(key("other"));
+    let unapproved = |event: &mut Value| event["approval"] = json!("00".repeat(64));
     for (wallet, change) in [
         ("w2", &cheaper as &dyn Fn(&mut Value)),
         ("w3", &longer),
-        ("w4", &elsewhere),
+        ("w4", &unapproved),
     ] {
         let before = ledger.wallets().unwrap();
         assert_eq!(
@@ -264,6 +264,11 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
         );
         assert_eq!(ledger.wallets().unwrap(), before, "a refused open records nothing");
     }
+    // Another merchant naming this listing hears it does not exist, whatever its status.
+    let probe = buy(&ledger, "w7", "bob", &listing, |event| {
+        event["merchant"] = json!(key("spa"))
+    });
+    assert_eq!(refusal(ledger.submit(&probe)), RefusalCode::Unlisted);
     // The open of an existing wallet, sent again, still gets its recorded outcome.
     assert!(
         ledger
@@ -289,8 +294,27 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
         refusal(approve_listing(&ledger, &listing, in_a_year)),
         RefusalCode::WrongStatus
     );
+    // An approval sent in upper-case hex is kept as opens carry it, so the listing sells.
     let second = submit_listing(&ledger, "clinic", policy()).unwrap();
-    approve_listing(&ledger, &second, in_a_year).unwrap();
+    let mut shouted = ledger
+        .registry()
+        .unwrap()
+        .listing(&second)
+        .unwrap()
+        .approve(&dev_key("city"), in_a_year)
+        .unwrap();
+    shouted.signature = shouted.signature.to_uppercase();
+    ledger
+        .record_change(
+            actor("regulator", "city"),
+            Action::ReviewListing {
+                listing: second.clone(),
+                decision: ListingDecision::Approve,
+                reason: "ok".into(),
+                approval: Some(shouted),
+            },
+        )
+        .unwrap();
     assert!(
         ledger
             .submit(&buy(&ledger, "w5", "bob", &second, |_| {}))
@@ -390,6 +414,15 @@ fn closes_with_notice_and_refunds_every_wallet(store: StoreConfig) {
         refusal(ledger.submit(&buy(&ledger, "w4", "bob", &listing, |_| {}))),
         RefusalCode::MerchantNotSelling
     );
+    // Nor may it ask to be paid: a request the consumer left silent could otherwise be
+    // deemed confirmed before the closure's date.
+    let request = signed(
+        "w1",
+        "r1",
+        "clinic",
+        json!({"type": "request", "request": "r1", "stage": 0}),
+    );
+    assert_eq!(refusal(ledger.submit(&request)), RefusalCode::MerchantNotSelling);
     // A caller cannot take the closure's event id to hold it off.
     let mut squat = refund.clone();
     squat.wallet = "w1".into();
@@ -592,6 +625,8 @@ fn each_alert_rule_raises_its_alert() {
     );
 
     // The clinic is closing; a host that does not enforce the registry still sells for it.
+    // (A second apart from the sales before: one in the notice's own second counts.)
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     ledger
         .record_change(
             actor("regulator", "city"),
@@ -621,4 +656,43 @@ fn each_alert_rule_raises_its_alert() {
         (late.value.as_str(), late.name.as_deref()),
         ("1", Some("clinic dental clinic"))
     );
+}
+
+#[test]
+fn a_wallet_journaled_before_merchants_were_indexed_is_closed_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = platform(sqlite_store(dir.path()), 0);
+    register(&ledger, "clinic");
+    review_merchant(&ledger, "clinic", MerchantDecision::Approve).unwrap();
+    let listing = submit_listing(&ledger, "clinic", policy()).unwrap();
+    approve_listing(&ledger, &listing, now() + 86_400).unwrap();
+    for wallet in ["w1", "w2"] {
+        assert!(
+            ledger
+                .submit(&buy(&ledger, wallet, "alice", &listing, |_| {}))
+                .unwrap()
+                .verdict
+                .ok
+        );
+    }
+    // As a journal written before this version holds it: w2 has no index row.
+    let conn = rusqlite::Connection::open(dir.path().join("journal.db")).unwrap();
+    conn.execute("DELETE FROM sales WHERE wallet = 'w2'", []).unwrap();
+    let effective = now() + 1;
+    ledger
+        .record_change(
+            actor("regulator", "city"),
+            Action::CloseMerchant {
+                merchant: key("clinic"),
+                reason: "relocating".into(),
+                closure: MerchantClosure::sign(&dev_key("city"), &key("clinic"), effective).unwrap(),
+            },
+        )
+        .unwrap();
+    while now() < effective {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let reports = ledger.close_due_merchants(|_| {}).unwrap();
+    assert_eq!(reports[0].1.closed, 2, "{:?}", reports[0].1);
+    assert_eq!(ledger.view("w2").unwrap().unwrap().status, "closed");
 }

@@ -122,7 +122,15 @@ pub fn apply(
         }
         Event::Authorize(authorize) => authorize_request(&mut wallet, authorize)?,
         Event::Refund(_) => refund(&mut wallet, now)?,
-        Event::MerchantClosed(_) => return_everything_frozen(&mut wallet, now, "merchant_closed")?,
+        // A closure applied late (the platform's round came after its date) accrues nothing
+        // past its date: the merchant is owed nothing for time after it closed.
+        Event::MerchantClosed(closed) => {
+            let until = closed
+                .closure
+                .as_ref()
+                .map_or(now, |closure| closure.effective.min(now));
+            return_everything_frozen(&mut wallet, until, "merchant_closed")?
+        }
         Event::Dispute(dispute) => {
             open_dispute(&mut wallet, dispute.request.as_deref())?;
             Vec::new()

@@ -658,6 +658,8 @@ impl Registry {
                 match (*decision, known.status, approval) {
                     (ListingDecision::Reject, ListingStatus::Pending, None) => Ok(()),
                     (ListingDecision::Approve, ListingStatus::Pending | ListingStatus::Approved, Some(approval)) => {
+                        // Kept as an open will carry it, lower-case.
+                        approval.signature.make_ascii_lowercase();
                         self.check_approval(known, approval, now, trust)
                     }
                     (ListingDecision::Reject, _, Some(_)) | (ListingDecision::Approve, _, None) => Err(refused(
@@ -688,6 +690,7 @@ impl Registry {
                 if matches!(status, MerchantStatus::Closing | MerchantStatus::Closed) {
                     return wrong_status(format!("merchant {merchant} is already {}", word(&status)));
                 }
+                closure.signature.make_ascii_lowercase();
                 if closure.report.is_some() {
                     return Err(refused(
                         RefusalCode::BadRegistryEntry,
@@ -908,12 +911,18 @@ impl Registry {
                  see GET /v1/listings",
             ));
         };
-        let listing = self.listings.get(&named.id).ok_or_else(|| {
-            refused(
-                RefusalCode::Unlisted,
-                format!("there is no listing {:?} in the catalogue", named.id),
-            )
-        })?;
+        // Another merchant's listing is answered as one that does not exist: whoever sends
+        // an open learns nothing of listings it could not see.
+        let listing = self
+            .listings
+            .get(&named.id)
+            .filter(|listing| listing.merchant == open.merchant.to_string())
+            .ok_or_else(|| {
+                refused(
+                    RefusalCode::Unlisted,
+                    format!("the open's merchant has no listing {:?} in the catalogue", named.id),
+                )
+            })?;
         let approval = match (&listing.status, &listing.approval) {
             (ListingStatus::Approved, Some(approval)) if approval.approved_until >= now => approval,
             (status, approval) => {

@@ -11,8 +11,8 @@ use super::{apply, Ledger};
 use crate::alerts::{evaluate, Alert};
 use crate::clock::CLOSURE_ID_PREFIX;
 use crate::envelope::{rfc3339, timestamp, Envelope};
-use crate::error::{Error, Result};
-use crate::registry::{Action, Actor, ClosureReport, MerchantClosure, Record, Registry};
+use crate::error::{Error, RefusalCode, Result};
+use crate::registry::{Action, Actor, ClosureReport, MerchantClosure, MerchantStatus, Record, Registry};
 use crate::stats::{business_day, yuan, Line, Query};
 use prepaid_contract::policy::DAY_SECONDS;
 
@@ -93,8 +93,16 @@ impl Ledger {
     /// Refuses an `open` of a new wallet that the registry does not admit, on a ledger that
     /// sells only listings (see [`crate::registry::Registry::admit_open`]).
     pub(super) fn admit_listed(&self, envelope: &Envelope) -> Result<()> {
-        if self.catalogue.is_none() || envelope.event.get("type").and_then(|kind| kind.as_str()) != Some("open") {
+        if self.catalogue.is_none() {
             return Ok(());
+        }
+        match envelope.event.get("type").and_then(|kind| kind.as_str()) {
+            Some("open") => {}
+            // A merchant that may not sell may not ask to be paid either: a closing one
+            // could otherwise ask for everything left and, where the policy deems silent
+            // requests confirmed, be paid before its closure's date.
+            Some("request") => return self.admit_request(&envelope.wallet),
+            _ => return Ok(()),
         }
         // A wallet that exists answers for itself: its open again gets its recorded
         // outcome, anything else is refused as it would be anyway.
@@ -108,9 +116,49 @@ impl Ledger {
         self.fresh_registry()?.admit_open(envelope, timestamp(at)?)
     }
 
+    /// Refuses a request on `wallet` if its merchant is registered and not approved.
+    fn admit_request(&self, wallet: &str) -> Result<()> {
+        let Some(merchant) = self.with_store(|store| store.merchant_of(wallet))? else {
+            return Ok(());
+        };
+        match self.fresh_registry()?.merchant(&merchant).map(|merchant| merchant.status) {
+            None | Some(MerchantStatus::Approved) => Ok(()),
+            Some(status) => Err(Error::refused(
+                RefusalCode::MerchantNotSelling,
+                format!(
+                    "the wallet's merchant is {}: it may not ask to be paid; the frozen money waits for the consumer or the closure",
+                    serde_json::to_value(status)
+                        .ok()
+                        .and_then(|status| status.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                ),
+            )),
+        }
+    }
+
+    /// Indexes under its merchant every wallet journaled before merchants were indexed
+    /// (from its accepted `open`), so that a closure reaches it; returns how many.
+    pub fn index_sales(&self) -> Result<usize> {
+        let unindexed = self.with_store(|store| store.unindexed())?;
+        let mut indexed = 0;
+        for wallet in &unindexed {
+            let entries = self.entries(wallet)?;
+            for entry in entries {
+                let facts = crate::stats::Facts::of(&entry, None)?;
+                if let Some(sale) = facts.sale {
+                    self.with_store(|store| store.index_sale(wallet, &sale, &entry.at))?;
+                    indexed += 1;
+                    break;
+                }
+            }
+        }
+        Ok(indexed)
+    }
+
     /// Applies every closure due by now to every wallet of its merchant still holding
-    /// money, then records the merchant closed with a report. `progress` hears of each
-    /// wallet done. Each wallet's closure is an event with an id of the closure's own
+    /// money, then records the merchant closed with a report, unless a wallet was refused
+    /// (the report names it; the merchant stays closing and the next call tries again).
+    /// `progress` hears of each wallet done. Each wallet's closure is an event with an id of the closure's own
     /// ([`CLOSURE_ID_PREFIX`] and its time), so a run cut short (a crash, a restart) and
     /// run again takes up where it stopped: what was done is replayed, not done twice.
     pub fn close_due_merchants(
@@ -119,21 +167,27 @@ impl Ledger {
     ) -> Result<Vec<(String, ClosureReport)>> {
         let now = self.clock.now()?;
         let due = self.fresh_registry()?.closures_due(now);
+        if !due.is_empty() {
+            self.index_sales()?;
+        }
         let mut reports = Vec::new();
         for (merchant, closure) in due {
             let wallets = self.with_store(|store| store.sales_of(&merchant))?;
             let mut report = ClosureReport::default();
             let mut refunded = Amount::ZERO;
             for (done, wallet) in wallets.iter().enumerate() {
-                match self.close_wallet(wallet, &merchant, &closure)? {
-                    Closed::Already => report.already_closed += 1,
-                    Closed::Now(amount) => {
+                // One wallet's fault (a component that will not load) holds up neither
+                // the others nor the merchants after it: it is named in the report.
+                match self.close_wallet(wallet, &merchant, &closure) {
+                    Ok(Closed::Already) => report.already_closed += 1,
+                    Ok(Closed::Now(amount)) => {
                         report.closed += 1;
                         refunded = refunded
                             .checked_add(amount)
                             .ok_or_else(|| Error::fault("a closure's refunds overflow"))?;
                     }
-                    Closed::Refused(why) => report.refused.push(format!("{wallet}: {why}")),
+                    Ok(Closed::Refused(why)) => report.refused.push(format!("{wallet}: {why}")),
+                    Err(error) => report.refused.push(format!("{wallet}: {error}")),
                 }
                 progress(&ClosureProgress {
                     merchant: merchant.clone(),
@@ -142,11 +196,16 @@ impl Ledger {
                 });
             }
             report.refunded = yuan(i128::from(refunded.fen()));
-            let action = Action::ClosureApplied {
-                merchant: merchant.clone(),
-                report: report.clone(),
-            };
-            self.record_at(Actor::platform(), action, now)?;
+            // Closed only once every wallet is: a wallet refused (a regulator other than
+            // the closure's approved its terms) keeps the merchant closing, and the next
+            // round tries it again, replaying what is done.
+            if report.refused.is_empty() {
+                let action = Action::ClosureApplied {
+                    merchant: merchant.clone(),
+                    report: report.clone(),
+                };
+                self.record_at(Actor::platform(), action, now)?;
+            }
             reports.push((merchant, report));
         }
         Ok(reports)

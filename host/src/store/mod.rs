@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::outcome::{sha256_hex, EffectRecord};
 use crate::registry::Record;
 use crate::signed::Leaf;
-use crate::stats::{DayRow, Facts};
+use crate::stats::{DayRow, Facts, Sale};
 
 /// Which store a ledger keeps its journal in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -301,6 +301,17 @@ pub trait Store: Send {
 
     /// The wallets opened with `merchant` as their merchant, in order.
     fn sales_of(&self, merchant: &str) -> Result<Vec<String>>;
+
+    /// The merchant `wallet` was opened with, if it is indexed.
+    fn merchant_of(&self, wallet: &str) -> Result<Option<String>>;
+
+    /// The wallets with a head but no merchant indexed (journaled before merchants were),
+    /// in order.
+    fn unindexed(&self) -> Result<Vec<String>>;
+
+    /// Indexes `wallet` under its merchant, as its accepted `open` at `opened_at` names it
+    /// (once; again changes nothing).
+    fn index_sale(&mut self, wallet: &str, sale: &Sale, opened_at: &str) -> Result<()>;
 
     /// How many wallets of `merchant` were opened after `at` (RFC 3339).
     fn sales_after(&self, merchant: &str, at: &str) -> Result<u64>;

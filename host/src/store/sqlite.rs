@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::outcome::EffectRecord;
 use crate::registry::Record;
 use crate::signed::{Checkpoint, Leaf, Proof};
-use crate::stats::{DayRow, Facts, Figures};
+use crate::stats::{DayRow, Facts, Figures, Sale};
 use crate::store::{
     ack_now, distinct, unix_now, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store, WalletHead,
     GENESIS_HASH, UNHEADED,
@@ -834,9 +834,39 @@ impl Store for SqliteStore {
         Ok(wallets)
     }
 
+    fn merchant_of(&self, wallet: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT merchant FROM sales WHERE wallet = ?1")?
+            .query_row([wallet], |row| row.get(0))
+            .optional()?)
+    }
+
+    fn unindexed(&self) -> Result<Vec<String>> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT wallet FROM wallets WHERE wallet NOT IN (SELECT wallet FROM sales) ORDER BY wallet")?;
+        let wallets = statement
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(wallets)
+    }
+
+    fn index_sale(&mut self, wallet: &str, sale: &Sale, opened_at: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO sales (wallet, merchant, listing, opened_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (wallet) DO NOTHING",
+                params![wallet, sale.merchant, sale.listing, opened_at],
+            )
+            .with_context(|| format!("indexing wallet {wallet} under its merchant"))?;
+        Ok(())
+    }
+
     fn sales_after(&self, merchant: &str, at: &str) -> Result<u64> {
+        // At or after: a sale in the very second of the notice is one too many.
         let count: i64 = self.conn.query_row(
-            "SELECT count(*) FROM sales WHERE merchant = ?1 AND opened_at > ?2",
+            "SELECT count(*) FROM sales WHERE merchant = ?1 AND opened_at >= ?2",
             [merchant, at],
             |row| row.get(0),
         )?;

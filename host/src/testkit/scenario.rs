@@ -47,13 +47,14 @@ pub struct Step {
     pub expect: Option<Value>,
 }
 
-/// The event fields that name actors, by event type.
-const ACTOR_FIELDS: [(&str, &str); 5] = [
-    ("open", "consumer"),
-    ("open", "merchant"),
-    ("open", "regulator"),
-    ("transfer", "to"),
-    ("rekey", "to"),
+/// The event fields that name actors, by event type (as JSON pointers).
+const ACTOR_FIELDS: [(&str, &str); 6] = [
+    ("open", "/consumer"),
+    ("open", "/merchant"),
+    ("open", "/regulator"),
+    ("transfer", "/to"),
+    ("rekey", "/to"),
+    ("merchant_closed", "/closure/merchant"),
 ];
 
 impl Scenario {
@@ -123,7 +124,7 @@ impl Step {
         let named = ACTOR_FIELDS
             .iter()
             .filter(|(event_type, _)| *event_type == kind)
-            .filter_map(|(_, field)| self.event.get(field).and_then(Value::as_str));
+            .filter_map(|(_, field)| self.event.pointer(field).and_then(Value::as_str));
         self.signer().into_iter().chain(named).collect()
     }
 
@@ -134,8 +135,10 @@ impl Step {
         let kind = event["type"].as_str().unwrap_or_default().to_owned();
         for (event_type, field) in ACTOR_FIELDS {
             if event_type == kind {
-                if let Some(name) = event.get(field).and_then(Value::as_str) {
-                    event[field] = public_key(&dev_key(name)).to_string().into();
+                if let Some(named) = event.pointer_mut(field) {
+                    if let Some(name) = named.as_str() {
+                        *named = public_key(&dev_key(name)).to_string().into();
+                    }
                 }
             }
         }

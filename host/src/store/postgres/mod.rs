@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::outcome::EffectRecord;
 use crate::registry::Record;
 use crate::signed::Leaf;
-use crate::stats::{DayRow, Facts, Figures};
+use crate::stats::{DayRow, Facts, Figures, Sale};
 use crate::store::{
     ack_now, distinct, unix_now, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store, WalletHead,
     UNHEADED,
@@ -594,12 +594,47 @@ impl Store for PostgresStore {
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
+    fn merchant_of(&self, wallet: &str) -> Result<Option<String>> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt("SELECT merchant FROM sales WHERE wallet = $1", &[&wallet])
+            .context("reading a wallet's merchant")?;
+        Ok(row.map(|row| row.get(0)))
+    }
+
+    fn unindexed(&self) -> Result<Vec<String>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT wallet FROM wallets WHERE NOT EXISTS (SELECT 1 FROM sales WHERE sales.wallet = wallets.wallet)
+                 ORDER BY wallet",
+                &[],
+            )
+            .context("listing the wallets not indexed")?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    fn index_sale(&mut self, wallet: &str, sale: &Sale, opened_at: &str) -> Result<()> {
+        self.client
+            .get_mut()
+            .execute(
+                "INSERT INTO sales (wallet, merchant, listing, opened_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (wallet) DO NOTHING",
+                &[&wallet, &sale.merchant, &sale.listing, &opened_at],
+            )
+            .with_context(|| format!("indexing wallet {wallet} under its merchant"))?;
+        Ok(())
+    }
+
     fn sales_after(&self, merchant: &str, at: &str) -> Result<u64> {
+        // At or after: a sale in the very second of the notice is one too many.
         let row = self
             .client
             .borrow_mut()
             .query_one(
-                "SELECT count(*) FROM sales WHERE merchant = $1 AND opened_at > $2",
+                "SELECT count(*) FROM sales WHERE merchant = $1 AND opened_at >= $2",
                 &[&merchant, &at],
             )
             .context("counting a merchant's sales")?;
