@@ -696,3 +696,61 @@ fn a_wallet_journaled_before_merchants_were_indexed_is_closed_too() {
     assert_eq!(reports[0].1.closed, 2, "{:?}", reports[0].1);
     assert_eq!(ledger.view("w2").unwrap().unwrap().status, "closed");
 }
+
+#[test]
+fn ticks_carry_the_platforms_calendar_into_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = platform(sqlite_store(dir.path()), 30);
+    register(&ledger, "clinic");
+    review_merchant(&ledger, "clinic", MerchantDecision::Approve).unwrap();
+    let listing = submit_listing(
+        &ledger,
+        "clinic",
+        json!({"cooling_off_days": 7, "deemed_confirm_days": 7, "deemed_confirm_working_days": true}),
+    )
+    .unwrap();
+    approve_listing(&ledger, &listing, now() + 86_400).unwrap();
+    assert!(
+        ledger
+            .submit(&buy(&ledger, "w1", "alice", &listing, |_| {}))
+            .unwrap()
+            .verdict
+            .ok
+    );
+
+    // A calendar whose days are not what they say is refused.
+    let set = |holidays: &[&str], workdays: &[&str]| {
+        ledger.record_change(
+            actor("operator", "platform"),
+            Action::ConfigureCalendar {
+                holidays: holidays.iter().map(|day| day.to_string()).collect(),
+                workdays: workdays.iter().map(|day| day.to_string()).collect(),
+            },
+        )
+    };
+    for (holidays, workdays) in [
+        (&["2026-10-03"][..], &[][..]),
+        (&[], &["2026-10-05"]),
+        (&["2026-13-01"], &[]),
+    ] {
+        assert_eq!(
+            refusal(set(holidays, workdays)),
+            RefusalCode::BadRegistryEntry,
+            "{holidays:?} {workdays:?}"
+        );
+    }
+    // Today's date as a holiday (if a weekday) or a workday (if a weekend day).
+    let today = prepaid_host::envelope::rfc3339(now()).unwrap()[..10].to_owned();
+    let number = prepaid_host::stats::day_number(&today).unwrap();
+    let weekend = (number + 3).rem_euclid(7) >= 5;
+    match weekend {
+        false => set(&[&today], &[]),
+        true => set(&[], &[&today]),
+    }
+    .unwrap();
+    let ticked = ledger.tick("w1").unwrap();
+    let event: Value = serde_json::from_str(&ticked.entry.event).unwrap();
+    let listed = if weekend { "workdays" } else { "holidays" };
+    assert_eq!(event["event"]["calendar"][listed], json!([number]), "{event}");
+    assert!(ledger.verify().unwrap().is_clean());
+}

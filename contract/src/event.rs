@@ -235,10 +235,28 @@ pub struct Transfer {
     pub not_after: Option<i64>,
 }
 
-/// The fields of `tick` (none).
+/// The fields of `tick`: none, or the platform's calendar.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Tick {}
+pub struct Tick {
+    /// The days off and days worked around now, for a policy that deems requests
+    /// confirmed after working days; the tick is journaled with it, so replay counts the
+    /// same days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<Calendar>,
+}
+
+/// The platform's holiday calendar, as days since 1970-01-01 in China Standard Time.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Calendar {
+    /// Weekdays off (public holidays).
+    #[serde(default)]
+    pub holidays: Vec<i64>,
+    /// Weekend days worked (the make-up days, 调休, that move a holiday).
+    #[serde(default)]
+    pub workdays: Vec<i64>,
+}
 
 /// The fields of `rekey`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

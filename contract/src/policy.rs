@@ -18,6 +18,14 @@ pub const ANONYMOUS_CARD_CAP_FEN: u64 = 100_000;
 /// The fewest days an anonymous card may be valid for: three years, whichever they are.
 pub const ANONYMOUS_MIN_VALID_DAYS: u32 = 3 * 365 + 1;
 
+/// The most working days a deemed confirmation may wait: a count of days, not a loop
+/// without end.
+pub const MAX_WORKING_DAYS: u32 = 366;
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
 /// The kind of card a sale is under MOFCOM's measures for single-purpose prepaid cards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,6 +50,11 @@ pub struct Policy {
     pub cooling_off_days: u32,
     /// Days of silence after which a request is deemed confirmed (0: never).
     pub deemed_confirm_days: u32,
+    /// Counts `deemed_confirm_days` in working days (Zhejiang education: 7 working days),
+    /// in China Standard Time: weekends and the platform calendar's holidays off, its
+    /// make-up days worked. At most [`MAX_WORKING_DAYS`].
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deemed_confirm_working_days: bool,
     /// The highest price a product may have (e.g. 5,000 yuan for a named card).
     #[serde(default)]
     pub max_price: Option<Amount>,
@@ -81,6 +94,14 @@ impl Policy {
                 ErrorCode::InvalidTerms,
                 "`supervised_share` is a percentage from 1 to 100",
             ),
+            _ if self.deemed_confirm_working_days && !(1..=MAX_WORKING_DAYS).contains(&self.deemed_confirm_days) => {
+                reject(
+                    ErrorCode::InvalidTerms,
+                    alloc::format!(
+                        "working days of deemed confirmation need `deemed_confirm_days` from 1 to {MAX_WORKING_DAYS}"
+                    ),
+                )
+            }
             _ if self.rekey_wait_days == Some(0) => reject(
                 ErrorCode::InvalidTerms,
                 "`rekey_wait_days` is at least 1: the old key must have time to cancel a re-key",

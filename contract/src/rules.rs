@@ -158,7 +158,7 @@ pub fn apply(
             wallet.rekey = None;
             Vec::new()
         }
-        Event::Tick(_) => time::tick(&mut wallet, now)?,
+        Event::Tick(tick) => time::tick(&mut wallet, now, tick.calendar.as_ref())?,
         Event::Rekey(rekey) => {
             if rekey.to == consumer || wallet.rekey.is_some() {
                 return reject(
@@ -301,6 +301,7 @@ fn add_request(wallet: &mut Wallet, request: &Request, now: i64) -> Result<(), C
         stage: request.stage,
         requested_at: now,
         disputed: false,
+        deemed_at: None,
     };
     wallet.requests.push(record);
     Ok(())
@@ -350,7 +351,7 @@ fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
     // Past its validity the wallet has expired, tick or no tick: everything frozen goes
     // back, as at expiry, not on the terms of a refund.
     if time::expired(wallet, now) {
-        return time::tick(wallet, now);
+        return time::tick(wallet, now, None);
     }
     let mut effects = time::accrue(wallet, now)?;
     if wallet.status == Status::Closed {

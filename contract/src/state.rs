@@ -60,6 +60,10 @@ pub struct RequestRecord {
     pub requested_at: i64,
     /// Whether a dispute names it: then only the consumer's authorization releases it.
     pub disputed: bool,
+    /// When it is deemed confirmed, once a tick has counted the working days with the
+    /// platform's calendar (policies that count working days only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deemed_at: Option<i64>,
 }
 
 /// A change of the consumer's key that the regulator started (the consumer lost it and

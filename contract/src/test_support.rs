@@ -25,6 +25,7 @@ pub fn sessions_wallet(sessions: u64, price: &str, list_price: &str) -> Wallet {
         policy: Policy {
             cooling_off_days: 7,
             deemed_confirm_days: 0,
+            deemed_confirm_working_days: false,
             max_price: None,
             valid_days: None,
             supervised_share: None,

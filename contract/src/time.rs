@@ -5,8 +5,11 @@
 //!   time-based cards are in proportion to the remaining term (SPC draft on prepaid
 //!   consumption).
 //! - **Deemed confirmation**: where the policy sets `deemed_confirm_days`, a request the
-//!   consumer neither authorized nor disputed within that many days is released (Zhejiang
-//!   education: 7 working days; this contract counts calendar days of platform time).
+//!   consumer neither authorized nor disputed within that many days is released: calendar
+//!   days of platform time, or, where the policy says so, working days (Zhejiang
+//!   education: 7 working days) in China Standard Time, against the holiday calendar the
+//!   platform's tick carries and the journal records. A request's working-day deadline is
+//!   counted once, by the first tick after the earliest it could fall.
 //! - **The part outside supervision**: where the policy supervises only a share of the
 //!   price, the rest goes to the merchant when the cooling-off period ends (Nantong: inside
 //!   it, everything unconsumed comes back); the supervised share is then released in
@@ -27,10 +30,11 @@ use alloc::vec::Vec;
 
 use crate::effects::{effect, Effect, EffectKind};
 use crate::error::ContractError;
+use crate::event::Calendar;
 use crate::money::Amount;
 use crate::policy::DAY_SECONDS;
 use crate::products::Product;
-use crate::state::{Status, Wallet};
+use crate::state::{RequestRecord, Status, Wallet};
 use crate::valuation::unsupervised_part;
 
 /// Whole days from `since` to `now`.
@@ -82,12 +86,65 @@ pub fn accrue(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractErro
     Ok(effects)
 }
 
-/// When the pending request made at `requested_at` is deemed confirmed, if the policy
-/// deems requests confirmed at all.
-fn deemed_at(wallet: &Wallet, requested_at: i64) -> Option<i64> {
+/// The offset of China Standard Time from UTC: working days are its days.
+const CST: i64 = 8 * 3600;
+
+/// The day of `at`, as days since 1970-01-01, in China Standard Time.
+fn cst_day(at: i64) -> i64 {
+    at.saturating_add(CST).div_euclid(DAY_SECONDS)
+}
+
+/// Whether `day` is worked: a weekday not a holiday, or a weekend day made a working day.
+fn is_working(day: i64, calendar: &Calendar) -> bool {
+    // 1970-01-01 was a Thursday: day 0 is weekday 3, counting Monday as 0.
+    match day.saturating_add(3).rem_euclid(7) >= 5 {
+        true => calendar.workdays.contains(&day),
+        false => !calendar.holidays.contains(&day),
+    }
+}
+
+/// The end (midnight, China Standard Time) of the `days`th working day after the day of
+/// `requested_at`. The count ends: past the calendar's last holiday every weekday works.
+fn working_deadline(requested_at: i64, days: u32, calendar: &Calendar) -> i64 {
+    let mut day = cst_day(requested_at);
+    let mut left = days;
+    while left > 0 {
+        day = day.saturating_add(1);
+        if is_working(day, calendar) {
+            left -= 1;
+        }
+    }
+    day.saturating_add(1).saturating_mul(DAY_SECONDS).saturating_sub(CST)
+}
+
+/// When the pending request `record` is deemed confirmed, if the policy deems requests
+/// confirmed at all. Counted in working days, it is the deadline a tick computed with the
+/// calendar; before one has, the earliest it could be (that many calendar days), when a
+/// tick computes it.
+fn deemed_at(wallet: &Wallet, record: &RequestRecord) -> Option<i64> {
     match wallet.policy.deemed_confirm_days {
         0 => None,
-        days => Some(requested_at.saturating_add(i64::from(days) * DAY_SECONDS)),
+        days => Some(
+            record
+                .deemed_at
+                .unwrap_or_else(|| record.requested_at.saturating_add(i64::from(days) * DAY_SECONDS)),
+        ),
+    }
+}
+
+/// Counts the working days of every pending request whose earliest deadline has come, with
+/// the tick's `calendar` (none: weekends off only), once.
+fn count_working_days(wallet: &mut Wallet, now: i64, calendar: Option<&Calendar>) {
+    if !wallet.policy.deemed_confirm_working_days {
+        return;
+    }
+    let days = wallet.policy.deemed_confirm_days;
+    let empty = Calendar::default();
+    let calendar = calendar.unwrap_or(&empty);
+    for record in wallet.requests.iter_mut().filter(|record| record.deemed_at.is_none()) {
+        if now >= record.requested_at.saturating_add(i64::from(days) * DAY_SECONDS) {
+            record.deemed_at = Some(working_deadline(record.requested_at, days, calendar));
+        }
     }
 }
 
@@ -98,7 +155,7 @@ fn deemed_confirmations(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, Co
     let due: Vec<alloc::string::String> = wallet
         .requests
         .iter()
-        .filter(|record| !record.disputed && deemed_at(wallet, record.requested_at).is_some_and(|at| now >= at))
+        .filter(|record| !record.disputed && deemed_at(wallet, record).is_some_and(|at| now >= at))
         .map(|record| record.id.clone())
         .collect();
     let mut effects = Vec::new();
@@ -154,7 +211,7 @@ pub fn next_due(wallet: &Wallet) -> Option<i64> {
                 .requests
                 .iter()
                 .filter(|record| !record.disputed)
-                .map(|record| deemed_at(wallet, record.requested_at)),
+                .map(|record| deemed_at(wallet, record)),
         );
     }
     due.into_iter().flatten().min()
@@ -166,10 +223,11 @@ pub fn expired(wallet: &Wallet, now: i64) -> bool {
 }
 
 /// `tick`: accrual and deemed confirmations (unless disputed or a re-key waits), then
-/// expiry.
-pub fn tick(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
+/// expiry. `calendar` is the platform's, for working days.
+pub fn tick(wallet: &mut Wallet, now: i64, calendar: Option<&Calendar>) -> Result<Vec<Effect>, ContractError> {
     let mut effects = Vec::new();
     if releasing(wallet) {
+        count_working_days(wallet, horizon(wallet, now), calendar);
         effects.extend(accrue(wallet, now)?);
         effects.extend(deemed_confirmations(wallet, now)?);
     }

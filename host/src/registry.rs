@@ -43,6 +43,8 @@ use crate::trust::Trust;
 
 /// Days of notice a closure must give, by default: Shanghai's and Beijing's 30.
 pub const DEFAULT_CLOSURE_NOTICE_DAYS: u32 = 30;
+/// The most days a calendar lists of each kind.
+pub const MAX_CALENDAR_DAYS: usize = 2000;
 /// The longest name, district, licence number, category or reason, in characters.
 pub const MAX_TEXT_LEN: usize = 200;
 
@@ -339,6 +341,14 @@ pub enum Action {
         /// The signed closure.
         closure: MerchantClosure,
     },
+    /// The platform sets its holiday calendar (replacing the last), for policies that deem
+    /// requests confirmed after working days.
+    ConfigureCalendar {
+        /// Weekdays off, `YYYY-MM-DD` (China Standard Time).
+        holidays: Vec<String>,
+        /// Weekend days worked, `YYYY-MM-DD`.
+        workdays: Vec<String>,
+    },
     /// The regulator sets the alert rules (replacing the last).
     ConfigureAlerts {
         /// The rules.
@@ -405,6 +415,9 @@ pub struct Registry {
     merchants: BTreeMap<String, Merchant>,
     listings: BTreeMap<String, Listing>,
     alert_rules: AlertRules,
+    /// The holiday calendar: weekdays off and weekend days worked, as days since
+    /// 1970-01-01, sorted.
+    calendar: (Vec<i64>, Vec<i64>),
     /// How many records are folded in, and the latest one's hash.
     n: u64,
     head: String,
@@ -511,6 +524,29 @@ impl Registry {
     /// sales after a closure notice).
     pub fn alert_rules(&self) -> &AlertRules {
         &self.alert_rules
+    }
+
+    /// The calendar's days within 400 days of `now` (seconds since the Unix epoch), as a
+    /// tick carries them; `None` when no calendar is set.
+    pub fn calendar_around(&self, now: i64) -> Option<Value> {
+        let (holidays, workdays) = &self.calendar;
+        if holidays.is_empty() && workdays.is_empty() {
+            return None;
+        }
+        let today = (now + 8 * 3600).div_euclid(DAY_SECONDS);
+        let near =
+            |days: &Vec<i64>| -> Vec<i64> { days.iter().copied().filter(|day| (day - today).abs() <= 400).collect() };
+        Some(serde_json::json!({"holidays": near(holidays), "workdays": near(workdays)}))
+    }
+
+    /// The holiday calendar as set: weekdays off and weekend days worked, `YYYY-MM-DD`.
+    pub fn calendar(&self) -> (Vec<String>, Vec<String>) {
+        let written = |days: &Vec<i64>| -> Vec<String> {
+            days.iter()
+                .filter_map(|day| rfc3339(day * DAY_SECONDS).ok().map(|at| at[..10].to_owned()))
+                .collect()
+        };
+        (written(&self.calendar.0), written(&self.calendar.1))
     }
 
     /// How many records are folded in.
@@ -719,6 +755,35 @@ impl Registry {
                 Ok(())
             }
             Action::ConfigureAlerts { rules } => rules.check(),
+            Action::ConfigureCalendar { holidays, workdays } => {
+                for (field, days, weekend) in [("holidays", holidays, false), ("workdays", workdays, true)] {
+                    if days.len() > MAX_CALENDAR_DAYS {
+                        return Err(refused(
+                            RefusalCode::BadRegistryEntry,
+                            format!("`{field}` lists at most {MAX_CALENDAR_DAYS} days"),
+                        ));
+                    }
+                    for day in days.iter() {
+                        let number = crate::stats::day_number(day).ok_or_else(|| {
+                            refused(
+                                RefusalCode::BadRegistryEntry,
+                                format!("`{field}`: {day:?} is not a day as YYYY-MM-DD"),
+                            )
+                        })?;
+                        // 1970-01-01 was a Thursday.
+                        if ((number + 3).rem_euclid(7) >= 5) != weekend {
+                            return Err(refused(
+                                RefusalCode::BadRegistryEntry,
+                                format!(
+                                    "`{field}`: {day} is a {}; holidays are weekdays off, workdays weekend days worked",
+                                    if weekend { "weekday" } else { "weekend day" }
+                                ),
+                            ));
+                        }
+                    }
+                }
+                Ok(())
+            }
             Action::ClosureApplied { merchant, .. } => match self.known_merchant(merchant)?.status {
                 MerchantStatus::Closing => Ok(()),
                 status => wrong_status(format!("merchant {merchant} is {}, not closing", word(&status))),
@@ -868,6 +933,15 @@ impl Registry {
                 entry.changed_at = at;
             }
             Action::ConfigureAlerts { rules } => self.alert_rules = rules.clone(),
+            Action::ConfigureCalendar { holidays, workdays } => {
+                let numbers = |days: &Vec<String>| -> Vec<i64> {
+                    let mut numbers: Vec<i64> = days.iter().filter_map(|day| crate::stats::day_number(day)).collect();
+                    numbers.sort_unstable();
+                    numbers.dedup();
+                    numbers
+                };
+                self.calendar = (numbers(holidays), numbers(workdays));
+            }
             Action::ClosureApplied { merchant, report } => {
                 let entry = self.merchants.get_mut(merchant).ok_or_else(broken)?;
                 entry.status = MerchantStatus::Closed;

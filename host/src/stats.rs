@@ -83,9 +83,11 @@ pub struct Sale {
     pub listing: Option<String>,
 }
 
-/// Where a wallet stands after an entry: what its merchant's levels count.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Where a wallet stands: its merchant, and what that merchant's levels count.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Level {
+    /// The wallet's merchant (hex).
+    pub merchant: String,
     /// Its requests awaiting authorization.
     pub pending: u64,
     /// Whether it is in dispute.
@@ -98,6 +100,7 @@ impl Level {
     pub fn of(state: &[u8]) -> Option<Level> {
         let wallet = prepaid_contract::state::Wallet::decode(state).ok()?;
         Some(Level {
+            merchant: wallet.merchant.to_string(),
             pending: wallet.requests.len() as u64,
             disputed: wallet.status == prepaid_contract::state::Status::Disputed,
         })
@@ -113,11 +116,11 @@ pub struct Facts {
     pub at: String,
     /// The entry's business day, `YYYY-MM-DD` in China Standard Time.
     pub day: String,
-    /// The money and events it adds (its `pending` and `disputed` are left to the store,
-    /// which knows the wallet's level before).
+    /// The merchant whose figures it adds to: `None` for a rejected event, or a wallet
+    /// whose state this build of the contract does not read (it adds nothing).
+    pub merchant: Option<String>,
+    /// What it adds.
     pub figures: Figures,
-    /// The wallet's level after an accepted entry.
-    pub level: Option<Level>,
 }
 
 /// The business day of `at` (RFC 3339, UTC), in China Standard Time.
@@ -139,22 +142,31 @@ fn fen(amount: &str) -> Result<u64> {
 }
 
 impl Facts {
-    /// The facts of `entry`, after which the wallet's state is `state`: nothing for a
-    /// rejected event; for an accepted one, the money its effects move, what kind of event
-    /// it was (an `open` pays its price in) and the wallet's level.
-    pub fn of(entry: &Entry, state: Option<&[u8]>) -> Result<Facts> {
+    /// The facts of `entry`, which took the wallet from state `before` (none before its
+    /// `open`) to `after`: nothing for a rejected event; for an accepted one, the money its
+    /// effects move, what kind of event it was (an `open` pays its price in) and how the
+    /// wallet's levels moved.
+    pub fn of(entry: &Entry, before: Option<&[u8]>, after: Option<&[u8]>) -> Result<Facts> {
         let verdict: Verdict = serde_json::from_str(&entry.outcome).context("reading an entry's outcome")?;
         let mut facts = Facts {
             sale: None,
             at: entry.at.clone(),
             day: business_day(&entry.at)?,
+            merchant: None,
             figures: Figures::default(),
-            level: None,
         };
         if !verdict.ok {
             return Ok(facts);
         }
-        facts.level = state.and_then(Level::of);
+        let before = match before {
+            None => Some(Level::default()),
+            Some(state) => Level::of(state),
+        };
+        if let (Some(before), Some(after)) = (before, after.and_then(Level::of)) {
+            facts.figures.pending = after.pending as i64 - before.pending as i64;
+            facts.figures.disputed = i64::from(after.disputed) - i64::from(before.disputed);
+            facts.merchant = Some(after.merchant);
+        }
         let envelope: Value = serde_json::from_str(&entry.event).context("reading an entry's event")?;
         let event = &envelope["event"];
         let figures = &mut facts.figures;
@@ -266,22 +278,24 @@ pub fn yuan(fen: i128) -> String {
     format!("{sign}{}.{:02}", fen.abs() / 100, fen.abs() % 100)
 }
 
-/// Whether `day` is a calendar day written `YYYY-MM-DD`.
-fn is_day(day: &str) -> bool {
+/// The day written `YYYY-MM-DD`, as days since 1970-01-01; `None` if it is not one.
+pub fn day_number(day: &str) -> Option<i64> {
     let number = |range: std::ops::Range<usize>| day.get(range).filter(|part| part.bytes().all(|b| b.is_ascii_digit()));
     let (Some(year), Some(month), Some(date)) = (number(0..4), number(5..7), number(8..10)) else {
-        return false;
+        return None;
     };
-    let month = month
-        .parse::<u8>()
-        .ok()
-        .and_then(|month| time::Month::try_from(month).ok());
-    day.len() == 10
-        && &day[4..5] == "-"
-        && &day[7..8] == "-"
-        && month.is_some_and(|month| {
-            time::Date::from_calendar_date(year.parse().unwrap_or(0), month, date.parse().unwrap_or(0)).is_ok()
-        })
+    if day.len() != 10 || &day[4..5] != "-" || &day[7..8] != "-" {
+        return None;
+    }
+    let month = time::Month::try_from(month.parse::<u8>().ok()?).ok()?;
+    let date = time::Date::from_calendar_date(year.parse().ok()?, month, date.parse().ok()?).ok()?;
+    // The Julian day of 1970-01-01.
+    Some(i64::from(date.to_julian_day()) - 2_440_588)
+}
+
+/// Whether `day` is a calendar day written `YYYY-MM-DD`.
+fn is_day(day: &str) -> bool {
+    day_number(day).is_some()
 }
 
 fn check_day(field: &str, day: &Option<String>) -> Result<()> {

@@ -148,6 +148,7 @@ pub(crate) fn prepare(
         Some(_) => outcome.next_due,
         None => head.next_due,
     };
+    let before = head.state.clone();
     let state = outcome.state.clone().or(head.state);
     let mut entry = Entry {
         wallet: envelope.wallet.clone(),
@@ -168,7 +169,7 @@ pub(crate) fn prepare(
     };
     entry.entry_hash = entry.compute_hash();
     Ok(Prepared::New {
-        facts: Box::new(Facts::of(&entry, state.as_deref())?),
+        facts: Box::new(Facts::of(&entry, before.as_deref(), state.as_deref())?),
         entry,
         state,
         next_due,

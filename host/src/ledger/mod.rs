@@ -212,13 +212,20 @@ impl Ledger {
     /// whatever rules of time have fallen due (none of a caller's choosing).
     pub fn tick(&self, wallet: &str) -> Result<Submitted> {
         let wallet_lock = self.lock_wallet(wallet)?;
-        let at = crate::envelope::rfc3339(self.clock.now()?)?;
+        let now = self.clock.now()?;
+        let at = crate::envelope::rfc3339(now)?;
+        // The platform's calendar goes with the tick, and so into the journal: replay
+        // counts working days with the days this tick counted.
+        let mut event = serde_json::json!({"type": "tick"});
+        if let Some(calendar) = self.fresh_registry()?.calendar_around(now) {
+            event["calendar"] = calendar;
+        }
         let tick = Envelope {
             wallet: wallet.to_owned(),
             // One tick a second at most: a second one is the first, replayed.
             id: format!("{TICK_ID_PREFIX}{at}"),
             at: Some(at),
-            event: serde_json::json!({"type": "tick"}),
+            event,
             signature: None,
         };
         self.record(&tick, wallet_lock)

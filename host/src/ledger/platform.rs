@@ -37,7 +37,7 @@ impl Ledger {
     }
 
     /// The cached registry, brought up to the store's latest record.
-    fn fresh_registry(&self) -> Result<MutexGuard<'_, Registry>> {
+    pub(super) fn fresh_registry(&self) -> Result<MutexGuard<'_, Registry>> {
         let mut registry = self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let records = self.with_store(|store| store.registry_since(registry.len()))?;
         for record in &records {
@@ -144,7 +144,7 @@ impl Ledger {
         for wallet in &unindexed {
             let entries = self.entries(wallet)?;
             for entry in entries {
-                let facts = crate::stats::Facts::of(&entry, None)?;
+                let facts = crate::stats::Facts::of(&entry, None, None)?;
                 if let Some(sale) = facts.sale {
                     self.with_store(|store| store.index_sale(wallet, &sale, &entry.at))?;
                     indexed += 1;

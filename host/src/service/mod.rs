@@ -43,8 +43,9 @@ use error::ApiError;
 use metrics::Metrics;
 use outbox::{ack, claim, outbox};
 use platform::{
-    alert_rules, alerts, close_merchant, configure_alerts, listing, listings, merchant, merchants, register_merchant,
-    registry_log, review_listing, review_merchant, revoke_listing, statistics, submit_listing,
+    alert_rules, alerts, calendar, close_merchant, configure_alerts, configure_calendar, listing, listings, merchant,
+    merchants, register_merchant, registry_log, review_listing, review_merchant, revoke_listing, statistics,
+    submit_listing,
 };
 use wallets::{journal, open_wallet, proof, submit_event, verify, wallet};
 
@@ -194,6 +195,8 @@ fn build(listed: &mut Vec<(Method, &'static str)>) -> Router<Service> {
         "/v1/alerts/rules",
         on(MethodFilter::POST, configure_alerts),
     );
+    add(Method::GET, "/v1/calendar", on(MethodFilter::GET, calendar));
+    add(Method::POST, "/v1/calendar", on(MethodFilter::POST, configure_calendar));
     router
 }
 

@@ -417,3 +417,31 @@ pub(super) async fn configure_alerts(
     let rules: AlertRules = parse_body(body)?;
     record(&service, &caller, Action::ConfigureAlerts { rules }).await
 }
+
+/// The holiday calendar, as `GET` and `POST /v1/calendar` carry it.
+#[derive(serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Calendar {
+    holidays: Vec<String>,
+    workdays: Vec<String>,
+}
+
+pub(super) async fn calendar(State(service): State<Service>, headers: HeaderMap) -> Result<Json<Calendar>, ApiError> {
+    authorize(
+        &service,
+        &headers,
+        &[Role::Operator, Role::Merchant, Role::Regulator, Role::Auditor],
+    )?;
+    let (holidays, workdays) = registry(&service).await?.calendar();
+    Ok(Json(Calendar { holidays, workdays }))
+}
+
+pub(super) async fn configure_calendar(
+    State(service): State<Service>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = authorize(&service, &headers, &[Role::Operator, Role::Regulator])?;
+    let Calendar { holidays, workdays } = parse_body(body)?;
+    record(&service, &caller, Action::ConfigureCalendar { holidays, workdays }).await
+}

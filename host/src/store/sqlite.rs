@@ -83,9 +83,7 @@ CREATE TABLE IF NOT EXISTS sales (
     wallet    TEXT PRIMARY KEY,
     merchant  TEXT NOT NULL,
     listing   TEXT,
-    opened_at TEXT NOT NULL,
-    pending   INTEGER NOT NULL DEFAULT 0,
-    disputed  INTEGER NOT NULL DEFAULT 0
+    opened_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sales_merchant ON sales (merchant, wallet);
 CREATE TABLE IF NOT EXISTS stats (
@@ -751,18 +749,12 @@ impl Store for SqliteStore {
                 .execute(params![entry.wallet, sale.merchant, sale.listing, facts.at])
                 .with_context(|| format!("indexing wallet {} under its merchant", entry.wallet))?;
         }
-        if !facts.figures.is_zero() || facts.level.is_some() {
+        if let Some(merchant) = facts.merchant.as_ref().filter(|_| !facts.figures.is_zero()) {
             let figures = &facts.figures;
-            let (pending, disputed) = facts.level.map_or((None, None), |level| {
-                (Some(level.pending as i64), Some(i64::from(level.disputed)))
-            });
-            // The levels are added as changes from the wallet's last; a wallet opened
-            // before its merchant was indexed has no figures to add to.
             tx.prepare_cached(
                 "INSERT INTO stats (merchant, day, paid, released, refunded, opened, requests, refunds, disputes,
                                     pending, disputed)
-                 SELECT merchant, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, COALESCE(?10, pending) - pending,
-                        COALESCE(?11, disputed) - disputed FROM sales WHERE wallet = ?1
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT (merchant, day) DO UPDATE SET paid = paid + excluded.paid,
                      released = released + excluded.released, refunded = refunded + excluded.refunded,
                      opened = opened + excluded.opened, requests = requests + excluded.requests,
@@ -770,7 +762,7 @@ impl Store for SqliteStore {
                      pending = pending + excluded.pending, disputed = disputed + excluded.disputed",
             )?
             .execute(params![
-                entry.wallet,
+                merchant,
                 facts.day,
                 to_sql(figures.paid)?,
                 to_sql(figures.released)?,
@@ -779,8 +771,8 @@ impl Store for SqliteStore {
                 to_sql(figures.requests)?,
                 to_sql(figures.refunds)?,
                 to_sql(figures.disputes)?,
-                pending,
-                disputed
+                figures.pending,
+                figures.disputed
             ])
             .with_context(|| {
                 format!(
@@ -788,11 +780,6 @@ impl Store for SqliteStore {
                     entry.seq, entry.wallet
                 )
             })?;
-            tx.prepare_cached(
-                "UPDATE sales SET pending = COALESCE(?2, pending), disputed = COALESCE(?3, disputed) WHERE wallet = ?1",
-            )?
-            .execute(params![entry.wallet, pending, disputed])
-            .with_context(|| format!("moving the levels of wallet {}", entry.wallet))?;
         }
         Ok(tx.commit().context("committing the entry")?)
     }

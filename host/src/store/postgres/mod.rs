@@ -93,9 +93,7 @@ CREATE TABLE IF NOT EXISTS sales (
     wallet    TEXT PRIMARY KEY,
     merchant  TEXT NOT NULL,
     listing   TEXT,
-    opened_at TEXT NOT NULL,
-    pending   BIGINT NOT NULL DEFAULT 0,
-    disputed  BIGINT NOT NULL DEFAULT 0
+    opened_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS stats (
     merchant  TEXT NOT NULL,
@@ -472,30 +470,17 @@ impl Store for PostgresStore {
                  FROM entry, unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
                       AS effect (id, kind, recipient, amount, reason)
              ), sale AS (
-                 INSERT INTO sales (wallet, merchant, listing, opened_at, pending, disputed)
-                 SELECT entry.wallet, $20, $21, $5, COALESCE($31::bigint, 0), COALESCE($32::bigint, 0)
-                 FROM entry WHERE $20::text IS NOT NULL
-             ), owner AS (
-                 SELECT COALESCE($20::text, sales.merchant) AS merchant, COALESCE(sales.pending, 0) AS pending,
-                        COALESCE(sales.disputed, 0) AS disputed
-                 FROM (SELECT 1) one LEFT JOIN sales ON sales.wallet = $1
+                 INSERT INTO sales (wallet, merchant, listing, opened_at)
+                 SELECT entry.wallet, $20, $21, $5 FROM entry WHERE $20::text IS NOT NULL
              ), figures AS (
                  INSERT INTO stats (merchant, day, paid, released, refunded, opened, requests, refunds, disputes,
                                     pending, disputed)
-                 SELECT owner.merchant, $22, $23, $24, $25, $26, $27, $28, $29,
-                        COALESCE($31::bigint, owner.pending) - owner.pending,
-                        COALESCE($32::bigint, owner.disputed) - owner.disputed
-                 FROM entry, owner
-                 WHERE owner.merchant IS NOT NULL AND $30::boolean
+                 SELECT $30, $22, $23, $24, $25, $26, $27, $28, $29, $31, $32 FROM entry WHERE $30::text IS NOT NULL
                  ON CONFLICT (merchant, day) DO UPDATE SET paid = stats.paid + EXCLUDED.paid,
                      released = stats.released + EXCLUDED.released, refunded = stats.refunded + EXCLUDED.refunded,
                      opened = stats.opened + EXCLUDED.opened, requests = stats.requests + EXCLUDED.requests,
                      refunds = stats.refunds + EXCLUDED.refunds, disputes = stats.disputes + EXCLUDED.disputes,
                      pending = stats.pending + EXCLUDED.pending, disputed = stats.disputed + EXCLUDED.disputed
-             ), levels AS (
-                 UPDATE sales SET pending = COALESCE($31::bigint, sales.pending),
-                                  disputed = COALESCE($32::bigint, sales.disputed)
-                 FROM entry WHERE sales.wallet = entry.wallet AND $20::text IS NULL
              )
              INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash, next_due)
              SELECT entry.wallet, $6, entry.seq, $18, $10, $12, $19 FROM entry
@@ -538,9 +523,9 @@ impl Store for PostgresStore {
                 &to_i64(facts.figures.requests),
                 &to_i64(facts.figures.refunds),
                 &to_i64(facts.figures.disputes),
-                &(!facts.figures.is_zero() || facts.level.is_some()),
-                &facts.level.map(|level| to_i64(level.pending)),
-                &facts.level.map(|level| i64::from(level.disputed)),
+                &facts.merchant.as_deref().filter(|_| !facts.figures.is_zero()),
+                &facts.figures.pending,
+                &facts.figures.disputed,
             ],
         );
         match appended {
