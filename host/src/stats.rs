@@ -94,15 +94,24 @@ pub struct Level {
     pub disputed: bool,
 }
 
+/// The fields of a wallet's state that its level reads, the rest skipped unread: the
+/// contract writes its state as JSON ([`prepaid_contract::state::Wallet::encode`]).
+#[derive(serde::Deserialize)]
+struct LevelFields<'a> {
+    merchant: &'a str,
+    status: &'a str,
+    requests: Vec<serde::de::IgnoredAny>,
+}
+
 impl Level {
-    /// The level of a wallet in `state`, read with the contract's own decoding; `None` for
-    /// state this build of the contract does not read (a wallet pinned to other code).
+    /// The level of a wallet in `state`; `None` for state that is not the contract's JSON
+    /// (a wallet pinned to code that writes another form).
     pub fn of(state: &[u8]) -> Option<Level> {
-        let wallet = prepaid_contract::state::Wallet::decode(state).ok()?;
+        let fields: LevelFields<'_> = serde_json::from_slice(state).ok()?;
         Some(Level {
-            merchant: wallet.merchant.to_string(),
-            pending: wallet.requests.len() as u64,
-            disputed: wallet.status == prepaid_contract::state::Status::Disputed,
+            merchant: fields.merchant.to_owned(),
+            pending: fields.requests.len() as u64,
+            disputed: fields.status == prepaid_contract::state::Status::Disputed.as_str(),
         })
     }
 }
@@ -148,6 +157,18 @@ impl Facts {
     /// wallet's levels moved.
     pub fn of(entry: &Entry, before: Option<&[u8]>, after: Option<&[u8]>) -> Result<Facts> {
         let verdict: Verdict = serde_json::from_str(&entry.outcome).context("reading an entry's outcome")?;
+        let envelope: Value = serde_json::from_str(&entry.event).context("reading an entry's event")?;
+        Facts::new(entry, &verdict, &envelope["event"], before, after)
+    }
+
+    /// [`Facts::of`] `entry`, its verdict and its event already read.
+    pub fn new(
+        entry: &Entry,
+        verdict: &Verdict,
+        event: &Value,
+        before: Option<&[u8]>,
+        after: Option<&[u8]>,
+    ) -> Result<Facts> {
         let mut facts = Facts {
             sale: None,
             at: entry.at.clone(),
@@ -167,8 +188,6 @@ impl Facts {
             facts.figures.disputed = i64::from(after.disputed) - i64::from(before.disputed);
             facts.merchant = Some(after.merchant);
         }
-        let envelope: Value = serde_json::from_str(&entry.event).context("reading an entry's event")?;
-        let event = &envelope["event"];
         let figures = &mut facts.figures;
         match event["type"].as_str() {
             Some("open") => {

@@ -169,7 +169,13 @@ pub(crate) fn prepare(
     };
     entry.entry_hash = entry.compute_hash();
     Ok(Prepared::New {
-        facts: Box::new(Facts::of(&entry, before.as_deref(), state.as_deref())?),
+        facts: Box::new(Facts::new(
+            &entry,
+            &outcome.verdict,
+            &envelope.event,
+            before.as_deref(),
+            state.as_deref(),
+        )?),
         entry,
         state,
         next_due,
