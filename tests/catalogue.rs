@@ -228,9 +228,9 @@ fn open_listed(id: &str, until: i64) -> Input {
     step(Some("alice"), open)
 }
 
-/// city's closure of `merchant` from `effective`, as a `merchant_closed` carries it.
+/// city's closure of `merchant` (by name, as scenario steps name actors) from
+/// `effective`, as a `merchant_closed` carries it.
 fn closure_event(merchant: &str, effective: i64) -> Value {
-    let merchant = prepaid_host::keys::public_key(&dev_key(merchant)).to_string();
     json!({"type": "merchant_closed", "closure": {"merchant": merchant, "effective": effective}})
 }
 

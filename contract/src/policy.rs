@@ -62,8 +62,9 @@ pub struct Policy {
     #[serde(default)]
     pub valid_days: Option<u32>,
     /// The percentage of the price kept frozen under supervision (1 to 100; none: 100).
-    /// Below 100, the rest is released to the merchant at open, as in Shenzhen's model
-    /// (20% under e-CNY supervision, the rest insured).
+    /// Below 100, the rest is released to the merchant when the cooling-off period ends (at
+    /// open, without one) and the share in proportion to consumption: Nantong's model, and
+    /// Shenzhen's 20% under e-CNY supervision with the rest insured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supervised_share: Option<u8>,
     /// Days a re-key of the consumer's key waits before it takes effect (at least 1;

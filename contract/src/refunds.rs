@@ -8,7 +8,8 @@
 //!   paid: `refund = max(0, paid - list value of consumption)`, and the merchant receives
 //!   the rest of what is frozen.
 //! - Only frozen money can be refunded: where the policy supervises less than the whole
-//!   price, the part paid to the merchant at open is outside the contract's reach.
+//!   price, the part paid to the merchant when the cooling-off period ended is outside the
+//!   contract's reach (a refund after it first releases that part, if no tick has yet).
 
 use crate::money::Amount;
 use crate::state::Wallet;

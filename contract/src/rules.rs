@@ -382,7 +382,13 @@ fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
 /// Merchant fault or a dispute decided for the consumer: consumption is valued at the paid
 /// rate (time-based consumption brought up to date) and everything still frozen goes back.
 fn return_everything_frozen(wallet: &mut Wallet, now: i64, reason: &'static str) -> Result<Vec<Effect>, ContractError> {
-    let mut effects = time::accrue(wallet, now)?;
+    // The unsupervised part goes to the merchant only as a tick would have sent it: not
+    // from a wallet whose releases a dispute or a re-key held, which a ruling for the
+    // consumer (or a closure) now ends with everything frozen going back.
+    let mut effects = match wallet.status == Status::Active && wallet.rekey.is_none() {
+        true => time::accrue(wallet, now)?,
+        false => time::accrue_days(wallet, now)?,
+    };
     let frozen = wallet.frozen()?;
     wallet.close(Amount::ZERO, frozen)?;
     effects.extend(effect(EffectKind::Refund, wallet.consumer, frozen, reason));

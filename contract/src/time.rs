@@ -72,18 +72,23 @@ fn release_unsupervised(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, Co
 /// price outside supervision once the cooling-off period is over, then a membership's
 /// days.
 pub fn accrue(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
+    let mut effects = release_unsupervised(wallet, horizon(wallet, now))?;
+    effects.extend(accrue_days(wallet, now)?);
+    Ok(effects)
+}
+
+/// Brings a membership's release up to the days elapsed by `now` (or by expiry, if past).
+pub fn accrue_days(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
     let now = horizon(wallet, now);
-    let mut effects = release_unsupervised(wallet, now)?;
     let Product::Membership(terms) = &wallet.product else {
-        return Ok(effects);
+        return Ok(Vec::new());
     };
     let elapsed = days_between(wallet.opened_at, now).min(u64::from(terms.term_days));
     if elapsed <= wallet.consumed {
-        return Ok(effects);
+        return Ok(Vec::new());
     }
     let release = wallet.consume(elapsed - wallet.consumed)?;
-    effects.extend(effect(EffectKind::Release, wallet.merchant, release, "accrued"));
-    Ok(effects)
+    Ok(effect(EffectKind::Release, wallet.merchant, release, "accrued"))
 }
 
 /// The offset of China Standard Time from UTC: working days are its days.
@@ -95,11 +100,12 @@ fn cst_day(at: i64) -> i64 {
 }
 
 /// Whether `day` is worked: a weekday not a holiday, or a weekend day made a working day.
+/// The calendar's lists are sorted.
 fn is_working(day: i64, calendar: &Calendar) -> bool {
     // 1970-01-01 was a Thursday: day 0 is weekday 3, counting Monday as 0.
     match day.saturating_add(3).rem_euclid(7) >= 5 {
-        true => calendar.workdays.contains(&day),
-        false => !calendar.holidays.contains(&day),
+        true => calendar.workdays.binary_search(&day).is_ok(),
+        false => calendar.holidays.binary_search(&day).is_err(),
     }
 }
 
@@ -139,8 +145,12 @@ fn count_working_days(wallet: &mut Wallet, now: i64, calendar: Option<&Calendar>
         return;
     }
     let days = wallet.policy.deemed_confirm_days;
-    let empty = Calendar::default();
-    let calendar = calendar.unwrap_or(&empty);
+    // Sorted once here, so that each day is looked up by bisection: a tick's calendar is
+    // the platform's, and however long, it costs a request a logarithm per day counted.
+    let mut calendar = calendar.cloned().unwrap_or_default();
+    calendar.holidays.sort_unstable();
+    calendar.workdays.sort_unstable();
+    let calendar = &calendar;
     for record in wallet.requests.iter_mut().filter(|record| record.deemed_at.is_none()) {
         if now >= record.requested_at.saturating_add(i64::from(days) * DAY_SECONDS) {
             record.deemed_at = Some(working_deadline(record.requested_at, days, calendar));
