@@ -147,6 +147,16 @@ fn buy(ledger: &Ledger, wallet: &str, consumer: &str, listing: &str, change: imp
     envelope
 }
 
+/// The clinic registered and approved, and its listing of an orthodontics plan under
+/// `policy` approved by the city for a day: the listing's id.
+fn approved_clinic(ledger: &Ledger, policy: Value) -> String {
+    register(ledger, "clinic");
+    review_merchant(ledger, "clinic", MerchantDecision::Approve).unwrap();
+    let listing = submit_listing(ledger, "clinic", policy).unwrap();
+    approve_listing(ledger, &listing, now() + 86_400).unwrap();
+    listing
+}
+
 fn policy() -> Value {
     json!({"cooling_off_days": 7, "deemed_confirm_days": 0})
 }
@@ -358,10 +368,7 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
 
 fn closes_with_notice_and_refunds_every_wallet(store: StoreConfig) {
     let ledger = platform(store.clone(), 0);
-    register(&ledger, "clinic");
-    review_merchant(&ledger, "clinic", MerchantDecision::Approve).unwrap();
-    let listing = submit_listing(&ledger, "clinic", policy()).unwrap();
-    approve_listing(&ledger, &listing, now() + 86_400).unwrap();
+    let listing = approved_clinic(&ledger, policy());
     for wallet in ["w1", "w2", "w3"] {
         assert!(
             ledger
@@ -545,10 +552,7 @@ fn each_alert_rule_raises_its_alert() {
     let dir = tempfile::tempdir().unwrap();
     let store = sqlite_store(dir.path());
     let ledger = platform(store.clone(), 0);
-    register(&ledger, "clinic");
-    review_merchant(&ledger, "clinic", MerchantDecision::Approve).unwrap();
-    let listing = submit_listing(&ledger, "clinic", policy()).unwrap();
-    approve_listing(&ledger, &listing, now() + 86_400).unwrap();
+    let listing = approved_clinic(&ledger, policy());
     for wallet in ["w1", "w2", "w3"] {
         assert!(
             ledger
@@ -662,10 +666,7 @@ fn each_alert_rule_raises_its_alert() {
 fn a_wallet_journaled_before_merchants_were_indexed_is_closed_too() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = platform(sqlite_store(dir.path()), 0);
-    register(&ledger, "clinic");
-    review_merchant(&ledger, "clinic", MerchantDecision::Approve).unwrap();
-    let listing = submit_listing(&ledger, "clinic", policy()).unwrap();
-    approve_listing(&ledger, &listing, now() + 86_400).unwrap();
+    let listing = approved_clinic(&ledger, policy());
     for wallet in ["w1", "w2"] {
         assert!(
             ledger
@@ -701,15 +702,10 @@ fn a_wallet_journaled_before_merchants_were_indexed_is_closed_too() {
 fn ticks_carry_the_platforms_calendar_into_the_journal() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = platform(sqlite_store(dir.path()), 30);
-    register(&ledger, "clinic");
-    review_merchant(&ledger, "clinic", MerchantDecision::Approve).unwrap();
-    let listing = submit_listing(
+    let listing = approved_clinic(
         &ledger,
-        "clinic",
         json!({"cooling_off_days": 7, "deemed_confirm_days": 7, "deemed_confirm_working_days": true}),
-    )
-    .unwrap();
-    approve_listing(&ledger, &listing, now() + 86_400).unwrap();
+    );
     assert!(
         ledger
             .submit(&buy(&ledger, "w1", "alice", &listing, |_| {}))
