@@ -14,6 +14,10 @@
 //! - [`Envelope`]: an event as a client sends it, signed by whoever's authority it carries.
 //! - [`Trust`]: the platform's trust file, naming the regulators whose approval an `open`
 //!   may carry and the components wallets may open on (`Ledger::with_trust`).
+//! - [`registry`]: the supervision platform's registry of merchants, reviewed listings and
+//!   closures (`Ledger::with_registry` sells only approved listings and applies closures
+//!   on their date); [`stats`] and [`alerts`]: the regulator's figures, kept as entries are
+//!   journaled, and the risk alerts raised from them.
 //! - [`signed`]: what the platform signs with its key, a [`signed::Receipt`] per journaled
 //!   entry and a [`signed::Checkpoint`] of every wallet's head, which `verify` holds a
 //!   journal to ([`verify::Checks`]).
