@@ -423,8 +423,9 @@ pub struct Registry {
     head: String,
 }
 
-/// A status or decision as the API spells it (`pending`, `suspend`).
-fn word(value: &impl Serialize) -> String {
+/// A status, decision or role as the API spells it (`pending`, `suspend`, `merchant`):
+/// the serde name of a unit variant.
+pub(crate) fn word(value: &impl Serialize) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|value| value.as_str().map(str::to_owned))
@@ -533,7 +534,7 @@ impl Registry {
         if holidays.is_empty() && workdays.is_empty() {
             return None;
         }
-        let today = (now + 8 * 3600).div_euclid(DAY_SECONDS);
+        let today = (now + crate::stats::CST_OFFSET).div_euclid(DAY_SECONDS);
         let near =
             |days: &Vec<i64>| -> Vec<i64> { days.iter().copied().filter(|day| (day - today).abs() <= 400).collect() };
         Some(serde_json::json!({"holidays": near(holidays), "workdays": near(workdays)}))

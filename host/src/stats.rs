@@ -24,7 +24,7 @@ use crate::registry::{Industry, Registry};
 use crate::store::Entry;
 
 /// The offset of China Standard Time from UTC, in seconds: days are its days.
-const CST_OFFSET: i64 = 8 * 3600;
+pub(crate) const CST_OFFSET: i64 = 8 * 3600;
 
 /// The figures of some wallets over some time, amounts in fen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

@@ -127,10 +127,7 @@ impl Ledger {
                 RefusalCode::MerchantNotSelling,
                 format!(
                     "the wallet's merchant is {}: it may not ask to be paid; the frozen money waits for the consumer or the closure",
-                    serde_json::to_value(status)
-                        .ok()
-                        .and_then(|status| status.as_str().map(str::to_owned))
-                        .unwrap_or_default()
+                    crate::registry::word(&status)
                 ),
             )),
         }

@@ -353,10 +353,7 @@ fn authorize(service: &Service, headers: &HeaderMap, roles: &[Role]) -> Result<C
     if !roles.contains(&caller.role) {
         return Err(ApiError::forbidden(format!(
             "an API key with the role `{}` may not do this",
-            serde_json::to_value(caller.role)
-                .ok()
-                .and_then(|role| role.as_str().map(str::to_owned))
-                .unwrap_or_default()
+            crate::registry::word(&caller.role)
         )));
     }
     Ok(caller.clone())

@@ -20,7 +20,7 @@ use super::error::ApiError;
 use super::{authorize, blocking, parse_body, Service};
 use crate::alerts::AlertRules;
 use crate::registry::{
-    Action, Actor, Approval, Industry, Listing, ListingDecision, ListingStatus, Merchant, MerchantClosure,
+    word, Action, Actor, Approval, Industry, Listing, ListingDecision, ListingStatus, Merchant, MerchantClosure,
     MerchantDecision, Registry,
 };
 use crate::stats;
@@ -31,10 +31,7 @@ const MAX_RECORDS: usize = 1000;
 /// The registry's actor for `caller`.
 fn actor(caller: &Caller) -> Actor {
     Actor {
-        role: serde_json::to_value(caller.role)
-            .ok()
-            .and_then(|role| role.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        role: word(&caller.role),
         name: caller.name.clone(),
     }
 }
@@ -127,12 +124,7 @@ pub(super) struct StatusFilter {
 }
 
 fn status_is(value: &impl serde::Serialize, wanted: &Option<String>) -> bool {
-    wanted.as_ref().is_none_or(|wanted| {
-        serde_json::to_value(value)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            == Some(wanted.clone())
-    })
+    wanted.as_ref().is_none_or(|wanted| word(value) == *wanted)
 }
 
 pub(super) async fn merchants(
