@@ -279,7 +279,12 @@ fn fixture_steps(fixture: Fixture) -> Vec<Value> {
             sessions(),
             at(SETTLED, "alice", json!({"type": "dispute", "request": "r1"})),
         ),
-        Fixture::Closed => with(sessions(), at(SETTLED, "alice", json!({"type": "refund"}))),
+        // The request withdrawn first: a refund leaves a pending request's money to the
+        // regulator, and this wallet is to be closed.
+        Fixture::Closed => {
+            let withdrawn = with(sessions(), at(SETTLED, "gym", json!({"type": "withdraw", "request": "r1"})));
+            with(withdrawn, at(SETTLED, "alice", json!({"type": "refund"})))
+        }
         Fixture::Rekeying => with(sessions(), at(SETTLED, "city", json!({"type": "rekey", "to": "carol"}))),
         Fixture::StoredValue => vec![at(
             OPENED,
@@ -1269,6 +1274,36 @@ fn catalogue() -> Vec<Case> {
             step(Some("alice"), json!({"type": "dispute", "request": "r9"})),
         ),
         case(
+            "signature.withdraw_by_the_consumer",
+            "bad_signature",
+            Sessions,
+            step(Some("alice"), json!({"type": "withdraw", "request": "r1"})),
+        ),
+        case(
+            "order.withdraw_unknown_request",
+            "unknown_request",
+            Sessions,
+            step(Some("gym"), json!({"type": "withdraw", "request": "r9"})),
+        ),
+        case(
+            "order.split_without_release",
+            "bad_resolution",
+            Disputed,
+            step(Some("city"), json!({"type": "resolve", "outcome": "split"})),
+        ),
+        case(
+            "order.split_over_frozen",
+            "bad_resolution",
+            Disputed,
+            step(Some("city"), json!({"type": "resolve", "outcome": "split", "release": "1000000.00"})),
+        ),
+        case(
+            "order.release_on_a_refund_ruling",
+            "bad_resolution",
+            Disputed,
+            step(Some("city"), json!({"type": "resolve", "outcome": "refund", "release": "1.00"})),
+        ),
+        case(
             "order.resolve_without_dispute",
             "not_disputed",
             Sessions,
@@ -1433,6 +1468,18 @@ fn controls() -> Vec<Case> {
     let stage = |index: usize| json!({"name": format!("{index:0>32}"), "amount": "10.00"});
     vec![
         case("control.authorize", ACCEPTED, Sessions, Input::Step(authorize_r1())),
+        case(
+            "control.split_releasing_everything_frozen",
+            ACCEPTED,
+            Disputed,
+            step(Some("city"), json!({"type": "resolve", "outcome": "split", "release": "1000.00"})),
+        ),
+        case(
+            "control.withdraw",
+            ACCEPTED,
+            Sessions,
+            step(Some("gym"), json!({"type": "withdraw", "request": "r1"})),
+        ),
         case(
             "control.caps_reached_exactly",
             ACCEPTED,

@@ -63,11 +63,14 @@ pub enum ErrorCode {
     OverPolicyCap,
     /// A merchant's closure applied before the date it takes effect.
     NotYetEffective,
+    /// A `resolve` whose `release` does not fit its outcome: missing from a split, present
+    /// on another outcome, or more than is frozen.
+    BadResolution,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 27] = [
+    pub const ALL: [ErrorCode; 28] = [
         ErrorCode::BadEvent,
         ErrorCode::BadAmount,
         ErrorCode::InvalidTerms,
@@ -95,6 +98,7 @@ impl ErrorCode {
         ErrorCode::ApprovalExpired,
         ErrorCode::OverPolicyCap,
         ErrorCode::NotYetEffective,
+        ErrorCode::BadResolution,
     ];
 
     /// The code spelled `code`, if it is one of this contract's.
@@ -132,6 +136,7 @@ impl ErrorCode {
             ErrorCode::ApprovalExpired => "approval_expired",
             ErrorCode::OverPolicyCap => "over_policy_cap",
             ErrorCode::NotYetEffective => "not_yet_effective",
+            ErrorCode::BadResolution => "bad_resolution",
         }
     }
 }

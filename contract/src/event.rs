@@ -35,6 +35,8 @@ pub enum Event {
     Open(Open),
     /// The merchant asks to be paid for a consumption (signed by the merchant).
     Request(Request),
+    /// The merchant takes back one of its own pending requests (signed by the merchant).
+    Withdraw(Withdraw),
     /// The consumer authorizes a pending request (signed by the consumer).
     Authorize(Authorize),
     /// The consumer ends the contract and takes the unconsumed balance back.
@@ -125,6 +127,14 @@ impl Request {
     }
 }
 
+/// The fields of `withdraw`: the pending request the merchant takes back, asked in error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Withdraw {
+    /// The id of the merchant's pending request.
+    pub request: String,
+}
+
 /// The fields of `authorize`: the request and the same quantity it asks for, so the
 /// consumer signs what is released, not only a name the merchant chose.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,6 +223,9 @@ pub enum Resolution {
     Continue,
     /// Refund everything still frozen and close.
     Refund,
+    /// Release `release` of what is frozen to the merchant, refund the rest, and close: a
+    /// stage delivered but contested is paid for in part.
+    Split,
 }
 
 /// The fields of `resolve`.
@@ -221,6 +234,10 @@ pub enum Resolution {
 pub struct Resolve {
     /// The decision.
     pub outcome: Resolution,
+    /// For `split` only, and required there: what goes to the merchant, at most what is
+    /// frozen once time-based consumption is brought up to date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<Amount>,
 }
 
 /// The fields of `transfer`.
@@ -300,7 +317,12 @@ impl Event {
             | Event::Dispute(Dispute { not_after, .. })
             | Event::Transfer(Transfer { not_after, .. })
             | Event::CancelRekey(CancelRekey { not_after }) => *not_after,
-            Event::Request(_) | Event::MerchantClosed(_) | Event::Resolve(_) | Event::Tick(_) | Event::Rekey(_) => None,
+            Event::Request(_)
+            | Event::Withdraw(_)
+            | Event::MerchantClosed(_)
+            | Event::Resolve(_)
+            | Event::Tick(_)
+            | Event::Rekey(_) => None,
         }
     }
 

@@ -7,7 +7,7 @@ use crate::authorization::{require_approval, require_closure, require_signature}
 use crate::crypto::Crypto;
 use crate::effects::{effect, Effect, EffectKind};
 use crate::error::{reject, ContractError, ErrorCode};
-use crate::event::{Authorize, Context, Event, Open, Request, Resolution, MAX_LISTING_ID_LEN};
+use crate::event::{Authorize, Context, Event, Open, Request, Resolution, Resolve, MAX_LISTING_ID_LEN};
 use crate::keys::PublicKey;
 use crate::money::Amount;
 use crate::refunds::consumer_refund;
@@ -86,7 +86,7 @@ pub fn apply(
                 "this wallet is already open; use a new wallet id for a new purchase",
             )
         }
-        Event::Request(_) => signed_by(&wallet.merchant, "merchant")?,
+        Event::Request(_) | Event::Withdraw(_) => signed_by(&wallet.merchant, "merchant")?,
         Event::Authorize(_) | Event::Refund(_) | Event::Transfer(_) | Event::CancelRekey(_) => {
             signed_by(&consumer, "consumer")?
         }
@@ -120,6 +120,18 @@ pub fn apply(
             add_request(&mut wallet, request, now)?;
             Vec::new()
         }
+        Event::Withdraw(withdraw) => {
+            // Only the merchant's own word can take a request back: it only ever lowers what
+            // the merchant is paid, so it is allowed in a dispute too.
+            pending_request(&mut wallet, &withdraw.request)?;
+            wallet.requests.retain(|record| record.id != withdraw.request);
+            // A consumer who refunded was waiting only for the requests left: with none
+            // left, the rest goes back.
+            match wallet.refunded_at.is_some() && wallet.requests.is_empty() {
+                true => return_everything_frozen(&mut wallet, now, "consumer_refund")?,
+                false => Vec::new(),
+            }
+        }
         Event::Authorize(authorize) => authorize_request(&mut wallet, authorize)?,
         Event::Refund(_) => refund(&mut wallet, now)?,
         // A closure applied late (the platform's round came after its date) accrues nothing
@@ -135,18 +147,7 @@ pub fn apply(
             open_dispute(&mut wallet, dispute.request.as_deref())?;
             Vec::new()
         }
-        Event::Resolve(resolve) => {
-            if wallet.status != Status::Disputed {
-                return reject(ErrorCode::NotDisputed, "there is no dispute to resolve in this wallet");
-            }
-            match resolve.outcome {
-                Resolution::Continue => {
-                    wallet.status = Status::Active;
-                    Vec::new()
-                }
-                Resolution::Refund => return_everything_frozen(&mut wallet, now, "dispute_refund")?,
-            }
-        }
+        Event::Resolve(resolve) => resolve_dispute(&mut wallet, resolve, now)?,
         Event::Transfer(transfer) => {
             if transfer.to == consumer {
                 return reject(
@@ -223,6 +224,7 @@ fn open_wallet(
         stages_done: 0,
         rekey: None,
         share_released,
+        refunded_at: None,
     };
     Ok((
         wallet,
@@ -345,20 +347,45 @@ fn authorize_request(wallet: &mut Wallet, authorize: &Authorize) -> Result<Vec<E
     Ok(effect(EffectKind::Release, wallet.merchant, release, "authorized"))
 }
 
-/// `refund`: the consumer ends the contract; time-based consumption is brought up to date,
-/// pending requests are dropped and the frozen balance is split by the refund rule.
+/// `refund`: the consumer ends the contract; time-based consumption is brought up to date
+/// and the frozen balance is split by the refund rule. What requests still pending ask (a
+/// stage the merchant says it delivered, which the consumer has not authorized) is
+/// neither paid nor refunded: it stays frozen, the requests in dispute, for the regulator
+/// to settle with `resolve` (a split, or a refund) unless the merchant withdraws them.
+/// Everything else goes at once, so a pending request can delay only what it asks.
 fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
     // Past its validity the wallet has expired, tick or no tick: everything frozen goes
     // back, as at expiry, not on the terms of a refund.
     if time::expired(wallet, now) {
         return time::tick(wallet, now, None);
     }
+    if wallet.refunded_at.is_some() {
+        return reject(
+            ErrorCode::Disputed,
+            "the refund is made; what the requests left pending ask waits for the regulator's resolution",
+        );
+    }
     let mut effects = time::accrue(wallet, now)?;
     if wallet.status == Status::Closed {
         return Ok(effects);
     }
     let settlement = consumer_refund(wallet, wallet.frozen()?, now);
-    wallet.close(settlement.release, settlement.refund)?;
+    let held = wallet.pending().min(settlement.refund);
+    let refund = settlement
+        .refund
+        .checked_sub(held)
+        .expect("what is held is at most the refund");
+    if held.is_zero() {
+        wallet.close(settlement.release, refund)?;
+    } else {
+        wallet.pay_out(settlement.release, refund)?;
+        wallet.status = Status::Disputed;
+        wallet.refunded_at = Some(now);
+        wallet.rekey = None;
+        for record in &mut wallet.requests {
+            record.disputed = true;
+        }
+    }
     let refund_reason = if settlement.in_cooling_off {
         "cooling_off_refund"
     } else {
@@ -370,12 +397,7 @@ fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
         settlement.release,
         "consumed_at_list_price",
     ));
-    effects.extend(effect(
-        EffectKind::Refund,
-        wallet.consumer,
-        settlement.refund,
-        refund_reason,
-    ));
+    effects.extend(effect(EffectKind::Refund, wallet.consumer, refund, refund_reason));
     Ok(effects)
 }
 
@@ -393,6 +415,50 @@ fn return_everything_frozen(wallet: &mut Wallet, now: i64, reason: &'static str)
     wallet.close(Amount::ZERO, frozen)?;
     effects.extend(effect(EffectKind::Refund, wallet.consumer, frozen, reason));
     Ok(effects)
+}
+
+/// `resolve`: the regulator ends a dispute by lifting the freeze, by refunding everything
+/// frozen, or by splitting it: `release` to the merchant (a stage delivered but contested,
+/// valued by the regulator), the rest back to the consumer.
+fn resolve_dispute(wallet: &mut Wallet, resolve: &Resolve, now: i64) -> Result<Vec<Effect>, ContractError> {
+    if wallet.status != Status::Disputed {
+        return reject(ErrorCode::NotDisputed, "there is no dispute to resolve in this wallet");
+    }
+    match (resolve.outcome, resolve.release) {
+        (Resolution::Continue, None) if wallet.refunded_at.is_some() => reject(
+            ErrorCode::BadResolution,
+            "the consumer has refunded; settle the requests left pending with `split` or `refund`",
+        ),
+        (Resolution::Continue, None) => {
+            wallet.status = Status::Active;
+            Ok(Vec::new())
+        }
+        (Resolution::Refund, None) => return_everything_frozen(wallet, now, "dispute_refund"),
+        (Resolution::Split, Some(release)) => {
+            // Days of a membership run on in a dispute, as they do at a refund; nothing else
+            // is released before the regulator's figure.
+            let mut effects = time::accrue_days(wallet, now)?;
+            let frozen = wallet.frozen()?;
+            let Some(refund) = frozen.checked_sub(release) else {
+                return reject(
+                    ErrorCode::BadResolution,
+                    alloc::format!("a split may release at most the {frozen} frozen, not {release}"),
+                );
+            };
+            wallet.close(release, refund)?;
+            effects.extend(effect(EffectKind::Release, wallet.merchant, release, "dispute_split"));
+            effects.extend(effect(EffectKind::Refund, wallet.consumer, refund, "dispute_split"));
+            Ok(effects)
+        }
+        (Resolution::Split, None) => reject(
+            ErrorCode::BadResolution,
+            "a split names what goes to the merchant as `release`; the rest is refunded",
+        ),
+        (_, Some(_)) => reject(
+            ErrorCode::BadResolution,
+            "only a split names a `release`; `continue` and `refund` move what the rules say",
+        ),
+    }
 }
 
 /// `dispute`: freezes all releases; a named pending request can then be released only by

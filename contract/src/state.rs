@@ -119,7 +119,17 @@ pub struct Wallet {
     /// frozen, so a consumer who leaves inside the period gets everything unconsumed back.
     #[serde(default, skip_serializing_if = "is_false")]
     pub share_released: bool,
+    /// When the consumer refunded while requests were pending: the rest went back, and
+    /// what those requests ask stays frozen, in dispute, until the regulator settles it,
+    /// the merchant withdraws them, or [`REFUND_HOLD_DAYS`] pass and it goes back too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunded_at: Option<i64>,
 }
+
+/// How long a refund leaves the money of pending requests to the regulator: then the
+/// regulator's silence is decided for the consumer, so a merchant's request can delay a
+/// refund of what it asks, never prevent it.
+pub const REFUND_HOLD_DAYS: i64 = 15;
 
 fn is_false(value: &bool) -> bool {
     !*value
@@ -239,8 +249,7 @@ impl Wallet {
     pub fn close(&mut self, release: Amount, refund: Amount) -> Result<(), ContractError> {
         self.requests.clear();
         self.rekey = None;
-        self.released = self.released.checked_add(release).ok_or_else(overflow)?;
-        self.refunded = self.refunded.checked_add(refund).ok_or_else(overflow)?;
+        self.pay_out(release, refund)?;
         self.status = Status::Closed;
         match self.frozen()?.is_zero() {
             true => Ok(()),
@@ -251,12 +260,22 @@ impl Wallet {
         }
     }
 
-    /// What the pending requests would release if all were authorized.
+    /// Counts `release` as paid to the merchant and `refund` as paid back, out of what is
+    /// frozen.
+    pub fn pay_out(&mut self, release: Amount, refund: Amount) -> Result<(), ContractError> {
+        self.released = self.released.checked_add(release).ok_or_else(overflow)?;
+        self.refunded = self.refunded.checked_add(refund).ok_or_else(overflow)?;
+        self.frozen().map(drop)
+    }
+
+    /// What the pending requests would release if all were authorized, never more than is
+    /// frozen (which only a refund that left them pending can make smaller).
     pub fn pending(&self) -> Amount {
         let promised = self.entitlement(self.consumed + self.pending_units());
-        promised
+        let pending = promised
             .checked_sub(self.entitlement(self.consumed))
-            .expect("the entitlement only grows with units")
+            .expect("the entitlement only grows with units");
+        self.frozen().map_or(pending, |frozen| pending.min(frozen))
     }
 }
 

@@ -44,6 +44,7 @@ pub fn sessions_wallet(sessions: u64, price: &str, list_price: &str) -> Wallet {
         requests: Vec::new(),
         stages_done: 0,
         share_released: false,
+        refunded_at: None,
         rekey: None,
     }
 }

@@ -34,7 +34,7 @@ use crate::event::Calendar;
 use crate::money::Amount;
 use crate::policy::DAY_SECONDS;
 use crate::products::Product;
-use crate::state::{RequestRecord, Status, Wallet};
+use crate::state::{RequestRecord, Status, Wallet, REFUND_HOLD_DAYS};
 use crate::valuation::unsupervised_part;
 
 /// Whole days from `since` to `now`.
@@ -203,7 +203,8 @@ pub fn next_due(wallet: &Wallet) -> Option<i64> {
     }
     let mut due = alloc::vec![
         expires_at(wallet),
-        wallet.rekey.as_ref().map(|rekey| rekey.effective_at)
+        wallet.rekey.as_ref().map(|rekey| rekey.effective_at),
+        refund_hold_ends(wallet)
     ];
     if releasing(wallet) {
         if !wallet.share_released && !unsupervised_part(&wallet.product, &wallet.policy).is_zero() {
@@ -227,6 +228,13 @@ pub fn next_due(wallet: &Wallet) -> Option<i64> {
     due.into_iter().flatten().min()
 }
 
+/// When the money a refund left to the regulator goes back to the consumer, if a refund
+/// left any.
+fn refund_hold_ends(wallet: &Wallet) -> Option<i64> {
+    let hold = REFUND_HOLD_DAYS.saturating_mul(DAY_SECONDS);
+    wallet.refunded_at.map(|at| at.saturating_add(hold))
+}
+
 /// Whether the wallet has reached the end of its validity at `now`.
 pub fn expired(wallet: &Wallet, now: i64) -> bool {
     expires_at(wallet).is_some_and(|at| now >= at)
@@ -240,6 +248,12 @@ pub fn tick(wallet: &mut Wallet, now: i64, calendar: Option<&Calendar>) -> Resul
         count_working_days(wallet, horizon(wallet, now), calendar);
         effects.extend(accrue(wallet, now)?);
         effects.extend(deemed_confirmations(wallet, now)?);
+    }
+    if wallet.status != Status::Closed && refund_hold_ends(wallet).is_some_and(|at| now >= at) {
+        effects.extend(accrue_days(wallet, now)?);
+        let frozen = wallet.frozen()?;
+        wallet.close(Amount::ZERO, frozen)?;
+        effects.extend(effect(EffectKind::Refund, wallet.consumer, frozen, "refund_hold_ended"));
     }
     if wallet.status != Status::Closed && expired(wallet, now) {
         effects.extend(accrue(wallet, now)?);
