@@ -282,7 +282,10 @@ fn fixture_steps(fixture: Fixture) -> Vec<Value> {
         // The request withdrawn first: a refund leaves a pending request's money to the
         // regulator, and this wallet is to be closed.
         Fixture::Closed => {
-            let withdrawn = with(sessions(), at(SETTLED, "gym", json!({"type": "withdraw", "request": "r1"})));
+            let withdrawn = with(
+                sessions(),
+                at(SETTLED, "gym", json!({"type": "withdraw", "request": "r1"})),
+            );
             with(withdrawn, at(SETTLED, "alice", json!({"type": "refund"})))
         }
         Fixture::Rekeying => with(sessions(), at(SETTLED, "city", json!({"type": "rekey", "to": "carol"}))),
@@ -1295,13 +1298,19 @@ fn catalogue() -> Vec<Case> {
             "order.split_over_frozen",
             "bad_resolution",
             Disputed,
-            step(Some("city"), json!({"type": "resolve", "outcome": "split", "release": "1000000.00"})),
+            step(
+                Some("city"),
+                json!({"type": "resolve", "outcome": "split", "release": "1000000.00"}),
+            ),
         ),
         case(
             "order.release_on_a_refund_ruling",
             "bad_resolution",
             Disputed,
-            step(Some("city"), json!({"type": "resolve", "outcome": "refund", "release": "1.00"})),
+            step(
+                Some("city"),
+                json!({"type": "resolve", "outcome": "refund", "release": "1.00"}),
+            ),
         ),
         case(
             "order.resolve_without_dispute",
@@ -1472,7 +1481,10 @@ fn controls() -> Vec<Case> {
             "control.split_releasing_everything_frozen",
             ACCEPTED,
             Disputed,
-            step(Some("city"), json!({"type": "resolve", "outcome": "split", "release": "1000.00"})),
+            step(
+                Some("city"),
+                json!({"type": "resolve", "outcome": "split", "release": "1000.00"}),
+            ),
         ),
         case(
             "control.withdraw",

@@ -1062,3 +1062,190 @@ fn a_clinic_is_registered_reviewed_listed_sold_and_closed_through_the_api() {
         assert_eq!(pair[1]["prev_hash"], pair[0]["hash"]);
     }
 }
+
+/// gym registered and approved, its orthodontics listed and approved by the city until a
+/// day from now: the listing as the service serves it.
+fn approved_orthodontics(server: &Server) -> Value {
+    let gym = key_of("gym");
+    server.post("/v1/merchants", Some(GYM), &registration());
+    let review = json!({"decision": "approve", "reason": "licence checked"});
+    server.post(&format!("/v1/merchants/{gym}/review"), Some(REGULATOR), &review);
+    let (_, listed) = server.post("/v1/listings", Some(GYM), &orthodontics());
+    let id = listed["action"]["listing"].as_str().unwrap().to_owned();
+    let (_, listing) = server.get(&format!("/v1/listings/{id}"), Some(REGULATOR));
+    let parsed: prepaid_host::registry::Listing = serde_json::from_value(listing).unwrap();
+    let approval = parsed.approve(&dev_key("city"), unix_now() + 86_400).unwrap();
+    let (status, body) = server.post(
+        &format!("/v1/listings/{id}/review"),
+        Some(REGULATOR),
+        &json!({"decision": "approve", "reason": "terms within the rules", "approval": approval}),
+    );
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    server.get(&format!("/v1/listings/{id}"), None).1
+}
+
+/// `name`'s token, signed in with their wallet key alone.
+fn sign_in(server: &Server, name: &str) -> String {
+    use ed25519_dalek::Signer as _;
+    let (status, challenge) = server.post("/v1/consumer/challenge", None, &json!({"consumer": key_of(name)}));
+    assert_eq!(status, StatusCode::OK, "{challenge}");
+    let challenge = challenge["challenge"].as_str().unwrap();
+    let signature = dev_key(name).sign(format!("prepaid-login/v1\n{challenge}").as_bytes());
+    let (status, token) = server.post(
+        "/v1/consumer/token",
+        None,
+        &json!({"challenge": challenge, "signature": hex::encode(signature.to_bytes())}),
+    );
+    assert_eq!(status, StatusCode::OK, "{token}");
+    token["token"].as_str().unwrap().to_owned()
+}
+
+/// `event` on `wallet` under `id`, signed by `name`.
+fn signed(wallet: &str, id: &str, name: &str, event: Value) -> Envelope {
+    let mut envelope = Envelope {
+        wallet: wallet.into(),
+        id: id.into(),
+        at: None,
+        event,
+        signature: None,
+    };
+    envelope.sign(&dev_key(name)).unwrap();
+    envelope
+}
+
+/// Issue 15's "done when": alice buys, reads every pending request in full, authorizes,
+/// asks what a refund would return and refunds, through the API with her wallet key alone
+/// (no API key); and her token reaches nobody else's wallet, nor any event not hers.
+#[test]
+fn a_consumer_goes_from_purchase_to_refund_with_their_own_key_alone() {
+    let server = platform_server();
+    let listing = approved_orthodontics(&server);
+    let alice = sign_in(&server, "alice");
+    let bob = sign_in(&server, "bob");
+
+    // Signing in takes the wallet key's signature of this platform's challenge.
+    let (_, challenge) = server.post("/v1/consumer/challenge", None, &json!({"consumer": key_of("alice")}));
+    let challenge = challenge["challenge"].as_str().unwrap();
+    for (body, status) in [
+        (
+            json!({"challenge": challenge, "signature": "00".repeat(64)}),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            json!({"challenge": challenge.replacen('.', "1.", 1), "signature": "00".repeat(64)}),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (json!({"challenge": challenge}), StatusCode::BAD_REQUEST),
+    ] {
+        assert_eq!(server.post("/v1/consumer/token", None, &body).0, status, "{body}");
+    }
+    let (status, body) = server.post("/v1/consumer/challenge", None, &json!({"consumer": "alice"}));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("sign_in_refused"))
+    );
+    let forged = alice.replacen(&key_of("alice")[..4], "0000", 1);
+    assert_eq!(server.get("/v1/wallets/c1", Some(&forged)).0, StatusCode::UNAUTHORIZED);
+
+    // The purchase: bob may not open alice's wallet; alice may.
+    let open = buy(&listing, "c1", |_| {});
+    assert_eq!(server.submit(&open, &bob).0, StatusCode::FORBIDDEN);
+    let (status, body) = server.submit(&open, &alice);
+    assert_eq!(
+        (status, body["ok"].as_bool()),
+        (StatusCode::CREATED, Some(true)),
+        "{body}"
+    );
+
+    // gym asks for the assessment; alice sees it in full before she signs.
+    let request = signed(
+        "c1",
+        "s0",
+        "gym",
+        json!({"type": "request", "request": "s0", "stage": 0}),
+    );
+    assert_eq!(
+        server.submit(&request, &alice).0,
+        StatusCode::FORBIDDEN,
+        "a merchant's event"
+    );
+    assert_eq!(server.submit(&request, GYM).0, StatusCode::CREATED);
+    let (status, wallet) = server.get("/v1/wallets/c1", Some(&alice));
+    assert_eq!(status, StatusCode::OK);
+    let pending = &wallet["details"]["requests"][0];
+    assert_eq!(
+        (
+            pending["request"].as_str(),
+            pending["stage_name"].as_str(),
+            pending["release"].as_str()
+        ),
+        (Some("s0"), Some("assessment"), Some("2000.00")),
+        "{wallet}"
+    );
+    assert!(pending["requested_at"].is_string() && wallet["details"]["cooling_off_ends"].is_string());
+    assert_eq!(wallet["details"]["stages_left"], json!(["appliance"]));
+    for path in ["/v1/wallets/c1", "/v1/wallets/c1/statement", "/v1/wallets/c1/journal"] {
+        assert_eq!(server.get(path, Some(&bob)).0, StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(server.get("/v1/outbox", Some(&alice)).0, StatusCode::FORBIDDEN);
+    assert_eq!(server.get("/v1/stats", Some(&alice)).0, StatusCode::FORBIDDEN);
+
+    let authorize = signed(
+        "c1",
+        "a0",
+        "alice",
+        json!({"type": "authorize", "request": "s0", "stage": 0}),
+    );
+    assert_eq!(server.submit(&authorize, &bob).0, StatusCode::FORBIDDEN);
+    let (_, authorized) = server.submit(&authorize, &alice);
+    assert_eq!(authorized["effects"][0]["amount"], "2000.00", "{authorized}");
+
+    // A request made in error, withdrawn by gym; then what a refund would return, computed
+    // and not journaled, and the refund itself.
+    let wrong = signed(
+        "c1",
+        "s1",
+        "gym",
+        json!({"type": "request", "request": "s1", "stage": 1}),
+    );
+    assert_eq!(server.submit(&wrong, GYM).0, StatusCode::CREATED);
+    let withdraw = signed("c1", "w1", "gym", json!({"type": "withdraw", "request": "s1"}));
+    assert_eq!(server.submit(&withdraw, &alice).0, StatusCode::FORBIDDEN);
+    let (_, withdrawn) = server.submit(&withdraw, GYM);
+    assert_eq!(withdrawn["ok"], true, "{withdrawn}");
+    let entries = server.entries("c1");
+    let refund = signed("c1", "refund", "alice", json!({"type": "refund"}));
+    let (status, preview) = server.post("/v1/wallets/c1/dry-run", Some(&alice), &refund);
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(
+        (
+            preview["verdict"]["effects"][0]["amount"].as_str(),
+            preview["view"]["status"].as_str()
+        ),
+        (Some("8000.00"), Some("closed")),
+        "{preview}"
+    );
+    assert_eq!(server.entries("c1"), entries, "a dry run journals nothing");
+    assert_eq!(
+        server.post("/v1/wallets/c1/dry-run", Some(&bob), &refund).0,
+        StatusCode::FORBIDDEN
+    );
+    let (_, refunded) = server.submit(&refund, &alice);
+    assert_eq!(refunded["effects"], preview["verdict"]["effects"], "{refunded}");
+
+    // The statement: every movement with its signed receipt.
+    let (_, statement) = server.get("/v1/wallets/c1/statement", Some(&alice));
+    let lines = statement["statement"].as_array().unwrap();
+    assert_eq!(lines.len(), server.entries("c1"));
+    let last = lines.last().unwrap();
+    assert_eq!(
+        (last["type"].as_str(), last["effects"][0]["amount"].as_str()),
+        (Some("refund"), Some("8000.00"))
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|line| line["receipt"].as_str().is_some_and(|note| note.contains("prepaid"))),
+        "{statement}"
+    );
+}

@@ -62,4 +62,4 @@ pub use effects::{Effect, EffectKind};
 pub use error::{ContractError, ErrorCode};
 pub use event::{Context, Event};
 pub use rules::{apply, Applied};
-pub use view::{view, View};
+pub use view::{details, view, Details, View};

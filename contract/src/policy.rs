@@ -195,6 +195,11 @@ impl Policy {
     /// Whether `timestamp` falls inside the cooling-off period of a wallet opened at
     /// `opened_at`.
     pub fn in_cooling_off(&self, opened_at: i64, timestamp: i64) -> bool {
-        timestamp < opened_at.saturating_add(i64::from(self.cooling_off_days) * DAY_SECONDS)
+        timestamp < self.cooling_off_ends(opened_at)
+    }
+
+    /// When the cooling-off period of a wallet opened at `opened_at` ends.
+    pub fn cooling_off_ends(&self, opened_at: i64) -> i64 {
+        opened_at.saturating_add(i64::from(self.cooling_off_days) * DAY_SECONDS)
     }
 }

@@ -192,7 +192,7 @@ impl Wallet {
     }
 
     /// What the merchant is entitled to after `consumed` units.
-    fn entitlement(&self, consumed: u64) -> Amount {
+    pub fn entitlement(&self, consumed: u64) -> Amount {
         merchant_entitlement(&self.product, &self.policy, consumed, self.share_released)
     }
 

@@ -127,7 +127,7 @@ fn working_deadline(requested_at: i64, days: u32, calendar: &Calendar) -> i64 {
 /// confirmed at all. Counted in working days, it is the deadline a tick computed with the
 /// calendar; before one has, the earliest it could be (that many calendar days), when a
 /// tick computes it.
-fn deemed_at(wallet: &Wallet, record: &RequestRecord) -> Option<i64> {
+pub fn deemed_at(wallet: &Wallet, record: &RequestRecord) -> Option<i64> {
     match wallet.policy.deemed_confirm_days {
         0 => None,
         days => Some(
@@ -182,7 +182,7 @@ fn deemed_confirmations(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, Co
 }
 
 /// When the wallet's validity ends, if it does.
-fn expires_at(wallet: &Wallet) -> Option<i64> {
+pub fn expires_at(wallet: &Wallet) -> Option<i64> {
     wallet
         .policy
         .valid_days
@@ -230,7 +230,7 @@ pub fn next_due(wallet: &Wallet) -> Option<i64> {
 
 /// When the money a refund left to the regulator goes back to the consumer, if a refund
 /// left any.
-fn refund_hold_ends(wallet: &Wallet) -> Option<i64> {
+pub fn refund_hold_ends(wallet: &Wallet) -> Option<i64> {
     let hold = REFUND_HOLD_DAYS.saturating_mul(DAY_SECONDS);
     wallet.refunded_at.map(|at| at.saturating_add(hold))
 }

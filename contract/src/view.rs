@@ -1,10 +1,14 @@
-//! The typed figures of a wallet, for people, hosts and tests.
+//! The typed figures of a wallet, for people, hosts and tests, and the details a consumer
+//! needs to decide: every pending request in full, what is left, and the dates that
+//! change what a refund returns.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use crate::error::ContractError;
 use crate::keys::PublicKey;
 use crate::money::Amount;
+use crate::products::Product;
 use crate::state::{Status, Wallet};
 
 /// A wallet's figures. Always `paid = frozen + released + refunded` and
@@ -48,4 +52,123 @@ pub fn view(state: &[u8]) -> Result<View, ContractError> {
         pending: wallet.pending(),
         next_due: crate::time::next_due(&wallet),
     })
+}
+
+/// A request awaiting the consumer's authorization, as the consumer must see it to sign.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingRequest {
+    /// The merchant's id for it: an authorization names it.
+    pub id: String,
+    /// The units it consumes (sessions, fen of face value, one stage, days).
+    pub units: u64,
+    /// The plan stage it completes, and the stage's name.
+    pub stage: Option<(u32, String)>,
+    /// What authorizing it would release now, the requests before it authorized first.
+    pub release: Amount,
+    /// When the merchant asked (platform time, seconds).
+    pub requested_at: i64,
+    /// When it is deemed confirmed if the consumer does nothing, if the policy deems
+    /// requests confirmed (for working days, the earliest until a tick has counted them).
+    pub deemed_at: Option<i64>,
+    /// Whether a dispute names it: only the consumer's authorization can release it.
+    pub disputed: bool,
+}
+
+/// What a consumer needs to decide about a wallet besides its figures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Details {
+    /// The figures.
+    pub view: View,
+    /// The requests awaiting authorization, oldest first.
+    pub requests: Vec<PendingRequest>,
+    /// Units neither consumed nor asked for by a pending request.
+    pub units_left: u64,
+    /// A plan's stages neither completed nor asked for, by index and name.
+    pub stages_left: Vec<(u32, String)>,
+    /// When the cooling-off period ends: until then a refund returns everything frozen.
+    pub cooling_off_ends: i64,
+    /// When the wallet expires (everything frozen goes back), if the policy limits it.
+    pub expires_at: Option<i64>,
+    /// When what a refund left to the regulator goes back, if a refund left any.
+    pub refund_hold_ends: Option<i64>,
+    /// The consumer's new key and when it takes effect, if a re-key is under way.
+    pub rekey: Option<(PublicKey, i64)>,
+}
+
+/// The details of the state bytes `state`.
+pub fn details(state: &[u8]) -> Result<Details, ContractError> {
+    let wallet = Wallet::decode(state)?;
+    let stage_name = |stage: u32| match &wallet.product {
+        Product::Plan(plan) => plan.stages.get(stage as usize).map(|found| found.name.clone()),
+        _ => None,
+    };
+    let mut consumed = wallet.consumed;
+    let mut requests = Vec::with_capacity(wallet.requests.len());
+    for record in &wallet.requests {
+        let release = wallet
+            .entitlement(consumed + record.units)
+            .checked_sub(wallet.entitlement(consumed))
+            .expect("the entitlement only grows with units");
+        consumed += record.units;
+        requests.push(PendingRequest {
+            id: record.id.clone(),
+            units: record.units,
+            stage: record
+                .stage
+                .and_then(|stage| stage_name(stage).map(|name| (stage, name))),
+            release,
+            requested_at: record.requested_at,
+            deemed_at: crate::time::deemed_at(&wallet, record),
+            disputed: record.disputed,
+        });
+    }
+    let stages_left = match &wallet.product {
+        Product::Plan(plan) => (0..plan.stages.len() as u32)
+            .filter(|stage| !wallet.stage_taken(*stage))
+            .filter_map(|stage| stage_name(stage).map(|name| (stage, name)))
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(Details {
+        units_left: wallet.product.total_units() - consumed,
+        stages_left,
+        cooling_off_ends: wallet.policy.cooling_off_ends(wallet.opened_at),
+        expires_at: crate::time::expires_at(&wallet),
+        refund_hold_ends: crate::time::refund_hold_ends(&wallet),
+        rekey: wallet.rekey.as_ref().map(|rekey| (rekey.to, rekey.effective_at)),
+        requests,
+        view: view(state)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::RequestRecord;
+    use crate::test_support::{sessions_wallet, DAY};
+
+    #[test]
+    fn details_show_each_pending_request_with_what_it_would_release() {
+        let mut wallet = sessions_wallet(3, "1000.00", "400.00");
+        wallet.policy.deemed_confirm_days = 3;
+        for (id, units) in [("r1", 1), ("r2", 2)] {
+            wallet.requests.push(RequestRecord {
+                id: id.into(),
+                units,
+                stage: None,
+                requested_at: DAY,
+                disputed: false,
+                deemed_at: None,
+            });
+        }
+        let details = details(&wallet.encode()).unwrap();
+        let releases: Vec<Amount> = details.requests.iter().map(|request| request.release).collect();
+        // 1000.00 over three units, rounded down cumulatively: the last takes the residue.
+        let expected = ["333.33", "666.67"].map(|amount| Amount::parse(amount).unwrap());
+        assert_eq!(releases, expected);
+        assert_eq!(details.requests[0].deemed_at, Some(4 * DAY));
+        assert_eq!(details.units_left, 0);
+        assert_eq!(details.cooling_off_ends, 7 * DAY);
+        assert_eq!(details.view.pending, Amount::parse("1000.00").unwrap());
+    }
 }

@@ -120,6 +120,88 @@ pub struct WalletView {
     pub next_due: Option<i64>,
 }
 
+/// A request awaiting the consumer's authorization, in full (see [`WalletDetails`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PendingRequest {
+    /// The merchant's id for it, which an authorization names.
+    pub request: String,
+    /// The units it consumes.
+    pub units: u64,
+    /// The plan stage it completes, by index, and the stage's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage: Option<u32>,
+    /// The stage's name, as the terms give it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stage_name: Option<String>,
+    /// What authorizing it would release now.
+    pub release: String,
+    /// When the merchant asked.
+    #[serde(with = "rfc3339_option")]
+    pub requested_at: Option<i64>,
+    /// When it is deemed confirmed if the consumer does nothing.
+    #[serde(skip_serializing_if = "Option::is_none", with = "rfc3339_option")]
+    pub deemed_at: Option<i64>,
+    /// Whether a dispute names it.
+    pub disputed: bool,
+}
+
+/// What a consumer needs to decide, besides the figures: every pending request in full,
+/// what is left, and the dates that change what a refund returns. Computed from the state
+/// by the contract crate built into this host (`prepaid_contract::details`), for reading
+/// only: the money an event moves is always the wallet's own component's answer (a dry run
+/// asks it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WalletDetails {
+    /// The requests awaiting authorization, oldest first.
+    pub requests: Vec<PendingRequest>,
+    /// Units neither consumed nor asked for.
+    pub units_left: u64,
+    /// A plan's stages neither completed nor asked for, by name.
+    pub stages_left: Vec<String>,
+    /// When the cooling-off period ends.
+    #[serde(with = "rfc3339_option")]
+    pub cooling_off_ends: Option<i64>,
+    /// When the wallet expires, if the policy limits it.
+    #[serde(skip_serializing_if = "Option::is_none", with = "rfc3339_option")]
+    pub expires_at: Option<i64>,
+    /// When what a refund left to the regulator goes back, if a refund left any.
+    #[serde(skip_serializing_if = "Option::is_none", with = "rfc3339_option")]
+    pub refund_hold_ends: Option<i64>,
+    /// When a re-key under way gives the wallet to a new key.
+    #[serde(skip_serializing_if = "Option::is_none", with = "rfc3339_option")]
+    pub rekey_effective_at: Option<i64>,
+}
+
+impl WalletDetails {
+    /// The details of the state bytes `state`.
+    pub fn of(state: &[u8]) -> crate::Result<WalletDetails> {
+        let details = prepaid_contract::details(state)
+            .map_err(|error| crate::Error::fault(format!("reading a wallet's details: {error}")))?;
+        Ok(WalletDetails {
+            requests: details
+                .requests
+                .into_iter()
+                .map(|request| PendingRequest {
+                    request: request.id,
+                    units: request.units,
+                    stage: request.stage.as_ref().map(|(index, _)| *index),
+                    stage_name: request.stage.map(|(_, name)| name),
+                    release: request.release.to_string(),
+                    requested_at: Some(request.requested_at),
+                    deemed_at: request.deemed_at,
+                    disputed: request.disputed,
+                })
+                .collect(),
+            units_left: details.units_left,
+            stages_left: details.stages_left.into_iter().map(|(_, name)| name).collect(),
+            cooling_off_ends: Some(details.cooling_off_ends),
+            expires_at: details.expires_at,
+            refund_hold_ends: details.refund_hold_ends,
+            rekey_effective_at: details.rekey.map(|(_, at)| at),
+        })
+    }
+}
+
 /// Times as RFC 3339 in JSON, like every `at`.
 mod rfc3339_option {
     use serde::{de::Error as _, Deserialize, Deserializer, Serializer};

@@ -30,7 +30,7 @@ use crate::clock::{Clock, TICK_ID_PREFIX};
 use crate::engine::ContractEngine;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
-use crate::outcome::WalletView;
+use crate::outcome::{Verdict, WalletView};
 use crate::registry::Registry;
 use crate::rules::Rules;
 use crate::signed::Checkpoint;
@@ -65,6 +65,17 @@ pub struct Wallet {
     pub head: WalletHead,
     /// Its figures through its pinned component (none before an `open` is accepted).
     pub view: Option<WalletView>,
+}
+
+/// What an event would do, computed and not journaled ([`Ledger::dry_run`]).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DryRun {
+    /// The contract's verdict, with the effects it would queue.
+    pub verdict: Verdict,
+    /// The wallet's figures after the event (none for a replayed id, or no accepted `open`).
+    pub view: Option<WalletView>,
+    /// Whether the event id was journaled before: the verdict is the recorded one.
+    pub replayed: bool,
 }
 
 /// Wallets over a store, run by their pinned contract components.
@@ -206,6 +217,39 @@ impl Ledger {
         // order of their times.
         let wallet = self.lock_wallet(&envelope.wallet)?;
         self.record(&self.clock.stamp(envelope)?, wallet)
+    }
+
+    /// What `envelope` would do now, without journaling it: the contract's verdict, with
+    /// the money it would move, and the wallet's figures after it, from the wallet's pinned
+    /// component at the ledger's clock's time. Refused as [`Ledger::submit`] would refuse
+    /// it; an event id already journaled gives its recorded verdict (`replayed`) and no
+    /// figures. A consumer asks this before signing off a refund: what would come back.
+    pub fn dry_run(&self, envelope: &Envelope) -> Result<DryRun> {
+        let stamped = self.clock.stamp(envelope)?;
+        let current = self.current();
+        self.admit(&stamped, current.as_deref())?;
+        self.with_store(
+            |store| match apply::prepare(store, current.as_deref(), &stamped, &self.contracts)? {
+                Prepared::Recorded(submitted) => Ok(DryRun {
+                    verdict: submitted.verdict,
+                    view: None,
+                    replayed: true,
+                }),
+                Prepared::New {
+                    entry, state, verdict, ..
+                } => {
+                    let view = match &state {
+                        Some(state) => Some(self.contracts.get(store, &entry.code_hash)?.view(state)?),
+                        None => None,
+                    };
+                    Ok(DryRun {
+                        verdict,
+                        view,
+                        replayed: false,
+                    })
+                }
+            },
+        )
     }
 
     /// Lets time pass on `wallet` now, by the system clock: an unsigned `tick` applying

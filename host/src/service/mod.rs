@@ -6,6 +6,10 @@
 //! - `POST /v1/wallets/{wallet}/events`: submit a signed event, idempotent by event id;
 //! - `GET /v1/wallets/{wallet}`, `.../journal`, `.../verify`, `.../proof`: figures,
 //!   entries, replay, the wallet's proof in the latest checkpoint;
+//! - `GET /v1/wallets/{wallet}/statement`: every movement with its receipt;
+//! - `POST /v1/wallets/{wallet}/dry-run`: what a signed event would do, not journaled;
+//! - `POST /v1/consumer/challenge`, `POST /v1/consumer/token`: a consumer's sign-in with
+//!   the wallet key, for a short-lived token that reads and acts on their own wallets;
 //! - `GET /v1/checkpoint`: the latest signed checkpoint of every wallet's head;
 //! - `GET /v1/outbox`, `POST /v1/outbox/claim`, `POST /v1/outbox/ack`: the payment adapter's;
 //! - `GET /health`, `GET /metrics`, `GET /openapi.json`: open to all.
@@ -16,6 +20,7 @@
 //! signs a checkpoint every `checkpoint_every` (see [`crate::signed`]).
 
 pub mod auth;
+mod consumer;
 pub mod error;
 pub mod metrics;
 mod outbox;
@@ -38,7 +43,7 @@ use serde_json::{json, Value};
 
 use crate::ledger::Ledger;
 use crate::signed::Checkpoint;
-use auth::{ApiKeys, Caller, Role};
+use auth::{ApiKeys, Caller, ConsumerAccess, Role, TOKEN_PREFIX};
 use error::ApiError;
 use metrics::Metrics;
 use outbox::{ack, claim, outbox};
@@ -47,7 +52,7 @@ use platform::{
     merchants, register_merchant, registry_log, review_listing, review_merchant, revoke_listing, statistics,
     submit_listing,
 };
-use wallets::{journal, open_wallet, proof, submit_event, verify, wallet};
+use wallets::{dry_run, journal, open_wallet, proof, statement, submit_event, verify, wallet};
 
 /// The largest request body accepted: a signed event is well under 4 KiB.
 pub const MAX_BODY_BYTES: usize = 64 << 10;
@@ -72,18 +77,21 @@ pub struct Service {
     platform_key: Arc<ed25519_dalek::SigningKey>,
     checkpoint_every: Duration,
     checkpoint: Arc<RwLock<Option<Arc<Checkpoint>>>>,
+    access: ConsumerAccess,
 }
 
 impl Service {
     /// A service over `ledger` (with its component installed), admitting `keys`, signing
     /// receipts and checkpoints with `platform_key`.
     pub fn new(ledger: Ledger, keys: ApiKeys, platform_key: ed25519_dalek::SigningKey) -> Service {
+        let platform_key = Arc::new(platform_key);
         Service {
+            access: ConsumerAccess::new(platform_key.clone()),
             ledger: Arc::new(ledger),
             keys: Arc::new(keys),
             metrics: Metrics::new(),
             tick_every: DEFAULT_TICK_EVERY,
-            platform_key: Arc::new(platform_key),
+            platform_key,
             checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
             checkpoint: Arc::default(),
         }
@@ -94,6 +102,11 @@ impl Service {
     pub fn with_checkpoint_every(mut self, every: Duration) -> Service {
         self.checkpoint_every = every;
         self
+    }
+
+    /// The platform's time now.
+    fn now(&self) -> Result<i64, ApiError> {
+        self.ledger.clock().now().map_err(ApiError::from)
     }
 
     /// The latest checkpoint the service signed, if it has signed one.
@@ -156,6 +169,26 @@ fn build(listed: &mut Vec<(Method, &'static str)>) -> Router<Service> {
         on(MethodFilter::GET, verify),
     );
     add(Method::GET, "/v1/wallets/{wallet}/proof", on(MethodFilter::GET, proof));
+    add(
+        Method::GET,
+        "/v1/wallets/{wallet}/statement",
+        on(MethodFilter::GET, statement),
+    );
+    add(
+        Method::POST,
+        "/v1/wallets/{wallet}/dry-run",
+        on(MethodFilter::POST, dry_run),
+    );
+    add(
+        Method::POST,
+        "/v1/consumer/challenge",
+        on(MethodFilter::POST, consumer::challenge),
+    );
+    add(
+        Method::POST,
+        "/v1/consumer/token",
+        on(MethodFilter::POST, consumer::token),
+    );
     add(Method::GET, "/v1/checkpoint", on(MethodFilter::GET, checkpoint));
     add(Method::GET, "/v1/outbox", on(MethodFilter::GET, outbox));
     add(Method::POST, "/v1/outbox/claim", on(MethodFilter::POST, claim));
@@ -346,17 +379,27 @@ fn authorize(service: &Service, headers: &HeaderMap, roles: &[Role]) -> Result<C
                 "send an API key as `Authorization: Bearer <key>`",
             )
         })?;
-    let caller = service
-        .keys
-        .caller(key)
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "unknown API key"))?;
+    let caller = match key.starts_with(TOKEN_PREFIX) {
+        true => service.access.caller(key, service.now()?).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "the consumer token is not this platform's or has expired; sign in again",
+            )
+        })?,
+        false => service
+            .keys
+            .caller(key)
+            .cloned()
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "unknown API key"))?,
+    };
     if !roles.contains(&caller.role) {
         return Err(ApiError::forbidden(format!(
             "an API key with the role `{}` may not do this",
             crate::registry::word(&caller.role)
         )));
     }
-    Ok(caller.clone())
+    Ok(caller)
 }
 
 /// Runs blocking ledger work off the async threads.

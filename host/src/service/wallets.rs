@@ -28,28 +28,57 @@ fn outside_merchant_scope() -> ApiError {
     )
 }
 
-/// The merchant of `wallet`, if the wallet exists (and `None` inside if it has no accepted
-/// `open` yet).
-async fn merchant_of(service: &Service, wallet: &str) -> Result<Option<Option<String>>, ApiError> {
+/// What a consumer's token is told whenever it asks for anything outside its scope: the
+/// same answer whether the wallet is another consumer's or does not exist.
+fn outside_consumer_scope() -> ApiError {
+    ApiError::forbidden(
+        "a consumer reads their own wallets, opens wallets naming their key as the consumer, and \
+         submits their own signed events (authorize, refund, dispute, transfer, cancel_rekey) to them; \
+         nothing else",
+    )
+}
+
+/// The events a consumer signs on an open wallet.
+const CONSUMER_EVENTS: [&str; 5] = ["authorize", "refund", "dispute", "transfer", "cancel_rekey"];
+
+/// The merchant and consumer of `wallet`, if the wallet exists (and `None` inside if it
+/// has no accepted `open` yet).
+async fn parties_of(service: &Service, wallet: &str) -> Result<Option<Option<(String, String)>>, ApiError> {
     let ledger = service.ledger.clone();
     let owned = wallet.to_owned();
     blocking(move || {
         Ok(ledger
             .wallet(&owned)?
-            .map(|wallet| wallet.view.map(|view| view.merchant)))
+            .map(|wallet| wallet.view.map(|view| (view.merchant, view.consumer))))
     })
     .await
 }
 
-/// A merchant key's caller may reach `wallet` only if it is theirs; other roles pass.
+/// A merchant key's caller may reach `wallet` only if it is the wallet's merchant, and a
+/// consumer's only if it is the wallet's consumer; other roles pass.
 async fn check_wallet_access(service: &Service, caller: &Caller, wallet: &str) -> Result<(), ApiError> {
-    match (caller.role, &caller.merchant) {
-        (Role::Merchant, Some(own)) => match merchant_of(service, wallet).await? {
-            Some(Some(merchant)) if merchant == *own => Ok(()),
-            _ => Err(outside_merchant_scope()),
-        },
-        (Role::Merchant, None) => Err(outside_merchant_scope()),
-        _ => Ok(()),
+    let (own, outside): (&Option<String>, fn() -> ApiError) = match caller.role {
+        Role::Merchant => (&caller.merchant, outside_merchant_scope),
+        Role::Consumer => (&caller.consumer, outside_consumer_scope),
+        _ => return Ok(()),
+    };
+    let Some(own) = own else {
+        return Err(outside());
+    };
+    match parties_of(service, wallet).await? {
+        Some(Some((merchant, consumer))) => {
+            let party = if caller.role == Role::Merchant {
+                merchant
+            } else {
+                consumer
+            };
+            if party == *own {
+                Ok(())
+            } else {
+                Err(outside())
+            }
+        }
+        _ => Err(outside()),
     }
 }
 
@@ -106,23 +135,25 @@ pub(super) async fn open_wallet(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let caller = authorize(&service, &headers, &[Role::Operator, Role::Merchant])?;
+    let caller = authorize(&service, &headers, &[Role::Operator, Role::Merchant, Role::Consumer])?;
     let raw: Envelope = parse_body(body)?;
     if raw.event.get("type").and_then(Value::as_str) != Some("open") {
         return Err(ApiError::bad_request(
             "POST /v1/wallets takes an `open` event; submit other events to /v1/wallets/{wallet}/events",
         ));
     }
-    if caller.role == Role::Merchant {
-        // Its own open, for a wallet id not yet used: never an `open` sent to another's
-        // wallet, which would be journaled there.
-        let names_itself = caller
-            .merchant
-            .as_deref()
-            .is_some_and(|own| raw.event.get("merchant").and_then(Value::as_str) == Some(own));
-        if !names_itself || merchant_of(&service, &raw.wallet).await?.is_some() {
-            return Err(outside_merchant_scope());
-        }
+    // A merchant's or a consumer's own open, naming it, for a wallet id not yet used:
+    // never an `open` sent to another's wallet, which would be journaled there.
+    let (field, own, outside): (&str, _, fn() -> ApiError) = match caller.role {
+        Role::Merchant => ("merchant", &caller.merchant, outside_merchant_scope),
+        Role::Consumer => ("consumer", &caller.consumer, outside_consumer_scope),
+        _ => return submit(&service, raw).await,
+    };
+    let names_itself = own
+        .as_deref()
+        .is_some_and(|own| raw.event.get(field).and_then(Value::as_str) == Some(own));
+    if !names_itself || parties_of(&service, &raw.wallet).await?.is_some() {
+        return Err(outside());
     }
     submit(&service, raw).await
 }
@@ -133,7 +164,24 @@ pub(super) async fn submit_event(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let caller = authorize(&service, &headers, &[Role::Operator, Role::Merchant, Role::Regulator])?;
+    let caller = authorize(&service, &headers, SUBMITTERS)?;
+    let raw = event_for(&service, &caller, &wallet, body).await?;
+    submit(&service, raw).await
+}
+
+/// Who may submit (or dry-run) an event for a wallet.
+const SUBMITTERS: &[Role] = &[Role::Operator, Role::Merchant, Role::Regulator, Role::Consumer];
+
+/// The event in `body` for `wallet`, if `caller` may submit it there. A merchant's own
+/// events are its requests and withdrawals, a consumer's those they sign; anything else
+/// from their keys (an unsigned `tick`, an event under the id the other party's will use)
+/// is refused before it reaches the ledger.
+async fn event_for(
+    service: &Service,
+    caller: &Caller,
+    wallet: &str,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Envelope, ApiError> {
     let raw: Envelope = parse_body(body)?;
     if raw.wallet != wallet {
         return Err(ApiError::bad_request(format!(
@@ -141,17 +189,37 @@ pub(super) async fn submit_event(
             raw.wallet
         )));
     }
-    // A merchant's own events are its requests; anything else from a merchant key (an
-    // unsigned `tick`, an event under the id a consumer's refund will use) is refused
-    // before it reaches the ledger.
-    if caller.role == Role::Merchant && raw.event.get("type").and_then(Value::as_str) != Some("request") {
-        return Err(outside_merchant_scope());
+    let kind = raw.event.get("type").and_then(Value::as_str).unwrap_or_default();
+    match caller.role {
+        Role::Merchant if !["request", "withdraw"].contains(&kind) => return Err(outside_merchant_scope()),
+        Role::Consumer if !CONSUMER_EVENTS.contains(&kind) => return Err(outside_consumer_scope()),
+        _ => {}
     }
-    check_wallet_access(&service, &caller, &wallet).await?;
-    submit(&service, raw).await
+    check_wallet_access(service, caller, wallet).await?;
+    Ok(raw)
 }
 
-const READERS: &[Role] = &[Role::Operator, Role::Merchant, Role::Regulator, Role::Auditor];
+/// What `envelope` would do now, computed by the wallet's component and not journaled:
+/// before a refund, what would come back.
+pub(super) async fn dry_run(
+    State(service): State<Service>,
+    Path(wallet): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<crate::ledger::DryRun>, ApiError> {
+    let caller = authorize(&service, &headers, SUBMITTERS)?;
+    let raw = event_for(&service, &caller, &wallet, body).await?;
+    let ledger = service.ledger.clone();
+    Ok(Json(blocking(move || ledger.dry_run(&raw)).await?))
+}
+
+const READERS: &[Role] = &[
+    Role::Operator,
+    Role::Merchant,
+    Role::Regulator,
+    Role::Auditor,
+    Role::Consumer,
+];
 
 /// The reading endpoints' common part: any role may read, a merchant only its own wallets;
 /// `read` gives `None` for a wallet that does not exist.
@@ -177,6 +245,12 @@ pub(super) async fn wallet(
 ) -> Result<Json<Value>, ApiError> {
     let Wallet { head, view } =
         read_wallet(&service, &headers, &wallet, |ledger, wallet| ledger.wallet(wallet)).await?;
+    let details = head
+        .state
+        .as_deref()
+        .map(crate::outcome::WalletDetails::of)
+        .transpose()
+        .map_err(ApiError::from)?;
     Ok(Json(json!({
         "wallet": head.wallet,
         "code_hash": head.code_hash,
@@ -184,7 +258,40 @@ pub(super) async fn wallet(
         "state_hash": head.state_hash,
         "head_hash": head.head_hash,
         "view": view,
+        "details": details,
     })))
+}
+
+/// Every entry of a wallet as a movement: what happened, what money it moved, and the
+/// platform's signed receipt for it, which the consumer keeps.
+pub(super) async fn statement(
+    State(service): State<Service>,
+    Path(wallet): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let entries = read_wallet(&service, &headers, &wallet, |ledger, wallet| {
+        let entries = ledger.entries(wallet)?;
+        Ok((!entries.is_empty()).then_some(entries))
+    })
+    .await?;
+    let mut lines = Vec::with_capacity(entries.len());
+    for entry in &entries {
+        let verdict: crate::outcome::Verdict = serde_json::from_str(&entry.outcome)
+            .map_err(|error| ApiError::from(crate::Error::fault(format!("a recorded outcome: {error}"))))?;
+        let event: Value = serde_json::from_str(&entry.event)
+            .map_err(|error| ApiError::from(crate::Error::fault(format!("a recorded event: {error}"))))?;
+        lines.push(json!({
+            "seq": entry.seq,
+            "at": entry.at,
+            "event_id": entry.event_id,
+            "type": event.pointer("/event/type"),
+            "ok": verdict.ok,
+            "error": verdict.error.map(|error| error.code),
+            "effects": verdict.effects,
+            "receipt": Receipt::sign(entry, &service.platform_key).note,
+        }));
+    }
+    Ok(Json(json!({"wallet": wallet, "statement": lines})))
 }
 
 pub(super) async fn journal(

@@ -1,0 +1,73 @@
+//! A consumer's sign-in with the wallet key: `POST /v1/consumer/challenge` and
+//! `POST /v1/consumer/token` (see [`super::auth::ConsumerAccess`]). Open to all: what they
+//! hand out is worth nothing without the wallet key's signature.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::auth::AccessError;
+use super::error::ApiError;
+use super::{parse_body, Service};
+
+/// What `POST /v1/consumer/challenge` takes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChallengeRequest {
+    /// The wallet key (hex) the consumer will sign with.
+    consumer: String,
+}
+
+/// What `POST /v1/consumer/token` takes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenRequest {
+    /// The challenge, as it was handed out.
+    challenge: String,
+    /// The wallet key's signature (hex) of `prepaid-login/v1`, a line feed and the challenge.
+    signature: String,
+}
+
+fn refused(error: AccessError) -> ApiError {
+    let status = match error {
+        AccessError::BadKey => StatusCode::BAD_REQUEST,
+        AccessError::ForeignChallenge | AccessError::ExpiredChallenge | AccessError::BadSignature => {
+            StatusCode::UNAUTHORIZED
+        }
+    };
+    ApiError::new(status, "sign_in_refused", error.to_string())
+}
+
+fn rfc3339(at: i64) -> Result<String, ApiError> {
+    crate::envelope::rfc3339(at).map_err(|error| ApiError::from(crate::Error::from(error)))
+}
+
+pub(super) async fn challenge(
+    State(service): State<Service>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let request: ChallengeRequest = parse_body(body)?;
+    let now = service.now()?;
+    let challenge = service.access.challenge(&request.consumer, now).map_err(refused)?;
+    Ok(Json(json!({
+        "challenge": challenge,
+        "sign": "prepaid-login/v1\n<challenge>",
+        "expires_at": rfc3339(now + super::auth::CHALLENGE_SECONDS)?,
+    })))
+}
+
+pub(super) async fn token(
+    State(service): State<Service>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let request: TokenRequest = parse_body(body)?;
+    let (token, expires) = service
+        .access
+        .token(&request.challenge, &request.signature, service.now()?)
+        .map_err(refused)?;
+    Ok(Json(json!({"token": token, "expires_at": rfc3339(expires)?})))
+}
