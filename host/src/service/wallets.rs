@@ -32,8 +32,7 @@ fn outside_merchant_scope() -> ApiError {
 /// same answer whether the wallet is another consumer's or does not exist.
 fn outside_consumer_scope() -> ApiError {
     ApiError::forbidden(
-        "a consumer reads their own wallets, opens wallets naming their key as the consumer, and \
-         submits their own signed events (authorize, refund, dispute, transfer, cancel_rekey) to them; \
+        "a consumer reads their own wallets and submits their own signed events (authorize, refund, dispute, transfer, cancel_rekey) to them; \
          nothing else",
     )
 }
@@ -135,25 +134,26 @@ pub(super) async fn open_wallet(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let caller = authorize(&service, &headers, &[Role::Operator, Role::Merchant, Role::Consumer])?;
+    // Not a consumer's token: an open says the price was paid in, and until the payment
+    // rail reports funding (`funded`, not built yet) only the platform that took the
+    // payment, or the merchant that sold, may say so.
+    let caller = authorize(&service, &headers, &[Role::Operator, Role::Merchant])?;
     let raw: Envelope = parse_body(body)?;
     if raw.event.get("type").and_then(Value::as_str) != Some("open") {
         return Err(ApiError::bad_request(
             "POST /v1/wallets takes an `open` event; submit other events to /v1/wallets/{wallet}/events",
         ));
     }
-    // A merchant's or a consumer's own open, naming it, for a wallet id not yet used:
-    // never an `open` sent to another's wallet, which would be journaled there.
-    let (field, own, outside): (&str, _, fn() -> ApiError) = match caller.role {
-        Role::Merchant => ("merchant", &caller.merchant, outside_merchant_scope),
-        Role::Consumer => ("consumer", &caller.consumer, outside_consumer_scope),
-        _ => return submit(&service, raw).await,
-    };
-    let names_itself = own
-        .as_deref()
-        .is_some_and(|own| raw.event.get(field).and_then(Value::as_str) == Some(own));
-    if !names_itself || parties_of(&service, &raw.wallet).await?.is_some() {
-        return Err(outside());
+    if caller.role == Role::Merchant {
+        // Its own open, for a wallet id not yet used: never an `open` sent to another's
+        // wallet, which would be journaled there.
+        let names_itself = caller
+            .merchant
+            .as_deref()
+            .is_some_and(|own| raw.event.get("merchant").and_then(Value::as_str) == Some(own));
+        if !names_itself || parties_of(&service, &raw.wallet).await?.is_some() {
+            return Err(outside_merchant_scope());
+        }
     }
     submit(&service, raw).await
 }
@@ -245,12 +245,12 @@ pub(super) async fn wallet(
 ) -> Result<Json<Value>, ApiError> {
     let Wallet { head, view } =
         read_wallet(&service, &headers, &wallet, |ledger, wallet| ledger.wallet(wallet)).await?;
+    // Null for a state this host's contract crate does not read (a wallet pinned to
+    // another component): the figures above are the component's own.
     let details = head
         .state
         .as_deref()
-        .map(crate::outcome::WalletDetails::of)
-        .transpose()
-        .map_err(ApiError::from)?;
+        .and_then(|state| crate::outcome::WalletDetails::of(state).ok());
     Ok(Json(json!({
         "wallet": head.wallet,
         "code_hash": head.code_hash,
