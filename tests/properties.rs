@@ -112,11 +112,13 @@ fn action() -> impl Strategy<Value = Action> {
         8 => (target.clone(), authorized).prop_map(|(id, quantity)| (json!({"type": "authorize", "request": id}), quantity)),
         1 => Just((json!({"type": "refund"}), None)),
         1 => Just((json!({"type": "merchant_closed"}), None)),
-        1 => prop::option::of(target).prop_map(|id| match id {
+        1 => prop::option::of(target.clone()).prop_map(|id| match id {
             Some(id) => (json!({"type": "dispute", "request": id}), None),
             None => (json!({"type": "dispute"}), None),
         }),
         1 => prop::sample::select(vec!["continue", "refund"]).prop_map(|outcome| (json!({"type": "resolve", "outcome": outcome}), None)),
+        1 => (0..40_000u64).prop_map(|fen| (json!({"type": "resolve", "outcome": "split", "release": amount(fen)}), None)),
+        2 => target.clone().prop_map(|id| (json!({"type": "withdraw", "request": id}), None)),
         1 => prop::sample::select(ACTORS.to_vec()).prop_map(|to| (json!({"type": "transfer", "to": to}), None)),
         4 => Just((json!({"type": "tick"}), None)),
     ];
@@ -178,7 +180,7 @@ fn step_for(
     let event_type = event["type"].as_str().unwrap();
     let by = match action.signer {
         Signer::Expected => match event_type {
-            "request" => Some(MERCHANT),
+            "request" | "withdraw" => Some(MERCHANT),
             "merchant_closed" | "resolve" => Some(REGULATOR),
             "tick" => None,
             _ => Some(consumer),
@@ -211,7 +213,7 @@ fn figures(view: &WalletView) -> [Amount; 5] {
 fn may_sign(kind: &str, signer: Option<&str>, consumer: &str) -> bool {
     match kind {
         "open" | "authorize" | "refund" | "transfer" => signer == Some(consumer),
-        "request" => signer == Some(MERCHANT),
+        "request" | "withdraw" => signer == Some(MERCHANT),
         "merchant_closed" | "resolve" => signer == Some(REGULATOR),
         "dispute" => signer == Some(consumer) || signer == Some(REGULATOR),
         "tick" => true,

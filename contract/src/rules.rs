@@ -125,11 +125,19 @@ pub fn apply(
             // the merchant is paid, so it is allowed in a dispute too.
             pending_request(&mut wallet, &withdraw.request)?;
             wallet.requests.retain(|record| record.id != withdraw.request);
-            // A consumer who refunded was waiting only for the requests left: with none
-            // left, the rest goes back.
-            match wallet.refunded_at.is_some() && wallet.requests.is_empty() {
-                true => return_everything_frozen(&mut wallet, now, "consumer_refund")?,
-                false => Vec::new(),
+            // A consumer who refunded was waiting only for the requests left: what they no
+            // longer ask goes back now, and with none left, everything.
+            match (wallet.refunded_at.is_some(), wallet.requests.is_empty()) {
+                (true, true) => return_everything_frozen(&mut wallet, now, "consumer_refund")?,
+                (true, false) => {
+                    let unheld = wallet
+                        .frozen()?
+                        .checked_sub(wallet.pending())
+                        .expect("pending is at most what is frozen");
+                    wallet.pay_out(Amount::ZERO, unheld)?;
+                    effect(EffectKind::Refund, wallet.consumer, unheld, "consumer_refund")
+                }
+                (false, _) => Vec::new(),
             }
         }
         Event::Authorize(authorize) => authorize_request(&mut wallet, authorize)?,

@@ -256,7 +256,12 @@ pub fn tick(wallet: &mut Wallet, now: i64, calendar: Option<&Calendar>) -> Resul
         effects.extend(effect(EffectKind::Refund, wallet.consumer, frozen, "refund_hold_ended"));
     }
     if wallet.status != Status::Closed && expired(wallet, now) {
-        effects.extend(accrue(wallet, now)?);
+        // As a ruling for the consumer would: a wallet whose releases a dispute, a re-key
+        // or a refund's hold stopped sends the unsupervised share nowhere at expiry.
+        effects.extend(match releasing(wallet) {
+            true => accrue(wallet, now)?,
+            false => accrue_days(wallet, now)?,
+        });
         let frozen = wallet.frozen()?;
         wallet.close(Amount::ZERO, frozen)?;
         effects.extend(effect(EffectKind::Refund, wallet.consumer, frozen, "expired"));
