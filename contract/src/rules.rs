@@ -128,7 +128,7 @@ pub fn apply(
             // A consumer who refunded was waiting only for the requests left: what they no
             // longer ask goes back now, and with none left, everything.
             match (wallet.refunded_at.is_some(), wallet.requests.is_empty()) {
-                (true, true) => return_everything_frozen(&mut wallet, now, "consumer_refund")?,
+                (true, true) => time::return_everything_frozen(&mut wallet, now, "consumer_refund")?,
                 (true, false) => {
                     let unheld = wallet
                         .frozen()?
@@ -149,7 +149,7 @@ pub fn apply(
                 .closure
                 .as_ref()
                 .map_or(now, |closure| closure.effective.min(now));
-            return_everything_frozen(&mut wallet, until, "merchant_closed")?
+            time::return_everything_frozen(&mut wallet, until, "merchant_closed")?
         }
         Event::Dispute(dispute) => {
             open_dispute(&mut wallet, dispute.request.as_deref())?;
@@ -409,22 +409,6 @@ fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
     Ok(effects)
 }
 
-/// Merchant fault or a dispute decided for the consumer: consumption is valued at the paid
-/// rate (time-based consumption brought up to date) and everything still frozen goes back.
-fn return_everything_frozen(wallet: &mut Wallet, now: i64, reason: &'static str) -> Result<Vec<Effect>, ContractError> {
-    // The unsupervised part goes to the merchant only as a tick would have sent it: not
-    // from a wallet whose releases a dispute or a re-key held, which a ruling for the
-    // consumer (or a closure) now ends with everything frozen going back.
-    let mut effects = match wallet.status == Status::Active && wallet.rekey.is_none() {
-        true => time::accrue(wallet, now)?,
-        false => time::accrue_days(wallet, now)?,
-    };
-    let frozen = wallet.frozen()?;
-    wallet.close(Amount::ZERO, frozen)?;
-    effects.extend(effect(EffectKind::Refund, wallet.consumer, frozen, reason));
-    Ok(effects)
-}
-
 /// `resolve`: the regulator ends a dispute by lifting the freeze, by refunding everything
 /// frozen, or by splitting it: `release` to the merchant (a stage delivered but contested,
 /// valued by the regulator), the rest back to the consumer.
@@ -441,7 +425,7 @@ fn resolve_dispute(wallet: &mut Wallet, resolve: &Resolve, now: i64) -> Result<V
             wallet.status = Status::Active;
             Ok(Vec::new())
         }
-        (Resolution::Refund, None) => return_everything_frozen(wallet, now, "dispute_refund"),
+        (Resolution::Refund, None) => time::return_everything_frozen(wallet, now, "dispute_refund"),
         (Resolution::Split, Some(release)) => {
             // Days of a membership run on in a dispute, as they do at a refund; nothing else
             // is released before the regulator's figure.

@@ -250,21 +250,30 @@ pub fn tick(wallet: &mut Wallet, now: i64, calendar: Option<&Calendar>) -> Resul
         effects.extend(deemed_confirmations(wallet, now)?);
     }
     if wallet.status != Status::Closed && refund_hold_ends(wallet).is_some_and(|at| now >= at) {
-        effects.extend(accrue_days(wallet, now)?);
-        let frozen = wallet.frozen()?;
-        wallet.close(Amount::ZERO, frozen)?;
-        effects.extend(effect(EffectKind::Refund, wallet.consumer, frozen, "refund_hold_ended"));
+        effects.extend(return_everything_frozen(wallet, now, "refund_hold_ended")?);
     }
     if wallet.status != Status::Closed && expired(wallet, now) {
-        // As a ruling for the consumer would: a wallet whose releases a dispute, a re-key
-        // or a refund's hold stopped sends the unsupervised share nowhere at expiry.
-        effects.extend(match releasing(wallet) {
-            true => accrue(wallet, now)?,
-            false => accrue_days(wallet, now)?,
-        });
-        let frozen = wallet.frozen()?;
-        wallet.close(Amount::ZERO, frozen)?;
-        effects.extend(effect(EffectKind::Refund, wallet.consumer, frozen, "expired"));
+        effects.extend(return_everything_frozen(wallet, now, "expired")?);
     }
+    Ok(effects)
+}
+
+/// Ends the wallet with everything still frozen going back to the consumer: merchant
+/// fault, a ruling for the consumer, expiry, the end of a refund's hold. Time-based
+/// consumption is brought up to date first and valued at the paid rate. The unsupervised
+/// part goes to the merchant only as a tick would have sent it: never from a wallet whose
+/// releases a dispute, a re-key or a refund's hold stopped.
+pub fn return_everything_frozen(
+    wallet: &mut Wallet,
+    now: i64,
+    reason: &'static str,
+) -> Result<Vec<Effect>, ContractError> {
+    let mut effects = match releasing(wallet) {
+        true => accrue(wallet, now)?,
+        false => accrue_days(wallet, now)?,
+    };
+    let frozen = wallet.frozen()?;
+    wallet.close(Amount::ZERO, frozen)?;
+    effects.extend(effect(EffectKind::Refund, wallet.consumer, frozen, reason));
     Ok(effects)
 }
