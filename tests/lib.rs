@@ -119,3 +119,17 @@ pub fn scenario_events(json: &str) -> Vec<Envelope> {
         .raw_events()
         .expect("signable events")
 }
+
+/// `event` on `wallet` under `id`, signed by the development key of `signer`, with no time
+/// (a service stamps it).
+pub fn signed(wallet: &str, id: &str, signer: &str, event: serde_json::Value) -> Envelope {
+    let mut envelope = Envelope {
+        wallet: wallet.into(),
+        id: id.into(),
+        at: None,
+        event,
+        signature: None,
+    };
+    envelope.sign(&prepaid_host::keys::dev_key(signer)).unwrap();
+    envelope
+}

@@ -11,7 +11,7 @@ use prepaid_host::registry::{
 use prepaid_host::stats::{GroupBy, Query};
 use prepaid_host::trust::{Regulator, Trust};
 use prepaid_host::{ContractEngine, Envelope, Error, Ledger, RefusalCode, StoreConfig};
-use prepaid_tests::{component_bytes, postgres_store, sqlite_store};
+use prepaid_tests::{component_bytes, postgres_store, signed, sqlite_store};
 use serde_json::{json, Value};
 
 fn key(name: &str) -> String {
@@ -531,19 +531,6 @@ fn an_altered_registry_log_is_refused() {
         format!("{error:#}").contains("the registry's log was altered"),
         "{error:#}"
     );
-}
-
-/// `signer`'s signed `event` for `wallet` under `id`.
-fn signed(wallet: &str, id: &str, signer: &str, event: Value) -> Envelope {
-    let mut envelope = Envelope {
-        wallet: wallet.into(),
-        id: id.into(),
-        at: None,
-        event,
-        signature: None,
-    };
-    envelope.sign(&dev_key(signer)).unwrap();
-    envelope
 }
 
 #[test]

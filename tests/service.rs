@@ -10,7 +10,7 @@ use prepaid_host::service::auth::ApiKeys;
 use prepaid_host::service::{routes, Service, MAX_BODY_BYTES, OPENAPI};
 use prepaid_host::trust::{Regulator, Trust};
 use prepaid_host::{Clock, Envelope};
-use prepaid_tests::{ledger_in, scenario_events};
+use prepaid_tests::{ledger_in, scenario_events, signed};
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -759,15 +759,7 @@ fn buy(listing: &Value, wallet: &str, change: impl FnOnce(&mut Value)) -> Envelo
     let listing: prepaid_host::registry::Listing = serde_json::from_value(listing.clone()).unwrap();
     let mut event = listing.open_event(&key_of("alice")).unwrap();
     change(&mut event);
-    let mut open = Envelope {
-        wallet: wallet.into(),
-        id: "open".into(),
-        at: None,
-        event,
-        signature: None,
-    };
-    open.sign(&dev_key("alice")).unwrap();
-    open
+    signed(wallet, "open", "alice", event)
 }
 
 #[test]
@@ -786,14 +778,6 @@ fn every_platform_route_admits_exactly_its_roles() {
     assert_eq!(status, StatusCode::CREATED, "{listed}");
     let listing = listed["action"]["listing"].as_str().unwrap().to_owned();
 
-    let callers = [
-        None,
-        Some(OPERATOR),
-        Some(GYM),
-        Some(SPA),
-        Some(REGULATOR),
-        Some(AUDITOR),
-    ];
     let name = |key: Option<&str>| key.unwrap_or("anonymous").split('-').next().unwrap().to_owned();
     // Each route, and who it admits: the others get 401 (no key) or 403. Admitted callers
     // send an empty body, which changes nothing, or gym's registration, which is theirs.
@@ -861,7 +845,7 @@ fn every_platform_route_admits_exactly_its_roles() {
     ];
     let mut wrong = Vec::new();
     for (method, path, body, admitted) in &table {
-        for caller in callers {
+        for caller in everyone {
             let (status, answer) = match *method {
                 "GET" => server.get(path, caller),
                 _ => server.post(path, caller, body),
@@ -1098,19 +1082,6 @@ fn sign_in(server: &Server, name: &str) -> String {
     );
     assert_eq!(status, StatusCode::OK, "{token}");
     token["token"].as_str().unwrap().to_owned()
-}
-
-/// `event` on `wallet` under `id`, signed by `name`.
-fn signed(wallet: &str, id: &str, name: &str, event: Value) -> Envelope {
-    let mut envelope = Envelope {
-        wallet: wallet.into(),
-        id: id.into(),
-        at: None,
-        event,
-        signature: None,
-    };
-    envelope.sign(&dev_key(name)).unwrap();
-    envelope
 }
 
 /// Issue 15's consumer path: once the platform has opened the wallet she bought and signed,

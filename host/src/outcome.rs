@@ -136,8 +136,8 @@ pub struct PendingRequest {
     /// What authorizing it would release now.
     pub release: String,
     /// When the merchant asked.
-    #[serde(with = "rfc3339_option")]
-    pub requested_at: Option<i64>,
+    #[serde(serialize_with = "rfc3339")]
+    pub requested_at: i64,
     /// When it is deemed confirmed if the consumer does nothing.
     #[serde(skip_serializing_if = "Option::is_none", with = "rfc3339_option")]
     pub deemed_at: Option<i64>,
@@ -159,8 +159,8 @@ pub struct WalletDetails {
     /// A plan's stages neither completed nor asked for, by name.
     pub stages_left: Vec<String>,
     /// When the cooling-off period ends.
-    #[serde(with = "rfc3339_option")]
-    pub cooling_off_ends: Option<i64>,
+    #[serde(serialize_with = "rfc3339")]
+    pub cooling_off_ends: i64,
     /// When the wallet expires, if the policy limits it.
     #[serde(skip_serializing_if = "Option::is_none", with = "rfc3339_option")]
     pub expires_at: Option<i64>,
@@ -187,19 +187,24 @@ impl WalletDetails {
                     stage: request.stage.as_ref().map(|(index, _)| *index),
                     stage_name: request.stage.map(|(_, name)| name),
                     release: request.release.to_string(),
-                    requested_at: Some(request.requested_at),
+                    requested_at: request.requested_at,
                     deemed_at: request.deemed_at,
                     disputed: request.disputed,
                 })
                 .collect(),
             units_left: details.units_left,
             stages_left: details.stages_left.into_iter().map(|(_, name)| name).collect(),
-            cooling_off_ends: Some(details.cooling_off_ends),
+            cooling_off_ends: details.cooling_off_ends,
             expires_at: details.expires_at,
             refund_hold_ends: details.refund_hold_ends,
             rekey_effective_at: details.rekey.map(|(_, at)| at),
         })
     }
+}
+
+/// A time as RFC 3339 in JSON, like every `at`.
+fn rfc3339<S: serde::Serializer>(time: &i64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&crate::envelope::rfc3339(*time).map_err(serde::ser::Error::custom)?)
 }
 
 /// Times as RFC 3339 in JSON, like every `at`.
@@ -208,9 +213,7 @@ mod rfc3339_option {
 
     pub fn serialize<S: Serializer>(time: &Option<i64>, serializer: S) -> Result<S::Ok, S::Error> {
         match time {
-            Some(time) => {
-                serializer.serialize_str(&crate::envelope::rfc3339(*time).map_err(serde::ser::Error::custom)?)
-            }
+            Some(time) => super::rfc3339(time, serializer),
             None => serializer.serialize_none(),
         }
     }

@@ -262,6 +262,15 @@ pub(super) async fn wallet(
     })))
 }
 
+/// Every entry of `wallet`, for a caller who may read it.
+async fn read_entries(service: &Service, headers: &HeaderMap, wallet: &str) -> Result<Vec<Entry>, ApiError> {
+    read_wallet(service, headers, wallet, |ledger, wallet| {
+        let entries = ledger.entries(wallet)?;
+        Ok((!entries.is_empty()).then_some(entries))
+    })
+    .await
+}
+
 /// Every entry of a wallet as a movement: what happened, what money it moved, and the
 /// platform's signed receipt for it, which the consumer keeps.
 pub(super) async fn statement(
@@ -269,11 +278,7 @@ pub(super) async fn statement(
     Path(wallet): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let entries = read_wallet(&service, &headers, &wallet, |ledger, wallet| {
-        let entries = ledger.entries(wallet)?;
-        Ok((!entries.is_empty()).then_some(entries))
-    })
-    .await?;
+    let entries = read_entries(&service, &headers, &wallet).await?;
     let mut lines = Vec::with_capacity(entries.len());
     for entry in &entries {
         let verdict: crate::outcome::Verdict = serde_json::from_str(&entry.outcome)
@@ -299,11 +304,7 @@ pub(super) async fn journal(
     Path(wallet): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let entries = read_wallet(&service, &headers, &wallet, |ledger, wallet| {
-        let entries = ledger.entries(wallet)?;
-        Ok((!entries.is_empty()).then_some(entries))
-    })
-    .await?;
+    let entries = read_entries(&service, &headers, &wallet).await?;
     let entries: Vec<Value> = entries.iter().map(Entry::document).collect();
     Ok(Json(json!({"wallet": wallet, "entries": entries})))
 }
