@@ -737,3 +737,39 @@ fn ticks_carry_the_platforms_calendar_into_the_journal() {
     assert_eq!(event["event"]["calendar"][listed], json!([number]), "{event}");
     assert!(ledger.verify().unwrap().is_clean());
 }
+
+/// A consumer's wallets follow the key that signs for them: listed under alice from her
+/// open, under bob from her transfer, on both stores.
+fn consumers_wallets_follow_their_key(store: StoreConfig) {
+    let ledger = prepaid_tests::ledger(store);
+    let events = prepaid_tests::scenario_events(
+        r#"{"name": "holders", "steps": [
+            {"at": "2026-01-05T09:00:00Z", "wallet": "w1", "by": "alice",
+             "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
+                       "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"},
+                       "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}},
+            {"at": "2026-01-06T09:00:00Z", "wallet": "w1", "by": "alice", "event": {"type": "transfer", "to": "bob"}}
+        ]}"#,
+    );
+    let (alice, bob) = (
+        public_key(&dev_key("alice")).to_string(),
+        public_key(&dev_key("bob")).to_string(),
+    );
+    ledger.submit(&events[0]).unwrap();
+    assert_eq!(ledger.wallets_of(&alice).unwrap(), ["w1"]);
+    assert!(ledger.wallets_of(&bob).unwrap().is_empty());
+    assert!(ledger.submit(&events[1]).unwrap().verdict.ok);
+    assert!(ledger.wallets_of(&alice).unwrap().is_empty());
+    assert_eq!(ledger.wallets_of(&bob).unwrap(), ["w1"]);
+}
+
+#[test]
+fn sqlite_consumers_wallets_follow_their_key() {
+    let dir = tempfile::tempdir().unwrap();
+    consumers_wallets_follow_their_key(sqlite_store(dir.path()));
+}
+
+#[test]
+fn postgres_consumers_wallets_follow_their_key() {
+    consumers_wallets_follow_their_key(postgres_store());
+}

@@ -1130,6 +1130,16 @@ fn a_consumer_goes_from_purchase_to_refund_with_their_own_key() {
         (StatusCode::CREATED, Some(true)),
         "{body}"
     );
+    // Her wallets, listed for her token alone.
+    let (_, hers) = server.get("/v1/consumer/wallets", Some(&alice));
+    assert_eq!(hers["wallets"][0]["wallet"], "c1", "{hers}");
+    assert_eq!(hers["wallets"][0]["view"]["paid"], "10000.00", "{hers}");
+    let (_, his) = server.get("/v1/consumer/wallets", Some(&bob));
+    assert_eq!(his["wallets"], json!([]));
+    assert_eq!(
+        server.get("/v1/consumer/wallets", Some(OPERATOR)).0,
+        StatusCode::FORBIDDEN
+    );
 
     // gym asks for the assessment; alice sees it in full before she signs.
     let request = signed(

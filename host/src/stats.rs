@@ -83,11 +83,13 @@ pub struct Sale {
     pub listing: Option<String>,
 }
 
-/// Where a wallet stands: its merchant, and what that merchant's levels count.
+/// Where a wallet stands: its merchant and consumer, and what the merchant's levels count.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Level {
     /// The wallet's merchant (hex).
     pub merchant: String,
+    /// The wallet's consumer (hex): the key that signs for it now.
+    pub consumer: String,
     /// Its requests awaiting authorization.
     pub pending: u64,
     /// Whether it is in dispute.
@@ -99,6 +101,7 @@ pub struct Level {
 #[derive(serde::Deserialize)]
 struct LevelFields<'a> {
     merchant: &'a str,
+    consumer: &'a str,
     status: &'a str,
     requests: Vec<serde::de::IgnoredAny>,
 }
@@ -110,6 +113,7 @@ impl Level {
         let fields: LevelFields<'_> = serde_json::from_slice(state).ok()?;
         Some(Level {
             merchant: fields.merchant.to_owned(),
+            consumer: fields.consumer.to_owned(),
             pending: fields.requests.len() as u64,
             disputed: fields.status == prepaid_contract::state::Status::Disputed.as_str(),
         })
@@ -128,6 +132,9 @@ pub struct Facts {
     /// The merchant whose figures it adds to: `None` for a rejected event, or a wallet
     /// whose state this build of the contract does not read (it adds nothing).
     pub merchant: Option<String>,
+    /// The wallet's consumer, when the entry made it theirs (an `open`, a transfer, a
+    /// re-key taking effect): the index of a consumer's wallets moves with it.
+    pub holder: Option<String>,
     /// What it adds.
     pub figures: Figures,
 }
@@ -174,6 +181,7 @@ impl Facts {
             at: entry.at.clone(),
             day: business_day(&entry.at)?,
             merchant: None,
+            holder: None,
             figures: Figures::default(),
         };
         if !verdict.ok {
@@ -187,6 +195,7 @@ impl Facts {
             facts.figures.pending = after.pending as i64 - before.pending as i64;
             facts.figures.disputed = i64::from(after.disputed) - i64::from(before.disputed);
             facts.merchant = Some(after.merchant);
+            facts.holder = (after.consumer != before.consumer).then_some(after.consumer);
         }
         let figures = &mut facts.figures;
         match event["type"].as_str() {

@@ -414,6 +414,13 @@ impl Ledger {
         })
     }
 
+    /// The wallets whose consumer is `consumer` (hex) now, in order: indexed as entries
+    /// are journaled, so a wallet journaled before consumers were indexed is listed once an
+    /// entry moves it.
+    pub fn wallets_of(&self, consumer: &str) -> Result<Vec<String>> {
+        self.with_store(|store| store.holdings(consumer))
+    }
+
     /// Every entry of `wallet`, in order (none for a wallet that does not exist).
     pub fn entries(&self, wallet: &str) -> Result<Vec<Entry>> {
         self.with_store(|store| store.entries(wallet))

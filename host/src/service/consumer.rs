@@ -1,18 +1,20 @@
 //! A consumer's sign-in with the wallet key: `POST /v1/consumer/challenge` and
-//! `POST /v1/consumer/token` (see [`super::auth::ConsumerAccess`]). Open to all: what they
-//! hand out is worth nothing without the wallet key's signature.
+//! `POST /v1/consumer/token` (see [`super::auth::ConsumerAccess`]), open to all, since what
+//! they hand out is worth nothing without the wallet key's signature; and
+//! `GET /v1/consumer/wallets`, the signed-in consumer's own wallets.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::AccessError;
+use super::auth::{AccessError, Role};
 use super::error::ApiError;
-use super::{parse_body, Service};
+use super::{authorize, blocking, parse_body, Service};
+use crate::outcome::WalletDetails;
 
 /// What `POST /v1/consumer/challenge` takes.
 #[derive(Deserialize)]
@@ -70,4 +72,32 @@ pub(super) async fn token(
         .token(&request.challenge, &request.signature, service.now()?)
         .map_err(refused)?;
     Ok(Json(json!({"token": token, "expires_at": rfc3339(expires)?})))
+}
+
+/// The consumer's wallets, each with its figures and details: what the app's first screen
+/// shows. A wallet leaves the list when a transfer or a re-key gives it to another key.
+pub(super) async fn wallets(State(service): State<Service>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let caller = authorize(&service, &headers, &[Role::Consumer])?;
+    let consumer = caller.consumer.unwrap_or_default();
+    let ledger = service.ledger.clone();
+    let wallets = blocking(move || {
+        let mut wallets = Vec::new();
+        for id in ledger.wallets_of(&consumer)? {
+            let Some(wallet) = ledger.wallet(&id)? else { continue };
+            // The index and the head are read apart: a wallet given away in between is
+            // left out, never shown to its former consumer.
+            if wallet.view.as_ref().is_none_or(|view| view.consumer != consumer) {
+                continue;
+            }
+            let details = wallet
+                .head
+                .state
+                .as_deref()
+                .and_then(|state| WalletDetails::of(state).ok());
+            wallets.push(json!({"wallet": id, "view": wallet.view, "details": details}));
+        }
+        Ok(wallets)
+    })
+    .await?;
+    Ok(Json(json!({"wallets": wallets})))
 }

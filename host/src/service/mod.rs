@@ -10,6 +10,7 @@
 //! - `POST /v1/wallets/{wallet}/dry-run`: what a signed event would do, not journaled;
 //! - `POST /v1/consumer/challenge`, `POST /v1/consumer/token`: a consumer's sign-in with
 //!   the wallet key, for a short-lived token that reads and acts on their own wallets;
+//! - `GET /v1/consumer/wallets`: the signed-in consumer's wallets;
 //! - `GET /v1/checkpoint`: the latest signed checkpoint of every wallet's head;
 //! - `GET /v1/outbox`, `POST /v1/outbox/claim`, `POST /v1/outbox/ack`: the payment adapter's;
 //! - `GET /health`, `GET /metrics`, `GET /openapi.json`: open to all.
@@ -188,6 +189,11 @@ fn build(listed: &mut Vec<(Method, &'static str)>) -> Router<Service> {
         Method::POST,
         "/v1/consumer/token",
         on(MethodFilter::POST, consumer::token),
+    );
+    add(
+        Method::GET,
+        "/v1/consumer/wallets",
+        on(MethodFilter::GET, consumer::wallets),
     );
     add(Method::GET, "/v1/checkpoint", on(MethodFilter::GET, checkpoint));
     add(Method::GET, "/v1/outbox", on(MethodFilter::GET, outbox));

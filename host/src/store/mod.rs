@@ -302,6 +302,10 @@ pub trait Store: Send {
     /// The wallets opened with `merchant` as their merchant, in order.
     fn sales_of(&self, merchant: &str) -> Result<Vec<String>>;
 
+    /// The wallets whose consumer is `consumer` now, in order (those journaled before
+    /// consumers were indexed only once an entry moves them).
+    fn holdings(&self, consumer: &str) -> Result<Vec<String>>;
+
     /// The merchant `wallet` was opened with, if it is indexed.
     fn merchant_of(&self, wallet: &str) -> Result<Option<String>>;
 

@@ -86,6 +86,11 @@ CREATE TABLE IF NOT EXISTS sales (
     opened_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sales_merchant ON sales (merchant, wallet);
+CREATE TABLE IF NOT EXISTS holders (
+    wallet   TEXT PRIMARY KEY,
+    consumer TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS holders_consumer ON holders (consumer, wallet);
 CREATE TABLE IF NOT EXISTS stats (
     merchant  TEXT NOT NULL,
     day       TEXT NOT NULL,
@@ -744,6 +749,14 @@ impl Store for SqliteStore {
             next_due
         ])
         .with_context(|| format!("moving the head of wallet {}", entry.wallet))?;
+        if let Some(holder) = &facts.holder {
+            tx.prepare_cached(
+                "INSERT INTO holders (wallet, consumer) VALUES (?1, ?2)
+                 ON CONFLICT (wallet) DO UPDATE SET consumer = ?2",
+            )?
+            .execute(params![entry.wallet, holder])
+            .with_context(|| format!("indexing wallet {} under its consumer", entry.wallet))?;
+        }
         if let Some(sale) = &facts.sale {
             tx.prepare_cached("INSERT INTO sales (wallet, merchant, listing, opened_at) VALUES (?1, ?2, ?3, ?4)")?
                 .execute(params![entry.wallet, sale.merchant, sale.listing, facts.at])
@@ -809,6 +822,16 @@ impl Store for SqliteStore {
         rows.iter()
             .map(|json| Ok(serde_json::from_str(json).context("reading a registry record")?))
             .collect()
+    }
+
+    fn holdings(&self, consumer: &str) -> Result<Vec<String>> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT wallet FROM holders WHERE consumer = ?1 ORDER BY wallet")?;
+        let wallets = statement
+            .query_map([consumer], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(wallets)
     }
 
     fn sales_of(&self, merchant: &str) -> Result<Vec<String>> {

@@ -95,6 +95,10 @@ CREATE TABLE IF NOT EXISTS sales (
     listing   TEXT,
     opened_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS holders (
+    wallet   TEXT PRIMARY KEY,
+    consumer TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS stats (
     merchant  TEXT NOT NULL,
     day       TEXT NOT NULL,
@@ -135,6 +139,9 @@ DO $$ BEGIN
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'sales_merchant') THEN
         CREATE INDEX sales_merchant ON sales (merchant, wallet);
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'holders_consumer') THEN
+        CREATE INDEX holders_consumer ON holders (consumer, wallet);
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'wallets_due') THEN
         CREATE INDEX wallets_due ON wallets (next_due) WHERE next_due IS NOT NULL;
@@ -455,7 +462,7 @@ impl Store for PostgresStore {
         facts: &Facts,
     ) -> Result<()> {
         // One statement, so one round trip and one implicit transaction: the entry, its
-        // effects, the wallet's new head, its merchant's index and figures are written
+        // effects, the wallet's new head, its merchant's and consumer's indexes and figures are written
         // together or not at all. (The outbox's foreign key to the entry is checked at the
         // end of the statement.) A wallet opened before merchants were indexed has no
         // figures to add to.
@@ -472,6 +479,10 @@ impl Store for PostgresStore {
              ), sale AS (
                  INSERT INTO sales (wallet, merchant, listing, opened_at)
                  SELECT entry.wallet, $20, $21, $5 FROM entry WHERE $20::text IS NOT NULL
+             ), holder AS (
+                 INSERT INTO holders (wallet, consumer)
+                 SELECT entry.wallet, $33 FROM entry WHERE $33::text IS NOT NULL
+                 ON CONFLICT (wallet) DO UPDATE SET consumer = EXCLUDED.consumer
              ), figures AS (
                  INSERT INTO stats (merchant, day, paid, released, refunded, opened, requests, refunds, disputes,
                                     pending, disputed)
@@ -526,6 +537,7 @@ impl Store for PostgresStore {
                 &facts.merchant.as_deref().filter(|_| !facts.figures.is_zero()),
                 &facts.figures.pending,
                 &facts.figures.disputed,
+                &facts.holder,
             ],
         );
         match appended {
@@ -565,6 +577,18 @@ impl Store for PostgresStore {
         rows.iter()
             .map(|row| Ok(serde_json::from_str(row.get(0)).context("reading a registry record")?))
             .collect()
+    }
+
+    fn holdings(&self, consumer: &str) -> Result<Vec<String>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT wallet FROM holders WHERE consumer = $1 ORDER BY wallet",
+                &[&consumer],
+            )
+            .context("listing a consumer's wallets")?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
     fn sales_of(&self, merchant: &str) -> Result<Vec<String>> {
