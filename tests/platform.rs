@@ -136,15 +136,7 @@ fn buy(ledger: &Ledger, wallet: &str, consumer: &str, listing: &str, change: imp
         .open_event(&key(consumer))
         .unwrap();
     change(&mut event);
-    let mut envelope = Envelope {
-        wallet: wallet.into(),
-        id: "open".into(),
-        at: None,
-        event,
-        signature: None,
-    };
-    envelope.sign(&dev_key(consumer)).unwrap();
-    envelope
+    signed(wallet, "open", consumer, event)
 }
 
 /// The clinic registered and approved, and its listing of an orthodontics plan under
@@ -379,14 +371,7 @@ fn closes_with_notice_and_refunds_every_wallet(store: StoreConfig) {
         );
     }
     // w3 is refunded by its consumer before the closure.
-    let mut refund = Envelope {
-        wallet: "w3".into(),
-        id: "refund".into(),
-        at: None,
-        event: json!({"type": "refund"}),
-        signature: None,
-    };
-    refund.sign(&dev_key("alice")).unwrap();
+    let refund = signed("w3", "refund", "alice", json!({"type": "refund"}));
     assert!(ledger.submit(&refund).unwrap().verdict.ok);
 
     // The regulation's notice: a closure in less than 30 days is refused on a platform
@@ -772,4 +757,89 @@ fn sqlite_consumers_wallets_follow_their_key() {
 #[test]
 fn postgres_consumers_wallets_follow_their_key() {
     consumers_wallets_follow_their_key(postgres_store());
+}
+
+/// The notices feed: alice is told of the request waiting, when it would be deemed
+/// confirmed, when her cooling-off period ends and, once recorded, her clinic's closure;
+/// the clinic of what concerns its wallets, never of what waits on alice; bob of nothing.
+/// Each notice keeps its id from one reading to the next, and a dispute silences the
+/// request it names.
+#[test]
+fn notices_tell_each_party_what_needs_them() {
+    use prepaid_host::notices::{Audience, NoticeKind};
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = platform(sqlite_store(dir.path()), 0);
+    let listing = approved_clinic(
+        &ledger,
+        json!({"cooling_off_days": 7, "deemed_confirm_days": 3, "valid_days": 20}),
+    );
+    assert!(
+        ledger
+            .submit(&buy(&ledger, "w1", "alice", &listing, |_| {}))
+            .unwrap()
+            .verdict
+            .ok
+    );
+    let request = signed(
+        "w1",
+        "s0",
+        "clinic",
+        json!({"type": "request", "request": "s0", "stage": 0}),
+    );
+    assert!(ledger.submit(&request).unwrap().verdict.ok);
+
+    let (alice, clinic) = (Audience::Consumer(key("alice")), Audience::Merchant(key("clinic")));
+    let kinds = |audience: &Audience, days: u32| -> Vec<(NoticeKind, Option<String>)> {
+        let notices = ledger.notices_at(audience, now(), days).unwrap();
+        notices
+            .into_iter()
+            .map(|notice| (notice.kind, notice.request))
+            .collect()
+    };
+    let s0 = Some("s0".to_owned());
+    assert_eq!(
+        kinds(&alice, 7),
+        [
+            (NoticeKind::RequestWaiting, s0.clone()),
+            (NoticeKind::DeemedConfirmationDue, s0.clone()),
+            (NoticeKind::CoolingOffEnding, None)
+        ]
+    );
+    assert_eq!(kinds(&alice, 30).last(), Some(&(NoticeKind::ExpiryComing, None)));
+    assert_eq!(
+        kinds(&clinic, 7),
+        [
+            (NoticeKind::DeemedConfirmationDue, s0.clone()),
+            (NoticeKind::CoolingOffEnding, None)
+        ]
+    );
+    assert!(kinds(&Audience::Consumer(key("bob")), 30).is_empty());
+    let ids = |audience: &Audience| -> Vec<String> {
+        let notices = ledger.notices_at(audience, now(), 7).unwrap();
+        notices.into_iter().map(|notice| notice.id).collect()
+    };
+    assert_eq!(ids(&alice), ids(&alice), "a notice keeps its id");
+
+    // The closure, recorded 40 days ahead, is news at once, to both.
+    let effective = now() + 40 * 86_400;
+    ledger
+        .record_change(
+            actor("regulator", "city"),
+            Action::CloseMerchant {
+                merchant: key("clinic"),
+                reason: "relocating".into(),
+                closure: MerchantClosure::sign(&dev_key("city"), &key("clinic"), effective).unwrap(),
+            },
+        )
+        .unwrap();
+    for audience in [&alice, &clinic] {
+        let notices = ledger.notices_at(audience, now(), 7).unwrap();
+        let closing = notices.iter().find(|notice| notice.kind == NoticeKind::MerchantClosing);
+        assert_eq!(closing.map(|notice| notice.at), Some(effective), "{notices:?}");
+    }
+
+    // A dispute of s0: nothing waits on alice, and nothing will be deemed confirmed.
+    let dispute = signed("w1", "d", "alice", json!({"type": "dispute", "request": "s0"}));
+    assert!(ledger.submit(&dispute).unwrap().verdict.ok);
+    assert!(kinds(&alice, 7).iter().all(|(_, request)| request.is_none()));
 }

@@ -1168,6 +1168,21 @@ fn a_consumer_goes_from_purchase_to_refund_with_their_own_key() {
     );
     assert!(pending["requested_at"].is_string() && wallet["details"]["cooling_off_ends"].is_string());
     assert_eq!(wallet["details"]["stages_left"], json!(["appliance"]));
+    let (status, notices) = server.get("/v1/notices", Some(&alice));
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(notices["notices"][0]["kind"], "request_waiting", "{notices}");
+    assert_eq!(notices["notices"][0]["amount"], "2000.00", "{notices}");
+    let (_, gyms) = server.get("/v1/notices", Some(GYM));
+    assert!(gyms["notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|notice| notice["kind"] != "request_waiting"));
+    assert_eq!(server.get("/v1/notices", Some(REGULATOR)).0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        server.get("/v1/notices?within_days=400", Some(&alice)).0,
+        StatusCode::BAD_REQUEST
+    );
     for path in ["/v1/wallets/c1", "/v1/wallets/c1/statement", "/v1/wallets/c1/journal"] {
         assert_eq!(server.get(path, Some(&bob)).0, StatusCode::FORBIDDEN, "{path}");
     }

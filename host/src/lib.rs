@@ -64,6 +64,7 @@ pub mod error;
 pub mod keys;
 pub mod ledger;
 pub mod native;
+pub mod notices;
 pub mod outcome;
 pub mod registry;
 pub mod rules;

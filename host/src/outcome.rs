@@ -203,7 +203,7 @@ impl WalletDetails {
 }
 
 /// A time as RFC 3339 in JSON, like every `at`.
-fn rfc3339<S: serde::Serializer>(time: &i64, serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn rfc3339<S: serde::Serializer>(time: &i64, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&crate::envelope::rfc3339(*time).map_err(serde::ser::Error::custom)?)
 }
 

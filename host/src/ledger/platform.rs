@@ -12,6 +12,7 @@ use crate::alerts::{evaluate, Alert};
 use crate::clock::CLOSURE_ID_PREFIX;
 use crate::envelope::{rfc3339, timestamp, Envelope};
 use crate::error::{Error, RefusalCode, Result};
+use crate::notices::{self, Audience, Notice};
 use crate::registry::{Action, Actor, ClosureReport, MerchantClosure, MerchantStatus, Record, Registry};
 use crate::stats::{business_day, yuan, Line, Query};
 use prepaid_contract::policy::DAY_SECONDS;
@@ -246,6 +247,45 @@ impl Ledger {
             Err(Error::Refused(refusal)) => Ok(Closed::Refused(refusal.code.as_str().to_owned())),
             Err(error) => Err(error),
         }
+    }
+
+    /// The notices for `audience` at `now`, looking `within_days` ahead (see
+    /// [`crate::notices`]), soonest first: over the consumer's wallets, or the merchant's.
+    pub fn notices_at(&self, audience: &Audience, now: i64, within_days: u32) -> Result<Vec<Notice>> {
+        let until = now.saturating_add(i64::from(within_days) * DAY_SECONDS);
+        let wallets = self.with_store(|store| match audience {
+            Audience::Consumer(key) => store.holdings(key),
+            Audience::Merchant(key) => store.sales_of(key),
+        })?;
+        let registry = self.fresh_registry()?.clone();
+        let mut notices = Vec::new();
+        for id in wallets {
+            let Some(state) = self.head(&id)?.and_then(|head| head.state) else {
+                continue;
+            };
+            // A wallet pinned to code whose state this build does not read has no notices.
+            let Ok(details) = prepaid_contract::details(&state) else {
+                continue;
+            };
+            let merchant = details.view.merchant.to_string();
+            // The index may lag the head by a transfer: a wallet is the audience's only if
+            // its head says so.
+            let theirs = match audience {
+                Audience::Consumer(key) => details.view.consumer.to_string() == *key,
+                Audience::Merchant(key) => merchant == *key,
+            };
+            if !theirs {
+                continue;
+            }
+            let closure = registry
+                .merchant(&merchant)
+                .filter(|found| found.status == MerchantStatus::Closing)
+                .and_then(|found| found.closure.as_ref())
+                .map(|closure| closure.effective);
+            notices.extend(notices::of_wallet(&id, &details, closure, audience, now, until));
+        }
+        notices.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+        Ok(notices)
     }
 
     /// The alerts the regulator's rules raise now (see [`crate::alerts`]).

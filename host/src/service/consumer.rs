@@ -1,11 +1,12 @@
 //! A consumer's sign-in with the wallet key: `POST /v1/consumer/challenge` and
 //! `POST /v1/consumer/token` (see [`super::auth::ConsumerAccess`]), open to all, since what
 //! they hand out is worth nothing without the wallet key's signature; and
-//! `GET /v1/consumer/wallets`, the signed-in consumer's own wallets.
+//! `GET /v1/consumer/wallets`, the signed-in consumer's own wallets; and `GET /v1/notices`,
+//! what needs a consumer's or a merchant's attention (see [`crate::notices`]).
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::Deserialize;
@@ -14,6 +15,7 @@ use serde_json::{json, Value};
 use super::auth::{AccessError, Role};
 use super::error::ApiError;
 use super::{authorize, blocking, parse_body, Service};
+use crate::notices::Audience;
 use crate::outcome::WalletDetails;
 
 /// What `POST /v1/consumer/challenge` takes.
@@ -100,4 +102,34 @@ pub(super) async fn wallets(State(service): State<Service>, headers: HeaderMap) 
     })
     .await?;
     Ok(Json(json!({"wallets": wallets})))
+}
+
+/// What `GET /v1/notices` takes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NoticesQuery {
+    /// How many days ahead to look (7 by default, at most 366).
+    within_days: Option<u32>,
+}
+
+/// The notices for the caller: a consumer's over their wallets, a merchant's over its own.
+pub(super) async fn notices(
+    State(service): State<Service>,
+    headers: HeaderMap,
+    Query(query): Query<NoticesQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let caller = authorize(&service, &headers, &[Role::Consumer, Role::Merchant])?;
+    let within_days = query.within_days.unwrap_or(7);
+    if within_days > 366 {
+        return Err(ApiError::bad_request("within_days is at most 366"));
+    }
+    let audience = match (caller.consumer, caller.merchant) {
+        (Some(consumer), _) => Audience::Consumer(consumer),
+        (None, Some(merchant)) => Audience::Merchant(merchant),
+        (None, None) => return Err(ApiError::forbidden("notices are for consumers and merchants")),
+    };
+    let now = service.now()?;
+    let ledger = service.ledger.clone();
+    let notices = blocking(move || ledger.notices_at(&audience, now, within_days)).await?;
+    Ok(Json(json!({"notices": notices})))
 }

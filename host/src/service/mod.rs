@@ -11,6 +11,7 @@
 //! - `POST /v1/consumer/challenge`, `POST /v1/consumer/token`: a consumer's sign-in with
 //!   the wallet key, for a short-lived token that reads and acts on their own wallets;
 //! - `GET /v1/consumer/wallets`: the signed-in consumer's wallets;
+//! - `GET /v1/notices`: what needs a consumer's or a merchant's attention;
 //! - `GET /v1/checkpoint`: the latest signed checkpoint of every wallet's head;
 //! - `GET /v1/outbox`, `POST /v1/outbox/claim`, `POST /v1/outbox/ack`: the payment adapter's;
 //! - `GET /health`, `GET /metrics`, `GET /openapi.json`: open to all.
@@ -195,6 +196,7 @@ fn build(listed: &mut Vec<(Method, &'static str)>) -> Router<Service> {
         "/v1/consumer/wallets",
         on(MethodFilter::GET, consumer::wallets),
     );
+    add(Method::GET, "/v1/notices", on(MethodFilter::GET, consumer::notices));
     add(Method::GET, "/v1/checkpoint", on(MethodFilter::GET, checkpoint));
     add(Method::GET, "/v1/outbox", on(MethodFilter::GET, outbox));
     add(Method::POST, "/v1/outbox/claim", on(MethodFilter::POST, claim));

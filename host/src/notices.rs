@@ -1,0 +1,123 @@
+//! Notices: what needs a consumer's or a merchant's attention, worked out from the wallets'
+//! state and the registry when asked (nothing is stored, so nothing can drift from the
+//! journal). Each has a stable id, the same every time it is listed, so that an app, or
+//! a webhook's receiver, shows or acts on it once.
+
+use prepaid_contract::state::Status;
+use prepaid_contract::Details;
+use serde::Serialize;
+
+/// Who a feed is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// A consumer, by key (hex): what they must decide.
+    Consumer(String),
+    /// A merchant, by key (hex): what is about to happen to its wallets.
+    Merchant(String),
+}
+
+/// What a notice is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// A request awaits the consumer's authorization (consumers only).
+    RequestWaiting,
+    /// A request will be deemed confirmed, and released, if nobody acts.
+    DeemedConfirmationDue,
+    /// The cooling-off period ends: after it, a refund values consumption at list price.
+    CoolingOffEnding,
+    /// The wallet expires: everything frozen goes back.
+    ExpiryComing,
+    /// What a refund left to the regulator goes back unless the regulator rules first.
+    RefundHoldEnding,
+    /// The regulator recorded the merchant's closure: sales stopped, and on the date
+    /// everything frozen goes back.
+    MerchantClosing,
+}
+
+/// One notice.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Notice {
+    /// Stable: the same notice has the same id every time it is listed or delivered.
+    pub id: String,
+    /// The wallet it is about.
+    pub wallet: String,
+    /// What it is about.
+    pub kind: NoticeKind,
+    /// When it happens (or, for a request waiting, when the merchant asked).
+    #[serde(serialize_with = "crate::outcome::rfc3339")]
+    pub at: i64,
+    /// The request it is about, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    /// The money at stake, if one figure says it: what a request would release, or what is
+    /// frozen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<String>,
+}
+
+/// The notices of `wallet` (its `details`) for `audience` at `now`: what falls between
+/// now and `until`, and every request waiting. `closure` is the effective time of its
+/// merchant's recorded closure, if there is one.
+pub fn of_wallet(
+    wallet: &str,
+    details: &Details,
+    closure: Option<i64>,
+    audience: &Audience,
+    now: i64,
+    until: i64,
+) -> Vec<Notice> {
+    if details.view.status == Status::Closed {
+        return Vec::new();
+    }
+    let notice = |kind: NoticeKind, at: i64, request: Option<&str>, amount: Option<String>| {
+        let key = request.map_or_else(|| format!("{at}"), |request| format!("{request}/{at}"));
+        let word = crate::registry::word(&kind);
+        Notice {
+            id: format!("{wallet}/{word}/{key}"),
+            wallet: wallet.to_owned(),
+            kind,
+            at,
+            request: request.map(str::to_owned),
+            amount,
+        }
+    };
+    let coming = |at: &i64| (now..=until).contains(at);
+    let frozen = Some(details.view.frozen.to_string());
+    let mut notices = Vec::new();
+    for request in details.requests.iter().filter(|request| !request.disputed) {
+        let release = Some(request.release.to_string());
+        if matches!(audience, Audience::Consumer(_)) {
+            notices.push(notice(
+                NoticeKind::RequestWaiting,
+                request.requested_at,
+                Some(&request.id),
+                release.clone(),
+            ));
+        }
+        if let Some(at) = request.deemed_at.filter(coming) {
+            notices.push(notice(
+                NoticeKind::DeemedConfirmationDue,
+                at,
+                Some(&request.id),
+                release,
+            ));
+        }
+    }
+    let dated = [
+        (
+            NoticeKind::CoolingOffEnding,
+            Some(details.cooling_off_ends).filter(coming),
+        ),
+        (NoticeKind::ExpiryComing, details.expires_at.filter(coming)),
+        (NoticeKind::RefundHoldEnding, details.refund_hold_ends.filter(coming)),
+        // A closure is news from the moment it is recorded, however far off its date.
+        (NoticeKind::MerchantClosing, closure.filter(|at| *at >= now)),
+    ];
+    for (kind, at) in dated {
+        if let Some(at) = at {
+            notices.push(notice(kind, at, None, frozen.clone()));
+        }
+    }
+    notices
+}
