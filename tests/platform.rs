@@ -843,3 +843,47 @@ fn notices_tell_each_party_what_needs_them() {
     assert!(ledger.submit(&dispute).unwrap().verdict.ok);
     assert!(kinds(&alice, 7).iter().all(|(_, request)| request.is_none()));
 }
+
+/// The webhook delivery log keeps each notice's latest attempt, replacing the one before,
+/// on both stores.
+fn the_delivery_log_keeps_each_notices_latest_attempt(store: StoreConfig) {
+    use prepaid_host::webhooks::Delivery;
+    let ledger = platform(store, 0);
+    assert_eq!(ledger.delivery("H1", "n1").unwrap(), None);
+    let failed = Delivery::attempted(
+        None,
+        "H1",
+        "n1",
+        (1000, "2026-01-01T00:16:40Z"),
+        "500".into(),
+        false,
+        30,
+    );
+    ledger.record_delivery(&failed).unwrap();
+    let other = Delivery::attempted(None, "H2", "n1", (1001, "2026-01-01T00:16:41Z"), "200".into(), true, 30);
+    ledger.record_delivery(&other).unwrap();
+    let delivered = Delivery::attempted(
+        Some(failed.clone()),
+        "H1",
+        "n1",
+        (1030, "2026-01-01T00:17:10Z"),
+        "200".into(),
+        true,
+        30,
+    );
+    ledger.record_delivery(&delivered).unwrap();
+    assert_eq!(ledger.delivery("H1", "n1").unwrap(), Some(delivered.clone()));
+    assert_eq!(ledger.deliveries("H1", 10).unwrap(), [delivered]);
+    assert_eq!(ledger.deliveries("H2", 10).unwrap(), [other]);
+}
+
+#[test]
+fn sqlite_the_delivery_log_keeps_each_notices_latest_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    the_delivery_log_keeps_each_notices_latest_attempt(sqlite_store(dir.path()));
+}
+
+#[test]
+fn postgres_the_delivery_log_keeps_each_notices_latest_attempt() {
+    the_delivery_log_keeps_each_notices_latest_attempt(postgres_store());
+}

@@ -1248,3 +1248,161 @@ fn a_consumer_goes_from_purchase_to_refund_with_their_own_key() {
         "{statement}"
     );
 }
+
+/// What a test receiver of webhooks got: each request's delivery id, signature, body, and
+/// the status it answered.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String, String, u16)>>>;
+
+/// A receiver on loopback that answers its first request 500 and the rest 200, keeping
+/// what it got: its URL.
+fn webhook_receiver(runtime: &tokio::runtime::Runtime, received: Received) -> String {
+    use axum::http::HeaderMap as Headers;
+    let app = axum::Router::new()
+        .route(
+            "/hook",
+            axum::routing::post(
+                |axum::extract::State(received): axum::extract::State<Received>, headers: Headers, body: String| async move {
+                    let header = |name: &str| {
+                        headers
+                            .get(name)
+                            .and_then(|value| value.to_str().ok())
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    let mut received = received.lock().unwrap();
+                    let status = if received.is_empty() { 500 } else { 200 };
+                    received.push((header("x-prepaid-delivery"), header("x-prepaid-signature"), body, status));
+                    axum::http::StatusCode::from_u16(status).unwrap()
+                },
+            ),
+        )
+        .with_state(received);
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    runtime.spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+/// Webhooks: the platform registers one for alice's notices; the request waiting on her
+/// is posted, signed by the platform's key, the failed first attempt tried again after
+/// the backoff, and once answered 2xx never posted again; the delivery log says so. Only
+/// the operator registers or reads webhooks, and a bad address is refused.
+#[test]
+fn webhooks_deliver_signed_notices_at_least_once_with_backoff() {
+    let server = Server::start_with(
+        |ledger| ledger.with_registry(0),
+        |service| {
+            service
+                .with_tick_every(std::time::Duration::from_secs(1))
+                .with_webhook_backoff(std::time::Duration::from_secs(1))
+        },
+    );
+    let received = Received::default();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = webhook_receiver(&runtime, received.clone());
+
+    let registration = json!({"url": url, "consumer": key_of("alice"), "within_days": 7});
+    for key in [GYM, REGULATOR, AUDITOR] {
+        assert_eq!(
+            server.post("/v1/webhooks", Some(key), &registration).0,
+            StatusCode::FORBIDDEN
+        );
+    }
+    for bad in [
+        json!({"url": "ftp://example/hook", "consumer": key_of("alice")}),
+        json!({"url": url, "consumer": key_of("alice"), "merchant": key_of("gym")}),
+        json!({"url": url}),
+    ] {
+        let (status, body) = server.post("/v1/webhooks", Some(OPERATOR), &bad);
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("bad_registry_entry")),
+            "{bad}"
+        );
+    }
+    let (status, registered) = server.post("/v1/webhooks", Some(OPERATOR), &registration);
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    let hook = registered["action"]["webhook"].as_str().unwrap().to_owned();
+    let (_, listed) = server.get("/v1/webhooks", Some(OPERATOR));
+    assert_eq!(listed["webhooks"][0]["webhook"], hook.as_str());
+
+    let listing = approved_orthodontics(&server);
+    assert_eq!(
+        server.submit(&buy(&listing, "c1", |_| {}), OPERATOR).0,
+        StatusCode::CREATED
+    );
+    let request = signed(
+        "c1",
+        "s0",
+        "gym",
+        json!({"type": "request", "request": "s0", "stage": 0}),
+    );
+    assert_eq!(server.submit(&request, GYM).0, StatusCode::CREATED);
+
+    let waiting = |received: &[(String, String, String, u16)]| -> Vec<(String, String, String, u16)> {
+        received
+            .iter()
+            .filter(|(id, ..)| id.contains("/request_waiting/s0/"))
+            .cloned()
+            .collect()
+    };
+    let started = std::time::Instant::now();
+    while !waiting(&received.lock().unwrap())
+        .iter()
+        .any(|(.., status)| *status == 200)
+    {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "no delivery succeeded: {:?}",
+            received.lock().unwrap()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // Two more rounds: a delivered notice is not posted again.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let got = waiting(&received.lock().unwrap());
+    let statuses: Vec<u16> = got.iter().map(|(.., status)| *status).collect();
+    assert_eq!(statuses, [500, 200], "{got:?}");
+    let platform = dev_key("platform").verifying_key();
+    for (id, signature, body, _) in &got {
+        assert_eq!(id, &got[0].0, "the same id on every attempt");
+        assert!(prepaid_host::webhooks::verify(&platform, body, signature), "{body}");
+        let body: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            (body["id"].as_str(), body["notice"]["amount"].as_str()),
+            (Some(id.as_str()), Some("2000.00"))
+        );
+    }
+
+    let path = format!("/v1/webhooks/{hook}/deliveries");
+    assert_eq!(server.get(&path, Some(REGULATOR)).0, StatusCode::FORBIDDEN);
+    let (_, log) = server.get(&path, Some(OPERATOR));
+    let entry = log["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|delivery| delivery["notice"] == got[0].0.as_str())
+        .unwrap_or_else(|| panic!("{log}"));
+    assert_eq!(
+        (entry["attempts"].as_u64(), entry["last_result"].as_str()),
+        (Some(2), Some("200")),
+        "{log}"
+    );
+    assert!(entry["delivered_at"].is_string(), "{log}");
+
+    assert_eq!(
+        server
+            .post(&format!("/v1/webhooks/{hook}/remove"), Some(OPERATOR), &json!({}))
+            .0,
+        StatusCode::CREATED
+    );
+    let (status, body) = server.post(&format!("/v1/webhooks/{hook}/remove"), Some(OPERATOR), &json!({}));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("unknown_webhook"))
+    );
+}

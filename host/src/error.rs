@@ -110,6 +110,8 @@ pub enum RefusalCode {
     BadRegistryEntry,
     /// A registry change naming a merchant that is not registered.
     UnknownMerchant,
+    /// A webhook id the registry does not know.
+    UnknownWebhook,
     /// A registry change naming a listing that does not exist.
     UnknownListing,
     /// A merchant registering a second time.
@@ -140,6 +142,7 @@ impl RefusalCode {
             RefusalCode::BadRegistryEntry => "bad_registry_entry",
             RefusalCode::UnknownMerchant => "unknown_merchant",
             RefusalCode::UnknownListing => "unknown_listing",
+            RefusalCode::UnknownWebhook => "unknown_webhook",
             RefusalCode::AlreadyRegistered => "already_registered",
             RefusalCode::WrongStatus => "wrong_status",
             RefusalCode::ShortNotice => "short_notice",

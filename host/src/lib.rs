@@ -77,6 +77,7 @@ pub mod store;
 pub mod testkit;
 pub mod trust;
 pub mod verify;
+pub mod webhooks;
 
 use std::path::{Path, PathBuf};
 

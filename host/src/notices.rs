@@ -7,8 +7,12 @@ use prepaid_contract::state::Status;
 use prepaid_contract::Details;
 use serde::Serialize;
 
+/// The furthest ahead a feed looks, in days.
+pub const MAX_WITHIN_DAYS: u32 = 366;
+
 /// Who a feed is for.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Audience {
     /// A consumer, by key (hex): what they must decide.
     Consumer(String),

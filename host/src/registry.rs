@@ -37,6 +37,7 @@ use serde_json::Value;
 use crate::alerts::AlertRules;
 use crate::envelope::{rfc3339, Envelope};
 use crate::error::{Error, RefusalCode, Result};
+use crate::notices::Audience;
 use crate::outcome::{is_hex64, sha256_hex};
 use crate::store::GENESIS_HASH;
 use crate::trust::Trust;
@@ -272,6 +273,24 @@ pub enum ListingDecision {
     Reject,
 }
 
+/// The longest webhook address.
+pub const MAX_URL_LEN: usize = 512;
+
+/// A webhook the platform registered: where one party's notices are delivered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Webhook {
+    /// Its id (`H` and the number of the record that registered it).
+    pub webhook: String,
+    /// Where notices are posted.
+    pub url: String,
+    /// Whose notices.
+    pub audience: Audience,
+    /// How many days ahead the notices look.
+    pub within_days: u32,
+    /// When it was registered.
+    pub registered_at: String,
+}
+
 /// One change to the registry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
@@ -354,6 +373,27 @@ pub enum Action {
         /// The rules.
         rules: AlertRules,
     },
+    /// The platform registers a webhook: the notices of one consumer or one merchant are
+    /// delivered to `url`, signed.
+    RegisterWebhook {
+        /// The id the registry gives it.
+        webhook: String,
+        /// Where notices are posted (`http://` or `https://`).
+        url: String,
+        /// The party whose notices it gets: a consumer's key, or a merchant's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        consumer: Option<String>,
+        /// (Or the merchant's key: exactly one of the two.)
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        merchant: Option<String>,
+        /// How many days ahead its notices look.
+        within_days: u32,
+    },
+    /// The platform stops delivering to a webhook.
+    RemoveWebhook {
+        /// The webhook.
+        webhook: String,
+    },
     /// The platform has applied a closure to every wallet of the merchant.
     ClosureApplied {
         /// The merchant's key.
@@ -415,6 +455,7 @@ pub struct Registry {
     merchants: BTreeMap<String, Merchant>,
     listings: BTreeMap<String, Listing>,
     alert_rules: AlertRules,
+    webhooks: BTreeMap<String, Webhook>,
     /// The holiday calendar: weekdays off and weekend days worked, as days since
     /// 1970-01-01, sorted.
     calendar: (Vec<i64>, Vec<i64>),
@@ -522,6 +563,11 @@ impl Registry {
     }
 
     /// The alert rules the regulator set last (none raise anything until it does, but
+    /// The webhooks registered and not removed, by id.
+    pub fn webhooks(&self) -> impl Iterator<Item = &Webhook> {
+        self.webhooks.values()
+    }
+
     /// sales after a closure notice).
     pub fn alert_rules(&self) -> &AlertRules {
         &self.alert_rules
@@ -785,6 +831,46 @@ impl Registry {
                 }
                 Ok(())
             }
+            Action::RegisterWebhook {
+                webhook,
+                url,
+                consumer,
+                merchant,
+                within_days,
+            } => {
+                let plain = url.starts_with("http://") || url.starts_with("https://");
+                if !plain || url.len() > MAX_URL_LEN || url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                    return Err(refused(
+                        RefusalCode::BadRegistryEntry,
+                        format!("`url` is an http:// or https:// address of at most {MAX_URL_LEN} characters"),
+                    ));
+                }
+                match (consumer.as_deref(), merchant.as_deref()) {
+                    (Some(key), None) => verifying_key("consumer", key)?,
+                    (None, Some(key)) => verifying_key("merchant", key)?,
+                    _ => {
+                        return Err(refused(
+                            RefusalCode::BadRegistryEntry,
+                            "a webhook names one party: `consumer` or `merchant`, a public key",
+                        ))
+                    }
+                };
+                if *within_days > crate::notices::MAX_WITHIN_DAYS {
+                    return Err(refused(
+                        RefusalCode::BadRegistryEntry,
+                        format!("`within_days` is at most {}", crate::notices::MAX_WITHIN_DAYS),
+                    ));
+                }
+                *webhook = format!("H{}", self.n + 1);
+                Ok(())
+            }
+            Action::RemoveWebhook { webhook } => match self.webhooks.contains_key(webhook.as_str()) {
+                true => Ok(()),
+                false => Err(refused(
+                    RefusalCode::UnknownWebhook,
+                    format!("there is no webhook {webhook:?}"),
+                )),
+            },
             Action::ClosureApplied { merchant, .. } => match self.known_merchant(merchant)?.status {
                 MerchantStatus::Closing => Ok(()),
                 status => wrong_status(format!("merchant {merchant} is {}, not closing", word(&status))),
@@ -932,6 +1018,30 @@ impl Registry {
                 entry.closure = Some(closure.clone());
                 entry.closure_recorded_at = Some(at.clone());
                 entry.changed_at = at;
+            }
+            Action::RegisterWebhook {
+                webhook,
+                url,
+                consumer,
+                merchant,
+                within_days,
+            } => {
+                let audience = match (consumer, merchant) {
+                    (Some(key), _) => Audience::Consumer(key.to_ascii_lowercase()),
+                    (None, Some(key)) => Audience::Merchant(key.to_ascii_lowercase()),
+                    (None, None) => return Err(broken()),
+                };
+                let hook = Webhook {
+                    webhook: webhook.clone(),
+                    url: url.clone(),
+                    audience,
+                    within_days: *within_days,
+                    registered_at: at,
+                };
+                self.webhooks.insert(webhook.clone(), hook);
+            }
+            Action::RemoveWebhook { webhook } => {
+                self.webhooks.remove(webhook).ok_or_else(broken)?;
             }
             Action::ConfigureAlerts { rules } => self.alert_rules = rules.clone(),
             Action::ConfigureCalendar { holidays, workdays } => {

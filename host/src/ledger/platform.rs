@@ -15,6 +15,7 @@ use crate::error::{Error, RefusalCode, Result};
 use crate::notices::{self, Audience, Notice};
 use crate::registry::{Action, Actor, ClosureReport, MerchantClosure, MerchantStatus, Record, Registry};
 use crate::stats::{business_day, yuan, Line, Query};
+use crate::webhooks::Delivery;
 use prepaid_contract::policy::DAY_SECONDS;
 
 /// How many times a registry change is tried again after another host recorded first.
@@ -286,6 +287,22 @@ impl Ledger {
         }
         notices.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
         Ok(notices)
+    }
+
+    /// Where the delivery of notice `notice` to webhook `webhook` stands (see
+    /// [`crate::webhooks`]).
+    pub fn delivery(&self, webhook: &str, notice: &str) -> Result<Option<Delivery>> {
+        self.with_store(|store| store.delivery(webhook, notice))
+    }
+
+    /// Records a webhook delivery attempt in the delivery log.
+    pub fn record_delivery(&self, delivery: &Delivery) -> Result<()> {
+        self.with_store(|store| store.record_delivery(delivery))
+    }
+
+    /// The latest `limit` deliveries to `webhook`, the latest attempt first.
+    pub fn deliveries(&self, webhook: &str, limit: usize) -> Result<Vec<Delivery>> {
+        self.with_store(|store| store.deliveries(webhook, limit))
     }
 
     /// The alerts the regulator's rules raise now (see [`crate::alerts`]).

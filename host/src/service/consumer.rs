@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use super::auth::{AccessError, Role};
 use super::error::ApiError;
 use super::{authorize, blocking, parse_body, Service};
-use crate::notices::Audience;
+use crate::notices::{Audience, MAX_WITHIN_DAYS};
 use crate::outcome::WalletDetails;
 
 /// What `POST /v1/consumer/challenge` takes.
@@ -108,7 +108,7 @@ pub(super) async fn wallets(State(service): State<Service>, headers: HeaderMap) 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct NoticesQuery {
-    /// How many days ahead to look (7 by default, at most 366).
+    /// How many days ahead to look (7 by default, at most [`MAX_WITHIN_DAYS`]).
     within_days: Option<u32>,
 }
 
@@ -120,8 +120,10 @@ pub(super) async fn notices(
 ) -> Result<Json<Value>, ApiError> {
     let caller = authorize(&service, &headers, &[Role::Consumer, Role::Merchant])?;
     let within_days = query.within_days.unwrap_or(7);
-    if within_days > 366 {
-        return Err(ApiError::bad_request("within_days is at most 366"));
+    if within_days > MAX_WITHIN_DAYS {
+        return Err(ApiError::bad_request(format!(
+            "within_days is at most {MAX_WITHIN_DAYS}"
+        )));
     }
     let audience = match (caller.consumer, caller.merchant) {
         (Some(consumer), _) => Audience::Consumer(consumer),

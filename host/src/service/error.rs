@@ -60,7 +60,9 @@ impl From<Error> for ApiError {
                     RefusalCode::UntrustedRegulator | RefusalCode::UntrustedComponent | RefusalCode::PlatformOnly => {
                         StatusCode::FORBIDDEN
                     }
-                    RefusalCode::UnknownMerchant | RefusalCode::UnknownListing => StatusCode::NOT_FOUND,
+                    RefusalCode::UnknownMerchant | RefusalCode::UnknownListing | RefusalCode::UnknownWebhook => {
+                        StatusCode::NOT_FOUND
+                    }
                     RefusalCode::AlreadyRegistered | RefusalCode::WrongStatus => StatusCode::CONFLICT,
                     RefusalCode::BadRegistryEntry => StatusCode::BAD_REQUEST,
                     RefusalCode::Unattributed(_)

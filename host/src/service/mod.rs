@@ -12,6 +12,9 @@
 //!   the wallet key, for a short-lived token that reads and acts on their own wallets;
 //! - `GET /v1/consumer/wallets`: the signed-in consumer's wallets;
 //! - `GET /v1/notices`: what needs a consumer's or a merchant's attention;
+//! - `POST/GET /v1/webhooks`, `POST /v1/webhooks/{webhook}/remove`,
+//!   `GET /v1/webhooks/{webhook}/deliveries`: where the platform has notices delivered,
+//!   signed, with the delivery log;
 //! - `GET /v1/checkpoint`: the latest signed checkpoint of every wallet's head;
 //! - `GET /v1/outbox`, `POST /v1/outbox/claim`, `POST /v1/outbox/ack`: the payment adapter's;
 //! - `GET /health`, `GET /metrics`, `GET /openapi.json`: open to all.
@@ -28,6 +31,7 @@ pub mod metrics;
 mod outbox;
 mod platform;
 mod wallets;
+mod webhooks;
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -66,6 +70,9 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 pub const DEFAULT_TICK_EVERY: Duration = Duration::from_secs(60);
 /// The most wallets one round of ticking takes; the rest wait for the next round.
 const TICKS_PER_ROUND: usize = 1000;
+/// How long a failed webhook delivery waits before its second attempt, by default; each
+/// further wait doubles.
+pub const DEFAULT_WEBHOOK_BACKOFF: Duration = Duration::from_secs(30);
 /// How often the service signs a checkpoint, by default.
 pub const DEFAULT_CHECKPOINT_EVERY: Duration = Duration::from_secs(300);
 
@@ -80,6 +87,7 @@ pub struct Service {
     checkpoint_every: Duration,
     checkpoint: Arc<RwLock<Option<Arc<Checkpoint>>>>,
     access: ConsumerAccess,
+    webhook_backoff: Duration,
 }
 
 impl Service {
@@ -96,6 +104,7 @@ impl Service {
             platform_key,
             checkpoint_every: DEFAULT_CHECKPOINT_EVERY,
             checkpoint: Arc::default(),
+            webhook_backoff: DEFAULT_WEBHOOK_BACKOFF,
         }
     }
 
@@ -103,6 +112,13 @@ impl Service {
     /// [`DEFAULT_CHECKPOINT_EVERY`]), the first as it starts.
     pub fn with_checkpoint_every(mut self, every: Duration) -> Service {
         self.checkpoint_every = every;
+        self
+    }
+
+    /// This service, waiting `backoff` after a failed webhook delivery before trying again
+    /// (by default [`DEFAULT_WEBHOOK_BACKOFF`]), twice as long after each further failure.
+    pub fn with_webhook_backoff(mut self, backoff: Duration) -> Service {
+        self.webhook_backoff = backoff;
         self
     }
 
@@ -197,6 +213,18 @@ fn build(listed: &mut Vec<(Method, &'static str)>) -> Router<Service> {
         on(MethodFilter::GET, consumer::wallets),
     );
     add(Method::GET, "/v1/notices", on(MethodFilter::GET, consumer::notices));
+    add(Method::POST, "/v1/webhooks", on(MethodFilter::POST, webhooks::register));
+    add(Method::GET, "/v1/webhooks", on(MethodFilter::GET, webhooks::list));
+    add(
+        Method::POST,
+        "/v1/webhooks/{webhook}/remove",
+        on(MethodFilter::POST, webhooks::remove),
+    );
+    add(
+        Method::GET,
+        "/v1/webhooks/{webhook}/deliveries",
+        on(MethodFilter::GET, webhooks::deliveries),
+    );
     add(Method::GET, "/v1/checkpoint", on(MethodFilter::GET, checkpoint));
     add(Method::GET, "/v1/outbox", on(MethodFilter::GET, outbox));
     add(Method::POST, "/v1/outbox/claim", on(MethodFilter::POST, claim));
@@ -251,11 +279,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let ticker = tokio::spawn(tick_due_wallets(service.clone()));
     let checkpointer = tokio::spawn(sign_checkpoints(service.clone()));
+    let deliverer = tokio::spawn(deliver_notices(service.clone()));
     let ledger = service.ledger.clone();
     let served = axum::serve(listener, router(service))
         .with_graceful_shutdown(shutdown)
         .await;
-    for task in [ticker, checkpointer] {
+    for task in [ticker, checkpointer, deliverer] {
         task.abort();
         // Cancelled or done: either way its share of the service is dropped by now.
         let _ = task.await;
@@ -264,6 +293,21 @@ pub async fn serve(
     // closes by blocking, which an async worker may not do.
     let _ = tokio::task::spawn_blocking(move || drop(ledger)).await;
     served
+}
+
+/// Delivers the webhooks' notices that are due every `tick_every` (see
+/// [`crate::webhooks`]).
+async fn deliver_notices(service: Service) {
+    let client = reqwest::Client::new();
+    let mut rounds = tokio::time::interval(service.tick_every);
+    loop {
+        rounds.tick().await;
+        match webhooks::deliver_round(&service, &client).await {
+            Ok(0) => {}
+            Ok(attempts) => tracing::info!(attempts, "delivered the webhooks' notices due"),
+            Err(error) => tracing::error!(code = error.code, error = error.message, "delivering notices failed"),
+        }
+    }
 }
 
 /// Signs a checkpoint of every wallet's head every `checkpoint_every`, the first at once.

@@ -62,14 +62,14 @@ fn not_yours() -> ApiError {
 }
 
 /// Records `action` by `caller`, answering with the record.
-async fn record(service: &Service, caller: &Caller, action: Action) -> Result<Response, ApiError> {
+pub(super) async fn record(service: &Service, caller: &Caller, action: Action) -> Result<Response, ApiError> {
     let ledger = service.ledger.clone();
     let by = actor(caller);
     let record = blocking(move || ledger.record_change(by, action)).await?;
     Ok((StatusCode::CREATED, Json(record)).into_response())
 }
 
-async fn registry(service: &Service) -> Result<Registry, ApiError> {
+pub(super) async fn registry(service: &Service) -> Result<Registry, ApiError> {
     let ledger = service.ledger.clone();
     blocking(move || ledger.registry()).await
 }

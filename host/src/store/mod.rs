@@ -23,6 +23,7 @@ use crate::outcome::{sha256_hex, EffectRecord};
 use crate::registry::Record;
 use crate::signed::Leaf;
 use crate::stats::{DayRow, Facts, Sale};
+use crate::webhooks::Delivery;
 
 /// Which store a ledger keeps its journal in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -239,6 +240,10 @@ impl OutboxEffect {
     }
 }
 
+/// The columns of a webhook delivery, in [`Delivery`]'s order.
+pub(crate) const DELIVERY_COLUMNS: &str =
+    "webhook, notice, attempts, last_attempt_at, last_result, delivered_at, next_attempt";
+
 /// Where a ledger keeps everything. Reads take `&self`; writes take `&mut self` and are
 /// each one transaction (or part of an open batch, where the store has them).
 pub trait Store: Send {
@@ -305,6 +310,15 @@ pub trait Store: Send {
     /// The wallets whose consumer is `consumer` now, in order (those journaled before
     /// consumers were indexed only once an entry moves them).
     fn holdings(&self, consumer: &str) -> Result<Vec<String>>;
+
+    /// Where the delivery of notice `notice` to webhook `webhook` stands, if it was tried.
+    fn delivery(&self, webhook: &str, notice: &str) -> Result<Option<Delivery>>;
+
+    /// Records a delivery attempt (replacing what was recorded of that notice's delivery).
+    fn record_delivery(&mut self, delivery: &Delivery) -> Result<()>;
+
+    /// The latest `limit` deliveries to `webhook`, the latest attempt first.
+    fn deliveries(&self, webhook: &str, limit: usize) -> Result<Vec<Delivery>>;
 
     /// The merchant `wallet` was opened with, if it is indexed.
     fn merchant_of(&self, wallet: &str) -> Result<Option<String>>;

@@ -15,8 +15,9 @@ use crate::signed::{Checkpoint, Leaf, Proof};
 use crate::stats::{DayRow, Facts, Figures, Sale};
 use crate::store::{
     ack_now, distinct, unix_now, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store, WalletHead,
-    GENESIS_HASH, UNHEADED,
+    DELIVERY_COLUMNS, GENESIS_HASH, UNHEADED,
 };
+use crate::webhooks::Delivery;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS components (
@@ -86,6 +87,16 @@ CREATE TABLE IF NOT EXISTS sales (
     opened_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sales_merchant ON sales (merchant, wallet);
+CREATE TABLE IF NOT EXISTS deliveries (
+    webhook         TEXT NOT NULL,
+    notice          TEXT NOT NULL,
+    attempts        INTEGER NOT NULL,
+    last_attempt_at TEXT NOT NULL,
+    last_result     TEXT NOT NULL,
+    delivered_at    TEXT,
+    next_attempt    INTEGER NOT NULL,
+    PRIMARY KEY (webhook, notice)
+);
 CREATE TABLE IF NOT EXISTS holders (
     wallet   TEXT PRIMARY KEY,
     consumer TEXT NOT NULL
@@ -824,6 +835,48 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    fn delivery(&self, webhook: &str, notice: &str) -> Result<Option<Delivery>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE webhook = ?1 AND notice = ?2"
+            ))?
+            .query_row([webhook, notice], delivery_from_row)
+            .optional()?)
+    }
+
+    fn record_delivery(&mut self, delivery: &Delivery) -> Result<()> {
+        self.conn
+            .prepare_cached(&format!(
+                "INSERT OR REPLACE INTO deliveries ({DELIVERY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+            ))?
+            .execute(params![
+                delivery.webhook,
+                delivery.notice,
+                delivery.attempts,
+                delivery.last_attempt_at,
+                delivery.last_result,
+                delivery.delivered_at,
+                delivery.next_attempt
+            ])
+            .context("recording a webhook delivery")?;
+        Ok(())
+    }
+
+    fn deliveries(&self, webhook: &str, limit: usize) -> Result<Vec<Delivery>> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE webhook = ?1
+             ORDER BY last_attempt_at DESC, notice LIMIT ?2"
+        ))?;
+        let deliveries = statement
+            .query_map(
+                params![webhook, i64::try_from(limit).unwrap_or(i64::MAX)],
+                delivery_from_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(deliveries)
+    }
+
     fn holdings(&self, consumer: &str) -> Result<Vec<String>> {
         let mut statement = self
             .conn
@@ -910,4 +963,16 @@ impl Store for SqliteStore {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
+}
+
+fn delivery_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
+    Ok(Delivery {
+        webhook: row.get(0)?,
+        notice: row.get(1)?,
+        attempts: row.get(2)?,
+        last_attempt_at: row.get(3)?,
+        last_result: row.get(4)?,
+        delivered_at: row.get(5)?,
+        next_attempt: row.get(6)?,
+    })
 }

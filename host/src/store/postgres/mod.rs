@@ -26,8 +26,9 @@ use crate::signed::Leaf;
 use crate::stats::{DayRow, Facts, Figures, Sale};
 use crate::store::{
     ack_now, distinct, unix_now, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store, WalletHead,
-    UNHEADED,
+    DELIVERY_COLUMNS, UNHEADED,
 };
+use crate::webhooks::Delivery;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS components (
@@ -94,6 +95,16 @@ CREATE TABLE IF NOT EXISTS sales (
     merchant  TEXT NOT NULL,
     listing   TEXT,
     opened_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    webhook         TEXT NOT NULL,
+    notice          TEXT NOT NULL,
+    attempts        BIGINT NOT NULL,
+    last_attempt_at TEXT NOT NULL,
+    last_result     TEXT NOT NULL,
+    delivered_at    TEXT,
+    next_attempt    BIGINT NOT NULL,
+    PRIMARY KEY (webhook, notice)
 );
 CREATE TABLE IF NOT EXISTS holders (
     wallet   TEXT PRIMARY KEY,
@@ -579,6 +590,57 @@ impl Store for PostgresStore {
             .collect()
     }
 
+    fn delivery(&self, webhook: &str, notice: &str) -> Result<Option<Delivery>> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt(
+                &format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE webhook = $1 AND notice = $2"),
+                &[&webhook, &notice],
+            )
+            .context("reading a webhook delivery")?;
+        Ok(row.as_ref().map(delivery_from_row))
+    }
+
+    fn record_delivery(&mut self, delivery: &Delivery) -> Result<()> {
+        self.client
+            .get_mut()
+            .execute(
+                &format!(
+                    "INSERT INTO deliveries ({DELIVERY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (webhook, notice) DO UPDATE SET attempts = EXCLUDED.attempts,
+                         last_attempt_at = EXCLUDED.last_attempt_at, last_result = EXCLUDED.last_result,
+                         delivered_at = EXCLUDED.delivered_at, next_attempt = EXCLUDED.next_attempt"
+                ),
+                &[
+                    &delivery.webhook,
+                    &delivery.notice,
+                    &i64::from(delivery.attempts),
+                    &delivery.last_attempt_at,
+                    &delivery.last_result,
+                    &delivery.delivered_at,
+                    &delivery.next_attempt,
+                ],
+            )
+            .context("recording a webhook delivery")?;
+        Ok(())
+    }
+
+    fn deliveries(&self, webhook: &str, limit: usize) -> Result<Vec<Delivery>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                &format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE webhook = $1
+                     ORDER BY last_attempt_at DESC, notice LIMIT $2"
+                ),
+                &[&webhook, &i64::try_from(limit).unwrap_or(i64::MAX)],
+            )
+            .context("reading a webhook's deliveries")?;
+        Ok(rows.iter().map(delivery_from_row).collect())
+    }
+
     fn holdings(&self, consumer: &str) -> Result<Vec<String>> {
         let rows = self
             .client
@@ -778,6 +840,18 @@ impl Store for PostgresStore {
 
     fn is_broken(&self) -> bool {
         self.client.borrow().is_closed()
+    }
+}
+
+fn delivery_from_row(row: &Row) -> Delivery {
+    Delivery {
+        webhook: row.get(0),
+        notice: row.get(1),
+        attempts: u32::try_from(row.get::<_, i64>(2)).unwrap_or(u32::MAX),
+        last_attempt_at: row.get(3),
+        last_result: row.get(4),
+        delivered_at: row.get(5),
+        next_attempt: row.get(6),
     }
 }
 
