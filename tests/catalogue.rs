@@ -79,6 +79,8 @@ enum Fixture {
     Plan,
     /// A year's membership for 365.00.
     Membership,
+    /// [`Fixture::Sessions`]' terms opened awaiting funding: nothing paid in yet.
+    Unfunded,
 }
 
 /// How a case's bad input is made. Steps are scenario steps (`by`, `event` and optionally
@@ -289,6 +291,11 @@ fn fixture_steps(fixture: Fixture) -> Vec<Value> {
             with(withdrawn, at(SETTLED, "alice", json!({"type": "refund"})))
         }
         Fixture::Rekeying => with(sessions(), at(SETTLED, "city", json!({"type": "rekey", "to": "carol"}))),
+        Fixture::Unfunded => {
+            let mut awaiting = open(sessions_terms(), policy());
+            awaiting["awaiting_funding"] = true.into();
+            vec![at(OPENED, "alice", awaiting)]
+        }
         Fixture::StoredValue => vec![at(
             OPENED,
             "alice",
@@ -1313,6 +1320,24 @@ fn catalogue() -> Vec<Case> {
             ),
         ),
         case(
+            "state.request_before_funding",
+            "not_funded",
+            Unfunded,
+            step(Some("gym"), json!({"type": "request", "request": "r1", "units": 1})),
+        ),
+        case(
+            "order.funded_when_not_awaiting",
+            "bad_funding",
+            Sessions,
+            step(None, json!({"type": "funded", "reference": "RAIL-1"})),
+        ),
+        case(
+            "id.funded_reference_not_plain",
+            "bad_funding",
+            Unfunded,
+            step(None, json!({"type": "funded", "reference": "RAIL 1"})),
+        ),
+        case(
             "order.resolve_without_dispute",
             "not_disputed",
             Sessions,
@@ -1485,6 +1510,12 @@ fn controls() -> Vec<Case> {
                 Some("city"),
                 json!({"type": "resolve", "outcome": "split", "release": "1000.00"}),
             ),
+        ),
+        case(
+            "control.funded",
+            ACCEPTED,
+            Unfunded,
+            step(None, json!({"type": "funded", "reference": "RAIL-1"})),
         ),
         case(
             "control.withdraw",

@@ -56,9 +56,10 @@ const RAW_NUMBERS: [&str; 10] = [
     "1.5e-400",
 ];
 /// The event kinds, in the order the counts are printed.
-const KINDS: [&str; 11] = [
+const KINDS: [&str; 13] = [
     "open",
     "request",
+    "withdraw",
     "authorize",
     "refund",
     "merchant_closed",
@@ -68,6 +69,7 @@ const KINDS: [&str; 11] = [
     "tick",
     "rekey",
     "cancel_rekey",
+    "funded",
 ];
 
 /// The contract's rejections a host records nowhere (host/src/ledger/apply.rs).
@@ -506,10 +508,16 @@ fn event() -> impl Strategy<Value = (Value, Approval)> {
         1 => Just(kind("merchant_closed", Vec::new())),
         2 => (prop::option::of(request_id()), not_after())
             .prop_map(move |(id, not_after)| kind("dispute", vec![("request", id), ("not_after", not_after)])),
-        1 => prop_oneof![Just(Value::from("continue")), Just(Value::from("refund")), any_json()]
-            .prop_map(move |outcome| kind("resolve", vec![("outcome", Some(outcome))])),
+        1 => (
+            prop_oneof![Just(Value::from("continue")), Just(Value::from("refund")), Just(Value::from("split")), any_json()],
+            prop::option::of(amount())
+        )
+            .prop_map(move |(outcome, release)| kind("resolve", vec![("outcome", Some(outcome)), ("release", release)])),
         2 => (key("carol"), not_after()).prop_map(move |(to, not_after)| kind("transfer", vec![("to", Some(to)), ("not_after", not_after)])),
         2 => Just(kind("tick", Vec::new())),
+        1 => request_id().prop_map(move |id| kind("withdraw", vec![("request", Some(id))])),
+        1 => prop_oneof![Just(Value::from("RAIL-1")), any_json()]
+            .prop_map(move |reference| kind("funded", vec![("reference", Some(reference))])),
         1 => key("carol").prop_map(move |to| kind("rekey", vec![("to", Some(to))])),
         1 => not_after().prop_map(move |not_after| kind("cancel_rekey", vec![("not_after", not_after)])),
     ]
@@ -656,9 +664,9 @@ fn input() -> impl Strategy<Value = Input> {
 /// The actor who must sign `kind` on the base wallets.
 fn expected_signer(kind: &str) -> Option<&'static str> {
     match kind {
-        "request" => Some("gym"),
+        "request" | "withdraw" => Some("gym"),
         "merchant_closed" | "resolve" | "rekey" => Some("city"),
-        "tick" => None,
+        "tick" | "funded" => None,
         _ => Some("alice"),
     }
 }

@@ -121,6 +121,7 @@ fn action() -> impl Strategy<Value = Action> {
         2 => target.clone().prop_map(|id| (json!({"type": "withdraw", "request": id}), None)),
         1 => prop::sample::select(ACTORS.to_vec()).prop_map(|to| (json!({"type": "transfer", "to": to}), None)),
         4 => Just((json!({"type": "tick"}), None)),
+        2 => Just((json!({"type": "funded", "reference": "RAIL-1"}), None)),
     ];
     let delay = prop_oneof![
         12 => 0..(3 * 86_400i64),
@@ -137,11 +138,17 @@ fn action() -> impl Strategy<Value = Action> {
 
 /// A wallet's terms and what happens to it.
 fn history() -> impl Strategy<Value = (Value, Vec<Action>)> {
-    (product(), policy(), prop::collection::vec(action(), 1..30)).prop_map(|(product, policy, actions)| {
-        let open = json!({"type": "open", "consumer": CONSUMER, "merchant": MERCHANT, "regulator": REGULATOR,
-                          "product": product, "policy": policy});
-        (open, actions)
-    })
+    let awaiting = prop::bool::weighted(0.2);
+    (product(), policy(), awaiting, prop::collection::vec(action(), 1..30)).prop_map(
+        |(product, policy, awaiting, actions)| {
+            let mut open = json!({"type": "open", "consumer": CONSUMER, "merchant": MERCHANT, "regulator": REGULATOR,
+                                  "product": product, "policy": policy});
+            if awaiting {
+                open["awaiting_funding"] = true.into();
+            }
+            (open, actions)
+        },
+    )
 }
 
 /// The step for `action` on a wallet whose product kind is `kind`, consumer `consumer`,
@@ -182,7 +189,7 @@ fn step_for(
         Signer::Expected => match event_type {
             "request" | "withdraw" => Some(MERCHANT),
             "merchant_closed" | "resolve" => Some(REGULATOR),
-            "tick" => None,
+            "tick" | "funded" => None,
             _ => Some(consumer),
         },
         Signer::Actor(name) => Some(name),
@@ -216,7 +223,7 @@ fn may_sign(kind: &str, signer: Option<&str>, consumer: &str) -> bool {
         "request" | "withdraw" => signer == Some(MERCHANT),
         "merchant_closed" | "resolve" => signer == Some(REGULATOR),
         "dispute" => signer == Some(consumer) || signer == Some(REGULATOR),
-        "tick" => true,
+        "tick" | "funded" => true,
         other => panic!("unexpected event {other}"),
     }
 }
@@ -313,11 +320,12 @@ fn check_history(wasm: &WasmContract, open: &Value, actions: &[Action]) -> Resul
         if !moved("release").is_zero() {
             // Money reaches the merchant only on the consumer's signature (open's unsupervised
             // share, authorize, the list-price part of a refund) or a policy rule (tick;
-            // accrual before a regulator's settlement).
+            // accrual before a regulator's settlement; the unsupervised share when the rail
+            // reports the money in, without a cooling-off period).
             prop_assert!(
                 matches!(
                     kind,
-                    "open" | "authorize" | "refund" | "tick" | "merchant_closed" | "resolve"
+                    "open" | "authorize" | "refund" | "tick" | "merchant_closed" | "resolve" | "funded"
                 ),
                 "step {}: {} released money",
                 index,

@@ -1084,8 +1084,7 @@ fn sign_in(server: &Server, name: &str) -> String {
     token["token"].as_str().unwrap().to_owned()
 }
 
-/// Issue 15's consumer path: once the platform has opened the wallet she bought and signed,
-/// alice reads every pending request in full, authorizes, asks what a refund would return
+/// Issue 15's consumer path, after a purchase at the platform's checkout: alice reads every pending request in full, authorizes, asks what a refund would return
 /// and refunds, through the API with her wallet key alone (no API key); and her token
 /// reaches nobody else's wallet, nor any event not hers.
 #[test]
@@ -1119,8 +1118,9 @@ fn a_consumer_goes_from_purchase_to_refund_with_their_own_key() {
     let forged = alice.replacen(&key_of("alice")[..4], "0000", 1);
     assert_eq!(server.get("/v1/wallets/c1", Some(&forged)).0, StatusCode::UNAUTHORIZED);
 
-    // The purchase: the platform that took alice's payment opens the wallet she signed. Her
-    // token may not: an open says the price was paid in (until the rail reports funding).
+    // The purchase at the platform's checkout: the platform that took alice's payment opens
+    // the wallet she signed. Her token may not open one that says the price is paid in
+    // (her own purchase awaits the rail: the next test).
     let open = buy(&listing, "c1", |_| {});
     assert_eq!(server.submit(&open, &bob).0, StatusCode::FORBIDDEN);
     assert_eq!(server.submit(&open, &alice).0, StatusCode::FORBIDDEN);
@@ -1247,6 +1247,77 @@ fn a_consumer_goes_from_purchase_to_refund_with_their_own_key() {
             .all(|line| line["receipt"].as_str().is_some_and(|note| note.contains("prepaid"))),
         "{statement}"
     );
+}
+
+/// A consumer's own purchase: with her token alone alice opens a wallet awaiting funding
+/// (one not saying so is refused: her token cannot say money was paid), nothing can be
+/// asked of it until the payment adapter's `funded` (an operator key's; not hers, not the
+/// merchant's, not the regulator's), and from then it runs as any other.
+#[test]
+fn a_consumer_opens_her_own_wallet_which_runs_once_the_rail_funds_it() {
+    let server = platform_server();
+    let listing = approved_orthodontics(&server);
+    let alice = sign_in(&server, "alice");
+
+    let paid_in = buy(&listing, "c2", |_| {});
+    assert_eq!(server.submit(&paid_in, &alice).0, StatusCode::FORBIDDEN);
+    let open = buy(&listing, "c2", |event| event["awaiting_funding"] = json!(true));
+    let (status, opened) = server.submit(&open, &alice);
+    assert_eq!(
+        (status, opened["ok"].as_bool()),
+        (StatusCode::CREATED, Some(true)),
+        "{opened}"
+    );
+    let (_, wallet) = server.get("/v1/wallets/c2", Some(&alice));
+    assert_eq!(
+        (
+            wallet["view"]["paid"].as_str(),
+            wallet["details"]["awaiting_funding"].as_bool()
+        ),
+        (Some("0.00"), Some(true)),
+        "{wallet}"
+    );
+
+    let request = signed(
+        "c2",
+        "s0",
+        "gym",
+        json!({"type": "request", "request": "s0", "stage": 0}),
+    );
+    let (_, refused) = server.submit(&request, GYM);
+    assert_eq!(refused["error"]["code"], "not_funded", "{refused}");
+    let funded = signed(
+        "c2",
+        "rail-1",
+        "platform",
+        json!({"type": "funded", "reference": "RAIL-0001"}),
+    );
+    let mut funded = funded;
+    funded.signature = None;
+    for key in [alice.as_str(), GYM, REGULATOR] {
+        assert_eq!(server.submit(&funded, key).0, StatusCode::FORBIDDEN, "{key}");
+    }
+    let (_, applied) = server.submit(&funded, OPERATOR);
+    assert_eq!(applied["ok"], true, "{applied}");
+    let (_, wallet) = server.get("/v1/wallets/c2", Some(&alice));
+    assert_eq!(
+        (
+            wallet["view"]["paid"].as_str(),
+            wallet["details"]["rail_reference"].as_str()
+        ),
+        (Some("10000.00"), Some("RAIL-0001")),
+        "{wallet}"
+    );
+    let request = signed(
+        "c2",
+        "s0-again",
+        "gym",
+        json!({"type": "request", "request": "s0", "stage": 0}),
+    );
+    let (_, asked) = server.submit(&request, GYM);
+    assert_eq!(asked["ok"], true, "{asked}");
+    let (_, stats) = server.get("/v1/stats", Some(REGULATOR));
+    assert_eq!(stats["lines"][0]["paid"], "10000.00", "{stats}");
 }
 
 /// What a test receiver of webhooks got: each request's delivery id, signature, body, and

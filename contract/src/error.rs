@@ -66,11 +66,16 @@ pub enum ErrorCode {
     /// A `resolve` whose `release` does not fit its outcome: missing from a split, present
     /// on another outcome, or more than is frozen.
     BadResolution,
+    /// A `request` to a wallet whose price has not reached it yet.
+    NotFunded,
+    /// A `funded` for a wallet not awaiting funding, or with a reference that is not 1 to
+    /// 64 plain characters.
+    BadFunding,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 28] = [
+    pub const ALL: [ErrorCode; 30] = [
         ErrorCode::BadEvent,
         ErrorCode::BadAmount,
         ErrorCode::InvalidTerms,
@@ -99,6 +104,8 @@ impl ErrorCode {
         ErrorCode::OverPolicyCap,
         ErrorCode::NotYetEffective,
         ErrorCode::BadResolution,
+        ErrorCode::NotFunded,
+        ErrorCode::BadFunding,
     ];
 
     /// The code spelled `code`, if it is one of this contract's.
@@ -137,6 +144,8 @@ impl ErrorCode {
             ErrorCode::OverPolicyCap => "over_policy_cap",
             ErrorCode::NotYetEffective => "not_yet_effective",
             ErrorCode::BadResolution => "bad_resolution",
+            ErrorCode::NotFunded => "not_funded",
+            ErrorCode::BadFunding => "bad_funding",
         }
     }
 }

@@ -52,6 +52,10 @@ pub enum Event {
     /// Time passes (the platform's clock, unsigned): deemed confirmations, membership
     /// accrual, expiry, a re-key coming into effect.
     Tick(Tick),
+    /// The payment rail reports that the consumer's payment reached the wallet (the
+    /// platform's payment adapter, unsigned): a wallet opened `awaiting_funding` becomes
+    /// active.
+    Funded(Funded),
     /// The regulator starts a change of the consumer's key (signed by the regulator).
     Rekey(Rekey),
     /// The consumer's current key cancels a re-key under way.
@@ -82,6 +86,23 @@ pub struct Open {
     /// epoch): signed with it, so a relay cannot hold it back past a deadline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_after: Option<i64>,
+    /// Whether the price is yet to reach the wallet: then nothing is frozen, nothing can be
+    /// asked for and no rule of time runs until the rail reports `funded`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub awaiting_funding: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// The fields of `funded`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Funded {
+    /// The rail's reference for the payment (1 to [`MAX_LISTING_ID_LEN`] plain
+    /// characters), kept in the wallet for reconciliation.
+    pub reference: String,
 }
 
 /// A listing of the platform's reviewed catalogue, as an `open` names it.
@@ -322,6 +343,7 @@ impl Event {
             | Event::MerchantClosed(_)
             | Event::Resolve(_)
             | Event::Tick(_)
+            | Event::Funded(_)
             | Event::Rekey(_) => None,
         }
     }

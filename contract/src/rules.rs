@@ -95,8 +95,9 @@ pub fn apply(
         Event::Dispute(_) => {
             signed_by(&consumer, "consumer").or_else(|_| signed_by(&regulator, "consumer or the regulator"))?
         }
-        // The platform's clock: hosts take it from no caller.
-        Event::Tick(_) => {}
+        // The platform's clock, and its payment adapter's word: hosts take them from no
+        // other caller.
+        Event::Tick(_) | Event::Funded(_) => {}
     }
     if now < wallet.last_at {
         return reject(
@@ -116,6 +117,12 @@ pub fn apply(
     check_deadline(&event, now)?;
     let effects = match &event {
         Event::Open(_) => unreachable!("rejected above"),
+        Event::Request(_) if wallet.awaiting_funding => {
+            return reject(
+                ErrorCode::NotFunded,
+                "the consumer's payment has not reached this wallet yet; ask once the rail reports it (`funded`)",
+            )
+        }
         Event::Request(request) => {
             add_request(&mut wallet, request, now)?;
             Vec::new()
@@ -168,6 +175,7 @@ pub fn apply(
             Vec::new()
         }
         Event::Tick(tick) => time::tick(&mut wallet, now, tick.calendar.as_ref())?,
+        Event::Funded(funded) => fund(&mut wallet, &funded.reference, now)?,
         Event::Rekey(rekey) => {
             if rekey.to == consumer || wallet.rekey.is_some() {
                 return reject(
@@ -214,7 +222,8 @@ fn open_wallet(
     // The part outside supervision goes to the merchant when the cooling-off period ends
     // (at once, without one): inside it everything unconsumed can still come back.
     let outside = unsupervised_part(&open.product, &open.policy);
-    let share_released = open.policy.cooling_off_days == 0 && !outside.is_zero();
+    // Nothing goes anywhere before the money has arrived: then `funded` releases it.
+    let share_released = open.policy.cooling_off_days == 0 && !outside.is_zero() && !open.awaiting_funding;
     let upfront = if share_released { outside } else { Amount::ZERO };
     let wallet = Wallet {
         consumer: open.consumer,
@@ -233,6 +242,8 @@ fn open_wallet(
         rekey: None,
         share_released,
         refunded_at: None,
+        awaiting_funding: open.awaiting_funding,
+        rail_reference: None,
     };
     Ok((
         wallet,
@@ -355,6 +366,34 @@ fn authorize_request(wallet: &mut Wallet, authorize: &Authorize) -> Result<Vec<E
     Ok(effect(EffectKind::Release, wallet.merchant, release, "authorized"))
 }
 
+/// `funded`: the rail reports that the price reached the wallet under `reference`. From
+/// now on the price is frozen and the wallet's rules run, its time counted from here: the
+/// cooling-off period and validity start when the money is in. Without a cooling-off
+/// period, the part outside supervision goes to the merchant now.
+fn fund(wallet: &mut Wallet, reference: &str, now: i64) -> Result<Vec<Effect>, ContractError> {
+    if !wallet.awaiting_funding || !is_plain_id(reference, MAX_LISTING_ID_LEN) {
+        return reject(
+            ErrorCode::BadFunding,
+            alloc::format!(
+                "`funded` applies once, to a wallet opened awaiting funding, with the rail's reference of 1 to {MAX_LISTING_ID_LEN} plain characters"
+            ),
+        );
+    }
+    wallet.awaiting_funding = false;
+    wallet.rail_reference = Some(reference.into());
+    wallet.opened_at = now;
+    if wallet.policy.cooling_off_days == 0 {
+        let release = wallet.release_unsupervised()?;
+        return Ok(effect(
+            EffectKind::Release,
+            wallet.merchant,
+            release,
+            "unsupervised_share",
+        ));
+    }
+    Ok(Vec::new())
+}
+
 /// `refund`: the consumer ends the contract; time-based consumption is brought up to date
 /// and the frozen balance is split by the refund rule. What requests still pending ask (a
 /// stage the merchant says it delivered, which the consumer has not authorized) is
@@ -366,6 +405,11 @@ fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
     // back, as at expiry, not on the terms of a refund.
     if time::expired(wallet, now) {
         return time::tick(wallet, now, None);
+    }
+    // Nothing reached the wallet: the purchase is called off, and nothing moves.
+    if wallet.awaiting_funding {
+        wallet.close(Amount::ZERO, Amount::ZERO)?;
+        return Ok(Vec::new());
     }
     if wallet.refunded_at.is_some() {
         return reject(

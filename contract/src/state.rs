@@ -124,6 +124,15 @@ pub struct Wallet {
     /// the merchant withdraws them, or [`REFUND_HOLD_DAYS`] pass and it goes back too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refunded_at: Option<i64>,
+    /// Whether the price has yet to reach the wallet (an `open` with `awaiting_funding`,
+    /// before `funded`): nothing is paid or frozen, and nothing runs but a refund, which
+    /// closes it, and expiry.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub awaiting_funding: bool,
+    /// The payment rail's reference for the payment that funded the wallet, if it was
+    /// opened awaiting one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rail_reference: Option<String>,
 }
 
 /// How long a refund leaves the money of pending requests to the regulator: then the
@@ -175,7 +184,10 @@ impl Wallet {
 
     /// What the consumer paid.
     pub fn paid(&self) -> Amount {
-        self.product.price()
+        match self.awaiting_funding {
+            true => Amount::ZERO,
+            false => self.product.price(),
+        }
     }
 
     /// What is still frozen: paid minus released and refunded.

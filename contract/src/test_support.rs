@@ -45,6 +45,8 @@ pub fn sessions_wallet(sessions: u64, price: &str, list_price: &str) -> Wallet {
         stages_done: 0,
         share_released: false,
         refunded_at: None,
+        awaiting_funding: false,
+        rail_reference: None,
         rekey: None,
     }
 }

@@ -189,9 +189,10 @@ pub fn expires_at(wallet: &Wallet) -> Option<i64> {
         .map(|days| wallet.opened_at.saturating_add(i64::from(days) * DAY_SECONDS))
 }
 
-/// Whether time-driven releases run: not while disputed or while a re-key waits.
+/// Whether time-driven releases run: not while disputed, while a re-key waits, or before
+/// the price has reached the wallet.
 fn releasing(wallet: &Wallet) -> bool {
-    wallet.status == Status::Active && wallet.rekey.is_none()
+    wallet.status == Status::Active && wallet.rekey.is_none() && !wallet.awaiting_funding
 }
 
 /// The earliest platform time at which a `tick` would change the wallet: the next day of

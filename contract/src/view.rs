@@ -93,6 +93,10 @@ pub struct Details {
     pub refund_hold_ends: Option<i64>,
     /// The consumer's new key and when it takes effect, if a re-key is under way.
     pub rekey: Option<(PublicKey, i64)>,
+    /// Whether the price has yet to reach the wallet.
+    pub awaiting_funding: bool,
+    /// The rail's reference for the payment that funded it, if it was opened awaiting one.
+    pub rail_reference: Option<String>,
 }
 
 /// The details of the state bytes `state`.
@@ -136,6 +140,8 @@ pub fn details(state: &[u8]) -> Result<Details, ContractError> {
         expires_at: crate::time::expires_at(&wallet),
         refund_hold_ends: crate::time::refund_hold_ends(&wallet),
         rekey: wallet.rekey.as_ref().map(|rekey| (rekey.to, rekey.effective_at)),
+        awaiting_funding: wallet.awaiting_funding,
+        rail_reference: wallet.rail_reference.clone(),
         requests,
         view: view(state)?,
     })

@@ -170,6 +170,12 @@ pub struct WalletDetails {
     /// When a re-key under way gives the wallet to a new key.
     #[serde(skip_serializing_if = "Option::is_none", with = "rfc3339_option")]
     pub rekey_effective_at: Option<i64>,
+    /// Whether the consumer's payment has yet to reach the wallet (nothing is frozen yet).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting_funding: bool,
+    /// The payment rail's reference for the payment that funded it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rail_reference: Option<String>,
 }
 
 impl WalletDetails {
@@ -198,6 +204,8 @@ impl WalletDetails {
             expires_at: details.expires_at,
             refund_hold_ends: details.refund_hold_ends,
             rekey_effective_at: details.rekey.map(|(_, at)| at),
+            awaiting_funding: details.awaiting_funding,
+            rail_reference: details.rail_reference,
         })
     }
 }

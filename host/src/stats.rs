@@ -203,12 +203,21 @@ impl Facts {
                 let Ok(Event::Open(open)) = Event::parse(&event.to_string()) else {
                     return Err(anyhow::anyhow!("an accepted open of wallet {} does not parse", entry.wallet).into());
                 };
-                figures.paid = open.product.price().fen();
+                // A price still to come is counted when the rail reports it.
+                if !open.awaiting_funding {
+                    figures.paid = open.product.price().fen();
+                }
                 figures.opened = 1;
                 facts.sale = Some(Sale {
                     merchant: open.merchant.to_string(),
                     listing: open.listing.map(|listing| listing.id),
                 });
+            }
+            Some("funded") => {
+                let wallet = after.map(prepaid_contract::state::Wallet::decode).transpose();
+                if let Ok(Some(wallet)) = wallet {
+                    figures.paid = wallet.paid().fen();
+                }
             }
             Some("request") => figures.requests = 1,
             Some("refund") => figures.refunds = 1,

@@ -32,7 +32,8 @@ fn outside_merchant_scope() -> ApiError {
 /// same answer whether the wallet is another consumer's or does not exist.
 fn outside_consumer_scope() -> ApiError {
     ApiError::forbidden(
-        "a consumer reads their own wallets and submits their own signed events (authorize, refund, dispute, transfer, cancel_rekey) to them; \
+        "a consumer reads their own wallets, opens wallets naming their key as the consumer and \
+         awaiting funding, and submits their own signed events (authorize, refund, dispute, transfer, cancel_rekey) to them; \
          nothing else",
     )
 }
@@ -134,26 +135,31 @@ pub(super) async fn open_wallet(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    // Not a consumer's token: an open says the price was paid in, and until the payment
-    // rail reports funding (`funded`, not built yet) only the platform that took the
-    // payment, or the merchant that sold, may say so.
-    let caller = authorize(&service, &headers, &[Role::Operator, Role::Merchant])?;
+    let caller = authorize(&service, &headers, &[Role::Operator, Role::Merchant, Role::Consumer])?;
     let raw: Envelope = parse_body(body)?;
     if raw.event.get("type").and_then(Value::as_str) != Some("open") {
         return Err(ApiError::bad_request(
             "POST /v1/wallets takes an `open` event; submit other events to /v1/wallets/{wallet}/events",
         ));
     }
-    if caller.role == Role::Merchant {
-        // Its own open, for a wallet id not yet used: never an `open` sent to another's
-        // wallet, which would be journaled there.
-        let names_itself = caller
-            .merchant
-            .as_deref()
-            .is_some_and(|own| raw.event.get("merchant").and_then(Value::as_str) == Some(own));
-        if !names_itself || parties_of(&service, &raw.wallet).await?.is_some() {
-            return Err(outside_merchant_scope());
-        }
+    // A merchant's or a consumer's own open, naming it, for a wallet id not yet used: never
+    // an `open` sent to another's wallet, which would be journaled there. A consumer's
+    // says the price is still to come (`awaiting_funding`): nothing counts as paid until
+    // the rail reports it, so an open nobody paid for freezes and moves nothing.
+    let (field, own, outside): (&str, _, fn() -> ApiError) = match caller.role {
+        Role::Merchant => ("merchant", &caller.merchant, outside_merchant_scope),
+        Role::Consumer => ("consumer", &caller.consumer, outside_consumer_scope),
+        _ => return submit(&service, raw).await,
+    };
+    let names_itself = own
+        .as_deref()
+        .is_some_and(|own| raw.event.get(field).and_then(Value::as_str) == Some(own));
+    let awaits_funding = raw.event.get("awaiting_funding").and_then(Value::as_bool) == Some(true);
+    if !names_itself || (caller.role == Role::Consumer && !awaits_funding) {
+        return Err(outside());
+    }
+    if parties_of(&service, &raw.wallet).await?.is_some() {
+        return Err(outside());
     }
     submit(&service, raw).await
 }
@@ -191,6 +197,13 @@ async fn event_for(
     }
     let kind = raw.event.get("type").and_then(Value::as_str).unwrap_or_default();
     match caller.role {
+        // The payment adapter's word, which the contract takes unsigned.
+        Role::Operator => {}
+        _ if kind == "funded" => {
+            return Err(ApiError::forbidden(
+                "`funded` is the payment adapter's report that the money arrived: an operator key sends it",
+            ))
+        }
         Role::Merchant if !["request", "withdraw"].contains(&kind) => return Err(outside_merchant_scope()),
         Role::Consumer if !CONSUMER_EVENTS.contains(&kind) => return Err(outside_consumer_scope()),
         _ => {}

@@ -47,6 +47,9 @@ pub struct Step {
     pub expect: Option<Value>,
 }
 
+/// The events the platform sends unsigned: its clock and its payment adapter's report.
+const UNSIGNED_EVENTS: [&str; 2] = ["tick", "funded"];
+
 /// The event fields that name actors, by event type (as JSON pointers).
 const ACTOR_FIELDS: [(&str, &str); 6] = [
     ("open", "/consumer"),
@@ -71,12 +74,13 @@ impl Scenario {
             let Some(kind) = step.event.get("type").and_then(Value::as_str) else {
                 bail!("step {index}: `event` must be an object with a string `type`");
             };
-            // Only the platform's clock goes unsigned; a step that forgot its signer would
-            // otherwise reach the contract unsigned and come back as `bad_signature`.
-            if step.by.is_none() && kind != "tick" {
+            // Only the platform's clock and its payment adapter's `funded` go unsigned; a step
+            // that forgot its signer would otherwise reach the contract unsigned and come back
+            // as `bad_signature`.
+            if step.by.is_none() && !UNSIGNED_EVENTS.contains(&kind) {
                 bail!(
                     "step {index}: `by` is missing: name the actor who signs the `{kind}` (only `tick` \
-                     goes without; `\"by\": null` sends an event unsigned on purpose)"
+                     and `funded` go without; `\"by\": null` sends an event unsigned on purpose)"
                 );
             }
         }
