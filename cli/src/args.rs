@@ -191,6 +191,22 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Holds a payment rail's statement against the journal and the outbox, and names
+    /// every difference: fundings and payments on one side and not the other, other
+    /// amounts or recipients, payments made twice, acknowledgements with no payment behind
+    /// them. Exits 1 if there is any.
+    Reconcile {
+        /// The journal.
+        #[arg(long)]
+        db: PathBuf,
+        /// The rail's statement: JSON lines, `{"kind": "funding", "wallet", "reference",
+        /// "amount"}` or `{"kind": "release" | "refund", "effect_id", "to", "amount",
+        /// "reference"}` (the README, "Reconciling with the rail").
+        statement: PathBuf,
+        /// Prints JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Shows a wallet: its figures, pinned code and journal.
     Wallet {
         /// The wallet.

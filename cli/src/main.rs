@@ -267,6 +267,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             supervision::stats(&db, query, json)
         }
+        Command::Reconcile { db, statement, json } => supervision::reconcile(&db, &statement, json),
         Command::Wallet { id, db, json, cache } => {
             if !db.exists() {
                 anyhow::bail!("no journal at {}", db.display());

@@ -1,5 +1,6 @@
 //! The supervision platform's commands: the regulator's signed decisions, a consumer's
-//! purchase of a listing, and the regulator's statistics of a journal.
+//! purchase of a listing, the regulator's statistics of a journal, and its reconciliation
+//! with the payment rail.
 
 use std::io::Read as _;
 use std::path::Path;
@@ -101,4 +102,40 @@ pub fn stats(db: &Path, query: Query, json: bool) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `prepaid reconcile`: the rail's statement at `statement` against the journal at `db`.
+pub fn reconcile(db: &Path, statement: &Path, json: bool) -> Result<ExitCode> {
+    let text =
+        std::fs::read_to_string(statement).with_context(|| format!("reading the statement {}", statement.display()))?;
+    let lines = prepaid_host::reconcile::parse_statement(&text)
+        .with_context(|| format!("in the statement {}", statement.display()))?;
+    let found = prepaid_host::reconcile::reconcile(&SqliteStore::open_read_only(db)?, &lines)?;
+    if json {
+        println!("{}", serde_json::to_string(&found)?);
+    } else {
+        for difference in &found.differences {
+            let kind = serde_json::to_value(difference.kind)?;
+            println!(
+                "{} {}: {}",
+                kind.as_str().unwrap_or_default(),
+                difference.subject,
+                difference.detail
+            );
+        }
+        println!(
+            "{} of the statement against {} and {}: {}",
+            crate::count(found.lines, "line", "lines"),
+            crate::count(found.fundings, "funding", "fundings"),
+            crate::count(found.effects, "effect", "effects"),
+            match found.differences.len() {
+                0 => "no difference".to_owned(),
+                n => crate::count(n, "difference", "differences"),
+            }
+        );
+    }
+    Ok(match found.differences.is_empty() {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::FAILURE,
+    })
 }

@@ -725,3 +725,90 @@ fn a_cached_artifact_others_may_write_to_is_refused() {
         text(&output.stderr)
     );
 }
+
+/// `prepaid reconcile`: a statement that matches the journal and outbox exits 0 saying so;
+/// one with a funding the journal lacks, a funding and a payment missing, wrong amounts, a
+/// payment made twice, a payment not acknowledged and one for no effect exits 1 naming
+/// each; a malformed line is named by its number.
+#[test]
+fn reconcile_names_every_difference_between_the_rail_and_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("journal.db");
+    let scenario = workspace().join("tests/scenarios/funding_from_the_rail_activates_the_wallet.json");
+    let run = prepaid(&[
+        "scenario",
+        "run",
+        scenario.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let store = prepaid_host::store::sqlite::SqliteStore::open_read_only(&db).unwrap();
+    let effects: Vec<_> = ["f1", "f3"]
+        .iter()
+        .flat_map(|wallet| store.outbox(wallet).unwrap())
+        .map(|row| row.effect)
+        .collect();
+    assert_eq!(effects.len(), 3, "{effects:?}");
+    let ids: Vec<&str> = effects.iter().map(|effect| effect.effect_id.as_str()).collect();
+    // The rail has paid the first two; the third is still on its way.
+    let ack = prepaid(&[&["outbox", "ack", "--db", db.to_str().unwrap()], &ids[..2]].concat());
+    assert!(ack.status.success(), "{}", text(&ack.stderr));
+    let payment = |effect: &prepaid_host::store::OutboxEffect, amount: &str, reference: &str| {
+        serde_json::json!({"kind": effect.kind, "effect_id": effect.effect_id, "to": effect.to,
+                           "amount": amount, "reference": reference})
+    };
+    let funding = |wallet: &str, amount: &str, reference: &str| serde_json::json!({"kind": "funding", "wallet": wallet, "reference": reference, "amount": amount});
+    let statement = dir.path().join("statement.jsonl");
+    let reconcile = |lines: &[serde_json::Value]| {
+        let text: Vec<String> = lines.iter().map(ToString::to_string).collect();
+        std::fs::write(&statement, text.join("\n")).unwrap();
+        prepaid(&["reconcile", "--db", db.to_str().unwrap(), statement.to_str().unwrap()])
+    };
+
+    let clean = reconcile(&[
+        funding("f1", "1000.00", "RAIL-2026-0001"),
+        funding("f3", "1000.00", "RAIL-2026-0003"),
+        payment(&effects[0], &effects[0].amount, "P1"),
+        payment(&effects[1], &effects[1].amount, "P2"),
+    ]);
+    assert!(clean.status.success(), "{}{}", text(&clean.stdout), text(&clean.stderr));
+    assert!(text(&clean.stdout).ends_with("4 lines of the statement against 2 fundings and 3 effects: no difference\n"));
+
+    let mut unknown = payment(&effects[0], "1.00", "P9");
+    unknown["effect_id"] = "f9:1:0".into();
+    let differing = reconcile(&[
+        funding("f1", "999.00", "RAIL-2026-0001"),
+        funding("ghost", "10.00", "RAIL-X"),
+        payment(&effects[0], &effects[0].amount, "P1"),
+        payment(&effects[0], &effects[0].amount, "P1-again"),
+        payment(&effects[2], "1.00", "P3"),
+        unknown,
+    ]);
+    assert_eq!(differing.status.code(), Some(1), "{}", text(&differing.stderr));
+    let out = text(&differing.stdout);
+    for (kind, subject) in [
+        ("funding_not_journaled", "ghost"),
+        ("funding_not_on_rail", "f3"),
+        ("amount_differs", "f1"),
+        ("amount_differs", effects[2].effect_id.as_str()),
+        ("paid_not_acknowledged", effects[2].effect_id.as_str()),
+        ("payment_not_in_outbox", "f9:1:0"),
+        ("paid_twice", effects[0].effect_id.as_str()),
+        ("acknowledged_not_paid", effects[1].effect_id.as_str()),
+    ] {
+        assert!(
+            out.contains(&format!("{kind} {subject}: ")),
+            "{kind} {subject} in:\n{out}"
+        );
+    }
+
+    std::fs::write(&statement, "{\"kind\": \"funding\"}\n").unwrap();
+    let malformed = prepaid(&["reconcile", "--db", db.to_str().unwrap(), statement.to_str().unwrap()]);
+    assert!(!malformed.status.success());
+    assert!(
+        text(&malformed.stderr).contains("statement line 1"),
+        "{}",
+        text(&malformed.stderr)
+    );
+}

@@ -66,6 +66,7 @@ pub mod ledger;
 pub mod native;
 pub mod notices;
 pub mod outcome;
+pub mod reconcile;
 pub mod registry;
 pub mod rules;
 #[cfg(feature = "service")]

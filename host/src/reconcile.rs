@@ -1,0 +1,309 @@
+//! Reconciliation: a payment rail's statement held against the journal and the outbox.
+//!
+//! The statement is JSON lines, one movement a line, as the rail reports it:
+//!
+//! ```text
+//! {"kind": "funding", "wallet": "w1", "reference": "RAIL-0001", "amount": "2400.00"}
+//! {"kind": "release", "effect_id": "w1:3:0", "to": "<merchant key>", "amount": "480.00", "reference": "RAIL-0002"}
+//! {"kind": "refund", "effect_id": "w1:5:0", "to": "<consumer key>", "amount": "1920.00", "reference": "RAIL-0003"}
+//! ```
+//!
+//! A funding is the consumer's payment into a wallet, which the journal records as the
+//! accepted `funded` carrying the same reference; its amount is the wallet's price. A
+//! release or refund is a payment the rail made for an effect, named by the effect's id,
+//! which the platform gives the rail as its idempotency key. Every difference is named:
+//! money the rail moved that the journal does not show, money the journal says moved that
+//! the rail does not, and an acknowledgement with no payment behind it, or the reverse.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Context as _;
+use prepaid_contract::money::Amount;
+use prepaid_contract::Event;
+use serde::{Deserialize, Serialize};
+
+use crate::envelope::Envelope;
+use crate::error::Result;
+use crate::outcome::Verdict;
+use crate::store::Store;
+
+/// One line of a rail statement.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum StatementLine {
+    /// The consumer's payment reached a wallet.
+    Funding {
+        /// The wallet.
+        wallet: String,
+        /// The rail's reference.
+        reference: String,
+        /// The amount.
+        amount: String,
+    },
+    /// A payment to the merchant, for an effect.
+    Release {
+        /// The effect's id (`wallet:seq:index`).
+        effect_id: String,
+        /// The recipient's key.
+        to: String,
+        /// The amount.
+        amount: String,
+        /// The rail's reference.
+        reference: String,
+    },
+    /// A payment back to the consumer, for an effect.
+    Refund {
+        /// The effect's id.
+        effect_id: String,
+        /// The recipient's key.
+        to: String,
+        /// The amount.
+        amount: String,
+        /// The rail's reference.
+        reference: String,
+    },
+}
+
+/// What kind of difference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DifferenceKind {
+    /// The rail took a payment into a wallet that the journal does not show funded so.
+    FundingNotJournaled,
+    /// The journal shows a wallet funded that the rail's statement does not.
+    FundingNotOnRail,
+    /// The rail moved another amount than the journal says.
+    AmountDiffers,
+    /// The rail paid for an effect the outbox does not hold.
+    PaymentNotInOutbox,
+    /// The rail's payment is of another kind or to another recipient than the effect.
+    PaymentDiffers,
+    /// The rail paid one effect, or funded one wallet, more than once.
+    PaidTwice,
+    /// The outbox marks an effect acknowledged that the rail did not pay.
+    AcknowledgedNotPaid,
+    /// The rail paid an effect that the outbox has not been told of (not acknowledged).
+    PaidNotAcknowledged,
+}
+
+/// One difference between the rail and the platform.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    /// What kind.
+    pub kind: DifferenceKind,
+    /// The wallet or the effect it is about.
+    pub subject: String,
+    /// What each side says.
+    pub detail: String,
+}
+
+/// What a reconciliation found.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Reconciliation {
+    /// Fundings the journal records.
+    pub fundings: usize,
+    /// Effects the outbox holds.
+    pub effects: usize,
+    /// Lines of the statement.
+    pub lines: usize,
+    /// Every difference, by kind and subject.
+    pub differences: Vec<Difference>,
+}
+
+/// Reads a statement: JSON lines, blank lines skipped; a bad line is named by its number.
+pub fn parse_statement(text: &str) -> Result<Vec<StatementLine>> {
+    let mut lines = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed: StatementLine =
+            serde_json::from_str(line).with_context(|| format!("statement line {}", index + 1))?;
+        let amount = match &parsed {
+            StatementLine::Funding { amount, .. }
+            | StatementLine::Release { amount, .. }
+            | StatementLine::Refund { amount, .. } => amount,
+        };
+        Amount::parse(amount)
+            .map_err(|error| anyhow::anyhow!("statement line {}: amount {amount:?}: {error:?}", index + 1))?;
+        lines.push(parsed);
+    }
+    Ok(lines)
+}
+
+/// A wallet's funding as the journal records it.
+struct Funding {
+    reference: String,
+    amount: String,
+}
+
+/// The fundings the journal of `wallet` records: its accepted `funded`, at its price.
+fn funding_of(store: &dyn Store, wallet: &str) -> Result<Option<Funding>> {
+    let mut price = None;
+    for entry in store.entries(wallet)? {
+        let verdict: Verdict = serde_json::from_str(&entry.outcome).context("reading an entry's outcome")?;
+        if !verdict.ok {
+            continue;
+        }
+        let envelope = Envelope::parse(&entry.event)?;
+        match Event::parse(&envelope.body()) {
+            Ok(Event::Open(open)) => price = Some(open.product.price().to_string()),
+            Ok(Event::Funded(funded)) => {
+                return Ok(Some(Funding {
+                    reference: funded.reference,
+                    amount: price.context("a wallet funded before its open")?,
+                }))
+            }
+            _ => {}
+        }
+    }
+    Ok(None)
+}
+
+/// Holds `statement` against the journal and outbox in `store`.
+pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Reconciliation> {
+    let mut found = Reconciliation {
+        lines: statement.len(),
+        ..Reconciliation::default()
+    };
+    let mut differ = |kind: DifferenceKind, subject: &str, detail: String| {
+        found.differences.push(Difference {
+            kind,
+            subject: subject.to_owned(),
+            detail,
+        })
+    };
+    let mut fundings = BTreeMap::new();
+    let mut effects = BTreeMap::new();
+    for wallet in store.wallets()? {
+        if let Some(funding) = funding_of(store, &wallet)? {
+            fundings.insert(wallet.clone(), funding);
+        }
+        for row in store.outbox(&wallet)? {
+            effects.insert(row.effect.effect_id.clone(), row);
+        }
+    }
+    let (journal_fundings, outbox_effects) = (fundings.len(), effects.len());
+    let mut funded_on_rail = BTreeSet::new();
+    let mut paid_on_rail = BTreeSet::new();
+    for line in statement {
+        match line {
+            StatementLine::Funding {
+                wallet,
+                reference,
+                amount,
+            } => {
+                if !funded_on_rail.insert(wallet.clone()) {
+                    differ(
+                        DifferenceKind::PaidTwice,
+                        wallet,
+                        format!("funded again under {reference}"),
+                    );
+                    continue;
+                }
+                match fundings.get(wallet) {
+                    Some(funding) if funding.reference != *reference => differ(
+                        DifferenceKind::FundingNotJournaled,
+                        wallet,
+                        format!("the rail's {reference}; the journal's {}", funding.reference),
+                    ),
+                    Some(funding) if funding.amount != *amount => differ(
+                        DifferenceKind::AmountDiffers,
+                        wallet,
+                        format!("the rail took {amount}; the price is {}", funding.amount),
+                    ),
+                    Some(_) => {}
+                    None => differ(
+                        DifferenceKind::FundingNotJournaled,
+                        wallet,
+                        format!("the rail took {amount} under {reference}; the journal has no such funding"),
+                    ),
+                }
+            }
+            StatementLine::Release {
+                effect_id,
+                to,
+                amount,
+                reference,
+            }
+            | StatementLine::Refund {
+                effect_id,
+                to,
+                amount,
+                reference,
+            } => {
+                let kind = match line {
+                    StatementLine::Release { .. } => "release",
+                    _ => "refund",
+                };
+                if !paid_on_rail.insert(effect_id.clone()) {
+                    differ(
+                        DifferenceKind::PaidTwice,
+                        effect_id,
+                        format!("paid again under {reference}"),
+                    );
+                    continue;
+                }
+                let Some(row) = effects.get(effect_id) else {
+                    differ(
+                        DifferenceKind::PaymentNotInOutbox,
+                        effect_id,
+                        format!("the rail paid a {kind} of {amount} to {to} under {reference}"),
+                    );
+                    continue;
+                };
+                let effect = &row.effect;
+                if effect.kind != kind || effect.to != *to {
+                    differ(
+                        DifferenceKind::PaymentDiffers,
+                        effect_id,
+                        format!(
+                            "the rail paid a {kind} to {to}; the effect is a {} to {}",
+                            effect.kind, effect.to
+                        ),
+                    );
+                } else if effect.amount != *amount {
+                    differ(
+                        DifferenceKind::AmountDiffers,
+                        effect_id,
+                        format!("the rail paid {amount}; the effect is {}", effect.amount),
+                    );
+                }
+                if !row.acked {
+                    differ(
+                        DifferenceKind::PaidNotAcknowledged,
+                        effect_id,
+                        format!("paid under {reference}, not acknowledged in the outbox"),
+                    );
+                }
+            }
+        }
+    }
+    for (wallet, funding) in &fundings {
+        if !funded_on_rail.contains(wallet) {
+            differ(
+                DifferenceKind::FundingNotOnRail,
+                wallet,
+                format!(
+                    "the journal records {} funded under {}",
+                    funding.amount, funding.reference
+                ),
+            );
+        }
+    }
+    for (effect_id, row) in &effects {
+        if row.acked && !paid_on_rail.contains(effect_id) {
+            differ(
+                DifferenceKind::AcknowledgedNotPaid,
+                effect_id,
+                format!("a {} of {} to {}", row.effect.kind, row.effect.amount, row.effect.to),
+            );
+        }
+    }
+    found.fundings = journal_fundings;
+    found.effects = outbox_effects;
+    found
+        .differences
+        .sort_by(|a, b| (a.kind, &a.subject).cmp(&(b.kind, &b.subject)));
+    Ok(found)
+}
