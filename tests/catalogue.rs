@@ -1320,6 +1320,24 @@ fn catalogue() -> Vec<Case> {
             ),
         ),
         case(
+            "state.top_up_of_a_session_pack",
+            "bad_top_up",
+            Sessions,
+            step(Some("alice"), json!({"type": "top_up", "amount": "10.00"})),
+        ),
+        case(
+            "amount.top_up_of_nothing",
+            "bad_top_up",
+            StoredValue,
+            step(Some("alice"), json!({"type": "top_up", "amount": "0.00"})),
+        ),
+        case(
+            "signature.top_up_by_the_merchant",
+            "bad_signature",
+            StoredValue,
+            step(Some("gym"), json!({"type": "top_up", "amount": "10.00"})),
+        ),
+        case(
             "state.request_before_funding",
             "not_funded",
             Unfunded,
@@ -1510,6 +1528,12 @@ fn controls() -> Vec<Case> {
                 Some("city"),
                 json!({"type": "resolve", "outcome": "split", "release": "1000.00"}),
             ),
+        ),
+        case(
+            "control.top_up",
+            ACCEPTED,
+            StoredValue,
+            step(Some("alice"), json!({"type": "top_up", "amount": "50.00"})),
         ),
         case(
             "control.funded",

@@ -56,7 +56,7 @@ const RAW_NUMBERS: [&str; 10] = [
     "1.5e-400",
 ];
 /// The event kinds, in the order the counts are printed.
-const KINDS: [&str; 13] = [
+const KINDS: [&str; 14] = [
     "open",
     "request",
     "withdraw",
@@ -70,6 +70,7 @@ const KINDS: [&str; 13] = [
     "rekey",
     "cancel_rekey",
     "funded",
+    "top_up",
 ];
 
 /// The contract's rejections a host records nowhere (host/src/ledger/apply.rs).
@@ -516,6 +517,7 @@ fn event() -> impl Strategy<Value = (Value, Approval)> {
         2 => (key("carol"), not_after()).prop_map(move |(to, not_after)| kind("transfer", vec![("to", Some(to)), ("not_after", not_after)])),
         2 => Just(kind("tick", Vec::new())),
         1 => request_id().prop_map(move |id| kind("withdraw", vec![("request", Some(id))])),
+        1 => (amount(), not_after()).prop_map(move |(amount, not_after)| kind("top_up", vec![("amount", Some(amount)), ("not_after", not_after)])),
         1 => prop_oneof![Just(Value::from("RAIL-1")), any_json()]
             .prop_map(move |reference| kind("funded", vec![("reference", Some(reference))])),
         1 => key("carol").prop_map(move |to| kind("rekey", vec![("to", Some(to))])),

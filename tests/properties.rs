@@ -122,6 +122,7 @@ fn action() -> impl Strategy<Value = Action> {
         1 => prop::sample::select(ACTORS.to_vec()).prop_map(|to| (json!({"type": "transfer", "to": to}), None)),
         4 => Just((json!({"type": "tick"}), None)),
         2 => Just((json!({"type": "funded", "reference": "RAIL-1"}), None)),
+        2 => (1..50_000u64).prop_map(|fen| (json!({"type": "top_up", "amount": amount(fen)}), None)),
     ];
     let delay = prop_oneof![
         12 => 0..(3 * 86_400i64),
@@ -219,7 +220,7 @@ fn figures(view: &WalletView) -> [Amount; 5] {
 /// The actor who must sign `kind` for it to be accepted, given the current consumer.
 fn may_sign(kind: &str, signer: Option<&str>, consumer: &str) -> bool {
     match kind {
-        "open" | "authorize" | "refund" | "transfer" => signer == Some(consumer),
+        "open" | "authorize" | "refund" | "transfer" | "top_up" => signer == Some(consumer),
         "request" | "withdraw" => signer == Some(MERCHANT),
         "merchant_closed" | "resolve" => signer == Some(REGULATOR),
         "dispute" => signer == Some(consumer) || signer == Some(REGULATOR),

@@ -803,6 +803,26 @@ fn reconcile_names_every_difference_between_the_rail_and_the_journal() {
         );
     }
 
+    // A top-up is a funding of its own, of the top-up's amount, under its own reference.
+    let topped = dir.path().join("topped.db");
+    let scenario = workspace().join("tests/scenarios/stored_value_top_up_spent_at_par_after_the_face_value.json");
+    let run = prepaid(&[
+        "scenario",
+        "run",
+        scenario.to_str().unwrap(),
+        "--db",
+        topped.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    std::fs::write(&statement, funding("t1", "200.00", "RAIL-T1").to_string()).unwrap();
+    let top_up = prepaid(&[
+        "reconcile",
+        "--db",
+        topped.to_str().unwrap(),
+        statement.to_str().unwrap(),
+    ]);
+    assert!(top_up.status.success(), "{}", text(&top_up.stdout));
+
     std::fs::write(&statement, "{\"kind\": \"funding\"}\n").unwrap();
     let malformed = prepaid(&["reconcile", "--db", db.to_str().unwrap(), statement.to_str().unwrap()]);
     assert!(!malformed.status.success());

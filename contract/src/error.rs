@@ -71,11 +71,14 @@ pub enum ErrorCode {
     /// A `funded` for a wallet not awaiting funding, or with a reference that is not 1 to
     /// 64 plain characters.
     BadFunding,
+    /// A `top_up` of something other than an active, funded stored-value card, of zero,
+    /// or while another waits for the rail.
+    BadTopUp,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 30] = [
+    pub const ALL: [ErrorCode; 31] = [
         ErrorCode::BadEvent,
         ErrorCode::BadAmount,
         ErrorCode::InvalidTerms,
@@ -106,6 +109,7 @@ impl ErrorCode {
         ErrorCode::BadResolution,
         ErrorCode::NotFunded,
         ErrorCode::BadFunding,
+        ErrorCode::BadTopUp,
     ];
 
     /// The code spelled `code`, if it is one of this contract's.
@@ -146,6 +150,7 @@ impl ErrorCode {
             ErrorCode::BadResolution => "bad_resolution",
             ErrorCode::NotFunded => "not_funded",
             ErrorCode::BadFunding => "bad_funding",
+            ErrorCode::BadTopUp => "bad_top_up",
         }
     }
 }

@@ -52,6 +52,9 @@ pub enum Event {
     /// Time passes (the platform's clock, unsigned): deemed confirmations, membership
     /// accrual, expiry, a re-key coming into effect.
     Tick(Tick),
+    /// The consumer adds money to a stored-value card (signed by the consumer); it counts
+    /// once the rail reports it (`funded`).
+    TopUp(TopUp),
     /// The payment rail reports that the consumer's payment reached the wallet (the
     /// platform's payment adapter, unsigned): a wallet opened `awaiting_funding` becomes
     /// active.
@@ -94,6 +97,18 @@ pub struct Open {
 
 fn is_false(value: &bool) -> bool {
     !*value
+}
+
+/// The fields of `top_up`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopUp {
+    /// What the consumer pays in: spent at par, after the card's face value.
+    pub amount: Amount,
+    /// The latest platform time at which the event may apply (seconds since the Unix
+    /// epoch): signed with it, so a relay cannot hold it back past a deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<i64>,
 }
 
 /// The fields of `funded`.
@@ -337,7 +352,8 @@ impl Event {
             | Event::Refund(Refund { not_after })
             | Event::Dispute(Dispute { not_after, .. })
             | Event::Transfer(Transfer { not_after, .. })
-            | Event::CancelRekey(CancelRekey { not_after }) => *not_after,
+            | Event::CancelRekey(CancelRekey { not_after })
+            | Event::TopUp(TopUp { not_after, .. }) => *not_after,
             Event::Request(_)
             | Event::Withdraw(_)
             | Event::MerchantClosed(_)

@@ -10,6 +10,7 @@ use crate::error::{reject, ContractError, ErrorCode};
 use crate::event::{Authorize, Context, Event, Open, Request, Resolution, Resolve, MAX_LISTING_ID_LEN};
 use crate::keys::PublicKey;
 use crate::money::Amount;
+use crate::products::{Product, StoredValue};
 use crate::refunds::consumer_refund;
 use crate::state::{Rekey, RequestRecord, Status, Wallet, MAX_PENDING, MAX_REQUEST_ID_LEN};
 use crate::time;
@@ -87,7 +88,7 @@ pub fn apply(
             )
         }
         Event::Request(_) | Event::Withdraw(_) => signed_by(&wallet.merchant, "merchant")?,
-        Event::Authorize(_) | Event::Refund(_) | Event::Transfer(_) | Event::CancelRekey(_) => {
+        Event::Authorize(_) | Event::Refund(_) | Event::Transfer(_) | Event::CancelRekey(_) | Event::TopUp(_) => {
             signed_by(&consumer, "consumer")?
         }
         Event::MerchantClosed(closed) => require_closure(crypto, ctx, &event, closed, &wallet.merchant, &regulator)?,
@@ -176,6 +177,10 @@ pub fn apply(
         }
         Event::Tick(tick) => time::tick(&mut wallet, now, tick.calendar.as_ref())?,
         Event::Funded(funded) => fund(&mut wallet, &funded.reference, now)?,
+        Event::TopUp(top_up) => {
+            ask_top_up(&mut wallet, top_up.amount)?;
+            Vec::new()
+        }
         Event::Rekey(rekey) => {
             if rekey.to == consumer || wallet.rekey.is_some() {
                 return reject(
@@ -244,6 +249,8 @@ fn open_wallet(
         refunded_at: None,
         awaiting_funding: open.awaiting_funding,
         rail_reference: None,
+        top_ups: Amount::ZERO,
+        pending_top_up: None,
     };
     Ok((
         wallet,
@@ -307,7 +314,7 @@ fn add_request(wallet: &mut Wallet, request: &Request, now: i64) -> Result<(), C
             alloc::format!("stage {stage} is already requested or completed"),
         );
     }
-    let left = wallet.product.total_units() - wallet.consumed - wallet.pending_units();
+    let left = wallet.total_units() - wallet.consumed - wallet.pending_units();
     if units > left {
         return reject(
             ErrorCode::OverRemaining,
@@ -371,11 +378,22 @@ fn authorize_request(wallet: &mut Wallet, authorize: &Authorize) -> Result<Vec<E
 /// cooling-off period and validity start when the money is in. Without a cooling-off
 /// period, the part outside supervision goes to the merchant now.
 fn fund(wallet: &mut Wallet, reference: &str, now: i64) -> Result<Vec<Effect>, ContractError> {
-    if !wallet.awaiting_funding || !is_plain_id(reference, MAX_LISTING_ID_LEN) {
+    let plain = is_plain_id(reference, MAX_LISTING_ID_LEN);
+    // A top-up the consumer asked for: it counts from now, frozen with the rest.
+    if let Some(amount) = wallet.pending_top_up.filter(|_| plain && !wallet.awaiting_funding) {
+        wallet.pending_top_up = None;
+        wallet.top_ups = wallet
+            .top_ups
+            .checked_add(amount)
+            .expect("top-ups are capped with the price");
+        wallet.rail_reference = Some(reference.into());
+        return Ok(Vec::new());
+    }
+    if !wallet.awaiting_funding || !plain {
         return reject(
             ErrorCode::BadFunding,
             alloc::format!(
-                "`funded` applies once, to a wallet opened awaiting funding, with the rail's reference of 1 to {MAX_LISTING_ID_LEN} plain characters"
+                "`funded` applies once, to a wallet opened awaiting funding or a top-up asked for, with the rail's reference of 1 to {MAX_LISTING_ID_LEN} plain characters"
             ),
         );
     }
@@ -392,6 +410,38 @@ fn fund(wallet: &mut Wallet, reference: &str, now: i64) -> Result<Vec<Effect>, C
         ));
     }
     Ok(Vec::new())
+}
+
+/// `top_up`: the consumer asks to add `amount` to a stored-value card, within the policy's
+/// caps on the price (the named and anonymous card caps, `max_price`) counted with every
+/// top-up. It counts once the rail reports the money in (`funded`); one at a time.
+fn ask_top_up(wallet: &mut Wallet, amount: Amount) -> Result<(), ContractError> {
+    let Product::StoredValue(card) = &wallet.product else {
+        return reject(ErrorCode::BadTopUp, "only a stored-value card is topped up");
+    };
+    let why = match () {
+        _ if amount.is_zero() => Some("a top-up adds more than 0.00"),
+        _ if wallet.status != Status::Active || wallet.awaiting_funding || wallet.refunded_at.is_some() => {
+            Some("a card is topped up while it is active and funded, not in dispute or refunded")
+        }
+        _ if wallet.pending_top_up.is_some() => {
+            Some("a top-up is already waiting for the rail; wait until it is funded")
+        }
+        _ => None,
+    };
+    if let Some(why) = why {
+        return reject(ErrorCode::BadTopUp, why);
+    }
+    // The caps hold the whole paid in, as if the card had been sold for it.
+    let added = wallet.top_ups.checked_add(amount);
+    let topped = added.and_then(|added| Some((card.price.checked_add(added)?, card.face_value.checked_add(added)?)));
+    let Some((price, face_value)) = topped else {
+        return reject(ErrorCode::OverPriceCap, "the top-up takes the card over any cap");
+    };
+    let whole = Product::StoredValue(StoredValue { price, face_value });
+    wallet.policy.check_caps(&whole)?;
+    wallet.pending_top_up = Some(amount);
+    Ok(())
 }
 
 /// `refund`: the consumer ends the contract; time-based consumption is brought up to date

@@ -133,12 +133,23 @@ pub struct Wallet {
     /// opened awaiting one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rail_reference: Option<String>,
+    /// What the consumer has topped a stored-value card up by, funded: spent at par after
+    /// the card's face value (see [`crate::valuation`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub top_ups: Amount,
+    /// A top-up the consumer signed that the rail has yet to report (`funded`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_top_up: Option<Amount>,
 }
 
 /// How long a refund leaves the money of pending requests to the regulator: then the
 /// regulator's silence is decided for the consumer, so a merchant's request can delay a
 /// refund of what it asks, never prevent it.
 pub const REFUND_HOLD_DAYS: i64 = 15;
+
+fn is_zero(amount: &Amount) -> bool {
+    amount.is_zero()
+}
 
 fn is_false(value: &bool) -> bool {
     !*value
@@ -167,7 +178,7 @@ impl Wallet {
             .requests
             .iter()
             .try_fold(wallet.consumed, |units, record| units.checked_add(record.units))
-            .is_some_and(|promised| promised <= wallet.product.total_units());
+            .is_some_and(|promised| promised <= wallet.total_units());
         if wallet.requests.len() > MAX_PENDING || !stages_in_range || !units_in_range {
             return Err(ContractError::new(
                 ErrorCode::BadState,
@@ -186,8 +197,18 @@ impl Wallet {
     pub fn paid(&self) -> Amount {
         match self.awaiting_funding {
             true => Amount::ZERO,
-            false => self.product.price(),
+            false => self
+                .product
+                .price()
+                .checked_add(self.top_ups)
+                .expect("top-ups are capped with the price"),
         }
+    }
+
+    /// The units the wallet holds: the product's, and a stored-value card's top-ups (a
+    /// unit is a fen of face value).
+    pub fn total_units(&self) -> u64 {
+        self.product.total_units() + self.top_ups.fen()
     }
 
     /// What is still frozen: paid minus released and refunded.
@@ -203,9 +224,15 @@ impl Wallet {
         self.requests.iter().map(|request| request.units).sum()
     }
 
-    /// What the merchant is entitled to after `consumed` units.
+    /// What the merchant is entitled to after `consumed` units. A stored-value card's face
+    /// value is spent first, at the paid rate; its top-ups after it, at par (a top-up
+    /// carries no discount: the discount was the sale's).
     pub fn entitlement(&self, consumed: u64) -> Amount {
-        merchant_entitlement(&self.product, &self.policy, consumed, self.share_released)
+        let face = self.product.total_units();
+        let at_par = Amount::from_fen(consumed.saturating_sub(face)).expect("top-ups are capped with the price");
+        merchant_entitlement(&self.product, &self.policy, consumed.min(face), self.share_released)
+            .checked_add(at_par)
+            .expect("top-ups are capped with the price")
     }
 
     /// Releases the part of the price outside supervision (once), returning what it adds
@@ -250,7 +277,7 @@ impl Wallet {
             .checked_sub(before)
             .expect("the entitlement only grows with units");
         self.released = self.released.checked_add(release).ok_or_else(overflow)?;
-        if self.consumed == self.product.total_units() {
+        if self.consumed == self.total_units() {
             self.status = Status::Closed;
         }
         Ok(release)

@@ -47,6 +47,8 @@ pub fn sessions_wallet(sessions: u64, price: &str, list_price: &str) -> Wallet {
         refunded_at: None,
         awaiting_funding: false,
         rail_reference: None,
+        top_ups: Amount::ZERO,
+        pending_top_up: None,
         rekey: None,
     }
 }

@@ -134,7 +134,7 @@ pub fn details(state: &[u8]) -> Result<Details, ContractError> {
         _ => Vec::new(),
     };
     Ok(Details {
-        units_left: wallet.product.total_units() - consumed,
+        units_left: wallet.total_units() - consumed,
         stages_left,
         cooling_off_ends: wallet.policy.cooling_off_ends(wallet.opened_at),
         expires_at: crate::time::expires_at(&wallet),

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! A funding is the consumer's payment into a wallet, which the journal records as the
-//! accepted `funded` carrying the same reference; its amount is the wallet's price. A
+//! accepted `funded` carrying the same reference; its amount is the wallet's price (for a
+//! wallet opened awaiting funding) or the top-up's. A
 //! release or refund is a payment the rail made for an effect, named by the effect's id,
 //! which the platform gives the rail as its idempotency key. Every difference is named:
 //! money the rail moved that the journal does not show, money the journal says moved that
@@ -68,7 +69,8 @@ pub enum StatementLine {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DifferenceKind {
-    /// The rail took a payment into a wallet that the journal does not show funded so.
+    /// The rail took a payment into a wallet that the journal does not show funded under
+    /// that reference.
     FundingNotJournaled,
     /// The journal shows a wallet funded that the rail's statement does not.
     FundingNotOnRail,
@@ -131,15 +133,11 @@ pub fn parse_statement(text: &str) -> Result<Vec<StatementLine>> {
     Ok(lines)
 }
 
-/// A wallet's funding as the journal records it.
-struct Funding {
-    reference: String,
-    amount: String,
-}
-
-/// The fundings the journal of `wallet` records: its accepted `funded`, at its price.
-fn funding_of(store: &dyn Store, wallet: &str) -> Result<Option<Funding>> {
-    let mut price = None;
+/// The fundings the journal of `wallet` records, by the rail's reference: each accepted
+/// `funded`, of the price of a wallet opened awaiting funding or of the top-up asked for.
+fn fundings_of(store: &dyn Store, wallet: &str) -> Result<Vec<(String, String)>> {
+    let mut awaited = None;
+    let mut fundings = Vec::new();
     for entry in store.entries(wallet)? {
         let verdict: Verdict = serde_json::from_str(&entry.outcome).context("reading an entry's outcome")?;
         if !verdict.ok {
@@ -147,17 +145,16 @@ fn funding_of(store: &dyn Store, wallet: &str) -> Result<Option<Funding>> {
         }
         let envelope = Envelope::parse(&entry.event)?;
         match Event::parse(&envelope.body()) {
-            Ok(Event::Open(open)) => price = Some(open.product.price().to_string()),
+            Ok(Event::Open(open)) if open.awaiting_funding => awaited = Some(open.product.price().to_string()),
+            Ok(Event::TopUp(top_up)) => awaited = Some(top_up.amount.to_string()),
             Ok(Event::Funded(funded)) => {
-                return Ok(Some(Funding {
-                    reference: funded.reference,
-                    amount: price.context("a wallet funded before its open")?,
-                }))
+                let amount = awaited.take().context("a wallet funded with nothing awaited")?;
+                fundings.push((funded.reference, amount));
             }
             _ => {}
         }
     }
-    Ok(None)
+    Ok(fundings)
 }
 
 /// Holds `statement` against the journal and outbox in `store`.
@@ -176,8 +173,8 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
     let mut fundings = BTreeMap::new();
     let mut effects = BTreeMap::new();
     for wallet in store.wallets()? {
-        if let Some(funding) = funding_of(store, &wallet)? {
-            fundings.insert(wallet.clone(), funding);
+        for (reference, amount) in fundings_of(store, &wallet)? {
+            fundings.insert((wallet.clone(), reference), amount);
         }
         for row in store.outbox(&wallet)? {
             effects.insert(row.effect.effect_id.clone(), row);
@@ -193,24 +190,20 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
                 reference,
                 amount,
             } => {
-                if !funded_on_rail.insert(wallet.clone()) {
+                let key = (wallet.clone(), reference.clone());
+                if !funded_on_rail.insert(key.clone()) {
                     differ(
                         DifferenceKind::PaidTwice,
                         wallet,
-                        format!("funded again under {reference}"),
+                        format!("funded twice under {reference}"),
                     );
                     continue;
                 }
-                match fundings.get(wallet) {
-                    Some(funding) if funding.reference != *reference => differ(
-                        DifferenceKind::FundingNotJournaled,
-                        wallet,
-                        format!("the rail's {reference}; the journal's {}", funding.reference),
-                    ),
-                    Some(funding) if funding.amount != *amount => differ(
+                match fundings.get(&key) {
+                    Some(journaled) if journaled != amount => differ(
                         DifferenceKind::AmountDiffers,
                         wallet,
-                        format!("the rail took {amount}; the price is {}", funding.amount),
+                        format!("the rail took {amount} under {reference}; the journal's funding is {journaled}"),
                     ),
                     Some(_) => {}
                     None => differ(
@@ -279,15 +272,12 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
             }
         }
     }
-    for (wallet, funding) in &fundings {
-        if !funded_on_rail.contains(wallet) {
+    for ((wallet, reference), amount) in &fundings {
+        if !funded_on_rail.contains(&(wallet.clone(), reference.clone())) {
             differ(
                 DifferenceKind::FundingNotOnRail,
                 wallet,
-                format!(
-                    "the journal records {} funded under {}",
-                    funding.amount, funding.reference
-                ),
+                format!("the journal records {amount} funded under {reference}"),
             );
         }
     }

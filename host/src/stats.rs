@@ -187,15 +187,15 @@ impl Facts {
         if !verdict.ok {
             return Ok(facts);
         }
-        let before = match before {
+        let level_before = match before {
             None => Some(Level::default()),
             Some(state) => Level::of(state),
         };
-        if let (Some(before), Some(after)) = (before, after.and_then(Level::of)) {
-            facts.figures.pending = after.pending as i64 - before.pending as i64;
-            facts.figures.disputed = i64::from(after.disputed) - i64::from(before.disputed);
-            facts.merchant = Some(after.merchant);
-            facts.holder = (after.consumer != before.consumer).then_some(after.consumer);
+        if let (Some(level_before), Some(level_after)) = (level_before, after.and_then(Level::of)) {
+            facts.figures.pending = level_after.pending as i64 - level_before.pending as i64;
+            facts.figures.disputed = i64::from(level_after.disputed) - i64::from(level_before.disputed);
+            facts.merchant = Some(level_after.merchant);
+            facts.holder = (level_after.consumer != level_before.consumer).then_some(level_after.consumer);
         }
         let figures = &mut facts.figures;
         match event["type"].as_str() {
@@ -213,11 +213,14 @@ impl Facts {
                     listing: open.listing.map(|listing| listing.id),
                 });
             }
+            // The money in: the price of a wallet opened awaiting funding, or a top-up.
             Some("funded") => {
-                let wallet = after.map(prepaid_contract::state::Wallet::decode).transpose();
-                if let Ok(Some(wallet)) = wallet {
-                    figures.paid = wallet.paid().fen();
-                }
+                let paid = |state: Option<&[u8]>| {
+                    state
+                        .and_then(|state| prepaid_contract::state::Wallet::decode(state).ok())
+                        .map_or(0, |wallet| wallet.paid().fen())
+                };
+                figures.paid = paid(after).saturating_sub(paid(before));
             }
             Some("request") => figures.requests = 1,
             Some("refund") => figures.refunds = 1,

@@ -33,13 +33,14 @@ fn outside_merchant_scope() -> ApiError {
 fn outside_consumer_scope() -> ApiError {
     ApiError::forbidden(
         "a consumer reads their own wallets, opens wallets naming their key as the consumer and \
-         awaiting funding, and submits their own signed events (authorize, refund, dispute, transfer, cancel_rekey) to them; \
+         awaiting funding, and submits their own signed events (authorize, refund, dispute, transfer, cancel_rekey, \
+         top_up) to them; \
          nothing else",
     )
 }
 
 /// The events a consumer signs on an open wallet.
-const CONSUMER_EVENTS: [&str; 5] = ["authorize", "refund", "dispute", "transfer", "cancel_rekey"];
+const CONSUMER_EVENTS: [&str; 6] = ["authorize", "refund", "dispute", "transfer", "cancel_rekey", "top_up"];
 
 /// The merchant and consumer of `wallet`, if the wallet exists (and `None` inside if it
 /// has no accepted `open` yet).
