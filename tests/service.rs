@@ -1249,10 +1249,10 @@ fn a_consumer_goes_from_purchase_to_refund_with_their_own_key() {
     );
 }
 
-/// A consumer's own purchase: with her token alone alice opens a wallet awaiting funding
-/// (one not saying so is refused: her token cannot say money was paid), nothing can be
-/// asked of it until the payment adapter's `funded` (an operator key's; not hers, not the
-/// merchant's, not the regulator's), and from then it runs as any other.
+/// Issue 15's "done when": with her token alone alice buys (a wallet awaiting funding; one
+/// not saying so is refused, since her token cannot say money was paid), authorizes and
+/// refunds. Nothing can be asked of the wallet until the payment adapter's `funded` (an
+/// operator key's; not hers, not the merchant's, not the regulator's).
 #[test]
 fn a_consumer_opens_her_own_wallet_which_runs_once_the_rail_funds_it() {
     let server = platform_server();
@@ -1316,6 +1316,25 @@ fn a_consumer_opens_her_own_wallet_which_runs_once_the_rail_funds_it() {
     );
     let (_, asked) = server.submit(&request, GYM);
     assert_eq!(asked["ok"], true, "{asked}");
+    // From here to her refund, her token alone: she authorizes the assessment and leaves.
+    let authorize = signed(
+        "c2",
+        "a0",
+        "alice",
+        json!({"type": "authorize", "request": "s0", "stage": 0}),
+    );
+    let (_, authorized) = server.submit(&authorize, &alice);
+    assert_eq!(authorized["effects"][0]["amount"], "2000.00", "{authorized}");
+    let refund = signed("c2", "refund", "alice", json!({"type": "refund"}));
+    let (_, refunded) = server.submit(&refund, &alice);
+    assert_eq!(
+        (
+            refunded["effects"][0]["kind"].as_str(),
+            refunded["effects"][0]["amount"].as_str()
+        ),
+        (Some("refund"), Some("8000.00")),
+        "{refunded}"
+    );
     let (_, stats) = server.get("/v1/stats", Some(REGULATOR));
     assert_eq!(stats["lines"][0]["paid"], "10000.00", "{stats}");
 }
