@@ -14,6 +14,22 @@ use prepaid_host::{ContractEngine, Envelope, Error, Ledger, RefusalCode, StoreCo
 use prepaid_tests::{component_bytes, postgres_store, signed, sqlite_store};
 use serde_json::{json, Value};
 
+/// `#[test]`s `$sqlite` and `$postgres`, running `$check` on a new store of each kind.
+macro_rules! on_both_stores {
+    ($sqlite:ident, $postgres:ident, $check:ident) => {
+        #[test]
+        fn $sqlite() {
+            let dir = tempfile::tempdir().unwrap();
+            $check(sqlite_store(dir.path()));
+        }
+
+        #[test]
+        fn $postgres() {
+            $check(postgres_store());
+        }
+    };
+}
+
 fn key(name: &str) -> String {
     public_key(&dev_key(name)).to_string()
 }
@@ -474,27 +490,17 @@ fn closes_with_notice_and_refunds_every_wallet(store: StoreConfig) {
     );
 }
 
-#[test]
-fn sqlite_sells_only_approved_listings_of_approved_merchants() {
-    let dir = tempfile::tempdir().unwrap();
-    sells_only_approved_listings_of_approved_merchants(sqlite_store(dir.path()));
-}
+on_both_stores!(
+    sqlite_sells_only_approved_listings_of_approved_merchants,
+    postgres_sells_only_approved_listings_of_approved_merchants,
+    sells_only_approved_listings_of_approved_merchants
+);
 
-#[test]
-fn postgres_sells_only_approved_listings_of_approved_merchants() {
-    sells_only_approved_listings_of_approved_merchants(postgres_store());
-}
-
-#[test]
-fn sqlite_closes_with_notice_and_refunds_every_wallet() {
-    let dir = tempfile::tempdir().unwrap();
-    closes_with_notice_and_refunds_every_wallet(sqlite_store(dir.path()));
-}
-
-#[test]
-fn postgres_closes_with_notice_and_refunds_every_wallet() {
-    closes_with_notice_and_refunds_every_wallet(postgres_store());
-}
+on_both_stores!(
+    sqlite_closes_with_notice_and_refunds_every_wallet,
+    postgres_closes_with_notice_and_refunds_every_wallet,
+    closes_with_notice_and_refunds_every_wallet
+);
 
 #[test]
 fn an_altered_registry_log_is_refused() {
@@ -748,16 +754,11 @@ fn consumers_wallets_follow_their_key(store: StoreConfig) {
     assert_eq!(ledger.wallets_of(&bob).unwrap(), ["w1"]);
 }
 
-#[test]
-fn sqlite_consumers_wallets_follow_their_key() {
-    let dir = tempfile::tempdir().unwrap();
-    consumers_wallets_follow_their_key(sqlite_store(dir.path()));
-}
-
-#[test]
-fn postgres_consumers_wallets_follow_their_key() {
-    consumers_wallets_follow_their_key(postgres_store());
-}
+on_both_stores!(
+    sqlite_consumers_wallets_follow_their_key,
+    postgres_consumers_wallets_follow_their_key,
+    consumers_wallets_follow_their_key
+);
 
 /// The notices feed: alice is told of the request waiting, when it would be deemed
 /// confirmed, when her cooling-off period ends and, once recorded, her clinic's closure;
@@ -877,13 +878,8 @@ fn the_delivery_log_keeps_each_notices_latest_attempt(store: StoreConfig) {
     assert_eq!(ledger.deliveries("H2", 10).unwrap(), [other]);
 }
 
-#[test]
-fn sqlite_the_delivery_log_keeps_each_notices_latest_attempt() {
-    let dir = tempfile::tempdir().unwrap();
-    the_delivery_log_keeps_each_notices_latest_attempt(sqlite_store(dir.path()));
-}
-
-#[test]
-fn postgres_the_delivery_log_keeps_each_notices_latest_attempt() {
-    the_delivery_log_keeps_each_notices_latest_attempt(postgres_store());
-}
+on_both_stores!(
+    sqlite_the_delivery_log_keeps_each_notices_latest_attempt,
+    postgres_the_delivery_log_keeps_each_notices_latest_attempt,
+    the_delivery_log_keeps_each_notices_latest_attempt
+);

@@ -488,6 +488,18 @@ fn check_text(field: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// The party a webhook's registration names: exactly one key, a consumer's or a merchant's.
+fn webhook_audience(consumer: Option<&str>, merchant: Option<&str>) -> Result<Audience> {
+    match (consumer, merchant) {
+        (Some(key), None) => verifying_key("consumer", key).map(|_| Audience::Consumer(key.to_ascii_lowercase())),
+        (None, Some(key)) => verifying_key("merchant", key).map(|_| Audience::Merchant(key.to_ascii_lowercase())),
+        _ => Err(refused(
+            RefusalCode::BadRegistryEntry,
+            "a webhook names one party: `consumer` or `merchant`, a public key",
+        )),
+    }
+}
+
 /// The ed25519 key `hex` names, or why not.
 fn verifying_key(field: &str, hex_key: &str) -> Result<VerifyingKey> {
     let bytes: [u8; 32] = hex::decode(hex_key)
@@ -845,16 +857,7 @@ impl Registry {
                         format!("`url` is an http:// or https:// address of at most {MAX_URL_LEN} characters"),
                     ));
                 }
-                match (consumer.as_deref(), merchant.as_deref()) {
-                    (Some(key), None) => verifying_key("consumer", key)?,
-                    (None, Some(key)) => verifying_key("merchant", key)?,
-                    _ => {
-                        return Err(refused(
-                            RefusalCode::BadRegistryEntry,
-                            "a webhook names one party: `consumer` or `merchant`, a public key",
-                        ))
-                    }
-                };
+                webhook_audience(consumer.as_deref(), merchant.as_deref())?;
                 if *within_days > crate::notices::MAX_WITHIN_DAYS {
                     return Err(refused(
                         RefusalCode::BadRegistryEntry,
@@ -1026,11 +1029,7 @@ impl Registry {
                 merchant,
                 within_days,
             } => {
-                let audience = match (consumer, merchant) {
-                    (Some(key), _) => Audience::Consumer(key.to_ascii_lowercase()),
-                    (None, Some(key)) => Audience::Merchant(key.to_ascii_lowercase()),
-                    (None, None) => return Err(broken()),
-                };
+                let audience = webhook_audience(consumer.as_deref(), merchant.as_deref()).map_err(|_| broken())?;
                 let hook = Webhook {
                     webhook: webhook.clone(),
                     url: url.clone(),
