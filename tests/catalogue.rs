@@ -1347,13 +1347,34 @@ fn catalogue() -> Vec<Case> {
             "order.funded_when_not_awaiting",
             "bad_funding",
             Sessions,
-            step(None, json!({"type": "funded", "reference": "RAIL-1"})),
+            step(
+                None,
+                json!({"type": "funded", "reference": "RAIL-1", "amount": "1000.00"}),
+            ),
+        ),
+        case(
+            "amount.funded_with_another_amount",
+            "bad_funding",
+            Unfunded,
+            step(
+                None,
+                json!({"type": "funded", "reference": "RAIL-1", "amount": "999.99"}),
+            ),
+        ),
+        case(
+            "state.dispute_before_funding",
+            "not_funded",
+            Unfunded,
+            step(Some("alice"), json!({"type": "dispute"})),
         ),
         case(
             "id.funded_reference_not_plain",
             "bad_funding",
             Unfunded,
-            step(None, json!({"type": "funded", "reference": "RAIL 1"})),
+            step(
+                None,
+                json!({"type": "funded", "reference": "RAIL 1", "amount": "1000.00"}),
+            ),
         ),
         case(
             "order.resolve_without_dispute",
@@ -1539,7 +1560,10 @@ fn controls() -> Vec<Case> {
             "control.funded",
             ACCEPTED,
             Unfunded,
-            step(None, json!({"type": "funded", "reference": "RAIL-1"})),
+            step(
+                None,
+                json!({"type": "funded", "reference": "RAIL-1", "amount": "1000.00"}),
+            ),
         ),
         case(
             "control.withdraw",

@@ -518,8 +518,8 @@ fn event() -> impl Strategy<Value = (Value, Approval)> {
         2 => Just(kind("tick", Vec::new())),
         1 => request_id().prop_map(move |id| kind("withdraw", vec![("request", Some(id))])),
         1 => (amount(), not_after()).prop_map(move |(amount, not_after)| kind("top_up", vec![("amount", Some(amount)), ("not_after", not_after)])),
-        1 => prop_oneof![Just(Value::from("RAIL-1")), any_json()]
-            .prop_map(move |reference| kind("funded", vec![("reference", Some(reference))])),
+        1 => (prop_oneof![Just(Value::from("RAIL-1")), any_json()], amount())
+            .prop_map(move |(reference, amount)| kind("funded", vec![("reference", Some(reference)), ("amount", Some(amount))])),
         1 => key("carol").prop_map(move |to| kind("rekey", vec![("to", Some(to))])),
         1 => not_after().prop_map(move |not_after| kind("cancel_rekey", vec![("not_after", not_after)])),
     ]

@@ -237,15 +237,26 @@ fn check_history(wasm: &WasmContract, open: &Value, actions: &[Action]) -> Resul
     let mut previous: Option<WalletView> = None;
     let mut time = 1_767_225_600i64; // 2026-01-01T00:00:00Z
     let product_kind = open["product"]["kind"].as_str().unwrap();
+    // What the wallet awaits from the rail: its price, if opened awaiting funding, then
+    // each top-up asked for. A `funded` reports it, mostly.
+    let mut awaited = match open["awaiting_funding"] == true {
+        true => serde_json::from_value::<prepaid_contract::products::Product>(open["product"].clone())
+            .map(|product| product.price().to_string())
+            .unwrap_or_default(),
+        false => String::new(),
+    };
     for index in 0..=actions.len() {
         // Each step is made when it comes, so `Signer::Expected` follows transfers.
-        let step = match index {
+        let mut step = match index {
             0 => step(time, Some(CONSUMER), open.clone()),
             _ => {
                 time += actions[index - 1].delay;
                 step_for(&actions[index - 1], time, product_kind, consumer, &latest, &asked)
             }
         };
+        if step.event["type"] == "funded" && step.event.get("amount").is_none() {
+            step.event["amount"] = (if awaited.is_empty() { "1.00" } else { awaited.as_str() }).into();
+        }
         let step = &step;
         let raw = step.raw_event(index).unwrap();
         let ctx = raw.context().unwrap();
@@ -341,6 +352,9 @@ fn check_history(wasm: &WasmContract, open: &Value, actions: &[Action]) -> Resul
                 .collect::<serde_json::Map<_, _>>()
                 .into()
         };
+        if kind == "top_up" {
+            awaited = step.event["amount"].as_str().unwrap().to_owned();
+        }
         if kind == "request" {
             latest = step.event["request"].as_str().unwrap().to_owned();
             asked.insert(latest.clone(), quantity_of(&step.event));

@@ -1290,7 +1290,7 @@ fn a_consumer_opens_her_own_wallet_which_runs_once_the_rail_funds_it() {
         "c2",
         "rail-1",
         "platform",
-        json!({"type": "funded", "reference": "RAIL-0001"}),
+        json!({"type": "funded", "reference": "RAIL-0001", "amount": "10000.00"}),
     );
     let mut funded = funded;
     funded.signature = None;

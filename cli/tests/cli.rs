@@ -823,6 +823,43 @@ fn reconcile_names_every_difference_between_the_rail_and_the_journal() {
     ]);
     assert!(top_up.status.success(), "{}", text(&top_up.stdout));
 
+    // One rail reference funding two wallets is the same money counted twice.
+    let twice = dir.path().join("twice.json");
+    let open = |wallet: &str| {
+        serde_json::json!({"at": "2026-05-01T09:00:00Z", "wallet": wallet, "by": "alice",
+            "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city", "awaiting_funding": true,
+                      "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"},
+                      "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}})
+    };
+    let fund = |wallet: &str| {
+        serde_json::json!({"at": "2026-05-02T09:00:00Z", "wallet": wallet,
+            "event": {"type": "funded", "reference": "RAIL-SAME", "amount": "1000.00"}})
+    };
+    let steps = serde_json::json!({"name": "twice", "steps": [open("d1"), open("d2"), fund("d1"), fund("d2")]});
+    std::fs::write(&twice, steps.to_string()).unwrap();
+    let doubled = dir.path().join("doubled.db");
+    let run = prepaid(&[
+        "scenario",
+        "run",
+        twice.to_str().unwrap(),
+        "--db",
+        doubled.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    std::fs::write(&statement, funding("d1", "1000.00", "RAIL-SAME").to_string()).unwrap();
+    let counted_twice = prepaid(&[
+        "reconcile",
+        "--db",
+        doubled.to_str().unwrap(),
+        statement.to_str().unwrap(),
+    ]);
+    assert_eq!(counted_twice.status.code(), Some(1));
+    let out = text(&counted_twice.stdout);
+    assert!(
+        out.contains("paid_twice d2: ") && out.contains("funding_not_on_rail d2: "),
+        "{out}"
+    );
+
     std::fs::write(&statement, "{\"kind\": \"funding\"}\n").unwrap();
     let malformed = prepaid(&["reconcile", "--db", db.to_str().unwrap(), statement.to_str().unwrap()]);
     assert!(!malformed.status.success());

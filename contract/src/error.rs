@@ -66,10 +66,11 @@ pub enum ErrorCode {
     /// A `resolve` whose `release` does not fit its outcome: missing from a split, present
     /// on another outcome, or more than is frozen.
     BadResolution,
-    /// A `request` to a wallet whose price has not reached it yet.
+    /// A `request` or `dispute` of a wallet whose price has not reached it yet.
     NotFunded,
-    /// A `funded` for a wallet not awaiting funding, or with a reference that is not 1 to
-    /// 64 plain characters.
+    /// A `funded` for a wallet awaiting no money, of another amount than it awaits, under
+    /// the reference of its earlier funding, or with a reference that is not 1 to 64 plain
+    /// characters.
     BadFunding,
     /// A `top_up` of something other than an active, funded stored-value card, of zero,
     /// or while another waits for the rail.

@@ -116,8 +116,12 @@ pub struct TopUp {
 #[serde(deny_unknown_fields)]
 pub struct Funded {
     /// The rail's reference for the payment (1 to [`MAX_LISTING_ID_LEN`] plain
-    /// characters), kept in the wallet for reconciliation.
+    /// characters), kept in the wallet for reconciliation; never the one of an earlier
+    /// funding of the wallet.
     pub reference: String,
+    /// What the rail says arrived: exactly what the wallet awaits (its price, or the
+    /// top-up asked for), or the event is rejected.
+    pub amount: Amount,
 }
 
 /// A listing of the platform's reviewed catalogue, as an `open` names it.

@@ -7,7 +7,7 @@ use crate::authorization::{require_approval, require_closure, require_signature}
 use crate::crypto::Crypto;
 use crate::effects::{effect, Effect, EffectKind};
 use crate::error::{reject, ContractError, ErrorCode};
-use crate::event::{Authorize, Context, Event, Open, Request, Resolution, Resolve, MAX_LISTING_ID_LEN};
+use crate::event::{Authorize, Context, Event, Funded, Open, Request, Resolution, Resolve, MAX_LISTING_ID_LEN};
 use crate::keys::PublicKey;
 use crate::money::Amount;
 use crate::products::{Product, StoredValue};
@@ -159,6 +159,12 @@ pub fn apply(
                 .map_or(now, |closure| closure.effective.min(now));
             time::return_everything_frozen(&mut wallet, until, "merchant_closed")?
         }
+        Event::Dispute(_) if wallet.awaiting_funding => {
+            return reject(
+                ErrorCode::NotFunded,
+                "nothing has been paid into this wallet to dispute; a refund calls the purchase off",
+            )
+        }
         Event::Dispute(dispute) => {
             open_dispute(&mut wallet, dispute.request.as_deref())?;
             Vec::new()
@@ -176,7 +182,7 @@ pub fn apply(
             Vec::new()
         }
         Event::Tick(tick) => time::tick(&mut wallet, now, tick.calendar.as_ref())?,
-        Event::Funded(funded) => fund(&mut wallet, &funded.reference, now)?,
+        Event::Funded(funded) => fund(&mut wallet, funded, now)?,
         Event::TopUp(top_up) => {
             ask_top_up(&mut wallet, top_up.amount)?;
             Vec::new()
@@ -377,30 +383,43 @@ fn authorize_request(wallet: &mut Wallet, authorize: &Authorize) -> Result<Vec<E
 /// now on the price is frozen and the wallet's rules run, its time counted from here: the
 /// cooling-off period and validity start when the money is in. Without a cooling-off
 /// period, the part outside supervision goes to the merchant now.
-fn fund(wallet: &mut Wallet, reference: &str, now: i64) -> Result<Vec<Effect>, ContractError> {
-    let plain = is_plain_id(reference, MAX_LISTING_ID_LEN);
-    // A top-up the consumer asked for: it counts from now, frozen with the rest.
-    if let Some(amount) = wallet.pending_top_up.filter(|_| plain && !wallet.awaiting_funding) {
+fn fund(wallet: &mut Wallet, funded: &Funded, now: i64) -> Result<Vec<Effect>, ContractError> {
+    let awaited = match (wallet.awaiting_funding, wallet.pending_top_up) {
+        (true, _) => Some(wallet.product.price()),
+        (false, top_up) => top_up,
+    };
+    let reference = funded.reference.as_str();
+    let why = match awaited {
+        None => Some(alloc::string::String::from("the wallet awaits no money: neither its price nor a top-up")),
+        Some(awaited) if awaited != funded.amount => Some(alloc::format!(
+            "the wallet awaits {awaited}, not {}: report exactly what arrived",
+            funded.amount
+        )),
+        _ if !is_plain_id(reference, MAX_LISTING_ID_LEN) => Some(alloc::format!(
+            "the rail's reference is 1 to {MAX_LISTING_ID_LEN} characters, each an ASCII letter or digit or one of - _ . : / #"
+        )),
+        _ if wallet.rail_reference.as_deref() == Some(reference) => {
+            Some("the reference is the wallet's earlier funding's: one payment funds once".into())
+        }
+        _ => None,
+    };
+    if let Some(why) = why {
+        return reject(ErrorCode::BadFunding, why);
+    }
+    wallet.rail_reference = Some(reference.into());
+    // A top-up asked for: it counts from now, frozen with the rest.
+    if !wallet.awaiting_funding {
         wallet.pending_top_up = None;
         wallet.top_ups = wallet
             .top_ups
-            .checked_add(amount)
+            .checked_add(funded.amount)
             .expect("top-ups are capped with the price");
-        wallet.rail_reference = Some(reference.into());
         return Ok(Vec::new());
     }
-    if !wallet.awaiting_funding || !plain {
-        return reject(
-            ErrorCode::BadFunding,
-            alloc::format!(
-                "`funded` applies once, to a wallet opened awaiting funding or a top-up asked for, with the rail's reference of 1 to {MAX_LISTING_ID_LEN} plain characters"
-            ),
-        );
-    }
     wallet.awaiting_funding = false;
-    wallet.rail_reference = Some(reference.into());
     wallet.opened_at = now;
-    if wallet.policy.cooling_off_days == 0 {
+    // As a tick would at the end of the cooling-off period: not while a re-key waits.
+    if wallet.policy.cooling_off_days == 0 && wallet.rekey.is_none() && wallet.status == Status::Active {
         let release = wallet.release_unsupervised()?;
         return Ok(effect(
             EffectKind::Release,

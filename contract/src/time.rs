@@ -70,8 +70,11 @@ fn release_unsupervised(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, Co
 
 /// Brings the time-based releases up to `now` (or to expiry, if past): the part of the
 /// price outside supervision once the cooling-off period is over, then a membership's
-/// days.
+/// days. Nothing before the price has reached the wallet.
 pub fn accrue(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
+    if wallet.awaiting_funding {
+        return Ok(Vec::new());
+    }
     let mut effects = release_unsupervised(wallet, horizon(wallet, now))?;
     effects.extend(accrue_days(wallet, now)?);
     Ok(effects)
@@ -79,6 +82,10 @@ pub fn accrue(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractErro
 
 /// Brings a membership's release up to the days elapsed by `now` (or by expiry, if past).
 pub fn accrue_days(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
+    // No time has run on a wallet the money has not reached: nothing is owed for it.
+    if wallet.awaiting_funding {
+        return Ok(Vec::new());
+    }
     let now = horizon(wallet, now);
     let Product::Membership(terms) = &wallet.product else {
         return Ok(Vec::new());

@@ -71,7 +71,8 @@ pub fn of_wallet(
     now: i64,
     until: i64,
 ) -> Vec<Notice> {
-    if details.view.status == Status::Closed {
+    // Nothing is at stake before the money arrives, nor after the wallet is closed.
+    if details.view.status == Status::Closed || details.awaiting_funding {
         return Vec::new();
     }
     let notice = |kind: NoticeKind, at: i64, request: Option<&str>, amount: Option<String>| {

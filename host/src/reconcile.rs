@@ -113,6 +113,8 @@ pub struct Reconciliation {
 }
 
 /// Reads a statement: JSON lines, blank lines skipped; a bad line is named by its number.
+/// Amounts must be canonical (`2400.00`), as the journal writes them, so that they compare
+/// as written.
 pub fn parse_statement(text: &str) -> Result<Vec<StatementLine>> {
     let mut lines = Vec::new();
     for (index, line) in text.lines().enumerate() {
@@ -172,8 +174,18 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
     };
     let mut fundings = BTreeMap::new();
     let mut effects = BTreeMap::new();
+    // A rail reference funds one payment once: journaled twice, in one wallet or two, the
+    // same money was counted twice.
+    let mut references: BTreeMap<String, String> = BTreeMap::new();
     for wallet in store.wallets()? {
         for (reference, amount) in fundings_of(store, &wallet)? {
+            if let Some(first) = references.insert(reference.clone(), wallet.clone()) {
+                differ(
+                    DifferenceKind::PaidTwice,
+                    &wallet,
+                    format!("the journal funds it under {reference}, which already funded {first}"),
+                );
+            }
             fundings.insert((wallet.clone(), reference), amount);
         }
         for row in store.outbox(&wallet)? {

@@ -94,6 +94,8 @@ pub struct Level {
     pub pending: u64,
     /// Whether it is in dispute.
     pub disputed: bool,
+    /// Whether the money has yet to reach it: nothing about it counts until then.
+    pub awaiting_funding: bool,
 }
 
 /// The fields of a wallet's state that its level reads, the rest skipped unread: the
@@ -102,6 +104,8 @@ pub struct Level {
 struct LevelFields<'a> {
     merchant: &'a str,
     consumer: &'a str,
+    #[serde(default)]
+    awaiting_funding: bool,
     status: &'a str,
     requests: Vec<serde::de::IgnoredAny>,
 }
@@ -116,6 +120,7 @@ impl Level {
             consumer: fields.consumer.to_owned(),
             pending: fields.requests.len() as u64,
             disputed: fields.status == prepaid_contract::state::Status::Disputed.as_str(),
+            awaiting_funding: fields.awaiting_funding,
         })
     }
 }
@@ -191,6 +196,9 @@ impl Facts {
             None => Some(Level::default()),
             Some(state) => Level::of(state),
         };
+        // A purchase called off before the money came (a refund of a wallet awaiting
+        // funding) is no refund on the merchant's record.
+        let unfunded = level_before.as_ref().is_some_and(|level| level.awaiting_funding);
         if let (Some(level_before), Some(level_after)) = (level_before, after.and_then(Level::of)) {
             facts.figures.pending = level_after.pending as i64 - level_before.pending as i64;
             facts.figures.disputed = i64::from(level_after.disputed) - i64::from(level_before.disputed);
@@ -223,7 +231,7 @@ impl Facts {
                 figures.paid = paid(after).saturating_sub(paid(before));
             }
             Some("request") => figures.requests = 1,
-            Some("refund") => figures.refunds = 1,
+            Some("refund") if !unfunded => figures.refunds = 1,
             Some("dispute") => figures.disputes = 1,
             _ => {}
         }

@@ -298,7 +298,17 @@ pub async fn serve(
 /// Delivers the webhooks' notices that are due every `tick_every` (see
 /// [`crate::webhooks`]).
 async fn deliver_notices(service: Service) {
-    let client = reqwest::Client::new();
+    // Posted where the webhook says, never where an answer redirects to.
+    let client = match reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+    {
+        Ok(client) => client,
+        Err(error) => {
+            tracing::error!(error = %error, "no HTTP client for webhooks; notices are not delivered");
+            return;
+        }
+    };
     let mut rounds = tokio::time::interval(service.tick_every);
     loop {
         rounds.tick().await;
