@@ -46,7 +46,8 @@ fn refused(error: AccessError) -> ApiError {
     ApiError::new(status, "sign_in_refused", error.to_string())
 }
 
-fn rfc3339(at: i64) -> Result<String, ApiError> {
+/// `at` (seconds since the Unix epoch) as RFC 3339, as every time in the API.
+pub(super) fn rfc3339(at: i64) -> Result<String, ApiError> {
     crate::envelope::rfc3339(at).map_err(|error| ApiError::from(crate::Error::from(error)))
 }
 

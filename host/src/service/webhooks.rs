@@ -89,7 +89,7 @@ pub(super) async fn deliveries(
 /// Returns how many attempts were made.
 pub(super) async fn deliver_round(service: &Service, client: &reqwest::Client) -> Result<usize, ApiError> {
     let now = service.now()?;
-    let at = crate::envelope::rfc3339(now).map_err(|error| ApiError::from(crate::Error::from(error)))?;
+    let at = super::consumer::rfc3339(now)?;
     let mut attempts = 0;
     for hook in registry(service).await?.webhooks().cloned().collect::<Vec<_>>() {
         let ledger = service.ledger.clone();
