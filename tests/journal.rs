@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use prepaid_host::store::sqlite::SqliteStore;
-use prepaid_host::store::Store;
+use prepaid_host::store::{Ack, Store};
 use prepaid_host::testkit::scenario::{self, Scenario};
 use prepaid_host::{Clock, ContractEngine, Envelope, Error, Ledger, RefusalCode, Report};
 use prepaid_tests::verify;
@@ -285,6 +285,53 @@ fn a_journal_from_before_outbox_claims_gains_them_and_keeps_its_effects() {
         .claim_effects("adapter", usize::MAX, std::time::Duration::from_secs(60))
         .unwrap();
     assert_eq!(claimed, before);
+}
+
+/// Acknowledgements made before they carried the rail's reference: a bundle of that age
+/// verifies as it always did; the journal, opened, gains the column, keeps its chain, and
+/// chains acknowledgements with references after the old ones.
+#[test]
+fn a_journal_from_before_ack_references_verifies_and_gains_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = ledger_in(dir.path());
+    for raw in &prepaid_host::testkit::workload::standard_mix(1).unwrap() {
+        ledger.submit(raw).unwrap();
+    }
+    let effects = ledger.pending_effects(usize::MAX).unwrap();
+    let (old, new) = effects.split_at(effects.len() / 2);
+    assert!(!old.is_empty() && !new.is_empty());
+    let acks: Vec<Ack> = old.iter().map(|effect| Ack::of(effect.effect_id.clone())).collect();
+    ledger.ack_effects(&acks, None).unwrap();
+    drop(ledger);
+    let path = dir.path().join("journal.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("ALTER TABLE acks DROP COLUMN reference;").unwrap();
+    drop(conn);
+
+    let bundle = SqliteStore::open_bundle(&path).unwrap();
+    let report = verify(&bundle).unwrap();
+    assert!(report.is_clean(), "{:?}", report.divergences);
+    drop(bundle);
+
+    let ledger = ledger_in(dir.path());
+    let acks: Vec<Ack> = new
+        .iter()
+        .map(|effect| Ack::paid(effect.effect_id.clone(), format!("RAIL-{}", effect.seq)))
+        .collect();
+    ledger.ack_effects(&acks, None).unwrap();
+    let report = ledger.verify().unwrap();
+    assert!(report.is_clean(), "{:?}", report.divergences);
+    let journal = SqliteStore::open_read_only(&path).unwrap();
+    for effect in &effects {
+        let record = journal
+            .acks(&effect.wallet)
+            .unwrap()
+            .into_iter()
+            .find(|record| record.effect_id == effect.effect_id)
+            .unwrap();
+        let expected = new.contains(effect).then(|| format!("RAIL-{}", effect.seq));
+        assert_eq!(record.reference, expected, "{}", effect.effect_id);
+    }
 }
 
 /// An operator with the database swaps the code stored under a wallet's code hash for other

@@ -270,12 +270,42 @@ fn a_wallet_lives_through_the_api_and_its_effects_reach_the_adapter_once() {
     );
     let (_, pending) = server.get("/v1/outbox", Some(OPERATOR));
     assert_eq!(pending["effects"].as_array().unwrap().len(), 1);
+    // The rail's reference goes with the acknowledgement, for the ids listed only.
+    let (status, stray) = server.post(
+        "/v1/outbox/ack",
+        Some(OPERATOR),
+        &json!({"effect_ids": [effect_id], "claim": token, "references": {"w1:9:0": "RAIL-1"}}),
+    );
+    assert_eq!(
+        (status, stray["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+    let (status, malformed) = server.post(
+        "/v1/outbox/ack",
+        Some(OPERATOR),
+        &json!({"effect_ids": [effect_id], "claim": token, "references": {&effect_id: "RAIL 1"}}),
+    );
+    assert_eq!(
+        (status, malformed["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_reference"))
+    );
     let (status, acked) = server.post(
         "/v1/outbox/ack",
         Some(OPERATOR),
-        &json!({"effect_ids": [effect_id], "claim": token}),
+        &json!({"effect_ids": [effect_id], "claim": token, "references": {&effect_id: "RAIL-1"}}),
     );
     assert_eq!((status, acked["acknowledged"].as_u64()), (StatusCode::OK, Some(1)));
+    // A second payment's reference for the same effect is refused, not recorded over the
+    // first: reconcile is where the rail's statement answers for it.
+    let (status, twice) = server.post(
+        "/v1/outbox/ack",
+        Some(OPERATOR),
+        &json!({"effect_ids": [effect_id], "claim": token, "references": {&effect_id: "RAIL-2"}}),
+    );
+    assert_eq!(
+        (status, twice["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("reference_differs"))
+    );
     let (_, pending) = server.get("/v1/outbox", Some(OPERATOR));
     assert_eq!(pending["effects"], json!([]));
     let (status, unknown) = server.post(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use prepaid_host::store::postgres::{PostgresConfig, PostgresStore};
-use prepaid_host::store::{Acknowledged, OutboxEffect, Store};
+use prepaid_host::store::{Ack, Acknowledged, OutboxEffect, Store};
 use prepaid_host::testkit::workload::standard_mix;
 use prepaid_host::{Claim, Error, Ledger, StoreConfig};
 use prepaid_tests::{fresh_postgres, ledger, postgres_store, scenario_events, sqlite_store, verify};
@@ -35,23 +35,28 @@ fn postgres_records_exactly_the_journal_sqlite_records() {
         sqlite.pending_effects(usize::MAX).unwrap(),
         postgres.pending_effects(usize::MAX).unwrap()
     );
-    // The rail pays every effect: each store chains the same acknowledgements (but for
-    // their times, the host's clock), checkpoints the same leaves, and verifies clean.
-    let paid: Vec<String> = sqlite
+    // The rail pays every effect, the adapter giving the rail's reference for every other
+    // one: each store chains the same acknowledgements (but for their times, the host's
+    // clock), checkpoints the same leaves, and verifies clean.
+    let paid: Vec<Ack> = sqlite
         .pending_effects(usize::MAX)
         .unwrap()
         .into_iter()
-        .map(|effect| effect.effect_id)
+        .enumerate()
+        .map(|(n, effect)| match n % 2 {
+            0 => Ack::paid(effect.effect_id, format!("RAIL-{n}")),
+            _ => Ack::of(effect.effect_id),
+        })
         .collect();
     assert!(!paid.is_empty());
     on_sqlite.ack_effects(&paid, None).unwrap();
     on_postgres.ack_effects(&paid, None).unwrap();
     for wallet in sqlite.wallets().unwrap() {
-        let untimed = |store: &dyn prepaid_host::store::Store| -> Vec<(u64, String, String)> {
+        let untimed = |store: &dyn prepaid_host::store::Store| -> Vec<(u64, String, String, Option<String>)> {
             let records = store.acks(&wallet).unwrap();
             records
                 .into_iter()
-                .map(|record| (record.n, record.effect_id, record.effect_hash))
+                .map(|record| (record.n, record.effect_id, record.effect_hash, record.reference))
                 .collect()
         };
         assert_eq!(untimed(sqlite.as_ref()), untimed(postgres.as_ref()), "{wallet}");
@@ -160,8 +165,10 @@ fn writers_racing_on_one_wallet_over_sqlite_lose_and_duplicate_nothing() {
 /// every effect once, the dead adapter's included. Then the fence (the attack of "Nobody but
 /// the consumer", 7): the dead adapter comes back and acknowledges what it held, with its
 /// stale claim; that is refused and acknowledges nothing, and only each effect's current
-/// holder can acknowledge it.
+/// holder can acknowledge it. An acknowledgement records the rail's reference, and no
+/// second one can replace it.
 fn adapters_claim(config: StoreConfig) {
+    let store = config.connect().unwrap();
     let ledger = ledger(config);
     for raw in &standard_mix(8).unwrap() {
         assert!(ledger.submit(raw).unwrap().verdict.ok);
@@ -208,7 +215,7 @@ fn adapters_claim(config: StoreConfig) {
     let ids_of = |effects: &[OutboxEffect]| {
         effects
             .iter()
-            .map(|effect| effect.effect_id.clone())
+            .map(|effect| Ack::of(effect.effect_id.clone()))
             .collect::<Vec<_>>()
     };
     // The dead adapter's claim is stale: another adapter holds its effects now.
@@ -238,12 +245,58 @@ fn adapters_claim(config: StoreConfig) {
         );
     }
     let mut unknown = ids_of(&open[0].effects);
-    unknown.push("nowhere:1:0".to_string());
+    unknown.push(Ack::of("nowhere:1:0"));
     assert!(matches!(
         ledger.ack_effects(&unknown, Some(&open[0].token)),
         Err(Error::UnknownEffect(_))
     ));
+
+    // The rail's reference is recorded with the acknowledgement, and holds it: the same
+    // reference again, or none, is harmless, another (a second payment?) is refused, and
+    // a malformed one, or one effect listed under two, acknowledges nothing.
+    let first = &open[0].effects[0].effect_id;
+    let token = Some(open[0].token.as_str());
+    let pending = ledger.pending_effects(usize::MAX).unwrap().len();
+    for refused in [
+        vec![Ack::paid(first.clone(), "RAIL 1")],
+        vec![Ack::paid(first.clone(), "")],
+        vec![Ack::paid(first.clone(), "R".repeat(65))],
+        vec![Ack::paid(first.clone(), "RAIL-1"), Ack::paid(first.clone(), "RAIL-2")],
+    ] {
+        let answer = ledger.ack_effects(&refused, token);
+        assert!(matches!(answer, Err(Error::BadReference(_))), "{refused:?}: {answer:?}");
+    }
+    assert_eq!(ledger.pending_effects(usize::MAX).unwrap().len(), pending);
+    let listed_twice = [Ack::of(first.clone()), Ack::paid(first.clone(), "RAIL-1")];
+    assert_eq!(
+        ledger.ack_effects(&listed_twice, token).unwrap(),
+        Acknowledged { newly: 1, already: 0 }
+    );
+    let wallet = &open[0].effects[0].wallet;
+    let record = || {
+        store
+            .acks(wallet)
+            .unwrap()
+            .into_iter()
+            .find(|record| record.effect_id == *first)
+            .unwrap()
+    };
+    assert_eq!(record().reference.as_deref(), Some("RAIL-1"));
+    for again in [Ack::paid(first.clone(), "RAIL-1"), Ack::of(first.clone())] {
+        assert_eq!(
+            ledger.ack_effects(&[again], token).unwrap(),
+            Acknowledged { newly: 0, already: 1 }
+        );
+    }
+    let twice = ledger.ack_effects(&[Ack::paid(first.clone(), "RAIL-2")], token);
+    assert!(
+        matches!(&twice, Err(Error::ReferenceDiffers { recorded: Some(recorded), given, .. })
+            if recorded == "RAIL-1" && given == "RAIL-2"),
+        "{twice:?}"
+    );
+    assert_eq!(record().reference.as_deref(), Some("RAIL-1"));
     let mut left: Vec<OutboxEffect> = open.iter().flat_map(|claim| claim.effects.clone()).collect();
+    left.retain(|effect| effect.effect_id != *first);
     left.sort_by(|a, b| (&a.wallet, a.seq, &a.effect_id).cmp(&(&b.wallet, b.seq, &b.effect_id)));
     assert_eq!(ledger.pending_effects(usize::MAX).unwrap(), left);
 }
@@ -367,4 +420,44 @@ fn a_ledger_opens_no_more_postgres_connections_than_its_maximum() {
     assert!(bounded <= 2, "{bounded} connections with a maximum of 2");
     let wider = run(12);
     assert!(wider > 2, "the same load with a maximum of 12 opened only {wider}");
+}
+
+/// A PostgreSQL database from before acknowledgements carried the rail's reference: its
+/// acknowledgements verify as they did, and the next connection adds the column, after
+/// which acknowledgements carry references and the chain still verifies.
+#[test]
+fn a_postgres_database_from_before_ack_references_gains_them() {
+    let url = fresh_postgres();
+    let config = StoreConfig::Postgres(PostgresConfig::new(url.clone()));
+    let first = ledger(config.clone());
+    for raw in &standard_mix(1).unwrap() {
+        first.submit(raw).unwrap();
+    }
+    let effects = first.pending_effects(usize::MAX).unwrap();
+    let (old, new) = effects.split_at(effects.len() / 2);
+    let acks: Vec<Ack> = old.iter().map(|effect| Ack::of(effect.effect_id.clone())).collect();
+    first.ack_effects(&acks, None).unwrap();
+    drop(first);
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin.batch_execute("ALTER TABLE acks DROP COLUMN reference").unwrap();
+
+    let second = ledger(config.clone());
+    let acks: Vec<Ack> = new
+        .iter()
+        .map(|effect| Ack::paid(effect.effect_id.clone(), format!("RAIL-{}", effect.seq)))
+        .collect();
+    second.ack_effects(&acks, None).unwrap();
+    let store = config.connect().unwrap();
+    let report = verify(store.as_ref()).unwrap();
+    assert!(report.is_clean(), "{:?}", report.divergences);
+    for effect in &effects {
+        let record = store
+            .acks(&effect.wallet)
+            .unwrap()
+            .into_iter()
+            .find(|record| record.effect_id == effect.effect_id)
+            .unwrap();
+        let expected = new.contains(effect).then(|| format!("RAIL-{}", effect.seq));
+        assert_eq!(record.reference, expected, "{}", effect.effect_id);
+    }
 }

@@ -474,6 +474,11 @@ pub(crate) enum OutboxCommand {
         /// acknowledged.
         #[arg(long)]
         claim: Option<String>,
+        /// The rail's reference for the payment that carried them out, recorded in each
+        /// acknowledgement for `reconcile` (acknowledge effects paid under different
+        /// references one call each).
+        #[arg(long)]
+        reference: Option<String>,
     },
 }
 

@@ -18,6 +18,7 @@ use prepaid_host::native::NativeRules;
 use prepaid_host::registry::{Action, Actor, MerchantClosure};
 use prepaid_host::rules::Rules;
 use prepaid_host::store::sqlite::SqliteStore;
+use prepaid_host::store::Ack;
 use prepaid_host::testkit::workload::{approved_listing, listed_mix, mix, registration, standard_mix};
 use prepaid_host::verify::{verify_with_progress, Checks};
 use prepaid_host::{Clock, ContractEngine, Envelope, Ledger, StoreConfig};
@@ -346,8 +347,12 @@ pub fn run(component: &[u8], wallets: usize, rounds: usize, dir: &Path) -> Resul
     // then has every acknowledgement to check, and every wallet to hold to the checkpoint.
     let platform = sqlite_ledger(&journal(0), component)?;
     let effects = platform.pending_effects(usize::MAX)?;
-    let ids: Vec<String> = effects.into_iter().map(|effect| effect.effect_id).collect();
-    platform.ack_effects(&ids, None)?;
+    let acks: Vec<Ack> = effects
+        .into_iter()
+        .enumerate()
+        .map(|(n, effect)| Ack::paid(effect.effect_id, format!("RAIL-{n}")))
+        .collect();
+    platform.ack_effects(&acks, None)?;
     let checkpoint = platform.checkpoint(&prepaid_host::keys::generate_key()?)?;
     drop(platform);
     let journal = SqliteStore::open(&journal(0))?;

@@ -278,8 +278,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             command: OutboxCommand::List { db, limit },
         } => platform::outbox_list(&db, limit),
         Command::Outbox {
-            command: OutboxCommand::Ack { db, effect_ids, claim },
-        } => platform::outbox_ack(&db, &effect_ids, claim.as_deref()),
+            command:
+                OutboxCommand::Ack {
+                    db,
+                    effect_ids,
+                    claim,
+                    reference,
+                },
+        } => platform::outbox_ack(&db, &effect_ids, reference.as_deref(), claim.as_deref()),
         Command::Journal {
             command:
                 JournalCommand::Export {

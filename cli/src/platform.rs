@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _, Result};
 use prepaid_host::keys::{generate_key, public_key, read_key_file, write_key_file};
 use prepaid_host::store::sqlite::SqliteStore;
-use prepaid_host::store::{Entry, Store};
+use prepaid_host::store::{Ack, Entry, Store};
 use prepaid_host::{Envelope, Error, Ledger, RefusalCode, Submitted};
 use serde_json::json;
 
@@ -163,12 +163,20 @@ pub fn outbox_list(db: &Path, limit: usize) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `prepaid outbox ack`: marks effects as carried out.
-pub fn outbox_ack(db: &Path, effect_ids: &[String], claim: Option<&str>) -> Result<ExitCode> {
+/// `prepaid outbox ack`: marks effects as carried out, under the rail's `reference` if
+/// given.
+pub fn outbox_ack(db: &Path, effect_ids: &[String], reference: Option<&str>, claim: Option<&str>) -> Result<ExitCode> {
     if !db.exists() {
         bail!("no journal at {}", db.display());
     }
-    let counts = SqliteStore::open(db)?.ack_effects(effect_ids, claim)?;
+    let acks: Vec<Ack> = effect_ids
+        .iter()
+        .map(|effect_id| Ack {
+            effect_id: effect_id.clone(),
+            reference: reference.map(str::to_owned),
+        })
+        .collect();
+    let counts = SqliteStore::open(db)?.ack_effects(&acks, claim)?;
     match counts.already {
         0 => println!("acknowledged {}", crate::count(counts.newly, "effect", "effects")),
         already => println!(

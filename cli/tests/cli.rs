@@ -728,8 +728,9 @@ fn a_cached_artifact_others_may_write_to_is_refused() {
 
 /// `prepaid reconcile`: a statement that matches the journal and outbox exits 0 saying so;
 /// one with a funding the journal lacks, a funding and a payment missing, wrong amounts, a
-/// payment made twice, a payment not acknowledged and one for no effect exits 1 naming
-/// each; a malformed line is named by its number.
+/// payment made twice, a payment not acknowledged, one for no effect and one under another
+/// reference than its acknowledgement's exits 1 naming each; a malformed line is named by
+/// its number.
 #[test]
 fn reconcile_names_every_difference_between_the_rail_and_the_journal() {
     let dir = tempfile::tempdir().unwrap();
@@ -751,8 +752,19 @@ fn reconcile_names_every_difference_between_the_rail_and_the_journal() {
         .collect();
     assert_eq!(effects.len(), 3, "{effects:?}");
     let ids: Vec<&str> = effects.iter().map(|effect| effect.effect_id.as_str()).collect();
-    // The rail has paid the first two; the third is still on its way.
-    let ack = prepaid(&[&["outbox", "ack", "--db", db.to_str().unwrap()], &ids[..2]].concat());
+    // The rail has paid the first two; the third is still on its way. The first is
+    // acknowledged with the rail's reference, the second as adapters did before references.
+    let ack = prepaid(&[
+        "outbox",
+        "ack",
+        "--db",
+        db.to_str().unwrap(),
+        "--reference",
+        "P1",
+        ids[0],
+    ]);
+    assert!(ack.status.success(), "{}", text(&ack.stderr));
+    let ack = prepaid(&["outbox", "ack", "--db", db.to_str().unwrap(), ids[1]]);
     assert!(ack.status.success(), "{}", text(&ack.stderr));
     let payment = |effect: &prepaid_host::store::OutboxEffect, amount: &str, reference: &str| {
         serde_json::json!({"kind": effect.kind, "effect_id": effect.effect_id, "to": effect.to,
@@ -774,6 +786,24 @@ fn reconcile_names_every_difference_between_the_rail_and_the_journal() {
     ]);
     assert!(clean.status.success(), "{}{}", text(&clean.stdout), text(&clean.stderr));
     assert!(text(&clean.stdout).ends_with("4 lines of the statement against 2 fundings and 3 effects: no difference\n"));
+
+    // The rail's statement pays the first under another reference than its acknowledgement
+    // records: that acknowledgement was of another payment, or one side is wrong.
+    let elsewhere = reconcile(&[
+        funding("f1", "1000.00", "RAIL-2026-0001"),
+        funding("f3", "1000.00", "RAIL-2026-0003"),
+        payment(&effects[0], &effects[0].amount, "P7"),
+        payment(&effects[1], &effects[1].amount, "P2"),
+    ]);
+    assert_eq!(elsewhere.status.code(), Some(1), "{}", text(&elsewhere.stderr));
+    let out = text(&elsewhere.stdout);
+    assert!(
+        out.contains(&format!(
+            "reference_differs {}: the rail paid it under P7; its acknowledgement records P1",
+            ids[0]
+        )) && out.ends_with("3 effects: 1 difference\n"),
+        "{out}"
+    );
 
     let mut unknown = payment(&effects[0], "1.00", "P9");
     unknown["effect_id"] = "f9:1:0".into();

@@ -250,7 +250,8 @@ fn verify_alone_holds_the_outbox_to_the_journal_and_acknowledgements_to_their_ch
         .collect();
     let refund = effects.iter().find(|effect| effect["kind"] == "refund").unwrap();
     let release = effects.iter().find(|effect| effect["kind"] == "release").unwrap();
-    // The rail pays one release, as it does: an acknowledgement, chained.
+    // The rail pays one release, as it does: an acknowledgement with the rail's
+    // reference, chained.
     let paid = effects
         .iter()
         .filter(|effect| effect["kind"] == "release")
@@ -261,6 +262,8 @@ fn verify_alone_holds_the_outbox_to_the_journal_and_acknowledgements_to_their_ch
         "ack",
         "--db",
         path(&platform.db),
+        "--reference",
+        "RAIL-0042",
         paid["effect_id"].as_str().unwrap(),
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
@@ -300,6 +303,20 @@ fn verify_alone_holds_the_outbox_to_the_journal_and_acknowledgements_to_their_ch
         (
             "ack-rewritten",
             "UPDATE acks SET at = '2026-01-01T00:00:00Z'".to_owned(),
+            paid["wallet"].as_str().unwrap().to_owned(),
+            "ack_hash differs".to_owned(),
+        ),
+        // The reference an insider would change to hide a second payment, or erase so that
+        // the acknowledgement hashes as one from before references.
+        (
+            "reference-rewritten",
+            "UPDATE acks SET reference = 'RAIL-0043'".to_owned(),
+            paid["wallet"].as_str().unwrap().to_owned(),
+            "ack_hash differs".to_owned(),
+        ),
+        (
+            "reference-erased",
+            "UPDATE acks SET reference = NULL".to_owned(),
             paid["wallet"].as_str().unwrap().to_owned(),
             "ack_hash differs".to_owned(),
         ),

@@ -124,6 +124,14 @@ pub struct Funded {
     pub amount: Amount,
 }
 
+/// Whether `reference` is a payment rail's reference as the platform records one, in a
+/// `funded` or an acknowledgement of a payment: 1 to [`MAX_LISTING_ID_LEN`] characters,
+/// each an ASCII letter or digit or one of `-_.:/#`, so that it reads the same in a state,
+/// a journal and a statement.
+pub fn is_rail_reference(reference: &str) -> bool {
+    crate::rules::is_plain_id(reference, MAX_LISTING_ID_LEN)
+}
+
 /// A listing of the platform's reviewed catalogue, as an `open` names it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -267,7 +267,7 @@ fn open_wallet(
 /// Whether `id` is 1 to `max_len` characters of a plain alphabet: nothing JSON must escape
 /// (which would make the state larger than its bound) and nothing that displays as
 /// something else.
-fn is_plain_id(id: &str, max_len: usize) -> bool {
+pub(crate) fn is_plain_id(id: &str, max_len: usize) -> bool {
     let plain = |c: char| c.is_ascii_alphanumeric() || "-_.:/#".contains(c);
     !id.is_empty() && id.len() <= max_len && id.chars().all(plain)
 }
@@ -395,7 +395,7 @@ fn fund(wallet: &mut Wallet, funded: &Funded, now: i64) -> Result<Vec<Effect>, C
             "the wallet awaits {awaited}, not {}: report exactly what arrived",
             funded.amount
         )),
-        _ if !is_plain_id(reference, MAX_LISTING_ID_LEN) => Some(alloc::format!(
+        _ if !crate::event::is_rail_reference(reference) => Some(alloc::format!(
             "the rail's reference is 1 to {MAX_LISTING_ID_LEN} characters, each an ASCII letter or digit or one of - _ . : / #"
         )),
         _ if wallet.rail_reference.as_deref() == Some(reference) => {

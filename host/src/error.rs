@@ -33,6 +33,26 @@ pub enum Error {
         "effect {0} is not held by the claim presented: another adapter may have claimed it after the lease lapsed; claim it again"
     )]
     StaleClaim(String),
+    /// An acknowledgement gave a malformed reference, or two for one effect; nothing was
+    /// acknowledged.
+    #[error("{0}")]
+    BadReference(String),
+    /// An acknowledgement named an effect acknowledged before under another reference (or
+    /// none): the rail reports paying it twice, which `reconcile` is there to name; nothing
+    /// was acknowledged.
+    #[error(
+        "effect {effect_id} was acknowledged {} before, not under {given}: an acknowledgement is recorded once, and a \
+         second reference may be a second payment (see `prepaid reconcile`)",
+        recorded.as_ref().map_or("without a reference".to_owned(), |recorded| format!("under {recorded}"))
+    )]
+    ReferenceDiffers {
+        /// The effect.
+        effect_id: String,
+        /// The reference its acknowledgement recorded.
+        recorded: Option<String>,
+        /// The reference given now.
+        given: String,
+    },
     /// The host is saturated (every connection to the store in use for too long); nothing
     /// was done, and the request may be retried.
     #[error("the host is busy: {0}")]

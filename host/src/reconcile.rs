@@ -12,9 +12,12 @@
 //! accepted `funded` carrying the same reference; its amount is the wallet's price (for a
 //! wallet opened awaiting funding) or the top-up's. A
 //! release or refund is a payment the rail made for an effect, named by the effect's id,
-//! which the platform gives the rail as its idempotency key. Every difference is named:
+//! which the platform gives the rail as its idempotency key, and its reference is the one
+//! the payment adapter gave when it acknowledged the effect. Every difference is named:
 //! money the rail moved that the journal does not show, money the journal says moved that
-//! the rail does not, and an acknowledgement with no payment behind it, or the reverse.
+//! the rail does not, an acknowledgement with no payment behind it, or the reverse, and an
+//! acknowledgement recording another payment's reference. (Acknowledgements made before
+//! they carried references, or without one, are held to the payment by effect id alone.)
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -86,6 +89,9 @@ pub enum DifferenceKind {
     AcknowledgedNotPaid,
     /// The rail paid an effect that the outbox has not been told of (not acknowledged).
     PaidNotAcknowledged,
+    /// The rail paid an effect under another reference than its acknowledgement records:
+    /// the acknowledgement was of another payment, or one of the two is wrong.
+    ReferenceDiffers,
 }
 
 /// One difference between the rail and the platform.
@@ -177,6 +183,8 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
     // A rail reference funds one payment once: journaled twice, in one wallet or two, the
     // same money was counted twice.
     let mut references: BTreeMap<String, String> = BTreeMap::new();
+    // The reference each acknowledgement recorded, by effect.
+    let mut acked_under = BTreeMap::new();
     for wallet in store.wallets()? {
         for (reference, amount) in fundings_of(store, &wallet)? {
             if let Some(first) = references.insert(reference.clone(), wallet.clone()) {
@@ -190,6 +198,11 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
         }
         for row in store.outbox(&wallet)? {
             effects.insert(row.effect.effect_id.clone(), row);
+        }
+        for record in store.acks(&wallet)? {
+            if let Some(reference) = record.reference {
+                acked_under.insert(record.effect_id, reference);
+            }
         }
     }
     let (journal_fundings, outbox_effects) = (fundings.len(), effects.len());
@@ -274,12 +287,18 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
                         format!("the rail paid {amount}; the effect is {}", effect.amount),
                     );
                 }
-                if !row.acked {
-                    differ(
+                match acked_under.get(effect_id) {
+                    _ if !row.acked => differ(
                         DifferenceKind::PaidNotAcknowledged,
                         effect_id,
                         format!("paid under {reference}, not acknowledged in the outbox"),
-                    );
+                    ),
+                    Some(recorded) if recorded != reference => differ(
+                        DifferenceKind::ReferenceDiffers,
+                        effect_id,
+                        format!("the rail paid it under {reference}; its acknowledgement records {recorded}"),
+                    ),
+                    _ => {}
                 }
             }
         }

@@ -34,7 +34,7 @@ use crate::outcome::{Verdict, WalletView};
 use crate::registry::Registry;
 use crate::rules::Rules;
 use crate::signed::Checkpoint;
-use crate::store::{Acknowledged, Entry, OutboxEffect, Store, StoreConfig, WalletHead};
+use crate::store::{Ack, Acknowledged, Entry, OutboxEffect, Store, StoreConfig, WalletHead};
 use crate::trust::Trust;
 use crate::verify::{self, Report};
 use apply::Prepared;
@@ -468,13 +468,16 @@ impl Ledger {
         Ok(Claim { token, effects })
     }
 
-    /// Marks effects as carried out by the payment rail and says how many were acknowledged
-    /// now and how many before (acknowledging again changes nothing). With `claim` (a token
-    /// from [`Ledger::claim_effects`]) each effect must still be held by it; without, none
-    /// may be under a live claim: otherwise [`Error::StaleClaim`]. An unknown id is
-    /// [`Error::UnknownEffect`]. Either acknowledges nothing.
-    pub fn ack_effects(&self, effect_ids: &[String], claim: Option<&str>) -> Result<Acknowledged> {
-        self.with_store(|store| store.ack_effects(effect_ids, claim))
+    /// Marks effects as carried out by the payment rail, each with the rail's reference
+    /// when the adapter gives one, and says how many were acknowledged now and how many
+    /// before (acknowledging again changes nothing). With `claim` (a token from
+    /// [`Ledger::claim_effects`]) each effect must still be held by it; without, none may be
+    /// under a live claim: otherwise [`Error::StaleClaim`]. An unknown id is
+    /// [`Error::UnknownEffect`]; a malformed reference [`Error::BadReference`]; an effect
+    /// acknowledged before under another reference [`Error::ReferenceDiffers`]. Any of them
+    /// acknowledges nothing.
+    pub fn ack_effects(&self, acks: &[Ack], claim: Option<&str>) -> Result<Acknowledged> {
+        self.with_store(|store| store.ack_effects(acks, claim))
     }
 
     /// Runs `work` on a pooled connection (see [`Pool`]).

@@ -76,6 +76,10 @@ impl From<Error> for ApiError {
             }
             Error::UnknownEffect(_) => ApiError::new(StatusCode::NOT_FOUND, "unknown_effect", error.to_string()),
             Error::StaleClaim(_) => ApiError::new(StatusCode::CONFLICT, "stale_claim", error.to_string()),
+            Error::BadReference(_) => ApiError::new(StatusCode::BAD_REQUEST, "bad_reference", error.to_string()),
+            Error::ReferenceDiffers { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "reference_differs", error.to_string())
+            }
             Error::Conflict { .. } => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",

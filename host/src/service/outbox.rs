@@ -1,6 +1,7 @@
 //! The outbox routes: what the payment rail has to carry out, claimed with a lease and
 //! acknowledged once carried out.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -14,6 +15,7 @@ use serde_json::{json, Value};
 use super::auth::Role;
 use super::error::ApiError;
 use super::{authorize, blocking, parse_body, Service, MAX_OUTBOX_PAGE};
+use crate::store::Ack;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +85,10 @@ struct AckRequest {
     effect_ids: Vec<String>,
     /// The token of the claim that holds them.
     claim: String,
+    /// The rail's reference for each payment, by effect id: each must be one of
+    /// `effect_ids`.
+    #[serde(default)]
+    references: BTreeMap<String, String>,
 }
 
 pub(super) async fn ack(
@@ -97,8 +103,21 @@ pub(super) async fn ack(
             "`effect_ids` must list 1 to {MAX_OUTBOX_PAGE} ids"
         )));
     }
+    if let Some(stray) = request.references.keys().find(|id| !request.effect_ids.contains(id)) {
+        return Err(ApiError::bad_request(format!(
+            "`references` names effect {stray}, which `effect_ids` does not list"
+        )));
+    }
+    let acks: Vec<Ack> = request
+        .effect_ids
+        .into_iter()
+        .map(|effect_id| Ack {
+            reference: request.references.get(&effect_id).cloned(),
+            effect_id,
+        })
+        .collect();
     let ledger = service.ledger.clone();
-    let counts = blocking(move || ledger.ack_effects(&request.effect_ids, Some(&request.claim))).await?;
+    let counts = blocking(move || ledger.ack_effects(&acks, Some(&request.claim))).await?;
     Ok(Json(
         json!({"acknowledged": counts.newly, "already_acknowledged": counts.already}),
     ))

@@ -170,14 +170,18 @@ pub struct AckRecord {
     pub at: String,
     /// The previous record's hash ([`GENESIS_HASH`] for the first).
     pub prev_hash: String,
-    /// The hash of the fields above.
+    /// The hash of the other fields.
     pub ack_hash: String,
+    /// The rail's reference for the payment, when the adapter gave one: what `reconcile`
+    /// holds against the rail's statement. Records made before acknowledgements carried
+    /// one have none, and hash as they always did.
+    pub reference: Option<String>,
 }
 
 impl AckRecord {
-    /// The record that acknowledges `effect` at `at`, after `acks` records of its wallet
-    /// the latest of which hashes to `ack_hash`.
-    pub fn next(effect: &OutboxEffect, acks: u64, ack_hash: &str, at: &str) -> AckRecord {
+    /// The record that acknowledges `effect`, paid under `reference`, at `at`, after
+    /// `acks` records of its wallet the latest of which hashes to `ack_hash`.
+    pub fn next(effect: &OutboxEffect, reference: Option<&str>, acks: u64, ack_hash: &str, at: &str) -> AckRecord {
         let mut record = AckRecord {
             wallet: effect.wallet.clone(),
             n: acks + 1,
@@ -186,22 +190,22 @@ impl AckRecord {
             at: at.to_owned(),
             prev_hash: ack_hash.to_owned(),
             ack_hash: String::new(),
+            reference: reference.map(str::to_owned),
         };
         record.ack_hash = record.compute_hash();
         record
     }
 
-    /// The hash of every field but `ack_hash`.
+    /// The hash of every field but `ack_hash`; a reference only when there is one, so
+    /// that a record made before references hashes as it did (six fields against seven:
+    /// the two cannot be confused).
     pub fn compute_hash(&self) -> String {
-        let fields = (
-            &self.wallet,
-            self.n,
-            &self.effect_id,
-            &self.effect_hash,
-            &self.at,
-            &self.prev_hash,
-        );
-        sha256_hex(&serde_json::to_vec(&fields).expect("records always serialize"))
+        let (wallet, n, effect, at, prev) = (&self.wallet, self.n, &self.effect_id, &self.at, &self.prev_hash);
+        let fields = match &self.reference {
+            None => serde_json::to_vec(&(wallet, n, effect, &self.effect_hash, at, prev)),
+            Some(reference) => serde_json::to_vec(&(wallet, n, effect, &self.effect_hash, at, prev, reference)),
+        };
+        sha256_hex(&fields.expect("records always serialize"))
     }
 }
 
@@ -352,13 +356,15 @@ pub trait Store: Send {
     fn claim_effects(&mut self, token: &str, limit: usize, lease: Duration) -> Result<Vec<OutboxEffect>>;
 
     /// Marks effects as carried out by the payment rail, each with the next
-    /// [`AckRecord`] of its wallet, and says how many were acknowledged now and how many
-    /// before. Fenced: with `claim`, every effect not yet acknowledged must
-    /// still be held by that claim's token; without one, none may be under a live claim.
-    /// Otherwise [`crate::Error::StaleClaim`]; an unknown id is
-    /// [`crate::Error::UnknownEffect`]; either acknowledges nothing. Acknowledging an
-    /// effect again is harmless.
-    fn ack_effects(&mut self, effect_ids: &[String], claim: Option<&str>) -> Result<Acknowledged>;
+    /// [`AckRecord`] of its wallet (carrying the rail's reference, if given), and says how
+    /// many were acknowledged now and how many before. Fenced: with `claim`, every effect
+    /// not yet acknowledged must still be held by that claim's token; without one, none may
+    /// be under a live claim. Otherwise [`crate::Error::StaleClaim`]; an unknown id is
+    /// [`crate::Error::UnknownEffect`]; a malformed reference, or one effect listed with
+    /// two, [`crate::Error::BadReference`]; either acknowledges nothing. Acknowledging an
+    /// effect again is harmless, unless under another reference than it was
+    /// ([`crate::Error::ReferenceDiffers`]): the rail reports paying it twice.
+    fn ack_effects(&mut self, acks: &[Ack], claim: Option<&str>) -> Result<Acknowledged>;
 
     /// Runs `work`: on a store that groups writes (SQLite) in one transaction, all of it
     /// committed or none (group commit: many appends, one sync to disk); elsewhere each
@@ -387,10 +393,40 @@ pub struct Acknowledged {
     pub already: usize,
 }
 
+/// An effect the payment rail reports carried out, as an adapter acknowledges it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ack {
+    /// The effect's id (`wallet:seq:index`).
+    pub effect_id: String,
+    /// The rail's reference for the payment, if it gave one (see
+    /// [`prepaid_contract::event::is_rail_reference`]).
+    pub reference: Option<String>,
+}
+
+impl Ack {
+    /// Effect `effect_id`, acknowledged with no reference.
+    pub fn of(effect_id: impl Into<String>) -> Ack {
+        Ack {
+            effect_id: effect_id.into(),
+            reference: None,
+        }
+    }
+
+    /// Effect `effect_id`, paid under `reference`.
+    pub fn paid(effect_id: impl Into<String>, reference: impl Into<String>) -> Ack {
+        Ack {
+            effect_id: effect_id.into(),
+            reference: Some(reference.into()),
+        }
+    }
+}
+
 /// An effect's outbox row, as an acknowledgement reads it.
 pub(crate) struct AckRow {
     /// Whether it is acknowledged already.
     pub(crate) acked: bool,
+    /// The reference its acknowledgement recorded, if it is acknowledged with one.
+    pub(crate) reference: Option<String>,
     /// The token of the claim that holds it, if any ever did.
     pub(crate) holder: Option<String>,
     /// When that claim's lease ends (seconds since the epoch).
@@ -399,23 +435,64 @@ pub(crate) struct AckRow {
     pub(crate) effect: OutboxEffect,
 }
 
-/// The distinct ids of `effect_ids`, in one order whatever the request's: every store
-/// locks rows in this order, so two adapters acking overlapping lists cannot deadlock.
-pub(crate) fn distinct(effect_ids: &[String]) -> std::collections::BTreeSet<&String> {
-    effect_ids.iter().collect()
+/// The distinct effects of `acks` with their references, in one order whatever the
+/// request's: every store locks rows in this order, so two adapters acking overlapping
+/// lists cannot deadlock. A malformed reference, or an effect listed under two, is
+/// [`Error::BadReference`].
+pub(crate) fn distinct(acks: &[Ack]) -> Result<std::collections::BTreeMap<&str, Option<&str>>> {
+    let mut distinct = std::collections::BTreeMap::new();
+    for ack in acks {
+        let reference = ack.reference.as_deref();
+        if let Some(reference) = reference.filter(|reference| !prepaid_contract::event::is_rail_reference(reference)) {
+            return Err(Error::BadReference(format!(
+                "the reference {reference:?} for effect {} must be 1 to {} characters, each an ASCII letter or digit or \
+                 one of - _ . : / #",
+                ack.effect_id,
+                prepaid_contract::event::MAX_LISTING_ID_LEN
+            )));
+        }
+        match distinct.insert(ack.effect_id.as_str(), reference) {
+            Some(before) if before.is_some() && reference.is_some() && before != reference => {
+                return Err(Error::BadReference(format!(
+                    "effect {} is listed under two references: one payment has one",
+                    ack.effect_id
+                )));
+            }
+            // Listed again, once without its reference: keep the one given.
+            Some(before @ Some(_)) => {
+                distinct.insert(ack.effect_id.as_str(), before);
+            }
+            _ => {}
+        }
+    }
+    Ok(distinct)
 }
 
-/// Whether effect `id`, read as `row`, is to be marked acknowledged now (`false`: it is
-/// already), for an acknowledgement presenting `claim` at `now`: a claim's token must be the
-/// holder's, lapsed or not (no one has claimed it since); no token may acknowledge only
-/// what no live claim holds. Otherwise [`Error::StaleClaim`]; no row is
-/// [`Error::UnknownEffect`].
-pub(crate) fn ack_now(id: &str, row: Option<AckRow>, claim: Option<&str>, now: i64) -> Result<bool> {
+/// Whether effect `id`, read as `row`, is to be marked acknowledged now under `reference`
+/// (`false`: it is already), for an acknowledgement presenting `claim` at `now`: a claim's
+/// token must be the holder's, lapsed or not (no one has claimed it since); no token may
+/// acknowledge only what no live claim holds. Otherwise [`Error::StaleClaim`]; no row is
+/// [`Error::UnknownEffect`]; acknowledged before under another reference (or none),
+/// [`Error::ReferenceDiffers`].
+pub(crate) fn ack_now(
+    id: &str,
+    row: Option<AckRow>,
+    reference: Option<&str>,
+    claim: Option<&str>,
+    now: i64,
+) -> Result<bool> {
     let Some(row) = row else {
         return Err(Error::UnknownEffect(id.to_owned()));
     };
     if row.acked {
-        return Ok(false);
+        return match reference {
+            Some(given) if row.reference.as_deref() != Some(given) => Err(Error::ReferenceDiffers {
+                effect_id: id.to_owned(),
+                recorded: row.reference,
+                given: given.to_owned(),
+            }),
+            _ => Ok(false),
+        };
     }
     let held = match claim {
         Some(token) => row.holder.as_deref() == Some(token),
@@ -426,6 +503,10 @@ pub(crate) fn ack_now(id: &str, row: Option<AckRow>, claim: Option<&str>, now: i
     }
     Ok(true)
 }
+
+/// The reference an outbox row's acknowledgement recorded, as a column of a query on
+/// `outbox` in each store's SQL.
+pub(crate) const ACK_REFERENCE: &str = "(SELECT reference FROM acks WHERE acks.effect_id = outbox.effect_id)";
 
 /// The wallets that have rows but no head, as each store's SQL asks it.
 pub(crate) const UNHEADED: &str =

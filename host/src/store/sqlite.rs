@@ -14,8 +14,8 @@ use crate::registry::Record;
 use crate::signed::{Checkpoint, Leaf, Proof};
 use crate::stats::{DayRow, Facts, Figures, Sale};
 use crate::store::{
-    ack_now, distinct, unix_now, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store, WalletHead,
-    DELIVERY_COLUMNS, GENESIS_HASH, UNHEADED,
+    ack_now, distinct, unix_now, Ack, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store,
+    WalletHead, ACK_REFERENCE, DELIVERY_COLUMNS, GENESIS_HASH, UNHEADED,
 };
 use crate::webhooks::Delivery;
 
@@ -74,6 +74,7 @@ CREATE TABLE IF NOT EXISTS acks (
     at          TEXT NOT NULL,
     prev_hash   TEXT NOT NULL,
     ack_hash    TEXT NOT NULL,
+    reference   TEXT,
     PRIMARY KEY (wallet, n)
 );
 CREATE TABLE IF NOT EXISTS registry (
@@ -215,12 +216,33 @@ fn migrate_next_due(conn: &Connection) -> anyhow::Result<()> {
     }
     conn.execute_batch("CREATE INDEX IF NOT EXISTS wallets_due ON wallets (next_due) WHERE next_due IS NOT NULL;")
         .context("indexing the wallets by due time")?;
+    if !has_ack_references(conn)? {
+        // Last, as a new table has it: a bundle copies its rows column by column.
+        conn.execute_batch("ALTER TABLE acks ADD COLUMN reference TEXT;")
+            .context("adding the rail's references to the acknowledgements")?;
+    }
     Ok(())
+}
+
+/// Whether the acknowledgements carry the rail's references: a journal or bundle made
+/// before they did has no such column, and its records none.
+fn has_ack_references(conn: &Connection) -> anyhow::Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('acks') WHERE name = 'reference'",
+            [],
+            |row| row.get::<_, i64>(0),
+        )
+        .context("reading the acknowledgements' columns")?
+        > 0)
 }
 
 /// The journal in one SQLite file.
 pub struct SqliteStore {
     conn: Connection,
+    /// Whether its acknowledgements carry references: not in a bundle or a journal, opened
+    /// read-only, from before they did.
+    ack_references: bool,
 }
 
 impl SqliteStore {
@@ -237,7 +259,12 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA).context("creating the journal's tables")?;
         migrate_outbox_claims(&conn)?;
         migrate_next_due(&conn)?;
-        Ok(SqliteStore { conn })
+        SqliteStore::over(conn)
+    }
+
+    fn over(conn: Connection) -> Result<SqliteStore> {
+        let ack_references = has_ack_references(&conn)?;
+        Ok(SqliteStore { conn, ack_references })
     }
 
     /// Opens an existing journal without writing to it (for verification). A live journal
@@ -248,7 +275,7 @@ impl SqliteStore {
         }
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .with_context(|| format!("opening the journal {} read-only", path.display()))?;
-        Ok(SqliteStore { conn })
+        SqliteStore::over(conn)
     }
 
     /// Opens a bundle as an immutable file: nothing is written, not even the lock and WAL
@@ -310,7 +337,7 @@ impl SqliteStore {
             )
             .into());
         }
-        Ok(SqliteStore { conn })
+        SqliteStore::over(conn)
     }
 
     /// The checkpoint proofs a bundle carries (none for a journal, or a bundle exported
@@ -477,7 +504,8 @@ impl Store for SqliteStore {
         Ok(claimed)
     }
 
-    fn ack_effects(&mut self, effect_ids: &[String], claim: Option<&str>) -> Result<Acknowledged> {
+    fn ack_effects(&mut self, acks: &[Ack], claim: Option<&str>) -> Result<Acknowledged> {
+        let listed = distinct(acks)?;
         // Immediate: it reads, then writes; a deferred transaction could not upgrade to a
         // writer while another connection commits, and would fail instead of waiting.
         let tx = self
@@ -485,11 +513,12 @@ impl Store for SqliteStore {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (mut counts, now) = (Acknowledged::default(), unix_now());
         let at = rfc3339(now)?;
-        for id in distinct(effect_ids) {
+        for (id, reference) in listed {
             let row = tx
                 .query_row(
                     &format!(
-                        "SELECT acked, claimed_by, claimed_until, {EFFECT_COLUMNS} FROM outbox WHERE effect_id = ?1"
+                        "SELECT acked, claimed_by, claimed_until, {ACK_REFERENCE}, {EFFECT_COLUMNS} FROM outbox
+                         WHERE effect_id = ?1"
                     ),
                     [id],
                     |row| {
@@ -497,13 +526,14 @@ impl Store for SqliteStore {
                             acked: row.get(0)?,
                             holder: row.get(1)?,
                             until: row.get(2)?,
-                            effect: effect_from_row_at(row, 3)?,
+                            reference: row.get(3)?,
+                            effect: effect_from_row_at(row, 4)?,
                         })
                     },
                 )
                 .optional()?;
             let effect = row.as_ref().map(|row| row.effect.clone());
-            if let (true, Some(effect)) = (ack_now(id, row, claim, now)?, effect) {
+            if let (true, Some(effect)) = (ack_now(id, row, reference, claim, now)?, effect) {
                 let (acks, ack_hash): (u64, String) = tx
                     .query_row(
                         "SELECT acks, ack_hash FROM wallets WHERE wallet = ?1",
@@ -511,11 +541,11 @@ impl Store for SqliteStore {
                         |row| Ok((row.get(0)?, row.get(1)?)),
                     )
                     .optional()?
-                    .ok_or_else(|| Error::UnknownEffect(id.clone()))?;
-                let record = AckRecord::next(&effect, acks, &ack_hash, &at);
+                    .ok_or_else(|| Error::UnknownEffect(id.to_owned()))?;
+                let record = AckRecord::next(&effect, reference, acks, &ack_hash, &at);
                 tx.execute(
-                    "INSERT INTO acks (wallet, n, effect_id, effect_hash, at, prev_hash, ack_hash)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT INTO acks (wallet, n, effect_id, effect_hash, at, prev_hash, ack_hash, reference)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                     params![
                         record.wallet,
                         record.n,
@@ -523,7 +553,8 @@ impl Store for SqliteStore {
                         record.effect_hash,
                         record.at,
                         record.prev_hash,
-                        record.ack_hash
+                        record.ack_hash,
+                        record.reference
                     ],
                 )?;
                 tx.execute(
@@ -643,9 +674,14 @@ impl Store for SqliteStore {
     }
 
     fn acks(&self, wallet: &str) -> Result<Vec<AckRecord>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT wallet, n, effect_id, effect_hash, at, prev_hash, ack_hash FROM acks WHERE wallet = ?1 ORDER BY n",
-        )?;
+        let reference = match self.ack_references {
+            true => "reference",
+            false => "NULL",
+        };
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT wallet, n, effect_id, effect_hash, at, prev_hash, ack_hash, {reference} FROM acks
+             WHERE wallet = ?1 ORDER BY n"
+        ))?;
         let rows = statement.query_map([wallet], |row| {
             Ok(AckRecord {
                 wallet: row.get(0)?,
@@ -655,6 +691,7 @@ impl Store for SqliteStore {
                 at: row.get(4)?,
                 prev_hash: row.get(5)?,
                 ack_hash: row.get(6)?,
+                reference: row.get(7)?,
             })
         })?;
         Ok(rows

@@ -25,8 +25,8 @@ use crate::registry::Record;
 use crate::signed::Leaf;
 use crate::stats::{DayRow, Facts, Figures, Sale};
 use crate::store::{
-    ack_now, distinct, unix_now, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store, WalletHead,
-    DELIVERY_COLUMNS, UNHEADED,
+    ack_now, distinct, unix_now, Ack, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store,
+    WalletHead, ACK_REFERENCE, DELIVERY_COLUMNS, UNHEADED,
 };
 use crate::webhooks::Delivery;
 
@@ -84,6 +84,7 @@ CREATE TABLE IF NOT EXISTS acks (
     at          TEXT NOT NULL,
     prev_hash   TEXT NOT NULL,
     ack_hash    TEXT NOT NULL,
+    reference   TEXT,
     PRIMARY KEY (wallet, n)
 );
 CREATE TABLE IF NOT EXISTS registry (
@@ -127,7 +128,8 @@ CREATE TABLE IF NOT EXISTS stats (
 ";
 
 /// The indexes, the due times of a database made before the platform ticked wallets
-/// itself, and the acknowledgement chains of one made before those: each made only when the catalog lacks it. `ALTER TABLE` and even `CREATE INDEX
+/// itself, the acknowledgement chains of one made before those, and the rail's references
+/// in acknowledgements of one made before they carried them: each made only when the catalog lacks it. `ALTER TABLE` and even `CREATE INDEX
 /// IF NOT EXISTS` lock their table when they change nothing, and every new connection runs
 /// this while others append: those locks deadlocked appends.
 const INDEXES_AND_MIGRATIONS: &str = "
@@ -141,6 +143,10 @@ DO $$ BEGIN
         ALTER TABLE wallets ADD COLUMN acks BIGINT NOT NULL DEFAULT 0;
         ALTER TABLE wallets ADD COLUMN ack_hash TEXT NOT NULL
             DEFAULT '0000000000000000000000000000000000000000000000000000000000000000';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = current_schema() AND table_name = 'acks' AND column_name = 'reference') THEN
+        ALTER TABLE acks ADD COLUMN reference TEXT;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'outbox_wallet') THEN
         CREATE INDEX outbox_wallet ON outbox (wallet, effect_id);
@@ -399,7 +405,8 @@ impl Store for PostgresStore {
 
     fn acks(&self, wallet: &str) -> Result<Vec<AckRecord>> {
         let statement = self.prepared(
-            "SELECT wallet, n, effect_id, effect_hash, at, prev_hash, ack_hash FROM acks WHERE wallet = $1 ORDER BY n",
+            "SELECT wallet, n, effect_id, effect_hash, at, prev_hash, ack_hash, reference FROM acks
+             WHERE wallet = $1 ORDER BY n",
         )?;
         let rows = self
             .client
@@ -416,6 +423,7 @@ impl Store for PostgresStore {
                 at: row.get(4),
                 prev_hash: row.get(5),
                 ack_hash: row.get(6),
+                reference: row.get(7),
             })
             .collect())
     }
@@ -781,39 +789,42 @@ impl Store for PostgresStore {
         Ok(claimed)
     }
 
-    fn ack_effects(&mut self, effect_ids: &[String], claim: Option<&str>) -> Result<Acknowledged> {
+    fn ack_effects(&mut self, acks: &[Ack], claim: Option<&str>) -> Result<Acknowledged> {
+        let listed = distinct(acks)?;
         let mut tx = self.client.get_mut().transaction()?;
         let (mut counts, now) = (Acknowledged::default(), unix_now());
         let at = rfc3339(now)?;
         // One acknowledgement at a time: each takes its outbox rows, then moves their
         // wallets' chains; two taking them in different orders could deadlock.
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&ACK_LOCK])?;
-        for id in distinct(effect_ids) {
+        for (id, reference) in listed {
             let row = tx
                 .query_opt(
                     &format!(
-                        "SELECT acked, claimed_by, claimed_until, {EFFECT_COLUMNS} FROM outbox WHERE effect_id = $1 FOR UPDATE"
+                        "SELECT acked, claimed_by, claimed_until, {ACK_REFERENCE}, {EFFECT_COLUMNS} FROM outbox
+                         WHERE effect_id = $1 FOR UPDATE"
                     ),
-                    &[id],
+                    &[&id],
                 )?
                 .map(|row| AckRow {
                     acked: row.get(0),
                     holder: row.get(1),
                     until: row.get(2),
-                    effect: effect_from_at(&row, 3),
+                    reference: row.get(3),
+                    effect: effect_from_at(&row, 4),
                 });
             let effect = row.as_ref().map(|row| row.effect.clone());
-            if let (true, Some(effect)) = (ack_now(id, row, claim, now)?, effect) {
+            if let (true, Some(effect)) = (ack_now(id, row, reference, claim, now)?, effect) {
                 let head = tx
                     .query_opt(
                         "SELECT acks, ack_hash FROM wallets WHERE wallet = $1 FOR UPDATE",
                         &[&effect.wallet],
                     )?
-                    .ok_or_else(|| Error::UnknownEffect(id.clone()))?;
-                let record = AckRecord::next(&effect, to_u64(head.get(0)), head.get(1), &at);
+                    .ok_or_else(|| Error::UnknownEffect(id.to_owned()))?;
+                let record = AckRecord::next(&effect, reference, to_u64(head.get(0)), head.get(1), &at);
                 tx.execute(
-                    "INSERT INTO acks (wallet, n, effect_id, effect_hash, at, prev_hash, ack_hash)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO acks (wallet, n, effect_id, effect_hash, at, prev_hash, ack_hash, reference)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     &[
                         &record.wallet,
                         &to_i64(record.n),
@@ -822,13 +833,14 @@ impl Store for PostgresStore {
                         &record.at,
                         &record.prev_hash,
                         &record.ack_hash,
+                        &record.reference,
                     ],
                 )?;
                 tx.execute(
                     "UPDATE wallets SET acks = $2, ack_hash = $3 WHERE wallet = $1",
                     &[&record.wallet, &to_i64(record.n), &record.ack_hash],
                 )?;
-                tx.execute("UPDATE outbox SET acked = TRUE WHERE effect_id = $1", &[id])?;
+                tx.execute("UPDATE outbox SET acked = TRUE WHERE effect_id = $1", &[&id])?;
                 counts.newly += 1;
             } else {
                 counts.already += 1;
