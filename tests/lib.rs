@@ -133,3 +133,18 @@ pub fn signed(wallet: &str, id: &str, signer: &str, event: serde_json::Value) ->
     envelope.sign(&prepaid_host::keys::dev_key(signer)).unwrap();
     envelope
 }
+
+/// `service` served for real on a loopback port, ticking and checkpointing as `prepaid
+/// serve` does, on a runtime of its own: its base URL, and the runtime, which serves for as
+/// long as it lives.
+pub fn serve_on_loopback(service: prepaid_host::service::Service) -> (String, tokio::runtime::Runtime) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    runtime.spawn(prepaid_host::service::serve(listener, service, std::future::pending()));
+    (url, runtime)
+}

@@ -10,7 +10,7 @@ use prepaid_host::service::auth::ApiKeys;
 use prepaid_host::service::{routes, Service, MAX_BODY_BYTES, OPENAPI};
 use prepaid_host::trust::{Regulator, Trust};
 use prepaid_host::{Clock, Envelope};
-use prepaid_tests::{ledger_in, scenario_events, signed};
+use prepaid_tests::{ledger_in, scenario_events, serve_on_loopback, signed};
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -86,15 +86,7 @@ impl Server {
         // Checkpoints every second, so that a test sees one soon after its events.
         let service = Service::new(platform(ledger.with_trust(trust)), keys, dev_key("platform"))
             .with_checkpoint_every(std::time::Duration::from_secs(1));
-        let service = serve(service);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        runtime.spawn(prepaid_host::service::serve(listener, service, std::future::pending()));
+        let (url, runtime) = serve_on_loopback(serve(service));
         Server {
             url,
             http: Client::new(),

@@ -50,7 +50,7 @@ pub fn approval_message(
     product: &Product,
     policy: &Policy,
 ) -> [u8; 32] {
-    let terms = serde_json::to_vec(&(product, policy)).expect("terms always serialize");
+    let terms = terms_json(product, policy);
     let mut message = Vec::new();
     match listing {
         None => push_field(&mut message, APPROVAL_DOMAIN),
@@ -63,6 +63,12 @@ pub fn approval_message(
     push_field(&mut message, &merchant.0);
     push_field(&mut message, &terms);
     crypto.sha256(&message)
+}
+
+/// The terms an approval signs, as bytes: the canonical JSON of `[product, policy]`. A
+/// signer that is shown these bytes (the regulator's page) signs exactly what it saw.
+pub fn terms_json(product: &Product, policy: &Policy) -> Vec<u8> {
+    serde_json::to_vec(&(product, policy)).expect("terms always serialize")
 }
 
 /// The digest a regulator signs to close `merchant` from `effective` on: it names no

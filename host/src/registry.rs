@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Context as _;
 use ed25519_dalek::{Signature, VerifyingKey};
-use prepaid_contract::authorization::{approval_message, closure_message};
+use prepaid_contract::authorization::{approval_message, closure_message, terms_json};
 use prepaid_contract::event::Listing as ListedAs;
 use prepaid_contract::policy::{Policy, DAY_SECONDS};
 use prepaid_contract::products::Product;
@@ -180,6 +180,14 @@ pub struct Listing {
 }
 
 impl Listing {
+    /// Its terms as a regulator's approval signs them
+    /// ([`prepaid_contract::authorization::terms_json`]), for a signer to show and sign.
+    pub fn signed_terms(&self) -> Result<String> {
+        let (product, policy) = terms(&self.product, &self.policy)?;
+        String::from_utf8(terms_json(&product, &policy))
+            .map_err(|error| crate::Error::fault(format!("terms are not UTF-8: {error}")))
+    }
+
     /// The unsigned `open` event by which `consumer` (a public key, hex) buys this
     /// listing, once approved: its merchant, terms and approval, exactly.
     pub fn open_event(&self, consumer: &str) -> Result<Value> {

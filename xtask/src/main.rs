@@ -6,7 +6,8 @@
 //! - `cargo xtask guests` builds the misbehaving test components of `tests/guest`;
 //! - `cargo xtask demo` builds the contract and runs `prepaid demo`;
 //! - `cargo xtask test` builds everything, checks that a second clean build gives the same
-//!   bytes, starts a throwaway PostgreSQL ([`postgres`]) and runs every test of the workspace;
+//!   bytes, starts a throwaway PostgreSQL ([`postgres`]), installs the browser the page tests
+//!   drive when missing ([`packages::browser`]) and runs every test of the workspace;
 //! - `cargo xtask loadtest` measures two `prepaid serve` processes over one PostgreSQL
 //!   against one over SQLite ([`loadtest`]).
 //!
@@ -19,6 +20,7 @@
 mod component;
 mod debian;
 mod loadtest;
+mod packages;
 mod postgres;
 
 use std::path::{Path, PathBuf};
@@ -140,6 +142,7 @@ fn main() -> Result<()> {
             check_hash(&root, &code_hash, Choice::Default)?;
             build_guests(&root, &target_dir)?;
             let _postgres = start_postgres()?;
+            packages::browser()?;
             cargo(
                 &root,
                 &component,

@@ -11,6 +11,8 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
+use crate::packages::{install, is_root};
+
 /// A running server.
 pub struct Postgres {
     pg_ctl: PathBuf,
@@ -30,7 +32,7 @@ impl Postgres {
         let bin = match server_bin() {
             Some(bin) => bin,
             None => {
-                install("postgresql")?;
+                install(&["postgresql"])?;
                 server_bin().context("apt-get installed postgresql but no server binaries were found")?
             }
         };
@@ -129,37 +131,6 @@ fn server_bin() -> Option<PathBuf> {
     versions.pop().map(|(_, bin)| bin)
 }
 
-/// Installs Debian's server package.
-/// Installs Debian's `package` (the machine must let us: root).
-fn install(package: &str) -> Result<()> {
-    if !is_root() {
-        bail!("{package} is not installed and installing it needs root: run `apt-get install {package}` as root");
-    }
-    eprintln!("installing {package} from Debian's packages");
-    let install = || {
-        Command::new("apt-get")
-            .args(["install", "-y", "--no-install-recommends", package])
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .status()
-    };
-    if install().is_ok_and(|status| status.success()) {
-        return Ok(());
-    }
-    run(Command::new("apt-get").arg("update"))?;
-    let status = install().context("running apt-get")?;
-    if !status.success() {
-        bail!("apt-get install {package} failed ({status})");
-    }
-    Ok(())
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
-}
-
 fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
     Ok(listener.local_addr()?.port())
@@ -170,7 +141,7 @@ fn free_port() -> Result<u16> {
 fn make_certificates(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     if Command::new("openssl").arg("version").output().is_err() {
-        install("openssl")?;
+        install(&["openssl"])?;
     }
     let openssl = |args: &[&str]| run(Command::new("openssl").current_dir(dir).args(args));
     let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];

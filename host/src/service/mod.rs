@@ -17,7 +17,9 @@
 //!   signed, with the delivery log;
 //! - `GET /v1/checkpoint`: the latest signed checkpoint of every wallet's head;
 //! - `GET /v1/outbox`, `POST /v1/outbox/claim`, `POST /v1/outbox/ack`: the payment adapter's;
-//! - `GET /health`, `GET /metrics`, `GET /openapi.json`: open to all.
+//! - `GET /health`, `GET /metrics`, `GET /openapi.json`: open to all;
+//! - `GET /consumer`, `GET /regulator`: the consumer's page and the regulator's dashboard
+//!   ([`pages`]), which use the routes above from the browser.
 //!
 //! Events carry no time: the service stamps each with the host's clock, and ticks the
 //! wallets whose rules of time have fallen due itself (see [`crate::clock`]). Every
@@ -29,6 +31,7 @@ mod consumer;
 pub mod error;
 pub mod metrics;
 mod outbox;
+mod pages;
 mod platform;
 mod wallets;
 mod webhooks;
@@ -154,6 +157,7 @@ pub fn routes() -> Vec<(Method, &'static str)> {
 /// The service's router.
 pub fn router(service: Service) -> Router {
     build(&mut Vec::new())
+        .merge(pages::router())
         .layer(middleware::from_fn_with_state(service.clone(), observe))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route; see /openapi.json") })

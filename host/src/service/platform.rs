@@ -267,26 +267,34 @@ pub(super) async fn listings(
     let caller = optional_caller(&service, &headers)?;
     let filter = query_of(filter)?;
     let registry = registry(&service).await?;
-    let listings: Vec<_> = registry
+    let listings = registry
         .listings()
         .filter(|listing| may_see(&caller, &listing.merchant, listing.status))
         .filter(|listing| status_is(&listing.status, &filter.status))
-        .collect();
+        .map(listing_view)
+        .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(Json(serde_json::json!({"listings": listings})))
+}
+
+/// A listing as the API shows it: its record, and `terms`, the exact text a regulator's
+/// approval signs (the regulator's page shows it and signs it in the browser).
+fn listing_view(listing: &Listing) -> Result<Value, ApiError> {
+    let mut view = serde_json::to_value(listing).map_err(|error| ApiError::from(crate::Error::fault(error)))?;
+    view["terms"] = Value::String(listing.signed_terms()?);
+    Ok(view)
 }
 
 pub(super) async fn listing(
     State(service): State<Service>,
     Path(id): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<Listing>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     let caller = optional_caller(&service, &headers)?;
     let registry = registry(&service).await?;
     // The same answer for a listing that is not there and one the caller may not see.
     let found = registry
         .listing(&id)
         .filter(|listing| may_see(&caller, &listing.merchant, listing.status))
-        .cloned()
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -294,7 +302,7 @@ pub(super) async fn listing(
                 format!("there is no listing {id:?}"),
             )
         })?;
-    Ok(Json(found))
+    Ok(Json(listing_view(found)?))
 }
 
 /// What the regulator's review of a listing takes (`prepaid regulator approve` makes an

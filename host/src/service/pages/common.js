@@ -1,0 +1,511 @@
+// What both pages share: labels in two languages, amounts in yuan, errors, the API, and
+// Ed25519 keys that never leave the browser (WebCrypto, non-extractable, in IndexedDB).
+// The pages are served by `prepaid serve` with a Content-Security-Policy that lets them
+// talk to this origin only; nothing is fetched from anywhere else.
+'use strict';
+
+const Prepaid = (() => {
+  // ---- Labels -------------------------------------------------------------------------
+  const LABELS = {
+    en: {
+      'consumer.title': 'My prepaid wallets',
+      'regulator.title': 'Supervised prepaid funds',
+      'lang': '中文',
+      'key.title': 'Your wallet key',
+      'key.none': 'No key in this browser yet. Import your key file, paste its secret, or make a new key.',
+      'key.file': 'Key file',
+      'key.paste': 'Or paste the secret (64 hex digits)',
+      'key.import': 'Import',
+      'key.generate': 'Make a new key',
+      'key.forget': 'Forget this key',
+      'key.public': 'Public key',
+      'key.kept': 'The key is kept in this browser and cannot be read back out of it.',
+      'signin': 'Sign in',
+      'signed_in': 'Signed in until',
+      'wallets': 'Wallets',
+      'wallets.none': 'No wallets for this key.',
+      'wallet': 'Wallet',
+      'status': 'Status',
+      'product': 'Product',
+      'paid': 'Paid',
+      'frozen': 'Frozen',
+      'released': 'Released',
+      'refunded': 'Refunded',
+      'pending': 'Pending',
+      'units_left': 'Units left',
+      'stages_left': 'Stages left',
+      'cooling_off_ends': 'Cooling-off ends',
+      'expires_at': 'Expires',
+      'refund_hold_ends': 'Refund hold ends',
+      'awaiting_funding': 'Awaiting payment',
+      'requests': 'Requests waiting for you',
+      'requests.none': 'No request waits for you.',
+      'request': 'Request',
+      'units': 'Units',
+      'stage': 'Stage',
+      'would_release': 'Would release',
+      'requested_at': 'Asked',
+      'deemed_at': 'Deemed confirmed',
+      'disputed': 'Disputed',
+      'authorize': 'Authorize',
+      'dispute': 'Dispute',
+      'refund': 'Refund',
+      'refund.preview': 'A refund now would return',
+      'refund.confirm': 'Confirm the refund',
+      'cancel': 'Cancel',
+      'done': 'Done',
+      'receipt': 'Receipt',
+      'statement': 'Statement',
+      'statement.show': 'Show the statement',
+      'notices': 'Notices',
+      'notices.none': 'Nothing needs you now.',
+      'notice.request_waiting': 'A request waits for your authorization',
+      'notice.deemed_confirmation_due': 'A request will be deemed confirmed',
+      'notice.cooling_off_ending': 'The cooling-off period ends',
+      'notice.expiry_coming': 'The card expires',
+      'notice.refund_hold_ending': 'A refund hold ends',
+      'notice.merchant_closing': 'The merchant is closing',
+      'seq': '#',
+      'at': 'When',
+      'event': 'Event',
+      'movement': 'Money',
+      'ok': 'Accepted',
+      'rejected': 'Rejected',
+      'error': 'Error',
+      'api_key': 'API key',
+      'regulator_key': 'Regulator key (for approvals)',
+      'connect': 'Connect',
+      'funds.time': 'Frozen funds over time, by industry',
+      'funds.district': 'Frozen funds by district',
+      'funds.industry': 'Funds by industry',
+      'group': 'Group',
+      'wallets.count': 'Wallets',
+      'review': 'Awaiting review',
+      'merchants': 'Merchants',
+      'listings': 'Listings',
+      'review.none': 'Nothing awaits review.',
+      'approve': 'Approve',
+      'reject': 'Reject',
+      'reason': 'Reason',
+      'approved_until_days': 'Approved for (days)',
+      'name': 'Name',
+      'industry': 'Industry',
+      'district': 'District',
+      'category': 'Category',
+      'terms': 'Terms (as signed)',
+      'alerts': 'Alerts',
+      'alerts.none': 'No alert is raised.',
+      'closures': 'Closures',
+      'closures.none': 'No merchant is closing.',
+      'closes_on': 'Closes on',
+      'lookup': 'Wallet look-up',
+      'lookup.go': 'Look up',
+      'history': 'History',
+      'verify': 'Verify',
+      'verify.clean': 'Replayed: clean',
+      'verify.diverges': 'Replay diverges',
+      'refresh': 'Refresh',
+      'status.active': 'active',
+      'status.disputed': 'in dispute',
+      'status.closed': 'closed',
+      'product.sessions': 'Sessions',
+      'product.stored_value': 'Stored value',
+      'product.plan': 'Treatment plan',
+      'product.membership': 'Membership',
+      'units.count': 'units',
+    },
+    zh: {
+      'consumer.title': '我的预付钱包',
+      'regulator.title': '预付资金监管',
+      'lang': 'English',
+      'key.title': '钱包密钥',
+      'key.none': '此浏览器中尚无密钥。请导入密钥文件、粘贴私钥，或新建密钥。',
+      'key.file': '密钥文件',
+      'key.paste': '或粘贴私钥（64 位十六进制）',
+      'key.import': '导入',
+      'key.generate': '新建密钥',
+      'key.forget': '删除此密钥',
+      'key.public': '公钥',
+      'key.kept': '密钥保存在此浏览器中，无法再被导出。',
+      'signin': '登录',
+      'signed_in': '登录有效至',
+      'wallets': '钱包',
+      'wallets.none': '此密钥名下没有钱包。',
+      'wallet': '钱包',
+      'status': '状态',
+      'product': '产品',
+      'paid': '已支付',
+      'frozen': '冻结中',
+      'released': '已划付',
+      'refunded': '已退款',
+      'pending': '待确认',
+      'units_left': '剩余次数',
+      'stages_left': '剩余阶段',
+      'cooling_off_ends': '冷静期结束',
+      'expires_at': '有效期至',
+      'refund_hold_ends': '退款保留期结束',
+      'awaiting_funding': '等待付款',
+      'requests': '待您确认的请求',
+      'requests.none': '没有待您确认的请求。',
+      'request': '请求',
+      'units': '次数',
+      'stage': '阶段',
+      'would_release': '将划付',
+      'requested_at': '发起时间',
+      'deemed_at': '视为确认时间',
+      'disputed': '有争议',
+      'authorize': '确认消费',
+      'dispute': '提出争议',
+      'refund': '退款',
+      'refund.preview': '现在退款将退回',
+      'refund.confirm': '确认退款',
+      'cancel': '取消',
+      'done': '已完成',
+      'receipt': '回执',
+      'statement': '对账单',
+      'statement.show': '查看对账单',
+      'notices': '提醒',
+      'notices.none': '目前没有需要您处理的事项。',
+      'notice.request_waiting': '有请求等待您确认',
+      'notice.deemed_confirmation_due': '请求即将视为确认',
+      'notice.cooling_off_ending': '冷静期即将结束',
+      'notice.expiry_coming': '卡即将到期',
+      'notice.refund_hold_ending': '退款保留期即将结束',
+      'notice.merchant_closing': '商户即将停业',
+      'seq': '序号',
+      'at': '时间',
+      'event': '事件',
+      'movement': '资金',
+      'ok': '已接受',
+      'rejected': '已拒绝',
+      'error': '错误',
+      'api_key': 'API 密钥',
+      'regulator_key': '监管密钥（用于审批）',
+      'connect': '连接',
+      'funds.time': '按行业的冻结资金走势',
+      'funds.district': '按区的冻结资金',
+      'funds.industry': '按行业的资金',
+      'group': '分组',
+      'wallets.count': '钱包数',
+      'review': '待审核',
+      'merchants': '商户',
+      'listings': '商品',
+      'review.none': '没有待审核事项。',
+      'approve': '批准',
+      'reject': '驳回',
+      'reason': '理由',
+      'approved_until_days': '批准有效天数',
+      'name': '名称',
+      'industry': '行业',
+      'district': '区',
+      'category': '类别',
+      'terms': '条款（签名内容）',
+      'alerts': '预警',
+      'alerts.none': '目前没有预警。',
+      'closures': '停业',
+      'closures.none': '没有商户在停业流程中。',
+      'closes_on': '停业日期',
+      'lookup': '钱包查询',
+      'lookup.go': '查询',
+      'history': '历史记录',
+      'verify': '核验',
+      'verify.clean': '重放核验：一致',
+      'verify.diverges': '重放核验：不一致',
+      'refresh': '刷新',
+      'status.active': '正常',
+      'status.disputed': '争议中',
+      'status.closed': '已结束',
+      'product.sessions': '次卡',
+      'product.stored_value': '储值卡',
+      'product.plan': '分阶段疗程',
+      'product.membership': '会员卡',
+      'units.count': '次',
+    },
+  };
+  let lang = localStorage.getItem('prepaid.lang') || (navigator.language.startsWith('zh') ? 'zh' : 'en');
+
+  // A label; a value with no label (a new status, say) shows as itself.
+  function t(key) {
+    return LABELS[lang][key] ?? LABELS.en[key] ?? key.split('.').pop();
+  }
+
+  // Every element with data-label gets its label; called again when the language changes.
+  function label(root = document) {
+    document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+    for (const element of root.querySelectorAll('[data-label]')) {
+      element.textContent = t(element.dataset.label);
+    }
+    for (const element of root.querySelectorAll('[data-placeholder]')) {
+      element.placeholder = t(element.dataset.placeholder);
+    }
+  }
+
+  // Labels change in place; what a page drew with words of its own (dates, counts) it draws
+  // again on `prepaid:language`.
+  function toggleLanguage() {
+    lang = lang === 'zh' ? 'en' : 'zh';
+    localStorage.setItem('prepaid.lang', lang);
+    label();
+    document.dispatchEvent(new Event('prepaid:language'));
+  }
+
+  // ---- Building the page ---------------------------------------------------------------
+  // An element with attributes and children; strings become text, never HTML.
+  function h(tag, attributes = {}, ...children) {
+    const element = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) {
+      if (name === 'onclick') element.addEventListener('click', value);
+      else if (value !== undefined && value !== null && value !== false) element.setAttribute(name, value);
+    }
+    for (const child of children.flat()) {
+      if (child === undefined || child === null || child === false) continue;
+      element.append(child instanceof Node ? child : String(child));
+    }
+    return element;
+  }
+
+  // A label that follows the language.
+  function L(key) {
+    return h('span', { 'data-label': key }, t(key));
+  }
+
+  // An amount as the API gives it ("2400.00", exact) in yuan: grouped, two places, never
+  // through a float.
+  function yuan(amount) {
+    if (amount === undefined || amount === null) return '';
+    const [whole, fraction = '00'] = String(amount).split('.');
+    const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    return `¥${grouped}.${fraction.padEnd(2, '0').slice(0, 2)}`;
+  }
+
+  // Fen, for charts only (exact up to 2^53 fen).
+  function fen(amount) {
+    const [whole, fraction = '00'] = String(amount).split('.');
+    return Number(whole) * 100 + Number(fraction.padEnd(2, '0').slice(0, 2));
+  }
+
+  function when(rfc3339) {
+    if (!rfc3339) return '';
+    const date = new Date(rfc3339);
+    return date.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { timeZone: 'Asia/Shanghai', dateStyle: 'medium', timeStyle: 'short' });
+  }
+
+  function short(key) {
+    return key ? `${key.slice(0, 8)}…${key.slice(-4)}` : '';
+  }
+
+  // ---- Errors --------------------------------------------------------------------------
+  class ApiError extends Error {
+    constructor(code, message) {
+      super(message);
+      this.code = code;
+    }
+  }
+
+  function showError(error) {
+    const banner = document.getElementById('error');
+    banner.replaceChildren(
+      h('strong', {}, `${t('error')}: ${error.code ?? ''}`),
+      ' ',
+      error.message ?? String(error),
+    );
+    banner.hidden = false;
+  }
+
+  function clearError() {
+    document.getElementById('error').hidden = true;
+  }
+
+  // Runs `work`, showing what went wrong instead of failing silently.
+  async function guarded(work) {
+    clearError();
+    try {
+      return await work();
+    } catch (error) {
+      showError(error);
+      return undefined;
+    }
+  }
+
+  // ---- The API -------------------------------------------------------------------------
+  async function api(method, path, { body, bearer } = {}) {
+    const headers = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      throw new ApiError(answer.error?.code ?? String(response.status), answer.error?.message ?? response.statusText);
+    }
+    return answer;
+  }
+
+  // ---- Keys and signatures -------------------------------------------------------------
+  const hex = (bytes) => Array.from(new Uint8Array(bytes), (byte) => byte.toString(16).padStart(2, '0')).join('');
+
+  function unhex(text) {
+    const clean = text.trim().toLowerCase();
+    if (!/^([0-9a-f]{2})*$/.test(clean)) throw new ApiError('bad_key', 'not hex digits');
+    return Uint8Array.from(clean.match(/../g) ?? [], (pair) => parseInt(pair, 16));
+  }
+
+  function concat(...parts) {
+    const out = new Uint8Array(parts.reduce((length, part) => length + part.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
+  const utf8 = (text) => new TextEncoder().encode(text);
+
+  // A field of a signed message: its length (4 bytes, big-endian), then its bytes.
+  function field(bytes) {
+    const length = new Uint8Array(4);
+    new DataView(length.buffer).setUint32(0, bytes.length);
+    return concat(length, bytes);
+  }
+
+  const sha256 = async (bytes) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+
+  // The digest a party signs for `event` on `wallet` under `id` (the contract's
+  // `event_message`): the event as its canonical JSON, which is its fields in the
+  // contract's order; each page builds its events in that order.
+  async function eventDigest(wallet, id, event) {
+    return sha256(concat(field(utf8('prepaid-event/v1')), field(utf8(wallet)), field(utf8(id)), field(utf8(JSON.stringify(event)))));
+  }
+
+  // The digest a regulator signs to approve a listing's terms (the contract's
+  // `approval_message` with a listing): `terms` is the canonical JSON of the product and
+  // policy that the service shows and that the approval will be checked against.
+  async function approvalDigest(listing, approvedUntil, merchant, terms) {
+    const until = new Uint8Array(8);
+    new DataView(until.buffer).setBigInt64(0, BigInt(approvedUntil));
+    return sha256(concat(
+      field(utf8('prepaid-approval/v2')),
+      field(utf8(listing)),
+      field(until),
+      field(unhex(merchant)),
+      field(utf8(terms)),
+    ));
+  }
+
+  // PKCS #8 wrapping of a 32-byte Ed25519 secret (RFC 8410).
+  const PKCS8_PREFIX = unhex('302e020100300506032b657004220420');
+
+  function base64urlToHex(text) {
+    const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+    return hex(Uint8Array.from(binary, (char) => char.charCodeAt(0)));
+  }
+
+  // A key file's secret (hex) as a key that signs and cannot be exported, and its public key.
+  async function importSecret(secretHex) {
+    const secret = unhex(secretHex);
+    if (secret.length !== 32) throw new ApiError('bad_key', 'a key file holds 64 hex digits (32 bytes)');
+    const pkcs8 = concat(PKCS8_PREFIX, secret);
+    // Imported once exportable, only to read the public half, then again for keeps.
+    const readable = await crypto.subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, true, ['sign']);
+    const jwk = await crypto.subtle.exportKey('jwk', readable);
+    const key = await crypto.subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, false, ['sign']);
+    return { key, public: base64urlToHex(jwk.x) };
+  }
+
+  async function generateKey() {
+    const pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
+    return { key: pair.privateKey, public: hex(await crypto.subtle.exportKey('raw', pair.publicKey)) };
+  }
+
+  async function sign(key, bytes) {
+    return hex(await crypto.subtle.sign({ name: 'Ed25519' }, key, bytes));
+  }
+
+  // Keys kept in IndexedDB, by name: a CryptoKey is stored as itself, still non-extractable.
+  function keyStore(mode, work) {
+    return new Promise((resolve, reject) => {
+      const opening = indexedDB.open('prepaid', 1);
+      opening.onupgradeneeded = () => opening.result.createObjectStore('keys');
+      opening.onerror = () => reject(opening.error);
+      opening.onsuccess = () => {
+        const transaction = opening.result.transaction('keys', mode);
+        const request = work(transaction.objectStore('keys'));
+        transaction.oncomplete = () => resolve(request.result);
+        transaction.onerror = () => reject(transaction.error);
+      };
+    });
+  }
+
+  const keys = {
+    get: (name) => keyStore('readonly', (store) => store.get(name)),
+    put: (name, value) => keyStore('readwrite', (store) => store.put(value, name)),
+    remove: (name) => keyStore('readwrite', (store) => store.delete(name)),
+  };
+
+  // An event id no one else will use: the page's own, random.
+  function eventId(kind) {
+    return `web-${kind}-${hex(crypto.getRandomValues(new Uint8Array(8)))}`;
+  }
+
+  // ---- Charts (SVG, drawn here: no library is fetched) ---------------------------------
+  const SVG = 'http://www.w3.org/2000/svg';
+  const COLOURS = ['#1f6feb', '#d4380d', '#389e0d', '#d48806', '#722ed1', '#08979c', '#c41d7f'];
+
+  function svg(tag, attributes = {}, text) {
+    const element = document.createElementNS(SVG, tag);
+    for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+    if (text !== undefined) element.textContent = text;
+    return element;
+  }
+
+  // Horizontal bars: `bars` is [{label, value (fen)}].
+  function barChart(bars) {
+    const height = 28 * bars.length + 8;
+    const chart = svg('svg', { viewBox: `0 0 400 ${height}`, class: 'chart', role: 'img' });
+    const top = Math.max(1, ...bars.map((bar) => bar.value));
+    bars.forEach((bar, index) => {
+      const y = 4 + index * 28;
+      chart.append(
+        svg('rect', { x: 120, y, width: Math.max(1, (260 * bar.value) / top), height: 20, fill: COLOURS[index % COLOURS.length] }),
+        svg('text', { x: 114, y: y + 15, 'text-anchor': 'end', class: 'axis' }, bar.label),
+        svg('text', { x: 124, y: y + 15, class: 'value' }, yuan((bar.value / 100).toFixed(2))),
+      );
+    });
+    return chart;
+  }
+
+  // Lines over days: `series` is [{label, points: [[day, fen]]}], days as YYYY-MM-DD.
+  function lineChart(series) {
+    const days = [...new Set(series.flatMap((line) => line.points.map(([day]) => day)))].sort();
+    const chart = svg('svg', { viewBox: '0 0 400 220', class: 'chart', role: 'img' });
+    if (days.length === 0) return chart;
+    const top = Math.max(1, ...series.flatMap((line) => line.points.map(([, value]) => value)));
+    const x = (day) => 80 + (days.length === 1 ? 150 : (300 * days.indexOf(day)) / (days.length - 1));
+    const y = (value) => 180 - (160 * value) / top;
+    chart.append(
+      svg('line', { x1: 80, y1: 180, x2: 380, y2: 180, class: 'axis-line' }),
+      svg('text', { x: 80, y: 198, class: 'axis' }, days[0]),
+      svg('text', { x: 380, y: 198, 'text-anchor': 'end', class: 'axis' }, days[days.length - 1]),
+      svg('text', { x: 76, y: 24, 'text-anchor': 'end', class: 'axis' }, yuan((top / 100).toFixed(2))),
+    );
+    series.forEach((line, index) => {
+      const colour = COLOURS[index % COLOURS.length];
+      const points = line.points.map(([day, value]) => `${x(day)},${y(value)}`).join(' ');
+      chart.append(svg('polyline', { points, fill: 'none', stroke: colour, 'stroke-width': 2 }));
+      for (const [day, value] of line.points) chart.append(svg('circle', { cx: x(day), cy: y(value), r: 3, fill: colour }));
+      chart.append(svg('text', { x: 88 + 100 * (index % 3), y: 214, fill: colour, class: 'legend' }, line.label));
+    });
+    return chart;
+  }
+
+  document.addEventListener('DOMContentLoaded', () => {
+    label();
+    document.getElementById('lang')?.addEventListener('click', toggleLanguage);
+  });
+
+  return {
+    t, L, h, label, yuan, fen, when, short, api, guarded, showError, ApiError,
+    eventDigest, approvalDigest, importSecret, generateKey, sign, keys, eventId, utf8,
+    barChart, lineChart,
+  };
+})();

@@ -1,0 +1,203 @@
+// The consumer's page: sign in with the wallet key (a challenge signed in the browser),
+// see every wallet and every request waiting in full, and authorize, dispute or refund,
+// each event signed here with the key that never leaves the browser.
+'use strict';
+
+(() => {
+  const { t, L, h, label, yuan, when, short, api, guarded, eventDigest, importSecret, generateKey, sign, keys, eventId, utf8 } = Prepaid;
+  let me; // {key: CryptoKey, public: hex}
+  let token;
+  let expires;
+
+  const $ = (id) => document.getElementById(id);
+
+  async function signIn() {
+    const { challenge } = await api('POST', '/v1/consumer/challenge', { body: { consumer: me.public } });
+    const signature = await sign(me.key, utf8(`prepaid-login/v1\n${challenge}`));
+    const answer = await api('POST', '/v1/consumer/token', { body: { challenge, signature } });
+    token = answer.token;
+    expires = answer.expires_at;
+  }
+
+  // The API with the consumer's token: signed in again when the token has lapsed (it lasts
+  // 15 minutes).
+  async function authed(method, path, body) {
+    if (!token) await signIn();
+    try {
+      return await api(method, path, { body, bearer: token });
+    } catch (error) {
+      if (error.code !== 'unauthorized') throw error;
+      await signIn();
+      return api(method, path, { body, bearer: token });
+    }
+  }
+
+  // Submits `event` to `wallet`, signed here: to the dry run (`preview`) or for real.
+  async function signed(wallet, kind, event, preview = false) {
+    const id = eventId(kind);
+    const signature = await sign(me.key, await eventDigest(wallet, id, event));
+    const path = `/v1/wallets/${encodeURIComponent(wallet)}/${preview ? 'dry-run' : 'events'}`;
+    const answer = await authed('POST', path, { wallet, id, event, signature });
+    const verdict = preview ? answer.verdict : answer;
+    if (!verdict.ok) throw new Prepaid.ApiError(verdict.error?.code ?? 'rejected', verdict.error?.message ?? t('rejected'));
+    return answer;
+  }
+
+  function figure(key, value) {
+    return h('div', { class: 'figure' }, h('dt', {}, L(key)), h('dd', { 'data-figure': key }, value));
+  }
+
+  // An authorization names the request and echoes what it asks: its stage, or its units.
+  function authorization(request) {
+    return request.stage !== undefined
+      ? { type: 'authorize', request: request.request, stage: request.stage }
+      : { type: 'authorize', request: request.request, units: request.units };
+  }
+
+  function requestCard(wallet, request) {
+    const card = h('li', { class: 'request', 'data-request': request.request },
+      h('div', { class: 'request-head' },
+        h('strong', {}, request.stage_name ?? `${request.units} ${t('units.count')}`),
+        h('span', { class: 'amount' }, yuan(request.release))),
+      h('dl', { class: 'small' },
+        figure('request', request.request),
+        request.stage !== undefined ? figure('stage', `${request.stage + 1}: ${request.stage_name ?? ''}`) : figure('units', request.units),
+        figure('requested_at', when(request.requested_at)),
+        request.deemed_at ? figure('deemed_at', when(request.deemed_at)) : null,
+        request.disputed ? figure('disputed', '✓') : null),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'authorize', onclick: () => act(wallet, 'authorize', authorization(request)) }, L('authorize')),
+        request.disputed ? null : h('button', { type: 'button', class: 'secondary dispute', onclick: () => act(wallet, 'dispute', { type: 'dispute', request: request.request }) }, L('dispute'))));
+    return card;
+  }
+
+  async function act(wallet, kind, event) {
+    await guarded(async () => {
+      await signed(wallet, kind, event);
+      await load();
+    });
+  }
+
+  // A refund shows what would come back (the wallet's own component's dry run) before it
+  // is signed for real, then its receipt.
+  async function refund(wallet, panel) {
+    await guarded(async () => {
+      const preview = await signed(wallet, 'refund', { type: 'refund' }, true);
+      const back = preview.verdict.effects.filter((effect) => effect.kind === 'refund');
+      const total = back.reduce((sum, effect) => sum + Prepaid.fen(effect.amount), 0);
+      panel.replaceChildren(
+        h('p', { class: 'preview' }, L('refund.preview'), ' ', h('strong', { class: 'refund-amount' }, yuan((total / 100).toFixed(2)))),
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'danger confirm-refund', onclick: () => confirmRefund(wallet, panel) }, L('refund.confirm')),
+          h('button', { type: 'button', class: 'secondary', onclick: () => panel.replaceChildren() }, L('cancel'))));
+    });
+  }
+
+  async function confirmRefund(wallet, panel) {
+    await guarded(async () => {
+      const answer = await signed(wallet, 'refund', { type: 'refund' });
+      await load();
+      const card = document.querySelector(`[data-wallet="${CSS.escape(wallet)}"] .refund-panel`) ?? panel;
+      card.replaceChildren(h('p', {}, L('done')), h('h4', {}, L('receipt')), h('pre', { class: 'receipt' }, answer.receipt));
+    });
+  }
+
+  async function statement(wallet, panel) {
+    await guarded(async () => {
+      const { statement: lines } = await authed('GET', `/v1/wallets/${encodeURIComponent(wallet)}/statement`);
+      panel.replaceChildren(h('table', { class: 'statement' },
+        h('thead', {}, h('tr', {}, h('th', {}, L('seq')), h('th', {}, L('at')), h('th', {}, L('event')), h('th', {}, L('movement')))),
+        h('tbody', {}, lines.map((line) => h('tr', {},
+          h('td', {}, line.seq),
+          h('td', {}, when(line.at)),
+          h('td', {}, line.type, line.ok ? '' : ` (${line.error})`),
+          h('td', {}, line.effects.map((effect) => h('div', {}, `${effect.kind} ${yuan(effect.amount)}`)),
+            h('details', {}, h('summary', {}, L('receipt')), h('pre', { class: 'receipt' }, line.receipt))))))));
+    });
+  }
+
+  function walletCard(entry) {
+    const { wallet, view, details } = entry;
+    const refundPanel = h('div', { class: 'refund-panel' });
+    const statementPanel = h('div', { class: 'statement-panel' });
+    const requests = details?.requests ?? [];
+    return h('article', { class: 'wallet', 'data-wallet': wallet },
+      h('header', {}, h('h3', {}, L('wallet'), ` ${wallet}`), h('span', { class: `status ${view.status}` }, L(`status.${view.status}`))),
+      h('dl', { class: 'figures' },
+        figure('product', L(`product.${view.product}`)),
+        figure('paid', yuan(view.paid)),
+        figure('frozen', yuan(view.frozen)),
+        figure('released', yuan(view.released)),
+        figure('refunded', yuan(view.refunded)),
+        figure('pending', yuan(view.pending)),
+        details ? figure('units_left', details.units_left) : null,
+        details?.stages_left?.length ? figure('stages_left', details.stages_left.join(', ')) : null,
+        details ? figure('cooling_off_ends', when(details.cooling_off_ends)) : null,
+        details?.expires_at ? figure('expires_at', when(details.expires_at)) : null,
+        details?.refund_hold_ends ? figure('refund_hold_ends', when(details.refund_hold_ends)) : null,
+        details?.awaiting_funding ? figure('awaiting_funding', '✓') : null),
+      h('h4', {}, L('requests')),
+      requests.length ? h('ul', { class: 'requests' }, requests.map((request) => requestCard(wallet, request))) : h('p', { class: 'hint' }, L('requests.none')),
+      h('div', { class: 'actions' },
+        view.status === 'closed' ? null : h('button', { type: 'button', class: 'danger refund', onclick: () => refund(wallet, refundPanel) }, L('refund')),
+        h('button', { type: 'button', class: 'secondary show-statement', onclick: () => statement(wallet, statementPanel) }, L('statement.show'))),
+      refundPanel,
+      statementPanel);
+  }
+
+  async function load() {
+    const { wallets } = await authed('GET', '/v1/consumer/wallets');
+    const { notices } = await authed('GET', '/v1/notices');
+    $('wallets').replaceChildren(...(wallets.length ? wallets.map(walletCard) : [h('p', { class: 'hint' }, L('wallets.none'))]));
+    $('notices').replaceChildren(...(notices.length
+      ? notices.map((notice) => h('li', { class: `notice ${notice.kind}` },
+        h('strong', {}, L(`notice.${notice.kind}`)), ' ', L('wallet'), ` ${notice.wallet}`,
+        notice.request ? ` · ${notice.request}` : '', ' · ', when(notice.at), notice.amount ? ` · ${yuan(notice.amount)}` : ''))
+      : [h('li', { class: 'hint' }, L('notices.none'))]));
+    $('session').textContent = `${t('signed_in')} ${when(expires)}`;
+    $('wallets-section').hidden = false;
+    $('notices-section').hidden = false;
+    label();
+  }
+
+  async function use(found) {
+    me = found;
+    token = undefined;
+    $('key-public').textContent = short(me.public);
+    $('key-public').title = me.public;
+    $('key-missing').hidden = true;
+    $('key-present').hidden = false;
+    await load();
+  }
+
+  document.addEventListener('DOMContentLoaded', () => {
+    $('key-import').addEventListener('click', () => guarded(async () => {
+      const file = $('key-file').files[0];
+      const secret = file ? await file.text() : $('key-secret').value;
+      const found = await importSecret(secret);
+      $('key-secret').value = '';
+      await keys.put('consumer', found);
+      await use(found);
+    }));
+    $('key-generate').addEventListener('click', () => guarded(async () => {
+      const found = await generateKey();
+      await keys.put('consumer', found);
+      await use(found);
+    }));
+    $('key-forget').addEventListener('click', () => guarded(async () => {
+      await keys.remove('consumer');
+      me = undefined;
+      token = undefined;
+      $('key-present').hidden = true;
+      $('key-missing').hidden = false;
+      $('wallets-section').hidden = true;
+      $('notices-section').hidden = true;
+    }));
+    $('refresh').addEventListener('click', () => guarded(load));
+    document.addEventListener('prepaid:language', () => me && guarded(load));
+    guarded(async () => {
+      const found = await keys.get('consumer');
+      if (found) await use(found);
+    });
+  });
+})();

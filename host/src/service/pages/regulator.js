@@ -1,0 +1,165 @@
+// The regulator's dashboard: the supervised funds as charts, the merchants and listings
+// awaiting review (a listing's approval signed in the browser with the regulator's key),
+// alerts, closures, and any wallet's history, receipts and replay.
+'use strict';
+
+(() => {
+  const { t, L, h, label, yuan, fen, when, short, api, guarded, approvalDigest, importSecret, sign, keys, barChart, lineChart } = Prepaid;
+  const $ = (id) => document.getElementById(id);
+  const DAY = 86400;
+  let apiKey = sessionStorage.getItem('prepaid.api_key') ?? '';
+  let regulator; // {key, public}
+
+  const get = (path) => api('GET', path, { bearer: apiKey });
+  const post = (path, body) => api('POST', path, { body, bearer: apiKey });
+
+  async function charts() {
+    const [{ lines: industries }, { lines: districts }] = await Promise.all([
+      get('/v1/stats?group_by=industry'),
+      get('/v1/stats?group_by=district'),
+    ]);
+    const series = await Promise.all(industries.map(async (line) => {
+      const { lines: days } = await get(`/v1/stats?group_by=day&industry=${encodeURIComponent(line.group)}`);
+      return { label: line.group, points: days.map((day) => [day.group, fen(day.frozen)]) };
+    }));
+    $('chart-time').replaceChildren(lineChart(series));
+    $('chart-district').replaceChildren(barChart(districts.map((line) => ({ label: line.group, value: fen(line.frozen) }))));
+    const columns = ['paid', 'frozen', 'released', 'refunded'];
+    $('stats-industry').replaceChildren(h('table', { class: 'stats' },
+      h('thead', {}, h('tr', {}, h('th', {}, L('industry')), columns.map((column) => h('th', { class: 'amount' }, L(column))), h('th', {}, L('wallets.count')))),
+      h('tbody', {}, industries.map((line) => h('tr', { 'data-group': line.group },
+        h('td', {}, line.group),
+        columns.map((column) => h('td', { class: 'amount', 'data-column': column }, yuan(line[column]))),
+        h('td', {}, line.wallets))))));
+  }
+
+  async function review() {
+    const [{ merchants }, { listings }] = await Promise.all([get('/v1/merchants'), get('/v1/listings')]);
+    const pendingMerchants = merchants.filter((merchant) => merchant.status === 'pending');
+    const pendingListings = listings.filter((listing) => listing.status === 'pending');
+    const reason = () => h('input', { type: 'text', class: 'reason', 'data-placeholder': 'reason', placeholder: t('reason') });
+    const rows = [];
+    for (const merchant of pendingMerchants) {
+      const why = reason();
+      rows.push(h('article', { class: 'review merchant', 'data-merchant': merchant.merchant },
+        h('h3', {}, L('merchants'), ': ', merchant.name),
+        h('dl', { class: 'small' },
+          h('dt', {}, L('industry')), h('dd', {}, merchant.industry),
+          h('dt', {}, L('district')), h('dd', {}, merchant.district),
+          h('dt', {}, L('key.public')), h('dd', { title: merchant.merchant }, short(merchant.merchant))),
+        why,
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'approve', onclick: () => decide(`/v1/merchants/${merchant.merchant}/review`, { decision: 'approve', reason: why.value || 'approved' }) }, L('approve')))));
+    }
+    for (const listing of pendingListings) {
+      const why = reason();
+      const days = h('input', { type: 'number', min: 1, value: 365, class: 'days' });
+      rows.push(h('article', { class: 'review listing', 'data-listing': listing.id },
+        h('h3', {}, L('listings'), ': ', listing.name),
+        h('dl', { class: 'small' },
+          h('dt', {}, L('category')), h('dd', {}, listing.category),
+          h('dt', {}, L('merchants')), h('dd', { title: listing.merchant }, short(listing.merchant))),
+        h('details', {}, h('summary', {}, L('terms')), h('pre', { class: 'terms' }, listing.terms)),
+        h('label', {}, L('approved_until_days'), ' ', days),
+        why,
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'approve', onclick: () => approveListing(listing, Number(days.value), why.value) }, L('approve')),
+          h('button', { type: 'button', class: 'secondary reject', onclick: () => decide(`/v1/listings/${encodeURIComponent(listing.id)}/review`, { decision: 'reject', reason: why.value || 'rejected' }) }, L('reject')))));
+    }
+    $('review').replaceChildren(...(rows.length ? rows : [h('p', { class: 'hint' }, L('review.none'))]));
+  }
+
+  async function decide(path, body) {
+    await guarded(async () => {
+      await post(path, body);
+      await load();
+    });
+  }
+
+  // The approval is the regulator key's signature of the terms exactly as shown, made here.
+  async function approveListing(listing, days, reason) {
+    await guarded(async () => {
+      if (!regulator) throw new Prepaid.ApiError('no_key', t('regulator_key'));
+      const approvedUntil = Math.floor(Date.now() / 1000) + Math.max(1, days) * DAY;
+      const digest = await approvalDigest(listing.id, approvedUntil, listing.merchant, listing.terms);
+      const approval = { regulator: regulator.public, signature: await sign(regulator.key, digest), approved_until: approvedUntil };
+      await post(`/v1/listings/${encodeURIComponent(listing.id)}/review`, { decision: 'approve', reason: reason || 'approved', approval });
+      await load();
+    });
+  }
+
+  async function alerts() {
+    const { alerts: raised } = await get('/v1/alerts');
+    $('alerts').replaceChildren(...(raised.length
+      ? raised.map((alert) => h('li', { class: `alert ${alert.kind}` }, h('strong', {}, alert.kind), ' ', alert.name ?? short(alert.merchant), ': ', alert.message))
+      : [h('li', { class: 'hint' }, L('alerts.none'))]));
+  }
+
+  async function closures() {
+    const { merchants } = await get('/v1/merchants');
+    const closing = merchants.filter((merchant) => merchant.closure);
+    $('closures').replaceChildren(...(closing.length
+      ? closing.map((merchant) => h('li', {}, h('strong', {}, merchant.name), ` (${merchant.status}) · `, L('closes_on'), ' ',
+        when(new Date(merchant.closure.effective * 1000).toISOString()), merchant.reason ? ` · ${merchant.reason}` : ''))
+      : [h('li', { class: 'hint' }, L('closures.none'))]));
+  }
+
+  async function lookup() {
+    await guarded(async () => {
+      const wallet = $('lookup-wallet').value.trim();
+      const path = `/v1/wallets/${encodeURIComponent(wallet)}`;
+      const [head, { statement }, verified] = await Promise.all([get(path), get(`${path}/statement`), get(`${path}/verify`)]);
+      const view = head.view ?? {};
+      $('lookup').replaceChildren(
+        h('p', { class: verified.clean ? 'clean' : 'diverges' }, L(verified.clean ? 'verify.clean' : 'verify.diverges'),
+          ` (${verified.entries})`, verified.divergences.map((divergence) => h('div', {}, JSON.stringify(divergence)))),
+        h('dl', { class: 'figures' }, ['paid', 'frozen', 'released', 'refunded', 'pending'].map((key) =>
+          h('div', { class: 'figure' }, h('dt', {}, L(key)), h('dd', {}, yuan(view[key]))))),
+        h('h3', {}, L('history')),
+        h('table', { class: 'statement' },
+          h('thead', {}, h('tr', {}, h('th', {}, L('seq')), h('th', {}, L('at')), h('th', {}, L('event')), h('th', {}, L('movement')))),
+          h('tbody', {}, statement.map((line) => h('tr', {},
+            h('td', {}, line.seq), h('td', {}, when(line.at)), h('td', {}, line.type, line.ok ? '' : ` (${line.error})`),
+            h('td', {}, line.effects.map((effect) => h('div', {}, `${effect.kind} ${yuan(effect.amount)}`)),
+              h('details', {}, h('summary', {}, L('receipt')), h('pre', { class: 'receipt' }, line.receipt))))))));
+      label();
+    });
+  }
+
+  async function load() {
+    await Promise.all([charts(), review(), alerts(), closures()]);
+    $('dashboard').hidden = false;
+    label();
+  }
+
+  async function useKey(found) {
+    regulator = found;
+    $('regulator-public').textContent = short(found.public);
+    $('regulator-public').title = found.public;
+  }
+
+  document.addEventListener('DOMContentLoaded', () => {
+    $('api-key').value = apiKey;
+    $('connect-button').addEventListener('click', () => guarded(async () => {
+      apiKey = $('api-key').value.trim();
+      sessionStorage.setItem('prepaid.api_key', apiKey);
+      const file = $('regulator-file').files[0];
+      const secret = file ? await file.text() : $('regulator-secret').value;
+      if (secret.trim()) {
+        const found = await importSecret(secret);
+        $('regulator-secret').value = '';
+        await keys.put('regulator', found);
+        await useKey(found);
+      }
+      await load();
+    }));
+    $('refresh').addEventListener('click', () => guarded(load));
+    document.addEventListener('prepaid:language', () => !$('dashboard').hidden && guarded(load));
+    $('lookup-button').addEventListener('click', lookup);
+    guarded(async () => {
+      const found = await keys.get('regulator');
+      if (found) await useKey(found);
+      if (apiKey) await load();
+    });
+  });
+})();

@@ -1,0 +1,458 @@
+//! The consumer's page and the regulator's dashboard in a real browser: headless Chromium
+//! (Debian's `chromium`, driven by WebDriver through Debian's `chromedriver`, which `cargo
+//! xtask test` installs when missing) against `prepaid serve`'s router on SQLite. The keys
+//! live in the browser, which signs; the journal shows what it signed. Each test saves
+//! screenshots to target/screenshots/ (docs/screenshots/ holds the README's copies).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use prepaid_host::keys::{dev_key, public_key};
+use prepaid_host::registry::Listing;
+use prepaid_host::service::auth::ApiKeys;
+use prepaid_host::service::Service;
+use prepaid_host::store::sqlite::SqliteStore;
+use prepaid_host::store::Store;
+use prepaid_host::trust::{Regulator, Trust};
+use prepaid_host::{Clock, Envelope};
+use prepaid_tests::{ledger_in, scenario_events, serve_on_loopback};
+use serde_json::{json, Value};
+
+const OPERATOR: &str = "operator-key-0123456789";
+const REGULATOR: &str = "regulator-key-0123456789";
+const GYM: &str = "gym-merchant-key-0123456789";
+const CLINIC: &str = "clinic-merchant-key-0123456789";
+
+/// `prepaid serve` on loopback over a fresh SQLite journal, trusting the city's regulator.
+struct Platform {
+    url: String,
+    journal: PathBuf,
+    http: reqwest::Client,
+    _runtime: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+}
+
+impl Platform {
+    fn start() -> Platform {
+        let key = |name: &str| public_key(&dev_key(name)).to_string();
+        let keys = ApiKeys::parse(
+            &json!([
+                {"key": OPERATOR, "role": "operator", "name": "platform"},
+                {"key": REGULATOR, "role": "regulator", "name": "city"},
+                {"key": GYM, "role": "merchant", "name": "gym", "merchant": key("gym")},
+                {"key": CLINIC, "role": "merchant", "name": "clinic", "merchant": key("clinic")}
+            ])
+            .to_string(),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = ledger_in(dir.path()).with_clock(Clock::System);
+        let trust = Trust {
+            regulators: vec![Regulator {
+                key: key("city"),
+                name: "city".into(),
+                region: "Suzhou".into(),
+            }],
+            components: vec![ledger.current().unwrap()],
+        };
+        let service = Service::new(ledger.with_trust(trust), keys, dev_key("platform"));
+        let (url, runtime) = serve_on_loopback(service);
+        Platform {
+            url,
+            journal: dir.path().join("journal.db"),
+            http: reqwest::Client::new(),
+            _runtime: runtime,
+            _dir: dir,
+        }
+    }
+
+    async fn post(&self, path: &str, key: &str, body: &impl serde::Serialize) -> Value {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap();
+        assert!(status.is_success(), "{path}: {status} {answer}");
+        answer
+    }
+
+    async fn get(&self, path: &str, key: &str) -> Value {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{path}: {}", response.status());
+        response.json().await.unwrap()
+    }
+
+    /// The wallet's journal as the store holds it: (event type, event id, outcome) each.
+    fn journal(&self, wallet: &str) -> Vec<(String, String, Value)> {
+        let store = SqliteStore::open_read_only(&self.journal).unwrap();
+        store
+            .entries(wallet)
+            .unwrap()
+            .into_iter()
+            .map(|entry| {
+                let event: Value = serde_json::from_str(&entry.event).unwrap();
+                let kind = event["event"]["type"].as_str().unwrap().to_owned();
+                (kind, entry.event_id, serde_json::from_str(&entry.outcome).unwrap())
+            })
+            .collect()
+    }
+}
+
+/// Headless Chromium under chromedriver, with a fresh profile.
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+fn installed(variable: &str, default: &str) -> String {
+    let path = std::env::var(variable).unwrap_or_else(|_| default.to_owned());
+    assert!(
+        std::path::Path::new(&path).exists(),
+        "{path} is missing: run the tests with `cargo xtask test`, which installs Debian's chromium and \
+         chromium-driver, or set {variable}"
+    );
+    path
+}
+
+impl Browser {
+    async fn start(width: u32, height: u32) -> Browser {
+        let chromium = installed("PREPAID_CHROMIUM", "/usr/bin/chromium");
+        let chromedriver = installed("PREPAID_CHROMEDRIVER", "/usr/bin/chromedriver");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--lang=en-GB",
+                    format!("--window-size={width},{height}"),
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }),
+        );
+        let started = Instant::now();
+        let client = loop {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(error) if started.elapsed() < Duration::from_secs(30) => {
+                    let _ = error;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(error) => panic!("chromedriver did not start a session: {error}"),
+            }
+        };
+        Browser {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        match self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(element) => element,
+            Err(error) => panic!("no {css} on the page: {error}; {}", self.error().await),
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        self.find(css).await.click().await.unwrap();
+    }
+
+    async fn type_in(&self, css: &str, text: &str) {
+        self.find(css).await.send_keys(text).await.unwrap();
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap()
+    }
+
+    /// What the page's error banner says, if it shows one.
+    async fn error(&self) -> String {
+        match self.client.find(Locator::Css("#error:not([hidden])")).await {
+            Ok(banner) => banner.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Waits until `css` matches nothing.
+    async fn gone(&self, css: &str) {
+        let started = Instant::now();
+        while !self.client.find_all(Locator::Css(css)).await.unwrap().is_empty() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{css} is still on the page; {}",
+                self.error().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until `css`'s text is `expected`.
+    async fn shows(&self, css: &str, expected: &str) {
+        let started = Instant::now();
+        loop {
+            let found = match self.client.find(Locator::Css(css)).await {
+                Ok(element) => element.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if found == expected {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{css} shows {found:?}, not {expected:?}; {}",
+                self.error().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), png).unwrap();
+    }
+
+    async fn close(mut self) {
+        let _ = self.client.close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn secret(name: &str) -> String {
+    hex::encode(dev_key(name).to_bytes())
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Alice, on a phone-sized screen, loads her key into the page, sees the gym's request in
+/// full and authorizes it: the authorization in the journal is the one her browser signed,
+/// and it released the money. Her refund shows what would come back before she confirms
+/// it, then its receipt, and the journal has the refund.
+#[test]
+fn a_consumer_authorizes_and_refunds_from_her_browser() {
+    let platform = Platform::start();
+    runtime().block_on(async {
+        let events = scenario_events(
+            r#"{"name": "browser", "steps": [
+                {"at": "2026-01-05T09:00:00Z", "wallet": "w1", "by": "alice",
+                 "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
+                           "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"},
+                           "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}},
+                {"at": "2026-01-06T09:00:00Z", "wallet": "w1", "by": "gym",
+                 "event": {"type": "request", "request": "r1", "units": 2}}
+            ]}"#,
+        );
+        platform.post("/v1/wallets", OPERATOR, &events[0].untimed()).await;
+        platform.post("/v1/wallets/w1/events", GYM, &events[1].untimed()).await;
+
+        let browser = Browser::start(412, 1600).await;
+        browser
+            .client
+            .goto(&format!("{}/consumer", platform.url))
+            .await
+            .unwrap();
+        browser.type_in("#key-secret", &secret("alice")).await;
+        browser.click("#key-import").await;
+        let request = "li.request[data-request='r1']";
+        browser.find(request).await;
+        assert_eq!(browser.text(&format!("{request} .amount")).await, "¥200.00");
+        assert_eq!(browser.text("[data-figure='frozen']").await, "¥1,000.00");
+        browser.screenshot("consumer.png").await;
+        // The same page in Chinese, as the language button leaves it for the next visit.
+        browser.click("#lang").await;
+        browser.shows("h1", "我的预付钱包").await;
+        browser.shows(&format!("{request} button.authorize"), "确认消费").await;
+        browser.screenshot("consumer-zh.png").await;
+        browser.click("#lang").await;
+        browser.shows("h1", "My prepaid wallets").await;
+
+        browser.click(&format!("{request} button.authorize")).await;
+        browser.gone(request).await;
+        browser.shows("[data-figure='released']", "¥200.00").await;
+        let journal = platform.journal("w1");
+        let (kind, id, outcome) = journal.last().unwrap();
+        assert_eq!(kind, "authorize");
+        assert!(id.starts_with("web-authorize-"), "{id}: the page's own event id");
+        assert_eq!(
+            outcome["effects"],
+            json!([{"kind": "release", "to": public_key(&dev_key("gym")).to_string(),
+                    "amount": "200.00", "reason": "authorized"}])
+        );
+
+        // The preview is the wallet's component's dry run: nothing is journaled.
+        browser.click("button.refund").await;
+        browser.shows(".refund-amount", "¥800.00").await;
+        assert_eq!(platform.journal("w1").len(), journal.len());
+        browser.screenshot("consumer-refund.png").await;
+        browser.click("button.confirm-refund").await;
+        let receipt = browser.text("pre.receipt").await;
+        assert!(receipt.starts_with("prepaid-platform/receipt/v1"), "{receipt}");
+        let journal = platform.journal("w1");
+        let (kind, _, outcome) = journal.last().unwrap();
+        assert_eq!(kind, "refund");
+        assert_eq!(outcome["effects"][0]["amount"], "800.00");
+        assert_eq!(outcome["effects"][0]["kind"], "refund");
+
+        // The statement lists every movement with its receipt.
+        browser.click("button.show-statement").await;
+        browser.find("table.statement tbody tr:nth-child(4)").await;
+        browser.close().await;
+    });
+}
+
+/// A listing name with markup, as a hostile merchant would submit it.
+const MARKUP_NAME: &str = "Aligners <img src=x onerror=\"document.title='owned'\">";
+
+/// The city's regulator connects with its API key and its key, approves a dental clinic
+/// and then its listing (the approval signed in the browser over the terms it shows), and,
+/// once a consumer buys the listing, sees the dental figures change. The listing's name,
+/// the merchant's own text, carries markup that the page shows as text.
+#[test]
+fn a_regulator_approves_a_listing_and_sees_the_funds_change() {
+    let platform = Platform::start();
+    runtime().block_on(async {
+        platform
+            .post(
+                "/v1/merchants",
+                CLINIC,
+                &json!({"name": "Smile Dental", "industry": "dental", "district": "Gusu", "licence": "91320500MA1"}),
+            )
+            .await;
+        let browser = Browser::start(1280, 1400).await;
+        browser
+            .client
+            .goto(&format!("{}/regulator", platform.url))
+            .await
+            .unwrap();
+        browser.type_in("#api-key", REGULATOR).await;
+        browser.type_in("#regulator-secret", &secret("city")).await;
+        browser.click("#connect-button").await;
+        browser.click("article.review.merchant button.approve").await;
+        browser.gone("article.review.merchant").await;
+        let merchant = platform
+            .get(&format!("/v1/merchants/{}", public_key(&dev_key("clinic"))), OPERATOR)
+            .await;
+        assert_eq!(merchant["status"], "approved", "{merchant}");
+        // No dental wallet yet.
+        assert!(browser
+            .client
+            .find_all(Locator::Css("tr[data-group='dental']"))
+            .await
+            .unwrap()
+            .is_empty());
+
+        // The approved clinic lists a product for review.
+        let submitted = platform
+            .post(
+                "/v1/listings",
+                CLINIC,
+                &json!({"name": MARKUP_NAME, "category": "orthodontics",
+                        "product": {"kind": "sessions", "sessions": 12, "price": "2400.00", "list_price": "250.00"},
+                        "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}),
+            )
+            .await;
+        let listing_id = submitted["action"]["listing"].as_str().unwrap().to_owned();
+        browser.click("#refresh").await;
+        let listing = format!("article.review.listing[data-listing='{listing_id}']");
+        browser.find(&format!("{listing} pre.terms")).await;
+        // The merchant's text is shown as text: its markup neither renders nor runs.
+        assert_eq!(
+            browser.text(&format!("{listing} h3")).await,
+            format!("Listings: {MARKUP_NAME}")
+        );
+        assert!(browser
+            .client
+            .find_all(Locator::Css("article.review img"))
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            browser.client.execute("return document.title", vec![]).await.unwrap(),
+            json!("Prepaid supervision")
+        );
+        browser.click(&format!("{listing} button.approve")).await;
+        browser.gone(&listing).await;
+        let approved = platform.get(&format!("/v1/listings/{listing_id}"), OPERATOR).await;
+        assert_eq!(approved["status"], "approved", "{approved}");
+        assert_eq!(
+            approved["approval"]["regulator"],
+            public_key(&dev_key("city")).to_string()
+        );
+
+        // A consumer buys it: the approval the browser signed opens the wallet.
+        let listing: Listing = serde_json::from_value(approved).unwrap();
+        let mut open = Envelope {
+            wallet: "d1".into(),
+            id: "buy".into(),
+            at: None,
+            event: listing.open_event(&public_key(&dev_key("bob")).to_string()).unwrap(),
+            signature: None,
+        };
+        open.sign(&dev_key("bob")).unwrap();
+        let opened = platform.post("/v1/wallets", OPERATOR, &open).await;
+        assert_eq!(opened["ok"], true, "{opened}");
+
+        browser.click("#refresh").await;
+        browser
+            .shows("tr[data-group='dental'] td[data-column='frozen']", "¥2,400.00")
+            .await;
+        browser.find("#chart-time svg polyline").await;
+        browser.find("#chart-district svg rect").await;
+
+        // Any wallet's history, receipts and replay.
+        browser.type_in("#lookup-wallet", "d1").await;
+        browser.click("#lookup-button").await;
+        browser.shows("#lookup p.clean", "Replayed: clean (1)").await;
+        browser.screenshot("regulator.png").await;
+        browser.close().await;
+    });
+}
