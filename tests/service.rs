@@ -254,7 +254,7 @@ fn a_wallet_lives_through_the_api_and_its_effects_reach_the_adapter_once() {
     let (status, stale) = server.post(
         "/v1/outbox/ack",
         Some(OPERATOR),
-        &json!({"effect_ids": [effect_id], "claim": "0".repeat(32)}),
+        &json!({"effect_ids": [effect_id], "claim": "0".repeat(32), "references": {&effect_id: "RAIL-1"}}),
     );
     assert_eq!(
         (status, stale["error"]["code"].as_str()),
@@ -262,7 +262,16 @@ fn a_wallet_lives_through_the_api_and_its_effects_reach_the_adapter_once() {
     );
     let (_, pending) = server.get("/v1/outbox", Some(OPERATOR));
     assert_eq!(pending["effects"].as_array().unwrap().len(), 1);
-    // The rail's reference goes with the acknowledgement, for the ids listed only.
+    // The rail's reference goes with the acknowledgement, for every id listed and no other.
+    let (status, missing) = server.post(
+        "/v1/outbox/ack",
+        Some(OPERATOR),
+        &json!({"effect_ids": [effect_id], "claim": token}),
+    );
+    assert_eq!(
+        (status, missing["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
     let (status, stray) = server.post(
         "/v1/outbox/ack",
         Some(OPERATOR),
@@ -303,7 +312,7 @@ fn a_wallet_lives_through_the_api_and_its_effects_reach_the_adapter_once() {
     let (status, unknown) = server.post(
         "/v1/outbox/ack",
         Some(OPERATOR),
-        &json!({"effect_ids": ["w9:1:0"], "claim": token}),
+        &json!({"effect_ids": ["w9:1:0"], "claim": token, "references": {"w9:1:0": "RAIL-9"}}),
     );
     assert_eq!(
         (status, unknown["error"]["code"].as_str()),

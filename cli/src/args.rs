@@ -474,9 +474,10 @@ pub(crate) enum OutboxCommand {
         /// acknowledged.
         #[arg(long)]
         claim: Option<String>,
-        /// The rail's reference for the payment that carried them out, recorded in each
-        /// acknowledgement for `reconcile` (acknowledge effects paid under different
-        /// references one call each).
+        /// The rail's reference for the payment that carried out the one effect listed,
+        /// recorded in its acknowledgement for `reconcile` (the service's adapters must
+        /// give one; by hand, an effect acknowledged without one is held to the rail's
+        /// statement by its id alone).
         #[arg(long)]
         reference: Option<String>,
     },

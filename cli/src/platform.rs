@@ -169,6 +169,9 @@ pub fn outbox_ack(db: &Path, effect_ids: &[String], reference: Option<&str>, cla
     if !db.exists() {
         bail!("no journal at {}", db.display());
     }
+    if reference.is_some() && effect_ids.len() != 1 {
+        bail!("--reference is the rail's reference for one payment: acknowledge one effect with it");
+    }
     let acks: Vec<Ack> = effect_ids
         .iter()
         .map(|effect_id| Ack {

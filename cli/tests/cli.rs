@@ -890,6 +890,60 @@ fn reconcile_names_every_difference_between_the_rail_and_the_journal() {
         "{out}"
     );
 
+    // One reference for two effects is refused by hand; acknowledged one at a time, the
+    // second acknowledgement under the first's reference is named.
+    let batch = prepaid(&[
+        "outbox",
+        "ack",
+        "--db",
+        db.to_str().unwrap(),
+        "--reference",
+        "P1",
+        ids[1],
+        ids[2],
+    ]);
+    assert!(!batch.status.success());
+    assert!(text(&batch.stderr).contains("one payment"), "{}", text(&batch.stderr));
+    let reused = prepaid(&[
+        "outbox",
+        "ack",
+        "--db",
+        db.to_str().unwrap(),
+        "--reference",
+        "P1",
+        ids[2],
+    ]);
+    assert!(reused.status.success(), "{}", text(&reused.stderr));
+    let again = reconcile(&[
+        funding("f1", "1000.00", "RAIL-2026-0001"),
+        funding("f3", "1000.00", "RAIL-2026-0003"),
+        payment(&effects[0], &effects[0].amount, "P1"),
+        payment(&effects[1], &effects[1].amount, "P2"),
+        payment(&effects[2], &effects[2].amount, "P3"),
+    ]);
+    assert_eq!(again.status.code(), Some(1));
+    let out = text(&again.stdout);
+    assert!(
+        out.contains(&format!(
+            "reference_differs {}: its acknowledgement records P1, which also acknowledges {}",
+            ids[2], ids[0]
+        )),
+        "{out}"
+    );
+
+    std::fs::write(
+        &statement,
+        "{\"kind\": \"funding\", \"wallet\": \"f1\", \"reference\": \"R 1\", \"amount\": \"1.00\"}\n",
+    )
+    .unwrap();
+    let bad_reference = prepaid(&["reconcile", "--db", db.to_str().unwrap(), statement.to_str().unwrap()]);
+    assert!(!bad_reference.status.success());
+    assert!(
+        text(&bad_reference.stderr).contains("statement line 1: reference"),
+        "{}",
+        text(&bad_reference.stderr)
+    );
+
     std::fs::write(&statement, "{\"kind\": \"funding\"}\n").unwrap();
     let malformed = prepaid(&["reconcile", "--db", db.to_str().unwrap(), statement.to_str().unwrap()]);
     assert!(!malformed.status.success());

@@ -89,8 +89,9 @@ pub enum DifferenceKind {
     AcknowledgedNotPaid,
     /// The rail paid an effect that the outbox has not been told of (not acknowledged).
     PaidNotAcknowledged,
-    /// The rail paid an effect under another reference than its acknowledgement records:
-    /// the acknowledgement was of another payment, or one of the two is wrong.
+    /// The rail paid an effect under another reference than its acknowledgement records,
+    /// or two acknowledgements record one reference: an acknowledgement was of another
+    /// payment, or one side is wrong.
     ReferenceDiffers,
 }
 
@@ -136,6 +137,18 @@ pub fn parse_statement(text: &str) -> Result<Vec<StatementLine>> {
         };
         Amount::parse(amount)
             .map_err(|error| anyhow::anyhow!("statement line {}: amount {amount:?}: {error:?}", index + 1))?;
+        let reference = match &parsed {
+            StatementLine::Funding { reference, .. }
+            | StatementLine::Release { reference, .. }
+            | StatementLine::Refund { reference, .. } => reference,
+        };
+        if !prepaid_contract::event::is_rail_reference(reference) {
+            return Err(anyhow::anyhow!(
+                "statement line {}: reference {reference:?} is not 1 to 64 letters, digits or - _ . : / #",
+                index + 1
+            )
+            .into());
+        }
         lines.push(parsed);
     }
     Ok(lines)
@@ -183,8 +196,9 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
     // A rail reference funds one payment once: journaled twice, in one wallet or two, the
     // same money was counted twice.
     let mut references: BTreeMap<String, String> = BTreeMap::new();
-    // The reference each acknowledgement recorded, by effect.
+    // The reference each acknowledgement recorded, by effect, and the reverse.
     let mut acked_under = BTreeMap::new();
+    let mut reference_of: BTreeMap<String, String> = BTreeMap::new();
     for wallet in store.wallets()? {
         for (reference, amount) in fundings_of(store, &wallet)? {
             if let Some(first) = references.insert(reference.clone(), wallet.clone()) {
@@ -201,6 +215,15 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
         }
         for record in store.acks(&wallet)? {
             if let Some(reference) = record.reference {
+                // One payment pays one effect: a reference acknowledging two is one of
+                // them acknowledged without its own payment.
+                if let Some(first) = reference_of.insert(reference.clone(), record.effect_id.clone()) {
+                    differ(
+                        DifferenceKind::ReferenceDiffers,
+                        &record.effect_id,
+                        format!("its acknowledgement records {reference}, which also acknowledges {first}"),
+                    );
+                }
                 acked_under.insert(record.effect_id, reference);
             }
         }

@@ -85,8 +85,8 @@ struct AckRequest {
     effect_ids: Vec<String>,
     /// The token of the claim that holds them.
     claim: String,
-    /// The rail's reference for each payment, by effect id: each must be one of
-    /// `effect_ids`.
+    /// The rail's reference for each payment, by effect id: one for every id of
+    /// `effect_ids`, and none other.
     #[serde(default)]
     references: BTreeMap<String, String>,
 }
@@ -108,14 +108,18 @@ pub(super) async fn ack(
             "`references` names effect {stray}, which `effect_ids` does not list"
         )));
     }
-    let acks: Vec<Ack> = request
-        .effect_ids
-        .into_iter()
-        .map(|effect_id| Ack {
-            reference: request.references.get(&effect_id).cloned(),
-            effect_id,
-        })
-        .collect();
+    // The adapter's acknowledgement is what reconcile holds to the rail's statement: an
+    // effect acknowledged without its reference could never be given one after.
+    let mut acks = Vec::with_capacity(request.effect_ids.len());
+    for effect_id in request.effect_ids {
+        let Some(reference) = request.references.get(&effect_id) else {
+            return Err(ApiError::bad_request(format!(
+                "`references` gives no reference for effect {effect_id}: acknowledge each payment with the rail's \
+                 reference for it"
+            )));
+        };
+        acks.push(Ack::paid(effect_id, reference.clone()));
+    }
     let ledger = service.ledger.clone();
     let counts = blocking(move || ledger.ack_effects(&acks, Some(&request.claim))).await?;
     Ok(Json(
