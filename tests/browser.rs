@@ -288,11 +288,22 @@ fn a_consumer_authorizes_and_refunds_from_her_browser() {
                            "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"},
                            "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}},
                 {"at": "2026-01-06T09:00:00Z", "wallet": "w1", "by": "gym",
-                 "event": {"type": "request", "request": "r1", "units": 2}}
+                 "event": {"type": "request", "request": "r1", "units": 2}},
+                {"at": "2026-01-05T09:00:00Z", "wallet": "w2", "by": "alice",
+                 "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
+                           "product": {"kind": "stored_value", "price": "500.00", "face_value": "600.00"},
+                           "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}},
+                {"at": "2026-01-06T09:00:00Z", "wallet": "w2", "by": "gym",
+                 "event": {"type": "request", "request": "tea", "amount": "60.00"}}
             ]}"#,
         );
-        platform.post("/v1/wallets", OPERATOR, &events[0].untimed()).await;
-        platform.post("/v1/wallets/w1/events", GYM, &events[1].untimed()).await;
+        for event in &events {
+            let (key, path) = match event.event["type"].as_str() {
+                Some("open") => (OPERATOR, "/v1/wallets".to_owned()),
+                _ => (GYM, format!("/v1/wallets/{}/events", event.wallet)),
+            };
+            platform.post(&path, key, &event.untimed()).await;
+        }
 
         let browser = Browser::start(412, 1600).await;
         browser
@@ -302,10 +313,13 @@ fn a_consumer_authorizes_and_refunds_from_her_browser() {
             .unwrap();
         browser.type_in("#key-secret", &secret("alice")).await;
         browser.click("#key-import").await;
-        let request = "li.request[data-request='r1']";
+        let request = "[data-wallet='w1'] li.request[data-request='r1']";
         browser.find(request).await;
         assert_eq!(browser.text(&format!("{request} .amount")).await, "¥200.00");
-        assert_eq!(browser.text("[data-figure='frozen']").await, "¥1,000.00");
+        assert_eq!(
+            browser.text("[data-wallet='w1'] [data-figure='frozen']").await,
+            "¥1,000.00"
+        );
         browser.screenshot("consumer.png").await;
         // The same page in Chinese, as the language button leaves it for the next visit.
         browser.click("#lang").await;
@@ -317,19 +331,39 @@ fn a_consumer_authorizes_and_refunds_from_her_browser() {
 
         browser.click(&format!("{request} button.authorize")).await;
         browser.gone(request).await;
-        browser.shows("[data-figure='released']", "¥200.00").await;
+        browser
+            .shows("[data-wallet='w1'] [data-figure='released']", "¥200.00")
+            .await;
         let journal = platform.journal("w1");
         let (kind, id, outcome) = journal.last().unwrap();
         assert_eq!(kind, "authorize");
         assert!(id.starts_with("web-authorize-"), "{id}: the page's own event id");
+        // Signed with a deadline in the service's time, a few minutes ahead.
+        let store = SqliteStore::open_read_only(&platform.journal).unwrap();
+        let signed: Value = serde_json::from_str(&store.entries("w1").unwrap().last().unwrap().event).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let deadline = signed["event"]["not_after"].as_i64().unwrap();
+        assert!((now..=now + 300).contains(&deadline), "{signed}");
         assert_eq!(
             outcome["effects"],
             json!([{"kind": "release", "to": public_key(&dev_key("gym")).to_string(),
                     "amount": "200.00", "reason": "authorized"}])
         );
 
+        // A stored-value card's request is its face value, and so is its authorization.
+        let tea = "[data-wallet='w2'] li.request[data-request='tea']";
+        assert_eq!(browser.text(&format!("{tea} strong")).await, "¥60.00");
+        browser.click(&format!("{tea} button.authorize")).await;
+        browser.gone(tea).await;
+        let (kind, _, outcome) = platform.journal("w2").last().cloned().unwrap();
+        assert_eq!(kind, "authorize");
+        assert_eq!(outcome["effects"][0]["amount"], "50.00", "{outcome}");
+
         // The preview is the wallet's component's dry run: nothing is journaled.
-        browser.click("button.refund").await;
+        browser.click("[data-wallet='w1'] button.refund").await;
         browser.shows(".refund-amount", "¥800.00").await;
         assert_eq!(platform.journal("w1").len(), journal.len());
         browser.screenshot("consumer-refund.png").await;
@@ -343,7 +377,7 @@ fn a_consumer_authorizes_and_refunds_from_her_browser() {
         assert_eq!(outcome["effects"][0]["kind"], "refund");
 
         // The statement lists every movement with its receipt.
-        browser.click("button.show-statement").await;
+        browser.click("[data-wallet='w1'] button.show-statement").await;
         browser.find("table.statement tbody tr:nth-child(4)").await;
         browser.close().await;
     });

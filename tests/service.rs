@@ -1527,3 +1527,41 @@ fn webhooks_deliver_signed_notices_at_least_once_with_backoff() {
         (StatusCode::NOT_FOUND, Some("unknown_webhook"))
     );
 }
+
+/// The pages' answers keep them to this origin: scripts and styles from the service only,
+/// none inline, requests to the service only, never framed, no handle for an opener; and
+/// every answer, the API's too, is read as the type it says and framed by no one.
+#[test]
+fn the_pages_are_served_under_a_policy_that_keeps_them_to_this_origin() {
+    let server = Server::start();
+    let header = |response: &reqwest::blocking::Response, name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    for page in ["/consumer", "/regulator", "/assets/common.js", "/assets/pages.css"] {
+        let response = server.http.get(format!("{}{page}", server.url)).send().unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{page}");
+        let policy = header(&response, "content-security-policy");
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "connect-src 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(policy.contains(directive), "{page}: {policy}");
+        }
+        assert!(!policy.contains("unsafe"), "{page}: {policy}");
+        assert_eq!(header(&response, "cross-origin-opener-policy"), "same-origin", "{page}");
+        assert_eq!(header(&response, "x-content-type-options"), "nosniff", "{page}");
+    }
+    let response = server.http.get(format!("{}/health", server.url)).send().unwrap();
+    assert_eq!(header(&response, "x-content-type-options"), "nosniff");
+    assert_eq!(
+        header(&response, "content-security-policy"),
+        "default-src 'none'; frame-ancestors 'none'"
+    );
+}

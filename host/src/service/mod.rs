@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Query, Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
@@ -158,10 +158,22 @@ pub fn routes() -> Vec<(Method, &'static str)> {
 pub fn router(service: Service) -> Router {
     build(&mut Vec::new())
         .merge(pages::router())
+        .layer(middleware::map_response(harden))
         .layer(middleware::from_fn_with_state(service.clone(), observe))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route; see /openapi.json") })
         .with_state(service)
+}
+
+/// Every answer is never read as another type than it says, nor framed by another site:
+/// the pages set a policy of their own, and an API answer's allows nothing.
+async fn harden(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+    response
 }
 
 fn build(listed: &mut Vec<(Method, &'static str)>) -> Router<Service> {

@@ -280,7 +280,9 @@ pub(super) async fn listings(
 /// approval signs (the regulator's page shows it and signs it in the browser).
 fn listing_view(listing: &Listing) -> Result<Value, ApiError> {
     let mut view = serde_json::to_value(listing).map_err(|error| ApiError::from(crate::Error::fault(error)))?;
-    view["terms"] = Value::String(listing.signed_terms()?);
+    // A listing whose terms no longer pass today's checks has none to approve: null, not a
+    // failed list.
+    view["terms"] = listing.signed_terms().map_or(Value::Null, Value::String);
     Ok(view)
 }
 

@@ -16,8 +16,9 @@ const Prepaid = (() => {
       'key.file': 'Key file',
       'key.paste': 'Or paste the secret (64 hex digits)',
       'key.import': 'Import',
-      'key.generate': 'Make a new key',
+      'key.generate': 'Make a new key (saves its key file)',
       'key.forget': 'Forget this key',
+      'key.forget.confirm': 'Forget the key? Without its key file you cannot act on your wallets again.',
       'key.public': 'Public key',
       'key.kept': 'The key is kept in this browser and cannot be read back out of it.',
       'signin': 'Sign in',
@@ -123,8 +124,9 @@ const Prepaid = (() => {
       'key.file': '密钥文件',
       'key.paste': '或粘贴私钥（64 位十六进制）',
       'key.import': '导入',
-      'key.generate': '新建密钥',
+      'key.generate': '新建密钥（保存密钥文件）',
       'key.forget': '删除此密钥',
+      'key.forget.confirm': '确定删除密钥？没有密钥文件将无法再操作您的钱包。',
       'key.public': '公钥',
       'key.kept': '密钥保存在此浏览器中，无法再被导出。',
       'signin': '登录',
@@ -222,7 +224,8 @@ const Prepaid = (() => {
       'units.count': '次',
     },
   };
-  let lang = localStorage.getItem('prepaid.lang') || (navigator.language.startsWith('zh') ? 'zh' : 'en');
+  const stored = localStorage.getItem('prepaid.lang');
+  let lang = stored in LABELS ? stored : navigator.language.startsWith('zh') ? 'zh' : 'en';
 
   // A label; a value with no label (a new status, say) shows as itself.
   function t(key) {
@@ -412,11 +415,6 @@ const Prepaid = (() => {
     return { key, public: base64urlToHex(jwk.x) };
   }
 
-  async function generateKey() {
-    const pair = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
-    return { key: pair.privateKey, public: hex(await crypto.subtle.exportKey('raw', pair.publicKey)) };
-  }
-
   async function sign(key, bytes) {
     return hex(await crypto.subtle.sign({ name: 'Ed25519' }, key, bytes));
   }
@@ -504,8 +502,8 @@ const Prepaid = (() => {
   });
 
   return {
-    t, L, h, label, yuan, fen, when, short, api, guarded, showError, ApiError,
-    eventDigest, approvalDigest, importSecret, generateKey, sign, keys, eventId, utf8,
+    t, L, h, label, yuan, fen, when, short, api, guarded, showError, ApiError, hex,
+    eventDigest, approvalDigest, importSecret, sign, keys, eventId, utf8,
     barChart, lineChart,
   };
 })();

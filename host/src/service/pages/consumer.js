@@ -4,15 +4,25 @@
 'use strict';
 
 (() => {
-  const { t, L, h, label, yuan, when, short, api, guarded, eventDigest, importSecret, generateKey, sign, keys, eventId, utf8 } = Prepaid;
+  const { t, L, h, label, yuan, when, short, api, guarded, eventDigest, importSecret, sign, keys, eventId, utf8 } = Prepaid;
   let me; // {key: CryptoKey, public: hex}
   let token;
   let expires;
+  // The service's clock less this browser's, in seconds, as the sign-in showed it: the
+  // deadlines the page signs are in the service's time.
+  let skew = 0;
+  // How long a signed event may wait before it applies: a preview's is short, since it is
+  // sent but not meant to be journaled.
+  const DEADLINE = 300;
+  const PREVIEW_DEADLINE = 60;
 
   const $ = (id) => document.getElementById(id);
 
   async function signIn() {
-    const { challenge } = await api('POST', '/v1/consumer/challenge', { body: { consumer: me.public } });
+    const asked = await api('POST', '/v1/consumer/challenge', { body: { consumer: me.public } });
+    const { challenge } = asked;
+    // A challenge may be answered for 120 seconds from when the service issued it.
+    skew = Date.parse(asked.expires_at) / 1000 - 120 - Date.now() / 1000;
     const signature = await sign(me.key, utf8(`prepaid-login/v1\n${challenge}`));
     const answer = await api('POST', '/v1/consumer/token', { body: { challenge, signature } });
     token = answer.token;
@@ -32,8 +42,13 @@
     }
   }
 
-  // Submits `event` to `wallet`, signed here: to the dry run (`preview`) or for real.
-  async function signed(wallet, kind, event, preview = false) {
+  // Submits `event` to `wallet`, signed here with a deadline (`not_after`, the last field of
+  // every event the page signs), so that no one holding it back can make it apply later:
+  // to the dry run (`preview`) or for real.
+  async function signed(wallet, kind, fields, preview = false) {
+    if (!token) await signIn();
+    const now = Math.floor(Date.now() / 1000 + skew);
+    const event = { ...fields, not_after: now + (preview ? PREVIEW_DEADLINE : DEADLINE) };
     const id = eventId(kind);
     const signature = await sign(me.key, await eventDigest(wallet, id, event));
     const path = `/v1/wallets/${encodeURIComponent(wallet)}/${preview ? 'dry-run' : 'events'}`;
@@ -47,26 +62,35 @@
     return h('div', { class: 'figure' }, h('dt', {}, L(key)), h('dd', { 'data-figure': key }, value));
   }
 
-  // An authorization names the request and echoes what it asks: its stage, or its units.
-  function authorization(request) {
-    return request.stage !== undefined
-      ? { type: 'authorize', request: request.request, stage: request.stage }
-      : { type: 'authorize', request: request.request, units: request.units };
+  // Fen as the API writes an amount ("240.00").
+  const amountOf = (fen) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
+
+  // An authorization names the request and echoes what it asks, as the product counts it:
+  // a plan's stage, a stored-value card's face value, or units. Fields in the contract's
+  // order.
+  function authorization(product, request) {
+    const asked = { type: 'authorize', request: request.request };
+    if (request.stage !== undefined) return { ...asked, stage: request.stage };
+    if (product === 'stored_value') return { ...asked, amount: amountOf(request.units) };
+    return { ...asked, units: request.units };
   }
 
-  function requestCard(wallet, request) {
+  function requestCard(wallet, product, request) {
+    const what = request.stage_name
+      ?? (product === 'stored_value' ? yuan(amountOf(request.units)) : `${request.units} ${t('units.count')}`);
     const card = h('li', { class: 'request', 'data-request': request.request },
       h('div', { class: 'request-head' },
-        h('strong', {}, request.stage_name ?? `${request.units} ${t('units.count')}`),
+        h('strong', {}, what),
         h('span', { class: 'amount' }, yuan(request.release))),
       h('dl', { class: 'small' },
         figure('request', request.request),
-        request.stage !== undefined ? figure('stage', `${request.stage + 1}: ${request.stage_name ?? ''}`) : figure('units', request.units),
+        request.stage !== undefined ? figure('stage', `${request.stage + 1}: ${request.stage_name ?? ''}`) : null,
+        request.stage === undefined && product !== 'stored_value' ? figure('units', request.units) : null,
         figure('requested_at', when(request.requested_at)),
         request.deemed_at ? figure('deemed_at', when(request.deemed_at)) : null,
         request.disputed ? figure('disputed', '✓') : null),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'authorize', onclick: () => act(wallet, 'authorize', authorization(request)) }, L('authorize')),
+        h('button', { type: 'button', class: 'authorize', onclick: () => act(wallet, 'authorize', authorization(product, request)) }, L('authorize')),
         request.disputed ? null : h('button', { type: 'button', class: 'secondary dispute', onclick: () => act(wallet, 'dispute', { type: 'dispute', request: request.request }) }, L('dispute'))));
     return card;
   }
@@ -137,7 +161,7 @@
         details?.refund_hold_ends ? figure('refund_hold_ends', when(details.refund_hold_ends)) : null,
         details?.awaiting_funding ? figure('awaiting_funding', '✓') : null),
       h('h4', {}, L('requests')),
-      requests.length ? h('ul', { class: 'requests' }, requests.map((request) => requestCard(wallet, request))) : h('p', { class: 'hint' }, L('requests.none')),
+      requests.length ? h('ul', { class: 'requests' }, requests.map((request) => requestCard(wallet, view.product, request))) : h('p', { class: 'hint' }, L('requests.none')),
       h('div', { class: 'actions' },
         view.status === 'closed' ? null : h('button', { type: 'button', class: 'danger refund', onclick: () => refund(wallet, refundPanel) }, L('refund')),
         h('button', { type: 'button', class: 'secondary show-statement', onclick: () => statement(wallet, statementPanel) }, L('statement.show'))),
@@ -160,6 +184,13 @@
     label();
   }
 
+  // Keeps the key in this browser, asking it not to evict the storage (a phone may).
+  async function keep(found) {
+    await keys.put('consumer', found);
+    await navigator.storage?.persist?.();
+    await use(found);
+  }
+
   async function use(found) {
     me = found;
     token = undefined;
@@ -171,20 +202,25 @@
   }
 
   document.addEventListener('DOMContentLoaded', () => {
+    // The secret is read once, and taken out of the inputs whatever happens.
     $('key-import').addEventListener('click', () => guarded(async () => {
       const file = $('key-file').files[0];
       const secret = file ? await file.text() : $('key-secret').value;
-      const found = await importSecret(secret);
       $('key-secret').value = '';
-      await keys.put('consumer', found);
-      await use(found);
+      $('key-file').value = '';
+      await keep(await importSecret(secret));
     }));
+    // A new key is offered once as a key file, the only copy outside the browser: without
+    // it, a lost browser means asking the regulator for a re-key.
     $('key-generate').addEventListener('click', () => guarded(async () => {
-      const found = await generateKey();
-      await keys.put('consumer', found);
-      await use(found);
+      const secret = Prepaid.hex(crypto.getRandomValues(new Uint8Array(32)));
+      const link = h('a', { href: URL.createObjectURL(new Blob([`${secret}\n`], { type: 'text/plain' })), download: 'prepaid-wallet.key' });
+      link.click();
+      URL.revokeObjectURL(link.href);
+      await keep(await importSecret(secret));
     }));
     $('key-forget').addEventListener('click', () => guarded(async () => {
+      if (!window.confirm(t('key.forget.confirm'))) return;
       await keys.remove('consumer');
       me = undefined;
       token = undefined;

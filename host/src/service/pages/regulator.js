@@ -36,6 +36,7 @@
   async function review() {
     const [{ merchants }, { listings }] = await Promise.all([get('/v1/merchants'), get('/v1/listings')]);
     const pendingMerchants = merchants.filter((merchant) => merchant.status === 'pending');
+    const names = new Map(merchants.map((merchant) => [merchant.merchant, merchant.name]));
     const pendingListings = listings.filter((listing) => listing.status === 'pending');
     const reason = () => h('input', { type: 'text', class: 'reason', 'data-placeholder': 'reason', placeholder: t('reason') });
     const rows = [];
@@ -49,18 +50,24 @@
           h('dt', {}, L('key.public')), h('dd', { title: merchant.merchant }, short(merchant.merchant))),
         why,
         h('div', { class: 'actions' },
-          h('button', { type: 'button', class: 'approve', onclick: () => decide(`/v1/merchants/${merchant.merchant}/review`, { decision: 'approve', reason: why.value || 'approved' }) }, L('approve')))));
+          h('button', { type: 'button', class: 'approve', onclick: () => decide(`/v1/merchants/${encodeURIComponent(merchant.merchant)}/review`, { decision: 'approve', reason: why.value || 'approved' }) }, L('approve')),
+          h('button', { type: 'button', class: 'secondary reject', onclick: () => decide(`/v1/merchants/${encodeURIComponent(merchant.merchant)}/review`, { decision: 'suspend', reason: why.value || 'not approved' }) }, L('reject')))));
     }
     for (const listing of pendingListings) {
       const why = reason();
-      const days = h('input', { type: 'number', min: 1, value: 365, class: 'days' });
+      const days = h('input', { type: 'number', min: 1, max: 1095, value: 365, class: 'days' });
+      const until = h('span', { class: 'until' });
+      const showUntil = () => { until.textContent = when(new Date(untilFrom(Number(days.value)) * 1000).toISOString()); };
+      days.addEventListener('input', () => guarded(async () => showUntil()));
+      showUntil();
       rows.push(h('article', { class: 'review listing', 'data-listing': listing.id },
         h('h3', {}, L('listings'), ': ', listing.name),
         h('dl', { class: 'small' },
           h('dt', {}, L('category')), h('dd', {}, listing.category),
-          h('dt', {}, L('merchants')), h('dd', { title: listing.merchant }, short(listing.merchant))),
-        h('details', {}, h('summary', {}, L('terms')), h('pre', { class: 'terms' }, listing.terms)),
-        h('label', {}, L('approved_until_days'), ' ', days),
+          h('dt', {}, L('merchants')), h('dd', { title: listing.merchant }, names.get(listing.merchant) ?? short(listing.merchant))),
+        h('h4', {}, L('terms')),
+        h('pre', { class: 'terms' }, listing.terms ?? '—'),
+        h('label', {}, L('approved_until_days'), ' ', days, ' → ', until),
         why,
         h('div', { class: 'actions' },
           h('button', { type: 'button', class: 'approve', onclick: () => approveListing(listing, Number(days.value), why.value) }, L('approve')),
@@ -68,6 +75,9 @@
     }
     $('review').replaceChildren(...(rows.length ? rows : [h('p', { class: 'hint' }, L('review.none'))]));
   }
+
+  // The approval's end, `days` from now.
+  const untilFrom = (days) => Math.floor(Date.now() / 1000) + Math.min(1095, Math.max(1, days || 1)) * DAY;
 
   async function decide(path, body) {
     await guarded(async () => {
@@ -80,7 +90,8 @@
   async function approveListing(listing, days, reason) {
     await guarded(async () => {
       if (!regulator) throw new Prepaid.ApiError('no_key', t('regulator_key'));
-      const approvedUntil = Math.floor(Date.now() / 1000) + Math.max(1, days) * DAY;
+      if (!listing.terms) throw new Prepaid.ApiError('bad_terms', listing.name);
+      const approvedUntil = untilFrom(days);
       const digest = await approvalDigest(listing.id, approvedUntil, listing.merchant, listing.terms);
       const approval = { regulator: regulator.public, signature: await sign(regulator.key, digest), approved_until: approvedUntil };
       await post(`/v1/listings/${encodeURIComponent(listing.id)}/review`, { decision: 'approve', reason: reason || 'approved', approval });
@@ -100,7 +111,9 @@
     const closing = merchants.filter((merchant) => merchant.closure);
     $('closures').replaceChildren(...(closing.length
       ? closing.map((merchant) => h('li', {}, h('strong', {}, merchant.name), ` (${merchant.status}) · `, L('closes_on'), ' ',
-        when(new Date(merchant.closure.effective * 1000).toISOString()), merchant.reason ? ` · ${merchant.reason}` : ''))
+        Number.isSafeInteger(merchant.closure.effective) && Math.abs(merchant.closure.effective) < 8.64e12
+          ? when(new Date(merchant.closure.effective * 1000).toISOString()) : String(merchant.closure.effective),
+        merchant.reason ? ` · ${merchant.reason}` : ''))
       : [h('li', { class: 'hint' }, L('closures.none'))]));
   }
 
