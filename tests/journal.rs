@@ -8,7 +8,9 @@ use prepaid_host::store::{Ack, Store};
 use prepaid_host::testkit::scenario::{self, Scenario};
 use prepaid_host::{Clock, ContractEngine, Envelope, Error, Ledger, RefusalCode, Report};
 use prepaid_tests::verify;
-use prepaid_tests::{guest_bytes, ledger_in, scenario_files, sessions_open, sqlite_store};
+use prepaid_tests::{
+    assert_ack_references, guest_bytes, ledger_in, paid_under_references, scenario_files, sessions_open, sqlite_store,
+};
 
 /// A journal written by a scenario of accepted and rejected events, in `dir`.
 fn journal_in(dir: &Path) -> std::path::PathBuf {
@@ -314,24 +316,10 @@ fn a_journal_from_before_ack_references_verifies_and_gains_them() {
     drop(bundle);
 
     let ledger = ledger_in(dir.path());
-    let acks: Vec<Ack> = new
-        .iter()
-        .map(|effect| Ack::paid(effect.effect_id.clone(), format!("RAIL-{}", effect.seq)))
-        .collect();
-    ledger.ack_effects(&acks, None).unwrap();
+    ledger.ack_effects(&paid_under_references(new), None).unwrap();
     let report = ledger.verify().unwrap();
     assert!(report.is_clean(), "{:?}", report.divergences);
-    let journal = SqliteStore::open_read_only(&path).unwrap();
-    for effect in &effects {
-        let record = journal
-            .acks(&effect.wallet)
-            .unwrap()
-            .into_iter()
-            .find(|record| record.effect_id == effect.effect_id)
-            .unwrap();
-        let expected = new.contains(effect).then(|| format!("RAIL-{}", effect.seq));
-        assert_eq!(record.reference, expected, "{}", effect.effect_id);
-    }
+    assert_ack_references(&SqliteStore::open_read_only(&path).unwrap(), &effects, new);
 }
 
 /// An operator with the database swaps the code stored under a wallet's code hash for other

@@ -148,3 +148,31 @@ pub fn serve_on_loopback(service: prepaid_host::service::Service) -> (String, to
     runtime.spawn(prepaid_host::service::serve(listener, service, std::future::pending()));
     (url, runtime)
 }
+
+/// The acknowledgements of `effects` as an adapter gives them: each under the rail's
+/// reference `RAIL-<seq>`.
+pub fn paid_under_references(effects: &[prepaid_host::store::OutboxEffect]) -> Vec<prepaid_host::store::Ack> {
+    effects
+        .iter()
+        .map(|effect| prepaid_host::store::Ack::paid(effect.effect_id.clone(), format!("RAIL-{}", effect.seq)))
+        .collect()
+}
+
+/// Checks that `store` records every effect of `effects` acknowledged, those of `referenced`
+/// under their reference (see [`paid_under_references`]) and the others under none.
+pub fn assert_ack_references(
+    store: &dyn Store,
+    effects: &[prepaid_host::store::OutboxEffect],
+    referenced: &[prepaid_host::store::OutboxEffect],
+) {
+    for effect in effects {
+        let record = store
+            .acks(&effect.wallet)
+            .unwrap()
+            .into_iter()
+            .find(|record| record.effect_id == effect.effect_id)
+            .unwrap_or_else(|| panic!("no acknowledgement of {}", effect.effect_id));
+        let expected = referenced.contains(effect).then(|| format!("RAIL-{}", effect.seq));
+        assert_eq!(record.reference, expected, "{}", effect.effect_id);
+    }
+}

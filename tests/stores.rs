@@ -11,7 +11,10 @@ use prepaid_host::store::postgres::{PostgresConfig, PostgresStore};
 use prepaid_host::store::{Ack, Acknowledged, OutboxEffect, Store};
 use prepaid_host::testkit::workload::standard_mix;
 use prepaid_host::{Claim, Error, Ledger, StoreConfig};
-use prepaid_tests::{fresh_postgres, ledger, postgres_store, scenario_events, sqlite_store, verify};
+use prepaid_tests::{
+    assert_ack_references, fresh_postgres, ledger, paid_under_references, postgres_store, scenario_events,
+    sqlite_store, verify,
+};
 
 #[test]
 fn postgres_records_exactly_the_journal_sqlite_records() {
@@ -442,22 +445,9 @@ fn a_postgres_database_from_before_ack_references_gains_them() {
     admin.batch_execute("ALTER TABLE acks DROP COLUMN reference").unwrap();
 
     let second = ledger(config.clone());
-    let acks: Vec<Ack> = new
-        .iter()
-        .map(|effect| Ack::paid(effect.effect_id.clone(), format!("RAIL-{}", effect.seq)))
-        .collect();
-    second.ack_effects(&acks, None).unwrap();
+    second.ack_effects(&paid_under_references(new), None).unwrap();
     let store = config.connect().unwrap();
     let report = verify(store.as_ref()).unwrap();
     assert!(report.is_clean(), "{:?}", report.divergences);
-    for effect in &effects {
-        let record = store
-            .acks(&effect.wallet)
-            .unwrap()
-            .into_iter()
-            .find(|record| record.effect_id == effect.effect_id)
-            .unwrap();
-        let expected = new.contains(effect).then(|| format!("RAIL-{}", effect.seq));
-        assert_eq!(record.reference, expected, "{}", effect.effect_id);
-    }
+    assert_ack_references(store.as_ref(), &effects, new);
 }

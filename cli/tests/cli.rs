@@ -754,18 +754,11 @@ fn reconcile_names_every_difference_between_the_rail_and_the_journal() {
     let ids: Vec<&str> = effects.iter().map(|effect| effect.effect_id.as_str()).collect();
     // The rail has paid the first two; the third is still on its way. The first is
     // acknowledged with the rail's reference, the second as adapters did before references.
-    let ack = prepaid(&[
-        "outbox",
-        "ack",
-        "--db",
-        db.to_str().unwrap(),
-        "--reference",
-        "P1",
-        ids[0],
-    ]);
-    assert!(ack.status.success(), "{}", text(&ack.stderr));
-    let ack = prepaid(&["outbox", "ack", "--db", db.to_str().unwrap(), ids[1]]);
-    assert!(ack.status.success(), "{}", text(&ack.stderr));
+    let ack = |args: &[&str]| prepaid(&[&["outbox", "ack", "--db", db.to_str().unwrap()], args].concat());
+    for args in [&["--reference", "P1", ids[0]][..], &[ids[1]]] {
+        let acked = ack(args);
+        assert!(acked.status.success(), "{}", text(&acked.stderr));
+    }
     let payment = |effect: &prepaid_host::store::OutboxEffect, amount: &str, reference: &str| {
         serde_json::json!({"kind": effect.kind, "effect_id": effect.effect_id, "to": effect.to,
                            "amount": amount, "reference": reference})
@@ -778,9 +771,16 @@ fn reconcile_names_every_difference_between_the_rail_and_the_journal() {
         prepaid(&["reconcile", "--db", db.to_str().unwrap(), statement.to_str().unwrap()])
     };
 
-    let clean = reconcile(&[
-        funding("f1", "1000.00", "RAIL-2026-0001"),
-        funding("f3", "1000.00", "RAIL-2026-0003"),
+    // Both fundings as the rail took them, then `payments`.
+    let after_fundings = |payments: &[serde_json::Value]| {
+        let fundings = [
+            funding("f1", "1000.00", "RAIL-2026-0001"),
+            funding("f3", "1000.00", "RAIL-2026-0003"),
+        ];
+        reconcile(&[&fundings[..], payments].concat())
+    };
+
+    let clean = after_fundings(&[
         payment(&effects[0], &effects[0].amount, "P1"),
         payment(&effects[1], &effects[1].amount, "P2"),
     ]);
@@ -789,9 +789,7 @@ fn reconcile_names_every_difference_between_the_rail_and_the_journal() {
 
     // The rail's statement pays the first under another reference than its acknowledgement
     // records: that acknowledgement was of another payment, or one side is wrong.
-    let elsewhere = reconcile(&[
-        funding("f1", "1000.00", "RAIL-2026-0001"),
-        funding("f3", "1000.00", "RAIL-2026-0003"),
+    let elsewhere = after_fundings(&[
         payment(&effects[0], &effects[0].amount, "P7"),
         payment(&effects[1], &effects[1].amount, "P2"),
     ]);
@@ -892,31 +890,12 @@ fn reconcile_names_every_difference_between_the_rail_and_the_journal() {
 
     // One reference for two effects is refused by hand; acknowledged one at a time, the
     // second acknowledgement under the first's reference is named.
-    let batch = prepaid(&[
-        "outbox",
-        "ack",
-        "--db",
-        db.to_str().unwrap(),
-        "--reference",
-        "P1",
-        ids[1],
-        ids[2],
-    ]);
+    let batch = ack(&["--reference", "P1", ids[1], ids[2]]);
     assert!(!batch.status.success());
     assert!(text(&batch.stderr).contains("one payment"), "{}", text(&batch.stderr));
-    let reused = prepaid(&[
-        "outbox",
-        "ack",
-        "--db",
-        db.to_str().unwrap(),
-        "--reference",
-        "P1",
-        ids[2],
-    ]);
+    let reused = ack(&["--reference", "P1", ids[2]]);
     assert!(reused.status.success(), "{}", text(&reused.stderr));
-    let again = reconcile(&[
-        funding("f1", "1000.00", "RAIL-2026-0001"),
-        funding("f3", "1000.00", "RAIL-2026-0003"),
+    let again = after_fundings(&[
         payment(&effects[0], &effects[0].amount, "P1"),
         payment(&effects[1], &effects[1].amount, "P2"),
         payment(&effects[2], &effects[2].amount, "P3"),
