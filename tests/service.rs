@@ -1558,10 +1558,13 @@ fn the_pages_are_served_under_a_policy_that_keeps_them_to_this_origin() {
         assert_eq!(header(&response, "cross-origin-opener-policy"), "same-origin", "{page}");
         assert_eq!(header(&response, "x-content-type-options"), "nosniff", "{page}");
     }
-    let response = server.http.get(format!("{}/health", server.url)).send().unwrap();
-    assert_eq!(header(&response, "x-content-type-options"), "nosniff");
-    assert_eq!(
-        header(&response, "content-security-policy"),
-        "default-src 'none'; frame-ancestors 'none'"
-    );
+    for path in ["/health", "/v1/nowhere"] {
+        let response = server.http.get(format!("{}{path}", server.url)).send().unwrap();
+        assert_eq!(header(&response, "x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(
+            header(&response, "content-security-policy"),
+            "default-src 'none'; frame-ancestors 'none'",
+            "{path}"
+        );
+    }
 }

@@ -156,12 +156,13 @@ pub fn routes() -> Vec<(Method, &'static str)> {
 
 /// The service's router.
 pub fn router(service: Service) -> Router {
+    // The fallback before the layers: a fallback added after them would answer unlayered.
     build(&mut Vec::new())
         .merge(pages::router())
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route; see /openapi.json") })
         .layer(middleware::map_response(harden))
         .layer(middleware::from_fn_with_state(service.clone(), observe))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route; see /openapi.json") })
         .with_state(service)
 }
 

@@ -154,7 +154,9 @@
         figure('released', yuan(view.released)),
         figure('refunded', yuan(view.refunded)),
         figure('pending', yuan(view.pending)),
-        details ? figure('units_left', details.units_left) : null,
+        // What is left, as the product counts it: a card's face value; a plan's stages.
+        details && view.product === 'stored_value' ? figure('units_left', yuan(amountOf(details.units_left))) : null,
+        details && !['stored_value', 'plan'].includes(view.product) ? figure('units_left', details.units_left) : null,
         details?.stages_left?.length ? figure('stages_left', details.stages_left.join(', ')) : null,
         details ? figure('cooling_off_ends', when(details.cooling_off_ends)) : null,
         details?.expires_at ? figure('expires_at', when(details.expires_at)) : null,
@@ -210,14 +212,15 @@
       $('key-file').value = '';
       await keep(await importSecret(secret));
     }));
-    // A new key is offered once as a key file, the only copy outside the browser: without
-    // it, a lost browser means asking the regulator for a re-key.
+    // A new key is handed over as a key file, the only copy outside the browser, and used
+    // once it is imported from that file: a download a phone blocked leaves no key in use
+    // that exists nowhere else (losing it would take the regulator's re-key).
     $('key-generate').addEventListener('click', () => guarded(async () => {
       const secret = Prepaid.hex(crypto.getRandomValues(new Uint8Array(32)));
       const link = h('a', { href: URL.createObjectURL(new Blob([`${secret}\n`], { type: 'text/plain' })), download: 'prepaid-wallet.key' });
       link.click();
-      URL.revokeObjectURL(link.href);
-      await keep(await importSecret(secret));
+      setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+      $('key-saved').hidden = false;
     }));
     $('key-forget').addEventListener('click', () => guarded(async () => {
       if (!window.confirm(t('key.forget.confirm'))) return;

@@ -57,7 +57,12 @@
       const why = reason();
       const days = h('input', { type: 'number', min: 1, max: 1095, value: 365, class: 'days' });
       const until = h('span', { class: 'until' });
-      const showUntil = () => { until.textContent = when(new Date(untilFrom(Number(days.value)) * 1000).toISOString()); };
+      // The end shown is the end signed.
+      let chosen;
+      const showUntil = () => {
+        chosen = untilFrom(Number(days.value));
+        until.textContent = when(new Date(chosen * 1000).toISOString());
+      };
       days.addEventListener('input', () => guarded(async () => showUntil()));
       showUntil();
       rows.push(h('article', { class: 'review listing', 'data-listing': listing.id },
@@ -70,14 +75,14 @@
         h('label', {}, L('approved_until_days'), ' ', days, ' → ', until),
         why,
         h('div', { class: 'actions' },
-          h('button', { type: 'button', class: 'approve', onclick: () => approveListing(listing, Number(days.value), why.value) }, L('approve')),
+          h('button', { type: 'button', class: 'approve', onclick: () => approveListing(listing, chosen, why.value) }, L('approve')),
           h('button', { type: 'button', class: 'secondary reject', onclick: () => decide(`/v1/listings/${encodeURIComponent(listing.id)}/review`, { decision: 'reject', reason: why.value || 'rejected' }) }, L('reject')))));
     }
     $('review').replaceChildren(...(rows.length ? rows : [h('p', { class: 'hint' }, L('review.none'))]));
   }
 
   // The approval's end, `days` from now.
-  const untilFrom = (days) => Math.floor(Date.now() / 1000) + Math.min(1095, Math.max(1, days || 1)) * DAY;
+  const untilFrom = (days) => Math.floor(Date.now() / 1000) + Math.min(1095, Math.max(1, Math.floor(days) || 1)) * DAY;
 
   async function decide(path, body) {
     await guarded(async () => {
@@ -87,11 +92,10 @@
   }
 
   // The approval is the regulator key's signature of the terms exactly as shown, made here.
-  async function approveListing(listing, days, reason) {
+  async function approveListing(listing, approvedUntil, reason) {
     await guarded(async () => {
       if (!regulator) throw new Prepaid.ApiError('no_key', t('regulator_key'));
       if (!listing.terms) throw new Prepaid.ApiError('bad_terms', listing.name);
-      const approvedUntil = untilFrom(days);
       const digest = await approvalDigest(listing.id, approvedUntil, listing.merchant, listing.terms);
       const approval = { regulator: regulator.public, signature: await sign(regulator.key, digest), approved_until: approvedUntil };
       await post(`/v1/listings/${encodeURIComponent(listing.id)}/review`, { decision: 'approve', reason: reason || 'approved', approval });
@@ -158,9 +162,10 @@
       sessionStorage.setItem('prepaid.api_key', apiKey);
       const file = $('regulator-file').files[0];
       const secret = file ? await file.text() : $('regulator-secret').value;
+      $('regulator-secret').value = '';
+      $('regulator-file').value = '';
       if (secret.trim()) {
         const found = await importSecret(secret);
-        $('regulator-secret').value = '';
         await keys.put('regulator', found);
         await useKey(found);
       }
