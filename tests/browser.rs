@@ -181,7 +181,10 @@ impl Browser {
         }
     }
 
+    /// Waits until the page is not busy (it redraws what it shows after each answer), then
+    /// for `css`.
     async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.gone("body[aria-busy]").await;
         match self
             .client
             .wait()
@@ -194,8 +197,18 @@ impl Browser {
         }
     }
 
+    /// Clicks `css`, found again if the page redrew it between finding and clicking.
     async fn click(&self, css: &str) {
-        self.find(css).await.click().await.unwrap();
+        for _ in 0..50 {
+            match self.find(css).await.click().await {
+                Ok(()) => return,
+                Err(error) if error.is_stale_element_reference() => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(error) => panic!("clicking {css}: {error}"),
+            }
+        }
+        panic!("{css} kept being redrawn");
     }
 
     async fn type_in(&self, css: &str, text: &str) {
@@ -203,7 +216,16 @@ impl Browser {
     }
 
     async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.unwrap()
+        for _ in 0..50 {
+            match self.find(css).await.text().await {
+                Ok(text) => return text,
+                Err(error) if error.is_stale_element_reference() => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(error) => panic!("reading {css}: {error}"),
+            }
+        }
+        panic!("{css} kept being redrawn");
     }
 
     /// What the page's error banner says, if it shows one.

@@ -322,13 +322,20 @@ const Prepaid = (() => {
   }
 
   // Runs `work`, showing what went wrong instead of failing silently.
+  // While any runs, the page says it is busy (`aria-busy`): what it shows may be redrawn.
+  let running = 0;
   async function guarded(work) {
     clearError();
+    running += 1;
+    document.body.setAttribute('aria-busy', 'true');
     try {
       return await work();
     } catch (error) {
       showError(error);
       return undefined;
+    } finally {
+      running -= 1;
+      if (running === 0) document.body.removeAttribute('aria-busy');
     }
   }
 
