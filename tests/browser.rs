@@ -197,18 +197,26 @@ impl Browser {
         }
     }
 
-    /// Clicks `css`, found again if the page redrew it between finding and clicking.
-    async fn click(&self, css: &str) {
+    /// What `act` does with `css`, found again if the page redrew it between finding and
+    /// acting.
+    async fn on<T, F>(&self, css: &str, act: impl Fn(fantoccini::elements::Element) -> F) -> T
+    where
+        F: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+    {
         for _ in 0..50 {
-            match self.find(css).await.click().await {
-                Ok(()) => return,
+            match act(self.find(css).await).await {
+                Ok(done) => return done,
                 Err(error) if error.is_stale_element_reference() => {
                     tokio::time::sleep(Duration::from_millis(100)).await
                 }
-                Err(error) => panic!("clicking {css}: {error}"),
+                Err(error) => panic!("{css}: {error}"),
             }
         }
         panic!("{css} kept being redrawn");
+    }
+
+    async fn click(&self, css: &str) {
+        self.on(css, |element| async move { element.click().await }).await
     }
 
     async fn type_in(&self, css: &str, text: &str) {
@@ -216,16 +224,7 @@ impl Browser {
     }
 
     async fn text(&self, css: &str) -> String {
-        for _ in 0..50 {
-            match self.find(css).await.text().await {
-                Ok(text) => return text,
-                Err(error) if error.is_stale_element_reference() => {
-                    tokio::time::sleep(Duration::from_millis(100)).await
-                }
-                Err(error) => panic!("reading {css}: {error}"),
-            }
-        }
-        panic!("{css} kept being redrawn");
+        self.on(css, |element| async move { element.text().await }).await
     }
 
     /// What the page's error banner says, if it shows one.

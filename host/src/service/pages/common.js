@@ -299,6 +299,18 @@ const Prepaid = (() => {
     return key ? `${key.slice(0, 8)}…${key.slice(-4)}` : '';
   }
 
+  // A wallet's statement (`GET .../statement`): every entry, what it moved, its receipt.
+  function statementTable(lines) {
+    return h('table', { class: 'statement' },
+      h('thead', {}, h('tr', {}, h('th', {}, L('seq')), h('th', {}, L('at')), h('th', {}, L('event')), h('th', {}, L('movement')))),
+      h('tbody', {}, lines.map((line) => h('tr', {},
+        h('td', {}, line.seq),
+        h('td', {}, when(line.at)),
+        h('td', {}, line.type, line.ok ? '' : ` (${line.error})`),
+        h('td', {}, line.effects.map((effect) => h('div', {}, `${effect.kind} ${yuan(effect.amount)}`)),
+          h('details', {}, h('summary', {}, L('receipt')), h('pre', { class: 'receipt' }, line.receipt)))))));
+  }
+
   // ---- Errors --------------------------------------------------------------------------
   class ApiError extends Error {
     constructor(code, message) {
@@ -511,7 +523,7 @@ const Prepaid = (() => {
   });
 
   return {
-    t, L, h, label, yuan, fen, when, short, api, guarded, showError, ApiError, hex,
+    t, L, h, label, yuan, fen, when, short, api, guarded, showError, ApiError, hex, statementTable,
     eventDigest, approvalDigest, importSecret, sign, keys, eventId, utf8,
     barChart, lineChart,
   };

@@ -129,14 +129,7 @@
   async function statement(wallet, panel) {
     await guarded(async () => {
       const { statement: lines } = await authed('GET', `/v1/wallets/${encodeURIComponent(wallet)}/statement`);
-      panel.replaceChildren(h('table', { class: 'statement' },
-        h('thead', {}, h('tr', {}, h('th', {}, L('seq')), h('th', {}, L('at')), h('th', {}, L('event')), h('th', {}, L('movement')))),
-        h('tbody', {}, lines.map((line) => h('tr', {},
-          h('td', {}, line.seq),
-          h('td', {}, when(line.at)),
-          h('td', {}, line.type, line.ok ? '' : ` (${line.error})`),
-          h('td', {}, line.effects.map((effect) => h('div', {}, `${effect.kind} ${yuan(effect.amount)}`)),
-            h('details', {}, h('summary', {}, L('receipt')), h('pre', { class: 'receipt' }, line.receipt))))))));
+      panel.replaceChildren(Prepaid.statementTable(lines));
     });
   }
 

@@ -133,12 +133,7 @@
         h('dl', { class: 'figures' }, ['paid', 'frozen', 'released', 'refunded', 'pending'].map((key) =>
           h('div', { class: 'figure' }, h('dt', {}, L(key)), h('dd', {}, yuan(view[key]))))),
         h('h3', {}, L('history')),
-        h('table', { class: 'statement' },
-          h('thead', {}, h('tr', {}, h('th', {}, L('seq')), h('th', {}, L('at')), h('th', {}, L('event')), h('th', {}, L('movement')))),
-          h('tbody', {}, statement.map((line) => h('tr', {},
-            h('td', {}, line.seq), h('td', {}, when(line.at)), h('td', {}, line.type, line.ok ? '' : ` (${line.error})`),
-            h('td', {}, line.effects.map((effect) => h('div', {}, `${effect.kind} ${yuan(effect.amount)}`)),
-              h('details', {}, h('summary', {}, L('receipt')), h('pre', { class: 'receipt' }, line.receipt))))))));
+        Prepaid.statementTable(statement));
       label();
     });
   }
