@@ -47,6 +47,20 @@ pub fn scenario_files() -> Vec<PathBuf> {
     files
 }
 
+/// The tests' engine: compiled components are kept in the artifact cache that
+/// `PREPAID_CACHE` names (`cargo xtask test` points it into the target directory, for the
+/// tests and the `prepaid` processes they start alike), else in target/artifact-cache, so
+/// the component is compiled once per code hash for the whole suite rather than once per
+/// ledger.
+pub fn engine() -> ContractEngine {
+    let dir = std::env::var_os("PREPAID_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/artifact-cache"));
+    ContractEngine::new()
+        .and_then(|engine| engine.with_cache(&dir))
+        .unwrap_or_else(|error| panic!("an engine with the artifact cache {}: {error:#}", dir.display()))
+}
+
 /// A ledger over a new journal in `dir`, with the component under test installed.
 pub fn ledger_in(dir: &Path) -> Ledger {
     ledger(sqlite_store(dir))
@@ -55,7 +69,7 @@ pub fn ledger_in(dir: &Path) -> Ledger {
 /// A ledger over `store` on a scripted clock (events carry their times, as in scenario
 /// files), with the component under test installed.
 pub fn ledger(store: StoreConfig) -> Ledger {
-    let ledger = Ledger::open(store, ContractEngine::new().expect("an engine"))
+    let ledger = Ledger::open(store, engine())
         .expect("opening the store")
         .with_clock(Clock::Scripted);
     ledger.install(&component_bytes()).expect("installing the component");
@@ -64,7 +78,7 @@ pub fn ledger(store: StoreConfig) -> Ledger {
 
 /// Replays every wallet of `store` on a fresh engine, as an auditor's `prepaid verify` does.
 pub fn verify(store: &dyn Store) -> prepaid_host::Result<Report> {
-    prepaid_host::verify::verify(store, &Contracts::new(ContractEngine::new()?))
+    prepaid_host::verify::verify(store, &Contracts::new(engine()))
 }
 
 /// The signed `open` of wallet `w1`: alice buys ten sessions from gym for 1000.00 (list

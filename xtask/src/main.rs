@@ -7,7 +7,8 @@
 //! - `cargo xtask demo` builds the contract and runs `prepaid demo`;
 //! - `cargo xtask test` builds everything, checks that a second clean build gives the same
 //!   bytes, starts a throwaway PostgreSQL ([`postgres`]), installs the browser the page tests
-//!   drive when missing ([`packages::browser`]) and runs every test of the workspace;
+//!   drive when missing ([`packages::browser`]) and runs every test of the workspace
+//!   ([`tests`]);
 //! - `cargo xtask loadtest` measures two `prepaid serve` processes over one PostgreSQL
 //!   against one over SQLite ([`loadtest`]).
 //!
@@ -22,6 +23,7 @@ mod debian;
 mod loadtest;
 mod packages;
 mod postgres;
+mod tests;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -62,14 +64,14 @@ enum Xtask {
     /// Builds the components, checks the build is reproducible, starts a throwaway
     /// PostgreSQL and runs all tests.
     Test {
-        /// Arguments for `cargo test`.
+        /// Arguments for every test binary (a filter, `--skip NAME`, `--exact`).
         #[arg(trailing_var_arg = true)]
         args: Vec<String>,
     },
     /// Starts a throwaway PostgreSQL, runs COMMAND with `PREPAID_TEST_POSTGRES` and
     /// `PREPAID_TEST_POSTGRES_TLS` set as `test` sets them, and stops the server: one test
     /// that needs PostgreSQL, without the whole suite
-    /// (`cargo xtask with-postgres cargo test -p prepaid-cli --test guides readme`).
+    /// (`cargo xtask with-postgres cargo test -p prepaid-cli --test it guides::readme`).
     WithPostgres {
         /// The command and its arguments.
         #[arg(trailing_var_arg = true, required = true)]
@@ -98,12 +100,7 @@ fn main() -> Result<()> {
     let root = workspace_root();
     let component = root.join(COMPONENT);
     // A relative one is relative to where the caller is, as cargo reads it.
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(
-            || root.join("target"),
-            |dir| std::path::absolute(&dir).unwrap_or_else(|_| dir.into()),
-        )
-        .join(WASM_TARGET_DIR);
+    let target_dir = cargo_target_dir(&root).join(WASM_TARGET_DIR);
     match Xtask::parse() {
         Xtask::Contract { out, target_dir: dir } => {
             let dir = dir.map_or(target_dir, |dir| root.join(dir));
@@ -123,7 +120,14 @@ fn main() -> Result<()> {
         }
         Xtask::Guests => build_guests(&root, &target_dir),
         Xtask::Demo { args } => {
+            // The CLI builds while the contract does: the contract's build runs mostly one
+            // crate at a time (core, then the rules under LTO), which leaves a core idle.
+            let cli = Background::spawn(
+                cargo_command(&root, ["build", "--quiet", "--locked", "--package", "prepaid-cli", "--bin", "prepaid"]),
+                "building prepaid",
+            )?;
             build_component(&root, &CONTRACT, Choice::Default, &target_dir, &component)?;
+            cli.wait()?;
             let run = [
                 "run",
                 "--quiet",
@@ -137,21 +141,17 @@ fn main() -> Result<()> {
             cargo(&root, &component, run, &args)
         }
         Xtask::Test { args } => {
+            // The tests build while the components do (see Demo).
+            let tests = tests::Build::start(&root)?;
             let code_hash = build_component(&root, &CONTRACT, Choice::Default, &target_dir, &component)?;
-            // The same toolchain as the build just made: the check is of reproducibility.
+            // The same toolchain as the build just made: the check is of reproducibility,
+            // and the run's one clean build of the contract.
             check_hash(&root, &code_hash, Choice::Default)?;
             build_guests(&root, &target_dir)?;
             let _postgres = start_postgres()?;
             packages::browser()?;
-            cargo(
-                &root,
-                &component,
-                // Every test binary runs even when one fails, so that one run shows every
-                // failure (a rule change moves traces in several places at once).
-                ["test", "--workspace", "--all-targets", "--locked", "--no-fail-fast"],
-                &args,
-            )?;
-            cargo(&root, &component, ["test", "--workspace", "--doc", "--locked"], &[])
+            let binaries = tests.finish(&root)?;
+            tests::run(&root, &binaries, &component, &cargo_target_dir(&root), &args)
         }
         Xtask::WithPostgres { command } => {
             let _postgres = start_postgres()?;
@@ -194,6 +194,15 @@ fn start_postgres() -> Result<postgres::Postgres> {
     Ok(postgres)
 }
 
+/// Cargo's target directory for this workspace: `CARGO_TARGET_DIR` (a relative one is
+/// relative to where the caller is, as cargo reads it), else `target/`.
+fn cargo_target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || root.join("target"),
+        |dir| std::path::absolute(&dir).unwrap_or_else(|_| dir.into()),
+    )
+}
+
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -201,16 +210,23 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// `cargo ARGS --manifest-path <this workspace>`, run from the caller's directory.
+fn cargo_command<const N: usize>(root: &Path, args: [&str; N]) -> Command {
+    let (subcommand, rest) = args.split_first().expect("a cargo subcommand");
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command
+        .arg(subcommand)
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .args(rest);
+    command
+}
+
 /// Runs cargo with `args` then `extra` on this workspace, the component under test in
 /// `PREPAID_COMPONENT` and the guests' folder in `PREPAID_GUESTS`. It runs in the caller's
 /// directory, so that `cargo xtask demo` writes its journal where the caller is.
 fn cargo<const N: usize>(root: &Path, component: &Path, args: [&str; N], extra: &[String]) -> Result<()> {
-    let (subcommand, rest) = args.split_first().expect("a cargo subcommand");
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .arg(subcommand)
-        .arg("--manifest-path")
-        .arg(root.join("Cargo.toml"))
-        .args(rest)
+    let status = cargo_command(root, args)
         .args(extra)
         .env("PREPAID_COMPONENT", component)
         .env("PREPAID_GUESTS", root.join(GUESTS))
@@ -220,6 +236,37 @@ fn cargo<const N: usize>(root: &Path, component: &Path, args: [&str; N], extra: 
         bail!("cargo {} failed ({status})", args.join(" "));
     }
     Ok(())
+}
+
+/// A command running beside this one; killed if it is dropped before [`Background::wait`].
+struct Background {
+    child: std::process::Child,
+    what: &'static str,
+}
+
+impl Background {
+    fn spawn(mut command: Command, what: &'static str) -> Result<Background> {
+        let child = command.spawn().with_context(|| format!("{what}: starting {command:?}"))?;
+        Ok(Background { child, what })
+    }
+
+    /// Waits for it, and fails if it did.
+    fn wait(mut self) -> Result<()> {
+        let status = self.child.wait().with_context(|| self.what)?;
+        if !status.success() {
+            bail!("{} failed ({status})", self.what);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
 
 /// Builds the contract again from scratch in a fresh target directory with the toolchain

@@ -47,7 +47,7 @@ pub fn is_root() -> bool {
         .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
 }
 
-/// Debian's Chromium and its WebDriver server, for tests/browser.rs, with a font that has
+/// Debian's Chromium and its WebDriver server, for tests/it/browser.rs, with a font that has
 /// Chinese characters (the pages' labels and screenshots): installed if missing, and named
 /// to the tests by `PREPAID_CHROMIUM` and `PREPAID_CHROMEDRIVER`.
 pub fn browser() -> Result<()> {

@@ -234,7 +234,14 @@ impl ContractEngine {
             }
         }
         let compiled = self.engine.precompile_component(bytes)?;
-        let partial = artifact.with_extension("partial");
+        // A name of this writer's own: processes and threads sharing the cache may compile
+        // the same component at once, and each renames its own whole file into place.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let partial = artifact.with_extension(format!(
+            "{}-{}.partial",
+            std::process::id(),
+            WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
         {
             use std::io::Write as _;
             use std::os::unix::fs::OpenOptionsExt as _;

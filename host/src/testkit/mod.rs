@@ -71,13 +71,18 @@ impl TestKit {
         TestKit::with_component(&bytes)
     }
 
-    /// A kit on the component `bytes`. The clock starts at 2026-01-01T00:00:00Z.
+    /// A kit on the component `bytes`. The clock starts at 2026-01-01T00:00:00Z. When
+    /// `PREPAID_CACHE` names a folder, compiled components are kept there (as `prepaid`
+    /// keeps them), so a test run compiles each version of the rules once.
     pub fn with_component(bytes: &[u8]) -> TestKit {
         let journal = tempfile::tempdir().expect("creating a temporary journal");
-        let ledger = Ledger::open(
-            StoreConfig::Sqlite(journal.path().join("journal.db")),
-            ContractEngine::new().expect("configuring the engine"),
-        )
+        let mut engine = ContractEngine::new().expect("configuring the engine");
+        if let Some(cache) = std::env::var_os("PREPAID_CACHE") {
+            engine = engine
+                .with_cache(std::path::Path::new(&cache))
+                .unwrap_or_else(|error| panic!("the artifact cache PREPAID_CACHE names: {error:#}"));
+        }
+        let ledger = Ledger::open(StoreConfig::Sqlite(journal.path().join("journal.db")), engine)
         .expect("opening the journal")
         // The kit's clock: each event carries the time the test set.
         .with_clock(Clock::Scripted);

@@ -385,7 +385,7 @@ proptest! {
     #[test]
     fn money_balances_and_native_and_wasm_agree((open, actions) in history()) {
         thread_local! {
-            static WASM: WasmContract = ContractEngine::new().unwrap().load(&component_bytes()).unwrap();
+            static WASM: WasmContract = prepaid_tests::engine().load(&component_bytes()).unwrap();
         }
         WASM.with(|wasm| check_history(wasm, &open, &actions))?;
     }

@@ -44,7 +44,7 @@ fn actor(role: &str, name: &str) -> Actor {
 /// A ledger on the system clock that sells only listings, trusting the city, with
 /// `notice_days` of closure notice.
 fn platform(store: StoreConfig, notice_days: u32) -> Ledger {
-    let ledger = Ledger::open(store, ContractEngine::new().unwrap())
+    let ledger = Ledger::open(store, prepaid_tests::engine())
         .unwrap()
         .with_registry(notice_days);
     let code_hash = ledger.install(&component_bytes()).unwrap();
@@ -620,7 +620,7 @@ fn each_alert_rule_raises_its_alert() {
         )
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    let careless = Ledger::open(store, ContractEngine::new().unwrap()).unwrap();
+    let careless = Ledger::open(store, prepaid_tests::engine()).unwrap();
     careless.install(&component_bytes()).unwrap();
     assert!(
         careless

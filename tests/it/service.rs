@@ -743,7 +743,7 @@ fn a_merchant_key_can_neither_hold_the_refund_hostage_nor_inflate_an_authorizati
         "{refund}"
     );
     // All that the 64 pending requests do not ask comes back at once; what they ask waits
-    // for the regulator (or the end of the hold, tests/consumer.rs).
+    // for the regulator (or the end of the hold, tests/it/consumer.rs).
     let (_, wallet) = server.get("/v1/wallets/w1", Some(AUDITOR));
     assert_eq!(
         (wallet["view"]["frozen"].as_str(), wallet["view"]["refunded"].as_str()),

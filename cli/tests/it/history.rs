@@ -11,17 +11,8 @@ use prepaid_host::keys::{dev_key, public_key};
 use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::store::Store as _;
 use prepaid_host::{Clock, ContractEngine, Envelope, Ledger, StoreConfig};
+use super::{prepaid, text};
 
-fn prepaid(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_prepaid"))
-        .args(args)
-        .output()
-        .expect("running prepaid")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn path(path: &Path) -> &str {
     path.to_str().unwrap()
@@ -104,7 +95,7 @@ impl Platform {
             .collect();
         let events = change(events);
         let rebuilt = self.dir.path().join(format!("{name}-rebuilt.db"));
-        let ledger = Ledger::open(StoreConfig::Sqlite(rebuilt.clone()), ContractEngine::new().unwrap())
+        let ledger = Ledger::open(StoreConfig::Sqlite(rebuilt.clone()), prepaid_tests::engine())
             .unwrap()
             .with_clock(Clock::Scripted);
         ledger.install(component).unwrap();

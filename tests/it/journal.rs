@@ -341,7 +341,7 @@ fn code_swapped_under_a_wallets_code_hash_is_not_run() {
         .unwrap();
 
     // A fresh process: nothing compiled yet, and no component installed over the swap.
-    let ledger = Ledger::open(sqlite_store(dir.path()), ContractEngine::new().unwrap())
+    let ledger = Ledger::open(sqlite_store(dir.path()), prepaid_tests::engine())
         .unwrap()
         .with_clock(Clock::Scripted);
     let tick = Envelope {
@@ -381,7 +381,7 @@ fn a_journal_recorded_by_an_earlier_build_verifies_clean_against_its_checkpoint(
         checkpoint: checkpoint.leaves,
         ..Default::default()
     };
-    let contracts = prepaid_host::ledger::Contracts::new(ContractEngine::new().unwrap());
+    let contracts = prepaid_host::ledger::Contracts::new(prepaid_tests::engine());
     let report = prepaid_host::verify::verify_with_progress(&store, &contracts, &checks, |_, _| {}).unwrap();
     let divergences: Vec<String> = report.divergences.iter().map(ToString::to_string).collect();
     assert!(

@@ -15,7 +15,7 @@
 //!
 //! cargo-fuzz needs a nightly toolchain; this runs on proptest in the ordinary test suite.
 //! `PREPAID_FUZZ_CASES` sets the number of inputs (default 20,000); for a long run:
-//! `PREPAID_FUZZ_CASES=10000000 cargo test --release -p prepaid-tests --test fuzz -- --nocapture`.
+//! `PREPAID_FUZZ_CASES=10000000 cargo test --release -p prepaid-tests --test it fuzz:: -- --nocapture`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;

@@ -119,7 +119,7 @@ fn keys_file(dir: &Path) -> std::path::PathBuf {
 /// sale of the workload's listing, which this registers and approves in `store` first (a
 /// service sells only approved listings).
 fn listed_workload(store: &StoreConfig, wallets: std::ops::Range<usize>) -> Vec<Envelope> {
-    let ledger = Ledger::open(store.clone(), ContractEngine::new().unwrap()).unwrap();
+    let ledger = Ledger::open(store.clone(), prepaid_tests::engine()).unwrap();
     let until = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -165,7 +165,7 @@ fn two_serve_processes_over_one_postgres_share_wallets_and_lose_nothing() {
         let seqs: Vec<u64> = store.entries(wallet).unwrap().iter().map(|entry| entry.seq).collect();
         assert_eq!(seqs, (1..=6).collect::<Vec<_>>(), "{wallet}");
     }
-    let verified = verify(store.as_ref(), &Contracts::new(ContractEngine::new().unwrap())).unwrap();
+    let verified = verify(store.as_ref(), &Contracts::new(prepaid_tests::engine())).unwrap();
     assert!(verified.is_clean(), "{:?}", verified.divergences);
     assert_eq!(verified.entries, 180);
 
@@ -335,7 +335,7 @@ fn killed_under_load(store: StoreConfig, store_args: Vec<String>, copies: usize)
             effect.effect_id
         );
     }
-    let verified = verify(store.as_ref(), &Contracts::new(ContractEngine::new().unwrap())).unwrap();
+    let verified = verify(store.as_ref(), &Contracts::new(prepaid_tests::engine())).unwrap();
     assert!(verified.is_clean(), "{:?}", verified.divergences);
     // Every 2xx answer carried the platform's receipt for an entry the store holds exactly.
     let platform = dev_key("platform").verifying_key();

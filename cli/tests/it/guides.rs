@@ -33,13 +33,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the CLI lives in the workspace")
-        .to_path_buf()
-}
+use super::workspace;
 
 /// One command of a guide and what the guide shows it printing.
 #[derive(Debug)]
@@ -182,7 +176,9 @@ fn copy_repository(to: &Path) {
 fn prelude(reader: Reader, repo: &Path) -> String {
     let bin = Path::new(env!("CARGO_BIN_EXE_prepaid")).parent().unwrap().to_path_buf();
     let mut prelude = format!(
-        "set -o pipefail\ncd '{}'\nexport PATH='{}':\"$PATH\" CARGO_TERM_COLOR=never NO_COLOR=1\nunset RUST_LOG RUST_BACKTRACE PREPAID_CACHE PREPAID_TOOLCHAIN PREPAID_ACCEPT_GOLDEN\n",
+        // PREPAID_CACHE stays: the suite's artifact cache changes nothing a command prints,
+        // and spares each command compiling the component again.
+        "set -o pipefail\ncd '{}'\nexport PATH='{}':\"$PATH\" CARGO_TERM_COLOR=never NO_COLOR=1\nunset RUST_LOG RUST_BACKTRACE PREPAID_TOOLCHAIN PREPAID_ACCEPT_GOLDEN\n",
         repo.display(),
         bin.display()
     );
@@ -204,15 +200,21 @@ fn prelude(reader: Reader, repo: &Path) -> String {
             ));
         }
         Reader::Author => {
-            // The copy builds into a target directory of its own, kept between runs; its
-            // component is the one its `cargo xtask contract` builds.
-            let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("guides/author-target");
+            // The copy's final artifacts (its xtask, its component) go to a target
+            // directory of its own, so that they never replace this workspace's; what
+            // cargo compiles on the way goes to this workspace's build directory, where
+            // every dependency is compiled already, so only the copy's own crates are built.
+            // (`cargo xtask test` runs this binary outside cargo, whose lock on that
+            // directory would otherwise wait for this test to end.)
+            let target = Path::new(env!("CARGO_TARGET_TMPDIR"));
+            let build_dir = target.parent().expect("CARGO_TARGET_TMPDIR is inside the target directory");
             prelude.push_str(&format!(
-                "export CARGO_TARGET_DIR='{}' PREPAID_COMPONENT='{}/target/contract/prepaid_contract.wasm'\n\
+                "export CARGO_TARGET_DIR='{}' CARGO_BUILD_BUILD_DIR='{}' PREPAID_COMPONENT='{}/target/contract/prepaid_contract.wasm'\n\
                  unset PREPAID_GUESTS\n\
                  export GIT_AUTHOR_NAME=guide GIT_AUTHOR_EMAIL=guide@example.invalid GIT_COMMITTER_NAME=guide GIT_COMMITTER_EMAIL=guide@example.invalid\n\
                  git init -q && git add -A && git commit -q -m 'the repository as the guide finds it'\n",
-                target.display(),
+                target.join("guides/author-target").display(),
+                build_dir.display(),
                 repo.display()
             ));
         }

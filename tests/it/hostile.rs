@@ -12,7 +12,7 @@ use prepaid_tests::{guest_bytes, sessions_open, sqlite_store, verify};
 /// message and fuel, after checking the journal verifies.
 fn run_guest(name: &str) -> (String, String, u64) {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(sqlite_store(dir.path()), ContractEngine::new().unwrap())
+    let ledger = Ledger::open(sqlite_store(dir.path()), prepaid_tests::engine())
         .unwrap()
         .with_clock(Clock::Scripted);
     ledger.install(&guest_bytes(name)).unwrap();
@@ -78,7 +78,7 @@ fn garbage_state_bytes_are_refused_by_the_contract() {
     use prepaid_host::engine::ContractEngine;
     use prepaid_host::rules::Rules;
 
-    let contract = ContractEngine::new()
+    let contract = prepaid_tests::engine()
         .unwrap()
         .load(&prepaid_tests::component_bytes())
         .unwrap();

@@ -4,21 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use prepaid_host::store::Store as _;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use super::{prepaid, text, workspace};
 
 fn example() -> PathBuf {
     workspace().join("tests/scenarios/sessions_refund_after_cooling_off.json")
 }
 
-fn prepaid(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_prepaid"))
-        .args(args)
-        .output()
-        .expect("running prepaid")
-}
 
 /// Runs the example scenario with `from` replaced by `to`, from a file in `dir`.
 fn run_altered_example(dir: &Path, from: &str, to: &str) -> Output {
@@ -27,9 +18,6 @@ fn run_altered_example(dir: &Path, from: &str, to: &str) -> Output {
     prepaid(&["scenario", "run", file.to_str().unwrap()])
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 #[test]
 fn scenario_run_prints_a_json_line_per_step_as_documented() {

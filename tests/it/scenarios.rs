@@ -12,7 +12,7 @@ use prepaid_tests::{component_bytes, ledger_in, scenario_files};
 /// Set to accept changed golden traces (then review `git diff tests/golden`).
 const ACCEPT: &str = "PREPAID_ACCEPT_GOLDEN";
 /// The command that accepts them: the scenario tests alone, not the whole suite.
-const ACCEPT_COMMAND: &str = "PREPAID_ACCEPT_GOLDEN=1 cargo test -p prepaid-tests --test scenarios";
+const ACCEPT_COMMAND: &str = "PREPAID_ACCEPT_GOLDEN=1 cargo test -p prepaid-tests --test it scenarios::";
 
 /// Checks `run` against the golden trace of `file` in tests/golden/, or rewrites the trace
 /// when `PREPAID_ACCEPT_GOLDEN` is set. Returns what differs.
@@ -95,7 +95,7 @@ fn every_scenario_holds_its_expects_matches_its_golden_trace_and_verifies() {
 /// scenario; the wasm side also reports the fuel it used.
 #[test]
 fn native_and_wasm_agree_on_every_scenario() {
-    let wasm = ContractEngine::new().unwrap().load(&component_bytes()).unwrap();
+    let wasm = prepaid_tests::engine().load(&component_bytes()).unwrap();
     for file in scenario_files() {
         let scenario = Scenario::load(&file).unwrap();
         let mut states: std::collections::HashMap<String, Vec<u8>> = Default::default();
@@ -123,7 +123,7 @@ fn native_and_wasm_agree_on_every_scenario() {
 /// The same event on the same state gives the same bytes and the same fuel every time.
 #[test]
 fn the_component_is_deterministic() {
-    let engine = ContractEngine::new().unwrap();
+    let engine = prepaid_tests::engine();
     let first = engine.load(&component_bytes()).unwrap();
     let second = engine.load(&component_bytes()).unwrap();
     let scenario = Scenario::load(&scenario_files()[0]).unwrap();
