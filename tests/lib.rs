@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use prepaid_host::ledger::Contracts;
+use prepaid_host::contracts::Contracts;
 use prepaid_host::store::postgres::PostgresConfig;
 use prepaid_host::store::Store;
 use prepaid_host::testkit::scenario::Scenario;

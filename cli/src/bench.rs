@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Result};
 use serde::Serialize;
 
-use prepaid_host::ledger::Contracts;
+use prepaid_host::contracts::Contracts;
 use prepaid_host::native::NativeRules;
 use prepaid_host::registry::{Action, Actor, MerchantClosure};
 use prepaid_host::rules::Rules;

@@ -15,7 +15,7 @@ use anyhow::{Context as _, Result};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use prepaid_host::ledger::Contracts;
+use prepaid_host::contracts::Contracts;
 use prepaid_host::outcome::sha256_hex;
 use prepaid_host::service::auth::ApiKeys;
 use prepaid_host::service::Service;
@@ -25,7 +25,7 @@ use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::store::Store as _;
 use prepaid_host::testkit::scenario::{self, Scenario};
 use prepaid_host::testkit::snapshot;
-use prepaid_host::trust::untrusted_wallets;
+use prepaid_host::verify::untrusted_wallets;
 use prepaid_host::verify::{printable, verify_with_progress, Checks, Coverage, Divergence, Report};
 use prepaid_host::{Clock, Ledger, StoreConfig, Trust};
 
@@ -326,7 +326,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 anyhow::bail!("no journal at {}", db.display());
             }
             let key = prepaid_host::keys::read_key_file(&key)?;
-            let checkpoint = prepaid_host::signed::checkpoint(&SqliteStore::open_read_only(&db)?, &key)?;
+            let checkpoint = prepaid_host::signed::checkpoint(SqliteStore::open_read_only(&db)?.leaves()?, &key)?;
             write_new(&out, &checkpoint.to_file())?;
             println!(
                 "wrote {}: the checkpoint of {}, {}",

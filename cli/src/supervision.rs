@@ -74,7 +74,7 @@ pub fn buy(consumer: &str, wallet: &str, id: &str) -> Result<ExitCode> {
 /// `prepaid stats`: the statistics of the journal at `db`.
 pub fn stats(db: &Path, query: Query, json: bool) -> Result<ExitCode> {
     let store = SqliteStore::open_read_only(db)?;
-    let registry = Registry::read(&store)?;
+    let registry = Registry::read(store.registry_since(0)?)?;
     query.check()?;
     let rows = prepaid_host::store::Store::day_rows(&store, query.to.as_deref())?;
     let lines = query.lines(&rows, &registry);

@@ -40,7 +40,7 @@ impl Clock {
     /// own.
     pub fn now(self) -> Result<i64> {
         match self {
-            Clock::System => Ok(crate::store::unix_now()),
+            Clock::System => Ok(unix_now()),
             Clock::Scripted => Err(Error::fault(
                 "a scripted clock has no time of its own: send `tick` events with their `at`",
             )),
@@ -89,4 +89,30 @@ impl Clock {
             },
         }
     }
+}
+
+/// Seconds since the Unix epoch, for claim leases (the host's clock: leases are not part
+/// of any wallet's history).
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The offset of China Standard Time from UTC, in seconds: days are its days.
+pub(crate) const CST_OFFSET: i64 = 8 * 3600;
+
+/// The day written `YYYY-MM-DD`, as days since 1970-01-01; `None` if it is not one.
+pub fn day_number(day: &str) -> Option<i64> {
+    let number = |range: std::ops::Range<usize>| day.get(range).filter(|part| part.bytes().all(|b| b.is_ascii_digit()));
+    let (Some(year), Some(month), Some(date)) = (number(0..4), number(5..7), number(8..10)) else {
+        return None;
+    };
+    if day.len() != 10 || &day[4..5] != "-" || &day[7..8] != "-" {
+        return None;
+    }
+    let month = time::Month::try_from(month.parse::<u8>().ok()?).ok()?;
+    let date = time::Date::from_calendar_date(year.parse().ok()?, month, date.parse().ok()?).ok()?;
+    // The Julian day of 1970-01-01.
+    Some(i64::from(date.to_julian_day()) - 2_440_588)
 }

@@ -58,9 +58,11 @@
 
 pub mod alerts;
 pub mod clock;
+pub mod contracts;
 pub mod engine;
 pub mod envelope;
 pub mod error;
+pub mod journal;
 pub mod keys;
 pub mod ledger;
 pub mod native;
@@ -76,6 +78,7 @@ pub mod stats;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod text;
 pub mod trust;
 pub mod verify;
 pub mod webhooks;

@@ -77,7 +77,7 @@ pub fn of_wallet(
     }
     let notice = |kind: NoticeKind, at: i64, request: Option<&str>, amount: Option<String>| {
         let key = request.map_or_else(|| format!("{at}"), |request| format!("{request}/{at}"));
-        let word = crate::registry::word(&kind);
+        let word = crate::text::word(&kind);
         Notice {
             id: format!("{wallet}/{word}/{key}"),
             wallet: wallet.to_owned(),

@@ -28,18 +28,19 @@ use anyhow::Context as _;
 use ed25519_dalek::{Signature, VerifyingKey};
 use prepaid_contract::authorization::{approval_message, closure_message, terms_json};
 use prepaid_contract::event::Listing as ListedAs;
+use prepaid_contract::money::Amount;
 use prepaid_contract::policy::{Policy, DAY_SECONDS};
 use prepaid_contract::products::Product;
 use prepaid_contract::{Event, NativeCrypto};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::alerts::AlertRules;
 use crate::envelope::{rfc3339, Envelope};
 use crate::error::{Error, RefusalCode, Result};
 use crate::notices::Audience;
 use crate::outcome::{is_hex64, sha256_hex};
-use crate::store::GENESIS_HASH;
+use crate::journal::GENESIS_HASH;
+use crate::text::word;
 use crate::trust::Trust;
 
 /// Days of notice a closure must give, by default: Shanghai's and Beijing's 30.
@@ -472,15 +473,6 @@ pub struct Registry {
     head: String,
 }
 
-/// A status, decision or role as the API spells it (`pending`, `suspend`, `merchant`):
-/// the serde name of a unit variant.
-pub(crate) fn word(value: &impl Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|value| value.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 fn refused(code: RefusalCode, message: impl Into<String>) -> Error {
     Error::refused(code, message)
 }
@@ -553,10 +545,11 @@ fn terms(product: &Value, policy: &Value) -> Result<(Product, Policy)> {
 }
 
 impl Registry {
-    /// The registry of `store`: its whole log, folded and checked as a chain.
-    pub fn read(store: &dyn crate::store::Store) -> Result<Registry> {
+    /// The registry a whole log of `records` makes (a store's:
+    /// [`crate::store::Store::registry_since`] 0), folded and checked as a chain.
+    pub fn read(records: impl IntoIterator<Item = Record>) -> Result<Registry> {
         let mut registry = Registry::default();
-        for record in store.registry_since(0)? {
+        for record in records {
             registry.apply(&record)?;
         }
         Ok(registry)
@@ -600,7 +593,7 @@ impl Registry {
         if holidays.is_empty() && workdays.is_empty() {
             return None;
         }
-        let today = (now + crate::stats::CST_OFFSET).div_euclid(DAY_SECONDS);
+        let today = (now + crate::clock::CST_OFFSET).div_euclid(DAY_SECONDS);
         let near =
             |days: &Vec<i64>| -> Vec<i64> { days.iter().copied().filter(|day| (day - today).abs() <= 400).collect() };
         Some(serde_json::json!({"holidays": near(holidays), "workdays": near(workdays)}))
@@ -831,7 +824,7 @@ impl Registry {
                         ));
                     }
                     for day in days.iter() {
-                        let number = crate::stats::day_number(day).ok_or_else(|| {
+                        let number = crate::clock::day_number(day).ok_or_else(|| {
                             refused(
                                 RefusalCode::BadRegistryEntry,
                                 format!("`{field}`: {day:?} is not a day as YYYY-MM-DD"),
@@ -1053,7 +1046,7 @@ impl Registry {
             Action::ConfigureAlerts { rules } => self.alert_rules = rules.clone(),
             Action::ConfigureCalendar { holidays, workdays } => {
                 let numbers = |days: &Vec<String>| -> Vec<i64> {
-                    let mut numbers: Vec<i64> = days.iter().filter_map(|day| crate::stats::day_number(day)).collect();
+                    let mut numbers: Vec<i64> = days.iter().filter_map(|day| crate::clock::day_number(day)).collect();
                     numbers.sort_unstable();
                     numbers.dedup();
                     numbers
@@ -1154,6 +1147,97 @@ impl Registry {
                     listing.id, listing.id
                 ),
             ));
+        }
+        Ok(())
+    }
+}
+
+// The regulator's alert rules: a registry record (who set which threshold when is on the
+// record); crate::alerts raises alerts from them.
+
+/// Days of history a rate is compared with, by default.
+pub const DEFAULT_TRAILING_DAYS: u32 = 30;
+/// The fewest events in a day for a rate alert, by default: one refund among none is not a
+/// pattern.
+pub const DEFAULT_MIN_EVENTS: u64 = 5;
+
+/// The regulator's alert rules; a rule left out raises nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRules {
+    /// A merchant's frozen total above this (yuan, as `"100000.00"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frozen_over: Option<String>,
+    /// A merchant's refunds today above this multiple of its daily average over the
+    /// trailing days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_rate_multiple: Option<u32>,
+    /// A merchant's requests today above this multiple of its daily average over the
+    /// trailing days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_rate_multiple: Option<u32>,
+    /// The days a rate is compared with.
+    #[serde(default = "default_trailing_days")]
+    pub trailing_days: u32,
+    /// The fewest refunds or requests in a day for a rate alert.
+    #[serde(default = "default_min_events")]
+    pub min_events: u64,
+    /// A merchant's wallets in dispute above this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_disputes_over: Option<i64>,
+    /// A merchant's requests awaiting authorization above this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_requests_over: Option<i64>,
+    /// Any sale recorded after a merchant's closure notice.
+    #[serde(default = "default_true")]
+    pub sales_after_closure: bool,
+}
+
+fn default_trailing_days() -> u32 {
+    DEFAULT_TRAILING_DAYS
+}
+
+fn default_min_events() -> u64 {
+    DEFAULT_MIN_EVENTS
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Default for AlertRules {
+    fn default() -> AlertRules {
+        AlertRules {
+            frozen_over: None,
+            refund_rate_multiple: None,
+            request_rate_multiple: None,
+            trailing_days: DEFAULT_TRAILING_DAYS,
+            min_events: DEFAULT_MIN_EVENTS,
+            open_disputes_over: None,
+            pending_requests_over: None,
+            sales_after_closure: true,
+        }
+    }
+}
+
+impl AlertRules {
+    /// Rejects rules that cannot be applied: an amount that is not one, a window of no
+    /// days, a multiple of zero, a negative threshold.
+    pub fn check(&self) -> Result<()> {
+        let bad = |why: &str| Err(Error::refused(RefusalCode::BadRegistryEntry, why.to_owned()));
+        if let Some(amount) = &self.frozen_over {
+            if Amount::parse(amount).is_err() {
+                return bad("`frozen_over` is an amount in yuan with two places, like \"100000.00\"");
+            }
+        }
+        if self.trailing_days == 0 || self.trailing_days > 366 {
+            return bad("`trailing_days` is 1 to 366");
+        }
+        if self.refund_rate_multiple == Some(0) || self.request_rate_multiple == Some(0) {
+            return bad("a rate multiple is at least 1");
+        }
+        if self.open_disputes_over.is_some_and(|n| n < 0) || self.pending_requests_over.is_some_and(|n| n < 0) {
+            return bad("a threshold is at least 0");
         }
         Ok(())
     }

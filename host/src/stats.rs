@@ -21,10 +21,9 @@ use crate::envelope::timestamp;
 use crate::error::Result;
 use crate::outcome::Verdict;
 use crate::registry::{Industry, Registry};
-use crate::store::Entry;
+use crate::clock::{day_number, CST_OFFSET};
+use crate::journal::Entry;
 
-/// The offset of China Standard Time from UTC, in seconds: days are its days.
-pub(crate) const CST_OFFSET: i64 = 8 * 3600;
 
 /// The figures of some wallets over some time, amounts in fen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -324,21 +323,6 @@ pub struct Line {
 pub fn yuan(fen: i128) -> String {
     let sign = if fen < 0 { "-" } else { "" };
     format!("{sign}{}.{:02}", fen.abs() / 100, fen.abs() % 100)
-}
-
-/// The day written `YYYY-MM-DD`, as days since 1970-01-01; `None` if it is not one.
-pub fn day_number(day: &str) -> Option<i64> {
-    let number = |range: std::ops::Range<usize>| day.get(range).filter(|part| part.bytes().all(|b| b.is_ascii_digit()));
-    let (Some(year), Some(month), Some(date)) = (number(0..4), number(5..7), number(8..10)) else {
-        return None;
-    };
-    if day.len() != 10 || &day[4..5] != "-" || &day[7..8] != "-" {
-        return None;
-    }
-    let month = time::Month::try_from(month.parse::<u8>().ok()?).ok()?;
-    let date = time::Date::from_calendar_date(year.parse().ok()?, month, date.parse().ok()?).ok()?;
-    // The Julian day of 1970-01-01.
-    Some(i64::from(date.to_julian_day()) - 2_440_588)
 }
 
 /// Whether `day` is a calendar day written `YYYY-MM-DD`.

@@ -12,7 +12,7 @@
 //! A ledger given a [`Trust`] refuses an `open` naming any other regulator
 //! ([`RefusalCode::UntrustedRegulator`]) or made while the ledger opens wallets on a
 //! component the file does not list ([`RefusalCode::UntrustedComponent`]), and records
-//! nothing. [`untrusted_wallets`] names the wallets of a journal that are outside a trust
+//! nothing. [`crate::verify::untrusted_wallets`] names the wallets of a journal that are outside a trust
 //! file, for an auditor.
 
 use std::path::Path;
@@ -23,7 +23,6 @@ use serde::{Deserialize, Serialize};
 use crate::envelope::Envelope;
 use crate::error::{Error, RefusalCode, Result};
 use crate::outcome::is_hex64;
-use crate::store::Store;
 
 /// The trust file.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -137,40 +136,3 @@ impl Trust {
     }
 }
 
-/// The wallets of `store` outside `trust`: pinned to a component it does not list, or
-/// opened with the approval of a regulator it does not list (read from the wallet's
-/// accepted `open`).
-pub fn untrusted_wallets(store: &dyn Store, trust: &Trust) -> Result<Vec<Untrusted>> {
-    let mut untrusted = Vec::new();
-    for wallet in store.wallets()? {
-        let Some(head) = store.wallet(&wallet)? else { continue };
-        if !trust.trusts_component(&head.code_hash) {
-            untrusted.push(Untrusted {
-                wallet: wallet.clone(),
-                reason: format!(
-                    "pinned to component {}, which the trust file does not list",
-                    head.code_hash
-                ),
-            });
-            continue;
-        }
-        // The accepted open is the entry that first gave the wallet a state.
-        let opened = store.entries(&wallet)?.into_iter().find(|entry| {
-            serde_json::from_str::<serde_json::Value>(&entry.outcome).is_ok_and(|outcome| outcome["ok"] == true)
-        });
-        let Some(opened) = opened else { continue };
-        let regulator = Envelope::parse(&opened.event)
-            .ok()
-            .and_then(|envelope| envelope.event.get("regulator")?.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        if trust.regulator(&regulator).is_none() {
-            untrusted.push(Untrusted {
-                wallet,
-                reason: format!(
-                    "opened with the approval of regulator {regulator:?}, which the trust file does not list"
-                ),
-            });
-        }
-    }
-    Ok(untrusted)
-}

@@ -18,10 +18,11 @@ use serde::Serialize;
 use crate::engine::{WasmContract, LIMITS_VERSION};
 use crate::envelope::{timestamp, Envelope};
 use crate::error::Result;
-use crate::ledger::Contracts;
+use crate::contracts::Contracts;
 use crate::outcome::{sha256_hex, Verdict};
 use crate::rules::Rules;
 use crate::signed::{Checkpoint, Leaf, Receipt};
+use crate::trust::{Trust, Untrusted};
 use crate::store::{AckRecord, Entry, OutboxEffect, OutboxRow, Store, WalletHead, GENESIS_HASH};
 
 /// Where a journal and its replay, or what else it is checked against, disagree.
@@ -101,36 +102,7 @@ impl fmt::Display for Divergence {
     }
 }
 
-/// `text` with control characters escaped, and the invisible ones that reorder or hide
-/// what a terminal shows (bidirectional overrides, zero-width characters).
-pub fn printable(text: &str) -> String {
-    // Control characters, and the format and separator characters (Unicode Cf, Zl, Zp)
-    // that are invisible or move text: soft hyphen, Arabic letter mark, Mongolian vowel
-    // separator, zero-width and direction marks, line and paragraph separators, bidi
-    // embeddings and isolates, invisible operators, the byte order mark, interlinear
-    // annotation, tags.
-    let hidden = |c: char| {
-        c.is_control()
-            || matches!(
-                c,
-                '\u{00AD}'
-                    | '\u{061C}'
-                    | '\u{180E}'
-                    | '\u{200B}'..='\u{200F}'
-                    | '\u{2028}'..='\u{202E}'
-                    | '\u{2060}'..='\u{206F}'
-                    | '\u{FEFF}'
-                    | '\u{FFF9}'..='\u{FFFB}'
-                    | '\u{E0000}'..='\u{E007F}'
-            )
-    };
-    text.chars()
-        .flat_map(|c| match hidden(c) {
-            true => c.escape_default().collect::<Vec<_>>(),
-            false => vec![c],
-        })
-        .collect()
-}
+pub use crate::text::printable;
 
 /// What a verification found.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -838,4 +810,42 @@ pub fn receipt_entry(store: &dyn Store, receipt: &Receipt) -> Result<Result<Entr
         prev_hash = &earlier.entry_hash;
     }
     Ok(Ok(entry.clone()))
+}
+
+/// The wallets of `store` outside `trust`: pinned to a component it does not list, or
+/// opened with the approval of a regulator it does not list (read from the wallet's
+/// accepted `open`).
+pub fn untrusted_wallets(store: &dyn Store, trust: &Trust) -> Result<Vec<Untrusted>> {
+    let mut untrusted = Vec::new();
+    for wallet in store.wallets()? {
+        let Some(head) = store.wallet(&wallet)? else { continue };
+        if !trust.trusts_component(&head.code_hash) {
+            untrusted.push(Untrusted {
+                wallet: wallet.clone(),
+                reason: format!(
+                    "pinned to component {}, which the trust file does not list",
+                    head.code_hash
+                ),
+            });
+            continue;
+        }
+        // The accepted open is the entry that first gave the wallet a state.
+        let opened = store.entries(&wallet)?.into_iter().find(|entry| {
+            serde_json::from_str::<serde_json::Value>(&entry.outcome).is_ok_and(|outcome| outcome["ok"] == true)
+        });
+        let Some(opened) = opened else { continue };
+        let regulator = Envelope::parse(&opened.event)
+            .ok()
+            .and_then(|envelope| envelope.event.get("regulator")?.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        if trust.regulator(&regulator).is_none() {
+            untrusted.push(Untrusted {
+                wallet,
+                reason: format!(
+                    "opened with the approval of regulator {regulator:?}, which the trust file does not list"
+                ),
+            });
+        }
+    }
+    Ok(untrusted)
 }

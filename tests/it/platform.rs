@@ -715,7 +715,7 @@ fn ticks_carry_the_platforms_calendar_into_the_journal() {
     }
     // Today's date as a holiday (if a weekday) or a workday (if a weekend day).
     let today = prepaid_host::envelope::rfc3339(now()).unwrap()[..10].to_owned();
-    let number = prepaid_host::stats::day_number(&today).unwrap();
+    let number = prepaid_host::clock::day_number(&today).unwrap();
     let weekend = (number + 3).rem_euclid(7) >= 5;
     match weekend {
         false => set(&[&today], &[]),

@@ -2,7 +2,8 @@
 //! component it does not list, is refused and records nothing, alone or inside a batch;
 //! an auditor's check names every wallet outside it.
 
-use prepaid_host::trust::{untrusted_wallets, Regulator, Trust};
+use prepaid_host::trust::{Regulator, Trust};
+use prepaid_host::verify::untrusted_wallets;
 use prepaid_host::{Error, RefusalCode};
 use prepaid_tests::{guest_bytes, ledger_in, scenario_events};
 

@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use prepaid_host::keys::{dev_key, public_key};
-use prepaid_host::ledger::Contracts;
+use prepaid_host::contracts::Contracts;
 use prepaid_host::outcome::sha256_hex;
 use prepaid_host::signed::{Checkpoint, Proof, Receipt, TreeHead};
 use prepaid_host::store::postgres::{create_database, PostgresConfig};

@@ -7,7 +7,7 @@ use prepaid_contract::ErrorCode;
 use crate::engine::LIMITS_VERSION;
 use crate::envelope::Envelope;
 use crate::error::{Error, RefusalCode, Result};
-use crate::ledger::contracts::Contracts;
+use crate::contracts::Contracts;
 use crate::outcome::{sha256_hex, Verdict};
 use crate::rules::Rules;
 use crate::stats::Facts;

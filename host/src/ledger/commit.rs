@@ -20,7 +20,7 @@ use anyhow::anyhow;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 use crate::ledger::apply::{apply_all, Prepared, Submitted};
-use crate::ledger::contracts::Contracts;
+use crate::contracts::Contracts;
 use crate::store::{Store, StoreConfig};
 
 /// The most jobs one group commit takes.

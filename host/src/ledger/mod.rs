@@ -10,7 +10,6 @@
 
 mod apply;
 mod commit;
-mod contracts;
 mod platform;
 mod pool;
 
@@ -22,10 +21,10 @@ use std::time::Duration;
 use anyhow::anyhow;
 
 pub use apply::Submitted;
-pub use contracts::Contracts;
 pub use platform::ClosureProgress;
 pub use pool::DEFAULT_MAX_CONNECTIONS;
 
+use crate::contracts::Contracts;
 use crate::clock::{Clock, TICK_ID_PREFIX};
 use crate::engine::ContractEngine;
 use crate::envelope::Envelope;
@@ -433,7 +432,7 @@ impl Ledger {
 
     /// A checkpoint of every wallet's head now, signed with the platform's `key`.
     pub fn checkpoint(&self, key: &ed25519_dalek::SigningKey) -> Result<Checkpoint> {
-        self.with_store(|store| crate::signed::checkpoint(store, key))
+        self.with_store(|store| crate::signed::checkpoint(store.leaves()?, key))
     }
 
     /// Replays every wallet (see [`crate::verify`]).

@@ -129,7 +129,7 @@ impl Ledger {
                 RefusalCode::MerchantNotSelling,
                 format!(
                     "the wallet's merchant is {}: it may not ask to be paid; the frozen money waits for the consumer or the closure",
-                    crate::registry::word(&status)
+                    crate::text::word(&status)
                 ),
             )),
         }

@@ -475,7 +475,7 @@ fn authorize(service: &Service, headers: &HeaderMap, roles: &[Role]) -> Result<C
     if !roles.contains(&caller.role) {
         return Err(ApiError::forbidden(format!(
             "an API key with the role `{}` may not do this",
-            crate::registry::word(&caller.role)
+            crate::text::word(&caller.role)
         )));
     }
     Ok(caller)

@@ -181,7 +181,7 @@ impl Checkpoint {
         {
             return Err(SignedError::Malformed(format!(
                 "the head of wallet {} holds something other than hashes; run `prepaid verify`",
-                crate::verify::printable(&leaf.wallet)
+                crate::text::printable(&leaf.wallet)
             )));
         }
         // Byte order, whatever order (collation) the store listed them in.
@@ -266,11 +266,12 @@ impl Checkpoint {
     }
 }
 
-/// A checkpoint of every wallet's head in `store` now (the host's clock), signed with
-/// the platform's `key`.
-pub fn checkpoint(store: &dyn crate::store::Store, key: &SigningKey) -> crate::Result<Checkpoint> {
-    let time = crate::envelope::rfc3339(crate::Clock::System.now()?)?;
-    Checkpoint::sign(store.leaves()?, &time, key)
+/// A checkpoint of `leaves`, every wallet's head as a store lists them
+/// ([`crate::store::Store::leaves`]), now (the host's clock), signed with the platform's
+/// `key`.
+pub fn checkpoint(leaves: Vec<Leaf>, key: &SigningKey) -> crate::Result<Checkpoint> {
+    let time = crate::envelope::rfc3339(crate::clock::Clock::System.now()?)?;
+    Checkpoint::sign(leaves, &time, key)
         .map_err(|error| crate::Error::fault(format!("signing a checkpoint: {error}")))
 }
 
@@ -303,7 +304,7 @@ impl Proof {
             true => Ok(head),
             false => Err(SignedError::Mismatch(format!(
                 "the proof for wallet {} does not lead to the checkpoint's root",
-                crate::verify::printable(&self.leaf.wallet)
+                crate::text::printable(&self.leaf.wallet)
             ))),
         }
     }
@@ -321,7 +322,7 @@ pub fn proven_leaves(
     let mut checkpoint: Option<TreeHead> = note.cloned();
     let mut leaves: Vec<Leaf> = Vec::new();
     for proof in proofs {
-        let wallet = crate::verify::printable(&proof.leaf.wallet);
+        let wallet = crate::text::printable(&proof.leaf.wallet);
         let head = proof.verify(key)?;
         match &checkpoint {
             Some(kept) if *kept != head => {
@@ -366,7 +367,7 @@ mod tests {
             seq,
             head_hash: format!("{seq:064x}"),
             acks: 0,
-            ack_hash: crate::store::GENESIS_HASH.into(),
+            ack_hash: crate::journal::GENESIS_HASH.into(),
         }
     }
 

@@ -4,7 +4,7 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde::Serialize;
 
 use super::{hash_hex, json_string, note, SignedError};
-use crate::store::Entry;
+use crate::journal::Entry;
 
 /// The first line of a receipt's note.
 const RECEIPT_ORIGIN: &str = "prepaid-platform/receipt/v1";

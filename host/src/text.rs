@@ -1,0 +1,44 @@
+//! How the host spells things for people: the API's words for statuses and roles, and
+//! text from a journal made safe to print.
+
+use serde::Serialize;
+
+/// A status, decision or role as the API spells it (`pending`, `suspend`, `merchant`):
+/// the serde name of a unit variant.
+pub fn word(value: &impl Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// `text` with control characters escaped, and the invisible ones that reorder or hide
+/// what a terminal shows (bidirectional overrides, zero-width characters).
+pub fn printable(text: &str) -> String {
+    // Control characters, and the format and separator characters (Unicode Cf, Zl, Zp)
+    // that are invisible or move text: soft hyphen, Arabic letter mark, Mongolian vowel
+    // separator, zero-width and direction marks, line and paragraph separators, bidi
+    // embeddings and isolates, invisible operators, the byte order mark, interlinear
+    // annotation, tags.
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{00AD}'
+                    | '\u{061C}'
+                    | '\u{180E}'
+                    | '\u{200B}'..='\u{200F}'
+                    | '\u{2028}'..='\u{202E}'
+                    | '\u{2060}'..='\u{206F}'
+                    | '\u{FEFF}'
+                    | '\u{FFF9}'..='\u{FFFB}'
+                    | '\u{E0000}'..='\u{E007F}'
+            )
+    };
+    text.chars()
+        .flat_map(|c| match hidden(c) {
+            true => c.escape_default().collect::<Vec<_>>(),
+            false => vec![c],
+        })
+        .collect()
+}
