@@ -35,61 +35,11 @@ pub(crate) enum Command {
     /// Replays every wallet of a journal with its pinned code and compares everything.
     /// Exits non-zero on any divergence.
     #[command(group = clap::ArgGroup::new("source").required(true))]
-    Verify {
-        /// A journal.
-        #[arg(long, group = "source")]
-        db: Option<PathBuf>,
-        /// A bundle written by `prepaid journal export`.
-        #[arg(long, group = "source")]
-        bundle: Option<PathBuf>,
-        /// Prints the report as JSON.
-        #[arg(long)]
-        json: bool,
-        /// Also names every wallet outside this trust file (a regulator or component it
-        /// does not list), and exits non-zero if there is any.
-        #[arg(long)]
-        trust: Option<PathBuf>,
-        /// Loads compiled components from this folder instead of compiling them. Verify
-        /// compiles afresh unless given this (`PREPAID_CACHE` does not count): a cached
-        /// artifact is native code, which an auditor should not take on trust.
-        #[arg(long)]
-        cache: Option<PathBuf>,
-        /// Also holds the journal to this checkpoint (`prepaid checkpoint`): every wallet it
-        /// lists must still be there, at least as long, with the same entry at its seq and
-        /// the same acknowledgement at its count. Needs --platform-key.
-        #[arg(long, requires = "platform_key")]
-        checkpoint: Option<PathBuf>,
-        /// The platform's public key (64 hex digits), which must have signed the
-        /// checkpoint; with --bundle alone, the checkpoint proofs the bundle carries. With
-        /// --bundle, --checkpoint may be the checkpoint's note alone (the bundle's proofs
-        /// must lead to it), and a bundle answers only for the wallets it holds.
-        #[arg(long, value_parser = parse_platform_key)]
-        platform_key: Option<ed25519_dalek::VerifyingKey>,
-        /// Fails on any wallet that runs code other than this (a component's code hash);
-        /// repeat it to allow several.
-        #[arg(long = "expect-code-hash", value_name = "CODE_HASH")]
-        expect_code_hash: Vec<String>,
-        /// Fails unless the journal holds this wallet (repeat it for several): what a
-        /// bundle was asked for must be in it.
-        #[arg(long)]
-        wallet: Vec<String>,
-    },
+    Verify(VerifyArgs),
     /// Writes a signed checkpoint of every wallet's head (`--db`, `--key`, `--out`), or
     /// checks that a later checkpoint extends an earlier one (`check`).
     #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
-    Checkpoint {
-        #[command(subcommand)]
-        command: Option<CheckpointCommand>,
-        /// The journal.
-        #[arg(long, required = true)]
-        db: Option<PathBuf>,
-        /// The platform's key file (`prepaid keygen`).
-        #[arg(long, required = true)]
-        key: Option<PathBuf>,
-        /// The checkpoint file to write (must not exist).
-        #[arg(long, required = true)]
-        out: Option<PathBuf>,
-    },
+    Checkpoint(CheckpointArgs),
     /// Receipts the service gives for every event it journals.
     Receipt {
         #[command(subcommand)]
@@ -232,27 +182,7 @@ pub(crate) enum Command {
     },
     /// Measures the standard event mix: native rules, the component in memory, the
     /// component with the SQLite journal, and verify; prints events/s and ratios.
-    Bench {
-        /// How many wallets (six events each).
-        #[arg(long, default_value_t = 2000)]
-        wallets: usize,
-        /// Runs of each path; the fastest counts.
-        #[arg(long, default_value_t = 5)]
-        rounds: usize,
-        /// Also measures group-commit throughput and memory on a journal of 1,000 wallets
-        /// and on one of this many (1000000 takes minutes).
-        #[arg(long)]
-        scale: Option<usize>,
-        /// Also measures closing a merchant with this many wallets holding money (100000
-        /// takes minutes).
-        #[arg(long)]
-        closure: Option<usize>,
-        /// Prints the measurements as JSON.
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        component: ComponentArg,
-    },
+    Bench(BenchArgs),
     /// Contract components.
     Contract {
         #[command(subcommand)]
@@ -260,54 +190,7 @@ pub(crate) enum Command {
     },
     /// Serves the HTTP API for platforms (see /openapi.json), on the SQLite journal by
     /// default or on PostgreSQL, which several `prepaid serve` processes can share.
-    Serve {
-        /// Where to listen.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: std::net::SocketAddr,
-        /// The SQLite journal (the default store).
-        #[arg(long, default_value = "prepaid.db", conflicts_with = "postgres")]
-        db: PathBuf,
-        /// A PostgreSQL database instead, as postgres://user@host:port/db.
-        #[arg(long, env = "PREPAID_POSTGRES")]
-        postgres: Option<String>,
-        /// Connects to PostgreSQL over TLS only, trusting the certificate authorities in
-        /// this PEM file (for example /etc/ssl/certs/ca-certificates.crt). Without it the
-        /// connection is plain: keep the database on a trusted network.
-        #[arg(long, env = "PREPAID_POSTGRES_CA", requires = "postgres")]
-        postgres_ca: Option<PathBuf>,
-        /// The API keys file: a JSON list of {"key", "role", "name", "merchant"?}.
-        #[arg(long, env = "PREPAID_KEYS")]
-        keys: PathBuf,
-        /// The trust file (required): {"regulators": [{"key", "name", "region"}],
-        /// "components": ["<code hash>"]}. Every `open` naming another regulator, or made on
-        /// another component, is refused.
-        #[arg(long, env = "PREPAID_TRUST")]
-        trust: Option<PathBuf>,
-        /// The most connections this process opens to its store; requests beyond wait for
-        /// a free one, and are answered `busy` if none frees in 30 s.
-        #[arg(long, env = "PREPAID_MAX_CONNECTIONS", default_value_t = prepaid_host::ledger::DEFAULT_MAX_CONNECTIONS)]
-        max_connections: usize,
-        /// How often, in seconds, to tick the wallets whose rules of time (deemed
-        /// confirmation, a membership's days, expiry, a re-key) have fallen due.
-        #[arg(long, default_value_t = prepaid_host::service::DEFAULT_TICK_EVERY.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
-        tick_every: u64,
-        /// The platform's key file (`prepaid keygen`): it signs a receipt for every event
-        /// journaled and the checkpoints of every wallet's head.
-        #[arg(long, env = "PREPAID_PLATFORM_KEY")]
-        platform_key: PathBuf,
-        /// How often, in seconds, to sign a checkpoint of every wallet's head (served at
-        /// GET /v1/checkpoint).
-        #[arg(long, default_value_t = prepaid_host::service::DEFAULT_CHECKPOINT_EVERY.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
-        checkpoint_every: u64,
-        /// The days of notice a merchant's closure must give (the regulation's 30 in
-        /// Shanghai and Beijing); lower only for drills and tests.
-        #[arg(long, default_value_t = prepaid_host::registry::DEFAULT_CLOSURE_NOTICE_DAYS)]
-        closure_notice_days: u32,
-        #[command(flatten)]
-        component: ComponentArg,
-        #[command(flatten)]
-        cache: CacheArg,
-    },
+    Serve(ServeArgs),
     /// Drives running `prepaid serve` processes with the standard event mix from many
     /// clients and prints events/s and latency percentiles.
     Loadtest {
@@ -340,6 +223,139 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// The arguments of `prepaid verify`.
+#[derive(clap::Args)]
+pub(crate) struct VerifyArgs {
+    /// A journal.
+    #[arg(long, group = "source")]
+    pub(crate) db: Option<PathBuf>,
+    /// A bundle written by `prepaid journal export`.
+    #[arg(long, group = "source")]
+    pub(crate) bundle: Option<PathBuf>,
+    /// Prints the report as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Also names every wallet outside this trust file (a regulator or component it
+    /// does not list), and exits non-zero if there is any.
+    #[arg(long)]
+    pub(crate) trust: Option<PathBuf>,
+    /// Loads compiled components from this folder instead of compiling them. Verify
+    /// compiles afresh unless given this (`PREPAID_CACHE` does not count): a cached
+    /// artifact is native code, which an auditor should not take on trust.
+    #[arg(long)]
+    pub(crate) cache: Option<PathBuf>,
+    /// Also holds the journal to this checkpoint (`prepaid checkpoint`): every wallet it
+    /// lists must still be there, at least as long, with the same entry at its seq and
+    /// the same acknowledgement at its count. Needs --platform-key.
+    #[arg(long, requires = "platform_key")]
+    pub(crate) checkpoint: Option<PathBuf>,
+    /// The platform's public key (64 hex digits), which must have signed the
+    /// checkpoint; with --bundle alone, the checkpoint proofs the bundle carries. With
+    /// --bundle, --checkpoint may be the checkpoint's note alone (the bundle's proofs
+    /// must lead to it), and a bundle answers only for the wallets it holds.
+    #[arg(long, value_parser = parse_platform_key)]
+    pub(crate) platform_key: Option<ed25519_dalek::VerifyingKey>,
+    /// Fails on any wallet that runs code other than this (a component's code hash);
+    /// repeat it to allow several.
+    #[arg(long = "expect-code-hash", value_name = "CODE_HASH")]
+    pub(crate) expect_code_hash: Vec<String>,
+    /// Fails unless the journal holds this wallet (repeat it for several): what a
+    /// bundle was asked for must be in it.
+    #[arg(long)]
+    pub(crate) wallet: Vec<String>,
+}
+
+/// The arguments of `prepaid checkpoint`.
+#[derive(clap::Args)]
+pub(crate) struct CheckpointArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<CheckpointCommand>,
+    /// The journal.
+    #[arg(long, required = true)]
+    pub(crate) db: Option<PathBuf>,
+    /// The platform's key file (`prepaid keygen`).
+    #[arg(long, required = true)]
+    pub(crate) key: Option<PathBuf>,
+    /// The checkpoint file to write (must not exist).
+    #[arg(long, required = true)]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// The arguments of `prepaid bench`.
+#[derive(clap::Args)]
+pub(crate) struct BenchArgs {
+    /// How many wallets (six events each).
+    #[arg(long, default_value_t = 2000)]
+    pub(crate) wallets: usize,
+    /// Runs of each path; the fastest counts.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) rounds: usize,
+    /// Also measures group-commit throughput and memory on a journal of 1,000 wallets
+    /// and on one of this many (1000000 takes minutes).
+    #[arg(long)]
+    pub(crate) scale: Option<usize>,
+    /// Also measures closing a merchant with this many wallets holding money (100000
+    /// takes minutes).
+    #[arg(long)]
+    pub(crate) closure: Option<usize>,
+    /// Prints the measurements as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
+    #[command(flatten)]
+    pub(crate) component: ComponentArg,
+}
+
+/// The arguments of `prepaid serve`.
+#[derive(clap::Args)]
+pub(crate) struct ServeArgs {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// The SQLite journal (the default store).
+    #[arg(long, default_value = "prepaid.db", conflicts_with = "postgres")]
+    pub(crate) db: PathBuf,
+    /// A PostgreSQL database instead, as postgres://user@host:port/db.
+    #[arg(long, env = "PREPAID_POSTGRES")]
+    pub(crate) postgres: Option<String>,
+    /// Connects to PostgreSQL over TLS only, trusting the certificate authorities in
+    /// this PEM file (for example /etc/ssl/certs/ca-certificates.crt). Without it the
+    /// connection is plain: keep the database on a trusted network.
+    #[arg(long, env = "PREPAID_POSTGRES_CA", requires = "postgres")]
+    pub(crate) postgres_ca: Option<PathBuf>,
+    /// The API keys file: a JSON list of {"key", "role", "name", "merchant"?}.
+    #[arg(long, env = "PREPAID_KEYS")]
+    pub(crate) keys: PathBuf,
+    /// The trust file (required): {"regulators": [{"key", "name", "region"}],
+    /// "components": ["<code hash>"]}. Every `open` naming another regulator, or made on
+    /// another component, is refused.
+    #[arg(long, env = "PREPAID_TRUST")]
+    pub(crate) trust: Option<PathBuf>,
+    /// The most connections this process opens to its store; requests beyond wait for
+    /// a free one, and are answered `busy` if none frees in 30 s.
+    #[arg(long, env = "PREPAID_MAX_CONNECTIONS", default_value_t = prepaid_host::ledger::DEFAULT_MAX_CONNECTIONS)]
+    pub(crate) max_connections: usize,
+    /// How often, in seconds, to tick the wallets whose rules of time (deemed
+    /// confirmation, a membership's days, expiry, a re-key) have fallen due.
+    #[arg(long, default_value_t = prepaid_host::service::DEFAULT_TICK_EVERY.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) tick_every: u64,
+    /// The platform's key file (`prepaid keygen`): it signs a receipt for every event
+    /// journaled and the checkpoints of every wallet's head.
+    #[arg(long, env = "PREPAID_PLATFORM_KEY")]
+    pub(crate) platform_key: PathBuf,
+    /// How often, in seconds, to sign a checkpoint of every wallet's head (served at
+    /// GET /v1/checkpoint).
+    #[arg(long, default_value_t = prepaid_host::service::DEFAULT_CHECKPOINT_EVERY.as_secs(), value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) checkpoint_every: u64,
+    /// The days of notice a merchant's closure must give (the regulation's 30 in
+    /// Shanghai and Beijing); lower only for drills and tests.
+    #[arg(long, default_value_t = prepaid_host::registry::DEFAULT_CLOSURE_NOTICE_DAYS)]
+    pub(crate) closure_notice_days: u32,
+    #[command(flatten)]
+    pub(crate) component: ComponentArg,
+    #[command(flatten)]
+    pub(crate) cache: CacheArg,
 }
 
 #[derive(Subcommand)]

@@ -8,9 +8,10 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{ensure, Result};
+use anyhow::{ensure, Context as _, Result};
 use serde::Serialize;
 
 use prepaid_host::contracts::Contracts;
@@ -22,6 +23,8 @@ use prepaid_host::store::Ack;
 use prepaid_host::testkit::workload::{approved_listing, listed_mix, mix, registration, standard_mix};
 use prepaid_host::verify::{verify_with_progress, Checks};
 use prepaid_host::{Clock, ContractEngine, Envelope, Ledger, StoreConfig};
+
+use crate::args::BenchArgs;
 
 /// Wallets opened per group commit when populating a journal: small, so the population
 /// leaves little freed memory behind in the allocator to blur the memory figure.
@@ -259,7 +262,7 @@ fn fastest(rounds: usize, mut path: impl FnMut(usize) -> Result<Duration>) -> Re
 /// Runs every path over `wallets` wallets, `rounds` times each (the fastest round counts:
 /// the others were slowed by something else on the machine), journaling and caching in
 /// `dir`.
-pub fn run(component: &[u8], wallets: usize, rounds: usize, dir: &Path) -> Result<BenchReport> {
+pub fn measure(component: &[u8], wallets: usize, rounds: usize, dir: &Path) -> Result<BenchReport> {
     let events = standard_mix(wallets)?;
     let count = events.len();
     let cache = dir.join("cache");
@@ -389,4 +392,95 @@ pub fn run(component: &[u8], wallets: usize, rounds: usize, dir: &Path) -> Resul
         cold_start_ms: cold_start.as_secs_f64() * 1e3,
         warm_start_ms: warm_start.as_secs_f64() * 1e3,
     })
+}
+
+/// Runs `prepaid bench` with `args`.
+pub(crate) fn command(args: BenchArgs) -> Result<ExitCode> {
+    let BenchArgs {
+        wallets,
+        rounds,
+        scale,
+        closure,
+        json,
+        component,
+    } = args;
+    let bytes = component.bytes()?;
+    let dir = tempfile::tempdir().context("creating a temporary journal")?;
+    let report = measure(&bytes, wallets, rounds, dir.path())?;
+    let scale = match scale {
+        Some(large) => {
+            vec![
+                scale_point(&bytes, 1000, rounds, dir.path())?,
+                scale_point(&bytes, large, rounds, dir.path())?,
+            ]
+        }
+        None => Vec::new(),
+    };
+    let closure = closure
+        .map(|wallets| closure_point(&bytes, wallets, dir.path()))
+        .transpose()?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"paths": report, "scale": scale, "closure": closure})
+        );
+    } else {
+        print_bench(&report);
+        if let [small, large] = scale.as_slice() {
+            println!(
+            "scale: {} wallets {:.0} events/s, {:.0} MiB; {} wallets {:.0} events/s ({:.2}× of the former), {:.0} MiB",
+            small.wallets,
+            small.events_per_second,
+            small.resident_mib,
+            large.wallets,
+            large.events_per_second,
+            large.events_per_second / small.events_per_second,
+            large.resident_mib
+        );
+            println!(
+                "checkpoint: {} wallets in {:.2} s; {} wallets in {:.2} s",
+                small.wallets, small.checkpoint_seconds, large.wallets, large.checkpoint_seconds
+            );
+        }
+        if let Some(closure) = closure {
+            println!(
+                "closure: a merchant of {} wallets closed in {:.2} s ({:.0} wallets/s), {} refunded",
+                closure.wallets,
+                closure.seconds,
+                closure.wallets as f64 / closure.seconds,
+                closure.refunded
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_bench(report: &BenchReport) {
+    let native = report.paths[0].events_per_second;
+    println!(
+        "{:<52} {:>8} {:>12} {:>10} {:>16}",
+        "path", "events", "events/s", "µs/event", "cost vs native"
+    );
+    for m in &report.paths {
+        println!(
+            "{:<52} {:>8} {:>12.0} {:>10.1} {:>15.2}×",
+            m.name,
+            m.events,
+            m.events_per_second,
+            m.micros_per_event,
+            native / m.events_per_second
+        );
+    }
+    if let [.., replayed, verified] = report.paths.as_slice() {
+        println!(
+            "verify with outbox, acknowledgements and checkpoint: {:.2}× the throughput of replay alone",
+            verified.events_per_second / replayed.events_per_second
+        );
+    }
+    println!(
+        "start: compiling {:.1} ms, from the artifact cache {:.2} ms ({:.0}× faster)",
+        report.cold_start_ms,
+        report.warm_start_ms,
+        report.cold_start_ms / report.warm_start_ms
+    );
 }

@@ -14,7 +14,8 @@ use prepaid_host::stats::{GroupBy, Query};
 use prepaid_host::testkit::scenario::{self, Scenario, StepReport};
 use prepaid_host::{Clock, ContractEngine, Ledger, StoreConfig};
 
-use crate::{print_report, ComponentArg};
+use crate::verify::print_report;
+use crate::ComponentArg;
 
 /// The demo's scenario: a gym, a tea house, an orthodontist and a pool, and their customers.
 const SCENARIO: &str = include_str!("demo.json");

@@ -12,6 +12,7 @@ use prepaid_host::keys::read_key_file;
 use prepaid_host::registry::{Listing, MerchantClosure, Registry};
 use prepaid_host::stats::Query;
 use prepaid_host::store::sqlite::SqliteStore;
+use prepaid_host::store::Store as _;
 use prepaid_host::Envelope;
 use serde_json::json;
 
@@ -76,7 +77,7 @@ pub fn stats(db: &Path, query: Query, json: bool) -> Result<ExitCode> {
     let store = SqliteStore::open_read_only(db)?;
     let registry = Registry::read(store.registry_since(0)?)?;
     query.check()?;
-    let rows = prepaid_host::store::Store::day_rows(&store, query.to.as_deref())?;
+    let rows = store.day_rows(query.to.as_deref())?;
     let lines = query.lines(&rows, &registry);
     if json {
         println!("{}", serde_json::to_string(&lines)?);

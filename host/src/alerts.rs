@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use prepaid_contract::money::Amount;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, RefusalCode, Result};
+use crate::error::{Error, Result};
 use crate::registry::{MerchantStatus, Registry};
 use crate::stats::{yuan, DayRow};
 

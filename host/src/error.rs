@@ -8,6 +8,7 @@ use std::fmt;
 /// Only [`Error::Fault`] is the host's own failure (a disk, a connection, a bug); the other
 /// variants are answers about the request, and each leaves the store unchanged.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The event was refused before it reached the contract; nothing was recorded.
     #[error("{0}")]
@@ -98,6 +99,7 @@ impl fmt::Display for Refusal {
 
 /// The host's reasons to refuse an event (the contract's own are in its verdict).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RefusalCode {
     /// The envelope is malformed: not the raw-event shape, a bad time or signature field.
     BadEnvelope,

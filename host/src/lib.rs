@@ -21,7 +21,14 @@
 //! - [`signed`]: what the platform signs with its key, a [`signed::Receipt`] per journaled
 //!   entry and a [`signed::Checkpoint`] of every wallet's head, which `verify` holds a
 //!   journal to ([`verify::Checks`]).
-//! - [`Error`]: what a caller branches on (`Refused`, `Conflict`, `UnknownEffect`, `Fault`).
+//! - [`Error`]: what a caller branches on (`Refused`, `Conflict`, `UnknownEffect`, `Fault`);
+//!   it and [`RefusalCode`] are `#[non_exhaustive]`, so a match keeps a last arm for what a
+//!   later version adds.
+//!
+//! The modules stand on floors, each using only those below it (docs/DESIGN.md §2): the
+//! journal's rows ([`journal`]) at the bottom, what is signed, told and trusted above them,
+//! the platform's registry and figures, the [`store`] that persists all of these, then
+//! replay ([`verify`]), the [`Ledger`], and the HTTP service on top.
 //!
 //! Features: `postgres` (the PostgreSQL store), `service` (the HTTP API of `prepaid serve`),
 //! `testkit` (the contract authors' kit: a test clock, scenario files, golden traces).
@@ -55,6 +62,8 @@
 //! # Ok(())
 //! # }
 //! ```
+
+#![warn(missing_docs)]
 
 pub mod alerts;
 pub mod clock;

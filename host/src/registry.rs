@@ -37,9 +37,9 @@ use serde_json::Value;
 
 use crate::envelope::{rfc3339, Envelope};
 use crate::error::{Error, RefusalCode, Result};
+use crate::journal::GENESIS_HASH;
 use crate::notices::Audience;
 use crate::outcome::{is_hex64, sha256_hex};
-use crate::journal::GENESIS_HASH;
 use crate::text::word;
 use crate::trust::Trust;
 

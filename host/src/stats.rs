@@ -17,13 +17,12 @@ use prepaid_contract::Event;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::clock::{day_number, CST_OFFSET};
 use crate::envelope::timestamp;
 use crate::error::Result;
+use crate::journal::Entry;
 use crate::outcome::Verdict;
 use crate::registry::{Industry, Registry};
-use crate::clock::{day_number, CST_OFFSET};
-use crate::journal::Entry;
-
 
 /// The figures of some wallets over some time, amounts in fen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

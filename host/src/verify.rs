@@ -15,15 +15,15 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use serde::Serialize;
 
+use crate::contracts::Contracts;
 use crate::engine::{WasmContract, LIMITS_VERSION};
 use crate::envelope::{timestamp, Envelope};
 use crate::error::Result;
-use crate::contracts::Contracts;
 use crate::outcome::{sha256_hex, Verdict};
 use crate::rules::Rules;
 use crate::signed::{Checkpoint, Leaf, Receipt};
-use crate::trust::{Trust, Untrusted};
 use crate::store::{AckRecord, Entry, OutboxEffect, OutboxRow, Store, WalletHead, GENESIS_HASH};
+use crate::trust::{Trust, Untrusted};
 
 /// Where a journal and its replay, or what else it is checked against, disagree.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

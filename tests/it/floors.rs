@@ -113,7 +113,9 @@ fn crate_names(code: &str) -> Vec<String> {
 fn root_exports(lib: &str) -> BTreeMap<String, String> {
     let mut exports = BTreeMap::new();
     for statement in code_of(lib).split(';') {
-        let Some(path) = statement.trim().strip_prefix("pub use ") else { continue };
+        let Some(path) = statement.trim().strip_prefix("pub use ") else {
+            continue;
+        };
         let module = identifier(path).to_string();
         let names = path[module.len()..].trim_start_matches("::");
         let names = names.trim_start_matches('{').trim_end_matches('}');
@@ -192,7 +194,12 @@ fn find_cycle(graph: &BTreeMap<String, BTreeMap<String, BTreeSet<String>>>) -> O
 #[test]
 fn the_hosts_modules_import_one_another_without_a_cycle() {
     let graph = module_graph();
-    assert!(graph.len() > 10, "read only {:?} from {}", graph.keys(), host_src().display());
+    assert!(
+        graph.len() > 10,
+        "read only {:?} from {}",
+        graph.keys(),
+        host_src().display()
+    );
     if let Some(cycle) = find_cycle(&graph) {
         let ties: Vec<String> = cycle
             .windows(2)
@@ -212,7 +219,10 @@ fn the_hosts_modules_import_one_another_without_a_cycle() {
 /// The check itself finds a cycle, and the names that tie it.
 #[test]
 fn the_floor_check_sees_a_cycle_and_what_ties_it() {
-    assert_eq!(crate_names("use crate::{a::b, c::{d, e}};\nlet x = crate::f::g();"), ["a", "c", "f"]);
+    assert_eq!(
+        crate_names("use crate::{a::b, c::{d, e}};\nlet x = crate::f::g();"),
+        ["a", "c", "f"]
+    );
     assert_eq!(
         code_of("use crate::a;\n#[cfg(test)]\nmod tests {\n use crate::b; { }\n}\n// crate::c\nuse crate::d;"),
         "use crate::a;\n\n\nuse crate::d;"
@@ -221,7 +231,10 @@ fn the_floor_check_sees_a_cycle_and_what_ties_it() {
     for (from, to) in [("a", "b"), ("b", "c"), ("c", "a"), ("d", "a")] {
         graph.entry(from.into()).or_default().entry(to.into()).or_default();
     }
-    assert_eq!(find_cycle(&graph), Some(vec!["a".into(), "b".into(), "c".into(), "a".into()]));
+    assert_eq!(
+        find_cycle(&graph),
+        Some(vec!["a".into(), "b".into(), "c".into(), "a".into()])
+    );
     graph.get_mut("c").unwrap().clear();
     assert_eq!(find_cycle(&graph), None);
 }

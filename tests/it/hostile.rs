@@ -5,7 +5,7 @@
 
 use prepaid_host::engine::FUEL_PER_EVENT;
 use prepaid_host::store::sqlite::SqliteStore;
-use prepaid_host::{Clock, ContractEngine, Ledger};
+use prepaid_host::{Clock, Ledger};
 use prepaid_tests::{guest_bytes, sessions_open, sqlite_store, verify};
 
 /// Sends an `open` to a ledger running the guest `name`; returns the recorded error code,
@@ -75,13 +75,9 @@ fn garbage_effects_never_reach_the_rail() {
 /// by the contract itself, deterministically, and nothing changes.
 #[test]
 fn garbage_state_bytes_are_refused_by_the_contract() {
-    use prepaid_host::engine::ContractEngine;
     use prepaid_host::rules::Rules;
 
-    let contract = prepaid_tests::engine()
-        .unwrap()
-        .load(&prepaid_tests::component_bytes())
-        .unwrap();
+    let contract = prepaid_tests::engine().load(&prepaid_tests::component_bytes()).unwrap();
     let raw = sessions_open();
     let ctx = raw.context().unwrap();
     let refund = r#"{"type":"refund"}"#;

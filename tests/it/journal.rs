@@ -6,7 +6,7 @@ use std::path::Path;
 use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::store::{Ack, Store};
 use prepaid_host::testkit::scenario::{self, Scenario};
-use prepaid_host::{Clock, ContractEngine, Envelope, Error, Ledger, RefusalCode, Report};
+use prepaid_host::{Clock, Envelope, Error, Ledger, RefusalCode, Report};
 use prepaid_tests::verify;
 use prepaid_tests::{
     assert_ack_references, guest_bytes, ledger_in, paid_under_references, scenario_files, sessions_open, sqlite_store,
@@ -277,10 +277,13 @@ fn a_journal_from_before_outbox_claims_gains_them_and_keeps_its_effects() {
     let path = dir.path().join("journal.db");
     let before = SqliteStore::open(&path).unwrap().pending_effects(usize::MAX).unwrap();
     assert!(!before.is_empty());
-    // The earlier outbox had no claim columns.
+    // The earlier outbox had no claim columns, and the journal recorded no schema version.
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("ALTER TABLE outbox DROP COLUMN claimed_by; ALTER TABLE outbox DROP COLUMN claimed_until;")
-        .unwrap();
+    conn.execute_batch(
+        "ALTER TABLE outbox DROP COLUMN claimed_by; ALTER TABLE outbox DROP COLUMN claimed_until; \
+         PRAGMA user_version = 0;",
+    )
+    .unwrap();
     drop(conn);
     let mut journal = SqliteStore::open(&path).unwrap();
     let claimed = journal
@@ -307,7 +310,8 @@ fn a_journal_from_before_ack_references_verifies_and_gains_them() {
     drop(ledger);
     let path = dir.path().join("journal.db");
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("ALTER TABLE acks DROP COLUMN reference;").unwrap();
+    conn.execute_batch("ALTER TABLE acks DROP COLUMN reference; PRAGMA user_version = 0;")
+        .unwrap();
     drop(conn);
 
     let bundle = SqliteStore::open_bundle(&path).unwrap();

@@ -10,7 +10,7 @@ use prepaid_host::registry::{
 };
 use prepaid_host::stats::{GroupBy, Query};
 use prepaid_host::trust::{Regulator, Trust};
-use prepaid_host::{ContractEngine, Envelope, Error, Ledger, RefusalCode, StoreConfig};
+use prepaid_host::{Envelope, Error, Ledger, RefusalCode, StoreConfig};
 use prepaid_tests::{component_bytes, postgres_store, signed, sqlite_store};
 use serde_json::{json, Value};
 

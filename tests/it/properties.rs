@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use prepaid_contract::money::Amount;
-use prepaid_host::engine::{ContractEngine, WasmContract};
+use prepaid_host::engine::WasmContract;
 use prepaid_host::native::NativeRules;
 use prepaid_host::outcome::WalletView;
 use prepaid_host::rules::Rules;

@@ -2,7 +2,6 @@
 
 use std::path::Path;
 
-use prepaid_host::engine::ContractEngine;
 use prepaid_host::native::NativeRules;
 use prepaid_host::rules::Rules;
 use prepaid_host::testkit::scenario::{self, RunReport, Scenario};

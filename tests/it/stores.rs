@@ -442,7 +442,10 @@ fn a_postgres_database_from_before_ack_references_gains_them() {
     first.ack_effects(&acks, None).unwrap();
     drop(first);
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    admin.batch_execute("ALTER TABLE acks DROP COLUMN reference").unwrap();
+    // A database of that age recorded no schema version either.
+    admin
+        .batch_execute("ALTER TABLE acks DROP COLUMN reference; DROP TABLE schema_version")
+        .unwrap();
 
     let second = ledger(config.clone());
     second.ack_effects(&paid_under_references(new), None).unwrap();

@@ -122,23 +122,37 @@ fn main() -> Result<()> {
         Xtask::Demo { args } => {
             // The CLI builds while the contract does: the contract's build runs mostly one
             // crate at a time (core, then the rules under LTO), which leaves a core idle.
+            // `--workspace --examples` (there are none) resolves features as the suite's
+            // build does, dev-dependencies included, so `cargo xtask test` after the demo
+            // builds only the tests instead of every dependency again.
             let cli = Background::spawn(
-                cargo_command(&root, ["build", "--quiet", "--locked", "--package", "prepaid-cli", "--bin", "prepaid"]),
+                cargo_command(
+                    &root,
+                    [
+                        "build",
+                        "--quiet",
+                        "--locked",
+                        "--workspace",
+                        "--bin",
+                        "prepaid",
+                        "--examples",
+                    ],
+                ),
                 "building prepaid",
             )?;
             build_component(&root, &CONTRACT, Choice::Default, &target_dir, &component)?;
             cli.wait()?;
-            let run = [
-                "run",
-                "--quiet",
-                "--package",
-                "prepaid-cli",
-                "--bin",
-                "prepaid",
-                "--",
-                "demo",
-            ];
-            cargo(&root, &component, run, &args)
+            let prepaid = cargo_target_dir(&root).join("debug/prepaid");
+            let status = Command::new(&prepaid)
+                .arg("demo")
+                .args(&args)
+                .env("PREPAID_COMPONENT", &component)
+                .status()
+                .with_context(|| format!("running {}", prepaid.display()))?;
+            if !status.success() {
+                bail!("prepaid demo failed ({status})");
+            }
+            Ok(())
         }
         Xtask::Test { args } => {
             // The tests build while the components do (see Demo).
@@ -166,9 +180,8 @@ fn main() -> Result<()> {
         }
         Xtask::Loadtest { wallets, clients } => {
             build_component(&root, &CONTRACT, Choice::Default, &target_dir, &component)?;
-            cargo(
+            run_cargo(
                 &root,
-                &component,
                 [
                     "build",
                     "--release",
@@ -178,7 +191,6 @@ fn main() -> Result<()> {
                     "--bin",
                     "prepaid",
                 ],
-                &[],
             )?;
             loadtest::run(&root, &component, wallets, clients)
         }
@@ -222,16 +234,9 @@ fn cargo_command<const N: usize>(root: &Path, args: [&str; N]) -> Command {
     command
 }
 
-/// Runs cargo with `args` then `extra` on this workspace, the component under test in
-/// `PREPAID_COMPONENT` and the guests' folder in `PREPAID_GUESTS`. It runs in the caller's
-/// directory, so that `cargo xtask demo` writes its journal where the caller is.
-fn cargo<const N: usize>(root: &Path, component: &Path, args: [&str; N], extra: &[String]) -> Result<()> {
-    let status = cargo_command(root, args)
-        .args(extra)
-        .env("PREPAID_COMPONENT", component)
-        .env("PREPAID_GUESTS", root.join(GUESTS))
-        .status()
-        .context("running cargo")?;
+/// Runs `cargo ARGS` on this workspace, and fails if it does.
+fn run_cargo<const N: usize>(root: &Path, args: [&str; N]) -> Result<()> {
+    let status = cargo_command(root, args).status().context("running cargo")?;
     if !status.success() {
         bail!("cargo {} failed ({status})", args.join(" "));
     }
@@ -246,7 +251,9 @@ struct Background {
 
 impl Background {
     fn spawn(mut command: Command, what: &'static str) -> Result<Background> {
-        let child = command.spawn().with_context(|| format!("{what}: starting {command:?}"))?;
+        let child = command
+            .spawn()
+            .with_context(|| format!("{what}: starting {command:?}"))?;
         Ok(Background { child, what })
     }
 

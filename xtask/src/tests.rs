@@ -74,11 +74,19 @@ impl Build {
             let (Some(executable), true) = (message["executable"].as_str(), is_test) else {
                 continue;
             };
-            let manifest = Path::new(message["manifest_path"].as_str().context("an artifact without its manifest")?);
+            let manifest = Path::new(
+                message["manifest_path"]
+                    .as_str()
+                    .context("an artifact without its manifest")?,
+            );
             let dir = manifest.parent().context("a manifest without a folder")?;
             let target = &message["target"];
             let kind = target["kind"][0].as_str().unwrap_or_default();
-            let name = if kind == "test" { target["name"].as_str() } else { Some(kind) };
+            let name = if kind == "test" {
+                target["name"].as_str()
+            } else {
+                Some(kind)
+            };
             binaries.push(TestBinary {
                 name: format!(
                     "{} {}",
@@ -125,7 +133,12 @@ pub fn run(root: &Path, binaries: &[TestBinary], component: &Path, target: &Path
         failed.push(format!("the doc tests ({doc})"));
     }
     if !failed.is_empty() {
-        bail!("{} of {} test runs failed: {}", failed.len(), binaries.len() + 1, failed.join(", "));
+        bail!(
+            "{} of {} test runs failed: {}",
+            failed.len(),
+            binaries.len() + 1,
+            failed.join(", ")
+        );
     }
     Ok(())
 }

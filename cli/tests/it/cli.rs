@@ -3,13 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use prepaid_host::store::Store as _;
 use super::{prepaid, text, workspace};
+use prepaid_host::store::Store as _;
 
 fn example() -> PathBuf {
     workspace().join("tests/scenarios/sessions_refund_after_cooling_off.json")
 }
-
 
 /// Runs the example scenario with `from` replaced by `to`, from a file in `dir`.
 fn run_altered_example(dir: &Path, from: &str, to: &str) -> Output {
@@ -17,7 +16,6 @@ fn run_altered_example(dir: &Path, from: &str, to: &str) -> Output {
     std::fs::write(&file, std::fs::read_to_string(example()).unwrap().replace(from, to)).unwrap();
     prepaid(&["scenario", "run", file.to_str().unwrap()])
 }
-
 
 #[test]
 fn scenario_run_prints_a_json_line_per_step_as_documented() {

@@ -28,12 +28,12 @@
 //! `.ci/run` runs it).
 
 use std::os::unix::process::CommandExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
 use super::workspace;
+use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
 
 /// One command of a guide and what the guide shows it printing.
 #[derive(Debug)]
@@ -200,18 +200,23 @@ fn prelude(reader: Reader, repo: &Path) -> String {
             ));
         }
         Reader::Author => {
-            // The copy's final artifacts (its xtask, its component) go to a target
-            // directory of its own, so that they never replace this workspace's; what
-            // cargo compiles on the way goes to this workspace's build directory, where
-            // every dependency is compiled already, so only the copy's own crates are built.
-            // (`cargo xtask test` runs this binary outside cargo, whose lock on that
-            // directory would otherwise wait for this test to end.)
+            // What cargo compiles for the copy goes to this workspace's build directory,
+            // where every dependency is compiled already, so only the copy's own crates
+            // are built (`cargo xtask test` runs this binary outside cargo, whose lock on
+            // that directory would otherwise wait for this test to end). Cargo names a
+            // workspace's crates by their path inside the workspace, so the copy's would
+            // take the place of this workspace's (its xtask, its edited rules): the copy's
+            // crates get a version of their own, and its final artifacts (its xtask, its
+            // component) a target directory of its own, before the guide finds the copy.
             let target = Path::new(env!("CARGO_TARGET_TMPDIR"));
-            let build_dir = target.parent().expect("CARGO_TARGET_TMPDIR is inside the target directory");
+            let build_dir = target
+                .parent()
+                .expect("CARGO_TARGET_TMPDIR is inside the target directory");
             prelude.push_str(&format!(
                 "export CARGO_TARGET_DIR='{}' CARGO_BUILD_BUILD_DIR='{}' PREPAID_COMPONENT='{}/target/contract/prepaid_contract.wasm'\n\
                  unset PREPAID_GUESTS\n\
                  export GIT_AUTHOR_NAME=guide GIT_AUTHOR_EMAIL=guide@example.invalid GIT_COMMITTER_NAME=guide GIT_COMMITTER_EMAIL=guide@example.invalid\n\
+                 sed -i 's/^version = \"\\(.*\\)\"$/version = \"\\1-guide\"/' Cargo.toml && cargo update -q --workspace --offline\n\
                  git init -q && git add -A && git commit -q -m 'the repository as the guide finds it'\n",
                 target.join("guides/author-target").display(),
                 build_dir.display(),

@@ -5,14 +5,12 @@
 //! code, `prepaid checkpoint check` for a checkpoint that does not extend the last.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use super::{prepaid, text};
 use prepaid_host::keys::{dev_key, public_key};
 use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::store::Store as _;
-use prepaid_host::{Clock, ContractEngine, Envelope, Ledger, StoreConfig};
-use super::{prepaid, text};
-
+use prepaid_host::{Clock, Envelope, Ledger, StoreConfig};
 
 fn path(path: &Path) -> &str {
     path.to_str().unwrap()

@@ -13,14 +13,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use prepaid_host::keys::{dev_key, public_key};
 use prepaid_host::contracts::Contracts;
+use prepaid_host::keys::{dev_key, public_key};
 use prepaid_host::outcome::sha256_hex;
 use prepaid_host::signed::{Checkpoint, Proof, Receipt, TreeHead};
 use prepaid_host::store::postgres::{create_database, PostgresConfig};
 use prepaid_host::testkit::workload::{approved_listing, listed_mix};
 use prepaid_host::verify::{receipt_entry, verify};
-use prepaid_host::{ContractEngine, Envelope, Ledger, StoreConfig};
+use prepaid_host::{Envelope, Ledger, StoreConfig};
 
 const KEY: &str = "operator-key-0123456789";
 const REGULATOR_KEY: &str = "regulator-key-0123456789";

@@ -26,13 +26,19 @@ use prepaid_contract::money::Amount;
 use crate::outcome::{sha256_hex, EffectRecord, Outcome, WalletView};
 use crate::rules::Rules;
 
-wasmtime::component::bindgen!({
-    path: "../wit",
-    world: "contract",
-    imports: { "prepaid:contract/diagnostics.abort": trappable },
-});
+/// The contract world's bindings, as wasmtime generates them from the WIT file (private:
+/// what callers see is [`WasmContract`]).
+#[allow(missing_docs)]
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "contract",
+        imports: { "prepaid:contract/diagnostics.abort": trappable },
+    });
+}
 
-use prepaid::contract::types;
+use bindings::prepaid::contract::types;
+use bindings::{prepaid, Contract, ContractPre};
 
 mod traps;
 

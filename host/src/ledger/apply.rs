@@ -4,10 +4,10 @@
 use anyhow::Context as _;
 use prepaid_contract::ErrorCode;
 
+use crate::contracts::Contracts;
 use crate::engine::LIMITS_VERSION;
 use crate::envelope::Envelope;
 use crate::error::{Error, RefusalCode, Result};
-use crate::contracts::Contracts;
 use crate::outcome::{sha256_hex, Verdict};
 use crate::rules::Rules;
 use crate::stats::Facts;

@@ -17,10 +17,10 @@ use std::thread::JoinHandle;
 
 use anyhow::anyhow;
 
+use crate::contracts::Contracts;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
 use crate::ledger::apply::{apply_all, Prepared, Submitted};
-use crate::contracts::Contracts;
 use crate::store::{Store, StoreConfig};
 
 /// The most jobs one group commit takes.

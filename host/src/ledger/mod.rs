@@ -24,8 +24,8 @@ pub use apply::Submitted;
 pub use platform::ClosureProgress;
 pub use pool::DEFAULT_MAX_CONNECTIONS;
 
-use crate::contracts::Contracts;
 use crate::clock::{Clock, TICK_ID_PREFIX};
+use crate::contracts::Contracts;
 use crate::engine::ContractEngine;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};

@@ -20,10 +20,11 @@ use super::error::ApiError;
 use super::{authorize, blocking, parse_body, Service};
 use crate::alerts::AlertRules;
 use crate::registry::{
-    word, Action, Actor, Approval, Industry, Listing, ListingDecision, ListingStatus, Merchant, MerchantClosure,
+    Action, Actor, Approval, Industry, Listing, ListingDecision, ListingStatus, Merchant, MerchantClosure,
     MerchantDecision, Registry,
 };
 use crate::stats;
+use crate::text::word;
 
 /// The most registry records one read returns; read on with `?after=`.
 const MAX_RECORDS: usize = 1000;

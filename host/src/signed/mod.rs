@@ -271,8 +271,7 @@ impl Checkpoint {
 /// `key`.
 pub fn checkpoint(leaves: Vec<Leaf>, key: &SigningKey) -> crate::Result<Checkpoint> {
     let time = crate::envelope::rfc3339(crate::clock::Clock::System.now()?)?;
-    Checkpoint::sign(leaves, &time, key)
-        .map_err(|error| crate::Error::fault(format!("signing a checkpoint: {error}")))
+    Checkpoint::sign(leaves, &time, key).map_err(|error| crate::Error::fault(format!("signing a checkpoint: {error}")))
 }
 
 /// That a checkpoint lists one wallet as it does: the leaf, its place in the tree, the

@@ -8,6 +8,7 @@
 //! id) gets an [`crate::Error::Conflict`], re-reads the head and tries again. No lock outside the database
 //! is needed for correctness, so any number of processes may write to one store.
 
+pub mod schema;
 pub mod sqlite;
 
 #[cfg(feature = "postgres")]
@@ -16,12 +17,10 @@ pub mod postgres;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Serialize;
-
-use crate::error::{Error, Result};
-use crate::outcome::EffectRecord;
 pub(crate) use crate::clock::unix_now;
+use crate::error::{Error, Result};
 pub use crate::journal::{Ack, AckRecord, Acknowledged, Entry, OutboxEffect, OutboxRow, WalletHead, GENESIS_HASH};
+use crate::outcome::EffectRecord;
 use crate::registry::Record;
 use crate::signed::Leaf;
 use crate::stats::{DayRow, Facts, Sale};

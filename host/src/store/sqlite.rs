@@ -13,111 +13,121 @@ use crate::outcome::EffectRecord;
 use crate::registry::Record;
 use crate::signed::{Checkpoint, Leaf, Proof};
 use crate::stats::{DayRow, Facts, Figures, Sale};
+use crate::store::schema;
 use crate::store::{
     ack_now, distinct, unix_now, Ack, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store,
-    WalletHead, ACK_REFERENCE, DELIVERY_COLUMNS, GENESIS_HASH, UNHEADED,
+    WalletHead, ACK_REFERENCE, DELIVERY_COLUMNS, UNHEADED,
 };
 use crate::webhooks::Delivery;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS components (
-    code_hash TEXT PRIMARY KEY,
-    bytes     BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS wallets (
-    wallet     TEXT PRIMARY KEY,
-    code_hash  TEXT NOT NULL REFERENCES components(code_hash),
-    seq        INTEGER NOT NULL,
-    state      BLOB,
-    state_hash TEXT NOT NULL,
-    head_hash  TEXT NOT NULL,
-    next_due   INTEGER,
-    acks       INTEGER NOT NULL DEFAULT 0,
-    ack_hash   TEXT NOT NULL DEFAULT '0000000000000000000000000000000000000000000000000000000000000000'
-);
-CREATE TABLE IF NOT EXISTS journal (
-    wallet     TEXT NOT NULL,
-    seq        INTEGER NOT NULL,
-    event_id   TEXT NOT NULL,
-    event      TEXT NOT NULL,
-    at         TEXT NOT NULL,
-    code_hash  TEXT NOT NULL,
-    outcome    TEXT NOT NULL,
-    fuel       INTEGER NOT NULL,
-    limits     INTEGER NOT NULL,
-    state_hash TEXT NOT NULL,
-    prev_hash  TEXT NOT NULL,
-    entry_hash TEXT NOT NULL,
-    PRIMARY KEY (wallet, seq),
-    UNIQUE (wallet, event_id)
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    effect_id TEXT PRIMARY KEY,
-    wallet    TEXT NOT NULL,
-    seq       INTEGER NOT NULL,
-    kind      TEXT NOT NULL,
-    recipient TEXT NOT NULL,
-    amount    TEXT NOT NULL,
-    reason    TEXT NOT NULL,
-    acked     INTEGER NOT NULL DEFAULT 0,
-    claimed_by    TEXT,
-    claimed_until INTEGER,
-    FOREIGN KEY (wallet, seq) REFERENCES journal (wallet, seq)
-);
-CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (acked, wallet, seq);
-CREATE INDEX IF NOT EXISTS outbox_wallet ON outbox (wallet, effect_id);
-CREATE TABLE IF NOT EXISTS acks (
-    wallet      TEXT NOT NULL,
-    n           INTEGER NOT NULL,
-    effect_id   TEXT NOT NULL UNIQUE,
-    effect_hash TEXT NOT NULL,
-    at          TEXT NOT NULL,
-    prev_hash   TEXT NOT NULL,
-    ack_hash    TEXT NOT NULL,
-    reference   TEXT,
-    PRIMARY KEY (wallet, n)
-);
-CREATE TABLE IF NOT EXISTS registry (
-    n      INTEGER PRIMARY KEY,
-    record TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sales (
-    wallet    TEXT PRIMARY KEY,
-    merchant  TEXT NOT NULL,
-    listing   TEXT,
-    opened_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sales_merchant ON sales (merchant, wallet);
-CREATE TABLE IF NOT EXISTS deliveries (
-    webhook         TEXT NOT NULL,
-    notice          TEXT NOT NULL,
-    attempts        INTEGER NOT NULL,
-    last_attempt_at TEXT NOT NULL,
-    last_result     TEXT NOT NULL,
-    delivered_at    TEXT,
-    next_attempt    INTEGER NOT NULL,
-    PRIMARY KEY (webhook, notice)
-);
-CREATE TABLE IF NOT EXISTS holders (
-    wallet   TEXT PRIMARY KEY,
-    consumer TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS holders_consumer ON holders (consumer, wallet);
-CREATE TABLE IF NOT EXISTS stats (
-    merchant  TEXT NOT NULL,
-    day       TEXT NOT NULL,
-    paid      INTEGER NOT NULL,
-    released  INTEGER NOT NULL,
-    refunded  INTEGER NOT NULL,
-    opened    INTEGER NOT NULL,
-    requests  INTEGER NOT NULL,
-    refunds   INTEGER NOT NULL,
-    disputes  INTEGER NOT NULL,
-    pending   INTEGER NOT NULL,
-    disputed  INTEGER NOT NULL,
-    PRIMARY KEY (merchant, day)
-);
-";
+/// The journal's schema, a step per version ([`schema::STEPS`] says what each adds):
+/// step N takes a journal at version N-1 to N. Statements are separated by `;`; an `ALTER
+/// TABLE … ADD COLUMN` runs only where the column is missing, and tables and indexes are
+/// made only where missing, so that a journal from before versions runs every step.
+const STEPS: [&str; schema::STEPS.len()] = [
+    "CREATE TABLE IF NOT EXISTS components (
+         code_hash TEXT PRIMARY KEY,
+         bytes     BLOB NOT NULL
+     );
+     CREATE TABLE IF NOT EXISTS wallets (
+         wallet     TEXT PRIMARY KEY,
+         code_hash  TEXT NOT NULL REFERENCES components(code_hash),
+         seq        INTEGER NOT NULL,
+         state      BLOB,
+         state_hash TEXT NOT NULL,
+         head_hash  TEXT NOT NULL
+     );
+     CREATE TABLE IF NOT EXISTS journal (
+         wallet     TEXT NOT NULL,
+         seq        INTEGER NOT NULL,
+         event_id   TEXT NOT NULL,
+         event      TEXT NOT NULL,
+         at         TEXT NOT NULL,
+         code_hash  TEXT NOT NULL,
+         outcome    TEXT NOT NULL,
+         fuel       INTEGER NOT NULL,
+         limits     INTEGER NOT NULL,
+         state_hash TEXT NOT NULL,
+         prev_hash  TEXT NOT NULL,
+         entry_hash TEXT NOT NULL,
+         PRIMARY KEY (wallet, seq),
+         UNIQUE (wallet, event_id)
+     );
+     CREATE TABLE IF NOT EXISTS outbox (
+         effect_id TEXT PRIMARY KEY,
+         wallet    TEXT NOT NULL,
+         seq       INTEGER NOT NULL,
+         kind      TEXT NOT NULL,
+         recipient TEXT NOT NULL,
+         amount    TEXT NOT NULL,
+         reason    TEXT NOT NULL,
+         acked     INTEGER NOT NULL DEFAULT 0,
+         FOREIGN KEY (wallet, seq) REFERENCES journal (wallet, seq)
+     );
+     CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (acked, wallet, seq)",
+    "ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+     ALTER TABLE outbox ADD COLUMN claimed_until INTEGER",
+    "ALTER TABLE wallets ADD COLUMN next_due INTEGER;
+     CREATE INDEX IF NOT EXISTS wallets_due ON wallets (next_due) WHERE next_due IS NOT NULL",
+    // Effects acknowledged before acknowledgements were recorded have no record: `verify`
+    // names them.
+    "ALTER TABLE wallets ADD COLUMN acks INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE wallets ADD COLUMN ack_hash TEXT NOT NULL
+         DEFAULT '0000000000000000000000000000000000000000000000000000000000000000';
+     CREATE TABLE IF NOT EXISTS acks (
+         wallet      TEXT NOT NULL,
+         n           INTEGER NOT NULL,
+         effect_id   TEXT NOT NULL UNIQUE,
+         effect_hash TEXT NOT NULL,
+         at          TEXT NOT NULL,
+         prev_hash   TEXT NOT NULL,
+         ack_hash    TEXT NOT NULL,
+         PRIMARY KEY (wallet, n)
+     );
+     CREATE INDEX IF NOT EXISTS outbox_wallet ON outbox (wallet, effect_id)",
+    "CREATE TABLE IF NOT EXISTS registry (
+         n      INTEGER PRIMARY KEY,
+         record TEXT NOT NULL
+     );
+     CREATE TABLE IF NOT EXISTS sales (
+         wallet    TEXT PRIMARY KEY,
+         merchant  TEXT NOT NULL,
+         listing   TEXT,
+         opened_at TEXT NOT NULL
+     );
+     CREATE INDEX IF NOT EXISTS sales_merchant ON sales (merchant, wallet);
+     CREATE TABLE IF NOT EXISTS stats (
+         merchant  TEXT NOT NULL,
+         day       TEXT NOT NULL,
+         paid      INTEGER NOT NULL,
+         released  INTEGER NOT NULL,
+         refunded  INTEGER NOT NULL,
+         opened    INTEGER NOT NULL,
+         requests  INTEGER NOT NULL,
+         refunds   INTEGER NOT NULL,
+         disputes  INTEGER NOT NULL,
+         pending   INTEGER NOT NULL,
+         disputed  INTEGER NOT NULL,
+         PRIMARY KEY (merchant, day)
+     )",
+    "CREATE TABLE IF NOT EXISTS deliveries (
+         webhook         TEXT NOT NULL,
+         notice          TEXT NOT NULL,
+         attempts        INTEGER NOT NULL,
+         last_attempt_at TEXT NOT NULL,
+         last_result     TEXT NOT NULL,
+         delivered_at    TEXT,
+         next_attempt    INTEGER NOT NULL,
+         PRIMARY KEY (webhook, notice)
+     );
+     CREATE TABLE IF NOT EXISTS holders (
+         wallet   TEXT PRIMARY KEY,
+         consumer TEXT NOT NULL
+     );
+     CREATE INDEX IF NOT EXISTS holders_consumer ON holders (consumer, wallet)",
+    // Last in its table, as in every journal: a bundle copies rows column by column.
+    "ALTER TABLE acks ADD COLUMN reference TEXT",
+];
 
 /// `value` as SQLite's integer.
 fn to_sql(value: u64) -> Result<i64> {
@@ -162,66 +172,58 @@ const ENTRY_COLUMNS: &str =
     "wallet, seq, event_id, event, at, code_hash, outcome, fuel, limits, state_hash, prev_hash, entry_hash";
 const EFFECT_COLUMNS: &str = "effect_id, wallet, seq, kind, recipient, amount, reason";
 
-/// Adds the claim columns to the outbox of a journal made before adapters could claim.
-fn migrate_outbox_claims(conn: &Connection) -> anyhow::Result<()> {
-    let has_claims: bool = conn
-        .query_row(
-            "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'claimed_until'",
-            [],
-            |row| row.get::<_, i64>(0),
-        )
-        .context("reading the outbox's columns")?
-        > 0;
-    if !has_claims {
-        conn.execute_batch(
-            "ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
-             ALTER TABLE outbox ADD COLUMN claimed_until INTEGER;",
-        )
-        .context("adding claims to the outbox")?;
+/// The journal's schema version (`PRAGMA user_version`).
+fn schema_version(conn: &Connection) -> anyhow::Result<u32> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+        .context("reading the journal's schema version")
+}
+
+/// Brings the journal to [`schema::VERSION`] (see [`schema`]), in one transaction that
+/// holds the write lock, so that of two processes opening it at once one migrates and the
+/// other finds it done. A journal at the version reads one number.
+fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    if schema_version(conn)? == schema::VERSION {
+        return Ok(());
     }
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .context("locking the journal to migrate it")?;
+    for step in schema::pending(schema_version(&tx)?, "the journal")? {
+        for statement in STEPS[step].split(';') {
+            if let Some((table, column)) = added_column(statement) {
+                let present: i64 = tx
+                    .query_row(
+                        "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2",
+                        [table, column],
+                        |row| row.get(0),
+                    )
+                    .with_context(|| format!("reading the columns of {table}"))?;
+                if present > 0 {
+                    continue;
+                }
+            }
+            tx.execute_batch(statement)
+                .with_context(|| format!("migrating the journal: {}", schema::STEPS[step]))?;
+        }
+    }
+    tx.pragma_update(None, "user_version", schema::VERSION)?;
+    tx.commit().context("migrating the journal")?;
     Ok(())
 }
 
-/// Adds the wallets' due times, and their index, to a journal made before the platform
-/// ticked wallets itself, and their acknowledgement chains to one made before those.
-fn migrate_next_due(conn: &Connection) -> anyhow::Result<()> {
-    let has_due: bool = conn
-        .query_row(
-            "SELECT COUNT(*) FROM pragma_table_info('wallets') WHERE name = 'next_due'",
-            [],
-            |row| row.get::<_, i64>(0),
-        )
-        .context("reading the wallets' columns")?
-        > 0;
-    if !has_due {
-        conn.execute_batch("ALTER TABLE wallets ADD COLUMN next_due INTEGER;")
-            .context("adding due times to the wallets")?;
+/// The table and column of an `ALTER TABLE table ADD COLUMN column …` statement.
+fn added_column(statement: &str) -> Option<(&str, &str)> {
+    let mut words = statement.split_whitespace();
+    match (
+        words.next()?,
+        words.next()?,
+        words.next()?,
+        words.next()?,
+        words.next()?,
+    ) {
+        ("ALTER", "TABLE", table, "ADD", "COLUMN") => Some((table, words.next()?)),
+        _ => None,
     }
-    let has_acks: bool = conn
-        .query_row(
-            "SELECT COUNT(*) FROM pragma_table_info('wallets') WHERE name = 'acks'",
-            [],
-            |row| row.get::<_, i64>(0),
-        )
-        .context("reading the wallets' columns")?
-        > 0;
-    if !has_acks {
-        // Effects acknowledged before acknowledgements were recorded have no record:
-        // `verify` names them.
-        conn.execute_batch(&format!(
-            "ALTER TABLE wallets ADD COLUMN acks INTEGER NOT NULL DEFAULT 0;
-             ALTER TABLE wallets ADD COLUMN ack_hash TEXT NOT NULL DEFAULT '{GENESIS_HASH}';"
-        ))
-        .context("adding acknowledgements to the wallets")?;
-    }
-    conn.execute_batch("CREATE INDEX IF NOT EXISTS wallets_due ON wallets (next_due) WHERE next_due IS NOT NULL;")
-        .context("indexing the wallets by due time")?;
-    if !has_ack_references(conn)? {
-        // Last, as a new table has it: a bundle copies its rows column by column.
-        conn.execute_batch("ALTER TABLE acks ADD COLUMN reference TEXT;")
-            .context("adding the rail's references to the acknowledgements")?;
-    }
-    Ok(())
 }
 
 /// Whether the acknowledgements carry the rail's references: a journal or bundle made
@@ -248,7 +250,7 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the journal at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore> {
-        let conn = Connection::open(path).with_context(|| format!("opening the journal {}", path.display()))?;
+        let mut conn = Connection::open(path).with_context(|| format!("opening the journal {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .context("switching the journal to WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -256,14 +258,12 @@ impl SqliteStore {
         // Other connections (threads of a server, other processes) may hold the write lock
         // for a moment: wait for it rather than fail.
         conn.busy_timeout(Duration::from_secs(30))?;
-        conn.execute_batch(SCHEMA).context("creating the journal's tables")?;
-        migrate_outbox_claims(&conn)?;
-        migrate_next_due(&conn)?;
+        migrate(&mut conn)?;
         SqliteStore::over(conn)
     }
 
     fn over(conn: Connection) -> Result<SqliteStore> {
-        let ack_references = has_ack_references(&conn)?;
+        let ack_references = schema_version(&conn)? >= schema::ACK_REFERENCES || has_ack_references(&conn)?;
         Ok(SqliteStore { conn, ack_references })
     }
 
@@ -1012,4 +1012,82 @@ fn delivery_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
         delivered_at: row.get(5)?,
         next_attempt: row.get(6)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The journal's tables as SQLite describes them: every column (name, type, not null,
+    /// default, key) and every index, by table.
+    fn described(conn: &Connection) -> Vec<String> {
+        let mut statement = conn
+            .prepare(
+                "SELECT m.type, m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk
+                 FROM sqlite_master m LEFT JOIN pragma_table_info(m.name) p
+                 WHERE m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid",
+            )
+            .unwrap();
+        statement
+            .query_map([], |row| {
+                Ok(format!(
+                    "{} {} {:?} {:?} {:?} {:?} {:?}",
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                    row.get::<_, Option<String>>(3)?,
+                    row.get::<_, Option<i64>>(4)?,
+                    row.get::<_, Option<String>>(5)?,
+                    row.get::<_, Option<i64>>(6)?
+                ))
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    /// A journal at each earlier version, recorded or made before versions were (version 0
+    /// with the tables of that version), opens at this build's version with exactly the
+    /// tables a new journal has; one at a later version is refused and left as it was.
+    #[test]
+    fn a_journal_at_each_earlier_schema_opens_at_this_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("fresh.db");
+        drop(SqliteStore::open(&fresh).unwrap());
+        let conn = Connection::open(&fresh).unwrap();
+        assert_eq!(schema_version(&conn).unwrap(), schema::VERSION);
+        let expected = described(&conn);
+        for version in 0..schema::VERSION {
+            for recorded in [true, false] {
+                let path = dir.path().join(format!("at-{version}-{recorded}.db"));
+                let conn = Connection::open(&path).unwrap();
+                for step in &STEPS[..version as usize] {
+                    conn.execute_batch(step).unwrap();
+                }
+                if recorded {
+                    conn.pragma_update(None, "user_version", version).unwrap();
+                }
+                drop(conn);
+                drop(SqliteStore::open(&path).unwrap());
+                let conn = Connection::open(&path).unwrap();
+                assert_eq!(schema_version(&conn).unwrap(), schema::VERSION, "from {version}");
+                assert_eq!(
+                    described(&conn),
+                    expected,
+                    "from version {version} (recorded: {recorded})"
+                );
+            }
+        }
+        let later = dir.path().join("later.db");
+        let conn = Connection::open(&later).unwrap();
+        conn.pragma_update(None, "user_version", schema::VERSION + 1).unwrap();
+        drop(conn);
+        let Err(error) = SqliteStore::open(&later) else {
+            panic!("a journal of a later version opened");
+        };
+        assert!(format!("{error:#}").contains("later than this build's"), "{error:#}");
+        let conn = Connection::open(&later).unwrap();
+        assert_eq!(schema_version(&conn).unwrap(), schema::VERSION + 1);
+        assert!(described(&conn).is_empty());
+    }
 }

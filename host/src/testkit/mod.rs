@@ -83,9 +83,9 @@ impl TestKit {
                 .unwrap_or_else(|error| panic!("the artifact cache PREPAID_CACHE names: {error:#}"));
         }
         let ledger = Ledger::open(StoreConfig::Sqlite(journal.path().join("journal.db")), engine)
-        .expect("opening the journal")
-        // The kit's clock: each event carries the time the test set.
-        .with_clock(Clock::Scripted);
+            .expect("opening the journal")
+            // The kit's clock: each event carries the time the test set.
+            .with_clock(Clock::Scripted);
         ledger.install(bytes).expect("installing the component");
         TestKit {
             ledger,

@@ -24,149 +24,162 @@ use crate::outcome::EffectRecord;
 use crate::registry::Record;
 use crate::signed::Leaf;
 use crate::stats::{DayRow, Facts, Figures, Sale};
+use crate::store::schema;
 use crate::store::{
     ack_now, distinct, unix_now, Ack, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store,
     WalletHead, ACK_REFERENCE, DELIVERY_COLUMNS, UNHEADED,
 };
 use crate::webhooks::Delivery;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS components (
-    code_hash TEXT PRIMARY KEY,
-    bytes     BYTEA NOT NULL
-);
-CREATE TABLE IF NOT EXISTS wallets (
-    wallet     TEXT PRIMARY KEY,
-    code_hash  TEXT NOT NULL REFERENCES components(code_hash),
-    seq        BIGINT NOT NULL,
-    state      BYTEA,
-    state_hash TEXT NOT NULL,
-    head_hash  TEXT NOT NULL,
-    next_due   BIGINT,
-    acks       BIGINT NOT NULL DEFAULT 0,
-    ack_hash   TEXT NOT NULL DEFAULT '0000000000000000000000000000000000000000000000000000000000000000'
-);
+/// The store's schema, a step per version ([`schema::STEPS`] says what each adds): step N
+/// takes a database at version N-1 to N. Each makes a table, an index or a column only
+/// where it is missing, so that a database from before versions runs every step.
+/// (`ALTER TABLE` and even `CREATE INDEX IF NOT EXISTS` lock their table when they change
+/// nothing, which deadlocked appends when every connection ran them: they run only while
+/// a database is behind.)
+const STEPS: [&str; schema::STEPS.len()] = [
+    "CREATE TABLE IF NOT EXISTS components (
+         code_hash TEXT PRIMARY KEY,
+         bytes     BYTEA NOT NULL
+     );
+     CREATE TABLE IF NOT EXISTS wallets (
+         wallet     TEXT PRIMARY KEY,
+         code_hash  TEXT NOT NULL REFERENCES components(code_hash),
+         seq        BIGINT NOT NULL,
+         state      BYTEA,
+         state_hash TEXT NOT NULL,
+         head_hash  TEXT NOT NULL
+     );
+     CREATE TABLE IF NOT EXISTS journal (
+         wallet     TEXT NOT NULL,
+         seq        BIGINT NOT NULL,
+         event_id   TEXT NOT NULL,
+         event      TEXT NOT NULL,
+         at         TEXT NOT NULL,
+         code_hash  TEXT NOT NULL,
+         outcome    TEXT NOT NULL,
+         fuel       BIGINT NOT NULL,
+         limits     BIGINT NOT NULL,
+         state_hash TEXT NOT NULL,
+         prev_hash  TEXT NOT NULL,
+         entry_hash TEXT NOT NULL,
+         PRIMARY KEY (wallet, seq),
+         UNIQUE (wallet, event_id)
+     );
+     CREATE TABLE IF NOT EXISTS outbox (
+         effect_id     TEXT PRIMARY KEY,
+         wallet        TEXT NOT NULL,
+         seq           BIGINT NOT NULL,
+         kind          TEXT NOT NULL,
+         recipient     TEXT NOT NULL,
+         amount        TEXT NOT NULL,
+         reason        TEXT NOT NULL,
+         acked         BOOLEAN NOT NULL DEFAULT FALSE,
+         FOREIGN KEY (wallet, seq) REFERENCES journal (wallet, seq)
+     );
+     CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (acked, wallet, seq);",
+    "ALTER TABLE outbox ADD COLUMN IF NOT EXISTS claimed_by TEXT,
+                        ADD COLUMN IF NOT EXISTS claimed_until BIGINT;",
+    "ALTER TABLE wallets ADD COLUMN IF NOT EXISTS next_due BIGINT;
+     CREATE INDEX IF NOT EXISTS wallets_due ON wallets (next_due) WHERE next_due IS NOT NULL;",
+    // Effects acknowledged before acknowledgements were recorded have no record: `verify`
+    // names them.
+    "ALTER TABLE wallets ADD COLUMN IF NOT EXISTS acks BIGINT NOT NULL DEFAULT 0,
+                         ADD COLUMN IF NOT EXISTS ack_hash TEXT NOT NULL
+                             DEFAULT '0000000000000000000000000000000000000000000000000000000000000000';
+     CREATE TABLE IF NOT EXISTS acks (
+         wallet      TEXT NOT NULL,
+         n           BIGINT NOT NULL,
+         effect_id   TEXT NOT NULL UNIQUE,
+         effect_hash TEXT NOT NULL,
+         at          TEXT NOT NULL,
+         prev_hash   TEXT NOT NULL,
+         ack_hash    TEXT NOT NULL,
+         PRIMARY KEY (wallet, n)
+     );
+     CREATE INDEX IF NOT EXISTS outbox_wallet ON outbox (wallet, effect_id);",
+    "CREATE TABLE IF NOT EXISTS registry (
+         n      BIGINT PRIMARY KEY,
+         record TEXT NOT NULL
+     );
+     CREATE TABLE IF NOT EXISTS sales (
+         wallet    TEXT PRIMARY KEY,
+         merchant  TEXT NOT NULL,
+         listing   TEXT,
+         opened_at TEXT NOT NULL
+     );
+     CREATE INDEX IF NOT EXISTS sales_merchant ON sales (merchant, wallet);
+     CREATE TABLE IF NOT EXISTS stats (
+         merchant  TEXT NOT NULL,
+         day       TEXT NOT NULL,
+         paid      BIGINT NOT NULL,
+         released  BIGINT NOT NULL,
+         refunded  BIGINT NOT NULL,
+         opened    BIGINT NOT NULL,
+         requests  BIGINT NOT NULL,
+         refunds   BIGINT NOT NULL,
+         disputes  BIGINT NOT NULL,
+         pending   BIGINT NOT NULL,
+         disputed  BIGINT NOT NULL,
+         PRIMARY KEY (merchant, day)
+     );",
+    "CREATE TABLE IF NOT EXISTS deliveries (
+         webhook         TEXT NOT NULL,
+         notice          TEXT NOT NULL,
+         attempts        BIGINT NOT NULL,
+         last_attempt_at TEXT NOT NULL,
+         last_result     TEXT NOT NULL,
+         delivered_at    TEXT,
+         next_attempt    BIGINT NOT NULL,
+         PRIMARY KEY (webhook, notice)
+     );
+     CREATE TABLE IF NOT EXISTS holders (
+         wallet   TEXT PRIMARY KEY,
+         consumer TEXT NOT NULL
+     );
+     CREATE INDEX IF NOT EXISTS holders_consumer ON holders (consumer, wallet);",
+    "ALTER TABLE acks ADD COLUMN IF NOT EXISTS reference TEXT;",
+];
 
-CREATE TABLE IF NOT EXISTS journal (
-    wallet     TEXT NOT NULL,
-    seq        BIGINT NOT NULL,
-    event_id   TEXT NOT NULL,
-    event      TEXT NOT NULL,
-    at         TEXT NOT NULL,
-    code_hash  TEXT NOT NULL,
-    outcome    TEXT NOT NULL,
-    fuel       BIGINT NOT NULL,
-    limits     BIGINT NOT NULL,
-    state_hash TEXT NOT NULL,
-    prev_hash  TEXT NOT NULL,
-    entry_hash TEXT NOT NULL,
-    PRIMARY KEY (wallet, seq),
-    UNIQUE (wallet, event_id)
-);
-CREATE TABLE IF NOT EXISTS outbox (
-    effect_id     TEXT PRIMARY KEY,
-    wallet        TEXT NOT NULL,
-    seq           BIGINT NOT NULL,
-    kind          TEXT NOT NULL,
-    recipient     TEXT NOT NULL,
-    amount        TEXT NOT NULL,
-    reason        TEXT NOT NULL,
-    acked         BOOLEAN NOT NULL DEFAULT FALSE,
-    claimed_by    TEXT,
-    claimed_until BIGINT,
-    FOREIGN KEY (wallet, seq) REFERENCES journal (wallet, seq)
-);
-CREATE TABLE IF NOT EXISTS acks (
-    wallet      TEXT NOT NULL,
-    n           BIGINT NOT NULL,
-    effect_id   TEXT NOT NULL UNIQUE,
-    effect_hash TEXT NOT NULL,
-    at          TEXT NOT NULL,
-    prev_hash   TEXT NOT NULL,
-    ack_hash    TEXT NOT NULL,
-    reference   TEXT,
-    PRIMARY KEY (wallet, n)
-);
-CREATE TABLE IF NOT EXISTS registry (
-    n      BIGINT PRIMARY KEY,
-    record TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sales (
-    wallet    TEXT PRIMARY KEY,
-    merchant  TEXT NOT NULL,
-    listing   TEXT,
-    opened_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS deliveries (
-    webhook         TEXT NOT NULL,
-    notice          TEXT NOT NULL,
-    attempts        BIGINT NOT NULL,
-    last_attempt_at TEXT NOT NULL,
-    last_result     TEXT NOT NULL,
-    delivered_at    TEXT,
-    next_attempt    BIGINT NOT NULL,
-    PRIMARY KEY (webhook, notice)
-);
-CREATE TABLE IF NOT EXISTS holders (
-    wallet   TEXT PRIMARY KEY,
-    consumer TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS stats (
-    merchant  TEXT NOT NULL,
-    day       TEXT NOT NULL,
-    paid      BIGINT NOT NULL,
-    released  BIGINT NOT NULL,
-    refunded  BIGINT NOT NULL,
-    opened    BIGINT NOT NULL,
-    requests  BIGINT NOT NULL,
-    refunds   BIGINT NOT NULL,
-    disputes  BIGINT NOT NULL,
-    pending   BIGINT NOT NULL,
-    disputed  BIGINT NOT NULL,
-    PRIMARY KEY (merchant, day)
-);
-";
+/// The database's schema version: 0 before versions were recorded (or before any table).
+fn schema_version(client: &mut impl postgres::GenericClient) -> Result<u32> {
+    let recorded: bool = client
+        .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
+        .context("reading the store's schema version")?
+        .get(0);
+    if !recorded {
+        return Ok(0);
+    }
+    let version = client
+        .query_opt("SELECT version FROM schema_version", &[])
+        .context("reading the store's schema version")?
+        .map_or(0, |row| row.get::<_, i32>(0));
+    Ok(u32::try_from(version).unwrap_or(0))
+}
 
-/// The indexes, the due times of a database made before the platform ticked wallets
-/// itself, the acknowledgement chains of one made before those, and the rail's references
-/// in acknowledgements of one made before they carried them: each made only when the catalog lacks it. `ALTER TABLE` and even `CREATE INDEX
-/// IF NOT EXISTS` lock their table when they change nothing, and every new connection runs
-/// this while others append: those locks deadlocked appends.
-const INDEXES_AND_MIGRATIONS: &str = "
-DO $$ BEGIN
-    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
-                   WHERE table_schema = current_schema() AND table_name = 'wallets' AND column_name = 'next_due') THEN
-        ALTER TABLE wallets ADD COLUMN next_due BIGINT;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
-                   WHERE table_schema = current_schema() AND table_name = 'wallets' AND column_name = 'acks') THEN
-        ALTER TABLE wallets ADD COLUMN acks BIGINT NOT NULL DEFAULT 0;
-        ALTER TABLE wallets ADD COLUMN ack_hash TEXT NOT NULL
-            DEFAULT '0000000000000000000000000000000000000000000000000000000000000000';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
-                   WHERE table_schema = current_schema() AND table_name = 'acks' AND column_name = 'reference') THEN
-        ALTER TABLE acks ADD COLUMN reference TEXT;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'outbox_wallet') THEN
-        CREATE INDEX outbox_wallet ON outbox (wallet, effect_id);
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'outbox_pending') THEN
-        CREATE INDEX outbox_pending ON outbox (acked, wallet, seq);
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'sales_merchant') THEN
-        CREATE INDEX sales_merchant ON sales (merchant, wallet);
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'holders_consumer') THEN
-        CREATE INDEX holders_consumer ON holders (consumer, wallet);
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'wallets_due') THEN
-        CREATE INDEX wallets_due ON wallets (next_due) WHERE next_due IS NOT NULL;
-    END IF;
-END $$;
-";
+/// Brings the database to [`schema::VERSION`] (see [`schema`]) in one transaction, under
+/// a lock that makes processes starting together migrate one at a time (the later ones
+/// find it done). A database at the version costs two reads and no lock.
+fn migrate(client: &mut Client) -> Result<()> {
+    if schema_version(client)? == schema::VERSION {
+        return Ok(());
+    }
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+    for step in schema::pending(schema_version(&mut tx)?, "the PostgreSQL store")? {
+        tx.batch_execute(STEPS[step])
+            .with_context(|| format!("migrating the store: {}", schema::STEPS[step]))?;
+    }
+    let version = i32::try_from(schema::VERSION).expect("a handful of versions");
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL); DELETE FROM schema_version;",
+    )?;
+    tx.execute("INSERT INTO schema_version (version) VALUES ($1)", &[&version])?;
+    tx.commit().context("migrating the store")?;
+    Ok(())
+}
 
-/// Any number, so that processes starting together create the schema one at a time.
+/// Any number, so that processes starting together migrate the schema one at a time.
 const SCHEMA_LOCK: i64 = 0x0070_7265_7061_6964;
 /// Another, so that acknowledgements are made one at a time.
 const ACK_LOCK: i64 = 0x0061_636b_6e6f_776c;
@@ -186,7 +199,8 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-    /// Connects to the database `config` names and creates the tables if it has none.
+    /// Connects to the database `config` names and brings its tables to this build's
+    /// schema version.
     pub fn connect(config: &PostgresConfig) -> Result<PostgresStore> {
         let place = config.place();
         let mut pg: postgres::Config = config
@@ -198,12 +212,7 @@ impl PostgresStore {
             None => pg.connect(NoTls),
         };
         let mut client = client.with_context(|| format!("connecting to PostgreSQL at {place}"))?;
-        let mut tx = client.transaction()?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
-        tx.batch_execute(SCHEMA).context("creating the store's tables")?;
-        tx.batch_execute(INDEXES_AND_MIGRATIONS)
-            .context("indexing the store's tables")?;
-        tx.commit().context("creating the store's tables")?;
+        migrate(&mut client)?;
         Ok(PostgresStore {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),
@@ -870,6 +879,85 @@ fn delivery_from_row(row: &Row) -> Delivery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The store's tables as the catalog describes them: every column (type, nullable,
+    /// default) and every index, in order.
+    fn described(client: &mut Client) -> Vec<String> {
+        let columns = client
+            .query(
+                "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text,
+                        coalesce(column_default::text, '')
+                 FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name <> 'schema_version'
+                 ORDER BY 1, 2",
+                &[],
+            )
+            .unwrap();
+        let indexes = client
+            .query(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname",
+                &[],
+            )
+            .unwrap();
+        columns
+            .iter()
+            .map(|row| (0..5).map(|i| row.get::<_, String>(i)).collect::<Vec<_>>().join(" "))
+            .chain(indexes.iter().map(|row| row.get::<_, String>(0)))
+            .collect()
+    }
+
+    /// A database at each earlier version, recorded or made before versions were (no
+    /// `schema_version`, with the tables of that version), opens at this build's version
+    /// with exactly the tables a new database has; one at a later version is refused.
+    /// Needs the server `cargo xtask test` starts (`PREPAID_TEST_POSTGRES`).
+    #[test]
+    fn a_database_at_each_earlier_schema_opens_at_this_one() {
+        let admin = std::env::var("PREPAID_TEST_POSTGRES")
+            .expect("PREPAID_TEST_POSTGRES: run the tests with `cargo xtask test`, which starts a server");
+        let database = |name: &str| {
+            let url = create_database(&admin, &format!("schema_{name}_{}", std::process::id())).unwrap();
+            (PostgresConfig::new(url.clone()), Client::connect(&url, NoTls).unwrap())
+        };
+        let (config, mut client) = database("fresh");
+        drop(PostgresStore::connect(&config).unwrap());
+        assert_eq!(schema_version(&mut client).unwrap(), schema::VERSION);
+        let expected = described(&mut client);
+        for version in 0..schema::VERSION {
+            for recorded in [true, false] {
+                let (config, mut client) = database(&format!("at_{version}_{recorded}"));
+                for step in &STEPS[..version as usize] {
+                    client.batch_execute(step).unwrap();
+                }
+                if recorded {
+                    client
+                        .batch_execute(&format!(
+                            "CREATE TABLE schema_version (version INTEGER NOT NULL); \
+                             INSERT INTO schema_version VALUES ({version})"
+                        ))
+                        .unwrap();
+                }
+                drop(PostgresStore::connect(&config).unwrap());
+                assert_eq!(schema_version(&mut client).unwrap(), schema::VERSION, "from {version}");
+                assert_eq!(
+                    described(&mut client),
+                    expected,
+                    "from version {version} (recorded: {recorded})"
+                );
+            }
+        }
+        let (config, mut client) = database("later");
+        client
+            .batch_execute(&format!(
+                "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES ({})",
+                schema::VERSION + 1
+            ))
+            .unwrap();
+        let Err(error) = PostgresStore::connect(&config) else {
+            panic!("a database of a later version opened");
+        };
+        assert!(format!("{error:#}").contains("later than this build's"), "{error:#}");
+        assert!(described(&mut client).is_empty());
+    }
 
     /// A connection string's password stays out of errors and debug output, which reach
     /// logs and, through them, more people than the database's owner.
