@@ -159,13 +159,24 @@ fn main() -> Result<()> {
             let tests = tests::Build::start(&root)?;
             let code_hash = build_component(&root, &CONTRACT, Choice::Default, &target_dir, &component)?;
             // The same toolchain as the build just made: the check is of reproducibility,
-            // and the run's one clean build of the contract.
-            check_hash(&root, &code_hash, Choice::Default)?;
+            // and the run's one clean build of the contract. It runs beside the rest (a
+            // core's work, a crate at a time) and must pass with it.
+            let reproducible = {
+                let root = root.clone();
+                std::thread::spawn(move || check_hash(&root, &code_hash, Choice::Default))
+            };
             build_guests(&root, &target_dir)?;
             let _postgres = start_postgres()?;
             packages::browser()?;
             let binaries = tests.finish(&root)?;
-            tests::run(&root, &binaries, &component, &cargo_target_dir(&root), &args)
+            let tested = tests::run(&root, &binaries, &component, &cargo_target_dir(&root), &args);
+            let reproducible = reproducible
+                .join()
+                .map_err(|_| anyhow::anyhow!("the reproducibility check panicked"))?;
+            match (tested, reproducible) {
+                (Ok(()), result) | (result, Ok(())) => result,
+                (Err(tests), Err(build)) => Err(tests.context(format!("and the build is not reproducible: {build:#}"))),
+            }
         }
         Xtask::WithPostgres { command } => {
             let _postgres = start_postgres()?;

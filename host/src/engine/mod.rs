@@ -241,28 +241,36 @@ impl ContractEngine {
         }
         let compiled = self.engine.precompile_component(bytes)?;
         // A name of this writer's own: processes and threads sharing the cache may compile
-        // the same component at once, and each renames its own whole file into place.
+        // the same component at once, and each renames its own whole file into place. Made
+        // new (never opened if it exists, so never through a link, and never truncating a
+        // file another writer is filling: two writers on one name, as processes of two
+        // containers may be, leave the cache to the first), and removed on any failure.
         static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let partial = artifact.with_extension(format!(
             "{}-{}.partial",
             std::process::id(),
             WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
-        {
+        let cached = (|| -> std::io::Result<()> {
             use std::io::Write as _;
             use std::os::unix::fs::OpenOptionsExt as _;
             // This user's alone, whatever the umask: the next load checks that it is.
             let mut file = std::fs::OpenOptions::new()
                 .write(true)
-                .create(true)
-                .truncate(true)
+                .create_new(true)
                 .mode(0o600)
-                .open(&partial)
-                .with_context(|| format!("writing {}", partial.display()))?;
-            file.write_all(&compiled)
-                .with_context(|| format!("writing {}", partial.display()))?;
+                .open(&partial)?;
+            file.write_all(&compiled)?;
+            std::fs::rename(&partial, &artifact)
+        })();
+        match cached {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(error) => {
+                let _ = std::fs::remove_file(&partial);
+                return Err(error).with_context(|| format!("caching {}", artifact.display()));
+            }
         }
-        std::fs::rename(&partial, &artifact).with_context(|| format!("caching {}", artifact.display()))?;
         // SAFETY: as above; these are the bytes just produced by `precompile_component`.
         unsafe { Component::deserialize(&self.engine, &compiled) }
     }

@@ -28,10 +28,6 @@ pub const STEPS: [&str; 7] = [
 /// The version this build's stores are at.
 pub const VERSION: u32 = STEPS.len() as u32;
 
-/// The version whose step gave acknowledgements the rail's reference: a journal read
-/// without migrating (read-only, a bundle) below it may lack the column.
-pub(crate) const ACK_REFERENCES: u32 = 7;
-
 /// The steps (indexes into a store's list of [`STEPS`]) that take a store at `version` to
 /// [`VERSION`]; `what` names the store in the refusal of a later version.
 pub(crate) fn pending(version: u32, what: &str) -> Result<std::ops::Range<usize>> {
@@ -60,9 +56,5 @@ mod tests {
             VERSION + 1
         );
         assert!(later.contains(&expected), "{later}");
-        assert_eq!(
-            STEPS[ACK_REFERENCES as usize - 1],
-            "the rail's references in acknowledgements"
-        );
     }
 }

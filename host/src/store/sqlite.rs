@@ -193,7 +193,7 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
             if let Some((table, column)) = added_column(statement) {
                 let present: i64 = tx
                     .query_row(
-                        "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2",
+                        "SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2 COLLATE NOCASE",
                         [table, column],
                         |row| row.get(0),
                     )
@@ -251,6 +251,8 @@ impl SqliteStore {
     /// Opens (creating if needed) the journal at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore> {
         let mut conn = Connection::open(path).with_context(|| format!("opening the journal {}", path.display()))?;
+        // A journal of a later build is refused before anything here touches it.
+        schema::pending(schema_version(&conn)?, "the journal")?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .context("switching the journal to WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -263,7 +265,11 @@ impl SqliteStore {
     }
 
     fn over(conn: Connection) -> Result<SqliteStore> {
-        let ack_references = schema_version(&conn)? >= schema::ACK_REFERENCES || has_ack_references(&conn)?;
+        // A journal read as it is (read-only, a bundle) is not migrated: one made by a later
+        // build is refused as `open` refuses it, and one from before acknowledgements
+        // carried references is read without them.
+        schema::pending(schema_version(&conn)?, "the journal")?;
+        let ack_references = has_ack_references(&conn)?;
         Ok(SqliteStore { conn, ack_references })
     }
 
@@ -1079,15 +1085,20 @@ mod tests {
             }
         }
         let later = dir.path().join("later.db");
+        drop(SqliteStore::open(&later).unwrap());
         let conn = Connection::open(&later).unwrap();
         conn.pragma_update(None, "user_version", schema::VERSION + 1).unwrap();
+        let before = described(&conn);
         drop(conn);
-        let Err(error) = SqliteStore::open(&later) else {
-            panic!("a journal of a later version opened");
-        };
-        assert!(format!("{error:#}").contains("later than this build's"), "{error:#}");
+        // The bundle first: the others leave the files SQLite makes beside a live journal.
+        for open in [SqliteStore::open_bundle, SqliteStore::open_read_only, SqliteStore::open] {
+            let Err(error) = open(&later) else {
+                panic!("a journal of a later version opened");
+            };
+            assert!(format!("{error:#}").contains("later than this build's"), "{error:#}");
+        }
         let conn = Connection::open(&later).unwrap();
         assert_eq!(schema_version(&conn).unwrap(), schema::VERSION + 1);
-        assert!(described(&conn).is_empty());
+        assert_eq!(described(&conn), before);
     }
 }

@@ -150,11 +150,12 @@ fn schema_version(client: &mut impl postgres::GenericClient) -> Result<u32> {
     if !recorded {
         return Ok(0);
     }
-    let version = client
-        .query_opt("SELECT version FROM schema_version", &[])
-        .context("reading the store's schema version")?
-        .map_or(0, |row| row.get::<_, i32>(0));
-    Ok(u32::try_from(version).unwrap_or(0))
+    // The largest, so that a row too many (written by hand) cannot lock the store out.
+    let version: Option<i32> = client
+        .query_one("SELECT max(version) FROM schema_version", &[])
+        .and_then(|row| row.try_get(0))
+        .context("reading the store's schema version")?;
+    Ok(version.map_or(0, |version| u32::try_from(version).unwrap_or(0)))
 }
 
 /// Brings the database to [`schema::VERSION`] (see [`schema`]) in one transaction, under
@@ -164,7 +165,13 @@ fn migrate(client: &mut Client) -> Result<()> {
     if schema_version(client)? == schema::VERSION {
         return Ok(());
     }
-    let mut tx = client.transaction()?;
+    // Read committed whatever the server's default: each statement then sees what was
+    // committed before it, so the version read after the lock is the one the process that
+    // held the lock wrote (under repeatable read, the snapshot would predate it).
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::ReadCommitted)
+        .start()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
     for step in schema::pending(schema_version(&mut tx)?, "the PostgreSQL store")? {
         tx.batch_execute(STEPS[step])
@@ -945,6 +952,12 @@ mod tests {
                 );
             }
         }
+        // A row too many, as an operator might write by hand, locks nobody out.
+        let (config, mut client) = database("two_rows");
+        drop(PostgresStore::connect(&config).unwrap());
+        client.batch_execute("INSERT INTO schema_version VALUES (1)").unwrap();
+        drop(PostgresStore::connect(&config).unwrap());
+        assert_eq!(schema_version(&mut client).unwrap(), schema::VERSION);
         let (config, mut client) = database("later");
         client
             .batch_execute(&format!(
