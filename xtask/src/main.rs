@@ -116,7 +116,7 @@ fn main() -> Result<()> {
                 let bytes = std::fs::read(&component).with_context(|| format!("reading {component}"))?;
                 component::sha256_hex(&bytes)
             };
-            check_hash(&root, &code_hash, Choice::Pinned)
+            check_hash(&root, &code_hash, Choice::Pinned, "repro-check")
         }
         Xtask::Guests => build_guests(&root, &target_dir),
         Xtask::Demo { args } => {
@@ -163,7 +163,8 @@ fn main() -> Result<()> {
             // core's work, a crate at a time) and must pass with it.
             let reproducible = {
                 let root = root.clone();
-                std::thread::spawn(move || check_hash(&root, &code_hash, Choice::Default))
+                // A folder of its own: the auditor's guide runs `check-hash` at the same time.
+                std::thread::spawn(move || check_hash(&root, &code_hash, Choice::Default, "repro-check-suite"))
             };
             build_guests(&root, &target_dir)?;
             let _postgres = start_postgres()?;
@@ -287,11 +288,11 @@ impl Drop for Background {
     }
 }
 
-/// Builds the contract again from scratch in a fresh target directory with the toolchain
-/// `choice` names and insists on `code_hash`: the same source and toolchain must give the
-/// same bytes.
-fn check_hash(root: &Path, code_hash: &str, choice: Choice) -> Result<()> {
-    let scratch = root.join("target/repro-check");
+/// Builds the contract again from scratch in a fresh target directory (`folder` in
+/// target/) with the toolchain `choice` names and insists on `code_hash`: the same source
+/// and toolchain must give the same bytes.
+fn check_hash(root: &Path, code_hash: &str, choice: Choice, folder: &str) -> Result<()> {
+    let scratch = root.join("target").join(folder);
     if scratch.exists() {
         std::fs::remove_dir_all(&scratch).with_context(|| format!("removing {}", scratch.display()))?;
     }
