@@ -91,8 +91,8 @@ impl Clock {
     }
 }
 
-/// Seconds since the Unix epoch, for claim leases (the host's clock: leases are not part
-/// of any wallet's history).
+/// Seconds since the Unix epoch on the host's clock: the system clock's time, and the
+/// stores' claim leases (which are not part of any wallet's history).
 pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

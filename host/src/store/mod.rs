@@ -17,7 +17,6 @@ pub mod postgres;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub(crate) use crate::clock::unix_now;
 use crate::error::{Error, Result};
 pub use crate::journal::{Ack, AckRecord, Acknowledged, Entry, OutboxEffect, OutboxRow, WalletHead, GENESIS_HASH};
 use crate::outcome::EffectRecord;

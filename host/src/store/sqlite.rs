@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{anyhow, Context as _};
 use rusqlite::{ffi, params, Connection, OpenFlags, OptionalExtension, Row};
 
+use crate::clock::unix_now;
 use crate::envelope::rfc3339;
 use crate::error::{Error, Result};
 use crate::outcome::EffectRecord;
@@ -15,8 +16,8 @@ use crate::signed::{Checkpoint, Leaf, Proof};
 use crate::stats::{DayRow, Facts, Figures, Sale};
 use crate::store::schema;
 use crate::store::{
-    ack_now, distinct, unix_now, Ack, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store,
-    WalletHead, ACK_REFERENCE, DELIVERY_COLUMNS, UNHEADED,
+    ack_now, distinct, Ack, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store, WalletHead,
+    ACK_REFERENCE, DELIVERY_COLUMNS, UNHEADED,
 };
 use crate::webhooks::Delivery;
 
@@ -178,11 +179,11 @@ fn schema_version(conn: &Connection) -> anyhow::Result<u32> {
         .context("reading the journal's schema version")
 }
 
-/// Brings the journal to [`schema::VERSION`] (see [`schema`]), in one transaction that
-/// holds the write lock, so that of two processes opening it at once one migrates and the
-/// other finds it done. A journal at the version reads one number.
-fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
-    if schema_version(conn)? == schema::VERSION {
+/// Brings the journal, read at `version`, to [`schema::VERSION`] (see [`schema`]), in one
+/// transaction that holds the write lock and reads the version again under it, so that of
+/// two processes opening it at once one migrates and the other finds it done.
+fn migrate(conn: &mut Connection, version: u32) -> anyhow::Result<()> {
+    if version == schema::VERSION {
         return Ok(());
     }
     let tx = conn
@@ -251,8 +252,10 @@ impl SqliteStore {
     /// Opens (creating if needed) the journal at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore> {
         let mut conn = Connection::open(path).with_context(|| format!("opening the journal {}", path.display()))?;
-        // A journal of a later build is refused before anything here touches it.
-        schema::pending(schema_version(&conn)?, "the journal")?;
+        // The one read a journal at this build's version costs; one of a later build is
+        // refused before anything here touches it.
+        let version = schema_version(&conn)?;
+        schema::pending(version, "the journal")?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .context("switching the journal to WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -260,14 +263,18 @@ impl SqliteStore {
         // Other connections (threads of a server, other processes) may hold the write lock
         // for a moment: wait for it rather than fail.
         conn.busy_timeout(Duration::from_secs(30))?;
-        migrate(&mut conn)?;
-        SqliteStore::over(conn)
+        migrate(&mut conn, version)?;
+        // Migrated, so its acknowledgements carry references.
+        Ok(SqliteStore {
+            conn,
+            ack_references: true,
+        })
     }
 
-    fn over(conn: Connection) -> Result<SqliteStore> {
-        // A journal read as it is (read-only, a bundle) is not migrated: one made by a later
-        // build is refused as `open` refuses it, and one from before acknowledgements
-        // carried references is read without them.
+    /// The journal on `conn` read as it is (read-only, a bundle), not migrated: one made by
+    /// a later build is refused as `open` refuses it, and one from before acknowledgements
+    /// carried references is read without them.
+    fn as_it_is(conn: Connection) -> Result<SqliteStore> {
         schema::pending(schema_version(&conn)?, "the journal")?;
         let ack_references = has_ack_references(&conn)?;
         Ok(SqliteStore { conn, ack_references })
@@ -281,7 +288,7 @@ impl SqliteStore {
         }
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .with_context(|| format!("opening the journal {} read-only", path.display()))?;
-        SqliteStore::over(conn)
+        SqliteStore::as_it_is(conn)
     }
 
     /// Opens a bundle as an immutable file: nothing is written, not even the lock and WAL
@@ -343,7 +350,7 @@ impl SqliteStore {
             )
             .into());
         }
-        SqliteStore::over(conn)
+        SqliteStore::as_it_is(conn)
     }
 
     /// The checkpoint proofs a bundle carries (none for a journal, or a bundle exported

@@ -18,6 +18,7 @@ use postgres::{Client, NoTls, Row, Statement};
 use config::tls_connector;
 pub use config::PostgresConfig;
 
+use crate::clock::unix_now;
 use crate::envelope::rfc3339;
 use crate::error::{Error, Result};
 use crate::outcome::EffectRecord;
@@ -26,8 +27,8 @@ use crate::signed::Leaf;
 use crate::stats::{DayRow, Facts, Figures, Sale};
 use crate::store::schema;
 use crate::store::{
-    ack_now, distinct, unix_now, Ack, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store,
-    WalletHead, ACK_REFERENCE, DELIVERY_COLUMNS, UNHEADED,
+    ack_now, distinct, Ack, AckRecord, AckRow, Acknowledged, Entry, OutboxEffect, OutboxRow, Store, WalletHead,
+    ACK_REFERENCE, DELIVERY_COLUMNS, UNHEADED,
 };
 use crate::webhooks::Delivery;
 
