@@ -57,10 +57,8 @@ pub(crate) enum Command {
         /// its batch is on disk.
         #[arg(long, default_value_t = 1)]
         batch: usize,
-        /// Refuses every `open` outside this trust file: {"regulators": [{"key", "name",
-        /// "region"}], "components": ["<code hash>"]}.
-        #[arg(long, env = "PREPAID_TRUST")]
-        trust: Option<PathBuf>,
+        #[command(flatten)]
+        admission: AdmissionArgs,
         #[command(flatten)]
         component: ComponentArg,
         #[command(flatten)]
@@ -327,11 +325,8 @@ pub(crate) struct ServeArgs {
     /// The API keys file: a JSON list of {"key", "role", "name", "merchant"?}.
     #[arg(long, env = "PREPAID_KEYS")]
     pub(crate) keys: PathBuf,
-    /// The trust file (required): {"regulators": [{"key", "name", "region"}],
-    /// "components": ["<code hash>"]}. Every `open` naming another regulator, or made on
-    /// another component, is refused.
-    #[arg(long, env = "PREPAID_TRUST")]
-    pub(crate) trust: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) admission: AdmissionArgs,
     /// The most connections this process opens to its store; requests beyond wait for
     /// a free one, and are answered `busy` if none frees in 30 s.
     #[arg(long, env = "PREPAID_MAX_CONNECTIONS", default_value_t = prepaid_host::ledger::DEFAULT_MAX_CONNECTIONS)]
@@ -553,6 +548,46 @@ pub(crate) fn engine(cache: Option<&std::path::Path>) -> Result<ContractEngine> 
     match cache {
         Some(dir) => Ok(engine.with_cache(dir)?),
         None => Ok(engine),
+    }
+}
+
+/// How events from outside are admitted, the same for `prepaid apply` and `prepaid serve`:
+/// by the trust file, and by the catalogue on a journal that sells only listings.
+#[derive(clap::Args)]
+pub(crate) struct AdmissionArgs {
+    /// The trust file (required): {"regulators": [{"key", "name", "region"}],
+    /// "components": ["<code hash>"]}: the regulators whose approval an `open` may carry
+    /// and the components wallets may open on (`prepaid contract hash FILE`).
+    #[arg(long, env = "PREPAID_TRUST")]
+    trust: Option<PathBuf>,
+}
+
+impl AdmissionArgs {
+    /// The trust file, read before anything is opened: refused if none is given.
+    pub(crate) fn trust(&self) -> Result<prepaid_host::Trust> {
+        let Some(path) = &self.trust else {
+            anyhow::bail!(
+                "events from outside are admitted by a trust file: give --trust FILE (or PREPAID_TRUST), \
+                 the regulators whose approval an `open` may carry and the components wallets may open on. \
+                 Without it, anyone who can hand in an `open` could name their own key as regulator and \
+                 approve their own terms."
+            );
+        };
+        Ok(prepaid_host::Trust::load(path)?)
+    }
+
+    /// `ledger`, admitting by `trust`: refused if the component new wallets open on is not
+    /// in it. A journal set to sell only listings (by `prepaid serve`) is checked against
+    /// the catalogue too, by the ledger itself.
+    pub(crate) fn admit(ledger: Ledger, trust: prepaid_host::Trust) -> Result<Ledger> {
+        let current = ledger.current().unwrap_or_default();
+        if !trust.trusts_component(&current) {
+            anyhow::bail!(
+                "the component {current} is not in the trust file, so no wallet could be opened; \
+                 add its code hash to `components` or run a listed one"
+            );
+        }
+        Ok(ledger.with_trust(trust))
     }
 }
 

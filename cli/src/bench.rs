@@ -20,7 +20,7 @@ use prepaid_host::registry::{Action, Actor, MerchantClosure};
 use prepaid_host::rules::Rules;
 use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::store::Ack;
-use prepaid_host::testkit::workload::{approved_listing, listed_mix, mix, registration, standard_mix};
+use prepaid_host::testkit::workload::{self, approved_listing, listed_mix, mix, registration, standard_mix};
 use prepaid_host::verify::{verify_with_progress, Checks};
 use prepaid_host::{Clock, ContractEngine, Envelope, Ledger, StoreConfig};
 
@@ -140,8 +140,9 @@ pub struct ClosurePoint {
 /// records the merchant's closure for a second later (a platform that gives no notice, so
 /// the run does not wait 30 days), and times applying it to them all.
 pub fn closure_point(component: &[u8], wallets: usize, dir: &Path) -> Result<ClosurePoint> {
-    let ledger = Ledger::open(StoreConfig::Sqlite(dir.join("closure.db")), ContractEngine::new()?)?.with_registry(0);
-    ledger.install(component)?;
+    let ledger = Ledger::open(StoreConfig::Sqlite(dir.join("closure.db")), ContractEngine::new()?)?.with_registry(0)?;
+    let code_hash = ledger.install(component)?;
+    let ledger = ledger.with_trust(workload::trust(&code_hash));
     let now = || -> Result<i64> {
         Ok(std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)?

@@ -281,7 +281,7 @@ fn approved_listing(http: &reqwest::blocking::Client, url: &str, keys: &Keys) ->
 /// Submits one event and checks that it was recorded and accepted.
 fn send(http: &reqwest::blocking::Client, url: &str, key: &str, raw: &Envelope) -> Result<()> {
     let base = url.trim_end_matches('/');
-    let endpoint = if raw.event.get("type").and_then(|kind| kind.as_str()) == Some("open") {
+    let endpoint = if raw.kind() == Some("open") {
         format!("{base}/v1/wallets")
     } else {
         format!("{base}/v1/wallets/{}/events", raw.wallet)

@@ -25,10 +25,10 @@ use clap::Parser;
 use prepaid_host::outcome::sha256_hex;
 use prepaid_host::signed::Checkpoint;
 use prepaid_host::store::sqlite::SqliteStore;
-use prepaid_host::{Clock, Ledger, StoreConfig, Trust};
+use prepaid_host::{Clock, Ledger, StoreConfig};
 
 pub(crate) use args::ComponentArg;
-use args::{Cli, Command, ContractCommand, OutboxCommand};
+use args::{AdmissionArgs, Cli, Command, ContractCommand, OutboxCommand};
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
@@ -59,14 +59,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             db,
             file,
             batch,
-            trust,
+            admission,
             component,
             cache,
         } => {
-            let mut ledger = component.ledger(StoreConfig::Sqlite(db), cache.engine()?, Clock::System)?;
-            if let Some(path) = trust {
-                ledger = ledger.with_trust(Trust::load(&path)?);
-            }
+            let trust = admission.trust()?;
+            let ledger = component.ledger(StoreConfig::Sqlite(db), cache.engine()?, Clock::System)?;
+            let ledger = AdmissionArgs::admit(ledger, trust)?;
             match file {
                 Some(file) => {
                     let file = std::fs::File::open(&file).with_context(|| format!("reading {}", file.display()))?;

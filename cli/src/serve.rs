@@ -6,9 +6,9 @@ use anyhow::Result;
 use prepaid_host::service::auth::ApiKeys;
 use prepaid_host::service::Service;
 use prepaid_host::store::postgres::PostgresConfig;
-use prepaid_host::{Clock, StoreConfig, Trust};
+use prepaid_host::{Clock, StoreConfig};
 
-use crate::args::ServeArgs;
+use crate::args::{AdmissionArgs, ServeArgs};
 use crate::platform;
 
 /// Runs `prepaid serve` with `args`, until it is stopped.
@@ -19,7 +19,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
         postgres,
         postgres_ca,
         keys,
-        trust,
+        admission,
         max_connections,
         tick_every,
         platform_key,
@@ -28,15 +28,8 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
         component,
         cache,
     } = args;
+    let trust = admission.trust()?;
     let platform_key = prepaid_host::keys::read_key_file(&platform_key)?;
-    let Some(trust) = trust else {
-        anyhow::bail!(
-            "serve needs --trust FILE (or PREPAID_TRUST): the regulators whose approval an `open` \
-         may carry and the components wallets may open on. Without it, anyone who can post \
-         an `open` could name their own key as regulator and approve their own terms."
-        );
-    };
-    let trust = Trust::load(&trust)?;
     let keys = ApiKeys::load(&keys)?;
     let store = match postgres {
         Some(url) => StoreConfig::Postgres(match postgres_ca {
@@ -46,16 +39,9 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
         None => StoreConfig::Sqlite(db),
     };
     let ledger = component.ledger(store, cache.engine()?, Clock::System)?;
-    let current = ledger.current().unwrap_or_default();
-    if !trust.trusts_component(&current) {
-        anyhow::bail!(
-            "the component {current} is not in the trust file, so no wallet could be opened; \
-         add its code hash to `components` or serve a listed one"
-        );
-    }
-    let ledger = ledger
-        .with_trust(trust)
-        .with_registry(closure_notice_days)
+    // A journal served sells only listings, and says so to every ledger opened on it later.
+    let ledger = AdmissionArgs::admit(ledger, trust)?
+        .with_registry(closure_notice_days)?
         .with_max_connections(max_connections);
     let service = Service::new(ledger, keys, platform_key)
         .with_tick_every(std::time::Duration::from_secs(tick_every))

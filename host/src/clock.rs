@@ -57,7 +57,7 @@ impl Clock {
                         "an event's time is the platform's: leave `at` out, and the host stamps the event when it arrives",
                     ));
                 }
-                if envelope.event.get("type").and_then(|kind| kind.as_str()) == Some("tick") {
+                if envelope.kind() == Some("tick") {
                     return Err(Error::refused(
                         RefusalCode::PlatformOnly,
                         "`tick` is the platform's clock: the host ticks each wallet itself when its rules fall due",

@@ -74,7 +74,7 @@ impl Envelope {
     /// Adds the regulator `key`'s approval of the terms to an `open` event (before the
     /// consumer signs it: the consumer's signature covers the approval).
     pub fn approve(&mut self, key: &SigningKey) -> Result<()> {
-        if self.event.get("type").and_then(|kind| kind.as_str()) != Some("open") {
+        if self.kind() != Some("open") {
             bail!("only `open` events carry an approval");
         }
         // A placeholder, so that the terms parse; the approval covers the terms only. It
@@ -85,6 +85,11 @@ impl Envelope {
         };
         self.event["approval"] = approve_terms(key, &open).to_string().into();
         Ok(())
+    }
+
+    /// The event's `type` (`open`, `request`, ...), if it names one.
+    pub fn kind(&self) -> Option<&str> {
+        self.event.get("type").and_then(|kind| kind.as_str())
     }
 
     /// The event's JSON as the contract receives it.

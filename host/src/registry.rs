@@ -1082,7 +1082,7 @@ impl Registry {
     /// Refuses an `open` at `now` unless it names an approved, unexpired listing of an
     /// approved merchant, with the listing's merchant, terms and approval exactly.
     pub fn admit_open(&self, envelope: &Envelope, now: i64) -> Result<()> {
-        if envelope.event.get("type").and_then(Value::as_str) != Some("open") {
+        if envelope.kind() != Some("open") {
             return Ok(());
         }
         // An open that does not parse is the contract's to refuse (`bad_event`).

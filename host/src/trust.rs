@@ -106,7 +106,7 @@ impl Trust {
     /// wallet's pinned one, or the one new wallets get), asked only for an `open`. Other
     /// events pass: their wallet was opened under the trust it had then.
     pub fn admit(&self, envelope: &Envelope, component: impl FnOnce() -> Result<Option<String>>) -> Result<()> {
-        if envelope.event.get("type").and_then(|kind| kind.as_str()) != Some("open") {
+        if envelope.kind() != Some("open") {
             return Ok(());
         }
         let regulator = envelope

@@ -46,7 +46,8 @@ fn actor(role: &str, name: &str) -> Actor {
 fn platform(store: StoreConfig, notice_days: u32) -> Ledger {
     let ledger = Ledger::open(store, prepaid_tests::engine())
         .unwrap()
-        .with_registry(notice_days);
+        .with_registry(notice_days)
+        .unwrap();
     let code_hash = ledger.install(&component_bytes()).unwrap();
     ledger.with_trust(Trust {
         regulators: vec![Regulator {
@@ -607,6 +608,8 @@ fn each_alert_rule_raises_its_alert() {
     );
 
     // The clinic is closing; a host that does not enforce the registry still sells for it.
+    // Every ledger on this journal enforces it now (the journal records that it sells only
+    // listings): only someone who writes the database can unset that, as here.
     // (A second apart from the sales before: one in the notice's own second counts.)
     std::thread::sleep(std::time::Duration::from_millis(1100));
     ledger
@@ -620,6 +623,10 @@ fn each_alert_rule_raises_its_alert() {
         )
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1100));
+    rusqlite::Connection::open(dir.path().join("journal.db"))
+        .unwrap()
+        .execute("DELETE FROM admission", [])
+        .unwrap();
     let careless = Ledger::open(store, prepaid_tests::engine()).unwrap();
     careless.install(&component_bytes()).unwrap();
     assert!(

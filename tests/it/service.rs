@@ -755,7 +755,7 @@ fn a_merchant_key_can_neither_hold_the_refund_hostage_nor_inflate_an_authorizati
 /// test sees one applied) and ticks every second.
 fn platform_server() -> Server {
     Server::start_with(
-        |ledger| ledger.with_registry(0),
+        |ledger| ledger.with_registry(0).unwrap(),
         |service| service.with_tick_every(std::time::Duration::from_secs(1)),
     )
 }
@@ -1411,7 +1411,7 @@ fn webhook_receiver(runtime: &tokio::runtime::Runtime, received: Received) -> St
 #[test]
 fn webhooks_deliver_signed_notices_at_least_once_with_backoff() {
     let server = Server::start_with(
-        |ledger| ledger.with_registry(0),
+        |ledger| ledger.with_registry(0).unwrap(),
         |service| {
             service
                 .with_tick_every(std::time::Duration::from_secs(1))

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use super::{prepaid, text, workspace};
+use super::{prepaid, prepaid_with_input, text, workspace};
 use prepaid_host::store::Store as _;
 
 fn example() -> PathBuf {
@@ -251,20 +251,6 @@ fn verify_needs_a_journal_or_a_bundle() {
     );
 }
 
-/// Runs `prepaid` with `input` on stdin.
-fn prepaid_with_input(args: &[&str], input: &str) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_prepaid"))
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("running prepaid");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn real_keys_sign_apply_and_the_outbox_hands_effects_to_the_rail_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -302,7 +288,23 @@ fn real_keys_sign_apply_and_the_outbox_hands_effects_to_the_rail_once() {
         .collect::<String>();
     let db = path("journal.db");
 
-    let applied = prepaid_with_input(&["apply", "--db", &db], &events);
+    // Admitted by a trust file, or not at all.
+    let untrusted = prepaid_with_input(&["apply", "--db", &db], &events);
+    assert!(!untrusted.status.success());
+    assert!(
+        text(&untrusted.stderr).contains("give --trust FILE"),
+        "{}",
+        text(&untrusted.stderr)
+    );
+    assert!(
+        !dir.path().join("journal.db").exists(),
+        "a refused apply opened the journal"
+    );
+    let trust = crate::trust_file(dir.path(), &keys[2]);
+    let trust = trust.to_str().unwrap();
+    let apply = ["apply", "--db", &db, "--trust", trust];
+
+    let applied = prepaid_with_input(&apply, &events);
     assert!(applied.status.success(), "{}", text(&applied.stderr));
     let lines: Vec<serde_json::Value> = text(&applied.stdout)
         .lines()
@@ -311,11 +313,11 @@ fn real_keys_sign_apply_and_the_outbox_hands_effects_to_the_rail_once() {
     assert!(lines.iter().all(|line| line["ok"] == true), "{lines:?}");
     assert_eq!(lines[2]["effects"][0]["amount"], "480.00");
 
-    let replayed = prepaid_with_input(&["apply", "--db", &db], &events);
+    let replayed = prepaid_with_input(&apply, &events);
     assert!(text(&replayed.stdout)
         .lines()
         .all(|line| line.contains(r#""replayed":true"#)));
-    let refused = prepaid_with_input(&["apply", "--db", &db], "not json\n");
+    let refused = prepaid_with_input(&apply, "not json\n");
     assert!(!refused.status.success());
     assert!(text(&refused.stdout).contains("bad_envelope"));
 
@@ -362,6 +364,10 @@ fn killing_apply_repeatedly_loses_nothing_and_duplicates_nothing() {
     .unwrap();
     let db = dir.path().join("journal.db");
     let cache = dir.path().join("cache");
+    let trust = crate::trust_file(
+        dir.path(),
+        &prepaid_host::keys::public_key(&prepaid_host::keys::dev_key("regulator")).to_string(),
+    );
 
     let mut acknowledged = std::collections::HashSet::new();
     let mut kills = 0;
@@ -376,6 +382,8 @@ fn killing_apply_repeatedly_loses_nothing_and_duplicates_nothing() {
             cache.to_str().unwrap(),
             "--batch",
             group,
+            "--trust",
+            trust.to_str().unwrap(),
         ];
         let mut child = Command::new(env!("CARGO_BIN_EXE_prepaid"))
             .args(args)

@@ -25,6 +25,37 @@ fn prepaid(args: &[&str]) -> Output {
         .expect("running prepaid")
 }
 
+/// A trust file `trust.json` in `dir` naming `regulator` (hex) and the component under
+/// test, as `prepaid apply` and `prepaid serve` take it.
+fn trust_file(dir: &Path, regulator: &str) -> PathBuf {
+    let component = std::fs::read(prepaid_host::component_path()).expect("the component under test");
+    let path = dir.join("trust.json");
+    std::fs::write(
+        &path,
+        serde_json::json!({
+            "regulators": [{"key": regulator, "name": "regulator", "region": "test"}],
+            "components": [prepaid_host::outcome::sha256_hex(&component)],
+        })
+        .to_string(),
+    )
+    .unwrap();
+    path
+}
+
+/// Runs `prepaid` with `input` on stdin.
+fn prepaid_with_input(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_prepaid"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running prepaid");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// Output as text, lossily.
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

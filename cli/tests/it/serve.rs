@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use prepaid_host::contracts::Contracts;
 use prepaid_host::keys::{dev_key, public_key};
-use prepaid_host::outcome::sha256_hex;
 use prepaid_host::signed::{Checkpoint, Proof, Receipt, TreeHead};
 use prepaid_host::store::postgres::{create_database, PostgresConfig};
 use prepaid_host::testkit::workload::{approved_listing, listed_mix};
@@ -101,17 +100,7 @@ fn keys_file(dir: &Path) -> std::path::PathBuf {
     // Beside it, the platform's key, which signs receipts and checkpoints.
     prepaid_host::keys::write_key_file(&dir.join("platform.key"), &dev_key("platform")).unwrap();
     // And the trust file: the workload's regulator and the component under test.
-    let component = std::fs::read(prepaid_host::component_path()).expect("the component under test");
-    let regulator = public_key(&dev_key("regulator")).to_string();
-    std::fs::write(
-        dir.join("trust.json"),
-        serde_json::json!({
-            "regulators": [{"key": regulator, "name": "regulator", "region": "test"}],
-            "components": [sha256_hex(&component)],
-        })
-        .to_string(),
-    )
-    .unwrap();
+    crate::trust_file(dir, &public_key(&dev_key("regulator")).to_string());
     keys
 }
 
@@ -496,4 +485,97 @@ fn receipts_checkpoints_and_proofs_from_serve_are_what_the_journal_holds() {
     let (held, printed) = check(&retimed);
     assert!(!held, "{printed}");
     assert!(printed.starts_with("NOT HELD"), "{printed}");
+}
+
+/// One admission: an `open` outside the catalogue, and one approved by a regulator the
+/// trust file does not list, are refused alike by `prepaid serve`, by `prepaid apply` on
+/// the journal serve runs, and by a library ledger opened on it; none records anything.
+/// A ledger given no trust file may not open wallets on a journal that sells only
+/// listings, and `apply` without one does not start.
+#[test]
+fn serve_apply_and_the_library_refuse_the_same_event_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = keys_file(dir.path());
+    let trust = dir.path().join("trust.json");
+    let db = dir.path().join("journal.db");
+    let cache = dir.path().join("cache");
+    let server = serve_on(
+        free_port(),
+        &["--db".to_owned(), db.to_str().unwrap().to_owned()],
+        &keys,
+        &cache,
+    );
+    let unlisted = prepaid_host::testkit::workload::mix("unlisted", 0..1, 1)
+        .unwrap()
+        .remove(0);
+    let mut stranger = prepaid_host::testkit::workload::mix("stranger", 0..1, 1)
+        .unwrap()
+        .remove(0);
+    stranger.event["regulator"] = public_key(&dev_key("stranger")).to_string().into();
+    stranger.approve(&dev_key("stranger")).unwrap();
+    stranger.sign(&dev_key("consumer")).unwrap();
+
+    let http = reqwest::blocking::Client::new();
+    let library = Ledger::open(StoreConfig::Sqlite(db.clone()), prepaid_tests::engine())
+        .unwrap()
+        .with_trust(prepaid_host::Trust::load(&trust).unwrap());
+    library
+        .install(&std::fs::read(prepaid_host::component_path()).unwrap())
+        .unwrap();
+    for (event, code) in [(&unlisted, "unlisted"), (&stranger, "untrusted_regulator")] {
+        let line = event.untimed().to_json();
+        let served: serde_json::Value = http
+            .post(format!("{}/v1/wallets", server.url))
+            .bearer_auth(KEY)
+            .json(&event.untimed())
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let applied = crate::prepaid_with_input(
+            &[
+                "apply",
+                "--db",
+                db.to_str().unwrap(),
+                "--trust",
+                trust.to_str().unwrap(),
+                "--cache",
+                cache.to_str().unwrap(),
+            ],
+            &format!("{line}\n"),
+        );
+        let applied: serde_json::Value = serde_json::from_str(crate::text(&applied.stdout).trim()).unwrap();
+        let submitted = match library.submit(&event.untimed()) {
+            Err(prepaid_host::Error::Refused(refusal)) => refusal.code.as_str().to_owned(),
+            other => panic!("the library admitted {}: {other:?}", event.id),
+        };
+        assert_eq!(
+            (
+                served["error"]["code"].as_str(),
+                applied["error"]["code"].as_str(),
+                submitted.as_str()
+            ),
+            (Some(code), Some(code), code),
+            "{served} / {applied}"
+        );
+        assert!(
+            library.head(&event.wallet).unwrap().is_none(),
+            "{} was recorded",
+            event.wallet
+        );
+    }
+
+    // A ledger with no trust file may not open wallets on a journal serve runs.
+    let untrusting = Ledger::open(StoreConfig::Sqlite(db.clone()), prepaid_tests::engine()).unwrap();
+    untrusting
+        .install(&std::fs::read(prepaid_host::component_path()).unwrap())
+        .unwrap();
+    let Err(prepaid_host::Error::Refused(refusal)) = untrusting.submit(&unlisted.untimed()) else {
+        panic!("a ledger without a trust file opened a wallet on a journal that sells only listings");
+    };
+    assert_eq!(refusal.code.as_str(), "untrusted_regulator");
+    let without = crate::prepaid_with_input(&["apply", "--db", db.to_str().unwrap()], &unlisted.untimed().to_json());
+    assert!(!without.status.success());
+    assert!(crate::text(&without.stderr).contains("give --trust FILE"));
+    assert!(untrusting.wallets().unwrap().is_empty());
 }

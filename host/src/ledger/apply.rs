@@ -73,14 +73,17 @@ const UNATTRIBUTED: [ErrorCode; 5] = [
     ErrorCode::NotOpen,
 ];
 
-/// Runs `envelope` (stamped with its time) against its wallet's head in `store`: the
-/// recorded outcome for a re-submitted event, else the outcome of the wallet's pinned
-/// component (`current` for a new wallet), as the entry to journal. A rejection that does
+/// Runs `envelope` (stamped with its time) against its wallet's `head`, as the caller read
+/// it from `store` (`None`: the wallet has no entry yet): the recorded outcome for a
+/// re-submitted event, else the outcome of the wallet's pinned component (`current` for a
+/// new wallet), as the entry to journal. A head another writer moved since it was read
+/// makes the append a [`Error::Conflict`], and the caller reads it again. A rejection that does
 /// not show the event came from a party of the wallet, and any rejection of the `open` of
 /// a new wallet, is refused instead and recorded nowhere: an id is taken only by an event
 /// a party signed.
 pub(crate) fn prepare(
     store: &dyn Store,
+    head: Option<WalletHead>,
     current: Option<&str>,
     envelope: &Envelope,
     contracts: &Contracts,
@@ -108,9 +111,9 @@ pub(crate) fn prepare(
             replayed: true,
         }));
     }
-    let head = match store.wallet(&envelope.wallet)? {
+    let head = match head {
         Some(head) => head,
-        None if envelope.event.get("type").and_then(|kind| kind.as_str()) == Some("open") => WalletHead {
+        None if envelope.kind() == Some("open") => WalletHead {
             wallet: envelope.wallet.clone(),
             code_hash: current.context("no contract component is installed")?.to_owned(),
             seq: 0,
@@ -195,7 +198,8 @@ pub(crate) fn apply_all(
     envelopes
         .iter()
         .map(|envelope| {
-            per_event(prepare(store, current, envelope, contracts).and_then(|prepared| prepared.record(store)))
+            let head = store.wallet(&envelope.wallet)?;
+            per_event(prepare(store, head, current, envelope, contracts).and_then(|prepared| prepared.record(store)))
         })
         .collect()
 }

@@ -28,7 +28,7 @@ use crate::clock::{Clock, TICK_ID_PREFIX};
 use crate::contracts::Contracts;
 use crate::engine::ContractEngine;
 use crate::envelope::Envelope;
-use crate::error::{Error, Result};
+use crate::error::{Error, RefusalCode, Result};
 use crate::outcome::{Verdict, WalletView};
 use crate::registry::Registry;
 use crate::rules::Rules;
@@ -93,7 +93,7 @@ pub struct Ledger {
     /// The registry, as far as this ledger has read its log.
     registry: Mutex<Registry>,
     /// Whether every new wallet must be a sale of an approved listing, and if so the days
-    /// of notice a closure gives (see [`Ledger::with_registry`]).
+    /// of notice a closure gives: as the journal records it (see [`Ledger::with_registry`]).
     catalogue: Option<u32>,
 }
 
@@ -102,6 +102,7 @@ impl Ledger {
     /// `engine`. Install a component before the first `open`.
     pub fn open(config: StoreConfig, engine: ContractEngine) -> Result<Ledger> {
         let store = config.connect()?;
+        let catalogue = store.listed_only()?;
         let contracts = Arc::new(Contracts::new(engine));
         let commit = match store.one_writer_at_a_time() {
             true => Commit::Writer(Writer::start(config.clone(), contracts.clone())?),
@@ -118,7 +119,7 @@ impl Ledger {
             trust: None,
             clock: Clock::System,
             registry: Mutex::default(),
-            catalogue: None,
+            catalogue,
         })
     }
 
@@ -144,10 +145,20 @@ impl Ledger {
     /// This ledger, opening wallets only as sales of approved, unexpired listings of
     /// approved merchants in the registry ([`crate::registry`]), and taking merchants'
     /// closures only `closure_notice_days` ahead or more
-    /// ([`crate::registry::DEFAULT_CLOSURE_NOTICE_DAYS`] is the regulation's 30).
-    pub fn with_registry(mut self, closure_notice_days: u32) -> Ledger {
+    /// ([`crate::registry::DEFAULT_CLOSURE_NOTICE_DAYS`] is the regulation's 30). The
+    /// journal records it: every ledger opened on the journal from then on (`prepaid
+    /// apply`'s, a library's) admits by the same rules, and refuses an `open` unless it
+    /// was given a trust file too ([`Ledger::with_trust`]).
+    pub fn with_registry(mut self, closure_notice_days: u32) -> Result<Ledger> {
+        self.with_store(|store| store.set_listed_only(closure_notice_days))?;
         self.catalogue = Some(closure_notice_days);
-        self
+        Ok(self)
+    }
+
+    /// Whether this ledger sells only listings, and if so the days of notice a closure
+    /// gives (see [`Ledger::with_registry`]).
+    pub fn catalogue(&self) -> Option<u32> {
+        self.catalogue
     }
 
     /// This ledger, opening at most `max` connections to its store (at least 1; by default
@@ -169,20 +180,30 @@ impl Ledger {
     }
 
     /// Refuses `envelope` if the trust file does not admit it (see [`Trust::admit`]), or,
-    /// on a ledger that sells only listings, the registry (see [`Ledger::with_registry`]). An
-    /// `open` runs on the component its wallet is pinned to if the wallet has a head
-    /// already (a journal written before rejected opens went unrecorded may hold a head
-    /// with no accepted `open`), else on `current`.
-    fn admit(&self, envelope: &Envelope, current: Option<&str>) -> Result<()> {
-        if let Some(trust) = &self.trust {
-            trust.admit(envelope, || {
-                Ok(match self.head(&envelope.wallet)? {
-                    Some(head) => Some(head.code_hash),
-                    None => current.map(str::to_owned),
-                })
-            })?;
+    /// on a journal that sells only listings, the registry (see [`Ledger::with_registry`]):
+    /// the one admission every path takes (`submit`, `submit_batch`, `dry_run`, and so
+    /// `prepaid apply` and `prepaid serve`). `head` is the wallet's head as the caller read
+    /// it, once, for this event. An `open` runs on the component its wallet is pinned to if
+    /// the wallet has a head already (a journal written before rejected opens went
+    /// unrecorded may hold a head with no accepted `open`), else on `current`.
+    fn admit(&self, envelope: &Envelope, head: Option<&WalletHead>, current: Option<&str>) -> Result<()> {
+        match &self.trust {
+            Some(trust) => trust.admit(envelope, || {
+                Ok(head.map(|head| head.code_hash.clone()).or(current.map(str::to_owned)))
+            })?,
+            // A journal that sells only listings was set so by a platform that admits opens
+            // by its trust file: a ledger given none may not open wallets on it, or anyone
+            // with the journal could approve their own terms.
+            None if self.catalogue.is_some() && envelope.kind() == Some("open") => {
+                return Err(Error::refused(
+                    RefusalCode::UntrustedRegulator,
+                    "this journal sells only listings, and its platform admits an `open` by its trust file: \
+                     this ledger was given none (`--trust FILE`)",
+                ))
+            }
+            None => {}
         }
-        self.admit_listed(envelope)
+        self.admit_listed(envelope, head)
     }
 
     /// The store underneath.
@@ -226,9 +247,10 @@ impl Ledger {
     pub fn dry_run(&self, envelope: &Envelope) -> Result<DryRun> {
         let stamped = self.clock.stamp(envelope)?;
         let current = self.current();
-        self.admit(&stamped, current.as_deref())?;
+        let head = self.head(&stamped.wallet)?;
+        self.admit(&stamped, head.as_ref(), current.as_deref())?;
         self.with_store(
-            |store| match apply::prepare(store, current.as_deref(), &stamped, &self.contracts)? {
+            |store| match apply::prepare(store, head, current.as_deref(), &stamped, &self.contracts)? {
                 Prepared::Recorded(submitted) => Ok(DryRun {
                     verdict: submitted.verdict,
                     view: None,
@@ -289,10 +311,13 @@ impl Ledger {
     /// is committed, so that the next event of the wallet reads it.
     fn record(&self, envelope: &Envelope, _wallet: MutexGuard<'_, ()>) -> Result<Submitted> {
         let current = self.current();
-        self.admit(envelope, current.as_deref())?;
         for attempt in 0.. {
+            // The head is read once per attempt, and both the admission and the contract
+            // run on that reading.
+            let head = self.head(&envelope.wallet)?;
+            self.admit(envelope, head.as_ref(), current.as_deref())?;
             let prepared =
-                self.with_store(|store| apply::prepare(store, current.as_deref(), envelope, &self.contracts))?;
+                self.with_store(|store| apply::prepare(store, head, current.as_deref(), envelope, &self.contracts))?;
             let result = match (prepared, &self.commit) {
                 (Prepared::Recorded(submitted), _) => Ok(submitted),
                 (prepared, Commit::Writer(writer)) => writer.record(prepared),
@@ -331,7 +356,7 @@ impl Ledger {
             .iter()
             .map(|envelope| {
                 apply::per_event(self.clock.stamp(envelope).and_then(|stamped| {
-                    self.admit(&stamped, current.as_deref())?;
+                    self.admit(&stamped, self.head(&stamped.wallet)?.as_ref(), current.as_deref())?;
                     Ok(stamped)
                 }))
             })

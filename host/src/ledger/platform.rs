@@ -12,6 +12,7 @@ use crate::alerts::{evaluate, Alert};
 use crate::clock::CLOSURE_ID_PREFIX;
 use crate::envelope::{rfc3339, timestamp, Envelope};
 use crate::error::{Error, RefusalCode, Result};
+use crate::journal::WalletHead;
 use crate::notices::{self, Audience, Notice};
 use crate::registry::{Action, Actor, ClosureReport, MerchantClosure, MerchantStatus, Record, Registry};
 use crate::stats::{business_day, yuan, Line, Query};
@@ -94,11 +95,11 @@ impl Ledger {
 
     /// Refuses an `open` of a new wallet that the registry does not admit, on a ledger that
     /// sells only listings (see [`crate::registry::Registry::admit_open`]).
-    pub(super) fn admit_listed(&self, envelope: &Envelope) -> Result<()> {
+    pub(super) fn admit_listed(&self, envelope: &Envelope, head: Option<&WalletHead>) -> Result<()> {
         if self.catalogue.is_none() {
             return Ok(());
         }
-        match envelope.event.get("type").and_then(|kind| kind.as_str()) {
+        match envelope.kind() {
             Some("open") => {}
             // A merchant that may not sell may not ask to be paid either: a closing one
             // could otherwise ask for everything left and, where the policy deems silent
@@ -108,7 +109,7 @@ impl Ledger {
         }
         // A wallet that exists answers for itself: its open again gets its recorded
         // outcome, anything else is refused as it would be anyway.
-        if self.head(&envelope.wallet)?.is_some() {
+        if head.is_some() {
             return Ok(());
         }
         let at = envelope

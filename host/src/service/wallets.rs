@@ -138,7 +138,7 @@ pub(super) async fn open_wallet(
 ) -> Result<Response, ApiError> {
     let caller = authorize(&service, &headers, &[Role::Operator, Role::Merchant, Role::Consumer])?;
     let raw: Envelope = parse_body(body)?;
-    if raw.event.get("type").and_then(Value::as_str) != Some("open") {
+    if raw.kind() != Some("open") {
         return Err(ApiError::bad_request(
             "POST /v1/wallets takes an `open` event; submit other events to /v1/wallets/{wallet}/events",
         ));
@@ -196,7 +196,7 @@ async fn event_for(
             raw.wallet
         )));
     }
-    let kind = raw.event.get("type").and_then(Value::as_str).unwrap_or_default();
+    let kind = raw.kind().unwrap_or_default();
     match caller.role {
         // The payment adapter's word, which the contract takes unsigned.
         Role::Operator => {}

@@ -137,6 +137,17 @@ pub trait Store: Send {
     /// The latest `limit` deliveries to `webhook`, the latest attempt first.
     fn deliveries(&self, webhook: &str, limit: usize) -> Result<Vec<Delivery>>;
 
+    /// The consumer `wallet` is indexed under (see [`Store::holdings`]), if any.
+    fn holder_of(&self, wallet: &str) -> Result<Option<String>>;
+
+    /// The days of notice a closure gives, if the journal was set to sell only listings
+    /// (by `prepaid serve`, or [`crate::Ledger::with_registry`]); `None` otherwise.
+    fn listed_only(&self) -> Result<Option<u32>>;
+
+    /// Sets the journal to sell only listings, with `closure_notice_days` of notice for a
+    /// closure; every ledger opened on it from then on admits by that.
+    fn set_listed_only(&mut self, closure_notice_days: u32) -> Result<()>;
+
     /// The merchant `wallet` was opened with, if it is indexed.
     fn merchant_of(&self, wallet: &str) -> Result<Option<String>>;
 

@@ -15,7 +15,7 @@ use anyhow::anyhow;
 use crate::error::Result;
 
 /// What each step adds, by the version it brings a store to (the first is version 1).
-pub const STEPS: [&str; 7] = [
+pub const STEPS: [&str; 8] = [
     "the journal: components, wallets, entries and the outbox",
     "claims on the outbox",
     "the wallets' due times",
@@ -23,6 +23,7 @@ pub const STEPS: [&str; 7] = [
     "the platform's registry, sales and statistics",
     "webhook deliveries and the index of consumers",
     "the rail's references in acknowledgements",
+    "the platform's admission: whether the journal sells only listings",
 ];
 
 /// The version this build's stores are at.

@@ -128,6 +128,10 @@ const STEPS: [&str; schema::STEPS.len()] = [
      CREATE INDEX IF NOT EXISTS holders_consumer ON holders (consumer, wallet)",
     // Last in its table, as in every journal: a bundle copies rows column by column.
     "ALTER TABLE acks ADD COLUMN reference TEXT",
+    "CREATE TABLE IF NOT EXISTS admission (
+         one                 INTEGER PRIMARY KEY CHECK (one = 1),
+         closure_notice_days INTEGER NOT NULL
+     )",
 ];
 
 /// `value` as SQLite's integer.
@@ -945,6 +949,31 @@ impl Store for SqliteStore {
             .query_map([merchant], |row| row.get(0))?
             .collect::<rusqlite::Result<Vec<String>>>()?;
         Ok(wallets)
+    }
+
+    fn holder_of(&self, wallet: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT consumer FROM holders WHERE wallet = ?1")?
+            .query_row([wallet], |row| row.get(0))
+            .optional()?)
+    }
+
+    fn listed_only(&self) -> Result<Option<u32>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT closure_notice_days FROM admission")?
+            .query_row([], |row| row.get(0))
+            .optional()?)
+    }
+
+    fn set_listed_only(&mut self, closure_notice_days: u32) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO admission (one, closure_notice_days) VALUES (1, ?1)
+             ON CONFLICT (one) DO UPDATE SET closure_notice_days = excluded.closure_notice_days",
+            [closure_notice_days],
+        )?;
+        Ok(())
     }
 
     fn merchant_of(&self, wallet: &str) -> Result<Option<String>> {

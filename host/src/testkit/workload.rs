@@ -11,6 +11,7 @@ use crate::envelope::Envelope;
 use crate::keys::{dev_key, public_key};
 use crate::registry::{Action, Actor, Industry, Listing, ListingDecision, MerchantDecision, MerchantStatus};
 use crate::testkit::scenario::Step;
+use crate::trust::{Regulator, Trust};
 use crate::Ledger;
 
 /// The standard mix, per wallet: `(at, signer, event)`.
@@ -51,6 +52,19 @@ pub fn mix(prefix: &str, wallets: std::ops::Range<usize>, steps: usize) -> Resul
 /// The standard mix for `wallets` wallets, signed with dev keys.
 pub fn standard_mix(wallets: usize) -> Result<Vec<Envelope>> {
     mix("bench", 0..wallets, usize::MAX)
+}
+
+/// The trust file of a platform that runs the workload: the dev regulator, and the
+/// component `code_hash`.
+pub fn trust(code_hash: &str) -> Trust {
+    Trust {
+        regulators: vec![Regulator {
+            key: public_key(&dev_key("regulator")).to_string(),
+            name: "regulator".into(),
+            region: "dev".into(),
+        }],
+        components: vec![code_hash.to_owned()],
+    }
 }
 
 /// The workload's merchant (dev key `merchant`) as it registers, and its listing of the

@@ -140,6 +140,10 @@ const STEPS: [&str; schema::STEPS.len()] = [
      );
      CREATE INDEX IF NOT EXISTS holders_consumer ON holders (consumer, wallet);",
     "ALTER TABLE acks ADD COLUMN IF NOT EXISTS reference TEXT;",
+    "CREATE TABLE IF NOT EXISTS admission (
+         one                 INTEGER PRIMARY KEY CHECK (one = 1),
+         closure_notice_days BIGINT NOT NULL
+     );",
 ];
 
 /// The database's schema version: 0 before versions were recorded (or before any table).
@@ -688,6 +692,37 @@ impl Store for PostgresStore {
             )
             .context("listing a merchant's wallets")?;
         Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    fn holder_of(&self, wallet: &str) -> Result<Option<String>> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt("SELECT consumer FROM holders WHERE wallet = $1", &[&wallet])
+            .context("reading a wallet's consumer")?;
+        Ok(row.map(|row| row.get(0)))
+    }
+
+    fn listed_only(&self) -> Result<Option<u32>> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt("SELECT closure_notice_days FROM admission", &[])
+            .context("reading the platform's admission")?;
+        row.map(|row| u32::try_from(row.get::<_, i64>(0)).map_err(|_| Error::fault("a closure notice beyond u32 days")))
+            .transpose()
+    }
+
+    fn set_listed_only(&mut self, closure_notice_days: u32) -> Result<()> {
+        self.client
+            .get_mut()
+            .execute(
+                "INSERT INTO admission (one, closure_notice_days) VALUES (1, $1)
+                 ON CONFLICT (one) DO UPDATE SET closure_notice_days = EXCLUDED.closure_notice_days",
+                &[&i64::from(closure_notice_days)],
+            )
+            .context("recording the platform's admission")?;
+        Ok(())
     }
 
     fn merchant_of(&self, wallet: &str) -> Result<Option<String>> {
