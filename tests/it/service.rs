@@ -1568,3 +1568,28 @@ fn the_pages_are_served_under_a_policy_that_keeps_them_to_this_origin() {
         );
     }
 }
+
+/// Who may see a wallet is read from the store's index of its parties, not from its
+/// component: a wallet journaled before the index (its rows removed here, as a journal
+/// from before them has none) is indexed as the service starts, and then its merchant
+/// reads it and another merchant is told nothing, as for any wallet.
+#[test]
+fn a_wallet_journaled_before_its_parties_were_indexed_keeps_its_merchants_access() {
+    let server = Server::start_with(
+        |ledger| {
+            assert!(ledger.submit(&events()[0].untimed()).unwrap().verdict.ok);
+            let prepaid_host::StoreConfig::Sqlite(path) = ledger.config().clone() else {
+                unreachable!("the service tests run on SQLite")
+            };
+            let legacy = rusqlite::Connection::open(path).unwrap();
+            legacy.execute_batch("DELETE FROM sales; DELETE FROM holders").unwrap();
+            assert_eq!(ledger.parties("w1").unwrap(), (None, None));
+            ledger
+        },
+        |service| service,
+    );
+    for path in ["/v1/wallets/w1", "/v1/wallets/w1/journal"] {
+        assert_eq!(server.get(path, Some(GYM)).0, StatusCode::OK, "{path}");
+        assert_eq!(server.get(path, Some(SPA)).0, StatusCode::FORBIDDEN, "{path}");
+    }
+}

@@ -136,23 +136,39 @@ impl Ledger {
         }
     }
 
-    /// Indexes under its merchant every wallet journaled before merchants were indexed
-    /// (from its accepted `open`), so that a closure reaches it; returns how many.
-    pub fn index_sales(&self) -> Result<usize> {
+    /// Indexes every wallet journaled before its parties were: under its merchant (from its
+    /// accepted `open`), so that a closure reaches it, and under its consumer (from its
+    /// head's state, read natively), so that the consumer's and the merchant's access checks
+    /// and lists find it. Returns how many wallets it looked at. `prepaid serve` runs it
+    /// as it starts.
+    pub fn index_parties(&self) -> Result<usize> {
         let unindexed = self.with_store(|store| store.unindexed())?;
-        let mut indexed = 0;
         for wallet in &unindexed {
-            let entries = self.entries(wallet)?;
-            for entry in entries {
-                let facts = crate::stats::Facts::of(&entry, None, None)?;
-                if let Some(sale) = facts.sale {
-                    self.with_store(|store| store.index_sale(wallet, &sale, &entry.at))?;
-                    indexed += 1;
-                    break;
+            self.with_store(|store| {
+                if store.merchant_of(wallet)?.is_none() {
+                    for entry in store.entries(wallet)? {
+                        if let Some(sale) = crate::stats::Facts::of(&entry, None, None)?.sale {
+                            store.index_sale(wallet, &sale, &entry.at)?;
+                            break;
+                        }
+                    }
                 }
-            }
+                let state = store.wallet(wallet)?.and_then(|head| head.state);
+                // A state this build does not read names no one: the wallet stays unindexed.
+                if let Some(details) = state.and_then(|state| prepaid_contract::details(&state).ok()) {
+                    store.index_holder(wallet, &details.view.consumer.to_string())?;
+                }
+                Ok(())
+            })?;
         }
-        Ok(indexed)
+        Ok(unindexed.len())
+    }
+
+    /// The merchant and the consumer of `wallet` as the store indexes them (each `None`
+    /// where it has none: a wallet with no accepted `open`, or none at all). The index moves
+    /// with the head, in the same transaction, so it says what the head says.
+    pub fn parties(&self, wallet: &str) -> Result<(Option<String>, Option<String>)> {
+        self.with_store(|store| Ok((store.merchant_of(wallet)?, store.holder_of(wallet)?)))
     }
 
     /// Applies every closure due by now to every wallet of its merchant still holding
@@ -168,7 +184,7 @@ impl Ledger {
         let now = self.clock.now()?;
         let due = self.fresh_registry()?.closures_due(now);
         if !due.is_empty() {
-            self.index_sales()?;
+            self.index_parties()?;
         }
         let mut reports = Vec::new();
         for (merchant, closure) in due {

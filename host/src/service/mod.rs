@@ -294,6 +294,13 @@ pub async fn serve(
     service: Service,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Access checks read the index of wallets' parties: wallets journaled before it are
+    // indexed before the first request.
+    let indexing = service.ledger.clone();
+    tokio::task::spawn_blocking(move || indexing.index_parties())
+        .await
+        .map_err(std::io::Error::other)?
+        .map_err(std::io::Error::other)?;
     let ticker = tokio::spawn(tick_due_wallets(service.clone()));
     let checkpointer = tokio::spawn(sign_checkpoints(service.clone()));
     let deliverer = tokio::spawn(deliver_notices(service.clone()));

@@ -42,17 +42,12 @@ fn outside_consumer_scope() -> ApiError {
 /// The events a consumer signs on an open wallet.
 const CONSUMER_EVENTS: [&str; 6] = ["authorize", "refund", "dispute", "transfer", "cancel_rekey", "top_up"];
 
-/// The merchant and consumer of `wallet`, if the wallet exists (and `None` inside if it
-/// has no accepted `open` yet).
-async fn parties_of(service: &Service, wallet: &str) -> Result<Option<Option<(String, String)>>, ApiError> {
+/// The merchant and consumer of `wallet`, as the store indexes them (see
+/// [`Ledger::parties`]): no component runs to learn who may see a wallet.
+async fn parties_of(service: &Service, wallet: &str) -> Result<(Option<String>, Option<String>), ApiError> {
     let ledger = service.ledger.clone();
     let owned = wallet.to_owned();
-    blocking(move || {
-        Ok(ledger
-            .wallet(&owned)?
-            .map(|wallet| wallet.view.map(|view| (view.merchant, view.consumer))))
-    })
-    .await
+    blocking(move || ledger.parties(&owned)).await
 }
 
 /// A merchant key's caller may reach `wallet` only if it is the wallet's merchant, and a
@@ -66,20 +61,16 @@ async fn check_wallet_access(service: &Service, caller: &Caller, wallet: &str) -
     let Some(own) = own else {
         return Err(outside());
     };
-    match parties_of(service, wallet).await? {
-        Some(Some((merchant, consumer))) => {
-            let party = if caller.role == Role::Merchant {
-                merchant
-            } else {
-                consumer
-            };
-            if party == *own {
-                Ok(())
-            } else {
-                Err(outside())
-            }
-        }
-        _ => Err(outside()),
+    let (merchant, consumer) = parties_of(service, wallet).await?;
+    let party = if caller.role == Role::Merchant {
+        merchant
+    } else {
+        consumer
+    };
+    if party.as_ref() == Some(own) {
+        Ok(())
+    } else {
+        Err(outside())
     }
 }
 
@@ -159,7 +150,9 @@ pub(super) async fn open_wallet(
     if !names_itself || (caller.role == Role::Consumer && !awaits_funding) {
         return Err(outside());
     }
-    if parties_of(&service, &raw.wallet).await?.is_some() {
+    let ledger = service.ledger.clone();
+    let wallet = raw.wallet.clone();
+    if blocking(move || ledger.head(&wallet)).await?.is_some() {
         return Err(outside());
     }
     submit(&service, raw).await

@@ -151,9 +151,14 @@ pub trait Store: Send {
     /// The merchant `wallet` was opened with, if it is indexed.
     fn merchant_of(&self, wallet: &str) -> Result<Option<String>>;
 
-    /// The wallets with a head but no merchant indexed (journaled before merchants were),
-    /// in order.
+    /// The wallets with a head missing from an index, in order: no merchant indexed
+    /// (journaled before merchants were), or a state and no consumer indexed (before
+    /// consumers were).
     fn unindexed(&self) -> Result<Vec<String>>;
+
+    /// Indexes `wallet` under `consumer`, unless it is indexed already (an entry since
+    /// indexed it as it is now).
+    fn index_holder(&mut self, wallet: &str, consumer: &str) -> Result<()>;
 
     /// Indexes `wallet` under its merchant, as its accepted `open` at `opened_at` names it
     /// (once; again changes nothing).

@@ -985,13 +985,25 @@ impl Store for SqliteStore {
     }
 
     fn unindexed(&self) -> Result<Vec<String>> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT wallet FROM wallets WHERE wallet NOT IN (SELECT wallet FROM sales) ORDER BY wallet")?;
+        let mut statement = self.conn.prepare(
+            "SELECT wallet FROM wallets WHERE wallet NOT IN (SELECT wallet FROM sales)
+                 OR (state IS NOT NULL AND wallet NOT IN (SELECT wallet FROM holders))
+             ORDER BY wallet",
+        )?;
         let wallets = statement
             .query_map([], |row| row.get(0))?
             .collect::<rusqlite::Result<Vec<String>>>()?;
         Ok(wallets)
+    }
+
+    fn index_holder(&mut self, wallet: &str, consumer: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO holders (wallet, consumer) VALUES (?1, ?2) ON CONFLICT (wallet) DO NOTHING",
+                params![wallet, consumer],
+            )
+            .with_context(|| format!("indexing wallet {wallet} under its consumer"))?;
+        Ok(())
     }
 
     fn index_sale(&mut self, wallet: &str, sale: &Sale, opened_at: &str) -> Result<()> {

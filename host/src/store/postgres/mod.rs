@@ -740,11 +740,24 @@ impl Store for PostgresStore {
             .borrow_mut()
             .query(
                 "SELECT wallet FROM wallets WHERE NOT EXISTS (SELECT 1 FROM sales WHERE sales.wallet = wallets.wallet)
+                     OR (state IS NOT NULL
+                         AND NOT EXISTS (SELECT 1 FROM holders WHERE holders.wallet = wallets.wallet))
                  ORDER BY wallet",
                 &[],
             )
             .context("listing the wallets not indexed")?;
         Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    fn index_holder(&mut self, wallet: &str, consumer: &str) -> Result<()> {
+        self.client
+            .get_mut()
+            .execute(
+                "INSERT INTO holders (wallet, consumer) VALUES ($1, $2) ON CONFLICT (wallet) DO NOTHING",
+                &[&wallet, &consumer],
+            )
+            .with_context(|| format!("indexing wallet {wallet} under its consumer"))?;
+        Ok(())
     }
 
     fn index_sale(&mut self, wallet: &str, sale: &Sale, opened_at: &str) -> Result<()> {
