@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use prepaid_host::contracts::Contracts;
 use prepaid_host::store::postgres::PostgresConfig;
 use prepaid_host::store::Store;
 use prepaid_host::testkit::scenario::Scenario;
+use prepaid_host::Contracts;
 use prepaid_host::{component_path, Clock, ContractEngine, Envelope, Ledger, Report, StoreConfig};
 
 /// The component's bytes. Panics with the command that builds it when it is missing.

@@ -329,7 +329,7 @@ pub(crate) struct ServeArgs {
     pub(crate) admission: AdmissionArgs,
     /// The most connections this process opens to its store; requests beyond wait for
     /// a free one, and are answered `busy` if none frees in 30 s.
-    #[arg(long, env = "PREPAID_MAX_CONNECTIONS", default_value_t = prepaid_host::ledger::DEFAULT_MAX_CONNECTIONS)]
+    #[arg(long, env = "PREPAID_MAX_CONNECTIONS", default_value_t = prepaid_host::DEFAULT_MAX_CONNECTIONS)]
     pub(crate) max_connections: usize,
     /// How often, in seconds, to tick the wallets whose rules of time (deemed
     /// confirmation, a membership's days, expiry, a re-key) have fallen due.

@@ -14,14 +14,14 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Context as _, Result};
 use serde::Serialize;
 
-use prepaid_host::contracts::Contracts;
-use prepaid_host::native::NativeRules;
 use prepaid_host::registry::{Action, Actor, MerchantClosure};
-use prepaid_host::rules::Rules;
 use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::store::Ack;
 use prepaid_host::testkit::workload::{self, approved_listing, listed_mix, mix, registration, standard_mix};
 use prepaid_host::verify::{verify_with_progress, Checks};
+use prepaid_host::Contracts;
+use prepaid_host::NativeRules;
+use prepaid_host::Rules;
 use prepaid_host::{Clock, ContractEngine, Envelope, Ledger, StoreConfig};
 
 use crate::args::BenchArgs;
@@ -173,7 +173,7 @@ pub fn closure_point(component: &[u8], wallets: usize, dir: &Path) -> Result<Clo
         role: "regulator".into(),
         name: "bench".into(),
     };
-    ledger.record_change(
+    ledger.platform().record_change(
         by,
         Action::CloseMerchant {
             merchant,
@@ -185,7 +185,7 @@ pub fn closure_point(component: &[u8], wallets: usize, dir: &Path) -> Result<Clo
         std::thread::sleep(Duration::from_millis(50));
     }
     let started = Instant::now();
-    let reports = ledger.close_due_merchants(|_| {})?;
+    let reports = ledger.platform().close_due_merchants(|_| {})?;
     let seconds = started.elapsed().as_secs_f64();
     let [(_, report)] = reports.as_slice() else {
         anyhow::bail!("expected one closure applied, got {}", reports.len());

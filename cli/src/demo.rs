@@ -64,13 +64,17 @@ fn registry(ledger: &Ledger) -> Result<Vec<Record>> {
             district: district.into(),
             licence: format!("9132050{index}MA1DEMO"),
         };
-        records.push(ledger.record_at(by("merchant", name), register, at(1)?)?);
+        records.push(ledger.platform().record_at(by("merchant", name), register, at(1)?)?);
         let review = Action::ReviewMerchant {
             merchant,
             decision: MerchantDecision::Approve,
             reason: "licence checked".into(),
         };
-        records.push(ledger.record_at(by("regulator", regulator), review, at(2)?)?);
+        records.push(
+            ledger
+                .platform()
+                .record_at(by("regulator", regulator), review, at(2)?)?,
+        );
         if name != "clinic" {
             continue;
         }
@@ -84,11 +88,12 @@ fn registry(ledger: &Ledger) -> Result<Vec<Record>> {
                 {"name": "adjustments", "amount": "6000.00"}, {"name": "retention", "amount": "2200.00"}]}),
             policy: serde_json::json!({"cooling_off_days": 7, "deemed_confirm_days": 0}),
         };
-        let submitted = ledger.record_at(by("merchant", name), submit, at(3)?)?;
+        let submitted = ledger.platform().record_at(by("merchant", name), submit, at(3)?)?;
         let Action::SubmitListing { listing, .. } = &submitted.action else {
             unreachable!("a submission is recorded as one");
         };
         let approval = ledger
+            .platform()
             .registry()?
             .listing(listing)
             .context("the listing just submitted")?
@@ -100,7 +105,11 @@ fn registry(ledger: &Ledger) -> Result<Vec<Record>> {
             approval: Some(approval),
         };
         records.push(submitted);
-        records.push(ledger.record_at(by("regulator", regulator), review, at(4)?)?);
+        records.push(
+            ledger
+                .platform()
+                .record_at(by("regulator", regulator), review, at(4)?)?,
+        );
     }
     Ok(records)
 }
@@ -199,7 +208,7 @@ pub fn run(ledger: &Ledger, db: &Path) -> Result<ExitCode> {
         "\n{:<12} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}",
         "industry", "paid", "frozen", "released", "refunded", "wallets", "pending"
     )?;
-    for line in ledger.stats(&by_industry)? {
+    for line in ledger.platform().stats(&by_industry)? {
         writeln!(
             out,
             "{:<12} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}",
@@ -211,7 +220,7 @@ pub fn run(ledger: &Ledger, db: &Path) -> Result<ExitCode> {
         ..AlertRules::default()
     };
     let last = timestamp("2026-06-10T00:00:00Z")?;
-    ledger.record_at(
+    ledger.platform().record_at(
         Actor {
             role: "regulator".into(),
             name: "suzhou".into(),
@@ -220,7 +229,7 @@ pub fn run(ledger: &Ledger, db: &Path) -> Result<ExitCode> {
         last,
     )?;
     writeln!(out, "\nalerts with frozen_over 5000.00:")?;
-    for alert in ledger.alerts_at(last)? {
+    for alert in ledger.platform().alerts_at(last)? {
         writeln!(
             out,
             "  {} {}: {}",

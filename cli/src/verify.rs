@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use prepaid_host::contracts::Contracts;
 use prepaid_host::signed::{note, proven_leaves, Checkpoint, TreeHead};
 use prepaid_host::store::Store as _;
 use prepaid_host::verify::{printable, untrusted_wallets, verify_with_progress, Checks, Coverage, Divergence, Report};
+use prepaid_host::Contracts;
 use prepaid_host::Trust;
 
 use crate::args::{self, VerifyArgs};

@@ -93,7 +93,7 @@ pub struct WalletHead {
     pub state_hash: String,
     /// The hash of its latest entry.
     pub head_hash: String,
-    /// When its rules next need the platform's clock (see [`Store::due_wallets`]).
+    /// When its rules next need the platform's clock (see [`crate::store::Store::due_wallets`]).
     pub next_due: Option<i64>,
     /// How many of its effects the payment rail has acknowledged.
     pub acks: u64,

@@ -14,10 +14,11 @@
 //! - [`Envelope`]: an event as a client sends it, signed by whoever's authority it carries.
 //! - [`Trust`]: the platform's trust file, naming the regulators whose approval an `open`
 //!   may carry and the components wallets may open on (`Ledger::with_trust`).
-//! - [`registry`]: the supervision platform's registry of merchants, reviewed listings and
-//!   closures (`Ledger::with_registry` sells only approved listings and applies closures
-//!   on their date); [`stats`] and [`alerts`]: the regulator's figures, kept as entries are
-//!   journaled, and the risk alerts raised from them.
+//! - [`Platform`] (`ledger.platform()`): the supervision platform's duties beside the
+//!   wallets: the [`registry`] of merchants, reviewed listings and closures
+//!   (`Ledger::with_registry` sells only approved listings, and the journal remembers it),
+//!   closures applied on their date, notices and webhook deliveries, and the regulator's
+//!   figures ([`stats`]) and risk alerts ([`alerts`]).
 //! - [`signed`]: what the platform signs with its key, a [`signed::Receipt`] per journaled
 //!   entry and a [`signed::Checkpoint`] of every wallet's head, which `verify` holds a
 //!   journal to ([`verify::Checks`]).
@@ -28,7 +29,8 @@
 //! The modules stand on floors, each using only those below it (docs/DESIGN.md §2): the
 //! journal's rows ([`journal`]) at the bottom, what is signed, told and trusted above them,
 //! the platform's registry and figures, the [`store`] that persists all of these, then
-//! replay ([`verify`]), the [`Ledger`], and the HTTP service on top.
+//! replay ([`verify`]), the [`Ledger`], the [`Platform`] beside its wallets, and the HTTP
+//! service on top.
 //!
 //! Features: `postgres` (the PostgreSQL store), `service` (the HTTP API of `prepaid serve`),
 //! `testkit` (the contract authors' kit: a test clock, scenario files, golden traces).
@@ -67,19 +69,20 @@
 
 pub mod alerts;
 pub mod clock;
-pub mod contracts;
+mod contracts;
 pub mod engine;
 pub mod envelope;
-pub mod error;
+mod error;
 pub mod journal;
 pub mod keys;
-pub mod ledger;
-pub mod native;
+mod ledger;
+mod native;
 pub mod notices;
 pub mod outcome;
+mod platform;
 pub mod reconcile;
 pub mod registry;
-pub mod rules;
+mod rules;
 #[cfg(feature = "service")]
 pub mod service;
 pub mod signed;
@@ -87,7 +90,7 @@ pub mod stats;
 pub mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
-pub mod text;
+mod text;
 pub mod trust;
 pub mod verify;
 pub mod webhooks;
@@ -95,10 +98,14 @@ pub mod webhooks;
 use std::path::{Path, PathBuf};
 
 pub use clock::Clock;
+pub use contracts::Contracts;
 pub use engine::ContractEngine;
 pub use envelope::Envelope;
 pub use error::{Error, Refusal, RefusalCode, Result};
-pub use ledger::{Claim, Ledger, Submitted, Wallet};
+pub use ledger::{Claim, DryRun, Ledger, Submitted, Wallet, DEFAULT_MAX_CONNECTIONS};
+pub use native::NativeRules;
+pub use platform::{ClosureProgress, Platform};
+pub use rules::Rules;
 pub use store::StoreConfig;
 pub use trust::Trust;
 pub use verify::Report;

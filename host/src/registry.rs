@@ -12,7 +12,7 @@
 //!   listing can be revoked, or approved again with a new expiry;
 //! - the regulator records a merchant's closure, signed once for all its wallets, at least
 //!   the notice ahead; the merchant is `closing` from then on and `closed` once the platform
-//!   has applied the closure to every wallet ([`crate::Ledger::close_due_merchants`]).
+//!   has applied the closure to every wallet ([`crate::Platform::close_due_merchants`]).
 //!
 //! A ledger with the registry ([`crate::Ledger::with_registry`]) refuses an `open` that
 //! does not name an approved, unexpired listing of an approved merchant with the listing's

@@ -75,7 +75,7 @@ fn garbage_effects_never_reach_the_rail() {
 /// by the contract itself, deterministically, and nothing changes.
 #[test]
 fn garbage_state_bytes_are_refused_by_the_contract() {
-    use prepaid_host::rules::Rules;
+    use prepaid_host::Rules;
 
     let contract = prepaid_tests::engine().load(&prepaid_tests::component_bytes()).unwrap();
     let raw = sessions_open();

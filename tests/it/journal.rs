@@ -385,7 +385,7 @@ fn a_journal_recorded_by_an_earlier_build_verifies_clean_against_its_checkpoint(
         checkpoint: checkpoint.leaves,
         ..Default::default()
     };
-    let contracts = prepaid_host::contracts::Contracts::new(prepaid_tests::engine());
+    let contracts = prepaid_host::Contracts::new(prepaid_tests::engine());
     let report = prepaid_host::verify::verify_with_progress(&store, &contracts, &checks, |_, _| {}).unwrap();
     let divergences: Vec<String> = report.divergences.iter().map(ToString::to_string).collect();
     assert!(

@@ -76,6 +76,7 @@ fn refusal<T: std::fmt::Debug>(result: prepaid_host::Result<T>) -> RefusalCode {
 /// `merchant` registers as a dental clinic in Gusu.
 fn register(ledger: &Ledger, merchant: &str) {
     ledger
+        .platform()
         .record_change(
             actor("merchant", merchant),
             Action::RegisterMerchant {
@@ -91,6 +92,7 @@ fn register(ledger: &Ledger, merchant: &str) {
 
 fn review_merchant(ledger: &Ledger, merchant: &str, decision: MerchantDecision) -> prepaid_host::Result<()> {
     ledger
+        .platform()
         .record_change(
             actor("regulator", "city"),
             Action::ReviewMerchant {
@@ -104,7 +106,7 @@ fn review_merchant(ledger: &Ledger, merchant: &str, decision: MerchantDecision) 
 
 /// `merchant` submits an orthodontics plan; returns the listing's id.
 fn submit_listing(ledger: &Ledger, merchant: &str, policy: Value) -> prepaid_host::Result<String> {
-    let record = ledger.record_change(
+    let record = ledger.platform().record_change(
         actor("merchant", merchant),
         Action::SubmitListing {
             listing: String::new(),
@@ -125,11 +127,13 @@ fn submit_listing(ledger: &Ledger, merchant: &str, policy: Value) -> prepaid_hos
 /// The city approves `listing` until `until`.
 fn approve_listing(ledger: &Ledger, listing: &str, until: i64) -> prepaid_host::Result<()> {
     let approval = ledger
+        .platform()
         .registry()?
         .listing(listing)
         .unwrap()
         .approve(&dev_key("city"), until)?;
     ledger
+        .platform()
         .record_change(
             actor("regulator", "city"),
             Action::ReviewListing {
@@ -146,6 +150,7 @@ fn approve_listing(ledger: &Ledger, listing: &str, until: i64) -> prepaid_host::
 /// `change` made to the event before it is signed.
 fn buy(ledger: &Ledger, wallet: &str, consumer: &str, listing: &str, change: impl FnOnce(&mut Value)) -> Envelope {
     let mut event = ledger
+        .platform()
         .registry()
         .unwrap()
         .listing(listing)
@@ -181,7 +186,7 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
     );
     register(&ledger, "clinic");
     assert_eq!(
-        refusal(ledger.record_change(
+        refusal(ledger.platform().record_change(
             actor("merchant", "clinic"),
             Action::RegisterMerchant {
                 merchant: key("clinic"),
@@ -212,7 +217,7 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
 
     // An open of the pending listing, with an approval the city signed but never recorded,
     // is not for sale; without its listing, it is not listed at all.
-    let mut unrecorded = ledger.registry().unwrap().listing(&listing).unwrap().clone();
+    let mut unrecorded = ledger.platform().registry().unwrap().listing(&listing).unwrap().clone();
     unrecorded.approval = Some(unrecorded.approve(&dev_key("city"), in_a_year).unwrap());
     unrecorded.status = ListingStatus::Approved;
     let mut pending = Envelope {
@@ -230,6 +235,7 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
 
     // The regulator's approval must be its signature over this listing, unexpired.
     let forged = ledger
+        .platform()
         .registry()
         .unwrap()
         .listing(&listing)
@@ -243,10 +249,15 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
         approval: Some(approval),
     };
     assert_eq!(
-        refusal(ledger.record_change(actor("regulator", "city"), review(forged))),
+        refusal(
+            ledger
+                .platform()
+                .record_change(actor("regulator", "city"), review(forged))
+        ),
         RefusalCode::UntrustedRegulator
     );
     let mut wrong = ledger
+        .platform()
         .registry()
         .unwrap()
         .listing(&listing)
@@ -255,7 +266,11 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
         .unwrap();
     wrong.approved_until += 1;
     assert_eq!(
-        refusal(ledger.record_change(actor("regulator", "city"), review(wrong))),
+        refusal(
+            ledger
+                .platform()
+                .record_change(actor("regulator", "city"), review(wrong))
+        ),
         RefusalCode::BadRegistryEntry
     );
     assert_eq!(
@@ -300,6 +315,7 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
     // listing, approved, does.
     let built_before = buy(&ledger, "w5", "bob", &listing, |_| {});
     ledger
+        .platform()
         .record_change(
             actor("regulator", "city"),
             Action::RevokeListing {
@@ -316,6 +332,7 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
     // An approval sent in upper-case hex is kept as opens carry it, so the listing sells.
     let second = submit_listing(&ledger, "clinic", policy()).unwrap();
     let mut shouted = ledger
+        .platform()
         .registry()
         .unwrap()
         .listing(&second)
@@ -324,6 +341,7 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
         .unwrap();
     shouted.signature = shouted.signature.to_uppercase();
     ledger
+        .platform()
         .record_change(
             actor("regulator", "city"),
             Action::ReviewListing {
@@ -352,6 +370,7 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
 
     // Statistics follow the journal: two plans of 10,000.00 paid, by merchant and industry.
     let lines = ledger
+        .platform()
         .stats(&Query {
             group_by: GroupBy::Industry,
             ..Query::default()
@@ -369,7 +388,7 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
     );
 
     // Every change is on the record, chained, with who made it.
-    let registry = ledger.registry().unwrap();
+    let registry = ledger.platform().registry().unwrap();
     let merchant = registry.merchant(&key("clinic")).unwrap();
     assert_eq!(merchant.status, MerchantStatus::Approved);
     assert_eq!(registry.len(), 9);
@@ -395,7 +414,7 @@ fn closes_with_notice_and_refunds_every_wallet(store: StoreConfig) {
     // that keeps it.
     let strict = platform(store.clone(), 30);
     let close = |ledger: &Ledger, effective: i64| {
-        ledger.record_change(
+        ledger.platform().record_change(
             actor("regulator", "city"),
             Action::CloseMerchant {
                 merchant: key("clinic"),
@@ -406,7 +425,7 @@ fn closes_with_notice_and_refunds_every_wallet(store: StoreConfig) {
     };
     assert_eq!(refusal(close(&strict, now() + 29 * 86_400)), RefusalCode::ShortNotice);
     // Signed by anyone but a trusted regulator, it is refused.
-    let forged = ledger.record_change(
+    let forged = ledger.platform().record_change(
         actor("regulator", "city"),
         Action::CloseMerchant {
             merchant: key("clinic"),
@@ -440,7 +459,7 @@ fn closes_with_notice_and_refunds_every_wallet(store: StoreConfig) {
     assert_eq!(refusal(ledger.submit(&squat)), RefusalCode::PlatformOnly);
 
     // Before the date nothing is applied.
-    assert!(ledger.close_due_merchants(|_| {}).unwrap().is_empty());
+    assert!(ledger.platform().close_due_merchants(|_| {}).unwrap().is_empty());
     while now() < effective {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
@@ -450,6 +469,7 @@ fn closes_with_notice_and_refunds_every_wallet(store: StoreConfig) {
     let first = platform(store.clone(), 0);
     let cut = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         first
+            .platform()
             .close_due_merchants(|progress| {
                 seen.push((progress.done, progress.total));
                 assert!(progress.done < 1, "cut short");
@@ -458,7 +478,7 @@ fn closes_with_notice_and_refunds_every_wallet(store: StoreConfig) {
     }));
     assert!(cut.is_err());
     assert_eq!(seen, vec![(1, 3)]);
-    let reports = ledger.close_due_merchants(|_| {}).unwrap();
+    let reports = ledger.platform().close_due_merchants(|_| {}).unwrap();
     assert_eq!(reports.len(), 1);
     let report = &reports[0].1;
     assert_eq!(
@@ -470,16 +490,16 @@ fn closes_with_notice_and_refunds_every_wallet(store: StoreConfig) {
         let view = ledger.view(wallet).unwrap().unwrap();
         assert_eq!((view.status.as_str(), view.refunded.as_str()), ("closed", "10000.00"));
     }
-    let registry = ledger.registry().unwrap();
+    let registry = ledger.platform().registry().unwrap();
     assert_eq!(
         registry.merchant(&key("clinic")).unwrap().status,
         MerchantStatus::Closed
     );
     // Done once: nothing more is due.
-    assert!(ledger.close_due_merchants(|_| {}).unwrap().is_empty());
+    assert!(ledger.platform().close_due_merchants(|_| {}).unwrap().is_empty());
     assert!(ledger.verify().unwrap().is_clean());
 
-    let totals = ledger.stats(&Query::default()).unwrap();
+    let totals = ledger.platform().stats(&Query::default()).unwrap();
     assert_eq!(
         (
             totals[0].paid.as_str(),
@@ -518,7 +538,7 @@ fn an_altered_registry_log_is_refused() {
         [],
     )
     .unwrap();
-    let error = platform(store, 30).registry().unwrap_err();
+    let error = platform(store, 30).platform().registry().unwrap_err();
     assert!(
         format!("{error:#}").contains("the registry's log was altered"),
         "{error:#}"
@@ -541,14 +561,24 @@ fn each_alert_rule_raises_its_alert() {
                 .ok
         );
     }
-    let raised =
-        |ledger: &Ledger| -> Vec<AlertKind> { ledger.alerts().unwrap().iter().map(|alert| alert.kind).collect() };
+    let raised = |ledger: &Ledger| -> Vec<AlertKind> {
+        ledger
+            .platform()
+            .alerts()
+            .unwrap()
+            .iter()
+            .map(|alert| alert.kind)
+            .collect()
+    };
     // Nothing is raised before the regulator sets a rule.
     assert!(raised(&ledger).is_empty());
 
     // Rules too sharp to configure are refused.
-    let configure =
-        |rules: AlertRules| ledger.record_change(actor("regulator", "city"), Action::ConfigureAlerts { rules });
+    let configure = |rules: AlertRules| {
+        ledger
+            .platform()
+            .record_change(actor("regulator", "city"), Action::ConfigureAlerts { rules })
+    };
     for bad in [
         AlertRules {
             frozen_over: Some("lots".into()),
@@ -594,7 +624,7 @@ fn each_alert_rule_raises_its_alert() {
         let submitted = ledger.submit(step).unwrap();
         assert!(submitted.verdict.ok, "{:?}", submitted.verdict);
     }
-    let lines = ledger.stats(&Query::default()).unwrap();
+    let lines = ledger.platform().stats(&Query::default()).unwrap();
     assert_eq!((lines[0].pending_requests, lines[0].open_disputes), (1, 1));
     assert_eq!(
         raised(&ledger),
@@ -613,6 +643,7 @@ fn each_alert_rule_raises_its_alert() {
     // (A second apart from the sales before: one in the notice's own second counts.)
     std::thread::sleep(std::time::Duration::from_millis(1100));
     ledger
+        .platform()
         .record_change(
             actor("regulator", "city"),
             Action::CloseMerchant {
@@ -636,7 +667,7 @@ fn each_alert_rule_raises_its_alert() {
             .verdict
             .ok
     );
-    let alerts = ledger.alerts().unwrap();
+    let alerts = ledger.platform().alerts().unwrap();
     let late = alerts
         .iter()
         .find(|alert| alert.kind == AlertKind::SalesAfterClosure)
@@ -666,6 +697,7 @@ fn a_wallet_journaled_before_merchants_were_indexed_is_closed_too() {
     conn.execute("DELETE FROM sales WHERE wallet = 'w2'", []).unwrap();
     let effective = now() + 1;
     ledger
+        .platform()
         .record_change(
             actor("regulator", "city"),
             Action::CloseMerchant {
@@ -678,7 +710,7 @@ fn a_wallet_journaled_before_merchants_were_indexed_is_closed_too() {
     while now() < effective {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let reports = ledger.close_due_merchants(|_| {}).unwrap();
+    let reports = ledger.platform().close_due_merchants(|_| {}).unwrap();
     assert_eq!(reports[0].1.closed, 2, "{:?}", reports[0].1);
     assert_eq!(ledger.view("w2").unwrap().unwrap().status, "closed");
 }
@@ -701,7 +733,7 @@ fn ticks_carry_the_platforms_calendar_into_the_journal() {
 
     // A calendar whose days are not what they say is refused.
     let set = |holidays: &[&str], workdays: &[&str]| {
-        ledger.record_change(
+        ledger.platform().record_change(
             actor("operator", "platform"),
             Action::ConfigureCalendar {
                 holidays: holidays.iter().map(|day| day.to_string()).collect(),
@@ -798,7 +830,7 @@ fn notices_tell_each_party_what_needs_them() {
 
     let (alice, clinic) = (Audience::Consumer(key("alice")), Audience::Merchant(key("clinic")));
     let kinds = |audience: &Audience, days: u32| -> Vec<(NoticeKind, Option<String>)> {
-        let notices = ledger.notices_at(audience, now(), days).unwrap();
+        let notices = ledger.platform().notices_at(audience, now(), days).unwrap();
         notices
             .into_iter()
             .map(|notice| (notice.kind, notice.request))
@@ -823,7 +855,7 @@ fn notices_tell_each_party_what_needs_them() {
     );
     assert!(kinds(&Audience::Consumer(key("bob")), 30).is_empty());
     let ids = |audience: &Audience| -> Vec<String> {
-        let notices = ledger.notices_at(audience, now(), 7).unwrap();
+        let notices = ledger.platform().notices_at(audience, now(), 7).unwrap();
         notices.into_iter().map(|notice| notice.id).collect()
     };
     assert_eq!(ids(&alice), ids(&alice), "a notice keeps its id");
@@ -831,6 +863,7 @@ fn notices_tell_each_party_what_needs_them() {
     // The closure, recorded 40 days ahead, is news at once, to both.
     let effective = now() + 40 * 86_400;
     ledger
+        .platform()
         .record_change(
             actor("regulator", "city"),
             Action::CloseMerchant {
@@ -841,7 +874,7 @@ fn notices_tell_each_party_what_needs_them() {
         )
         .unwrap();
     for audience in [&alice, &clinic] {
-        let notices = ledger.notices_at(audience, now(), 7).unwrap();
+        let notices = ledger.platform().notices_at(audience, now(), 7).unwrap();
         let closing = notices.iter().find(|notice| notice.kind == NoticeKind::MerchantClosing);
         assert_eq!(closing.map(|notice| notice.at), Some(effective), "{notices:?}");
     }
@@ -857,7 +890,7 @@ fn notices_tell_each_party_what_needs_them() {
 fn the_delivery_log_keeps_each_notices_latest_attempt(store: StoreConfig) {
     use prepaid_host::webhooks::Delivery;
     let ledger = platform(store, 0);
-    assert_eq!(ledger.delivery("H1", "n1").unwrap(), None);
+    assert_eq!(ledger.platform().delivery("H1", "n1").unwrap(), None);
     let failed = Delivery::attempted(
         None,
         "H1",
@@ -867,9 +900,9 @@ fn the_delivery_log_keeps_each_notices_latest_attempt(store: StoreConfig) {
         false,
         30,
     );
-    ledger.record_delivery(&failed).unwrap();
+    ledger.platform().record_delivery(&failed).unwrap();
     let other = Delivery::attempted(None, "H2", "n1", (1001, "2026-01-01T00:16:41Z"), "200".into(), true, 30);
-    ledger.record_delivery(&other).unwrap();
+    ledger.platform().record_delivery(&other).unwrap();
     let delivered = Delivery::attempted(
         Some(failed.clone()),
         "H1",
@@ -879,10 +912,10 @@ fn the_delivery_log_keeps_each_notices_latest_attempt(store: StoreConfig) {
         true,
         30,
     );
-    ledger.record_delivery(&delivered).unwrap();
-    assert_eq!(ledger.delivery("H1", "n1").unwrap(), Some(delivered.clone()));
-    assert_eq!(ledger.deliveries("H1", 10).unwrap(), [delivered]);
-    assert_eq!(ledger.deliveries("H2", 10).unwrap(), [other]);
+    ledger.platform().record_delivery(&delivered).unwrap();
+    assert_eq!(ledger.platform().delivery("H1", "n1").unwrap(), Some(delivered.clone()));
+    assert_eq!(ledger.platform().deliveries("H1", 10).unwrap(), [delivered]);
+    assert_eq!(ledger.platform().deliveries("H2", 10).unwrap(), [other]);
 }
 
 on_both_stores!(

@@ -7,10 +7,10 @@ use std::collections::HashMap;
 
 use prepaid_contract::money::Amount;
 use prepaid_host::engine::WasmContract;
-use prepaid_host::native::NativeRules;
 use prepaid_host::outcome::WalletView;
-use prepaid_host::rules::Rules;
 use prepaid_host::testkit::scenario::Step;
+use prepaid_host::NativeRules;
+use prepaid_host::Rules;
 use prepaid_tests::component_bytes;
 use proptest::prelude::*;
 use serde_json::{json, Value};

@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
-use prepaid_host::native::NativeRules;
-use prepaid_host::rules::Rules;
 use prepaid_host::testkit::scenario::{self, RunReport, Scenario};
 use prepaid_host::testkit::snapshot;
+use prepaid_host::NativeRules;
+use prepaid_host::Rules;
 use prepaid_tests::{component_bytes, ledger_in, scenario_files};
 
 /// Set to accept changed golden traces (then review `git diff tests/golden`).

@@ -13,12 +13,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use prepaid_host::contracts::Contracts;
 use prepaid_host::keys::{dev_key, public_key};
 use prepaid_host::signed::{Checkpoint, Proof, Receipt, TreeHead};
 use prepaid_host::store::postgres::{create_database, PostgresConfig};
 use prepaid_host::testkit::workload::{approved_listing, listed_mix};
 use prepaid_host::verify::{receipt_entry, verify};
+use prepaid_host::Contracts;
 use prepaid_host::{Envelope, Ledger, StoreConfig};
 
 const KEY: &str = "operator-key-0123456789";

@@ -3,14 +3,14 @@
 //!
 //! One [`Ledger`] serves one thread or many (it is `Send + Sync`; share it in an `Arc`):
 //! events of one wallet apply strictly in order, events of different wallets in parallel.
-//! How writes reach the store is the store's strategy ([`commit`]): through one writer
+//! How writes reach the store is the store's strategy (`ledger/commit.rs`): through one writer
 //! committing in groups (SQLite), or appended by each thread, the database ordering each
 //! wallet (PostgreSQL, shared by many processes). Either way an append that loses its
 //! wallet's race runs again on the new head.
 
+mod admit;
 mod apply;
 mod commit;
-mod platform;
 mod pool;
 
 use std::hash::{Hash, Hasher};
@@ -20,15 +20,15 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 
+pub(crate) use apply::per_event;
 pub use apply::Submitted;
-pub use platform::ClosureProgress;
 pub use pool::DEFAULT_MAX_CONNECTIONS;
 
 use crate::clock::{Clock, TICK_ID_PREFIX};
 use crate::contracts::Contracts;
 use crate::engine::ContractEngine;
 use crate::envelope::Envelope;
-use crate::error::{Error, RefusalCode, Result};
+use crate::error::{Error, Result};
 use crate::outcome::{Verdict, WalletView};
 use crate::registry::Registry;
 use crate::rules::Rules;
@@ -179,33 +179,6 @@ impl Ledger {
         self.trust.as_ref()
     }
 
-    /// Refuses `envelope` if the trust file does not admit it (see [`Trust::admit`]), or,
-    /// on a journal that sells only listings, the registry (see [`Ledger::with_registry`]):
-    /// the one admission every path takes (`submit`, `submit_batch`, `dry_run`, and so
-    /// `prepaid apply` and `prepaid serve`). `head` is the wallet's head as the caller read
-    /// it, once, for this event. An `open` runs on the component its wallet is pinned to if
-    /// the wallet has a head already (a journal written before rejected opens went
-    /// unrecorded may hold a head with no accepted `open`), else on `current`.
-    fn admit(&self, envelope: &Envelope, head: Option<&WalletHead>, current: Option<&str>) -> Result<()> {
-        match &self.trust {
-            Some(trust) => trust.admit(envelope, || {
-                Ok(head.map(|head| head.code_hash.clone()).or(current.map(str::to_owned)))
-            })?,
-            // A journal that sells only listings was set so by a platform that admits opens
-            // by its trust file: a ledger given none may not open wallets on it, or anyone
-            // with the journal could approve their own terms.
-            None if self.catalogue.is_some() && envelope.kind() == Some("open") => {
-                return Err(Error::refused(
-                    RefusalCode::UntrustedRegulator,
-                    "this journal sells only listings, and its platform admits an `open` by its trust file: \
-                     this ledger was given none (`--trust FILE`)",
-                ))
-            }
-            None => {}
-        }
-        self.admit_listed(envelope, head)
-    }
-
     /// The store underneath.
     pub fn config(&self) -> &StoreConfig {
         &self.config
@@ -309,7 +282,7 @@ impl Ledger {
 
     /// Records `envelope`, stamped with its time, holding its wallet's lock until the entry
     /// is committed, so that the next event of the wallet reads it.
-    fn record(&self, envelope: &Envelope, _wallet: MutexGuard<'_, ()>) -> Result<Submitted> {
+    pub(crate) fn record(&self, envelope: &Envelope, _wallet: MutexGuard<'_, ()>) -> Result<Submitted> {
         let current = self.current();
         for attempt in 0.. {
             // The head is read once per attempt, and both the admission and the contract
@@ -445,6 +418,13 @@ impl Ledger {
         self.with_store(|store| store.holdings(consumer))
     }
 
+    /// The merchant and the consumer of `wallet` as the store indexes them (each `None`
+    /// where it has none: a wallet with no accepted `open`, or none at all). The index moves
+    /// with the head, in the same transaction, so it says what the head says.
+    pub fn parties(&self, wallet: &str) -> Result<(Option<String>, Option<String>)> {
+        self.with_store(|store| Ok((store.merchant_of(wallet)?, store.holder_of(wallet)?)))
+    }
+
     /// Every entry of `wallet`, in order (none for a wallet that does not exist).
     pub fn entries(&self, wallet: &str) -> Result<Vec<Entry>> {
         self.with_store(|store| store.entries(wallet))
@@ -505,12 +485,12 @@ impl Ledger {
     }
 
     /// Runs `work` on a pooled connection (see [`Pool`]).
-    fn with_store<T>(&self, work: impl FnOnce(&mut dyn Store) -> Result<T>) -> Result<T> {
+    pub(crate) fn with_store<T>(&self, work: impl FnOnce(&mut dyn Store) -> Result<T>) -> Result<T> {
         self.pool.with(work)
     }
 
     /// The lock `wallet` maps to, held.
-    fn lock_wallet(&self, wallet: &str) -> Result<MutexGuard<'_, ()>> {
+    pub(crate) fn lock_wallet(&self, wallet: &str) -> Result<MutexGuard<'_, ()>> {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         wallet.hash(&mut hasher);
         let stripe = (hasher.finish() % WALLET_LOCKS as u64) as usize;

@@ -133,6 +133,6 @@ pub(super) async fn notices(
     };
     let now = service.now()?;
     let ledger = service.ledger.clone();
-    let notices = blocking(move || ledger.notices_at(&audience, now, within_days)).await?;
+    let notices = blocking(move || ledger.platform().notices_at(&audience, now, within_days)).await?;
     Ok(Json(json!({"notices": notices})))
 }

@@ -19,7 +19,7 @@
 //! - `GET /v1/outbox`, `POST /v1/outbox/claim`, `POST /v1/outbox/ack`: the payment adapter's;
 //! - `GET /health`, `GET /metrics`, `GET /openapi.json`: open to all;
 //! - `GET /consumer`, `GET /regulator`: the consumer's page and the regulator's dashboard
-//!   ([`pages`]), which use the routes above from the browser.
+//!   (`service/pages.rs`), which use the routes above from the browser.
 //!
 //! Events carry no time: the service stamps each with the host's clock, and ticks the
 //! wallets whose rules of time have fallen due itself (see [`crate::clock`]). Every
@@ -297,7 +297,7 @@ pub async fn serve(
     // Access checks read the index of wallets' parties: wallets journaled before it are
     // indexed before the first request.
     let indexing = service.ledger.clone();
-    tokio::task::spawn_blocking(move || indexing.index_parties())
+    tokio::task::spawn_blocking(move || indexing.platform().index_parties())
         .await
         .map_err(std::io::Error::other)?
         .map_err(std::io::Error::other)?;
@@ -375,7 +375,7 @@ async fn tick_due_wallets(service: Service) {
         rounds.tick().await;
         let ledger = service.ledger.clone();
         let closed = blocking(move || {
-            ledger.close_due_merchants(|progress| {
+            ledger.platform().close_due_merchants(|progress| {
                 if progress.done % 1000 == 0 || progress.done == progress.total {
                     tracing::info!(
                         merchant = progress.merchant,
@@ -531,7 +531,7 @@ async fn metrics(State(service): State<Service>) -> impl IntoResponse {
             group_by: crate::stats::GroupBy::Industry,
             ..crate::stats::Query::default()
         };
-        Ok((ledger.stats(&by_industry)?, ledger.alerts()?))
+        Ok((ledger.platform().stats(&by_industry)?, ledger.platform().alerts()?))
     })
     .await;
     match supervision {

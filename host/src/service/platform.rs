@@ -66,13 +66,13 @@ fn not_yours() -> ApiError {
 pub(super) async fn record(service: &Service, caller: &Caller, action: Action) -> Result<Response, ApiError> {
     let ledger = service.ledger.clone();
     let by = actor(caller);
-    let record = blocking(move || ledger.record_change(by, action)).await?;
+    let record = blocking(move || ledger.platform().record_change(by, action)).await?;
     Ok((StatusCode::CREATED, Json(record)).into_response())
 }
 
 pub(super) async fn registry(service: &Service) -> Result<Registry, ApiError> {
     let ledger = service.ledger.clone();
-    blocking(move || ledger.registry()).await
+    blocking(move || ledger.platform().registry()).await
 }
 
 /// What `POST /v1/merchants` takes.
@@ -380,7 +380,7 @@ pub(super) async fn registry_log(
     authorize(&service, &headers, &[Role::Operator, Role::Regulator, Role::Auditor])?;
     let since = query_of(since)?;
     let ledger = service.ledger.clone();
-    let records = blocking(move || ledger.registry_records(since.after, MAX_RECORDS)).await?;
+    let records = blocking(move || ledger.platform().registry_records(since.after, MAX_RECORDS)).await?;
     Ok(Json(serde_json::json!({"records": records})))
 }
 
@@ -392,14 +392,14 @@ pub(super) async fn statistics(
     authorize(&service, &headers, &[Role::Regulator, Role::Auditor])?;
     let query = query_of(query)?;
     let ledger = service.ledger.clone();
-    let lines = blocking(move || ledger.stats(&query)).await?;
+    let lines = blocking(move || ledger.platform().stats(&query)).await?;
     Ok(Json(serde_json::json!({"lines": lines})))
 }
 
 pub(super) async fn alerts(State(service): State<Service>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
     authorize(&service, &headers, &[Role::Regulator, Role::Auditor])?;
     let ledger = service.ledger.clone();
-    let alerts = blocking(move || ledger.alerts()).await?;
+    let alerts = blocking(move || ledger.platform().alerts()).await?;
     Ok(Json(serde_json::json!({"alerts": alerts})))
 }
 

@@ -81,7 +81,7 @@ pub(super) async fn deliveries(
     authorize(&service, &headers, &[Role::Operator])?;
     let ledger = service.ledger.clone();
     let id = webhook.clone();
-    let log = blocking(move || ledger.deliveries(&id, MAX_LOG_PAGE)).await?;
+    let log = blocking(move || ledger.platform().deliveries(&id, MAX_LOG_PAGE)).await?;
     Ok(Json(json!({"webhook": webhook, "deliveries": log})))
 }
 
@@ -98,8 +98,8 @@ pub(super) async fn deliver_round(service: &Service, client: &reqwest::Client) -
         // The notices due, with what was recorded of each one's delivery.
         let due: Vec<(Notice, Option<Delivery>)> = blocking(move || {
             let mut due = Vec::new();
-            for notice in ledger.notices_at(&audience, now, within_days)? {
-                let delivery = ledger.delivery(&id, &notice.id)?;
+            for notice in ledger.platform().notices_at(&audience, now, within_days)? {
+                let delivery = ledger.platform().delivery(&id, &notice.id)?;
                 if Delivery::due(delivery.as_ref(), now) {
                     due.push((notice, delivery));
                 }
@@ -133,7 +133,7 @@ pub(super) async fn deliver_round(service: &Service, client: &reqwest::Client) -
                 backoff,
             );
             let ledger = service.ledger.clone();
-            blocking(move || ledger.record_delivery(&delivery)).await?;
+            blocking(move || ledger.platform().record_delivery(&delivery)).await?;
             attempts += 1;
         }
     }

@@ -102,13 +102,19 @@ pub fn approved_listing(ledger: &Ledger, approved_until: i64) -> Result<Listing>
         role: role.into(),
         name: "workload".into(),
     };
-    match ledger.record_change(by("merchant"), register) {
+    match ledger.platform().record_change(by("merchant"), register) {
         Err(crate::Error::Refused(refusal)) if refusal.code == crate::RefusalCode::AlreadyRegistered => {}
         other => drop(other?),
     }
     let merchant = public_key(&dev_key("merchant")).to_string();
-    if ledger.registry()?.merchant(&merchant).map(|merchant| merchant.status) != Some(MerchantStatus::Approved) {
-        ledger.record_change(
+    if ledger
+        .platform()
+        .registry()?
+        .merchant(&merchant)
+        .map(|merchant| merchant.status)
+        != Some(MerchantStatus::Approved)
+    {
+        ledger.platform().record_change(
             by("regulator"),
             Action::ReviewMerchant {
                 merchant,
@@ -117,15 +123,16 @@ pub fn approved_listing(ledger: &Ledger, approved_until: i64) -> Result<Listing>
             },
         )?;
     }
-    let Action::SubmitListing { listing, .. } = ledger.record_change(by("merchant"), submit)?.action else {
+    let Action::SubmitListing { listing, .. } = ledger.platform().record_change(by("merchant"), submit)?.action else {
         unreachable!("a submission is recorded as one");
     };
     let approval = ledger
+        .platform()
         .registry()?
         .listing(&listing)
         .context("the listing just submitted")?
         .approve(&dev_key("regulator"), approved_until)?;
-    ledger.record_change(
+    ledger.platform().record_change(
         by("regulator"),
         Action::ReviewListing {
             listing: listing.clone(),
@@ -135,6 +142,7 @@ pub fn approved_listing(ledger: &Ledger, approved_until: i64) -> Result<Listing>
         },
     )?;
     Ok(ledger
+        .platform()
         .registry()?
         .listing(&listing)
         .context("the listing just approved")?

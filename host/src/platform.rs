@@ -2,17 +2,14 @@
 //! (see [`crate::registry`]), merchants' closures applied on their date, and the
 //! regulator's statistics (see [`crate::stats`]).
 
-use std::sync::MutexGuard;
-
 use prepaid_contract::money::Amount;
 use serde_json::json;
 
-use super::{apply, Ledger};
 use crate::alerts::{evaluate, Alert};
 use crate::clock::CLOSURE_ID_PREFIX;
-use crate::envelope::{rfc3339, timestamp, Envelope};
-use crate::error::{Error, RefusalCode, Result};
-use crate::journal::WalletHead;
+use crate::envelope::{rfc3339, Envelope};
+use crate::error::{Error, Result};
+use crate::ledger::{per_event, Ledger};
 use crate::notices::{self, Audience, Notice};
 use crate::registry::{Action, Actor, ClosureReport, MerchantClosure, MerchantStatus, Record, Registry};
 use crate::stats::{business_day, yuan, Line, Query};
@@ -33,34 +30,39 @@ pub struct ClosureProgress {
     pub total: usize,
 }
 
+/// The supervision platform's duties over a ledger's wallets: the registry, closures,
+/// notices, webhook deliveries, alerts and statistics. Got from [`Ledger::platform`]; it
+/// keeps nothing of its own, so it is made wherever it is needed.
+#[derive(Clone, Copy)]
+pub struct Platform<'a> {
+    ledger: &'a Ledger,
+}
+
 impl Ledger {
+    /// The platform's duties over this ledger's wallets (see [`Platform`]).
+    pub fn platform(&self) -> Platform<'_> {
+        Platform { ledger: self }
+    }
+}
+
+impl Platform<'_> {
     /// The registry as the store holds it now.
     pub fn registry(&self) -> Result<Registry> {
-        Ok(self.fresh_registry()?.clone())
-    }
-
-    /// The cached registry, brought up to the store's latest record.
-    pub(super) fn fresh_registry(&self) -> Result<MutexGuard<'_, Registry>> {
-        let mut registry = self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let records = self.with_store(|store| store.registry_since(registry.len()))?;
-        for record in &records {
-            registry.apply(record)?;
-        }
-        Ok(registry)
+        Ok(self.ledger.fresh_registry()?.clone())
     }
 
     /// Up to `limit` records of the registry's log after number `after`, checked as
     /// a chain.
     pub fn registry_records(&self, after: u64, limit: usize) -> Result<Vec<Record>> {
-        drop(self.fresh_registry()?);
-        let mut records = self.with_store(|store| store.registry_since(after))?;
+        drop(self.ledger.fresh_registry()?);
+        let mut records = self.ledger.with_store(|store| store.registry_since(after))?;
         records.truncate(limit);
         Ok(records)
     }
 
-    /// Records `action` by `by` now, on the ledger's clock (see [`Ledger::record_at`]).
+    /// Records `action` by `by` now, on the ledger's clock (see [`Platform::record_at`]).
     pub fn record_change(&self, by: Actor, action: Action) -> Result<Record> {
-        self.record_at(by, action, self.clock.now()?)
+        self.record_at(by, action, self.ledger.clock().now()?)
     }
 
     /// Records `action` by `by` at `now` (seconds since the Unix epoch) in the registry, if
@@ -68,15 +70,15 @@ impl Ledger {
     /// A refusal says why, and records nothing.
     pub fn record_at(&self, by: Actor, action: Action, now: i64) -> Result<Record> {
         for _ in 0..REGISTRY_ATTEMPTS {
-            let mut registry = self.fresh_registry()?;
+            let mut registry = self.ledger.fresh_registry()?;
             let record = registry.next(
                 by.clone(),
                 action.clone(),
                 now,
-                self.trust.as_ref(),
+                self.ledger.trust(),
                 self.closure_notice_days(),
             )?;
-            match self.with_store(|store| store.registry_append(&record)) {
+            match self.ledger.with_store(|store| store.registry_append(&record)) {
                 Ok(()) => {
                     registry.apply(&record)?;
                     return Ok(record);
@@ -90,50 +92,9 @@ impl Ledger {
 
     /// The days of notice a closure must give.
     pub fn closure_notice_days(&self) -> u32 {
-        self.catalogue.unwrap_or(crate::registry::DEFAULT_CLOSURE_NOTICE_DAYS)
-    }
-
-    /// Refuses an `open` of a new wallet that the registry does not admit, on a ledger that
-    /// sells only listings (see [`crate::registry::Registry::admit_open`]).
-    pub(super) fn admit_listed(&self, envelope: &Envelope, head: Option<&WalletHead>) -> Result<()> {
-        if self.catalogue.is_none() {
-            return Ok(());
-        }
-        match envelope.kind() {
-            Some("open") => {}
-            // A merchant that may not sell may not ask to be paid either: a closing one
-            // could otherwise ask for everything left and, where the policy deems silent
-            // requests confirmed, be paid before its closure's date.
-            Some("request") => return self.admit_request(&envelope.wallet),
-            _ => return Ok(()),
-        }
-        // A wallet that exists answers for itself: its open again gets its recorded
-        // outcome, anything else is refused as it would be anyway.
-        if head.is_some() {
-            return Ok(());
-        }
-        let at = envelope
-            .at
-            .as_deref()
-            .ok_or_else(|| Error::fault("an open reached the registry unstamped"))?;
-        self.fresh_registry()?.admit_open(envelope, timestamp(at)?)
-    }
-
-    /// Refuses a request on `wallet` if its merchant is registered and not approved.
-    fn admit_request(&self, wallet: &str) -> Result<()> {
-        let Some(merchant) = self.with_store(|store| store.merchant_of(wallet))? else {
-            return Ok(());
-        };
-        match self.fresh_registry()?.merchant(&merchant).map(|merchant| merchant.status) {
-            None | Some(MerchantStatus::Approved) => Ok(()),
-            Some(status) => Err(Error::refused(
-                RefusalCode::MerchantNotSelling,
-                format!(
-                    "the wallet's merchant is {}: it may not ask to be paid; the frozen money waits for the consumer or the closure",
-                    crate::text::word(&status)
-                ),
-            )),
-        }
+        self.ledger
+            .catalogue()
+            .unwrap_or(crate::registry::DEFAULT_CLOSURE_NOTICE_DAYS)
     }
 
     /// Indexes every wallet journaled before its parties were: under its merchant (from its
@@ -142,9 +103,9 @@ impl Ledger {
     /// and lists find it. Returns how many wallets it looked at. `prepaid serve` runs it
     /// as it starts.
     pub fn index_parties(&self) -> Result<usize> {
-        let unindexed = self.with_store(|store| store.unindexed())?;
+        let unindexed = self.ledger.with_store(|store| store.unindexed())?;
         for wallet in &unindexed {
-            self.with_store(|store| {
+            self.ledger.with_store(|store| {
                 if store.merchant_of(wallet)?.is_none() {
                     for entry in store.entries(wallet)? {
                         if let Some(sale) = crate::stats::Facts::of(&entry, None, None)?.sale {
@@ -164,13 +125,6 @@ impl Ledger {
         Ok(unindexed.len())
     }
 
-    /// The merchant and the consumer of `wallet` as the store indexes them (each `None`
-    /// where it has none: a wallet with no accepted `open`, or none at all). The index moves
-    /// with the head, in the same transaction, so it says what the head says.
-    pub fn parties(&self, wallet: &str) -> Result<(Option<String>, Option<String>)> {
-        self.with_store(|store| Ok((store.merchant_of(wallet)?, store.holder_of(wallet)?)))
-    }
-
     /// Applies every closure due by now to every wallet of its merchant still holding
     /// money, then records the merchant closed with a report, unless a wallet was refused
     /// (the report names it; the merchant stays closing and the next call tries again).
@@ -181,14 +135,14 @@ impl Ledger {
         &self,
         mut progress: impl FnMut(&ClosureProgress),
     ) -> Result<Vec<(String, ClosureReport)>> {
-        let now = self.clock.now()?;
-        let due = self.fresh_registry()?.closures_due(now);
+        let now = self.ledger.clock().now()?;
+        let due = self.ledger.fresh_registry()?.closures_due(now);
         if !due.is_empty() {
             self.index_parties()?;
         }
         let mut reports = Vec::new();
         for (merchant, closure) in due {
-            let wallets = self.with_store(|store| store.sales_of(&merchant))?;
+            let wallets = self.ledger.with_store(|store| store.sales_of(&merchant))?;
             let mut report = ClosureReport::default();
             let mut refunded = Amount::ZERO;
             for (done, wallet) in wallets.iter().enumerate() {
@@ -230,19 +184,19 @@ impl Ledger {
     /// Applies `closure` to `wallet` now, unless the wallet was closed before it.
     fn close_wallet(&self, wallet: &str, merchant: &str, closure: &MerchantClosure) -> Result<Closed> {
         let id = format!("{CLOSURE_ID_PREFIX}{}", closure.effective);
-        let lock = self.lock_wallet(wallet)?;
-        let done = self.with_store(|store| store.entry_by_event_id(wallet, &id))?;
-        if done.is_none() && self.view(wallet)?.is_none_or(|view| view.status == "closed") {
+        let lock = self.ledger.lock_wallet(wallet)?;
+        let done = self.ledger.with_store(|store| store.entry_by_event_id(wallet, &id))?;
+        if done.is_none() && self.ledger.view(wallet)?.is_none_or(|view| view.status == "closed") {
             return Ok(Closed::Already);
         }
         let envelope = Envelope {
             wallet: wallet.to_owned(),
             id,
-            at: Some(rfc3339(self.clock.now()?)?),
+            at: Some(rfc3339(self.ledger.clock().now()?)?),
             event: json!({"type": "merchant_closed", "closure": {"merchant": merchant, "effective": closure.effective}}),
             signature: Some(closure.signature.clone()),
         };
-        match apply::per_event(self.record(&envelope, lock))? {
+        match per_event(self.ledger.record(&envelope, lock))? {
             Ok(submitted) => match submitted.verdict.error {
                 Some(error) => Ok(Closed::Refused(error.code)),
                 None => {
@@ -271,14 +225,14 @@ impl Ledger {
     /// [`crate::notices`]), soonest first: over the consumer's wallets, or the merchant's.
     pub fn notices_at(&self, audience: &Audience, now: i64, within_days: u32) -> Result<Vec<Notice>> {
         let until = now.saturating_add(i64::from(within_days) * DAY_SECONDS);
-        let wallets = self.with_store(|store| match audience {
+        let wallets = self.ledger.with_store(|store| match audience {
             Audience::Consumer(key) => store.holdings(key),
             Audience::Merchant(key) => store.sales_of(key),
         })?;
-        let registry = self.fresh_registry()?.clone();
+        let registry = self.ledger.fresh_registry()?.clone();
         let mut notices = Vec::new();
         for id in wallets {
-            let Some(state) = self.head(&id)?.and_then(|head| head.state) else {
+            let Some(state) = self.ledger.head(&id)?.and_then(|head| head.state) else {
                 continue;
             };
             // A wallet pinned to code whose state this build does not read has no notices.
@@ -309,42 +263,42 @@ impl Ledger {
     /// Where the delivery of notice `notice` to webhook `webhook` stands (see
     /// [`crate::webhooks`]).
     pub fn delivery(&self, webhook: &str, notice: &str) -> Result<Option<Delivery>> {
-        self.with_store(|store| store.delivery(webhook, notice))
+        self.ledger.with_store(|store| store.delivery(webhook, notice))
     }
 
     /// Records a webhook delivery attempt in the delivery log.
     pub fn record_delivery(&self, delivery: &Delivery) -> Result<()> {
-        self.with_store(|store| store.record_delivery(delivery))
+        self.ledger.with_store(|store| store.record_delivery(delivery))
     }
 
     /// The latest `limit` deliveries to `webhook`, the latest attempt first.
     pub fn deliveries(&self, webhook: &str, limit: usize) -> Result<Vec<Delivery>> {
-        self.with_store(|store| store.deliveries(webhook, limit))
+        self.ledger.with_store(|store| store.deliveries(webhook, limit))
     }
 
     /// The alerts the regulator's rules raise now (see [`crate::alerts`]).
     pub fn alerts(&self) -> Result<Vec<Alert>> {
-        self.alerts_at(self.clock.now()?)
+        self.alerts_at(self.ledger.clock().now()?)
     }
 
     /// The alerts the regulator's rules raise at `now` (seconds since the Unix epoch): on a
     /// scripted clock, the time of the history's last event.
     pub fn alerts_at(&self, now: i64) -> Result<Vec<Alert>> {
-        let registry = self.fresh_registry()?.clone();
+        let registry = self.ledger.fresh_registry()?.clone();
         let rules = registry.alert_rules();
         let today = business_day(&rfc3339(now)?)?;
         let first = business_day(&rfc3339(now - i64::from(rules.trailing_days) * DAY_SECONDS)?)?;
-        let rows = self.with_store(|store| store.day_rows(Some(&today)))?;
+        let rows = self.ledger.with_store(|store| store.day_rows(Some(&today)))?;
         evaluate(rules, &rows, &registry, &today, &first, |merchant, at| {
-            self.with_store(|store| store.sales_after(merchant, at))
+            self.ledger.with_store(|store| store.sales_after(merchant, at))
         })
     }
 
     /// The regulator's statistics for `query` (see [`crate::stats`]).
     pub fn stats(&self, query: &Query) -> Result<Vec<Line>> {
         query.check()?;
-        let rows = self.with_store(|store| store.day_rows(query.to.as_deref()))?;
-        Ok(query.lines(&rows, &*self.fresh_registry()?))
+        let rows = self.ledger.with_store(|store| store.day_rows(query.to.as_deref()))?;
+        Ok(query.lines(&rows, &*self.ledger.fresh_registry()?))
     }
 }
 
