@@ -69,60 +69,79 @@ impl Platform<'_> {
     /// the registry as it is allows it; another host recording first makes it check again.
     /// A refusal says why, and records nothing.
     pub fn record_at(&self, by: Actor, action: Action, now: i64) -> Result<Record> {
+        let notice_days = self.closure_notice_days()?;
         for _ in 0..REGISTRY_ATTEMPTS {
-            let mut registry = self.ledger.fresh_registry()?;
-            let record = registry.next(
-                by.clone(),
-                action.clone(),
-                now,
-                self.ledger.trust(),
-                self.closure_notice_days(),
-            )?;
-            match self.ledger.with_store(|store| store.registry_append(&record)) {
-                Ok(()) => {
-                    registry.apply(&record)?;
-                    return Ok(record);
-                }
+            // The connection first, then the registry's lock, as admission takes them.
+            let recorded = self.ledger.with_store(|store| {
+                let mut registry = self.ledger.registry_on(store)?;
+                let record = registry.next(by.clone(), action.clone(), now, self.ledger.trust(), notice_days)?;
+                store.registry_append(&record)?;
+                registry.apply(&record)?;
+                Ok(record)
+            });
+            match recorded {
                 Err(Error::Conflict { .. }) => continue,
-                Err(error) => return Err(error),
+                recorded => return recorded,
             }
         }
         Err(Error::Busy("the registry: other hosts kept recording first".into()))
     }
 
-    /// The days of notice a closure must give.
-    pub fn closure_notice_days(&self) -> u32 {
-        self.ledger
-            .catalogue()
-            .unwrap_or(crate::registry::DEFAULT_CLOSURE_NOTICE_DAYS)
+    /// The days of notice a closure must give: as the journal records them (see
+    /// [`Ledger::with_registry`]), else the regulation's 30.
+    pub fn closure_notice_days(&self) -> Result<u32> {
+        Ok(self
+            .ledger
+            .catalogue()?
+            .unwrap_or(crate::registry::DEFAULT_CLOSURE_NOTICE_DAYS))
     }
 
     /// Indexes every wallet journaled before its parties were: under its merchant (from its
     /// accepted `open`), so that a closure reaches it, and under its consumer (from its
-    /// head's state, read natively), so that the consumer's and the merchant's access checks
-    /// and lists find it. Returns how many wallets it looked at. `prepaid serve` runs it
-    /// as it starts.
-    pub fn index_parties(&self) -> Result<usize> {
+    /// head's state, read natively, or by its component where this build does not read
+    /// it), so that the consumer's and the merchant's access checks and lists find it.
+    /// Returns the wallets it could not index, with why: one wallet's fault holds up
+    /// neither the others nor the service. `prepaid serve` runs it as it starts.
+    pub fn index_parties(&self) -> Result<Vec<(String, Error)>> {
         let unindexed = self.ledger.with_store(|store| store.unindexed())?;
-        for wallet in &unindexed {
-            self.ledger.with_store(|store| {
-                if store.merchant_of(wallet)?.is_none() {
-                    for entry in store.entries(wallet)? {
-                        if let Some(sale) = crate::stats::Facts::of(&entry, None, None)?.sale {
-                            store.index_sale(wallet, &sale, &entry.at)?;
-                            break;
-                        }
+        let mut failed = Vec::new();
+        for wallet in unindexed {
+            if let Err(error) = self.index_wallet(&wallet) {
+                failed.push((wallet, error));
+            }
+        }
+        Ok(failed)
+    }
+
+    /// Indexes `wallet` under whichever of its parties it is not indexed under yet.
+    fn index_wallet(&self, wallet: &str) -> Result<()> {
+        let consumer = self.ledger.with_store(|store| {
+            if store.merchant_of(wallet)?.is_none() {
+                for entry in store.entries(wallet)? {
+                    if let Some(sale) = crate::stats::Facts::of(&entry, None, None)?.sale {
+                        store.index_sale(wallet, &sale, &entry.at)?;
+                        break;
                     }
                 }
-                let state = store.wallet(wallet)?.and_then(|head| head.state);
-                // A state this build does not read names no one: the wallet stays unindexed.
-                if let Some(details) = state.and_then(|state| prepaid_contract::details(&state).ok()) {
-                    store.index_holder(wallet, &details.view.consumer.to_string())?;
-                }
-                Ok(())
-            })?;
-        }
-        Ok(unindexed.len())
+            }
+            if store.holder_of(wallet)?.is_some() {
+                return Ok(None);
+            }
+            Ok(store
+                .wallet(wallet)?
+                .and_then(|head| head.state)
+                .map(|state| prepaid_contract::details(&state).map(|details| details.view.consumer.to_string())))
+        })?;
+        let consumer = match consumer {
+            None => return Ok(()),
+            Some(Ok(consumer)) => consumer,
+            // A state this build does not read: its component says whose it is.
+            Some(Err(_)) => match self.ledger.view(wallet)? {
+                Some(view) => view.consumer,
+                None => return Ok(()),
+            },
+        };
+        self.ledger.with_store(|store| store.index_holder(wallet, &consumer))
     }
 
     /// Applies every closure due by now to every wallet of its merchant still holding

@@ -1,7 +1,8 @@
 //! Misbehaving components are contained: a panic, an endless loop, a memory bomb,
 //! unbounded recursion, an oversized output and garbage effects each end as a recorded,
 //! replayable outcome with a readable error, nothing changes, and the journal stays
-//! verifiable.
+//! verifiable. A component that behaves but keeps its state in bytes of its own is
+//! indexed under its parties all the same.
 
 use prepaid_host::engine::FUEL_PER_EVENT;
 use prepaid_host::store::sqlite::SqliteStore;
@@ -92,4 +93,24 @@ fn garbage_state_bytes_are_refused_by_the_contract() {
             "not deterministic"
         );
     }
+}
+
+/// A wallet whose state this build does not read natively (a component with an encoding of
+/// its own, as a migrated one may have) is indexed under its parties by its component's
+/// view, so access checks, which read the index, let its consumer and merchant in.
+#[test]
+fn a_state_the_host_does_not_read_is_indexed_under_its_parties_all_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(sqlite_store(dir.path()), prepaid_tests::engine())
+        .unwrap()
+        .with_clock(Clock::Scripted);
+    ledger.install(&guest_bytes("opaque-state")).unwrap();
+    let open = sessions_open();
+    assert!(ledger.submit(&open).unwrap().verdict.ok);
+    let party = |name: &str| open.event[name].as_str().map(str::to_owned);
+    assert_eq!(ledger.parties("w1").unwrap(), (party("merchant"), party("consumer")));
+    assert_eq!(
+        ledger.wallets_of(open.event["consumer"].as_str().unwrap()).unwrap(),
+        ["w1"]
+    );
 }

@@ -424,6 +424,9 @@ fn closes_with_notice_and_refunds_every_wallet(store: StoreConfig) {
         )
     };
     assert_eq!(refusal(close(&strict, now() + 29 * 86_400)), RefusalCode::ShortNotice);
+    // The notice is the journal's, whichever ledger set it last: this platform gives none.
+    assert_eq!(refusal(close(&ledger, now() + 29 * 86_400)), RefusalCode::ShortNotice);
+    let ledger = ledger.with_registry(0).unwrap();
     // Signed by anyone but a trusted regulator, it is refused.
     let forged = ledger.platform().record_change(
         actor("regulator", "city"),
@@ -923,3 +926,44 @@ on_both_stores!(
     postgres_the_delivery_log_keeps_each_notices_latest_attempt,
     the_delivery_log_keeps_each_notices_latest_attempt
 );
+
+/// The catalogue binds every ledger on a journal that sells only listings, however it was
+/// opened: one opened before the platform set the journal so learns of it at its next
+/// `open`, and an `open` of a wallet id whose only head is a rejected `open` (journaled
+/// before those went unrecorded) is checked like any new sale.
+#[test]
+fn the_catalogue_binds_ledgers_opened_before_it_and_heads_with_no_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite_store(dir.path());
+    let early = Ledger::open(store.clone(), prepaid_tests::engine()).unwrap();
+    let code_hash = early.install(&component_bytes()).unwrap();
+    let early = early.with_trust(Trust {
+        regulators: vec![Regulator {
+            key: key("city"),
+            name: "city".into(),
+            region: "Suzhou".into(),
+        }],
+        components: vec![code_hash.clone()],
+    });
+    let ledger = platform(store, 30);
+    let listing = approved_clinic(&ledger, policy());
+    let unlisted = |wallet: &str| {
+        buy(&ledger, wallet, "alice", &listing, |event| {
+            event.as_object_mut().unwrap().remove("listing");
+        })
+    };
+    assert_eq!(refusal(early.submit(&unlisted("w1"))), RefusalCode::Unlisted);
+
+    rusqlite::Connection::open(dir.path().join("journal.db"))
+        .unwrap()
+        .execute(
+            "INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash) VALUES ('w2', ?1, 1, NULL, ?2, ?2)",
+            [&code_hash, &prepaid_host::outcome::sha256_hex(&[])],
+        )
+        .unwrap();
+    for ledger in [&early, &ledger] {
+        assert_eq!(refusal(ledger.submit(&unlisted("w2"))), RefusalCode::Unlisted);
+    }
+    assert_eq!(ledger.head("w2").unwrap().unwrap().seq, 1, "nothing was recorded");
+    assert!(ledger.head("w1").unwrap().is_none());
+}

@@ -32,7 +32,15 @@ const GUEST_STACK: usize = 128 << 10;
 const GUEST_INITIAL_MEMORY: usize = 1 << 20;
 
 /// The ways the test guest misbehaves, one component each.
-pub const GUEST_FEATURES: [&str; 6] = ["panic", "spin", "memory", "recursion", "big-output", "garbage"];
+pub const GUEST_FEATURES: [&str; 7] = [
+    "panic",
+    "spin",
+    "memory",
+    "recursion",
+    "big-output",
+    "garbage",
+    "opaque-state",
+];
 
 /// The SHA-256 of `bytes`, hex: a component's code hash.
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -1,24 +1,51 @@
 //! Admission: the one check every event from outside passes before its contract runs, by
 //! the platform's trust file and, on a journal that sells only listings, the registry's
-//! catalogue.
+//! catalogue. It runs on the connection that then applies the event, on the head that
+//! connection read: in `submit`'s transaction, and inside the writer's for a batch.
 
-use std::sync::MutexGuard;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::Ledger;
 use crate::envelope::{timestamp, Envelope};
 use crate::error::{Error, RefusalCode, Result};
 use crate::journal::WalletHead;
 use crate::registry::{MerchantStatus, Registry};
+use crate::store::Store;
+use crate::trust::Trust;
 
-impl Ledger {
+/// How a ledger admits events: its trust file, if given, and its cached fold of the
+/// registry (which the catalogue reads). Cheap to clone: a batch carries one to the writer.
+#[derive(Clone, Default)]
+pub(crate) struct Admission {
+    /// The trust file every `open` must pass, if the platform gave one.
+    pub(crate) trust: Option<Arc<Trust>>,
+    /// The registry, as far as this ledger has read its log.
+    registry: Arc<Mutex<Registry>>,
+}
+
+impl Admission {
     /// Refuses `envelope` if the trust file does not admit it (see [`Trust::admit`]), or,
-    /// on a journal that sells only listings, the registry (see [`Ledger::with_registry`]):
-    /// the one admission every path takes (`submit`, `submit_batch`, `dry_run`, and so
-    /// `prepaid apply` and `prepaid serve`). `head` is the wallet's head as the caller read
-    /// it, once, for this event. An `open` runs on the component its wallet is pinned to if
-    /// the wallet has a head already (a journal written before rejected opens went
-    /// unrecorded may hold a head with no accepted `open`), else on `current`.
-    pub(super) fn admit(&self, envelope: &Envelope, head: Option<&WalletHead>, current: Option<&str>) -> Result<()> {
+    /// on a journal that sells only listings, the registry (see
+    /// [`crate::Ledger::with_registry`]): the one admission every path takes (`submit`,
+    /// `submit_batch`, `dry_run`, and so `prepaid apply` and `prepaid serve`). `head` is
+    /// the wallet's head as `store` read it for this event, once; the event runs on that
+    /// reading. An `open` runs on the component its wallet is pinned to if the wallet has
+    /// a head already (a journal written before rejected opens went unrecorded may hold a
+    /// head with no accepted `open`), else on `current`.
+    pub(crate) fn admit(
+        &self,
+        store: &dyn Store,
+        envelope: &Envelope,
+        head: Option<&WalletHead>,
+        current: Option<&str>,
+    ) -> Result<()> {
+        let kind = envelope.kind();
+        // Only an `open` or a `request` answers to the catalogue: the journal is asked
+        // whether it sells only listings then, every time, so a ledger opened before the
+        // platform set it learns of it too.
+        let listed_only = match kind {
+            Some("open" | "request") => store.listed_only()?.is_some(),
+            _ => false,
+        };
         match &self.trust {
             Some(trust) => trust.admit(envelope, || {
                 Ok(head.map(|head| head.code_hash.clone()).or(current.map(str::to_owned)))
@@ -26,7 +53,7 @@ impl Ledger {
             // A journal that sells only listings was set so by a platform that admits opens
             // by its trust file: a ledger given none may not open wallets on it, or anyone
             // with the journal could approve their own terms.
-            None if self.catalogue.is_some() && envelope.kind() == Some("open") => {
+            None if listed_only && kind == Some("open") => {
                 return Err(Error::refused(
                     RefusalCode::UntrustedRegulator,
                     "this journal sells only listings, and its platform admits an `open` by its trust file: \
@@ -35,51 +62,44 @@ impl Ledger {
             }
             None => {}
         }
-        self.admit_listed(envelope, head)
-    }
-
-    /// The cached registry, brought up to the store's latest record.
-    pub(crate) fn fresh_registry(&self) -> Result<MutexGuard<'_, Registry>> {
-        let mut registry = self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let records = self.with_store(|store| store.registry_since(registry.len()))?;
-        for record in &records {
-            registry.apply(record)?;
-        }
-        Ok(registry)
-    }
-
-    /// Refuses an `open` of a new wallet that the registry does not admit, on a ledger that
-    /// sells only listings (see [`crate::registry::Registry::admit_open`]).
-    pub(super) fn admit_listed(&self, envelope: &Envelope, head: Option<&WalletHead>) -> Result<()> {
-        if self.catalogue.is_none() {
+        if !listed_only {
             return Ok(());
         }
-        match envelope.kind() {
-            Some("open") => {}
+        if kind == Some("request") {
             // A merchant that may not sell may not ask to be paid either: a closing one
             // could otherwise ask for everything left and, where the policy deems silent
             // requests confirmed, be paid before its closure's date.
-            Some("request") => return self.admit_request(&envelope.wallet),
-            _ => return Ok(()),
+            return self.admit_request(store, &envelope.wallet);
         }
-        // A wallet that exists answers for itself: its open again gets its recorded
-        // outcome, anything else is refused as it would be anyway.
-        if head.is_some() {
+        // A wallet opened already answers for itself: its open again gets its recorded
+        // outcome, anything else is refused as it would be anyway. A head with no state
+        // (a rejected open, journaled before those went unrecorded) is opened by this
+        // `open`, so the catalogue decides.
+        if head.is_some_and(|head| head.state.is_some()) {
             return Ok(());
         }
         let at = envelope
             .at
             .as_deref()
             .ok_or_else(|| Error::fault("an open reached the registry unstamped"))?;
-        self.fresh_registry()?.admit_open(envelope, timestamp(at)?)
+        self.registry(store)?.admit_open(envelope, timestamp(at)?)
+    }
+
+    /// The cached registry, brought up to `store`'s latest record.
+    pub(crate) fn registry(&self, store: &dyn Store) -> Result<MutexGuard<'_, Registry>> {
+        let mut registry = self.registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for record in &store.registry_since(registry.len())? {
+            registry.apply(record)?;
+        }
+        Ok(registry)
     }
 
     /// Refuses a request on `wallet` if its merchant is registered and not approved.
-    fn admit_request(&self, wallet: &str) -> Result<()> {
-        let Some(merchant) = self.with_store(|store| store.merchant_of(wallet))? else {
+    fn admit_request(&self, store: &dyn Store, wallet: &str) -> Result<()> {
+        let Some(merchant) = store.merchant_of(wallet)? else {
             return Ok(());
         };
-        match self.fresh_registry()?.merchant(&merchant).map(|merchant| merchant.status) {
+        match self.registry(store)?.merchant(&merchant).map(|merchant| merchant.status) {
             None | Some(MerchantStatus::Approved) => Ok(()),
             Some(status) => Err(Error::refused(
                 RefusalCode::MerchantNotSelling,

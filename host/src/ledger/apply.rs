@@ -8,6 +8,7 @@ use crate::contracts::Contracts;
 use crate::engine::LIMITS_VERSION;
 use crate::envelope::Envelope;
 use crate::error::{Error, RefusalCode, Result};
+use crate::ledger::admit::Admission;
 use crate::outcome::{sha256_hex, Verdict};
 use crate::rules::Rules;
 use crate::stats::Facts;
@@ -171,14 +172,23 @@ pub(crate) fn prepare(
         entry_hash: String::new(),
     };
     entry.entry_hash = entry.compute_hash();
+    let mut facts = Facts::new(
+        &entry,
+        &outcome.verdict,
+        &envelope.event,
+        before.as_deref(),
+        state.as_deref(),
+    )?;
+    // A state this build does not read natively (no merchant in the facts of an accepted
+    // event): its component says whose wallet it is, so the index of consumers, which
+    // access checks read, still has it.
+    if outcome.verdict.ok && facts.merchant.is_none() {
+        if let Some(state) = &state {
+            facts.holder = Some(contract.view(state)?.consumer);
+        }
+    }
     Ok(Prepared::New {
-        facts: Box::new(Facts::new(
-            &entry,
-            &outcome.verdict,
-            &envelope.event,
-            before.as_deref(),
-            state.as_deref(),
-        )?),
+        facts: Box::new(facts),
         entry,
         state,
         next_due,
@@ -186,20 +196,26 @@ pub(crate) fn prepare(
     })
 }
 
-/// Runs and journals `envelopes` in order on one connection (inside the caller's
-/// transaction, so later events see earlier ones): a refused event gets its refusal and
+/// Admits, runs and journals `envelopes` in order on one connection (inside the caller's
+/// transaction, so later events see earlier ones), each on the head read for it: a refused event gets its refusal and
 /// the others go on; any other error stops the lot.
 pub(crate) fn apply_all(
     store: &mut dyn Store,
     current: Option<&str>,
     envelopes: &[Envelope],
     contracts: &Contracts,
+    admission: &Admission,
 ) -> Result<Vec<Result<Submitted>>> {
     envelopes
         .iter()
         .map(|envelope| {
             let head = store.wallet(&envelope.wallet)?;
-            per_event(prepare(store, head, current, envelope, contracts).and_then(|prepared| prepared.record(store)))
+            per_event(
+                admission
+                    .admit(store, envelope, head.as_ref(), current)
+                    .and_then(|()| prepare(store, head, current, envelope, contracts))
+                    .and_then(|prepared| prepared.record(store)),
+            )
         })
         .collect()
 }

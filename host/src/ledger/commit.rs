@@ -20,6 +20,7 @@ use anyhow::anyhow;
 use crate::contracts::Contracts;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
+use crate::ledger::admit::Admission;
 use crate::ledger::apply::{apply_all, Prepared, Submitted};
 use crate::store::{Store, StoreConfig};
 
@@ -42,6 +43,7 @@ enum Job {
     Many {
         envelopes: Vec<Envelope>,
         current: Option<String>,
+        admission: Admission,
         reply: SyncSender<Result<Vec<Result<Submitted>>>>,
     },
 }
@@ -76,11 +78,17 @@ impl Writer {
 
     /// Runs and records `envelopes` in order on the writer's connection, in a transaction
     /// of their own.
-    pub(crate) fn apply_all(&self, envelopes: &[Envelope], current: Option<String>) -> Result<Vec<Result<Submitted>>> {
+    pub(crate) fn apply_all(
+        &self,
+        envelopes: &[Envelope],
+        current: Option<String>,
+        admission: Admission,
+    ) -> Result<Vec<Result<Submitted>>> {
         let (reply, result) = mpsc::sync_channel(1);
         self.send(Job::Many {
             envelopes: envelopes.to_vec(),
             current,
+            admission,
             reply,
         })?;
         result.recv().map_err(|_| stopped())?
@@ -160,8 +168,9 @@ fn commit_group(store: &mut dyn Store, contracts: &Contracts, group: Vec<Job>) {
                 Job::Many {
                     envelopes,
                     current,
+                    admission,
                     reply,
-                } => match apply_all(store, current.as_deref(), &envelopes, contracts) {
+                } => match apply_all(store, current.as_deref(), &envelopes, contracts, &admission) {
                     Ok(results) => done.push(Done::Many(Ok(results), reply)),
                     Err(error) => {
                         let message = format!("{error:#}");

@@ -36,6 +36,7 @@ use crate::signed::Checkpoint;
 use crate::store::{Ack, Acknowledged, Entry, OutboxEffect, Store, StoreConfig, WalletHead};
 use crate::trust::Trust;
 use crate::verify::{self, Report};
+use admit::Admission;
 use apply::Prepared;
 use commit::{Commit, Writer};
 use pool::Pool;
@@ -86,15 +87,10 @@ pub struct Ledger {
     wallet_locks: Vec<Mutex<()>>,
     conflicts: AtomicU64,
     commit: Commit,
-    /// The trust file every `open` must pass, if the platform gave one.
-    trust: Option<Trust>,
+    /// How events from outside are admitted: the trust file, the registry's catalogue.
+    admission: Admission,
     /// Where events' times come from.
     clock: Clock,
-    /// The registry, as far as this ledger has read its log.
-    registry: Mutex<Registry>,
-    /// Whether every new wallet must be a sale of an approved listing, and if so the days
-    /// of notice a closure gives: as the journal records it (see [`Ledger::with_registry`]).
-    catalogue: Option<u32>,
 }
 
 impl Ledger {
@@ -102,7 +98,6 @@ impl Ledger {
     /// `engine`. Install a component before the first `open`.
     pub fn open(config: StoreConfig, engine: ContractEngine) -> Result<Ledger> {
         let store = config.connect()?;
-        let catalogue = store.listed_only()?;
         let contracts = Arc::new(Contracts::new(engine));
         let commit = match store.one_writer_at_a_time() {
             true => Commit::Writer(Writer::start(config.clone(), contracts.clone())?),
@@ -116,10 +111,8 @@ impl Ledger {
             wallet_locks: (0..WALLET_LOCKS).map(|_| Mutex::new(())).collect(),
             conflicts: AtomicU64::new(0),
             commit,
-            trust: None,
+            admission: Admission::default(),
             clock: Clock::System,
-            registry: Mutex::default(),
-            catalogue,
         })
     }
 
@@ -138,7 +131,7 @@ impl Ledger {
     /// This ledger, refusing every `open` outside `trust` (a regulator or component the
     /// platform does not list) from now on; see [`crate::trust`].
     pub fn with_trust(mut self, trust: Trust) -> Ledger {
-        self.trust = Some(trust);
+        self.admission.trust = Some(Arc::new(trust));
         self
     }
 
@@ -146,19 +139,18 @@ impl Ledger {
     /// approved merchants in the registry ([`crate::registry`]), and taking merchants'
     /// closures only `closure_notice_days` ahead or more
     /// ([`crate::registry::DEFAULT_CLOSURE_NOTICE_DAYS`] is the regulation's 30). The
-    /// journal records it: every ledger opened on the journal from then on (`prepaid
-    /// apply`'s, a library's) admits by the same rules, and refuses an `open` unless it
-    /// was given a trust file too ([`Ledger::with_trust`]).
-    pub fn with_registry(mut self, closure_notice_days: u32) -> Result<Ledger> {
+    /// journal records it, and the notice the last call gave: every ledger on the journal
+    /// (`prepaid apply`'s, a library's, one opened before) admits by the same rules, and
+    /// refuses an `open` unless it was given a trust file too ([`Ledger::with_trust`]).
+    pub fn with_registry(self, closure_notice_days: u32) -> Result<Ledger> {
         self.with_store(|store| store.set_listed_only(closure_notice_days))?;
-        self.catalogue = Some(closure_notice_days);
         Ok(self)
     }
 
-    /// Whether this ledger sells only listings, and if so the days of notice a closure
+    /// Whether the journal sells only listings, and if so the days of notice a closure
     /// gives (see [`Ledger::with_registry`]).
-    pub fn catalogue(&self) -> Option<u32> {
-        self.catalogue
+    pub fn catalogue(&self) -> Result<Option<u32>> {
+        self.with_store(|store| store.listed_only())
     }
 
     /// This ledger, opening at most `max` connections to its store (at least 1; by default
@@ -176,7 +168,18 @@ impl Ledger {
 
     /// The trust file this ledger enforces, if any.
     pub fn trust(&self) -> Option<&Trust> {
-        self.trust.as_ref()
+        self.admission.trust.as_deref()
+    }
+
+    /// The cached registry, brought up to the store's latest record.
+    pub(crate) fn fresh_registry(&self) -> Result<MutexGuard<'_, Registry>> {
+        self.with_store(|store| self.registry_on(store))
+    }
+
+    /// The cached registry, brought up to `store`'s latest record, on a connection the
+    /// caller holds: always the connection first, then the registry's lock.
+    pub(crate) fn registry_on(&self, store: &dyn Store) -> Result<MutexGuard<'_, Registry>> {
+        self.admission.registry(store)
     }
 
     /// The store underneath.
@@ -220,10 +223,11 @@ impl Ledger {
     pub fn dry_run(&self, envelope: &Envelope) -> Result<DryRun> {
         let stamped = self.clock.stamp(envelope)?;
         let current = self.current();
-        let head = self.head(&stamped.wallet)?;
-        self.admit(&stamped, head.as_ref(), current.as_deref())?;
-        self.with_store(
-            |store| match apply::prepare(store, head, current.as_deref(), &stamped, &self.contracts)? {
+        self.with_store(|store| {
+            let head = store.wallet(&stamped.wallet)?;
+            self.admission
+                .admit(store, &stamped, head.as_ref(), current.as_deref())?;
+            match apply::prepare(store, head, current.as_deref(), &stamped, &self.contracts)? {
                 Prepared::Recorded(submitted) => Ok(DryRun {
                     verdict: submitted.verdict,
                     view: None,
@@ -242,8 +246,8 @@ impl Ledger {
                         replayed: false,
                     })
                 }
-            },
-        )
+            }
+        })
     }
 
     /// Lets time pass on `wallet` now, by the system clock: an unsigned `tick` applying
@@ -287,10 +291,12 @@ impl Ledger {
         for attempt in 0.. {
             // The head is read once per attempt, and both the admission and the contract
             // run on that reading.
-            let head = self.head(&envelope.wallet)?;
-            self.admit(envelope, head.as_ref(), current.as_deref())?;
-            let prepared =
-                self.with_store(|store| apply::prepare(store, head, current.as_deref(), envelope, &self.contracts))?;
+            let prepared = self.with_store(|store| {
+                let head = store.wallet(&envelope.wallet)?;
+                self.admission
+                    .admit(store, envelope, head.as_ref(), current.as_deref())?;
+                apply::prepare(store, head, current.as_deref(), envelope, &self.contracts)
+            })?;
             let result = match (prepared, &self.commit) {
                 (Prepared::Recorded(submitted), _) => Ok(submitted),
                 (prepared, Commit::Writer(writer)) => writer.record(prepared),
@@ -314,7 +320,7 @@ impl Ledger {
     pub fn submit_batch(&self, envelopes: &[Envelope]) -> Result<Vec<Result<Submitted>>> {
         let writer = match &self.commit {
             Commit::Writer(writer) => writer,
-            // `submit` stamps each event and checks it against the trust file itself.
+            // `submit` stamps and admits each event itself.
             Commit::Direct => {
                 return envelopes
                     .iter()
@@ -323,22 +329,17 @@ impl Ledger {
             }
         };
         let current = self.current();
-        // The clock's and the trust file's refusals are decided before the batch reaches
-        // the writer; the admitted events go on together.
+        // The clock's refusals are decided before the batch reaches the writer; the writer
+        // admits each stamped event on the head it reads, as `submit` does.
         let admitted = envelopes
             .iter()
-            .map(|envelope| {
-                apply::per_event(self.clock.stamp(envelope).and_then(|stamped| {
-                    self.admit(&stamped, self.head(&stamped.wallet)?.as_ref(), current.as_deref())?;
-                    Ok(stamped)
-                }))
-            })
+            .map(|envelope| apply::per_event(self.clock.stamp(envelope)))
             .collect::<Result<Vec<Result<Envelope>>>>()?;
         let passing: Vec<Envelope> = admitted
             .iter()
             .filter_map(|admitted| admitted.as_ref().ok().cloned())
             .collect();
-        let mut results = writer.apply_all(&passing, current)?.into_iter();
+        let mut results = writer.apply_all(&passing, current, self.admission.clone())?.into_iter();
         Ok(admitted
             .into_iter()
             .map(|admitted| match admitted {

@@ -297,10 +297,13 @@ pub async fn serve(
     // Access checks read the index of wallets' parties: wallets journaled before it are
     // indexed before the first request.
     let indexing = service.ledger.clone();
-    tokio::task::spawn_blocking(move || indexing.platform().index_parties())
+    let unindexed = tokio::task::spawn_blocking(move || indexing.platform().index_parties())
         .await
         .map_err(std::io::Error::other)?
         .map_err(std::io::Error::other)?;
+    for (wallet, error) in unindexed {
+        tracing::warn!(wallet, error = %error, "a wallet journaled before its parties were indexed could not be: only operators, regulators and auditors reach it");
+    }
     let ticker = tokio::spawn(tick_due_wallets(service.clone()));
     let checkpointer = tokio::spawn(sign_checkpoints(service.clone()));
     let deliverer = tokio::spawn(deliver_notices(service.clone()));

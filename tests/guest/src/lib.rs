@@ -1,8 +1,10 @@
 //! Contract components that misbehave on purpose, so the host's tests can show each
 //! failure is contained, recorded where deterministic, and readable: a panic (whose message
 //! and location must reach the journal), an endless loop, a memory bomb, unbounded
-//! recursion, an oversized output and garbage output. Built for wasm32 only, one feature
-//! per component, by `cargo xtask guests`.
+//! recursion, an oversized output and garbage output; and one that behaves, but keeps its
+//! state in bytes of its own that the host's native reading does not know
+//! (`opaque-state`). Built for wasm32 only, one feature per component, by `cargo xtask
+//! guests`.
 
 #![no_std]
 
@@ -29,7 +31,7 @@ mod guest {
     export!(Misbehaving);
 
     impl Guest for Misbehaving {
-        #[cfg(not(any(feature = "big-output", feature = "garbage")))]
+        #[cfg(not(any(feature = "big-output", feature = "garbage", feature = "opaque-state")))]
         fn apply(state: Option<Vec<u8>>, _ctx: Context, event: String) -> Result<Applied, ContractError> {
             misbehave(state.map_or(0, |state| state.len()) + event.len());
             Err(ContractError {
@@ -63,12 +65,59 @@ mod guest {
             })
         }
 
+        /// Accepts an `open` (and nothing else), keeping the event's JSON after a zero byte:
+        /// a state no JSON reader takes.
+        #[cfg(feature = "opaque-state")]
+        fn apply(state: Option<Vec<u8>>, _ctx: Context, event: String) -> Result<Applied, ContractError> {
+            if state.is_some() || field(&event, "consumer").is_none() {
+                return Err(ContractError {
+                    code: "bad_event".into(),
+                    message: "the opaque guest takes one open".into(),
+                });
+            }
+            let mut state = alloc::vec![0];
+            state.extend_from_slice(event.as_bytes());
+            Ok(Applied {
+                state,
+                effects: Vec::new(),
+                next_due: None,
+            })
+        }
+
+        #[cfg(not(feature = "opaque-state"))]
         fn view(_state: Vec<u8>) -> Result<View, ContractError> {
             Err(ContractError {
                 code: "no_view".into(),
                 message: "the test guest has no view".into(),
             })
         }
+
+        /// The parties, read back from the open it keeps.
+        #[cfg(feature = "opaque-state")]
+        fn view(state: Vec<u8>) -> Result<View, ContractError> {
+            let open = core::str::from_utf8(&state[1..]).unwrap_or_default();
+            let party = |name: &str| field(open, name).unwrap_or_default().to_string();
+            Ok(View {
+                status: prepaid::contract::types::Status::Active,
+                product: "sessions".into(),
+                consumer: party("consumer"),
+                merchant: party("merchant"),
+                paid: "0.00".into(),
+                frozen: "0.00".into(),
+                released: "0.00".into(),
+                refunded: "0.00".into(),
+                pending: "0.00".into(),
+                next_due: None,
+            })
+        }
+    }
+
+    /// The string value of `"name":"..."` in compact JSON.
+    #[cfg(feature = "opaque-state")]
+    fn field<'a>(json: &'a str, name: &str) -> Option<&'a str> {
+        let key = alloc::format!("\"{name}\":\"");
+        let start = json.find(&key)? + key.len();
+        Some(&json[start..start + json[start..].find('"')?])
     }
 
     #[cfg(feature = "panic")]
