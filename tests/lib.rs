@@ -20,8 +20,8 @@ pub fn component_bytes() -> Vec<u8> {
     })
 }
 
-/// The misbehaving test component `name` (`panic`, `spin`, `memory`, `recursion`) that
-/// `cargo xtask guests` builds into `PREPAID_GUESTS` (default: target/guests).
+/// The test component `name` (`panic`, `spin`, `memory`, `recursion`, ..., and
+/// `paid-rate-sessions`, the contract with one rule changed) that `cargo xtask guests` builds into `PREPAID_GUESTS` (default: target/guests).
 pub fn guest_bytes(name: &str) -> Vec<u8> {
     let dir = std::env::var_os("PREPAID_GUESTS")
         .map(PathBuf::from)

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
+use prepaid_host::store::postgres::PostgresConfig;
 use prepaid_host::{Clock, ContractEngine, Ledger, StoreConfig};
 
 /// Supervised prepaid consumer funds on a WebAssembly contract.
@@ -186,6 +187,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: ContractCommand,
     },
+    /// Moves live wallets onto new code: the plan a regulator reads before signing.
+    Migrate {
+        #[command(subcommand)]
+        command: MigrateCommand,
+    },
     /// Serves the HTTP API for platforms (see /openapi.json), on the SQLite journal by
     /// default or on PostgreSQL, which several `prepaid serve` processes can share.
     Serve(ServeArgs),
@@ -305,23 +311,43 @@ pub(crate) struct BenchArgs {
     pub(crate) component: ComponentArg,
 }
 
+/// The store a command runs on: the SQLite journal, or a PostgreSQL database.
+#[derive(clap::Args)]
+pub(crate) struct StoreArgs {
+    /// The SQLite journal (the default store).
+    #[arg(long, default_value = "prepaid.db", conflicts_with = "postgres")]
+    db: PathBuf,
+    /// A PostgreSQL database instead, as postgres://user@host:port/db.
+    #[arg(long, env = "PREPAID_POSTGRES")]
+    postgres: Option<String>,
+    /// Connects to PostgreSQL over TLS only, trusting the certificate authorities in
+    /// this PEM file (for example /etc/ssl/certs/ca-certificates.crt). Without it the
+    /// connection is plain: keep the database on a trusted network.
+    #[arg(long, env = "PREPAID_POSTGRES_CA", requires = "postgres")]
+    postgres_ca: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    /// The store the arguments name.
+    pub(crate) fn config(self) -> StoreConfig {
+        match self.postgres {
+            Some(url) => StoreConfig::Postgres(match self.postgres_ca {
+                Some(ca) => PostgresConfig::new(url).with_tls_ca(ca),
+                None => PostgresConfig::new(url),
+            }),
+            None => StoreConfig::Sqlite(self.db),
+        }
+    }
+}
+
 /// The arguments of `prepaid serve`.
 #[derive(clap::Args)]
 pub(crate) struct ServeArgs {
     /// Where to listen.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub(crate) listen: std::net::SocketAddr,
-    /// The SQLite journal (the default store).
-    #[arg(long, default_value = "prepaid.db", conflicts_with = "postgres")]
-    pub(crate) db: PathBuf,
-    /// A PostgreSQL database instead, as postgres://user@host:port/db.
-    #[arg(long, env = "PREPAID_POSTGRES")]
-    pub(crate) postgres: Option<String>,
-    /// Connects to PostgreSQL over TLS only, trusting the certificate authorities in
-    /// this PEM file (for example /etc/ssl/certs/ca-certificates.crt). Without it the
-    /// connection is plain: keep the database on a trusted network.
-    #[arg(long, env = "PREPAID_POSTGRES_CA", requires = "postgres")]
-    pub(crate) postgres_ca: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
     /// The API keys file: a JSON list of {"key", "role", "name", "merchant"?}.
     #[arg(long, env = "PREPAID_KEYS")]
     pub(crate) keys: PathBuf,
@@ -519,6 +545,26 @@ pub(crate) enum JournalCommand {
 }
 
 #[derive(Subcommand)]
+pub(crate) enum MigrateCommand {
+    /// What moving every live wallet onto a component would change, before anyone signs:
+    /// each wallet's figures and what the consumer and the merchant would get from a
+    /// refund now, at expiry and at the merchant's closure, old code against new, and the
+    /// wallets whose consumer would get less. Writes nothing.
+    Plan {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The component the wallets would move to.
+        #[arg(long)]
+        to: PathBuf,
+        /// Prints the plan as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        cache: CacheArg,
+    },
+}
+
+#[derive(clap::Subcommand)]
 pub(crate) enum ContractCommand {
     /// Prints a component's code hash (SHA-256, hex).
     Hash {

@@ -9,6 +9,7 @@ mod checkpoint;
 mod demo;
 mod journal;
 mod loadtest;
+mod migrate;
 mod platform;
 mod receipt;
 mod scenario;
@@ -28,7 +29,7 @@ use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::{Clock, Ledger, StoreConfig};
 
 pub(crate) use args::ComponentArg;
-use args::{AdmissionArgs, Cli, Command, ContractCommand, OutboxCommand};
+use args::{AdmissionArgs, Cli, Command, ContractCommand, MigrateCommand, OutboxCommand};
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
@@ -157,6 +158,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Migrate {
+            command: MigrateCommand::Plan { store, to, json, cache },
+        } => migrate::plan(store.config(), &to, json, cache.engine()?),
         Command::Contract {
             command: ContractCommand::Hash { file },
         } => {

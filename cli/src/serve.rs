@@ -5,8 +5,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use prepaid_host::service::auth::ApiKeys;
 use prepaid_host::service::Service;
-use prepaid_host::store::postgres::PostgresConfig;
-use prepaid_host::{Clock, StoreConfig};
+use prepaid_host::Clock;
 
 use crate::args::{AdmissionArgs, ServeArgs};
 use crate::platform;
@@ -15,9 +14,7 @@ use crate::platform;
 pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
     let ServeArgs {
         listen,
-        db,
-        postgres,
-        postgres_ca,
+        store,
         keys,
         admission,
         max_connections,
@@ -31,14 +28,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<ExitCode> {
     let trust = admission.trust()?;
     let platform_key = prepaid_host::keys::read_key_file(&platform_key)?;
     let keys = ApiKeys::load(&keys)?;
-    let store = match postgres {
-        Some(url) => StoreConfig::Postgres(match postgres_ca {
-            Some(ca) => PostgresConfig::new(url).with_tls_ca(ca),
-            None => PostgresConfig::new(url),
-        }),
-        None => StoreConfig::Sqlite(db),
-    };
-    let ledger = component.ledger(store, cache.engine()?, Clock::System)?;
+    let ledger = component.ledger(store.config(), cache.engine()?, Clock::System)?;
     // A journal served sells only listings, and says so to every ledger opened on it later.
     let ledger = AdmissionArgs::admit(ledger, trust)?
         .with_registry(closure_notice_days)?

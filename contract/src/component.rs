@@ -10,7 +10,7 @@ use crate::state::Status;
 
 // Defines the WIT world's `Context`, `Applied`, `ContractError` and `View` here; the
 // rules' own types of those names are referred to through their modules.
-wit_bindgen::generate!({ path: "../wit", world: "contract", std_feature });
+wit_bindgen::generate!({ path: "../wit/contract.wit", world: "contract", std_feature });
 
 use prepaid::contract::types::{Effect, EffectKind};
 
@@ -45,38 +45,13 @@ export!(Component);
 
 impl Guest for Component {
     fn apply(state: Option<Vec<u8>>, ctx: Context, event: String) -> Result<Applied, ContractError> {
-        let signature = match ctx.signature.as_deref().map(HexBytes::from_slice) {
-            None => None,
-            Some(Some(signature)) => Some(signature),
-            Some(None) => {
-                let error = crate::ContractError::new(ErrorCode::BadSignature, "a signature is 64 bytes");
-                return Err(to_wit_error(error));
-            }
-        };
-        let ctx = crate::Context {
-            wallet: ctx.wallet,
-            event_id: ctx.event_id,
-            timestamp: ctx.timestamp,
-            signature,
-        };
-        let applied = crate::apply(&HostCrypto, state.as_deref(), &ctx, &event).map_err(to_wit_error)?;
-        Ok(Applied {
-            state: applied.state,
-            next_due: applied.next_due,
-            effects: applied
-                .effects
-                .into_iter()
-                .map(|effect| Effect {
-                    kind: match effect.kind {
-                        crate::EffectKind::Release => EffectKind::Release,
-                        crate::EffectKind::Refund => EffectKind::Refund,
-                    },
-                    to: effect.to.to_string(),
-                    amount: effect.amount.to_string(),
-                    reason: effect.reason.into(),
-                })
-                .collect(),
-        })
+        let applied = crate::apply(&HostCrypto, state.as_deref(), &from_wit_context(ctx)?, &event);
+        applied.map(to_wit_applied).map_err(to_wit_error)
+    }
+
+    fn migrate(state: Vec<u8>, from_abi: String, ctx: Context, event: String) -> Result<Applied, ContractError> {
+        let applied = crate::migrate(&HostCrypto, &state, &from_abi, &from_wit_context(ctx)?, &event);
+        applied.map(to_wit_applied).map_err(to_wit_error)
     }
 
     fn view(state: Vec<u8>) -> Result<View, ContractError> {
@@ -97,6 +72,44 @@ impl Guest for Component {
             pending: view.pending.to_string(),
             next_due: view.next_due,
         })
+    }
+}
+
+/// The rules' context of a call: a signature that is not 64 bytes is `bad_signature`.
+fn from_wit_context(ctx: Context) -> Result<crate::Context, ContractError> {
+    let signature = match ctx.signature.as_deref().map(HexBytes::from_slice) {
+        None => None,
+        Some(Some(signature)) => Some(signature),
+        Some(None) => {
+            let error = crate::ContractError::new(ErrorCode::BadSignature, "a signature is 64 bytes");
+            return Err(to_wit_error(error));
+        }
+    };
+    Ok(crate::Context {
+        wallet: ctx.wallet,
+        event_id: ctx.event_id,
+        timestamp: ctx.timestamp,
+        signature,
+    })
+}
+
+fn to_wit_applied(applied: crate::Applied) -> Applied {
+    Applied {
+        state: applied.state,
+        next_due: applied.next_due,
+        effects: applied
+            .effects
+            .into_iter()
+            .map(|effect| Effect {
+                kind: match effect.kind {
+                    crate::EffectKind::Release => EffectKind::Release,
+                    crate::EffectKind::Refund => EffectKind::Refund,
+                },
+                to: effect.to.to_string(),
+                amount: effect.amount.to_string(),
+                reason: effect.reason.into(),
+            })
+            .collect(),
     }
 }
 

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ContractError, ErrorCode};
-use crate::keys::{PublicKey, Signature};
+use crate::keys::{HexBytes, PublicKey, Signature};
 use crate::money::{Amount, NOT_AN_AMOUNT};
 use crate::policy::Policy;
 use crate::products::{Product, Quantity};
@@ -63,6 +63,9 @@ pub enum Event {
     Rekey(Rekey),
     /// The consumer's current key cancels a re-key under way.
     CancelRekey(CancelRekey),
+    /// The regulator moves the wallet onto another component (signed by the regulator):
+    /// applied by that component's `migrate` (see [`crate::migration`]), never by `apply`.
+    Migrate(Migrate),
 }
 
 /// The fields of `open`.
@@ -331,6 +334,22 @@ pub struct Rekey {
     pub to: PublicKey,
 }
 
+/// The fields of `migrate`: the code hashes (SHA-256 of the component's bytes) the wallet
+/// moves from and to, so the regulator's signature covers both.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Migrate {
+    /// The component the wallet runs now.
+    pub from: HexBytes<32>,
+    /// The component it moves to.
+    pub to: HexBytes<32>,
+    /// The hash of the plan the regulator read before signing (`prepaid migrate plan`),
+    /// if it read one: recorded with the migration, for whoever later asks what the
+    /// regulator was shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<HexBytes<32>>,
+}
+
 /// The fields of `cancel_rekey`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -372,7 +391,8 @@ impl Event {
             | Event::Resolve(_)
             | Event::Tick(_)
             | Event::Funded(_)
-            | Event::Rekey(_) => None,
+            | Event::Rekey(_)
+            | Event::Migrate(_) => None,
         }
     }
 

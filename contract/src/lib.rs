@@ -13,7 +13,8 @@
 //! - [`authorization`]: who signs what, and the canonical signed messages;
 //! - [`policy`]: the per-wallet regional policy (cooling-off, price cap);
 //! - [`time`]: deemed confirmation, membership accrual, expiry;
-//! - [`rules`]: the transitions event by event.
+//! - [`rules`]: the transitions event by event;
+//! - [`migration`]: a wallet moving onto this component under its regulator's signature.
 //!
 //! ```
 //! # #[cfg(feature = "native")] {
@@ -38,6 +39,7 @@ pub mod effects;
 pub mod error;
 pub mod event;
 pub mod keys;
+pub mod migration;
 pub mod money;
 pub mod policy;
 pub mod products;
@@ -61,5 +63,6 @@ pub use crypto::NativeCrypto;
 pub use effects::{Effect, EffectKind};
 pub use error::{ContractError, ErrorCode};
 pub use event::{Context, Event};
+pub use migration::migrate;
 pub use rules::{apply, Applied};
 pub use view::{details, view, Details, View};

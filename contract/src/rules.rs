@@ -29,7 +29,7 @@ pub struct Applied {
 }
 
 impl Applied {
-    fn new(wallet: &Wallet, effects: Vec<Effect>) -> Applied {
+    pub(crate) fn new(wallet: &Wallet, effects: Vec<Effect>) -> Applied {
         Applied {
             state: wallet.encode(),
             effects,
@@ -65,6 +65,12 @@ pub fn apply(
     event_json: &str,
 ) -> Result<Applied, ContractError> {
     let event = Event::parse(event_json)?;
+    if let Event::Migrate(_) = event {
+        return reject(
+            ErrorCode::BadEvent,
+            "a `migrate` is applied by the component the wallet moves to (its `migrate`), not by `apply`",
+        );
+    }
     let now = ctx.timestamp;
     let Some(mut wallet) = state.map(Wallet::decode).transpose()? else {
         let Event::Open(open) = &event else {
@@ -99,6 +105,7 @@ pub fn apply(
         // The platform's clock, and its payment adapter's word: hosts take them from no
         // other caller.
         Event::Tick(_) | Event::Funded(_) => {}
+        Event::Migrate(_) => unreachable!("rejected above"),
     }
     if now < wallet.last_at {
         return reject(
@@ -117,7 +124,7 @@ pub fn apply(
     }
     check_deadline(&event, now)?;
     let effects = match &event {
-        Event::Open(_) => unreachable!("rejected above"),
+        Event::Open(_) | Event::Migrate(_) => unreachable!("rejected above"),
         Event::Request(_) if wallet.awaiting_funding => {
             return reject(
                 ErrorCode::NotFunded,

@@ -61,7 +61,11 @@ pub fn merchant_entitlement(product: &Product, policy: &Policy, consumed: u64, s
 pub fn list_value(product: &Product, consumed: u64) -> Amount {
     match product {
         Product::StoredValue(_) => Amount::from_fen(consumed),
+        #[cfg(not(feature = "paid-rate-sessions"))]
         Product::Sessions(terms) => terms.list_price.checked_mul_count(consumed),
+        // The suite's deliberate change of one rule (Cargo.toml says why).
+        #[cfg(feature = "paid-rate-sessions")]
+        Product::Sessions(_) => Some(paid_rate_value(product, consumed)),
         Product::Plan(_) | Product::Membership(_) => Some(paid_rate_value(product, consumed)),
     }
     .expect("the list value of consumed units is bounded by the validated terms")

@@ -143,6 +143,14 @@ pub enum RefusalCode {
     WrongStatus,
     /// A closure recorded with less than the platform's notice.
     ShortNotice,
+    /// A `migrate` the host or the component it moves to refused: it names another
+    /// component than the wallet's, or one not stored, the wallet has no accepted `open`,
+    /// or the new component rejected it (with its code and message). A migration happens
+    /// whole or not at all: a refused one records nothing.
+    MigrationRefused,
+    /// An event that would release money to the merchant on a wallet whose component the
+    /// trust file revokes; only refunds, rulings and a migration away release on it.
+    ComponentRevoked,
 }
 
 impl RefusalCode {
@@ -168,6 +176,8 @@ impl RefusalCode {
             RefusalCode::AlreadyRegistered => "already_registered",
             RefusalCode::WrongStatus => "wrong_status",
             RefusalCode::ShortNotice => "short_notice",
+            RefusalCode::MigrationRefused => "migration_refused",
+            RefusalCode::ComponentRevoked => "component_revoked",
         }
     }
 }

@@ -79,6 +79,7 @@ mod ledger;
 mod native;
 pub mod notices;
 pub mod outcome;
+pub mod plan;
 mod platform;
 pub mod reconcile;
 pub mod registry;

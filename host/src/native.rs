@@ -12,26 +12,17 @@ pub struct NativeRules;
 
 impl Rules for NativeRules {
     fn apply(&self, state: Option<&[u8]>, ctx: &Context, event: &str) -> anyhow::Result<Outcome> {
-        Ok(match prepaid_contract::apply(&NativeCrypto, state, ctx, event) {
-            Ok(applied) => {
-                let effects = applied
-                    .effects
-                    .into_iter()
-                    .map(|effect| EffectRecord {
-                        kind: match effect.kind {
-                            EffectKind::Release => "release",
-                            EffectKind::Refund => "refund",
-                        }
-                        .into(),
-                        to: effect.to.to_string(),
-                        amount: effect.amount.to_string(),
-                        reason: effect.reason.into(),
-                    })
-                    .collect();
-                Outcome::accepted(applied.state, effects, applied.next_due, 0)
-            }
-            Err(error) => Outcome::rejected(error.code.as_str(), error.message, 0),
-        })
+        Ok(outcome(prepaid_contract::apply(&NativeCrypto, state, ctx, event)))
+    }
+
+    fn migrate(&self, state: &[u8], from_abi: &str, ctx: &Context, event: &str) -> anyhow::Result<Outcome> {
+        Ok(outcome(prepaid_contract::migrate(
+            &NativeCrypto,
+            state,
+            from_abi,
+            ctx,
+            event,
+        )))
     }
 
     fn view(&self, state: &[u8]) -> anyhow::Result<WalletView> {
@@ -48,5 +39,29 @@ impl Rules for NativeRules {
             pending: view.pending.to_string(),
             next_due: view.next_due,
         })
+    }
+}
+
+/// The outcome of a call of the native rules (which use no fuel).
+fn outcome(result: Result<prepaid_contract::Applied, prepaid_contract::ContractError>) -> Outcome {
+    match result {
+        Ok(applied) => {
+            let effects = applied
+                .effects
+                .into_iter()
+                .map(|effect| EffectRecord {
+                    kind: match effect.kind {
+                        EffectKind::Release => "release",
+                        EffectKind::Refund => "refund",
+                    }
+                    .into(),
+                    to: effect.to.to_string(),
+                    amount: effect.amount.to_string(),
+                    reason: effect.reason.into(),
+                })
+                .collect();
+            Outcome::accepted(applied.state, effects, applied.next_due, 0)
+        }
+        Err(error) => Outcome::rejected(error.code.as_str(), error.message, 0),
     }
 }

@@ -14,4 +14,9 @@ pub trait Rules {
 
     /// The figures of `state`.
     fn view(&self, state: &[u8]) -> anyhow::Result<WalletView>;
+
+    /// Moves a wallet onto these rules by a `migrate` event: `state` is what its previous
+    /// component, on contract ABI `from_abi`, last returned. Rejected, like any event, as
+    /// an `Ok` outcome (rules on an ABI without `migrate` reject it).
+    fn migrate(&self, state: &[u8], from_abi: &str, ctx: &Context, event: &str) -> anyhow::Result<Outcome>;
 }

@@ -6,13 +6,17 @@
 //! platform does know, and says so in a file it configures:
 //!
 //! ```json
-//! {"regulators": [{"key": "<hex>", "name": "...", "region": "..."}], "components": ["<code hash>"]}
+//! {"regulators": [{"key": "<hex>", "name": "...", "region": "..."}], "components": ["<code hash>"],
+//!  "revoked": ["<code hash>"]}
 //! ```
 //!
 //! A ledger given a [`Trust`] refuses an `open` naming any other regulator
 //! ([`RefusalCode::UntrustedRegulator`]) or made while the ledger opens wallets on a
 //! component the file does not list ([`RefusalCode::UntrustedComponent`]), and records
-//! nothing. [`crate::verify::untrusted_wallets`] names the wallets of a journal that are outside a trust
+//! nothing. A component the file marks `revoked` (optional) opens no wallet, and the wallets
+//! that run it accept only what cannot pay a merchant on its rules: refunds, rulings, a
+//! migration away, and any event that releases nothing ([`RefusalCode::ComponentRevoked`]
+//! otherwise). [`crate::verify::untrusted_wallets`] names the wallets of a journal that are outside a trust
 //! file, for an auditor.
 
 use std::path::Path;
@@ -22,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::envelope::Envelope;
 use crate::error::{Error, RefusalCode, Result};
-use crate::outcome::is_hex64;
+use crate::outcome::{is_hex64, Verdict};
 
 /// The trust file.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -32,6 +36,10 @@ pub struct Trust {
     pub regulators: Vec<Regulator>,
     /// The code hashes of the components wallets may be opened on.
     pub components: Vec<String>,
+    /// The code hashes of components found wrong: no wallet opens on them, and the
+    /// wallets that run them pay no merchant until they migrate away.
+    #[serde(default)]
+    pub revoked: Vec<String>,
 }
 
 /// A regulator the platform trusts.
@@ -81,12 +89,15 @@ impl Trust {
                 );
             }
         }
-        for component in &trust.components {
+        for component in trust.components.iter().chain(&trust.revoked) {
             if !is_hex64(component) {
                 bail!(
                     "component {component:?}: a code hash is 64 lower-case hex digits (`prepaid contract hash FILE`)"
                 );
             }
+        }
+        if let Some(both) = trust.revoked.iter().find(|revoked| trust.components.contains(revoked)) {
+            bail!("component {both:?} is both trusted and revoked: list it in one of `components` and `revoked`");
         }
         Ok(trust)
     }
@@ -96,16 +107,54 @@ impl Trust {
         self.regulators.iter().find(|regulator| regulator.key == key)
     }
 
-    /// Whether `code_hash` is a trusted component.
+    /// Whether `code_hash` is a trusted component (listed, and not revoked).
     pub fn trusts_component(&self, code_hash: &str) -> bool {
-        self.components.iter().any(|component| component == code_hash)
+        self.components.iter().any(|component| component == code_hash) && !self.is_revoked(code_hash)
+    }
+
+    /// Whether `code_hash` is a revoked component.
+    pub fn is_revoked(&self, code_hash: &str) -> bool {
+        self.revoked.iter().any(|revoked| revoked == code_hash)
+    }
+
+    /// Refuses the outcome of `envelope` on a wallet that runs revoked code (`code_hash`,
+    /// the code before the event) if it would release money to anyone but as a ruling: a
+    /// refund, a regulator's ruling, a migration away and whatever releases nothing go on,
+    /// so the consumer's money stays theirs to take while the merchant waits for new code.
+    /// A tick that would deem a request confirmed is refused too, and the wallet stays due
+    /// until it migrates.
+    pub fn admit_outcome(&self, code_hash: &str, envelope: &Envelope, verdict: &Verdict) -> Result<()> {
+        let releases = verdict.effects.iter().any(|effect| effect.kind == "release");
+        if !self.is_revoked(code_hash) || !releases || envelope.kind() == Some("resolve") {
+            return Ok(());
+        }
+        Err(Error::refused(
+            RefusalCode::ComponentRevoked,
+            format!(
+                "wallet {} runs component {code_hash}, which this platform has revoked: it releases no money to the \
+                 merchant until its regulator migrates it onto trusted code; refunds, rulings and a migration go on",
+                envelope.wallet
+            ),
+        ))
     }
 
     /// Refuses `envelope` if it is an `open` naming a regulator this file does not list,
     /// or one that would run on a component it does not list: `component` says which (the
-    /// wallet's pinned one, or the one new wallets get), asked only for an `open`. Other
-    /// events pass: their wallet was opened under the trust it had then.
+    /// wallet's pinned one, or the one new wallets get), asked only for an `open`; or a
+    /// `migrate` onto a component it does not list. Other events pass: their wallet was
+    /// opened under the trust it had then.
     pub fn admit(&self, envelope: &Envelope, component: impl FnOnce() -> Result<Option<String>>) -> Result<()> {
+        if envelope.kind() == Some("migrate") {
+            // A wallet moves only onto code the platform trusts, as it opens only on such.
+            let to = envelope.event.get("to").and_then(|to| to.as_str()).unwrap_or_default();
+            if !self.trusts_component(to) {
+                return Err(Error::refused(
+                    RefusalCode::UntrustedComponent,
+                    format!("the migration moves the wallet onto component {to}, which this platform's trust file does not list"),
+                ));
+            }
+            return Ok(());
+        }
         if envelope.kind() != Some("open") {
             return Ok(());
         }

@@ -193,11 +193,19 @@ pub fn verify_wallets(
     wallets: &[String],
     progress: impl FnMut(usize, usize),
 ) -> Result<Report> {
+    // Every code a wallet ran, before and after its migrations.
     let mut pinned = Vec::new();
     for wallet in wallets {
-        let code_hash = read_head(store, wallet)?.code_hash;
-        if !pinned.contains(&code_hash) {
-            pinned.push(code_hash);
+        let head = read_head(store, wallet)?.code_hash;
+        for code_hash in store
+            .entries(wallet)?
+            .into_iter()
+            .map(|entry| entry.code_hash)
+            .chain([head])
+        {
+            if !pinned.contains(&code_hash) {
+                pinned.push(code_hash);
+            }
         }
     }
     pinned.sort();
@@ -354,6 +362,11 @@ impl Wallet<'_> {
         let mut state: Option<Vec<u8>> = None;
         let mut state_hash = sha256_hex(&[]);
         let mut prev_hash = GENESIS_HASH.to_string();
+        // The code the wallet runs: its first entry's, changing only at a `migrate` that
+        // names it as `from` (and then the one the migration names as `to`).
+        let mut code = entries
+            .first()
+            .map_or_else(|| head.code_hash.clone(), |entry| entry.code_hash.clone());
         for (index, entry) in entries.iter().enumerate() {
             let diverge = |field: &str, recorded: &dyn ToString, replayed: &dyn ToString| {
                 let divergence =
@@ -368,21 +381,27 @@ impl Wallet<'_> {
                 // Fuel and traps depend on the limits: replay needs the version it was run under.
                 ("limits", entry.limits.to_string(), LIMITS_VERSION.to_string()),
                 ("prev_hash", entry.prev_hash.clone(), prev_hash.clone()),
-                ("code_hash", entry.code_hash.clone(), head.code_hash.clone()),
             ];
             if let Some((field, recorded, replayed)) =
                 checks.into_iter().find(|(_, recorded, replayed)| recorded != replayed)
             {
                 return Ok(diverge(field, &recorded, &replayed));
             }
-            let Some(contract) = contracts.get(&entry.code_hash) else {
+            let (from, to) = migration(entry).unwrap_or_else(|| (code.clone(), code.clone()));
+            if from != code {
+                return Ok(diverge("migrate.from", &from, &code));
+            }
+            if entry.code_hash != to {
+                return Ok(diverge("code_hash", &entry.code_hash, &to));
+            }
+            let (Some(contract), Some(previous)) = (contracts.get(&entry.code_hash), contracts.get(&code)) else {
                 return Ok(diverge(
                     "code_hash",
                     &entry.code_hash,
                     &"no stored component with this hash",
                 ));
             };
-            let replay = match replay_entry(contract, entry, state.as_deref())? {
+            let replay = match replay_entry(contract, previous.abi(), entry, state.as_deref())? {
                 Ok(replay) => replay,
                 Err((field, recorded, replayed)) => return Ok(diverge(field, &recorded, &replayed)),
             };
@@ -415,8 +434,10 @@ impl Wallet<'_> {
             state = new_state;
             state_hash = new_hash;
             prev_hash = entry.entry_hash.clone();
+            code = entry.code_hash.clone();
         }
         let head_checks = [
+            ("code_hash", head.code_hash.clone(), code),
             ("seq", head.seq.to_string(), entries.len().to_string()),
             ("head_hash", head.head_hash.clone(), prev_hash),
             ("state_hash", head.state_hash.clone(), state_hash),
@@ -605,17 +626,25 @@ impl Wallet<'_> {
         None
     }
 
-    /// The wallet's code against the code hashes expected, if any are.
+    /// The first code the wallet ran (before or after a migration) that is not among
+    /// `code_hashes`, if any are expected.
     fn check_code(&self, code_hashes: &[String]) -> Option<Divergence> {
-        (!code_hashes.is_empty() && !code_hashes.contains(&self.head.code_hash)).then(|| {
-            self.divergence(
-                0,
-                "code_hash",
-                self.head.code_hash.clone(),
-                code_hashes.join(" or "),
-                "the expected code",
-            )
-        })
+        if code_hashes.is_empty() {
+            return None;
+        }
+        let (seq, ran) = self
+            .entries
+            .iter()
+            .map(|entry| (entry.seq, &entry.code_hash))
+            .chain([(0, &self.head.code_hash)])
+            .find(|(_, code_hash)| !code_hashes.contains(code_hash))?;
+        Some(self.divergence(
+            seq,
+            "code_hash",
+            ran.clone(),
+            code_hashes.join(" or "),
+            "the expected code",
+        ))
     }
 }
 
@@ -629,11 +658,31 @@ struct Replay {
 /// A field whose recorded and replayed values differ.
 type Differs = (&'static str, String, String);
 
-/// Re-runs `entry`'s event on `state`. The inner error is why the recorded event cannot
+/// The code hashes a `migrate` entry's event moves its wallet from and to; `None` for any
+/// other entry.
+fn migration(entry: &Entry) -> Option<(String, String)> {
+    let event: serde_json::Value = serde_json::from_str(&entry.event).ok()?;
+    let event = event.get("event")?;
+    if event.get("type")?.as_str()? != "migrate" {
+        return None;
+    }
+    let hash = |name: &str| {
+        event
+            .get(name)
+            .and_then(|hash| hash.as_str())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Some((hash("from"), hash("to")))
+}
+
+/// Re-runs `entry`'s event on `state` (a `migrate` on the component it moves to, which is
+/// told the ABI of the one before, `from_abi`). The inner error is why the recorded event cannot
 /// be replayed at all (a divergence, not a fault): the field, the entry's value and the
 /// value replay found.
 fn replay_entry(
     contract: &WasmContract,
+    from_abi: &str,
     entry: &Entry,
     state: Option<&[u8]>,
 ) -> anyhow::Result<Result<Replay, Differs>> {
@@ -663,7 +712,15 @@ fn replay_entry(
             format!("{in_event} (the recorded event's own)"),
         )));
     }
-    let outcome = contract.apply(state, &envelope.context()?, &envelope.body())?;
+    let outcome = match envelope.kind() {
+        Some("migrate") => contract.migrate(
+            state.unwrap_or_default(),
+            from_abi,
+            &envelope.context()?,
+            &envelope.body(),
+        )?,
+        _ => contract.apply(state, &envelope.context()?, &envelope.body())?,
+    };
     Ok(Ok(Replay {
         outcome: outcome.verdict.to_json(),
         fuel: outcome.fuel,
@@ -820,12 +877,13 @@ pub fn untrusted_wallets(store: &dyn Store, trust: &Trust) -> Result<Vec<Untrust
     for wallet in store.wallets()? {
         let Some(head) = store.wallet(&wallet)? else { continue };
         if !trust.trusts_component(&head.code_hash) {
+            let why = match trust.is_revoked(&head.code_hash) {
+                true => "revokes: it pays no merchant until its regulator migrates it",
+                false => "does not list",
+            };
             untrusted.push(Untrusted {
                 wallet: wallet.clone(),
-                reason: format!(
-                    "pinned to component {}, which the trust file does not list",
-                    head.code_hash
-                ),
+                reason: format!("runs component {}, which the trust file {why}", head.code_hash),
             });
             continue;
         }

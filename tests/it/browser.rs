@@ -57,6 +57,7 @@ impl Platform {
                 region: "Suzhou".into(),
             }],
             components: vec![ledger.current().unwrap()],
+            revoked: Vec::new(),
         };
         let service = Service::new(ledger.with_trust(trust), keys, dev_key("platform"));
         let (url, runtime) = serve_on_loopback(service);

@@ -10,6 +10,7 @@ mod floors;
 mod fuzz;
 mod hostile;
 mod journal;
+mod migration;
 mod platform;
 mod properties;
 mod scenarios;

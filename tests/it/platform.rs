@@ -56,6 +56,7 @@ fn platform(store: StoreConfig, notice_days: u32) -> Ledger {
             region: "Suzhou".into(),
         }],
         components: vec![code_hash],
+        revoked: Vec::new(),
     })
 }
 
@@ -944,6 +945,7 @@ fn the_catalogue_binds_ledgers_opened_before_it_and_heads_with_no_open() {
             region: "Suzhou".into(),
         }],
         components: vec![code_hash.clone()],
+        revoked: Vec::new(),
     });
     let ledger = platform(store, 30);
     let listing = approved_clinic(&ledger, policy());

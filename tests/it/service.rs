@@ -82,6 +82,7 @@ impl Server {
                 region: "Shanghai".into(),
             }],
             components: vec![ledger.current().unwrap()],
+            revoked: Vec::new(),
         };
         // Checkpoints every second, so that a test sees one soon after its events.
         let service = Service::new(platform(ledger.with_trust(trust)), keys, dev_key("platform"))

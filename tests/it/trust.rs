@@ -35,6 +35,7 @@ fn trust(components: Vec<String>) -> Trust {
             region: "Shanghai".into(),
         }],
         components,
+        revoked: Vec::new(),
     }
 }
 
@@ -116,6 +117,14 @@ fn a_malformed_trust_file_is_refused_with_the_reason() {
         (
             r#"{"regulators": [{"key": "aa", "name": "city", "region": "x", "extra": 1}], "components": []}"#,
             "unknown field",
+        ),
+        (
+            r#"{"regulators": [{"key": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "name": "city", "region": "x"}], "components": ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"], "revoked": ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]}"#,
+            "both trusted and revoked",
+        ),
+        (
+            r#"{"regulators": [{"key": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "name": "city", "region": "x"}], "components": ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"], "revoked": ["0"]}"#,
+            "64 lower-case hex",
         ),
     ] {
         let error = Trust::parse(text).unwrap_err();

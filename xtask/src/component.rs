@@ -26,6 +26,14 @@ pub const CONTRACT: Crate<'static> = Crate {
     features: None,
 };
 
+/// The contract with one rule changed on purpose (its `paid-rate-sessions` feature): the
+/// component the migration plan's test moves wallets onto.
+pub const CONTRACT_VARIANT: Crate<'static> = Crate {
+    package: "prepaid-contract",
+    artifact: "prepaid_contract",
+    features: Some("paid-rate-sessions"),
+};
+
 /// The guest's stack, in bytes.
 const GUEST_STACK: usize = 128 << 10;
 /// The guest's initial linear memory, in bytes: stack, data and the heap of an ordinary event.

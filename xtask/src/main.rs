@@ -31,7 +31,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 
-use component::{build_component, Choice, Crate, CONTRACT, GUEST_FEATURES};
+use component::{build_component, Choice, Crate, CONTRACT, CONTRACT_VARIANT, GUEST_FEATURES};
 
 /// The project's build tool.
 #[derive(Parser)]
@@ -327,8 +327,16 @@ fn check_hash(root: &Path, code_hash: &str, choice: Choice, folder: &str) -> Res
     Ok(())
 }
 
-/// Builds each test guest into `target/guests/<feature>.wasm`.
+/// Builds each test guest into `target/guests/<feature>.wasm`, and the contract with one
+/// rule changed into `target/guests/paid-rate-sessions.wasm`.
 fn build_guests(root: &Path, target_dir: &Path) -> Result<()> {
+    build_component(
+        root,
+        &CONTRACT_VARIANT,
+        Choice::Default,
+        target_dir,
+        &root.join(GUESTS).join("paid-rate-sessions.wasm"),
+    )?;
     for feature in GUEST_FEATURES {
         let guest = Crate {
             package: "prepaid-test-guest",

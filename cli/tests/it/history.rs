@@ -445,7 +445,7 @@ fn a_wallet_that_ran_other_code_is_named_by_expect_code_hash_in_a_journal_and_in
     assert!(!clean, "{printed}");
     assert!(
         printed.contains(&format!(
-            "DIVERGENCE wallet gym-alice, head: code_hash differs: recorded {other}"
+            "DIVERGENCE wallet gym-alice, seq 1: code_hash differs: recorded {other}"
         )),
         "{printed}"
     );

@@ -11,13 +11,12 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, Linker};
 // wasmtime 48 has its own error type; its `Context` adds context to wasmtime and std
 // results, which `?` then turns into `anyhow` errors.
 use wasmtime::error::Context as _;
 use wasmtime::{
-    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits,
-    StoreLimitsBuilder,
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimitsBuilder,
 };
 
 use prepaid_contract::keys::PublicKey;
@@ -25,21 +24,9 @@ use prepaid_contract::money::Amount;
 
 use crate::outcome::{sha256_hex, EffectRecord, Outcome, WalletView};
 use crate::rules::Rules;
+use abi::{CallState, Called, Instance, Pre, Returned};
 
-/// The contract world's bindings, as wasmtime generates them from the WIT file (private:
-/// what callers see is [`WasmContract`]).
-#[allow(missing_docs)]
-mod bindings {
-    wasmtime::component::bindgen!({
-        path: "../wit",
-        world: "contract",
-        imports: { "prepaid:contract/diagnostics.abort": trappable },
-    });
-}
-
-use bindings::prepaid::contract::types;
-use bindings::{prepaid, Contract, ContractPre};
-
+mod abi;
 mod traps;
 
 use traps::classify_trap;
@@ -63,43 +50,6 @@ pub const MAX_OUTPUT_BYTES: usize = 1 << 20;
 const KEEP_RESIDENT: usize = 1 << 20;
 /// Instances the pooling allocator keeps slots for: one per event running at once.
 const POOLED_INSTANCES: u32 = 64;
-
-/// The only imports a contract component may have: the WIT world's interfaces.
-pub const ALLOWED_IMPORTS: [&str; 3] = [
-    "prepaid:contract/crypto@0.2.0",
-    "prepaid:contract/diagnostics@0.2.0",
-    "prepaid:contract/types@0.2.0",
-];
-
-/// Per-call host state: the memory limiter and the message of a contract panic.
-struct CallState {
-    limits: StoreLimits,
-    abort_message: Option<String>,
-}
-
-impl prepaid::contract::crypto::Host for CallState {
-    fn ed25519_verify(&mut self, public_key: Vec<u8>, message: Vec<u8>, signature: Vec<u8>) -> bool {
-        use prepaid_contract::Crypto;
-        match (<[u8; 32]>::try_from(public_key), <[u8; 64]>::try_from(signature)) {
-            (Ok(key), Ok(signature)) => prepaid_contract::NativeCrypto.ed25519_verify(&key, &message, &signature),
-            _ => false,
-        }
-    }
-
-    fn sha256(&mut self, data: Vec<u8>) -> Vec<u8> {
-        use prepaid_contract::Crypto;
-        prepaid_contract::NativeCrypto.sha256(&data).to_vec()
-    }
-}
-
-impl prepaid::contract::diagnostics::Host for CallState {
-    fn abort(&mut self, message: String) -> wasmtime::Result<()> {
-        self.abort_message = Some(message.clone());
-        Err(wasmtime::format_err!("the contract aborted: {message}"))
-    }
-}
-
-impl types::Host for CallState {}
 
 /// Refuses a cache folder or file (`what` at `path`) that another user owns or may write:
 /// what is in it is native code this process would run.
@@ -171,8 +121,7 @@ impl ContractEngine {
             .memory_init_cow(true)
             .concurrency_support(false);
         let engine = Engine::new(&config).context("configuring wasmtime")?;
-        let mut linker = Linker::new(&engine);
-        Contract::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state).context("linking the host imports")?;
+        let linker = abi::linker(&engine).context("linking the host imports")?;
         Ok(ContractEngine {
             engine,
             linker,
@@ -276,32 +225,53 @@ impl ContractEngine {
     }
 
     /// Compiles a contract component, refusing one that imports anything outside the WIT
-    /// world (naming the import).
+    /// world (naming the import). Its ABI is the newest whose imports and exports it has.
     pub fn load(&self, bytes: &[u8]) -> Result<WasmContract> {
         let code_hash = sha256_hex(bytes);
         let component = self
             .compile(&code_hash, bytes)
             .with_context(|| format!("component {code_hash} is not a valid WebAssembly component"))?;
-        for (name, _) in component.component_type().imports(&self.engine) {
-            if !ALLOWED_IMPORTS.contains(&name) {
-                bail!(
-                    "component {code_hash} imports `{name}`, which the contract world does not offer \
-                     (a contract may import only {})",
-                    ALLOWED_IMPORTS.join(", ")
-                );
-            }
+        let imports: Vec<String> = component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        let offered = |version: &str| {
+            let allowed = abi::allowed_imports(version);
+            imports.iter().all(|name| allowed.contains(name))
+        };
+        if let Some(name) = imports.iter().find(|name| {
+            !Pre::VERSIONS
+                .iter()
+                .any(|version| abi::allowed_imports(version).contains(name))
+        }) {
+            bail!(
+                "component {code_hash} imports `{name}`, which the contract world does not offer \
+                 (a contract may import only {})",
+                abi::allowed_imports(Pre::VERSIONS[0]).join(", ")
+            );
         }
-        let pre = self
+        let linked = self
             .linker
             .instantiate_pre(&component)
             .with_context(|| format!("component {code_hash} does not fit the contract world"))?;
-        let pre =
-            ContractPre::new(pre).with_context(|| format!("component {code_hash} lacks the contract's exports"))?;
-        Ok(WasmContract {
-            code_hash,
-            engine: self.engine.clone(),
-            pre,
-        })
+        let mut lacking = None;
+        for version in Pre::VERSIONS.into_iter().filter(|version| offered(version)) {
+            match Pre::new(version, linked.clone()) {
+                Ok(pre) => {
+                    return Ok(WasmContract {
+                        code_hash,
+                        engine: self.engine.clone(),
+                        pre,
+                    })
+                }
+                Err(error) => lacking = lacking.or(Some(error)),
+            }
+        }
+        let error = lacking.unwrap_or_else(|| wasmtime::format_err!("its imports mix ABI versions"));
+        Err(error
+            .context(format!("component {code_hash} lacks the contract's exports"))
+            .into())
     }
 }
 
@@ -309,7 +279,7 @@ impl ContractEngine {
 pub struct WasmContract {
     code_hash: String,
     engine: Engine,
-    pre: ContractPre<CallState>,
+    pre: Pre,
 }
 
 impl WasmContract {
@@ -318,14 +288,20 @@ impl WasmContract {
         &self.code_hash
     }
 
+    /// The contract ABI the component was built on ("0.2.0", "0.3.0").
+    pub fn abi(&self) -> &'static str {
+        self.pre.version()
+    }
+
     /// A fresh store and instance with the fixed fuel and memory limits.
-    fn instantiate(&self) -> Result<(Store<CallState>, Contract)> {
+    fn instantiate(&self, signatures: Signatures) -> Result<(Store<CallState>, Box<dyn Instance>)> {
         let limits = StoreLimitsBuilder::new().memory_size(MEMORY_PER_INSTANCE).build();
         let mut store = Store::new(
             &self.engine,
             CallState {
                 limits,
                 abort_message: None,
+                assume_signed: signatures == Signatures::Assumed,
             },
         );
         store.limiter(|state| &mut state.limits);
@@ -333,91 +309,138 @@ impl WasmContract {
         let instance = self.pre.instantiate(&mut store).context("instantiating the contract")?;
         Ok((store, instance))
     }
-}
 
-impl Rules for WasmContract {
-    fn apply(&self, state: Option<&[u8]>, ctx: &prepaid_contract::Context, event: &str) -> Result<Outcome> {
-        let (mut store, instance) = self.instantiate()?;
-        let wit_ctx = types::Context {
-            wallet: ctx.wallet.clone(),
-            event_id: ctx.event_id.clone(),
-            timestamp: ctx.timestamp,
-            signature: ctx.signature.map(|signature| signature.0.to_vec()),
-        };
-        let result = instance.call_apply(&mut store, state, &wit_ctx, event);
+    /// The outcome of a call that returns a new state: accepted, rejected, or a trap.
+    fn outcome(store: &Store<CallState>, called: Called<Returned>) -> Result<Outcome> {
         let fuel = FUEL_PER_EVENT - store.get_fuel()?;
-        match result {
-            Ok(Ok(applied)) if output_size(&applied) > MAX_OUTPUT_BYTES => Ok(Outcome::rejected(
+        match called {
+            Ok(Ok(returned)) if output_size(&returned) > MAX_OUTPUT_BYTES => Ok(Outcome::rejected(
                 "output_too_large",
                 format!("the contract returned more than the {MAX_OUTPUT_BYTES} bytes an event may produce"),
                 fuel,
             )),
-            Ok(Ok(applied)) if !effects_well_formed(&applied.effects) => Ok(Outcome::rejected(
+            Ok(Ok(returned)) if !effects_well_formed(&returned.effects) => Ok(Outcome::rejected(
                 "bad_output",
                 "the contract returned an effect without a positive canonical amount and a recipient key",
                 fuel,
             )),
-            Ok(Ok(applied)) => {
-                let effects = applied
-                    .effects
-                    .into_iter()
-                    .map(|effect| EffectRecord {
-                        kind: match effect.kind {
-                            types::EffectKind::Release => "release",
-                            types::EffectKind::Refund => "refund",
-                        }
-                        .into(),
-                        to: effect.to,
-                        amount: effect.amount,
-                        reason: effect.reason,
-                    })
-                    .collect();
-                Ok(Outcome::accepted(applied.state, effects, applied.next_due, fuel))
-            }
-            Ok(Err(error)) => Ok(Outcome::rejected(error.code, error.message, fuel)),
+            Ok(Ok(returned)) => Ok(Outcome::accepted(
+                returned.state,
+                returned.effects,
+                returned.next_due,
+                fuel,
+            )),
+            Ok(Err((code, message))) => Ok(Outcome::rejected(code, message, fuel)),
             Err(error) => classify_trap(error, store.data().abort_message.as_deref(), fuel),
         }
     }
+}
+
+/// Whether a call checks the signatures its rules ask about.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Signatures {
+    /// Every call that may be journaled: the host verifies each.
+    Checked,
+    /// Every signature is taken as good: what a plan asks of the rules ("what would the
+    /// consumer's refund give today?") without anyone's key. Never journaled.
+    Assumed,
+}
+
+impl WasmContract {
+    fn apply_with(
+        &self,
+        signatures: Signatures,
+        state: Option<&[u8]>,
+        ctx: &prepaid_contract::Context,
+        event: &str,
+    ) -> Result<Outcome> {
+        let (mut store, instance) = self.instantiate(signatures)?;
+        let called = instance.apply(&mut store, state, ctx, event);
+        WasmContract::outcome(&store, called)
+    }
+
+    fn view_with(&self, signatures: Signatures, state: &[u8]) -> Result<WalletView> {
+        let (mut store, instance) = self.instantiate(signatures)?;
+        match instance.view(&mut store, state) {
+            Ok(Ok(view)) => Ok(view),
+            Ok(Err((code, message))) => bail!("the contract cannot read this state: {code}: {message}"),
+            Err(error) => Err(error.context("the contract trapped in `view`").into()),
+        }
+    }
+
+    fn migrate_with(
+        &self,
+        signatures: Signatures,
+        state: &[u8],
+        from_abi: &str,
+        ctx: &prepaid_contract::Context,
+        event: &str,
+    ) -> Result<Outcome> {
+        let (mut store, instance) = self.instantiate(signatures)?;
+        match instance.migrate(&mut store, state, from_abi, ctx, event) {
+            Some(called) => WasmContract::outcome(&store, called),
+            None => Ok(Outcome::rejected(
+                "bad_event",
+                format!(
+                    "component {} is on ABI {}, which has no `migrate`: a wallet moves only onto a component of ABI 0.3.0 or later",
+                    self.code_hash,
+                    self.abi()
+                ),
+                0,
+            )),
+        }
+    }
+
+    /// The component run as if every signature were good, for a plan (crate-private: what
+    /// it returns is never journaled).
+    pub(crate) fn unsigned(&self) -> Unsigned<'_> {
+        Unsigned(self)
+    }
+}
+
+impl Rules for WasmContract {
+    fn apply(&self, state: Option<&[u8]>, ctx: &prepaid_contract::Context, event: &str) -> Result<Outcome> {
+        self.apply_with(Signatures::Checked, state, ctx, event)
+    }
 
     fn view(&self, state: &[u8]) -> Result<WalletView> {
-        let (mut store, instance) = self.instantiate()?;
-        let view = match instance.call_view(&mut store, state) {
-            Ok(Ok(view)) => view,
-            Ok(Err(error)) => bail!("the contract cannot read this state: {}: {}", error.code, error.message),
-            Err(error) => return Err(error.context("the contract trapped in `view`").into()),
-        };
-        Ok(WalletView {
-            status: match view.status {
-                types::Status::Active => "active",
-                types::Status::Disputed => "disputed",
-                types::Status::Closed => "closed",
-            }
-            .into(),
-            product: view.product,
-            consumer: view.consumer,
-            merchant: view.merchant,
-            paid: view.paid,
-            frozen: view.frozen,
-            released: view.released,
-            refunded: view.refunded,
-            pending: view.pending,
-            next_due: view.next_due,
-        })
+        self.view_with(Signatures::Checked, state)
+    }
+
+    fn migrate(&self, state: &[u8], from_abi: &str, ctx: &prepaid_contract::Context, event: &str) -> Result<Outcome> {
+        self.migrate_with(Signatures::Checked, state, from_abi, ctx, event)
+    }
+}
+
+/// A component whose calls take every signature as good ([`WasmContract::unsigned`]).
+pub(crate) struct Unsigned<'a>(&'a WasmContract);
+
+impl Rules for Unsigned<'_> {
+    fn apply(&self, state: Option<&[u8]>, ctx: &prepaid_contract::Context, event: &str) -> Result<Outcome> {
+        self.0.apply_with(Signatures::Assumed, state, ctx, event)
+    }
+
+    fn view(&self, state: &[u8]) -> Result<WalletView> {
+        self.0.view_with(Signatures::Assumed, state)
+    }
+
+    fn migrate(&self, state: &[u8], from_abi: &str, ctx: &prepaid_contract::Context, event: &str) -> Result<Outcome> {
+        self.0.migrate_with(Signatures::Assumed, state, from_abi, ctx, event)
     }
 }
 
 /// Whether every effect moves a positive, canonical amount to a well-formed key: what the
 /// payment rail will be asked to carry out must never be garbage, whatever the component.
-fn effects_well_formed(effects: &[types::Effect]) -> bool {
+fn effects_well_formed(effects: &[EffectRecord]) -> bool {
     effects.iter().all(|effect| {
         Amount::parse(&effect.amount).is_ok_and(|amount| !amount.is_zero()) && PublicKey::from_hex(&effect.to).is_some()
     })
 }
 
 /// Bytes an accepted event returns: its state and its effects.
-fn output_size(applied: &types::Applied) -> usize {
-    applied.state.len()
-        + applied
+fn output_size(returned: &Returned) -> usize {
+    returned.state.len()
+        + returned
             .effects
             .iter()
             .map(|effect| effect.to.len() + effect.amount.len() + effect.reason.len())

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::envelope::{timestamp, Envelope};
 use crate::error::{Error, RefusalCode, Result};
 use crate::journal::WalletHead;
+use crate::outcome::Verdict;
 use crate::registry::{MerchantStatus, Registry};
 use crate::store::Store;
 use crate::trust::Trust;
@@ -83,6 +84,16 @@ impl Admission {
             .as_deref()
             .ok_or_else(|| Error::fault("an open reached the registry unstamped"))?;
         self.registry(store)?.admit_open(envelope, timestamp(at)?)
+    }
+
+    /// Refuses what `envelope` would do to a wallet running `code_hash` if the trust file
+    /// revokes that code and the event would pay the merchant (see [`Trust::admit_outcome`]):
+    /// asked once the contract has run, before anything is journaled.
+    pub(crate) fn admit_outcome(&self, code_hash: &str, envelope: &Envelope, verdict: &Verdict) -> Result<()> {
+        match &self.trust {
+            Some(trust) => trust.admit_outcome(code_hash, envelope, verdict),
+            None => Ok(()),
+        }
     }
 
     /// The cached registry, brought up to `store`'s latest record.

@@ -5,11 +5,11 @@ use anyhow::Context as _;
 use prepaid_contract::ErrorCode;
 
 use crate::contracts::Contracts;
-use crate::engine::LIMITS_VERSION;
+use crate::engine::{WasmContract, LIMITS_VERSION};
 use crate::envelope::Envelope;
 use crate::error::{Error, RefusalCode, Result};
 use crate::ledger::admit::Admission;
-use crate::outcome::{sha256_hex, Verdict};
+use crate::outcome::{sha256_hex, Outcome, Verdict};
 use crate::rules::Rules;
 use crate::stats::Facts;
 use crate::store::{Entry, Store, WalletHead, GENESIS_HASH};
@@ -74,8 +74,9 @@ const UNATTRIBUTED: [ErrorCode; 5] = [
     ErrorCode::NotOpen,
 ];
 
-/// Runs `envelope` (stamped with its time) against its wallet's `head`, as the caller read
-/// it from `store` (`None`: the wallet has no entry yet): the recorded outcome for a
+/// Admits `envelope` (stamped with its time) by `admission` and runs it against its
+/// wallet's `head`, as the caller read it from `store` (`None`: the wallet has no entry
+/// yet), the one reading both use: the recorded outcome for a
 /// re-submitted event, else the outcome of the wallet's pinned component (`current` for a
 /// new wallet), as the entry to journal. A head another writer moved since it was read
 /// makes the append a [`Error::Conflict`], and the caller reads it again. A rejection that does
@@ -88,7 +89,9 @@ pub(crate) fn prepare(
     current: Option<&str>,
     envelope: &Envelope,
     contracts: &Contracts,
+    admission: &Admission,
 ) -> Result<Prepared> {
+    admission.admit(store, envelope, head.as_ref(), current)?;
     let ctx = envelope
         .context()
         .map_err(|error| Error::refused(RefusalCode::BadEnvelope, format!("{error:#}")))?;
@@ -132,8 +135,14 @@ pub(crate) fn prepare(
             ))
         }
     };
-    let contract = contracts.get(store, &head.code_hash)?;
-    let outcome = contract.apply(head.state.as_deref(), &ctx, &envelope.body())?;
+    let (contract, outcome) = match envelope.kind() {
+        Some("migrate") => migrate(store, &head, &ctx, envelope, contracts)?,
+        _ => {
+            let contract = contracts.get(store, &head.code_hash)?;
+            let outcome = contract.apply(head.state.as_deref(), &ctx, &envelope.body())?;
+            (contract, outcome)
+        }
+    };
     if let Some(error) = &outcome.verdict.error {
         if let Some(code) = ErrorCode::parse(&error.code) {
             if head.state.is_none() || UNATTRIBUTED.contains(&code) {
@@ -148,6 +157,8 @@ pub(crate) fn prepare(
             }
         }
     }
+    // What the event would do is known now: revoked code pays no merchant.
+    admission.admit_outcome(&head.code_hash, envelope, &outcome.verdict)?;
     let next_due = match outcome.state {
         Some(_) => outcome.next_due,
         None => head.next_due,
@@ -163,7 +174,8 @@ pub(crate) fn prepare(
             .at
             .clone()
             .context("the event has no time `at`: the host stamps it")?,
-        code_hash: head.code_hash,
+        // The code that gave the outcome: the wallet's, or the one a migration moves it to.
+        code_hash: contract.code_hash().to_owned(),
         outcome: outcome.verdict.to_json(),
         fuel: outcome.fuel,
         limits: LIMITS_VERSION,
@@ -196,6 +208,61 @@ pub(crate) fn prepare(
     })
 }
 
+/// Runs a `migrate` on the component it moves the wallet to, told the ABI of the one it
+/// runs: refused, recording nothing, unless it moves an opened wallet from the component it
+/// runs onto another stored one, which accepts it and moves no money.
+fn migrate(
+    store: &dyn Store,
+    head: &WalletHead,
+    ctx: &prepaid_contract::Context,
+    envelope: &Envelope,
+    contracts: &Contracts,
+) -> Result<(std::sync::Arc<WasmContract>, Outcome)> {
+    let refused = |why: String| Error::refused(RefusalCode::MigrationRefused, why);
+    let field = |name: &str| {
+        envelope
+            .event
+            .get(name)
+            .and_then(|hash| hash.as_str())
+            .unwrap_or_default()
+    };
+    let (from, to) = (field("from"), field("to"));
+    if from != head.code_hash {
+        return Err(refused(format!(
+            "the migration moves wallet {} from component {from:?}, but the wallet runs {}",
+            head.wallet, head.code_hash
+        )));
+    }
+    if to == from {
+        return Err(refused(format!("wallet {} runs component {to} already", head.wallet)));
+    }
+    let Some(state) = &head.state else {
+        return Err(refused(format!(
+            "wallet {} has no accepted `open`: there is nothing to migrate",
+            head.wallet
+        )));
+    };
+    if store.component(to)?.is_none() {
+        return Err(refused(format!(
+            "no component {to:?} is stored: install it before moving wallets onto it"
+        )));
+    }
+    let (old, new) = (contracts.get(store, &head.code_hash)?, contracts.get(store, to)?);
+    let outcome = new.migrate(state, old.abi(), ctx, &envelope.body())?;
+    if let Some(error) = &outcome.verdict.error {
+        return Err(refused(format!(
+            "component {to} refused the migration: {}: {}",
+            error.code, error.message
+        )));
+    }
+    if !outcome.verdict.effects.is_empty() {
+        return Err(refused(format!(
+            "component {to} would move money in a migration, which moves none"
+        )));
+    }
+    Ok((new, outcome))
+}
+
 /// Admits, runs and journals `envelopes` in order on one connection (inside the caller's
 /// transaction, so later events see earlier ones), each on the head read for it: a refused event gets its refusal and
 /// the others go on; any other error stops the lot.
@@ -211,9 +278,7 @@ pub(crate) fn apply_all(
         .map(|envelope| {
             let head = store.wallet(&envelope.wallet)?;
             per_event(
-                admission
-                    .admit(store, envelope, head.as_ref(), current)
-                    .and_then(|()| prepare(store, head, current, envelope, contracts))
+                prepare(store, head, current, envelope, contracts, admission)
                     .and_then(|prepared| prepared.record(store)),
             )
         })

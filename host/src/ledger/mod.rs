@@ -225,9 +225,14 @@ impl Ledger {
         let current = self.current();
         self.with_store(|store| {
             let head = store.wallet(&stamped.wallet)?;
-            self.admission
-                .admit(store, &stamped, head.as_ref(), current.as_deref())?;
-            match apply::prepare(store, head, current.as_deref(), &stamped, &self.contracts)? {
+            match apply::prepare(
+                store,
+                head,
+                current.as_deref(),
+                &stamped,
+                &self.contracts,
+                &self.admission,
+            )? {
                 Prepared::Recorded(submitted) => Ok(DryRun {
                     verdict: submitted.verdict,
                     view: None,
@@ -248,6 +253,15 @@ impl Ledger {
                 }
             }
         })
+    }
+
+    /// What moving every live wallet onto the component `to` (its bytes) would change,
+    /// asked now by the ledger's clock (see [`crate::plan`]): read before a regulator signs
+    /// the migrations. Writes nothing, not even the component.
+    pub fn plan_migration(&self, to: &[u8]) -> Result<crate::plan::Plan> {
+        let new = self.contracts.load(to)?;
+        let now = self.clock.now()?;
+        self.with_store(|store| crate::plan::plan(store, &self.contracts, &new, now))
     }
 
     /// Lets time pass on `wallet` now, by the system clock: an unsigned `tick` applying
@@ -293,9 +307,14 @@ impl Ledger {
             // run on that reading.
             let prepared = self.with_store(|store| {
                 let head = store.wallet(&envelope.wallet)?;
-                self.admission
-                    .admit(store, envelope, head.as_ref(), current.as_deref())?;
-                apply::prepare(store, head, current.as_deref(), envelope, &self.contracts)
+                apply::prepare(
+                    store,
+                    head,
+                    current.as_deref(),
+                    envelope,
+                    &self.contracts,
+                    &self.admission,
+                )
             })?;
             let result = match (prepared, &self.commit) {
                 (Prepared::Recorded(submitted), _) => Ok(submitted),

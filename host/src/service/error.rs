@@ -57,9 +57,10 @@ impl From<Error> for ApiError {
                     RefusalCode::UnknownWallet => StatusCode::NOT_FOUND,
                     RefusalCode::EventIdReused => StatusCode::CONFLICT,
                     RefusalCode::BadEnvelope | RefusalCode::ClientTime => StatusCode::BAD_REQUEST,
-                    RefusalCode::UntrustedRegulator | RefusalCode::UntrustedComponent | RefusalCode::PlatformOnly => {
-                        StatusCode::FORBIDDEN
-                    }
+                    RefusalCode::UntrustedRegulator
+                    | RefusalCode::UntrustedComponent
+                    | RefusalCode::PlatformOnly
+                    | RefusalCode::ComponentRevoked => StatusCode::FORBIDDEN,
                     RefusalCode::UnknownMerchant | RefusalCode::UnknownListing | RefusalCode::UnknownWebhook => {
                         StatusCode::NOT_FOUND
                     }
@@ -70,7 +71,8 @@ impl From<Error> for ApiError {
                     | RefusalCode::ListingNotForSale
                     | RefusalCode::ListingMismatch
                     | RefusalCode::MerchantNotSelling
-                    | RefusalCode::ShortNotice => StatusCode::UNPROCESSABLE_ENTITY,
+                    | RefusalCode::ShortNotice
+                    | RefusalCode::MigrationRefused => StatusCode::UNPROCESSABLE_ENTITY,
                 };
                 ApiError::new(status, refusal.code.as_str(), refusal.message)
             }

@@ -802,7 +802,8 @@ impl Store for SqliteStore {
         tx.prepare_cached(
             "INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash, next_due)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (wallet) DO UPDATE SET seq = ?3, state = ?4, state_hash = ?5, head_hash = ?6, next_due = ?7",
+             ON CONFLICT (wallet) DO UPDATE SET code_hash = ?2, seq = ?3, state = ?4, state_hash = ?5, head_hash = ?6,
+                 next_due = ?7",
         )?
         .execute(params![
             entry.wallet,

@@ -64,6 +64,7 @@ pub fn trust(code_hash: &str) -> Trust {
             region: "dev".into(),
         }],
         components: vec![code_hash.to_owned()],
+        revoked: Vec::new(),
     }
 }
 

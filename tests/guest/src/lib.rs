@@ -15,7 +15,7 @@ mod guest {
     use alloc::string::{String, ToString};
     use alloc::vec::Vec;
 
-    wit_bindgen::generate!({ path: "../../wit", world: "contract", std_feature });
+    wit_bindgen::generate!({ path: "../../wit/0.2.0/contract.wit", world: "contract", std_feature });
 
     #[global_allocator]
     static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;

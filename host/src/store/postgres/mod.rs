@@ -535,7 +535,7 @@ impl Store for PostgresStore {
              )
              INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash, next_due)
              SELECT entry.wallet, $6, entry.seq, $18, $10, $12, $19 FROM entry
-             ON CONFLICT (wallet) DO UPDATE SET seq = EXCLUDED.seq, state = EXCLUDED.state,
+             ON CONFLICT (wallet) DO UPDATE SET code_hash = EXCLUDED.code_hash, seq = EXCLUDED.seq, state = EXCLUDED.state,
                  state_hash = EXCLUDED.state_hash, head_hash = EXCLUDED.head_hash, next_due = EXCLUDED.next_due"
         ))?;
         let column = |field: fn(&EffectRecord) -> &String| -> Vec<&str> {

@@ -1,0 +1,98 @@
+//! `prepaid migrate plan`: what moving every live wallet onto a component would change,
+//! for the regulator to read before signing the migrations.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _, Result};
+use prepaid_host::plan::{Plan, Terms};
+use prepaid_host::{ContractEngine, Ledger, StoreConfig};
+
+use crate::count;
+
+/// Prints the plan of moving the live wallets of `store` onto the component file `to`.
+pub(crate) fn plan(store: StoreConfig, to: &Path, json: bool, engine: ContractEngine) -> Result<ExitCode> {
+    if let StoreConfig::Sqlite(db) = &store {
+        if !db.exists() {
+            bail!("no journal at {}", db.display());
+        }
+    }
+    let bytes = std::fs::read(to).with_context(|| format!("reading the component {}", to.display()))?;
+    let plan = Ledger::open(store, engine)?.plan_migration(&bytes)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&plan)?);
+    } else {
+        print!("{}", text(&plan));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The plan for people: every wallet that changes or is refused, path by path, then the
+/// totals.
+fn text(plan: &Plan) -> String {
+    let totals = &plan.totals;
+    let mut out = format!(
+        "plan {}: {} onto component {}\n",
+        plan.hash,
+        count(totals.wallets, "live wallet", "live wallets"),
+        plan.to
+    );
+    for wallet in &plan.wallets {
+        match (&wallet.new, &wallet.refused) {
+            (_, Some(why)) => {
+                out += &format!(
+                    "{}: stays on {}: the new code refuses it: {why}\n",
+                    wallet.wallet, wallet.from
+                )
+            }
+            (Some(new), None) if wallet.changes => {
+                let consent = if wallet.consumer_worse {
+                    " (the consumer gets less: needs their consent)"
+                } else {
+                    ""
+                };
+                out += &format!("{}: changes{consent}\n", wallet.wallet);
+                out += &paths(&wallet.old, new);
+            }
+            _ => {}
+        }
+    }
+    out += &format!(
+        "{} change, {} would give the consumer less, {} refused\n",
+        totals.changed, totals.consumer_worse, totals.refused
+    );
+    for (path, sums) in &totals.paths {
+        out += &format!(
+            "  {path:<11} consumers {} -> {}, merchants {} -> {}\n",
+            sums.consumer_old, sums.consumer_new, sums.merchant_old, sums.merchant_new
+        );
+    }
+    out
+}
+
+/// One wallet's paths, old against new, and its figures where they differ.
+fn paths(old: &Terms, new: &Terms) -> String {
+    let mut out = String::new();
+    if old.view != new.view {
+        out += &format!(
+            "  figures     frozen {} -> {}, pending {} -> {}\n",
+            old.view.frozen, new.view.frozen, old.view.pending, new.view.pending
+        );
+    }
+    for (path, before) in &old.paths {
+        let after = &new.paths[path];
+        out += &format!(
+            "  {path:<11} consumer {} -> {}, merchant {} -> {}{}\n",
+            before.consumer,
+            after.consumer,
+            before.merchant,
+            after.merchant,
+            after
+                .refused
+                .as_deref()
+                .map(|why| format!(" (refused: {why})"))
+                .unwrap_or_default()
+        );
+    }
+    out
+}

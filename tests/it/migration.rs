@@ -1,0 +1,384 @@
+//! Rules that change: a wallet moves onto new code by a `migrate` event its regulator
+//! signs, run by the new component's `migrate` on the state the old one left; components
+//! of ABI 0.2.0 and 0.3.0 run side by side, and `verify` follows a wallet's code across its
+//! migrations, replaying each stretch with its own code.
+
+use std::path::Path;
+
+use prepaid_host::store::sqlite::SqliteStore;
+use prepaid_host::store::Store as _;
+use prepaid_host::trust::{Regulator, Trust};
+use prepaid_host::{Clock, Contracts, Envelope, Error, Ledger, RefusalCode};
+use prepaid_tests::{component_bytes, guest_bytes, scenario_events, sessions_open, signed, sqlite_store, verify};
+use serde_json::json;
+
+/// The component of ABI 0.2.0 that the replay-forever fixture's wallets were opened on.
+fn component_0_2_0() -> Vec<u8> {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/journal-0.2.0.bundle");
+    let mut components = SqliteStore::open_bundle(&fixture).unwrap().components().unwrap();
+    assert_eq!(components.len(), 1, "the fixture pins one component");
+    components.remove(0).1
+}
+
+fn migrate(signer: &str, from: &str, to: &str) -> Envelope {
+    signed("w1", "m1", signer, json!({"type": "migrate", "from": from, "to": to}))
+}
+
+fn refusal<T: std::fmt::Debug>(result: prepaid_host::Result<T>) -> RefusalCode {
+    match result {
+        Err(Error::Refused(refusal)) => refusal.code,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn trusting(ledger: Ledger, components: &[&str]) -> Ledger {
+    revoking(ledger, components, &[])
+}
+
+fn revoking(ledger: Ledger, components: &[&str], revoked: &[&str]) -> Ledger {
+    let list = |hashes: &[&str]| hashes.iter().map(|hash| (*hash).to_owned()).collect();
+    ledger.with_trust(Trust {
+        regulators: vec![Regulator {
+            key: sessions_open().event["regulator"].as_str().unwrap().to_owned(),
+            name: "city".into(),
+            region: "Shanghai".into(),
+        }],
+        components: list(components),
+        revoked: list(revoked),
+    })
+}
+
+/// Alice's `open` of `wallet`, as [`sessions_open`] opens w1.
+fn opening(wallet: &str) -> Envelope {
+    let mut open = sessions_open().untimed();
+    open.wallet = wallet.into();
+    open.sign(&prepaid_host::keys::dev_key("alice")).unwrap();
+    open
+}
+
+#[test]
+fn the_regulator_moves_a_wallet_from_abi_0_2_0_onto_todays_code_and_verify_follows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = || {
+        Ledger::open(sqlite_store(dir.path()), prepaid_tests::engine())
+            .unwrap()
+            .with_clock(Clock::System)
+    };
+    let ledger = open();
+    let contracts = Contracts::new(prepaid_tests::engine());
+    let (old_bytes, new_bytes) = (component_0_2_0(), component_bytes());
+    assert_eq!(contracts.load(&old_bytes).unwrap().abi(), "0.2.0");
+    assert_eq!(contracts.load(&new_bytes).unwrap().abi(), "0.3.0");
+
+    // A wallet opened on the old code, a request pending.
+    let old = ledger.install(&old_bytes).unwrap();
+    let ledger = trusting(ledger, &[&old]);
+    assert!(ledger.submit(&sessions_open().untimed()).unwrap().verdict.ok);
+    let request = signed(
+        "w1",
+        "r1",
+        "gym",
+        json!({"type": "request", "request": "r1", "units": 2}),
+    );
+    assert!(ledger.submit(&request).unwrap().verdict.ok);
+    let before = ledger.view("w1").unwrap().unwrap();
+
+    // The platform installs today's code. Until its trust file lists it, no wallet moves.
+    let new = ledger.install(&new_bytes).unwrap();
+    assert_eq!(
+        refusal(ledger.submit(&migrate("city", &old, &new))),
+        RefusalCode::UntrustedComponent
+    );
+    let ledger = trusting(open(), &[&old, &new]);
+    ledger.install(&new_bytes).unwrap();
+
+    // Only the wallet's regulator moves it, from the code it runs, onto stored code; a
+    // refused migration records nothing.
+    let elsewhere = "ab".repeat(32);
+    for (attempt, expected) in [
+        (migrate("gym", &old, &new), RefusalCode::MigrationRefused),
+        (migrate("alice", &old, &new), RefusalCode::MigrationRefused),
+        (migrate("city", &new, &new), RefusalCode::MigrationRefused),
+        (migrate("city", &old, &old), RefusalCode::MigrationRefused),
+    ] {
+        assert_eq!(refusal(ledger.submit(&attempt)), expected, "{}", attempt.event);
+    }
+    let elsewhere_trusted = trusting(open(), &[&old, &new, &elsewhere]);
+    assert_eq!(
+        refusal(elsewhere_trusted.submit(&migrate("city", &old, &elsewhere))),
+        RefusalCode::MigrationRefused
+    );
+    let head = ledger.head("w1").unwrap().unwrap();
+    assert_eq!((head.seq, head.code_hash.as_str()), (2, old.as_str()));
+
+    // What it would do, before anyone signs: nothing to the figures.
+    let preview = ledger.dry_run(&migrate("city", &old, &new)).unwrap();
+    assert_eq!((preview.verdict.ok, preview.view.as_ref()), (true, Some(&before)));
+
+    let moved = ledger.submit(&migrate("city", &old, &new)).unwrap();
+    assert!(
+        moved.verdict.ok && moved.verdict.effects.is_empty(),
+        "{:?}",
+        moved.verdict
+    );
+    assert_eq!(moved.entry.code_hash, new);
+    assert_eq!(ledger.head("w1").unwrap().unwrap().code_hash, new);
+    assert_eq!(ledger.view("w1").unwrap().unwrap(), before);
+    // The same migration again is the recorded one.
+    assert!(ledger.submit(&migrate("city", &old, &new)).unwrap().replayed);
+
+    // The wallet goes on under the new code: the pending request is authorized.
+    let authorize = signed(
+        "w1",
+        "a1",
+        "alice",
+        json!({"type": "authorize", "request": "r1", "units": 2}),
+    );
+    let authorized = ledger.submit(&authorize).unwrap();
+    assert_eq!(authorized.entry.code_hash, new);
+    assert_eq!(authorized.verdict.effects[0].amount, "200.00");
+
+    // An auditor replays each stretch with its own code.
+    let journal = dir.path().join("journal.db");
+    let report = verify(&SqliteStore::open(&journal).unwrap()).unwrap();
+    assert!(report.is_clean(), "{:?}", report.divergences);
+    assert_eq!(report.entries, 4);
+
+    // A change of code that no migration names is a divergence.
+    rusqlite::Connection::open(&journal)
+        .unwrap()
+        .execute(
+            "UPDATE journal SET code_hash = ?1 WHERE wallet = 'w1' AND seq = 2",
+            [&new],
+        )
+        .unwrap();
+    let report = verify(&SqliteStore::open(&journal).unwrap()).unwrap();
+    let first = &report.divergences[0];
+    assert_eq!((first.seq, first.field.as_str()), (2, "code_hash"), "{report:?}");
+}
+
+#[test]
+fn revoked_code_pays_no_merchant_until_its_wallet_migrates_and_refunds_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = || {
+        Ledger::open(sqlite_store(dir.path()), prepaid_tests::engine())
+            .unwrap()
+            .with_clock(Clock::System)
+    };
+    let (old_bytes, new_bytes) = (component_0_2_0(), component_bytes());
+    let ledger = open();
+    let old = ledger.install(&old_bytes).unwrap();
+    let ledger = trusting(ledger, &[&old]);
+    for wallet in ["w1", "w2"] {
+        assert!(ledger.submit(&opening(wallet)).unwrap().verdict.ok);
+    }
+    let request = signed(
+        "w1",
+        "r1",
+        "gym",
+        json!({"type": "request", "request": "r1", "units": 2}),
+    );
+    assert!(ledger.submit(&request).unwrap().verdict.ok);
+
+    // The platform finds the old code wrong: it revokes it and trusts today's instead.
+    let new = ledger.install(&new_bytes).unwrap();
+    let ledger = revoking(open(), &[&new], &[&old]);
+    let authorize = signed(
+        "w1",
+        "a1",
+        "alice",
+        json!({"type": "authorize", "request": "r1", "units": 2}),
+    );
+    assert_eq!(refusal(ledger.submit(&authorize)), RefusalCode::ComponentRevoked);
+    assert_eq!(refusal(ledger.dry_run(&authorize)), RefusalCode::ComponentRevoked);
+    assert_eq!(
+        ledger.head("w1").unwrap().unwrap().seq,
+        2,
+        "a refused release records nothing"
+    );
+    // No wallet opens on it, even one the ledger would pin there.
+    assert_eq!(refusal(ledger.submit(&opening("w3"))), RefusalCode::UntrustedComponent);
+
+    // What releases nothing goes on: the consumer takes the money back.
+    let refunded = ledger
+        .submit(&signed("w2", "f1", "alice", json!({"type": "refund"})))
+        .unwrap();
+    assert!(refunded.verdict.ok, "{:?}", refunded.verdict);
+    assert!(refunded.verdict.effects.iter().all(|effect| effect.kind == "refund"));
+    assert_eq!(
+        refunded
+            .verdict
+            .effects
+            .iter()
+            .map(|effect| effect.amount.as_str())
+            .collect::<Vec<_>>(),
+        ["1000.00"]
+    );
+
+    // The regulator moves the wallet away; the new code pays the request.
+    assert!(ledger.submit(&migrate("city", &old, &new)).unwrap().verdict.ok);
+    let authorized = ledger.submit(&authorize).unwrap();
+    assert_eq!(authorized.verdict.effects[0].amount, "200.00");
+
+    // An auditor reading the trust file sees which wallet still runs revoked code.
+    let untrusted = prepaid_host::verify::untrusted_wallets(
+        &SqliteStore::open(&dir.path().join("journal.db")).unwrap(),
+        ledger.trust().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        untrusted
+            .iter()
+            .map(|wallet| wallet.wallet.as_str())
+            .collect::<Vec<_>>(),
+        ["w2"]
+    );
+    assert!(untrusted[0].reason.contains("revokes"), "{}", untrusted[0].reason);
+}
+
+/// Alice's `open` of ten sessions from gym for 1000.00 (list price 120.00) as `wallet`,
+/// with no cooling-off period: a refund values what she used at the list price at once.
+fn sessions_without_cooling_off(wallet: &str) -> Envelope {
+    scenario_events(&format!(
+        r#"{{"name": "open", "steps": [
+            {{"at": "2026-01-05T09:00:00Z", "wallet": "{wallet}", "by": "alice",
+             "event": {{"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
+                       "product": {{"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"}},
+                       "policy": {{"cooling_off_days": 0, "deemed_confirm_days": 0}}}}}}
+        ]}}"#
+    ))
+    .remove(0)
+    .untimed()
+}
+
+/// Opens `wallet` and has gym paid for two sessions (200.00 at the paid rate).
+fn two_sessions_used(ledger: &Ledger, wallet: &str) {
+    assert!(ledger.submit(&sessions_without_cooling_off(wallet)).unwrap().verdict.ok);
+    let request = signed(
+        wallet,
+        "r1",
+        "gym",
+        json!({"type": "request", "request": "r1", "units": 2}),
+    );
+    assert!(ledger.submit(&request).unwrap().verdict.ok);
+    let authorize = signed(
+        wallet,
+        "a1",
+        "alice",
+        json!({"type": "authorize", "request": "r1", "units": 2}),
+    );
+    assert_eq!(ledger.submit(&authorize).unwrap().verdict.effects[0].amount, "200.00");
+}
+
+/// What `path` gives under the old and the new code: (consumer, merchant) each.
+fn split(wallet: &prepaid_host::plan::WalletPlan, path: &str) -> [(String, String); 2] {
+    let new = wallet.new.as_ref().expect("the new code takes the wallet");
+    [&wallet.old, new].map(|terms| {
+        let split = &terms.paths[path];
+        (split.consumer.to_string(), split.merchant.to_string())
+    })
+}
+
+#[test]
+fn the_plan_reports_exactly_the_money_a_changed_rule_moves_before_anyone_signs() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(sqlite_store(dir.path()), prepaid_tests::engine())
+        .unwrap()
+        .with_clock(Clock::System);
+    let today = ledger.install(&component_bytes()).unwrap();
+    // The rule changed on purpose: used sessions are valued at the paid rate at a refund
+    // (100.00 each here), not at the list price (120.00).
+    let changed_bytes = guest_bytes("paid-rate-sessions");
+    let changed = prepaid_host::outcome::sha256_hex(&changed_bytes);
+
+    two_sessions_used(&ledger, "w1");
+    assert!(ledger.submit(&sessions_without_cooling_off("w2")).unwrap().verdict.ok);
+    assert!(ledger.submit(&sessions_without_cooling_off("w3")).unwrap().verdict.ok);
+    assert!(
+        ledger
+            .submit(&signed("w3", "f1", "alice", json!({"type": "refund"})))
+            .unwrap()
+            .verdict
+            .ok
+    );
+    let heads = || ["w1", "w2", "w3"].map(|wallet| ledger.head(wallet).unwrap().unwrap().seq);
+    let before = heads();
+
+    let plan = ledger.plan_migration(&changed_bytes).unwrap();
+    assert_eq!(plan.to, changed);
+    // The closed wallet is not in it; the unused one does not change.
+    assert_eq!(
+        plan.wallets
+            .iter()
+            .map(|wallet| wallet.wallet.as_str())
+            .collect::<Vec<_>>(),
+        ["w1", "w2"]
+    );
+    let (w1, w2) = (&plan.wallets[0], &plan.wallets[1]);
+    assert!(w1.changes && !w1.consumer_worse, "{w1:?}");
+    assert!(!w2.changes, "{w2:?}");
+    // A refund today: 1000.00 - 2 x 120.00 = 760.00 back and 40.00 more to gym under
+    // today's rule; 800.00 back and nothing more under the new one.
+    let owned = |pairs: [(&str, &str); 2]| pairs.map(|(a, b)| (a.to_owned(), b.to_owned()));
+    assert_eq!(
+        split(w1, "refund_now"),
+        owned([("760.00", "40.00"), ("800.00", "0.00")])
+    );
+    // A closure values use at the paid rate under both; no rule of time moves anything.
+    assert_eq!(split(w1, "at_closure"), owned([("800.00", "0.00"), ("800.00", "0.00")]));
+    assert_eq!(split(w1, "at_expiry"), owned([("0.00", "0.00"), ("0.00", "0.00")]));
+    assert_eq!(w1.old.view, w1.new.as_ref().unwrap().view, "a migration moves no money");
+    let refund = &plan.totals.paths["refund_now"];
+    assert_eq!(
+        [
+            refund.consumer_old,
+            refund.consumer_new,
+            refund.merchant_old,
+            refund.merchant_new
+        ]
+        .map(|a| a.to_string()),
+        ["1760.00", "1800.00", "40.00", "0.00"]
+    );
+    assert_eq!(
+        (plan.totals.wallets, plan.totals.changed, plan.totals.consumer_worse),
+        (2, 1, 0)
+    );
+
+    // Planning wrote nothing: no entry, and not even the component.
+    assert_eq!(heads(), before);
+    let journal = SqliteStore::open(&dir.path().join("journal.db")).unwrap();
+    assert!(journal.component(&changed).unwrap().is_none());
+
+    // The regulator signs the migration naming the plan it read; the refund is then what
+    // the plan said.
+    ledger.install(&changed_bytes).unwrap();
+    let moved = signed(
+        "w1",
+        "m1",
+        "city",
+        json!({"type": "migrate", "from": today, "to": changed, "plan": plan.hash}),
+    );
+    assert!(ledger.submit(&moved).unwrap().verdict.ok);
+    let refunded = ledger
+        .submit(&signed("w1", "f1", "alice", json!({"type": "refund"})))
+        .unwrap();
+    let effects: Vec<_> = refunded
+        .verdict
+        .effects
+        .iter()
+        .map(|effect| (effect.kind.as_str(), effect.amount.as_str()))
+        .collect();
+    assert_eq!(effects, [("refund", "800.00")]);
+
+    // The other way, a wallet opened on the new rule would give its consumer less on
+    // today's: the plan marks it for the consumer's consent.
+    two_sessions_used(&ledger, "w4");
+    let back = ledger.plan_migration(&component_bytes()).unwrap();
+    let w4 = back.wallets.iter().find(|wallet| wallet.wallet == "w4").unwrap();
+    assert!(w4.consumer_worse, "{w4:?}");
+    assert_eq!(
+        split(w4, "refund_now"),
+        owned([("800.00", "0.00"), ("760.00", "40.00")])
+    );
+    assert_eq!(back.totals.consumer_worse, 1);
+}
