@@ -18,7 +18,7 @@ use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::store::Store;
 use prepaid_host::trust::{Regulator, Trust};
 use prepaid_host::{Clock, Envelope};
-use prepaid_tests::{ledger_in, scenario_events, serve_on_loopback};
+use prepaid_tests::{component_bytes, guest_bytes, ledger_in, scenario_events, serve_on_loopback};
 use serde_json::{json, Value};
 
 const OPERATOR: &str = "operator-key-0123456789";
@@ -50,6 +50,10 @@ impl Platform {
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let ledger = ledger_in(dir.path()).with_clock(Clock::System);
+        // The changed rules the regulator plans a migration onto are stored beside the
+        // ones wallets open on.
+        ledger.install(&guest_bytes("paid-rate-sessions")).unwrap();
+        ledger.install(&component_bytes()).unwrap();
         let trust = Trust {
             regulators: vec![Regulator {
                 key: key("city"),
@@ -508,6 +512,24 @@ fn a_regulator_approves_a_listing_and_sees_the_funds_change() {
         browser.type_in("#lookup-wallet", "d1").await;
         browser.click("#lookup-button").await;
         browser.shows("#lookup p.clean", "Replayed: clean (1)").await;
+
+        // The plan of moving the live wallets onto changed rules, before anyone signs:
+        // inside its cooling-off period, d1's consumer gets the same either way.
+        let changed = prepaid_host::outcome::sha256_hex(&guest_bytes("paid-rate-sessions"));
+        browser.type_in("#plan-to", &changed).await;
+        browser.click("#plan-button").await;
+        browser
+            .shows(
+                "#plan p.plan-summary",
+                "Live wallets 1 · changing 0 · consumer gets less 0 · refused 0",
+            )
+            .await;
+        let shown = browser.text("#plan code.plan-hash").await;
+        let planned = platform
+            .get(&format!("/v1/migrations/plan?to={changed}"), REGULATOR)
+            .await;
+        assert_eq!(shown.len(), 64);
+        assert_eq!(planned["totals"]["wallets"], 1, "{planned}");
         browser.screenshot("regulator.png").await;
         browser.close().await;
     });

@@ -10,7 +10,7 @@ use prepaid_host::service::auth::ApiKeys;
 use prepaid_host::service::{routes, Service, MAX_BODY_BYTES, OPENAPI};
 use prepaid_host::trust::{Regulator, Trust};
 use prepaid_host::{Clock, Envelope};
-use prepaid_tests::{ledger_in, scenario_events, serve_on_loopback, signed};
+use prepaid_tests::{component_bytes, guest_bytes, ledger_in, scenario_events, serve_on_loopback, signed};
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -403,6 +403,66 @@ fn every_endpoint_checks_the_callers_role() {
         );
     }
     assert_eq!(server.entries("w1"), 2, "refused requests recorded nothing");
+}
+
+/// The regulator reads a migration's plan over the API before signing: for a stored
+/// component, by the roles that read everything, and nothing is journaled.
+#[test]
+fn the_regulator_reads_a_migrations_plan_before_signing_and_nothing_is_recorded() {
+    let changed = guest_bytes("paid-rate-sessions");
+    let to = prepaid_host::outcome::sha256_hex(&changed);
+    // The platform stores the changed rules beside the ones it opens wallets on.
+    let server = Server::start_with(
+        |ledger| {
+            ledger.install(&changed).unwrap();
+            ledger.install(&component_bytes()).unwrap();
+            ledger
+        },
+        |service| service,
+    );
+    let events = events();
+    for event in &events[..3] {
+        assert_eq!(
+            server
+                .submit(
+                    event,
+                    if event.event["type"] == "authorize" {
+                        OPERATOR
+                    } else {
+                        GYM
+                    }
+                )
+                .0,
+            StatusCode::CREATED
+        );
+    }
+    let path = format!("/v1/migrations/plan?to={to}");
+    for key in [REGULATOR, AUDITOR, OPERATOR] {
+        let (status, plan) = server.get(&path, Some(key));
+        assert_eq!(status, StatusCode::OK, "{key}: {plan}");
+        assert_eq!(
+            (plan["to"].as_str(), plan["totals"]["wallets"].as_u64()),
+            (Some(to.as_str()), Some(1))
+        );
+        let refund = &plan["wallets"][0]["old"]["paths"]["refund_now"];
+        // Inside the cooling-off period both rules give back everything frozen.
+        assert_eq!(
+            (refund["consumer"].as_str(), refund["merchant"].as_str()),
+            (Some("800.00"), Some("0.00"))
+        );
+        assert_eq!(plan["hash"].as_str().map(str::len), Some(64));
+    }
+    assert_eq!(server.get(&path, Some(GYM)).0, StatusCode::FORBIDDEN);
+    assert_eq!(server.get(&path, None).0, StatusCode::UNAUTHORIZED);
+    let (status, body) = server.get(&format!("/v1/migrations/plan?to={}", "ab".repeat(32)), Some(REGULATOR));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    for bad in ["/v1/migrations/plan?to=xyz", "/v1/migrations/plan"] {
+        assert_eq!(server.get(bad, Some(REGULATOR)).0, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    assert_eq!(server.entries("w1"), 3, "a plan journals nothing");
 }
 
 #[test]

@@ -255,6 +255,11 @@ impl Ledger {
         })
     }
 
+    /// The stored bytes of the component `code_hash`, if the journal holds it.
+    pub fn component(&self, code_hash: &str) -> Result<Option<Vec<u8>>> {
+        self.with_store(|store| store.component(code_hash))
+    }
+
     /// What moving every live wallet onto the component `to` (its bytes) would change,
     /// asked now by the ledger's clock (see [`crate::plan`]): read before a regulator signs
     /// the migrations. Writes nothing, not even the component.

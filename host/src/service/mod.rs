@@ -58,8 +58,8 @@ use metrics::Metrics;
 use outbox::{ack, claim, outbox};
 use platform::{
     alert_rules, alerts, calendar, close_merchant, configure_alerts, configure_calendar, listing, listings, merchant,
-    merchants, register_merchant, registry_log, review_listing, review_merchant, revoke_listing, statistics,
-    submit_listing,
+    merchants, migration_plan, register_merchant, registry_log, review_listing, review_merchant, revoke_listing,
+    statistics, submit_listing,
 };
 use wallets::{dry_run, journal, open_wallet, proof, statement, submit_event, verify, wallet};
 
@@ -280,6 +280,11 @@ fn build(listed: &mut Vec<(Method, &'static str)>) -> Router<Service> {
         Method::POST,
         "/v1/alerts/rules",
         on(MethodFilter::POST, configure_alerts),
+    );
+    add(
+        Method::GET,
+        "/v1/migrations/plan",
+        on(MethodFilter::GET, migration_plan),
     );
     add(Method::GET, "/v1/calendar", on(MethodFilter::GET, calendar));
     add(Method::POST, "/v1/calendar", on(MethodFilter::POST, configure_calendar));

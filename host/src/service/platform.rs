@@ -19,6 +19,8 @@ use super::auth::{Caller, Role};
 use super::error::ApiError;
 use super::{authorize, blocking, parse_body, Service};
 use crate::alerts::AlertRules;
+use crate::outcome::is_hex64;
+use crate::plan::Plan;
 use crate::registry::{
     Action, Actor, Approval, Industry, Listing, ListingDecision, ListingStatus, Merchant, MerchantClosure,
     MerchantDecision, Registry,
@@ -447,4 +449,40 @@ pub(super) async fn configure_calendar(
     let caller = authorize(&service, &headers, &[Role::Operator, Role::Regulator])?;
     let Calendar { holidays, workdays } = parse_body(body)?;
     record(&service, &caller, Action::ConfigureCalendar { holidays, workdays }).await
+}
+
+/// What `GET /v1/migrations/plan` takes: the stored component the wallets would move to.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PlanQuery {
+    to: String,
+}
+
+/// `GET /v1/migrations/plan?to=HASH`: what moving every live wallet onto the stored
+/// component `to` would change (see [`crate::plan`]), for the regulator to read before it
+/// signs the migrations. It runs every live wallet's rules several times: the regulator,
+/// auditors and the operator only.
+pub(super) async fn migration_plan(
+    State(service): State<Service>,
+    headers: HeaderMap,
+    query: Result<Query<PlanQuery>, QueryRejection>,
+) -> Result<Json<Plan>, ApiError> {
+    authorize(&service, &headers, &[Role::Operator, Role::Regulator, Role::Auditor])?;
+    let PlanQuery { to } = query_of(query)?;
+    if !is_hex64(&to) {
+        return Err(ApiError::bad_request("`to` is a code hash: 64 lower-case hex digits"));
+    }
+    let ledger = service.ledger.clone();
+    let stored = {
+        let (ledger, to) = (ledger.clone(), to.clone());
+        blocking(move || ledger.component(&to)).await?
+    };
+    let Some(bytes) = stored else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no component {to} is stored: the platform installs it before a plan can run it"),
+        ));
+    };
+    Ok(Json(blocking(move || ledger.plan_migration(&bytes)).await?))
 }

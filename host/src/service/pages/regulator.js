@@ -1,6 +1,7 @@
 // The regulator's dashboard: the supervised funds as charts, the merchants and listings
 // awaiting review (a listing's approval signed in the browser with the regulator's key),
-// alerts, closures, and any wallet's history, receipts and replay.
+// alerts, closures, the plan of moving live wallets onto new rules before signing it, and
+// any wallet's history, receipts and replay.
 'use strict';
 
 (() => {
@@ -138,6 +139,31 @@
     });
   }
 
+  // What moving every live wallet onto a stored component would change: the totals, and
+  // each wallet that changes, with what its consumer gets on each path, old and new.
+  async function plan() {
+    await guarded(async () => {
+      const to = $('plan-to').value.trim();
+      const planned = await get(`/v1/migrations/plan?to=${encodeURIComponent(to)}`);
+      const paths = ['refund_now', 'at_expiry', 'at_closure'];
+      const totals = planned.totals;
+      const cell = (wallet, path) => wallet.new
+        ? `${yuan(wallet.old.paths[path].consumer)} → ${yuan(wallet.new.paths[path].consumer)}`
+        : wallet.refused;
+      $('plan').replaceChildren(
+        h('p', { class: 'plan-summary' }, L('migration.summary'), ` ${totals.wallets} · `, L('migration.changed'),
+          ` ${totals.changed} · `, L('migration.worse'), ` ${totals.consumer_worse} · `, L('migration.refused'), ` ${totals.refused}`),
+        h('p', { class: 'hint' }, L('migration.hash'), ' ', h('code', { class: 'plan-hash' }, planned.hash)),
+        h('table', { class: 'stats plan' },
+          h('thead', {}, h('tr', {}, h('th', {}, L('migration.wallet')), paths.map((path) => h('th', { class: 'amount' }, L(`migration.${path}`))))),
+          h('tbody', {}, planned.wallets.filter((wallet) => wallet.changes || wallet.refused).map((wallet) =>
+            h('tr', { 'data-wallet': wallet.wallet, class: wallet.consumer_worse ? 'worse' : '' },
+              h('td', {}, wallet.wallet, wallet.consumer_worse ? [' ', h('strong', {}, L('migration.consent'))] : []),
+              paths.map((path) => h('td', { class: 'amount', 'data-path': path }, cell(wallet, path))))))));
+      label();
+    });
+  }
+
   async function load() {
     await Promise.all([charts(), review(), alerts(), closures()]);
     $('dashboard').hidden = false;
@@ -169,6 +195,7 @@
     $('refresh').addEventListener('click', () => guarded(load));
     document.addEventListener('prepaid:language', () => !$('dashboard').hidden && guarded(load));
     $('lookup-button').addEventListener('click', lookup);
+    $('plan-button').addEventListener('click', plan);
     guarded(async () => {
       const found = await keys.get('regulator');
       if (found) await useKey(found);
