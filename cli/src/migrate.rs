@@ -57,6 +57,9 @@ fn text(plan: &Plan) -> String {
             _ => {}
         }
     }
+    for unplanned in &plan.unplanned {
+        out += &format!("{}: could not be planned: {}\n", unplanned.wallet, unplanned.error);
+    }
     out += &format!(
         "{} change, {} would give the consumer less, {} refused\n",
         totals.changed, totals.consumer_worse, totals.refused

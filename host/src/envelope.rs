@@ -57,6 +57,26 @@ impl Envelope {
         Ok(raw)
     }
 
+    /// Checks, without the component, that this `migrate` is signed by the regulator of
+    /// the wallet whose state the code it moves from left (`state`): the code it moves to
+    /// is not trusted to check its own admission. Err says why not. A state this build
+    /// does not read natively is left to the components' check.
+    pub fn migration_signed(&self, state: &[u8]) -> std::result::Result<(), String> {
+        let Ok(wallet) = prepaid_contract::state::Wallet::decode(state) else {
+            return Ok(());
+        };
+        let event = Event::parse(&self.body()).map_err(|error| error.message)?;
+        let ctx = self.context().map_err(|error| format!("{error:#}"))?;
+        prepaid_contract::authorization::require_signature(
+            &prepaid_contract::NativeCrypto,
+            &ctx,
+            &event,
+            &wallet.regulator,
+            "regulator",
+        )
+        .map_err(|error| error.message)
+    }
+
     /// Signs the envelope with `key` (the signer whose authority the event carries): the
     /// event, or for a `merchant_closed` carrying a closure, the closure itself.
     pub fn sign(&mut self, key: &SigningKey) -> Result<()> {

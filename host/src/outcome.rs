@@ -120,6 +120,20 @@ pub struct WalletView {
     pub next_due: Option<i64>,
 }
 
+impl WalletView {
+    /// Whether `other` shows the same parties, status and money (when it is next due may
+    /// differ): what a migration must keep.
+    pub fn same_figures(&self, other: &WalletView) -> bool {
+        WalletView {
+            next_due: None,
+            ..self.clone()
+        } == WalletView {
+            next_due: None,
+            ..other.clone()
+        }
+    }
+}
+
 /// A request awaiting the consumer's authorization, in full (see [`WalletDetails`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PendingRequest {

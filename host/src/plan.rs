@@ -36,7 +36,7 @@ const PATHS: [&str; 3] = ["refund_now", "at_expiry", "at_closure"];
 /// What moving every live wallet onto `to` would change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Plan {
-    /// The SHA-256 (hex) of `to`, `at` and `wallets` as JSON: what a regulator's signed
+    /// The SHA-256 (hex) of `to`, `at`, `wallets` and `unplanned` as JSON: what a regulator's signed
     /// `migrate` names as `plan`.
     pub hash: String,
     /// The component the wallets would move to.
@@ -47,6 +47,18 @@ pub struct Plan {
     pub wallets: Vec<WalletPlan>,
     /// The sums over the wallets the new code takes.
     pub totals: Totals,
+    /// The wallets the plan could not ask about, and why (their code failed to answer):
+    /// one wallet's failure does not hide the others.
+    pub unplanned: Vec<Unplanned>,
+}
+
+/// A wallet a plan could not ask about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Unplanned {
+    /// The wallet.
+    pub wallet: String,
+    /// Why.
+    pub error: String,
 }
 
 /// One wallet's part of a plan.
@@ -133,34 +145,40 @@ pub fn plan(store: &dyn Store, contracts: &Contracts, new: &WasmContract, at: i6
             continue;
         }
         let old = contracts.get(store, &head.code_hash)?;
-        if old.view(&state)?.status == "closed" {
-            continue;
-        }
         live.push((wallet, old, state));
     }
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let chunk = live.len().div_ceil(threads).max(1);
-    let wallets = std::thread::scope(|scope| {
+    let planned = std::thread::scope(|scope| {
         let workers: Vec<_> = live
             .chunks(chunk)
             .map(|wallets| {
                 scope.spawn(move || {
                     wallets
                         .iter()
-                        .map(|(wallet, old, state)| plan_wallet(wallet, old, new, state, at))
-                        .collect::<Result<Vec<_>>>()
+                        .filter_map(|(wallet, old, state)| match plan_wallet(wallet, old, new, state, at) {
+                            Ok(planned) => planned.map(Ok),
+                            Err(error) => Some(Err(Unplanned {
+                                wallet: wallet.clone(),
+                                error: format!("{error:#}"),
+                            })),
+                        })
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
         workers
             .into_iter()
-            .map(|worker| worker.join().map_err(|_| Error::fault("a plan's worker panicked"))?)
+            .map(|worker| worker.join().map_err(|_| Error::fault("a plan's worker panicked")))
             .collect::<Result<Vec<_>>>()
     })?
     .concat();
+    let (wallets, unplanned): (Vec<_>, Vec<_>) = planned.into_iter().partition(std::result::Result::is_ok);
+    let wallets: Vec<WalletPlan> = wallets.into_iter().flatten().collect();
+    let unplanned: Vec<Unplanned> = unplanned.into_iter().filter_map(std::result::Result::err).collect();
     let totals = Totals::of(&wallets)?;
     let hash = sha256_hex(
-        serde_json::to_string(&(to, at, &wallets))
+        serde_json::to_string(&(to, at, &wallets, &unplanned))
             .map_err(anyhow::Error::from)?
             .as_bytes(),
     );
@@ -170,11 +188,22 @@ pub fn plan(store: &dyn Store, contracts: &Contracts, new: &WasmContract, at: i6
         at,
         wallets,
         totals,
+        unplanned,
     })
 }
 
-/// One wallet: its terms under `old`, then under `new` once `new` has migrated its state.
-fn plan_wallet(wallet: &str, old: &Arc<WasmContract>, new: &WasmContract, state: &[u8], at: i64) -> Result<WalletPlan> {
+/// One wallet: its terms under `old`, then under `new` once `new` has migrated its state;
+/// `None` for a closed wallet, which nothing moves any more.
+fn plan_wallet(
+    wallet: &str,
+    old: &Arc<WasmContract>,
+    new: &WasmContract,
+    state: &[u8],
+    at: i64,
+) -> Result<Option<WalletPlan>> {
+    if old.view(state)?.status == "closed" {
+        return Ok(None);
+    }
     let ctx = |timestamp: i64, question: &str| Context {
         wallet: wallet.to_owned(),
         event_id: format!("plan:{question}"),
@@ -186,12 +215,23 @@ fn plan_wallet(wallet: &str, old: &Arc<WasmContract>, new: &WasmContract, state:
     let migrated = new.unsigned().migrate(state, old.abi(), &ctx(at, "migrate"), &moved)?;
     let old_terms = terms(&old.unsigned(), state, &ctx, at)?;
     let (new_terms, refused) = match (&migrated.verdict.error, &migrated.state) {
-        (None, Some(state)) if migrated.verdict.effects.is_empty() => {
-            (Some(terms(&new.unsigned(), state, &ctx, at)?), None)
-        }
-        (None, _) => (
+        (None, Some(_)) if !migrated.verdict.effects.is_empty() => (
             None,
             Some("the new code would move money in a migration, which moves none".to_owned()),
+        ),
+        (None, Some(state)) => {
+            let new_terms = terms(&new.unsigned(), state, &ctx, at)?;
+            match new_terms.view.same_figures(&old_terms.view) {
+                true => (Some(new_terms), None),
+                false => (
+                    None,
+                    Some("the new code would change the wallet's figures or parties".to_owned()),
+                ),
+            }
+        }
+        (None, None) => (
+            None,
+            Some("the new code accepted the migration with no state".to_owned()),
         ),
         (Some(error), _) => (None, Some(format!("{}: {}", error.code, error.message))),
     };
@@ -204,7 +244,7 @@ fn plan_wallet(wallet: &str, old: &Arc<WasmContract>, new: &WasmContract, state:
         ),
         None => (false, false),
     };
-    Ok(WalletPlan {
+    Ok(Some(WalletPlan {
         wallet: wallet.to_owned(),
         from: old.code_hash().to_owned(),
         old: old_terms,
@@ -212,7 +252,7 @@ fn plan_wallet(wallet: &str, old: &Arc<WasmContract>, new: &WasmContract, state:
         refused,
         changes,
         consumer_worse,
-    })
+    }))
 }
 
 /// What `rules` give on `state` at `at`: the figures and each path.

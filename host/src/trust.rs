@@ -14,9 +14,9 @@
 //! ([`RefusalCode::UntrustedRegulator`]) or made while the ledger opens wallets on a
 //! component the file does not list ([`RefusalCode::UntrustedComponent`]), and records
 //! nothing. A component the file marks `revoked` (optional) opens no wallet, and the wallets
-//! that run it accept only what cannot pay a merchant on its rules: refunds, rulings, a
-//! migration away, and any event that releases nothing ([`RefusalCode::ComponentRevoked`]
-//! otherwise). [`crate::verify::untrusted_wallets`] names the wallets of a journal that are outside a trust
+//! that run it pay no one but their consumer ([`RefusalCode::ComponentRevoked`] otherwise)
+//! save by the consumer's refund, the regulator's rulings and closures, and a migration
+//! away; they are not ticked. [`crate::verify::untrusted_wallets`] names the wallets of a journal that are outside a trust
 //! file, for an auditor.
 
 use std::path::Path;
@@ -118,21 +118,38 @@ impl Trust {
     }
 
     /// Refuses the outcome of `envelope` on a wallet that runs revoked code (`code_hash`,
-    /// the code before the event) if it would release money to anyone but as a ruling: a
-    /// refund, a regulator's ruling, a migration away and whatever releases nothing go on,
-    /// so the consumer's money stays theirs to take while the merchant waits for new code.
-    /// A tick that would deem a request confirmed is refused too, and the wallet stays due
-    /// until it migrates.
-    pub fn admit_outcome(&self, code_hash: &str, envelope: &Envelope, verdict: &Verdict) -> Result<()> {
-        let releases = verdict.effects.iter().any(|effect| effect.kind == "release");
-        if !self.is_revoked(code_hash) || !releases || envelope.kind() == Some("resolve") {
+    /// the code before the event) if it would pay anyone but the wallet's consumer
+    /// (`consumer`, asked only then), whatever the effect calls itself: only the consumer's
+    /// `refund` (which may pay the merchant what these rules say was used), the regulator's
+    /// `resolve` and `merchant_closed`, and a `migrate` away go through whole. So the
+    /// consumer's money stays theirs to take, and the merchant waits for new code. (Its
+    /// wallets are not ticked: see [`crate::Ledger::tick_due`].)
+    pub fn admit_outcome(
+        &self,
+        code_hash: &str,
+        envelope: &Envelope,
+        verdict: &Verdict,
+        consumer: impl FnOnce() -> Result<String>,
+    ) -> Result<()> {
+        if !self.is_revoked(code_hash)
+            || verdict.effects.is_empty()
+            || matches!(
+                envelope.kind(),
+                Some("refund" | "resolve" | "merchant_closed" | "migrate")
+            )
+        {
+            return Ok(());
+        }
+        let consumer = consumer()?;
+        if verdict.effects.iter().all(|effect| effect.to == consumer) {
             return Ok(());
         }
         Err(Error::refused(
             RefusalCode::ComponentRevoked,
             format!(
-                "wallet {} runs component {code_hash}, which this platform has revoked: it releases no money to the \
-                 merchant until its regulator migrates it onto trusted code; refunds, rulings and a migration go on",
+                "wallet {} runs component {code_hash}, which this platform has revoked: it pays no one but the \
+                 consumer until its regulator migrates it onto trusted code; the consumer's refund, rulings, a \
+                 closure and the migration go on",
                 envelope.wallet
             ),
         ))

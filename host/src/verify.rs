@@ -658,9 +658,14 @@ struct Replay {
 /// A field whose recorded and replayed values differ.
 type Differs = (&'static str, String, String);
 
-/// The code hashes a `migrate` entry's event moves its wallet from and to; `None` for any
-/// other entry.
+/// The code hashes an accepted `migrate` entry's event moves its wallet from and to;
+/// `None` for any other entry. Only a migration recorded as accepted, moving nothing, moves
+/// a wallet's code: the host records no other.
 fn migration(entry: &Entry) -> Option<(String, String)> {
+    let verdict: crate::outcome::Verdict = serde_json::from_str(&entry.outcome).ok()?;
+    if !verdict.ok || !verdict.effects.is_empty() {
+        return None;
+    }
     let event: serde_json::Value = serde_json::from_str(&entry.event).ok()?;
     let event = event.get("event")?;
     if event.get("type")?.as_str()? != "migrate" {
@@ -711,6 +716,17 @@ fn replay_entry(
             recorded.clone(),
             format!("{in_event} (the recorded event's own)"),
         )));
+    }
+    // A migration is the regulator's, whatever the code it names says: the host checks that
+    // before recording one, so one journaled without it was not recorded by the host.
+    if envelope.kind() == Some("migrate") {
+        if let Err(why) = envelope.migration_signed(state.unwrap_or_default()) {
+            return Ok(Err((
+                "signature",
+                envelope.signature.clone().unwrap_or_default(),
+                format!("not the wallet's regulator's: {why}"),
+            )));
+        }
     }
     let outcome = match envelope.kind() {
         Some("migrate") => contract.migrate(
@@ -887,8 +903,24 @@ pub fn untrusted_wallets(store: &dyn Store, trust: &Trust) -> Result<Vec<Untrust
             });
             continue;
         }
+        let entries = store.entries(&wallet)?;
+        // Code it ran before a migration counts if the platform trusts it or once did (and
+        // has revoked it since).
+        if let Some(entry) = entries
+            .iter()
+            .find(|entry| !trust.trusts_component(&entry.code_hash) && !trust.is_revoked(&entry.code_hash))
+        {
+            untrusted.push(Untrusted {
+                wallet: wallet.clone(),
+                reason: format!(
+                    "ran component {} at entry {}, which the trust file does not list",
+                    entry.code_hash, entry.seq
+                ),
+            });
+            continue;
+        }
         // The accepted open is the entry that first gave the wallet a state.
-        let opened = store.entries(&wallet)?.into_iter().find(|entry| {
+        let opened = entries.into_iter().find(|entry| {
             serde_json::from_str::<serde_json::Value>(&entry.outcome).is_ok_and(|outcome| outcome["ok"] == true)
         });
         let Some(opened) = opened else { continue };

@@ -83,8 +83,13 @@ fn the_regulator_moves_a_wallet_from_abi_0_2_0_onto_todays_code_and_verify_follo
     assert!(ledger.submit(&request).unwrap().verdict.ok);
     let before = ledger.view("w1").unwrap().unwrap();
 
-    // The platform installs today's code. Until its trust file lists it, no wallet moves.
+    // The platform installs today's code. Until its trust file lists it, no wallet moves,
+    // and a ledger given no trust file moves none at all.
     let new = ledger.install(&new_bytes).unwrap();
+    assert_eq!(
+        refusal(open().submit(&migrate("city", &old, &new))),
+        RefusalCode::UntrustedComponent
+    );
     assert_eq!(
         refusal(ledger.submit(&migrate("city", &old, &new))),
         RefusalCode::UntrustedComponent
@@ -290,6 +295,7 @@ fn the_plan_reports_exactly_the_money_a_changed_rule_moves_before_anyone_signs()
     // (100.00 each here), not at the list price (120.00).
     let changed_bytes = guest_bytes("paid-rate-sessions");
     let changed = prepaid_host::outcome::sha256_hex(&changed_bytes);
+    let ledger = trusting(ledger, &[&today, &changed]);
 
     two_sessions_used(&ledger, "w1");
     assert!(ledger.submit(&sessions_without_cooling_off("w2")).unwrap().verdict.ok);

@@ -54,6 +54,14 @@ impl Admission {
             // A journal that sells only listings was set so by a platform that admits opens
             // by its trust file: a ledger given none may not open wallets on it, or anyone
             // with the journal could approve their own terms.
+            // Nor onto code no trust file lists: the code a wallet moves to would otherwise
+            // be whatever anyone with the journal stored.
+            None if kind == Some("migrate") => {
+                return Err(Error::refused(
+                    RefusalCode::UntrustedComponent,
+                    "a migration moves a wallet only onto code the platform's trust file lists: this ledger was given none (`--trust FILE`)",
+                ))
+            }
             None if listed_only && kind == Some("open") => {
                 return Err(Error::refused(
                     RefusalCode::UntrustedRegulator,
@@ -89,11 +97,22 @@ impl Admission {
     /// Refuses what `envelope` would do to a wallet running `code_hash` if the trust file
     /// revokes that code and the event would pay the merchant (see [`Trust::admit_outcome`]):
     /// asked once the contract has run, before anything is journaled.
-    pub(crate) fn admit_outcome(&self, code_hash: &str, envelope: &Envelope, verdict: &Verdict) -> Result<()> {
+    pub(crate) fn admit_outcome(
+        &self,
+        code_hash: &str,
+        envelope: &Envelope,
+        verdict: &Verdict,
+        consumer: impl FnOnce() -> Result<String>,
+    ) -> Result<()> {
         match &self.trust {
-            Some(trust) => trust.admit_outcome(code_hash, envelope, verdict),
+            Some(trust) => trust.admit_outcome(code_hash, envelope, verdict, consumer),
             None => Ok(()),
         }
+    }
+
+    /// The components whose wallets are not ticked: those the trust file revokes.
+    pub(crate) fn untickable(&self) -> &[String] {
+        self.trust.as_ref().map_or(&[], |trust| &trust.revoked)
     }
 
     /// The cached registry, brought up to `store`'s latest record.

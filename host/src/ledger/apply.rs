@@ -158,7 +158,13 @@ pub(crate) fn prepare(
         }
     }
     // What the event would do is known now: revoked code pays no merchant.
-    admission.admit_outcome(&head.code_hash, envelope, &outcome.verdict)?;
+    admission.admit_outcome(&head.code_hash, envelope, &outcome.verdict, || {
+        let state = head
+            .state
+            .as_deref()
+            .context("an event with effects on a wallet with no state")?;
+        Ok(contracts.get(store, &head.code_hash)?.view(state)?.consumer)
+    })?;
     let next_due = match outcome.state {
         Some(_) => outcome.next_due,
         None => head.next_due,
@@ -247,6 +253,10 @@ fn migrate(
             "no component {to:?} is stored: install it before moving wallets onto it"
         )));
     }
+    // The code it moves to checks the regulator's signature too, but is not trusted to.
+    envelope
+        .migration_signed(state)
+        .map_err(|why| refused(format!("the migration is not the wallet's regulator's: {why}")))?;
     let (old, new) = (contracts.get(store, &head.code_hash)?, contracts.get(store, to)?);
     let outcome = new.migrate(state, old.abi(), ctx, &envelope.body())?;
     if let Some(error) = &outcome.verdict.error {
@@ -258,6 +268,17 @@ fn migrate(
     if !outcome.verdict.effects.is_empty() {
         return Err(refused(format!(
             "component {to} would move money in a migration, which moves none"
+        )));
+    }
+    // Nor may it move money later by changing what the wallet holds or whose it is.
+    let moved = outcome
+        .state
+        .as_deref()
+        .context("an accepted migration returned no state")?;
+    let (before, after) = (old.view(state)?, new.view(moved)?);
+    if !before.same_figures(&after) {
+        return Err(refused(format!(
+            "component {to} would change the wallet's figures or parties ({before:?} -> {after:?}); a migration keeps them"
         )));
     }
     Ok((new, outcome))

@@ -296,10 +296,12 @@ impl Ledger {
     /// the longest due first; returns what each tick did, or why it was refused: one
     /// wallet's refusal does not hold up the others. A fault stops the round. A platform
     /// runs this every so often (`prepaid serve` does; `prepaid tick` from the command
-    /// line).
+    /// line). Wallets on code the trust file revokes are not ticked until they migrate.
     pub fn tick_due(&self, limit: usize) -> Result<Vec<Result<Submitted>>> {
         let now = self.clock.now()?;
-        let due = self.with_store(|store| store.due_wallets(now, limit))?;
+        // Revoked code is not ticked: its rules of time could pay the merchant, and a
+        // refused tick would keep its wallet first in line every round.
+        let due = self.with_store(|store| store.due_wallets(now, limit, self.admission.untickable()))?;
         due.iter().map(|wallet| apply::per_event(self.tick(wallet))).collect()
     }
 
@@ -403,7 +405,7 @@ impl Ledger {
     }
 
     /// The figures of `wallet` as they were right after its entry `seq`, recomputed by
-    /// replaying its entries up to that one with its pinned component (the journal keeps
+    /// replaying its entries up to that one, each with the code it ran (the journal keeps
     /// only the latest state). `None` if the wallet has no such entry or no accepted `open`
     /// by then. A replay that does not give the recorded state is a fault: run `verify`.
     pub fn view_at(&self, wallet: &str, seq: u64) -> Result<Option<WalletView>> {
@@ -411,16 +413,26 @@ impl Ledger {
             let Some(head) = store.wallet(wallet)? else {
                 return Ok(None);
             };
-            let contract = self.contracts.get(store, &head.code_hash)?;
+            let mut contract = self.contracts.get(store, &head.code_hash)?;
             let mut state: Option<Vec<u8>> = None;
             let entries = store.entries(wallet)?;
             let Some(last) = entries.iter().position(|entry| entry.seq == seq) else {
                 return Ok(None);
             };
-            for entry in &entries[..=last] {
+            // Each entry on the code it ran: a migration's on the code it moved to, which
+            // reads the state the code before left.
+            for (index, entry) in entries[..=last].iter().enumerate() {
                 let envelope = Envelope::parse(&entry.event)?;
-                let outcome = contract.apply(state.as_deref(), &envelope.context()?, &envelope.body())?;
+                let ran = self.contracts.get(store, &entry.code_hash)?;
+                let (ctx, body) = (envelope.context()?, envelope.body());
+                let outcome = match (&state, index.checked_sub(1).map(|before| &entries[before].code_hash)) {
+                    (Some(before), Some(previous)) if *previous != entry.code_hash => {
+                        ran.migrate(before, self.contracts.get(store, previous)?.abi(), &ctx, &body)?
+                    }
+                    _ => ran.apply(state.as_deref(), &ctx, &body)?,
+                };
                 state = outcome.state.or(state);
+                contract = ran;
             }
             let state_hash = crate::outcome::sha256_hex(state.as_deref().unwrap_or_default());
             if state_hash != entries[last].state_hash {

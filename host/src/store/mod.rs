@@ -172,7 +172,8 @@ pub trait Store: Send {
 
     /// Up to `limit` wallets whose rules need the clock by `now` (seconds since the Unix
     /// epoch), the longest due first: the wallets the platform ticks.
-    fn due_wallets(&self, now: i64, limit: usize) -> Result<Vec<String>>;
+    /// Wallets on the components `skip` (revoked code, which is not ticked) are left out.
+    fn due_wallets(&self, now: i64, limit: usize, skip: &[String]) -> Result<Vec<String>>;
 
     /// Up to `limit` effects not yet acknowledged, oldest entry first, claimed or not.
     fn pending_effects(&self, limit: usize) -> Result<Vec<OutboxEffect>>;

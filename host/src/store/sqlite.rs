@@ -737,12 +737,16 @@ impl Store for SqliteStore {
             .with_context(|| format!("reading the journal of wallet {wallet}"))?)
     }
 
-    fn due_wallets(&self, now: i64, limit: usize) -> Result<Vec<String>> {
-        let mut statement = self
-            .conn
-            .prepare_cached("SELECT wallet FROM wallets WHERE next_due <= ?1 ORDER BY next_due, wallet LIMIT ?2")?;
+    fn due_wallets(&self, now: i64, limit: usize, skip: &[String]) -> Result<Vec<String>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT wallet FROM wallets WHERE next_due <= ?1 AND code_hash NOT IN (SELECT value FROM json_each(?3)) \
+             ORDER BY next_due, wallet LIMIT ?2",
+        )?;
+        let skip = serde_json::to_string(skip).context("listing the components not ticked")?;
         let wallets = statement
-            .query_map(params![now, i64::try_from(limit).unwrap_or(i64::MAX)], |row| row.get(0))?
+            .query_map(params![now, i64::try_from(limit).unwrap_or(i64::MAX), skip], |row| {
+                row.get(0)
+            })?
             .collect::<rusqlite::Result<Vec<String>>>()
             .context("listing the wallets due")?;
         Ok(wallets)

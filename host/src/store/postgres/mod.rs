@@ -482,13 +482,15 @@ impl Store for PostgresStore {
         Ok(rows.iter().map(entry_from).collect())
     }
 
-    fn due_wallets(&self, now: i64, limit: usize) -> Result<Vec<String>> {
-        let statement =
-            self.prepared("SELECT wallet FROM wallets WHERE next_due <= $1 ORDER BY next_due, wallet LIMIT $2")?;
+    fn due_wallets(&self, now: i64, limit: usize, skip: &[String]) -> Result<Vec<String>> {
+        let statement = self.prepared(
+            "SELECT wallet FROM wallets WHERE next_due <= $1 AND NOT (code_hash = ANY($3)) \
+             ORDER BY next_due, wallet LIMIT $2",
+        )?;
         let rows = self
             .client
             .borrow_mut()
-            .query(&statement, &[&now, &i64::try_from(limit).unwrap_or(i64::MAX)])
+            .query(&statement, &[&now, &i64::try_from(limit).unwrap_or(i64::MAX), &skip])
             .context("listing the wallets due")?;
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
