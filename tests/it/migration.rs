@@ -20,6 +20,13 @@ fn component_0_2_0() -> Vec<u8> {
     components.remove(0).1
 }
 
+/// A ledger on the SQLite journal in `dir`, on the system clock.
+fn open_in(dir: &Path) -> Ledger {
+    Ledger::open(sqlite_store(dir), prepaid_tests::engine())
+        .unwrap()
+        .with_clock(Clock::System)
+}
+
 fn migrate(signer: &str, from: &str, to: &str) -> Envelope {
     signed("w1", "m1", signer, json!({"type": "migrate", "from": from, "to": to}))
 }
@@ -59,11 +66,7 @@ fn opening(wallet: &str) -> Envelope {
 #[test]
 fn the_regulator_moves_a_wallet_from_abi_0_2_0_onto_todays_code_and_verify_follows_it() {
     let dir = tempfile::tempdir().unwrap();
-    let open = || {
-        Ledger::open(sqlite_store(dir.path()), prepaid_tests::engine())
-            .unwrap()
-            .with_clock(Clock::System)
-    };
+    let open = || open_in(dir.path());
     let ledger = open();
     let contracts = Contracts::new(prepaid_tests::engine());
     let (old_bytes, new_bytes) = (component_0_2_0(), component_bytes());
@@ -165,11 +168,7 @@ fn the_regulator_moves_a_wallet_from_abi_0_2_0_onto_todays_code_and_verify_follo
 #[test]
 fn revoked_code_pays_no_merchant_until_its_wallet_migrates_and_refunds_go_on() {
     let dir = tempfile::tempdir().unwrap();
-    let open = || {
-        Ledger::open(sqlite_store(dir.path()), prepaid_tests::engine())
-            .unwrap()
-            .with_clock(Clock::System)
-    };
+    let open = || open_in(dir.path());
     let (old_bytes, new_bytes) = (component_0_2_0(), component_bytes());
     let ledger = open();
     let old = ledger.install(&old_bytes).unwrap();
@@ -287,9 +286,7 @@ fn split(wallet: &prepaid_host::plan::WalletPlan, path: &str) -> [(String, Strin
 #[test]
 fn the_plan_reports_exactly_the_money_a_changed_rule_moves_before_anyone_signs() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(sqlite_store(dir.path()), prepaid_tests::engine())
-        .unwrap()
-        .with_clock(Clock::System);
+    let ledger = open_in(dir.path());
     let today = ledger.install(&component_bytes()).unwrap();
     // The rule changed on purpose: used sessions are valued at the paid rate at a refund
     // (100.00 each here), not at the list price (120.00).

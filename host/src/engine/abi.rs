@@ -43,15 +43,17 @@ pub(super) trait Instance {
     /// `view`.
     fn view(&self, store: &mut Store<CallState>, state: &[u8]) -> Called<WalletView>;
 
-    /// `migrate`, where the ABI has it.
+    /// `migrate`, where the ABI has it (`None` on an ABI without).
     fn migrate(
         &self,
-        store: &mut Store<CallState>,
-        state: &[u8],
-        from_abi: &str,
-        ctx: &prepaid_contract::Context,
-        event: &str,
-    ) -> Option<Called<Returned>>;
+        _store: &mut Store<CallState>,
+        _state: &[u8],
+        _from_abi: &str,
+        _ctx: &prepaid_contract::Context,
+        _event: &str,
+    ) -> Option<Called<Returned>> {
+        None
+    }
 }
 
 /// A component linked and ready to instantiate, on its ABI.
@@ -228,17 +230,6 @@ macro_rules! calls {
 
 impl Instance for v0_2::Contract {
     calls!(v0_2);
-
-    fn migrate(
-        &self,
-        _: &mut Store<CallState>,
-        _: &[u8],
-        _: &str,
-        _: &prepaid_contract::Context,
-        _: &str,
-    ) -> Option<Called<Returned>> {
-        None
-    }
 }
 
 impl Instance for v0_3::Contract {
