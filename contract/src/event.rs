@@ -348,6 +348,12 @@ pub struct Migrate {
     /// regulator was shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<HexBytes<32>>,
+    /// The consumer's signature of this migration as it reads without `consent`: the host
+    /// requires it when the new rules would give the consumer less on some path (a refund
+    /// now, at expiry, at closure), and the regulator signs the event with it in. The
+    /// rules do not read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<Signature>,
 }
 
 /// The fields of `cancel_rekey`.

@@ -77,6 +77,34 @@ impl Envelope {
         .map_err(|error| error.message)
     }
 
+    /// Checks that this `migrate` carries the consent of the consumer of the wallet whose
+    /// state is `state`: their signature of the migration as it reads without `consent`.
+    /// Err says why not; a state this build does not read natively has no consumer it can
+    /// check, and so no consent.
+    pub fn migration_consented(&self, state: &[u8]) -> std::result::Result<(), String> {
+        use prepaid_contract::Crypto as _;
+        let wallet = prepaid_contract::state::Wallet::decode(state)
+            .map_err(|_| "this build cannot read the wallet's consumer to check their consent".to_owned())?;
+        let Event::Migrate(migrate) = Event::parse(&self.body()).map_err(|error| error.message)? else {
+            return Err("not a migration".into());
+        };
+        let consent = migrate.consent.ok_or("it carries no `consent`")?;
+        let asked = Event::Migrate(prepaid_contract::event::Migrate {
+            consent: None,
+            ..migrate
+        });
+        let message = prepaid_contract::authorization::event_message(
+            &prepaid_contract::NativeCrypto,
+            &self.wallet,
+            &self.id,
+            &asked,
+        );
+        match prepaid_contract::NativeCrypto.ed25519_verify(&wallet.consumer.0, &message, &consent.0) {
+            true => Ok(()),
+            false => Err("its `consent` is not the consumer's signature of this migration".into()),
+        }
+    }
+
     /// Signs the envelope with `key` (the signer whose authority the event carries): the
     /// event, or for a `merchant_closed` carrying a closure, the closure itself.
     pub fn sign(&mut self, key: &SigningKey) -> Result<()> {

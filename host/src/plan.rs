@@ -12,7 +12,6 @@
 //! for the consumer's consent.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use prepaid_contract::keys::HexBytes;
 use prepaid_contract::money::Amount;
@@ -196,7 +195,7 @@ pub fn plan(store: &dyn Store, contracts: &Contracts, new: &WasmContract, at: i6
 /// `None` for a closed wallet, which nothing moves any more.
 fn plan_wallet(
     wallet: &str,
-    old: &Arc<WasmContract>,
+    old: &WasmContract,
     new: &WasmContract,
     state: &[u8],
     at: i64,
@@ -253,6 +252,18 @@ fn plan_wallet(
         changes,
         consumer_worse,
     }))
+}
+
+/// Whether moving `wallet` (its `state`) from `old` onto `new` at `at` would give its
+/// consumer less on some path: then its migration waits for their consent.
+pub(crate) fn consumer_worse(
+    wallet: &str,
+    old: &WasmContract,
+    new: &WasmContract,
+    state: &[u8],
+    at: i64,
+) -> Result<bool> {
+    Ok(plan_wallet(wallet, old, new, state, at)?.is_some_and(|planned| planned.consumer_worse))
 }
 
 /// What `rules` give on `state` at `at`: the figures and each path.

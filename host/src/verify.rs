@@ -367,6 +367,10 @@ impl Wallet<'_> {
         let mut code = entries
             .first()
             .map_or_else(|| head.code_hash.clone(), |entry| entry.code_hash.clone());
+        // An event id is taken once in a wallet: the host answers a second submission with
+        // the recorded outcome. One journaled twice was appended behind the host, and
+        // could replay a signed event (a migration back, an authorization) at a new time.
+        let mut ids = std::collections::HashSet::new();
         for (index, entry) in entries.iter().enumerate() {
             let diverge = |field: &str, recorded: &dyn ToString, replayed: &dyn ToString| {
                 let divergence =
@@ -387,6 +391,13 @@ impl Wallet<'_> {
             {
                 return Ok(diverge(field, &recorded, &replayed));
             }
+            if !ids.insert(entry.event_id.as_str()) {
+                return Ok(diverge(
+                    "event_id",
+                    &entry.event_id,
+                    &"an event id this wallet journaled before",
+                ));
+            }
             let (from, to) = migration(entry).unwrap_or_else(|| (code.clone(), code.clone()));
             if from != code {
                 return Ok(diverge("migrate.from", &from, &code));
@@ -401,7 +412,7 @@ impl Wallet<'_> {
                     &"no stored component with this hash",
                 ));
             };
-            let replay = match replay_entry(contract, previous.abi(), entry, state.as_deref())? {
+            let replay = match replay_entry(contract, previous, entry, state.as_deref())? {
                 Ok(replay) => replay,
                 Err((field, recorded, replayed)) => return Ok(diverge(field, &recorded, &replayed)),
             };
@@ -682,12 +693,12 @@ fn migration(entry: &Entry) -> Option<(String, String)> {
 }
 
 /// Re-runs `entry`'s event on `state` (a `migrate` on the component it moves to, which is
-/// told the ABI of the one before, `from_abi`). The inner error is why the recorded event cannot
+/// told the ABI of the one before, `previous`). The inner error is why the recorded event cannot
 /// be replayed at all (a divergence, not a fault): the field, the entry's value and the
 /// value replay found.
 fn replay_entry(
     contract: &WasmContract,
-    from_abi: &str,
+    previous: &WasmContract,
     entry: &Entry,
     state: Option<&[u8]>,
 ) -> anyhow::Result<Result<Replay, Differs>> {
@@ -719,19 +730,35 @@ fn replay_entry(
     }
     // A migration is the regulator's, whatever the code it names says: the host checks that
     // before recording one, so one journaled without it was not recorded by the host.
+    // And one that gives the consumer less on some path carries their consent: the plan
+    // that decides it is deterministic, so replay asks it again. (Only for a migration
+    // that moved the wallet: a refused one replays as refused.)
     if envelope.kind() == Some("migrate") {
-        if let Err(why) = envelope.migration_signed(state.unwrap_or_default()) {
+        let before = state.unwrap_or_default();
+        if let Err(why) = envelope.migration_signed(before) {
             return Ok(Err((
                 "signature",
                 envelope.signature.clone().unwrap_or_default(),
                 format!("not the wallet's regulator's: {why}"),
             )));
         }
+        let moved = contract.code_hash() != previous.code_hash();
+        if moved
+            && crate::plan::consumer_worse(&entry.wallet, previous, contract, before, envelope.context()?.timestamp)?
+        {
+            if let Err(why) = envelope.migration_consented(before) {
+                return Ok(Err((
+                    "consent",
+                    entry.event.clone(),
+                    format!("the consumer gets less and {why}"),
+                )));
+            }
+        }
     }
     let outcome = match envelope.kind() {
         Some("migrate") => contract.migrate(
             state.unwrap_or_default(),
-            from_abi,
+            previous.abi(),
             &envelope.context()?,
             &envelope.body(),
         )?,

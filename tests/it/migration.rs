@@ -27,8 +27,18 @@ fn open_in(dir: &Path) -> Ledger {
         .with_clock(Clock::System)
 }
 
+/// `signer`'s `migrate` of w1 from `from` to `to`, with alice's consent: today's rules hold
+/// a pending request's amount back at a refund, which 0.2.0 gave back (1000.00 now against
+/// 800.00, with 200.00 requested), so the plan finds she would get less and the migration
+/// waits for her.
 fn migrate(signer: &str, from: &str, to: &str) -> Envelope {
-    signed("w1", "m1", signer, json!({"type": "migrate", "from": from, "to": to}))
+    let asked = signed("w1", "m1", "alice", json!({"type": "migrate", "from": from, "to": to}));
+    signed(
+        "w1",
+        "m1",
+        signer,
+        json!({"type": "migrate", "from": from, "to": to, "consent": asked.signature}),
+    )
 }
 
 fn refusal<T: std::fmt::Debug>(result: prepaid_host::Result<T>) -> RefusalCode {
@@ -99,6 +109,10 @@ fn the_regulator_moves_a_wallet_from_abi_0_2_0_onto_todays_code_and_verify_follo
     );
     let ledger = trusting(open(), &[&old, &new]);
     ledger.install(&new_bytes).unwrap();
+    // Today's rules hold back a pending request's amount at a refund, which 0.2.0 gave back:
+    // alice would get less, so the regulator's signature alone moves nothing.
+    let unconsented = signed("w1", "m1", "city", json!({"type": "migrate", "from": old, "to": new}));
+    assert_eq!(refusal(ledger.submit(&unconsented)), RefusalCode::MigrationRefused);
 
     // Only the wallet's regulator moves it, from the code it runs, onto stored code; a
     // refused migration records nothing.
@@ -384,4 +398,55 @@ fn the_plan_reports_exactly_the_money_a_changed_rule_moves_before_anyone_signs()
         owned([("800.00", "0.00"), ("760.00", "40.00")])
     );
     assert_eq!(back.totals.consumer_worse, 1);
+
+    // So its migration waits for her: the regulator's signature alone, or with a consent
+    // she gave another migration, moves nothing.
+    let back_to_today = |id: &str, consent: Option<&Envelope>| {
+        let mut event = json!({"type": "migrate", "from": changed, "to": today});
+        if let Some(consent) = consent {
+            event["consent"] = json!(consent.signature);
+        }
+        signed("w4", id, "city", event)
+    };
+    let asked = |id: &str| {
+        signed(
+            "w4",
+            id,
+            "alice",
+            json!({"type": "migrate", "from": changed, "to": today}),
+        )
+    };
+    for attempt in [back_to_today("m1", None), back_to_today("m1", Some(&asked("m0")))] {
+        match ledger.submit(&attempt) {
+            Err(Error::Refused(refusal)) => {
+                assert_eq!(refusal.code, RefusalCode::MigrationRefused);
+                assert!(refusal.message.contains("consent"), "{}", refusal.message);
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+    assert_eq!(ledger.head("w4").unwrap().unwrap().code_hash, changed);
+    // With her consent, signed over the same migration, it moves, and her refund is then
+    // what today's rule gives.
+    assert!(
+        ledger
+            .submit(&back_to_today("m1", Some(&asked("m1"))))
+            .unwrap()
+            .verdict
+            .ok
+    );
+    let refunded = ledger
+        .submit(&signed("w4", "f1", "alice", json!({"type": "refund"})))
+        .unwrap();
+    let mut effects: Vec<_> = refunded
+        .verdict
+        .effects
+        .iter()
+        .map(|effect| (effect.kind.as_str(), effect.amount.as_str()))
+        .collect();
+    effects.sort();
+    assert_eq!(effects, [("refund", "760.00"), ("release", "40.00")]);
+    // Replay asks the plan again at each migration, and finds her consent where it is due.
+    let report = verify(&SqliteStore::open(&dir.path().join("journal.db")).unwrap()).unwrap();
+    assert!(report.is_clean(), "{:?}", report.divergences);
 }

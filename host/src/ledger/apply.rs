@@ -159,11 +159,10 @@ pub(crate) fn prepare(
     }
     // What the event would do is known now: revoked code pays no merchant.
     admission.admit_outcome(&head.code_hash, envelope, &outcome.verdict, || {
-        let state = head
-            .state
-            .as_deref()
-            .context("an event with effects on a wallet with no state")?;
-        Ok(contracts.get(store, &head.code_hash)?.view(state)?.consumer)
+        // The store's index, not the revoked code's own view, says whose wallet it is.
+        Ok(store
+            .holder_of(&head.wallet)?
+            .context("a wallet with effects and no consumer indexed")?)
     })?;
     let next_due = match outcome.state {
         Some(_) => outcome.next_due,
@@ -275,11 +274,35 @@ fn migrate(
         .state
         .as_deref()
         .context("an accepted migration returned no state")?;
+    // Where this build reads both states, they must be the same wallet but for the time
+    // of its last event: the new code's own view is not trusted to say so.
+    use prepaid_contract::state::Wallet;
+    if let (Ok(before), Ok(after)) = (Wallet::decode(state), Wallet::decode(moved)) {
+        if before
+            != (Wallet {
+                last_at: before.last_at,
+                ..after
+            })
+        {
+            return Err(refused(format!(
+                "component {to} would change the wallet it takes over (terms, parties, figures or requests); a migration keeps them"
+            )));
+        }
+    }
     let (before, after) = (old.view(state)?, new.view(moved)?);
     if !before.same_figures(&after) {
         return Err(refused(format!(
             "component {to} would change the wallet's figures or parties ({before:?} -> {after:?}); a migration keeps them"
         )));
+    }
+    // New rules that would give the consumer less on some path wait for their consent.
+    if crate::plan::consumer_worse(&head.wallet, &old, &new, state, ctx.timestamp)? {
+        envelope.migration_consented(state).map_err(|why| {
+            refused(format!(
+                "component {to} would give the consumer less on some path (see `prepaid migrate plan`): the \
+                 migration waits for their consent, and {why}"
+            ))
+        })?;
     }
     Ok((new, outcome))
 }
