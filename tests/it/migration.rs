@@ -300,7 +300,20 @@ fn split(wallet: &prepaid_host::plan::WalletPlan, path: &str) -> [(String, Strin
 #[test]
 fn the_plan_reports_exactly_the_money_a_changed_rule_moves_before_anyone_signs() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = open_in(dir.path());
+    plan_reports_the_money_a_changed_rule_moves(sqlite_store(dir.path()));
+}
+
+#[test]
+fn the_plan_reports_the_same_on_postgres() {
+    plan_reports_the_money_a_changed_rule_moves(prepaid_tests::postgres_store());
+}
+
+/// On `store`: wallets on today's rule, a plan onto the rule changed on purpose, then the
+/// migrations it foresees, checked against what the wallets then pay.
+fn plan_reports_the_money_a_changed_rule_moves(store: prepaid_host::StoreConfig) {
+    let ledger = Ledger::open(store, prepaid_tests::engine())
+        .unwrap()
+        .with_clock(Clock::System);
     let today = ledger.install(&component_bytes()).unwrap();
     // The rule changed on purpose: used sessions are valued at the paid rate at a refund
     // (100.00 each here), not at the list price (120.00).
@@ -363,8 +376,7 @@ fn the_plan_reports_exactly_the_money_a_changed_rule_moves_before_anyone_signs()
 
     // Planning wrote nothing: no entry, and not even the component.
     assert_eq!(heads(), before);
-    let journal = SqliteStore::open(&dir.path().join("journal.db")).unwrap();
-    assert!(journal.component(&changed).unwrap().is_none());
+    assert!(ledger.component(&changed).unwrap().is_none());
 
     // The regulator signs the migration naming the plan it read; the refund is then what
     // the plan said.
@@ -447,6 +459,43 @@ fn the_plan_reports_exactly_the_money_a_changed_rule_moves_before_anyone_signs()
     effects.sort();
     assert_eq!(effects, [("refund", "760.00"), ("release", "40.00")]);
     // Replay asks the plan again at each migration, and finds her consent where it is due.
-    let report = verify(&SqliteStore::open(&dir.path().join("journal.db")).unwrap()).unwrap();
+    let report = ledger.verify().unwrap();
     assert!(report.is_clean(), "{:?}", report.divergences);
+}
+
+/// A component of ABI 0.3.0 that takes any wallet over, whoever signs, and makes its
+/// merchant its consumer: trusted by the platform, it still moves nothing, since the host
+/// checks the regulator's signature and the wallet itself rather than trust the code a
+/// wallet moves to.
+#[test]
+fn code_that_would_take_a_wallet_over_moves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open_in(dir.path());
+    let takeover = ledger.install(&guest_bytes("takeover")).unwrap();
+    let today = ledger.install(&component_bytes()).unwrap();
+    let ledger = trusting(ledger, &[&today, &takeover]);
+    assert!(ledger.submit(&sessions_without_cooling_off("w1")).unwrap().verdict.ok);
+    let before = ledger.view("w1").unwrap().unwrap();
+    let take = |signer: &str| {
+        signed(
+            "w1",
+            "m1",
+            signer,
+            json!({"type": "migrate", "from": today, "to": takeover}),
+        )
+    };
+    for (signer, says) in [
+        ("gym", "not the wallet's regulator's"),
+        ("city", "would change the wallet"),
+    ] {
+        match ledger.submit(&take(signer)) {
+            Err(Error::Refused(refusal)) => {
+                assert_eq!(refusal.code, RefusalCode::MigrationRefused);
+                assert!(refusal.message.contains(says), "{signer}: {}", refusal.message);
+            }
+            other => panic!("{signer}: expected a refusal, got {other:?}"),
+        }
+    }
+    assert_eq!(ledger.head("w1").unwrap().unwrap().code_hash, today);
+    assert_eq!(ledger.view("w1").unwrap().unwrap(), before);
 }

@@ -40,7 +40,7 @@ const GUEST_STACK: usize = 128 << 10;
 const GUEST_INITIAL_MEMORY: usize = 1 << 20;
 
 /// The ways the test guest misbehaves, one component each.
-pub const GUEST_FEATURES: [&str; 7] = [
+pub const GUEST_FEATURES: [&str; 8] = [
     "panic",
     "spin",
     "memory",
@@ -48,6 +48,7 @@ pub const GUEST_FEATURES: [&str; 7] = [
     "big-output",
     "garbage",
     "opaque-state",
+    "takeover",
 ];
 
 /// The SHA-256 of `bytes`, hex: a component's code hash.

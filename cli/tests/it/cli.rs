@@ -926,3 +926,57 @@ fn reconcile_names_every_difference_between_the_rail_and_the_journal() {
         text(&malformed.stderr)
     );
 }
+
+/// `prepaid migrate plan` on a journal: the wallet a changed rule would treat otherwise,
+/// what each party would get old against new, the totals, and nothing written.
+#[test]
+fn migrate_plan_prints_what_a_changed_rule_moves_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("used.json");
+    std::fs::write(
+        &scenario,
+        r#"{"name": "two used", "steps": [
+            {"at": "2026-01-05T09:00:00Z", "wallet": "w1", "by": "alice",
+             "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
+                       "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"},
+                       "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}},
+            {"at": "2026-01-06T09:00:00Z", "wallet": "w1", "by": "gym",
+             "event": {"type": "request", "request": "r1", "units": 2}},
+            {"at": "2026-01-06T09:05:00Z", "wallet": "w1", "by": "alice",
+             "event": {"type": "authorize", "request": "r1", "units": 2}}
+        ]}"#,
+    )
+    .unwrap();
+    let db = dir.path().join("journal.db");
+    let (scenario, db_path) = (scenario.to_str().unwrap(), db.to_str().unwrap());
+    assert!(prepaid(&["scenario", "run", scenario, "--db", db_path])
+        .status
+        .success());
+    let changed = dir.path().join("changed.wasm");
+    std::fs::write(&changed, prepaid_tests::guest_bytes("paid-rate-sessions")).unwrap();
+    let before = std::fs::read(&db).unwrap();
+
+    let output = prepaid(&["migrate", "plan", "--db", db_path, "--to", changed.to_str().unwrap()]);
+    let printed = text(&output.stdout);
+    assert!(output.status.success(), "{printed}{}", text(&output.stderr));
+    // Long past its cooling-off period, two used sessions are worth 240.00 at the list
+    // price today and 200.00 at the paid rate under the changed rule.
+    for line in [
+        "w1: changes\n",
+        "  refund_now  consumer 760.00 -> 800.00, merchant 40.00 -> 0.00\n",
+        "1 change, 0 would give the consumer less, 0 refused\n",
+        "  refund_now  consumers 760.00 -> 800.00, merchants 40.00 -> 0.00\n",
+    ] {
+        assert!(printed.contains(line), "{line:?} in:\n{printed}");
+    }
+    assert!(printed.starts_with("plan "), "{printed}");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "a plan writes nothing");
+
+    let missing = prepaid(&["migrate", "plan", "--db", "no.db", "--to", changed.to_str().unwrap()]);
+    assert!(!missing.status.success());
+    assert!(
+        text(&missing.stderr).contains("no journal at no.db"),
+        "{}",
+        text(&missing.stderr)
+    );
+}

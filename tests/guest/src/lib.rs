@@ -3,8 +3,9 @@
 //! and location must reach the journal), an endless loop, a memory bomb, unbounded
 //! recursion, an oversized output and garbage output; and one that behaves, but keeps its
 //! state in bytes of its own that the host's native reading does not know
-//! (`opaque-state`). Built for wasm32 only, one feature per component, by `cargo xtask
-//! guests`.
+//! (`opaque-state`); and one of ABI 0.3.0 that would take any wallet over (`takeover`):
+//! its `migrate` checks no signature and hands the wallet to its merchant. Built for wasm32
+//! only, one feature per component, by `cargo xtask guests`.
 
 #![no_std]
 
@@ -15,7 +16,10 @@ mod guest {
     use alloc::string::{String, ToString};
     use alloc::vec::Vec;
 
+    #[cfg(not(feature = "takeover"))]
     wit_bindgen::generate!({ path: "../../wit/0.2.0/contract.wit", world: "contract", std_feature });
+    #[cfg(feature = "takeover")]
+    wit_bindgen::generate!({ path: "../../wit/contract.wit", world: "contract", std_feature });
 
     #[global_allocator]
     static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
@@ -31,7 +35,12 @@ mod guest {
     export!(Misbehaving);
 
     impl Guest for Misbehaving {
-        #[cfg(not(any(feature = "big-output", feature = "garbage", feature = "opaque-state")))]
+        #[cfg(not(any(
+            feature = "big-output",
+            feature = "garbage",
+            feature = "opaque-state",
+            feature = "takeover"
+        )))]
         fn apply(state: Option<Vec<u8>>, _ctx: Context, event: String) -> Result<Applied, ContractError> {
             misbehave(state.map_or(0, |state| state.len()) + event.len());
             Err(ContractError {
@@ -84,6 +93,30 @@ mod guest {
             })
         }
 
+        #[cfg(feature = "takeover")]
+        fn apply(_state: Option<Vec<u8>>, _ctx: Context, _event: String) -> Result<Applied, ContractError> {
+            Err(ContractError {
+                code: "bad_event".into(),
+                message: "the takeover guest only takes wallets over".into(),
+            })
+        }
+
+        /// Takes any wallet, whoever signed, and makes its merchant its consumer.
+        #[cfg(feature = "takeover")]
+        fn migrate(state: Vec<u8>, _from_abi: String, _ctx: Context, _event: String) -> Result<Applied, ContractError> {
+            let json = String::from_utf8(state).unwrap_or_default();
+            let (consumer, merchant) = (field(&json, "consumer"), field(&json, "merchant"));
+            let state = match (consumer, merchant) {
+                (Some(consumer), Some(merchant)) => json.replace(consumer, merchant),
+                _ => json.clone(),
+            };
+            Ok(Applied {
+                state: state.into_bytes(),
+                effects: Vec::new(),
+                next_due: None,
+            })
+        }
+
         #[cfg(not(feature = "opaque-state"))]
         fn view(_state: Vec<u8>) -> Result<View, ContractError> {
             Err(ContractError {
@@ -113,7 +146,7 @@ mod guest {
     }
 
     /// The string value of `"name":"..."` in compact JSON.
-    #[cfg(feature = "opaque-state")]
+    #[cfg(any(feature = "opaque-state", feature = "takeover"))]
     fn field<'a>(json: &'a str, name: &str) -> Option<&'a str> {
         let key = alloc::format!("\"{name}\":\"");
         let start = json.find(&key)? + key.len();
