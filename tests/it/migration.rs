@@ -87,13 +87,7 @@ fn the_regulator_moves_a_wallet_from_abi_0_2_0_onto_todays_code_and_verify_follo
     let old = ledger.install(&old_bytes).unwrap();
     let ledger = trusting(ledger, &[&old]);
     assert!(ledger.submit(&sessions_open().untimed()).unwrap().verdict.ok);
-    let request = signed(
-        "w1",
-        "r1",
-        "gym",
-        json!({"type": "request", "request": "r1", "units": 2}),
-    );
-    assert!(ledger.submit(&request).unwrap().verdict.ok);
+    request_two(&ledger, "w1");
     let before = ledger.view("w1").unwrap().unwrap();
 
     // The platform installs today's code. Until its trust file lists it, no wallet moves,
@@ -190,13 +184,7 @@ fn revoked_code_pays_no_merchant_until_its_wallet_migrates_and_refunds_go_on() {
     for wallet in ["w1", "w2"] {
         assert!(ledger.submit(&opening(wallet)).unwrap().verdict.ok);
     }
-    let request = signed(
-        "w1",
-        "r1",
-        "gym",
-        json!({"type": "request", "request": "r1", "units": 2}),
-    );
-    assert!(ledger.submit(&request).unwrap().verdict.ok);
+    request_two(&ledger, "w1");
 
     // The platform finds the old code wrong: it revokes it and trusts today's instead.
     let new = ledger.install(&new_bytes).unwrap();
@@ -269,9 +257,8 @@ fn sessions_without_cooling_off(wallet: &str) -> Envelope {
     .untimed()
 }
 
-/// Opens `wallet` and has gym paid for two sessions (200.00 at the paid rate).
-fn two_sessions_used(ledger: &Ledger, wallet: &str) {
-    assert!(ledger.submit(&sessions_without_cooling_off(wallet)).unwrap().verdict.ok);
+/// Gym asks `wallet` for two sessions (request r1).
+fn request_two(ledger: &Ledger, wallet: &str) {
     let request = signed(
         wallet,
         "r1",
@@ -279,6 +266,12 @@ fn two_sessions_used(ledger: &Ledger, wallet: &str) {
         json!({"type": "request", "request": "r1", "units": 2}),
     );
     assert!(ledger.submit(&request).unwrap().verdict.ok);
+}
+
+/// Opens `wallet` and has gym paid for two sessions (200.00 at the paid rate).
+fn two_sessions_used(ledger: &Ledger, wallet: &str) {
+    assert!(ledger.submit(&sessions_without_cooling_off(wallet)).unwrap().verdict.ok);
+    request_two(ledger, wallet);
     let authorize = signed(
         wallet,
         "a1",
