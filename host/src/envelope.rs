@@ -82,7 +82,6 @@ impl Envelope {
     /// Err says why not; a state this build does not read natively has no consumer it can
     /// check, and so no consent.
     pub fn migration_consented(&self, state: &[u8]) -> std::result::Result<(), String> {
-        use prepaid_contract::Crypto as _;
         let wallet = prepaid_contract::state::Wallet::decode(state)
             .map_err(|_| "this build cannot read the wallet's consumer to check their consent".to_owned())?;
         let Event::Migrate(migrate) = Event::parse(&self.body()).map_err(|error| error.message)? else {
@@ -93,16 +92,20 @@ impl Envelope {
             consent: None,
             ..migrate
         });
-        let message = prepaid_contract::authorization::event_message(
+        // The consent is the consumer's signature of the event as asked: checked as any
+        // signature of an event is.
+        let ctx = Context {
+            signature: Some(consent),
+            ..self.context().map_err(|error| format!("{error:#}"))?
+        };
+        prepaid_contract::authorization::require_signature(
             &prepaid_contract::NativeCrypto,
-            &self.wallet,
-            &self.id,
+            &ctx,
             &asked,
-        );
-        match prepaid_contract::NativeCrypto.ed25519_verify(&wallet.consumer.0, &message, &consent.0) {
-            true => Ok(()),
-            false => Err("its `consent` is not the consumer's signature of this migration".into()),
-        }
+            &wallet.consumer,
+            "consumer",
+        )
+        .map_err(|error| format!("its `consent` does not hold: {}", error.message))
     }
 
     /// Signs the envelope with `key` (the signer whose authority the event carries): the
