@@ -190,3 +190,42 @@ pub fn assert_ack_references(
         assert_eq!(record.reference, expected, "{}", effect.effect_id);
     }
 }
+
+/// Alice's `open` of ten sessions from gym for 1000.00 (list price 120.00) as `wallet`,
+/// with no cooling-off period: a refund values what she used at the list price at once.
+pub fn sessions_without_cooling_off(wallet: &str) -> Envelope {
+    scenario_events(&format!(
+        r#"{{"name": "open", "steps": [
+            {{"at": "2026-01-05T09:00:00Z", "wallet": "{wallet}", "by": "alice",
+             "event": {{"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
+                       "product": {{"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"}},
+                       "policy": {{"cooling_off_days": 0, "deemed_confirm_days": 0}}}}}}
+        ]}}"#
+    ))
+    .remove(0)
+    .untimed()
+}
+
+/// Gym asks `wallet` for two sessions (request r1).
+pub fn request_two(ledger: &Ledger, wallet: &str) {
+    let request = signed(
+        wallet,
+        "r1",
+        "gym",
+        serde_json::json!({"type": "request", "request": "r1", "units": 2}),
+    );
+    assert!(ledger.submit(&request).unwrap().verdict.ok);
+}
+
+/// Opens `wallet` and has gym paid for two sessions (200.00 at the paid rate).
+pub fn two_sessions_used(ledger: &Ledger, wallet: &str) {
+    assert!(ledger.submit(&sessions_without_cooling_off(wallet)).unwrap().verdict.ok);
+    request_two(ledger, wallet);
+    let authorize = signed(
+        wallet,
+        "a1",
+        "alice",
+        serde_json::json!({"type": "authorize", "request": "r1", "units": 2}),
+    );
+    assert_eq!(ledger.submit(&authorize).unwrap().verdict.effects[0].amount, "200.00");
+}

@@ -562,6 +562,27 @@ pub(crate) enum MigrateCommand {
         #[command(flatten)]
         cache: CacheArg,
     },
+    /// Moves the wallets a plan foresees onto its component, each by a `migrate` signed
+    /// with the regulator's key and naming the plan: a wallet whose consumer would get less
+    /// waits for their consent (they are told), the others move now. Prints what became of
+    /// each wallet that did not move, and the time it took.
+    Run {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The plan the regulator read, as `prepaid migrate plan --json` printed it.
+        #[arg(long)]
+        plan: PathBuf,
+        /// The component the plan moves the wallets to.
+        #[arg(long)]
+        to: PathBuf,
+        /// The regulator's key file: the wallets' regulator signs their migrations.
+        #[arg(long)]
+        key: PathBuf,
+        #[command(flatten)]
+        admission: AdmissionArgs,
+        #[command(flatten)]
+        cache: CacheArg,
+    },
 }
 
 #[derive(clap::Subcommand)]

@@ -161,6 +161,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Migrate {
             command: MigrateCommand::Plan { store, to, json, cache },
         } => migrate::plan(store.config(), &to, json, cache.engine()?),
+        Command::Migrate {
+            command:
+                MigrateCommand::Run {
+                    store,
+                    plan,
+                    to,
+                    key,
+                    admission,
+                    cache,
+                },
+        } => {
+            let trust = admission.trust()?;
+            migrate::run(store.config(), &plan, &to, &key, trust, cache.engine()?)
+        }
         Command::Contract {
             command: ContractCommand::Hash { file },
         } => {

@@ -1,12 +1,13 @@
 //! `prepaid migrate plan`: what moving every live wallet onto a component would change,
-//! for the regulator to read before signing the migrations.
+//! for the regulator to read before signing the migrations; `prepaid migrate run`: the
+//! migrations a plan foresees, signed and handed in.
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
 use prepaid_host::plan::{Plan, Terms};
-use prepaid_host::{ContractEngine, Ledger, StoreConfig};
+use prepaid_host::{ContractEngine, Envelope, Ledger, Migrated, StoreConfig, Trust};
 
 use crate::count;
 
@@ -25,6 +26,93 @@ pub(crate) fn plan(store: StoreConfig, to: &Path, json: bool, engine: ContractEn
         print!("{}", text(&plan));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Signs, with the regulator's key file `key`, a `migrate` naming the plan in the file
+/// `plan` for each wallet it foresees moving onto the component file `to`, and hands each
+/// in, the wallets spread over the machine's cores: admitted by `trust`, which must trust
+/// `to`.
+pub(crate) fn run(
+    store: StoreConfig,
+    plan: &Path,
+    to: &Path,
+    key: &Path,
+    trust: Trust,
+    engine: ContractEngine,
+) -> Result<ExitCode> {
+    let planned =
+        Plan::read(&std::fs::read_to_string(plan).with_context(|| format!("reading the plan {}", plan.display()))?)?;
+    let bytes = std::fs::read(to).with_context(|| format!("reading the component {}", to.display()))?;
+    let code_hash = prepaid_host::outcome::sha256_hex(&bytes);
+    if code_hash != planned.to {
+        bail!(
+            "the plan moves wallets onto component {}, but {} is {code_hash}",
+            planned.to,
+            to.display()
+        );
+    }
+    if !trust.trusts_component(&code_hash) {
+        bail!("component {code_hash} is not in the trust file: no wallet may move onto it");
+    }
+    let key = prepaid_host::keys::read_key_file(key)?;
+    let ledger = Ledger::open(store, engine)?.with_trust(trust);
+    ledger.install(&bytes)?;
+    let started = std::time::Instant::now();
+    let hand_in = |(wallet, from): &(String, String)| -> Result<Migrated> {
+        let mut migration = Envelope {
+            wallet: wallet.clone(),
+            id: format!("migrate-{code_hash}"),
+            at: None,
+            event: serde_json::json!({"type": "migrate", "from": from, "to": code_hash, "plan": planned.hash}),
+            signature: None,
+        };
+        migration.sign(&key)?;
+        Ok(ledger.migrate(&migration)?)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunk = planned.wallets.len().div_ceil(threads).max(1);
+    let results: Vec<(String, Result<Migrated>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = planned
+            .wallets
+            .chunks(chunk)
+            .map(|wallets| {
+                scope.spawn(|| {
+                    wallets
+                        .iter()
+                        .map(|wallet| (wallet.0.clone(), hand_in(wallet)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().expect("a migration's worker panicked"))
+            .collect()
+    });
+    let (mut moved, mut waiting, mut refused) = (0, 0, 0);
+    for (wallet, result) in &results {
+        match result {
+            Ok(Migrated::Moved(_)) => moved += 1,
+            Ok(Migrated::Waiting) => {
+                waiting += 1;
+                println!("{wallet}: waits for its consumer's consent");
+            }
+            Err(error) => {
+                refused += 1;
+                println!("{wallet}: refused: {error:#}");
+            }
+        }
+    }
+    println!(
+        "plan {}: {moved} moved onto {code_hash}, {waiting} waiting for consent, {refused} refused, in {:.1} s",
+        planned.hash,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(if refused == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// The plan for people: every wallet that changes or is refused, path by path, then the

@@ -348,10 +348,10 @@ pub struct Migrate {
     /// regulator was shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<HexBytes<32>>,
-    /// The consumer's signature of this migration as it reads without `consent`: the host
-    /// requires it when the new rules would give the consumer less on some path (a refund
-    /// now, at expiry, at closure), and the regulator signs the event with it in. The
-    /// rules do not read it.
+    /// The consumer's signature of this migration (the message the regulator signs, which
+    /// leaves `consent` out): the host requires it when the new rules would give the
+    /// consumer less on some path (a refund now, at expiry, at closure). The rules do not
+    /// read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<Signature>,
 }
@@ -402,8 +402,18 @@ impl Event {
         }
     }
 
-    /// The canonical JSON that signatures cover: fields in a fixed order, no spaces.
+    /// The canonical JSON that signatures cover: fields in a fixed order, no spaces. A
+    /// migration's `consent` is the consumer's signature of the migration, so no signature
+    /// covers it: the regulator and the consumer sign the same message, in either order,
+    /// and a migration the regulator signed can wait for the consumer's consent.
     pub fn canonical_json(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("events always serialize")
+        match self {
+            Event::Migrate(migrate @ Migrate { consent: Some(_), .. }) => Event::Migrate(Migrate {
+                consent: None,
+                ..migrate.clone()
+            })
+            .canonical_json(),
+            _ => serde_json::to_vec(self).expect("events always serialize"),
+        }
     }
 }

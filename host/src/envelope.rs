@@ -78,30 +78,25 @@ impl Envelope {
     }
 
     /// Checks that this `migrate` carries the consent of the consumer of the wallet whose
-    /// state is `state`: their signature of the migration as it reads without `consent`.
+    /// state is `state`: their signature of the migration, the message the regulator signs.
     /// Err says why not; a state this build does not read natively has no consumer it can
     /// check, and so no consent.
     pub fn migration_consented(&self, state: &[u8]) -> std::result::Result<(), String> {
         let wallet = prepaid_contract::state::Wallet::decode(state)
             .map_err(|_| "this build cannot read the wallet's consumer to check their consent".to_owned())?;
-        let Event::Migrate(migrate) = Event::parse(&self.body()).map_err(|error| error.message)? else {
+        let event = Event::parse(&self.body()).map_err(|error| error.message)?;
+        let Event::Migrate(migrate) = &event else {
             return Err("not a migration".into());
         };
-        let consent = migrate.consent.ok_or("it carries no `consent`")?;
-        let asked = Event::Migrate(prepaid_contract::event::Migrate {
-            consent: None,
-            ..migrate
-        });
-        // The consent is the consumer's signature of the event as asked: checked as any
-        // signature of an event is.
+        // Checked as any signature of an event is.
         let ctx = Context {
-            signature: Some(consent),
+            signature: Some(migrate.consent.ok_or("it carries no `consent`")?),
             ..self.context().map_err(|error| format!("{error:#}"))?
         };
         prepaid_contract::authorization::require_signature(
             &prepaid_contract::NativeCrypto,
             &ctx,
-            &asked,
+            &event,
             &wallet.consumer,
             "consumer",
         )

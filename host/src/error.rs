@@ -148,6 +148,10 @@ pub enum RefusalCode {
     /// or the new component rejected it (with its code and message). A migration happens
     /// whole or not at all: a refused one records nothing.
     MigrationRefused,
+    /// A `migrate` that would give the consumer less on some path (see
+    /// [`crate::plan`]) and carries no consent of theirs: handed in by
+    /// [`crate::Ledger::migrate`], it waits for them (see [`crate::Ledger::consent`]).
+    AwaitsConsent,
     /// An event that would release money to the merchant on a wallet whose component the
     /// trust file revokes; only refunds, rulings and a migration away release on it.
     ComponentRevoked,
@@ -177,6 +181,7 @@ impl RefusalCode {
             RefusalCode::WrongStatus => "wrong_status",
             RefusalCode::ShortNotice => "short_notice",
             RefusalCode::MigrationRefused => "migration_refused",
+            RefusalCode::AwaitsConsent => "awaits_consent",
             RefusalCode::ComponentRevoked => "component_revoked",
         }
     }

@@ -37,6 +37,10 @@ pub enum NoticeKind {
     /// The regulator recorded the merchant's closure: sales stopped, and on the date
     /// everything frozen goes back.
     MerchantClosing,
+    /// The regulator moves the wallet onto new rules that would give the consumer less on
+    /// some path: it waits for their consent, and stays on its rules without it (consumers
+    /// only).
+    MigrationAwaitsConsent,
 }
 
 /// One notice.
@@ -125,4 +129,18 @@ pub fn of_wallet(
         }
     }
     notices
+}
+
+/// The notice that a migration of `wallet`, handed in at `asked_at`, waits for its
+/// consumer's consent.
+pub fn migration_waiting(wallet: &str, asked_at: i64) -> Notice {
+    let kind = NoticeKind::MigrationAwaitsConsent;
+    Notice {
+        id: format!("{wallet}/{}/{asked_at}", crate::text::word(&kind)),
+        wallet: wallet.to_owned(),
+        kind,
+        at: asked_at,
+        request: None,
+        amount: None,
+    }
 }

@@ -35,7 +35,8 @@ const PATHS: [&str; 3] = ["refund_now", "at_expiry", "at_closure"];
 /// What moving every live wallet onto `to` would change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Plan {
-    /// The SHA-256 (hex) of `to`, `at`, `wallets` and `unplanned` as JSON: what a regulator's signed
+    /// The SHA-256 (hex) of `[to, at, wallets, unplanned]` as JSON with every object's keys
+    /// in order ([`Plan::read`] checks it on the plan as printed): what a regulator's signed
     /// `migrate` names as `plan`.
     pub hash: String,
     /// The component the wallets would move to.
@@ -176,11 +177,7 @@ pub fn plan(store: &dyn Store, contracts: &Contracts, new: &WasmContract, at: i6
     let wallets: Vec<WalletPlan> = wallets.into_iter().flatten().collect();
     let unplanned: Vec<Unplanned> = unplanned.into_iter().filter_map(std::result::Result::err).collect();
     let totals = Totals::of(&wallets)?;
-    let hash = sha256_hex(
-        serde_json::to_string(&(to, at, &wallets, &unplanned))
-            .map_err(anyhow::Error::from)?
-            .as_bytes(),
-    );
+    let hash = hash_of(serde_json::to_value((to, at, &wallets, &unplanned)).map_err(anyhow::Error::from)?);
     Ok(Plan {
         hash,
         to: to.to_owned(),
@@ -191,9 +188,64 @@ pub fn plan(store: &dyn Store, contracts: &Contracts, new: &WasmContract, at: i6
     })
 }
 
+/// The plan's hash of its `[to, at, wallets, unplanned]`, as JSON values: objects' keys in
+/// order, whatever order they were read in.
+fn hash_of(content: serde_json::Value) -> String {
+    sha256_hex(content.to_string().as_bytes())
+}
+
+/// A plan read back from its JSON (as `prepaid migrate plan --json` or the API gave it),
+/// its hash checked: what the migrations it foresees act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Planned {
+    /// The plan's hash, which each migration names.
+    pub hash: String,
+    /// The component the wallets move to.
+    pub to: String,
+    /// The wallets the new code takes, each with the code it ran when planned.
+    pub wallets: Vec<(String, String)>,
+}
+
+impl Plan {
+    /// Reads a plan's JSON back, refusing one whose content is not what its hash says (a
+    /// plan edited after it was made, or cut short).
+    pub fn read(json: &str) -> Result<Planned> {
+        let bad = |why: String| Error::fault(format!("not a plan as `prepaid migrate plan --json` prints one: {why}"));
+        let plan: serde_json::Value = serde_json::from_str(json).map_err(|error| bad(error.to_string()))?;
+        let field = |name: &str| plan.get(name).cloned().ok_or_else(|| bad(format!("no `{name}`")));
+        let hash = field("hash")?;
+        let content =
+            serde_json::Value::Array(vec![field("to")?, field("at")?, field("wallets")?, field("unplanned")?]);
+        if hash.as_str() != Some(hash_of(content).as_str()) {
+            return Err(bad(
+                "its content is not what its hash says: it was changed after it was made".into(),
+            ));
+        }
+        let text = |value: &serde_json::Value, name: &str| {
+            value
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| bad(format!("a wallet with no `{name}`")))
+        };
+        let wallets = plan["wallets"]
+            .as_array()
+            .ok_or_else(|| bad("`wallets` is not a list".into()))?
+            .iter()
+            .filter(|wallet| !wallet["new"].is_null())
+            .map(|wallet| Ok((text(wallet, "wallet")?, text(wallet, "from")?)))
+            .collect::<Result<_>>()?;
+        Ok(Planned {
+            hash: text(&plan, "hash")?,
+            to: text(&plan, "to")?,
+            wallets,
+        })
+    }
+}
+
 /// One wallet: its terms under `old`, then under `new` once `new` has migrated its state;
 /// `None` for a closed wallet, which nothing moves any more.
-fn plan_wallet(
+pub(crate) fn plan_wallet(
     wallet: &str,
     old: &WasmContract,
     new: &WasmContract,

@@ -274,6 +274,11 @@ impl Platform<'_> {
                 .and_then(|found| found.closure.as_ref())
                 .map(|closure| closure.effective);
             notices.extend(notices::of_wallet(&id, &details, closure, audience, now, until));
+            if matches!(audience, Audience::Consumer(_)) {
+                if let Some(asked_at) = self.ledger.migration_asked_at(&id)? {
+                    notices.push(notices::migration_waiting(&id, asked_at));
+                }
+            }
         }
         notices.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
         Ok(notices)

@@ -9,7 +9,10 @@ use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::store::Store as _;
 use prepaid_host::trust::{Regulator, Trust};
 use prepaid_host::{Clock, Contracts, Envelope, Error, Ledger, RefusalCode};
-use prepaid_tests::{component_bytes, guest_bytes, scenario_events, sessions_open, signed, sqlite_store, verify};
+use prepaid_tests::{
+    component_bytes, guest_bytes, request_two, sessions_open, sessions_without_cooling_off, signed, sqlite_store,
+    two_sessions_used, verify,
+};
 use serde_json::json;
 
 /// The component of ABI 0.2.0 that the replay-forever fixture's wallets were opened on.
@@ -106,7 +109,7 @@ fn the_regulator_moves_a_wallet_from_abi_0_2_0_onto_todays_code_and_verify_follo
     // Today's rules hold back a pending request's amount at a refund, which 0.2.0 gave back:
     // alice would get less, so the regulator's signature alone moves nothing.
     let unconsented = signed("w1", "m1", "city", json!({"type": "migrate", "from": old, "to": new}));
-    assert_eq!(refusal(ledger.submit(&unconsented)), RefusalCode::MigrationRefused);
+    assert_eq!(refusal(ledger.submit(&unconsented)), RefusalCode::AwaitsConsent);
 
     // Only the wallet's regulator moves it, from the code it runs, onto stored code; a
     // refused migration records nothing.
@@ -240,45 +243,6 @@ fn revoked_code_pays_no_merchant_until_its_wallet_migrates_and_refunds_go_on() {
         ["w2"]
     );
     assert!(untrusted[0].reason.contains("revokes"), "{}", untrusted[0].reason);
-}
-
-/// Alice's `open` of ten sessions from gym for 1000.00 (list price 120.00) as `wallet`,
-/// with no cooling-off period: a refund values what she used at the list price at once.
-fn sessions_without_cooling_off(wallet: &str) -> Envelope {
-    scenario_events(&format!(
-        r#"{{"name": "open", "steps": [
-            {{"at": "2026-01-05T09:00:00Z", "wallet": "{wallet}", "by": "alice",
-             "event": {{"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
-                       "product": {{"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"}},
-                       "policy": {{"cooling_off_days": 0, "deemed_confirm_days": 0}}}}}}
-        ]}}"#
-    ))
-    .remove(0)
-    .untimed()
-}
-
-/// Gym asks `wallet` for two sessions (request r1).
-fn request_two(ledger: &Ledger, wallet: &str) {
-    let request = signed(
-        wallet,
-        "r1",
-        "gym",
-        json!({"type": "request", "request": "r1", "units": 2}),
-    );
-    assert!(ledger.submit(&request).unwrap().verdict.ok);
-}
-
-/// Opens `wallet` and has gym paid for two sessions (200.00 at the paid rate).
-fn two_sessions_used(ledger: &Ledger, wallet: &str) {
-    assert!(ledger.submit(&sessions_without_cooling_off(wallet)).unwrap().verdict.ok);
-    request_two(ledger, wallet);
-    let authorize = signed(
-        wallet,
-        "a1",
-        "alice",
-        json!({"type": "authorize", "request": "r1", "units": 2}),
-    );
-    assert_eq!(ledger.submit(&authorize).unwrap().verdict.effects[0].amount, "200.00");
 }
 
 /// What `path` gives under the old and the new code: (consumer, merchant) each.
@@ -421,10 +385,13 @@ fn plan_reports_the_money_a_changed_rule_moves(store: prepaid_host::StoreConfig)
             json!({"type": "migrate", "from": changed, "to": today}),
         )
     };
-    for attempt in [back_to_today("m1", None), back_to_today("m1", Some(&asked("m0")))] {
+    for (attempt, code) in [
+        (back_to_today("m1", None), RefusalCode::AwaitsConsent),
+        (back_to_today("m1", Some(&asked("m0"))), RefusalCode::MigrationRefused),
+    ] {
         match ledger.submit(&attempt) {
             Err(Error::Refused(refusal)) => {
-                assert_eq!(refusal.code, RefusalCode::MigrationRefused);
+                assert_eq!(refusal.code, code);
                 assert!(refusal.message.contains("consent"), "{}", refusal.message);
             }
             other => panic!("expected a refusal, got {other:?}"),
@@ -491,4 +458,97 @@ fn code_that_would_take_a_wallet_over_moves_nothing() {
     }
     assert_eq!(ledger.head("w1").unwrap().unwrap().code_hash, today);
     assert_eq!(ledger.view("w1").unwrap().unwrap(), before);
+}
+
+/// A migration that would give the consumer less, handed in by the regulator, waits: the
+/// wallet keeps its rules, the consumer is told and sees both terms, and only their own
+/// signature of the migration the regulator signed moves it; anyone else's, or a
+/// migration nobody regulates, keeps nothing waiting.
+#[test]
+fn a_migration_that_gives_the_consumer_less_waits_for_her_consent() {
+    use prepaid_host::notices::{Audience, NoticeKind};
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open_in(dir.path());
+    let changed = ledger.install(&guest_bytes("paid-rate-sessions")).unwrap();
+    two_sessions_used(&ledger, "w1");
+    let today = ledger.install(&component_bytes()).unwrap();
+    let ledger = trusting(ledger, &[&today, &changed]);
+    let migration = |signer: &str| {
+        signed(
+            "w1",
+            "m1",
+            signer,
+            json!({"type": "migrate", "from": changed, "to": today}),
+        )
+    };
+    let alice = prepaid_host::keys::public_key(&prepaid_host::keys::dev_key("alice")).to_string();
+    let told = || {
+        ledger
+            .platform()
+            .notices_at(&Audience::Consumer(alice.clone()), ledger.clock().now().unwrap(), 7)
+            .unwrap()
+            .into_iter()
+            .filter(|notice| notice.kind == NoticeKind::MigrationAwaitsConsent)
+            .count()
+    };
+
+    // The merchant's migration is refused, and nothing waits.
+    assert_eq!(
+        refusal(ledger.migrate(&migration("gym"))),
+        RefusalCode::MigrationRefused
+    );
+    assert!(ledger.waiting_migration("w1").unwrap().is_none());
+    // The regulator's, submitted as an event, is refused for want of her consent...
+    assert_eq!(refusal(ledger.submit(&migration("city"))), RefusalCode::AwaitsConsent);
+    assert!(ledger.waiting_migration("w1").unwrap().is_none());
+    // ...and handed in as a migration, it waits, the wallet on its rules, and she is told.
+    assert_eq!(
+        ledger.migrate(&migration("city")).unwrap(),
+        prepaid_host::Migrated::Waiting
+    );
+    assert_eq!(ledger.head("w1").unwrap().unwrap().code_hash, changed);
+    assert_eq!(told(), 1);
+    let waiting = ledger.waiting_migration("w1").unwrap().unwrap();
+    assert!(waiting.plan.consumer_worse);
+    assert_eq!(
+        split(&waiting.plan, "refund_now"),
+        [("800.00", "0.00"), ("760.00", "40.00")].map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+
+    // Anyone's consent but hers (the merchant's, or hers to another event) moves nothing,
+    // and the migration still waits.
+    let consent_of = |signer: &str, id: &str| {
+        signed(
+            "w1",
+            id,
+            signer,
+            json!({"type": "migrate", "from": changed, "to": today}),
+        )
+        .signature
+        .unwrap()
+    };
+    for (signer, id) in [("gym", "m1"), ("alice", "m2")] {
+        assert_eq!(
+            refusal(ledger.consent("w1", &consent_of(signer, id))),
+            RefusalCode::MigrationRefused
+        );
+    }
+    assert_eq!(
+        refusal(ledger.consent("w1", "not a signature")),
+        RefusalCode::BadEnvelope
+    );
+    assert_eq!(ledger.head("w1").unwrap().unwrap().code_hash, changed);
+    assert!(ledger.waiting_migration("w1").unwrap().is_some());
+
+    // Hers moves it; nothing waits any more, and replay finds her consent where it is due.
+    assert!(ledger.consent("w1", &consent_of("alice", "m1")).unwrap().verdict.ok);
+    assert_eq!(ledger.head("w1").unwrap().unwrap().code_hash, today);
+    assert!(ledger.waiting_migration("w1").unwrap().is_none());
+    assert_eq!(told(), 0);
+    assert_eq!(
+        refusal(ledger.consent("w1", &consent_of("alice", "m1"))),
+        RefusalCode::MigrationRefused
+    );
+    let report = ledger.verify().unwrap();
+    assert!(report.is_clean(), "{:?}", report.divergences);
 }

@@ -10,7 +10,9 @@ use prepaid_host::service::auth::ApiKeys;
 use prepaid_host::service::{routes, Service, MAX_BODY_BYTES, OPENAPI};
 use prepaid_host::trust::{Regulator, Trust};
 use prepaid_host::{Clock, Envelope};
-use prepaid_tests::{component_bytes, guest_bytes, ledger_in, scenario_events, serve_on_loopback, signed};
+use prepaid_tests::{
+    component_bytes, guest_bytes, ledger_in, scenario_events, serve_on_loopback, signed, two_sessions_used,
+};
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -463,6 +465,87 @@ fn the_regulator_reads_a_migrations_plan_before_signing_and_nothing_is_recorded(
         assert_eq!(server.get(bad, Some(REGULATOR)).0, StatusCode::BAD_REQUEST, "{bad}");
     }
     assert_eq!(server.entries("w1"), 3, "a plan journals nothing");
+}
+
+/// A migration the regulator hands in over the API that would give the consumer less
+/// waits: she finds it beside her wallet, old terms against new, and a notice; her consent
+/// by her own key moves it. A merchant's key hands in no migration and consents to none,
+/// and another consumer's token sees none.
+#[test]
+fn a_consumer_consents_over_the_api_to_a_migration_that_waits_for_her() {
+    let changed = guest_bytes("paid-rate-sessions");
+    let from = prepaid_host::outcome::sha256_hex(&changed);
+    let to = prepaid_host::outcome::sha256_hex(&component_bytes());
+    // Wallets open on the changed rule, which the platform trusts beside today's; today's
+    // would give alice less at a refund.
+    let server = Server::start_with(
+        |ledger| {
+            let mut trust = ledger.trust().unwrap().clone();
+            trust.components.push(from.clone());
+            let ledger = ledger.with_trust(trust);
+            ledger.install(&changed).unwrap();
+            two_sessions_used(&ledger, "w1");
+            ledger
+        },
+        |service| service,
+    );
+    let event = json!({"type": "migrate", "from": from, "to": to});
+    let migration = signed("w1", "m1", "city", event.clone());
+    let path = "/v1/wallets/w1/migration";
+    assert_eq!(server.post(path, Some(GYM), &migration).0, StatusCode::FORBIDDEN);
+    let (status, body) = server.post(path, Some(REGULATOR), &migration);
+    assert_eq!(
+        (status, body["waiting_for"].as_str()),
+        (StatusCode::ACCEPTED, Some("consent")),
+        "{body}"
+    );
+
+    let alice = sign_in(&server, "alice");
+    let (status, mine) = server.get("/v1/consumer/wallets", Some(&alice));
+    assert_eq!(status, StatusCode::OK);
+    let waiting = &mine["wallets"][0]["migration"];
+    assert_eq!(waiting["event"]["signature"], json!(migration.signature));
+    let refund = |terms: &str| waiting["plan"][terms]["paths"]["refund_now"]["consumer"].clone();
+    assert_eq!((refund("old"), refund("new")), (json!("800.00"), json!("760.00")));
+    let (_, notices) = server.get("/v1/notices", Some(&alice));
+    assert!(
+        notices["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|notice| notice["kind"] == "migration_awaits_consent"),
+        "{notices}"
+    );
+    assert_eq!(
+        server.get(path, Some(&sign_in(&server, "bob"))).0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(server.get(path, Some(AUDITOR)).0, StatusCode::OK);
+
+    let consent = |signer: &str| json!({"consent": signed("w1", "m1", signer, event.clone()).signature});
+    let consenting = "/v1/wallets/w1/migration/consent";
+    assert_eq!(
+        server.post(consenting, Some(GYM), &consent("gym")).0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, body) = server.post(consenting, Some(&alice), &consent("gym"));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("migration_refused"))
+    );
+    let (status, body) = server.post(consenting, Some(&alice), &consent("alice"));
+    assert_eq!(
+        (status, body["ok"].as_bool()),
+        (StatusCode::CREATED, Some(true)),
+        "{body}"
+    );
+    let (_, wallet) = server.get("/v1/wallets/w1", Some(OPERATOR));
+    assert_eq!(wallet["code_hash"].as_str(), Some(to.as_str()));
+    let (status, body) = server.get(path, Some(OPERATOR));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("no_waiting_migration"))
+    );
 }
 
 #[test]

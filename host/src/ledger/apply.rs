@@ -297,12 +297,16 @@ fn migrate(
     }
     // New rules that would give the consumer less on some path wait for their consent.
     if crate::plan::consumer_worse(&head.wallet, &old, &new, state, ctx.timestamp)? {
-        envelope.migration_consented(state).map_err(|why| {
-            refused(format!(
-                "component {to} would give the consumer less on some path (see `prepaid migrate plan`): the \
-                 migration waits for their consent, and {why}"
-            ))
-        })?;
+        let worse = format!(
+            "component {to} would give the consumer less on some path (see `prepaid migrate plan`): the migration \
+             waits for their consent"
+        );
+        if envelope.event.get("consent").is_none() {
+            return Err(Error::refused(RefusalCode::AwaitsConsent, worse));
+        }
+        envelope
+            .migration_consented(state)
+            .map_err(|why| refused(format!("{worse}, and {why}")))?;
     }
     Ok((new, outcome))
 }

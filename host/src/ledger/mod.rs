@@ -11,6 +11,7 @@
 mod admit;
 mod apply;
 mod commit;
+mod consent;
 mod pool;
 
 use std::hash::{Hash, Hasher};
@@ -22,6 +23,7 @@ use anyhow::anyhow;
 
 pub(crate) use apply::per_event;
 pub use apply::Submitted;
+pub use consent::{Migrated, WaitingMigration};
 pub use pool::DEFAULT_MAX_CONNECTIONS;
 
 use crate::clock::{Clock, TICK_ID_PREFIX};

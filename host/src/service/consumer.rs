@@ -97,7 +97,9 @@ pub(super) async fn wallets(State(service): State<Service>, headers: HeaderMap) 
                 .state
                 .as_deref()
                 .and_then(|state| WalletDetails::of(state).ok());
-            wallets.push(json!({"wallet": id, "view": wallet.view, "details": details}));
+            // A migration waiting for their consent, with old and new terms side by side.
+            let migration = ledger.waiting_migration(&id)?;
+            wallets.push(json!({"wallet": id, "view": wallet.view, "details": details, "migration": migration}));
         }
         Ok(wallets)
     })

@@ -64,7 +64,9 @@ impl From<Error> for ApiError {
                     RefusalCode::UnknownMerchant | RefusalCode::UnknownListing | RefusalCode::UnknownWebhook => {
                         StatusCode::NOT_FOUND
                     }
-                    RefusalCode::AlreadyRegistered | RefusalCode::WrongStatus => StatusCode::CONFLICT,
+                    RefusalCode::AlreadyRegistered | RefusalCode::WrongStatus | RefusalCode::AwaitsConsent => {
+                        StatusCode::CONFLICT
+                    }
                     RefusalCode::BadRegistryEntry => StatusCode::BAD_REQUEST,
                     RefusalCode::Unattributed(_)
                     | RefusalCode::Unlisted

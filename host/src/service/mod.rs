@@ -8,6 +8,9 @@
 //!   entries, replay, the wallet's proof in the latest checkpoint;
 //! - `GET /v1/wallets/{wallet}/statement`: every movement with its receipt;
 //! - `POST /v1/wallets/{wallet}/dry-run`: what a signed event would do, not journaled;
+//! - `POST/GET /v1/wallets/{wallet}/migration`, `POST .../migration/consent`: a regulator's
+//!   signed migration handed in, the one waiting for the consumer's consent, and their
+//!   consent;
 //! - `POST /v1/consumer/challenge`, `POST /v1/consumer/token`: a consumer's sign-in with
 //!   the wallet key, for a short-lived token that reads and acts on their own wallets;
 //! - `GET /v1/consumer/wallets`: the signed-in consumer's wallets;
@@ -61,7 +64,10 @@ use platform::{
     merchants, migration_plan, register_merchant, registry_log, review_listing, review_merchant, revoke_listing,
     statistics, submit_listing,
 };
-use wallets::{dry_run, journal, open_wallet, proof, statement, submit_event, verify, wallet};
+use wallets::{
+    consent, dry_run, hand_in_migration, journal, open_wallet, proof, statement, submit_event, verify,
+    waiting_migration, wallet,
+};
 
 /// The largest request body accepted: a signed event is well under 4 KiB.
 pub const MAX_BODY_BYTES: usize = 64 << 10;
@@ -208,6 +214,21 @@ fn build(listed: &mut Vec<(Method, &'static str)>) -> Router<Service> {
         Method::GET,
         "/v1/wallets/{wallet}/statement",
         on(MethodFilter::GET, statement),
+    );
+    add(
+        Method::POST,
+        "/v1/wallets/{wallet}/migration",
+        on(MethodFilter::POST, hand_in_migration),
+    );
+    add(
+        Method::GET,
+        "/v1/wallets/{wallet}/migration",
+        on(MethodFilter::GET, waiting_migration),
+    );
+    add(
+        Method::POST,
+        "/v1/wallets/{wallet}/migration/consent",
+        on(MethodFilter::POST, consent),
     );
     add(
         Method::POST,

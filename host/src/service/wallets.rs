@@ -7,14 +7,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::auth::{Caller, Role};
 use super::error::ApiError;
 use super::{authorize, blocking, parse_body, Service};
 use crate::envelope::Envelope;
-use crate::ledger::{Ledger, Submitted, Wallet};
+use crate::ledger::{Ledger, Migrated, Submitted, WaitingMigration, Wallet};
 use crate::signed::Receipt;
 use crate::store::Entry;
 
@@ -108,6 +108,11 @@ impl SubmitResponse {
 async fn submit(service: &Service, raw: Envelope) -> Result<Response, ApiError> {
     let ledger = service.ledger.clone();
     let submitted = blocking(move || ledger.submit(&raw)).await?;
+    Ok(answer(service, submitted))
+}
+
+/// The answer to an event journaled (or found journaled), counted in the metrics.
+fn answer(service: &Service, submitted: Submitted) -> Response {
     let result = match (submitted.replayed, submitted.verdict.ok) {
         (true, _) => "replayed",
         (false, true) => "accepted",
@@ -119,7 +124,85 @@ async fn submit(service: &Service, raw: Envelope) -> Result<Response, ApiError> 
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(SubmitResponse::new(submitted, &service.platform_key))).into_response())
+    (status, Json(SubmitResponse::new(submitted, &service.platform_key))).into_response()
+}
+
+/// `POST /v1/wallets/{wallet}/migration`: a regulator's signed `migrate`, handed in by the
+/// operator or the regulator. It applies as an event would (201, the entry), or, where the
+/// new rules would give the consumer less on some path and it carries no consent, it
+/// waits for the consumer's (202), who is told by a notice.
+pub(super) async fn hand_in_migration(
+    State(service): State<Service>,
+    Path(wallet): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&service, &headers, &[Role::Operator, Role::Regulator])?;
+    let raw: Envelope = parse_body(body)?;
+    if raw.wallet != wallet {
+        return Err(ApiError::bad_request(format!(
+            "the migration is for wallet {}, not {wallet}",
+            raw.wallet
+        )));
+    }
+    let ledger = service.ledger.clone();
+    match blocking(move || ledger.migrate(&raw)).await? {
+        Migrated::Moved(submitted) => Ok(answer(&service, *submitted)),
+        Migrated::Waiting => Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"wallet": wallet, "waiting_for": "consent"})),
+        )
+            .into_response()),
+    }
+}
+
+/// `GET /v1/wallets/{wallet}/migration`: the migration waiting for the wallet's consumer's
+/// consent, with what the wallet gives on each path under its code and under the new one.
+pub(super) async fn waiting_migration(
+    State(service): State<Service>,
+    Path(wallet): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<WaitingMigration>, ApiError> {
+    let waiting = read_wallet(&service, &headers, &wallet, |ledger, wallet| {
+        ledger
+            .head(wallet)?
+            .map(|_| ledger.waiting_migration(wallet))
+            .transpose()
+    })
+    .await?;
+    waiting.map(Json).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_waiting_migration",
+            format!("no migration of wallet {wallet} waits for its consumer's consent"),
+        )
+    })
+}
+
+/// What `POST /v1/wallets/{wallet}/migration/consent` takes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsentRequest {
+    /// The consumer's signature (hex) of the waiting migration's event, under its wallet and
+    /// id: the message the regulator signed.
+    consent: String,
+}
+
+/// `POST /v1/wallets/{wallet}/migration/consent`: the consumer's consent to the migration
+/// that waits for it, from their page (or relayed by the operator): with it, the migration
+/// applies (201, the entry).
+pub(super) async fn consent(
+    State(service): State<Service>,
+    Path(wallet): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = authorize(&service, &headers, &[Role::Operator, Role::Consumer])?;
+    check_wallet_access(&service, &caller, &wallet).await?;
+    let request: ConsentRequest = parse_body(body)?;
+    let ledger = service.ledger.clone();
+    let submitted = blocking(move || ledger.consent(&wallet, &request.consent)).await?;
+    Ok(answer(&service, submitted))
 }
 
 pub(super) async fn open_wallet(

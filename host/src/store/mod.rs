@@ -148,6 +148,14 @@ pub trait Store: Send {
     /// closure; every ledger opened on it from then on admits by that.
     fn set_listed_only(&mut self, closure_notice_days: u32) -> Result<()>;
 
+    /// The migration of `wallet` waiting for its consumer's consent (a regulator's signed
+    /// `migrate`, as JSON), and when it was handed in, if there is one.
+    fn waiting_migration(&self, wallet: &str) -> Result<Option<(String, i64)>>;
+
+    /// Sets the migration of `wallet` waiting for its consumer's consent (replacing any
+    /// other), or with `None`, clears it.
+    fn set_waiting_migration(&mut self, wallet: &str, waiting: Option<(&str, i64)>) -> Result<()>;
+
     /// The merchant `wallet` was opened with, if it is indexed.
     fn merchant_of(&self, wallet: &str) -> Result<Option<String>>;
 

@@ -15,7 +15,7 @@ use anyhow::anyhow;
 use crate::error::Result;
 
 /// What each step adds, by the version it brings a store to (the first is version 1).
-pub const STEPS: [&str; 8] = [
+pub const STEPS: [&str; 9] = [
     "the journal: components, wallets, entries and the outbox",
     "claims on the outbox",
     "the wallets' due times",
@@ -24,6 +24,7 @@ pub const STEPS: [&str; 8] = [
     "webhook deliveries and the index of consumers",
     "the rail's references in acknowledgements",
     "the platform's admission: whether the journal sells only listings",
+    "migrations waiting for their consumer's consent",
 ];
 
 /// The version this build's stores are at.

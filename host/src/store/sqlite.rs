@@ -132,6 +132,11 @@ const STEPS: [&str; schema::STEPS.len()] = [
          one                 INTEGER PRIMARY KEY CHECK (one = 1),
          closure_notice_days INTEGER NOT NULL
      )",
+    "CREATE TABLE IF NOT EXISTS waiting_migrations (
+         wallet   TEXT PRIMARY KEY,
+         event    TEXT NOT NULL,
+         asked_at INTEGER NOT NULL
+     )",
 ];
 
 /// `value` as SQLite's integer.
@@ -978,6 +983,28 @@ impl Store for SqliteStore {
              ON CONFLICT (one) DO UPDATE SET closure_notice_days = excluded.closure_notice_days",
             [closure_notice_days],
         )?;
+        Ok(())
+    }
+
+    fn waiting_migration(&self, wallet: &str) -> Result<Option<(String, i64)>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT event, asked_at FROM waiting_migrations WHERE wallet = ?1")?
+            .query_row([wallet], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?)
+    }
+
+    fn set_waiting_migration(&mut self, wallet: &str, waiting: Option<(&str, i64)>) -> Result<()> {
+        match waiting {
+            Some((event, asked_at)) => self.conn.execute(
+                "INSERT INTO waiting_migrations (wallet, event, asked_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (wallet) DO UPDATE SET event = excluded.event, asked_at = excluded.asked_at",
+                params![wallet, event, asked_at],
+            )?,
+            None => self
+                .conn
+                .execute("DELETE FROM waiting_migrations WHERE wallet = ?1", [wallet])?,
+        };
         Ok(())
     }
 

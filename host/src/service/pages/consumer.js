@@ -133,8 +133,46 @@
     });
   }
 
+  // The regulator's migration waiting for the consumer: what each path gives them (and the
+  // merchant) under the wallet's rules now and under the new ones, side by side, and their
+  // consent, signed here over the migration as the regulator signed it.
+  function proposalCard(wallet, migration) {
+    const { old, new: proposed } = migration.plan;
+    const paths = ['refund_now', 'at_expiry', 'at_closure'];
+    const split = (terms, path) => `${yuan(terms.paths[path].consumer)} (${t('proposal.merchant')} ${yuan(terms.paths[path].merchant)})`;
+    return h('section', { class: 'proposal' },
+      h('h4', {}, L('proposal')),
+      h('p', { class: 'hint' }, L('proposal.explain')),
+      h('table', { class: 'proposal-terms' },
+        h('thead', {}, h('tr', {}, h('th', {}, L('proposal.path')), h('th', { class: 'amount' }, L('proposal.old')), h('th', { class: 'amount' }, L('proposal.new')))),
+        h('tbody', {}, paths.map((path) => {
+          const worse = Prepaid.fen(proposed.paths[path].consumer) < Prepaid.fen(old.paths[path].consumer);
+          return h('tr', { 'data-path': path, class: worse ? 'worse' : '' },
+            h('td', {}, L(`proposal.${path}`)),
+            h('td', { class: 'amount old' }, split(old, path)),
+            h('td', { class: 'amount new' }, split(proposed, path)));
+        }))),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'consent', onclick: () => consent(wallet, migration.event) }, L('proposal.consent'))));
+  }
+
+  // The consent is the wallet key's signature of the regulator's event, field by field in
+  // the order the contract signs (never a digest the service hands over).
+  async function consent(wallet, migration) {
+    await guarded(async () => {
+      if (!token) await signIn();
+      const { from, to, plan } = migration.event;
+      const event = { type: 'migrate', from, to, ...(plan ? { plan } : {}) };
+      const signature = await sign(me.key, await eventDigest(wallet, migration.id, event));
+      await authed('POST', `/v1/wallets/${encodeURIComponent(wallet)}/migration/consent`, { consent: signature });
+      await load();
+      const card = document.querySelector(`[data-wallet="${CSS.escape(wallet)}"] .refund-panel`);
+      card?.replaceChildren(h('p', { class: 'consented' }, L('proposal.done')));
+    });
+  }
+
   function walletCard(entry) {
-    const { wallet, view, details } = entry;
+    const { wallet, view, details, migration } = entry;
     const refundPanel = h('div', { class: 'refund-panel' });
     const statementPanel = h('div', { class: 'statement-panel' });
     const requests = details?.requests ?? [];
@@ -155,6 +193,7 @@
         details?.expires_at ? figure('expires_at', when(details.expires_at)) : null,
         details?.refund_hold_ends ? figure('refund_hold_ends', when(details.refund_hold_ends)) : null,
         details?.awaiting_funding ? figure('awaiting_funding', '✓') : null),
+      migration ? proposalCard(wallet, migration) : null,
       h('h4', {}, L('requests')),
       requests.length ? h('ul', { class: 'requests' }, requests.map((request) => requestCard(wallet, view.product, request))) : h('p', { class: 'hint' }, L('requests.none')),
       h('div', { class: 'actions' },

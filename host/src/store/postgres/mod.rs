@@ -144,6 +144,11 @@ const STEPS: [&str; schema::STEPS.len()] = [
          one                 INTEGER PRIMARY KEY CHECK (one = 1),
          closure_notice_days BIGINT NOT NULL
      );",
+    "CREATE TABLE IF NOT EXISTS waiting_migrations (
+         wallet   TEXT PRIMARY KEY,
+         event    TEXT NOT NULL,
+         asked_at BIGINT NOT NULL
+     );",
 ];
 
 /// The database's schema version: 0 before versions were recorded (or before any table).
@@ -724,6 +729,32 @@ impl Store for PostgresStore {
                 &[&i64::from(closure_notice_days)],
             )
             .context("recording the platform's admission")?;
+        Ok(())
+    }
+
+    fn waiting_migration(&self, wallet: &str) -> Result<Option<(String, i64)>> {
+        let row = self
+            .client
+            .borrow_mut()
+            .query_opt(
+                "SELECT event, asked_at FROM waiting_migrations WHERE wallet = $1",
+                &[&wallet],
+            )
+            .context("reading a waiting migration")?;
+        Ok(row.map(|row| (row.get(0), row.get(1))))
+    }
+
+    fn set_waiting_migration(&mut self, wallet: &str, waiting: Option<(&str, i64)>) -> Result<()> {
+        let client = self.client.get_mut();
+        match waiting {
+            Some((event, asked_at)) => client.execute(
+                "INSERT INTO waiting_migrations (wallet, event, asked_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (wallet) DO UPDATE SET event = EXCLUDED.event, asked_at = EXCLUDED.asked_at",
+                &[&wallet, &event, &asked_at],
+            ),
+            None => client.execute("DELETE FROM waiting_migrations WHERE wallet = $1", &[&wallet]),
+        }
+        .context("recording a waiting migration")?;
         Ok(())
     }
 
