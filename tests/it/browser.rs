@@ -37,6 +37,12 @@ struct Platform {
 
 impl Platform {
     fn start() -> Platform {
+        Platform::start_with(|_| {})
+    }
+
+    /// The platform, its journal first given what `journal` records (through the ledger,
+    /// before the service starts): both the changed rules and today's are trusted.
+    fn start_with(journal: impl FnOnce(&prepaid_host::Ledger)) -> Platform {
         let key = |name: &str| public_key(&dev_key(name)).to_string();
         let keys = ApiKeys::parse(
             &json!([
@@ -52,7 +58,8 @@ impl Platform {
         let ledger = ledger_in(dir.path()).with_clock(Clock::System);
         // The changed rules the regulator plans a migration onto are stored beside the
         // ones wallets open on.
-        ledger.install(&guest_bytes("paid-rate-sessions")).unwrap();
+        let changed = ledger.install(&guest_bytes("paid-rate-sessions")).unwrap();
+        journal(&ledger);
         ledger.install(&component_bytes()).unwrap();
         let trust = Trust {
             regulators: vec![Regulator {
@@ -60,7 +67,7 @@ impl Platform {
                 name: "city".into(),
                 region: "Suzhou".into(),
             }],
-            components: vec![ledger.current().unwrap()],
+            components: vec![ledger.current().unwrap(), changed],
             revoked: Vec::new(),
         };
         let service = Service::new(ledger.with_trust(trust), keys, dev_key("platform"));
@@ -405,6 +412,54 @@ fn a_consumer_authorizes_and_refunds_from_her_browser() {
         // The statement lists every movement with its receipt.
         browser.click("[data-wallet='w1'] button.show-statement").await;
         browser.find("table.statement tbody tr:nth-child(4)").await;
+        browser.close().await;
+    });
+}
+
+/// Alice's wallet runs the rules that value used sessions at the paid rate; the regulator
+/// moves it back onto today's, which would give her less at a refund, so the migration
+/// waits. Her page tells her, shows each path under both rules side by side, and her
+/// browser signs her consent: the journal's migration carries it, and the wallet runs
+/// today's rules.
+#[test]
+fn a_consumer_reads_new_rules_beside_the_old_and_consents_from_her_browser() {
+    let platform = Platform::start_with(|ledger| prepaid_tests::two_sessions_used(ledger, "w1"));
+    let (from, to) = (
+        prepaid_host::outcome::sha256_hex(&guest_bytes("paid-rate-sessions")),
+        prepaid_host::outcome::sha256_hex(&component_bytes()),
+    );
+    let migration = prepaid_tests::signed("w1", "m1", "city", json!({"type": "migrate", "from": from, "to": to}));
+    runtime().block_on(async {
+        let answer = platform.post("/v1/wallets/w1/migration", REGULATOR, &migration).await;
+        assert_eq!(answer["waiting_for"], "consent", "{answer}");
+
+        let browser = Browser::start(412, 1400).await;
+        browser
+            .client
+            .goto(&format!("{}/consumer", platform.url))
+            .await
+            .unwrap();
+        browser.type_in("#key-secret", &secret("alice")).await;
+        browser.click("#key-import").await;
+        browser.find("li.notice.migration_awaits_consent").await;
+        let row = "[data-wallet='w1'] .proposal tr[data-path='refund_now']";
+        assert_eq!(browser.text(&format!("{row} td.old")).await, "¥800.00 (merchant ¥0.00)");
+        assert_eq!(
+            browser.text(&format!("{row} td.new")).await,
+            "¥760.00 (merchant ¥40.00)"
+        );
+        browser.find(&format!("{row}.worse")).await;
+        browser.screenshot("consumer-migration.png").await;
+        browser.click("[data-wallet='w1'] button.consent").await;
+        browser.find("[data-wallet='w1'] .consented").await;
+        browser.gone(".proposal").await;
+        let (kind, id, outcome) = platform.journal("w1").last().cloned().unwrap();
+        assert_eq!(
+            (kind.as_str(), id.as_str(), outcome["ok"].as_bool()),
+            ("migrate", "m1", Some(true))
+        );
+        let wallet = platform.get("/v1/wallets/w1", OPERATOR).await;
+        assert_eq!(wallet["code_hash"].as_str(), Some(to.as_str()));
         browser.close().await;
     });
 }
