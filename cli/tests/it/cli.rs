@@ -928,9 +928,11 @@ fn reconcile_names_every_difference_between_the_rail_and_the_journal() {
 }
 
 /// `prepaid migrate plan` on a journal: the wallet a changed rule would treat otherwise,
-/// what each party would get old against new, the totals, and nothing written.
+/// what each party would get old against new, the totals, and nothing written. Then
+/// `prepaid migrate run` on the plan as printed: refused if the plan was edited, else the
+/// wallet moves under the regulator's signature naming the plan, and replays clean.
 #[test]
-fn migrate_plan_prints_what_a_changed_rule_moves_and_writes_nothing() {
+fn migrate_plan_prints_what_a_changed_rule_moves_and_run_moves_it() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = dir.path().join("used.json");
     std::fs::write(
@@ -979,4 +981,55 @@ fn migrate_plan_prints_what_a_changed_rule_moves_and_writes_nothing() {
         "{}",
         text(&missing.stderr)
     );
+
+    // The plan as JSON, and a copy a hand has changed to move less to the merchant.
+    let to = changed.to_str().unwrap();
+    let json = prepaid(&["migrate", "plan", "--db", db_path, "--to", to, "--json"]);
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    let (plan, edited) = (dir.path().join("plan.json"), dir.path().join("edited.json"));
+    std::fs::write(&plan, &json.stdout).unwrap();
+    std::fs::write(&edited, text(&json.stdout).replacen("\"40.00\"", "\"4.00\"", 1)).unwrap();
+    let city = dir.path().join("city.key");
+    prepaid_host::keys::write_key_file(&city, &prepaid_host::keys::dev_key("city")).unwrap();
+    let trust = crate::trust_file(
+        dir.path(),
+        &prepaid_host::keys::public_key(&prepaid_host::keys::dev_key("city")).to_string(),
+    );
+    let mut listed: serde_json::Value = serde_json::from_slice(&std::fs::read(&trust).unwrap()).unwrap();
+    listed["components"]
+        .as_array_mut()
+        .unwrap()
+        .push(prepaid_host::outcome::sha256_hex(&std::fs::read(&changed).unwrap()).into());
+    std::fs::write(&trust, listed.to_string()).unwrap();
+    let run = |plan: &std::path::Path| {
+        prepaid(&[
+            "migrate",
+            "run",
+            "--db",
+            db_path,
+            "--plan",
+            plan.to_str().unwrap(),
+            "--to",
+            to,
+            "--key",
+            city.to_str().unwrap(),
+            "--trust",
+            trust.to_str().unwrap(),
+        ])
+    };
+    let refused = run(&edited);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("changed after it was made"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert_eq!(std::fs::read(&db).unwrap(), before, "a refused plan moves nothing");
+    let moved = run(&plan);
+    let printed = text(&moved.stdout);
+    assert!(moved.status.success(), "{printed}{}", text(&moved.stderr));
+    assert!(printed.contains(": 1 moved onto "), "{printed}");
+    assert!(printed.contains("0 waiting for consent, 0 refused"), "{printed}");
+    let verified = prepaid(&["verify", "--db", db_path]);
+    assert!(verified.status.success(), "{}", text(&verified.stdout));
 }
