@@ -304,6 +304,13 @@ pub(crate) struct BenchArgs {
     /// takes minutes).
     #[arg(long)]
     pub(crate) closure: Option<usize>,
+    /// Also measures moving this many wallets onto the component `--migrate-to`: its plan,
+    /// the regulator's migrations, and `verify` across the change (100000 takes minutes).
+    #[arg(long, requires = "migrate_to")]
+    pub(crate) migration: Option<usize>,
+    /// The component `--migration` moves the wallets onto.
+    #[arg(long, requires = "migration")]
+    pub(crate) migrate_to: Option<std::path::PathBuf>,
     /// Prints the measurements as JSON.
     #[arg(long)]
     pub(crate) json: bool,

@@ -140,30 +140,7 @@ pub struct ClosurePoint {
 /// records the merchant's closure for a second later (a platform that gives no notice, so
 /// the run does not wait 30 days), and times applying it to them all.
 pub fn closure_point(component: &[u8], wallets: usize, dir: &Path) -> Result<ClosurePoint> {
-    let ledger = Ledger::open(StoreConfig::Sqlite(dir.join("closure.db")), ContractEngine::new()?)?.with_registry(0)?;
-    let code_hash = ledger.install(component)?;
-    let ledger = ledger.with_trust(workload::trust(&code_hash));
-    let now = || -> Result<i64> {
-        Ok(std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_secs() as i64)
-    };
-    let listing = approved_listing(&ledger, now()? + 86_400)?;
-    let progress = indicatif::ProgressBar::new(wallets as u64)
-        .with_message(format!("opening {wallets} wallets"))
-        .with_style(indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}").expect("a valid template"));
-    for start in (0..wallets).step_by(POPULATION_CHUNK) {
-        let end = wallets.min(start + POPULATION_CHUNK);
-        // Sent as a client sends them, without their scripted times: the platform's clock
-        // stamps them, as it will stamp the closure.
-        let opens: Vec<Envelope> = listed_mix("closing", start..end, 1, &listing)?
-            .iter()
-            .map(Envelope::untimed)
-            .collect();
-        submit_grouped(&ledger, &opens)?;
-        progress.set_position(end as u64);
-    }
-    progress.finish_and_clear();
+    let ledger = listed_wallets(component, &[], wallets, &dir.join("closure.db"))?;
     let effective = now()? + 1;
     let Action::RegisterMerchant { merchant, .. } = registration().0 else {
         unreachable!("the workload registers its merchant first");
@@ -200,6 +177,98 @@ pub fn closure_point(component: &[u8], wallets: usize, dir: &Path) -> Result<Clo
         wallets,
         seconds,
         refunded: report.refunded.clone(),
+    })
+}
+
+/// The time by the system clock, as the ledger stamps events.
+fn now() -> Result<i64> {
+    Ok(std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64)
+}
+
+/// A ledger on a new SQLite journal at `journal` selling the workload's listing on
+/// `component`, trusting it and the components `also`, with `wallets` wallets opened on
+/// it, each holding money.
+fn listed_wallets(component: &[u8], also: &[&[u8]], wallets: usize, journal: &Path) -> Result<Ledger> {
+    let ledger = Ledger::open(StoreConfig::Sqlite(journal.to_owned()), ContractEngine::new()?)?.with_registry(0)?;
+    let mut trust = workload::trust(&ledger.install(component)?);
+    for bytes in also {
+        trust.components.push(prepaid_host::outcome::sha256_hex(bytes));
+    }
+    let ledger = ledger.with_trust(trust);
+    let listing = approved_listing(&ledger, now()? + 86_400)?;
+    let progress = indicatif::ProgressBar::new(wallets as u64)
+        .with_message(format!("opening {wallets} wallets"))
+        .with_style(indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}").expect("a valid template"));
+    for start in (0..wallets).step_by(POPULATION_CHUNK) {
+        let end = wallets.min(start + POPULATION_CHUNK);
+        // Sent as a client sends them, without their scripted times: the platform's clock
+        // stamps them, as it will stamp what the run then times.
+        let opens: Vec<Envelope> = listed_mix("listed", start..end, 1, &listing)?
+            .iter()
+            .map(Envelope::untimed)
+            .collect();
+        submit_grouped(&ledger, &opens)?;
+        progress.set_position(end as u64);
+    }
+    progress.finish_and_clear();
+    Ok(ledger)
+}
+
+/// Moving wallets onto new code: the plan, the migrations, and replay across the change.
+#[derive(Clone, Debug, Serialize)]
+pub struct MigrationPoint {
+    /// The live wallets, each holding money.
+    pub wallets: usize,
+    /// Seconds to plan moving them all.
+    pub plan_seconds: f64,
+    /// Seconds to sign and hand in the migrations the plan foresees.
+    pub migration_seconds: f64,
+    /// Wallets moved.
+    pub moved: usize,
+    /// Wallets waiting for their consumer's consent.
+    pub waiting: usize,
+    /// Seconds for `verify` to replay the journal across the change.
+    pub verify_seconds: f64,
+}
+
+/// Opens `wallets` wallets of the workload's listing on `component`, then times the plan
+/// of moving them onto `to`, the migrations under the workload's regulator's signature,
+/// and a replay of the whole journal, which must be clean.
+pub fn migration_point(component: &[u8], to: &[u8], wallets: usize, dir: &Path) -> Result<MigrationPoint> {
+    let ledger = listed_wallets(component, &[to], wallets, &dir.join("migration.db"))?;
+    ledger.install(to)?;
+    let started = Instant::now();
+    let plan = ledger.plan_migration(to)?;
+    let plan_seconds = started.elapsed().as_secs_f64();
+    ensure!(
+        plan.wallets.len() == wallets && plan.unplanned.is_empty(),
+        "the plan covers {} of {wallets} wallets",
+        plan.wallets.len()
+    );
+    let planned = prepaid_host::plan::Plan::read(&serde_json::to_string(&plan)?)?;
+    let started = Instant::now();
+    let results = ledger.migrate_as_planned(&planned, &prepaid_host::keys::dev_key("regulator"));
+    let migration_seconds = started.elapsed().as_secs_f64();
+    let (mut moved, mut waiting) = (0, 0);
+    for (wallet, result) in results {
+        match result.with_context(|| format!("migrating {wallet}"))? {
+            prepaid_host::Migrated::Moved(_) => moved += 1,
+            prepaid_host::Migrated::Waiting => waiting += 1,
+        }
+    }
+    let started = Instant::now();
+    let report = ledger.verify()?;
+    let verify_seconds = started.elapsed().as_secs_f64();
+    ensure!(report.is_clean(), "the journal does not replay clean: {:?}", report.divergences);
+    Ok(MigrationPoint {
+        wallets,
+        plan_seconds,
+        migration_seconds,
+        moved,
+        waiting,
+        verify_seconds,
     })
 }
 
@@ -402,6 +471,8 @@ pub(crate) fn command(args: BenchArgs) -> Result<ExitCode> {
         rounds,
         scale,
         closure,
+        migration,
+        migrate_to,
         json,
         component,
     } = args;
@@ -420,10 +491,17 @@ pub(crate) fn command(args: BenchArgs) -> Result<ExitCode> {
     let closure = closure
         .map(|wallets| closure_point(&bytes, wallets, dir.path()))
         .transpose()?;
+    let migration = match (migration, migrate_to) {
+        (Some(wallets), Some(to)) => {
+            let to = std::fs::read(&to).with_context(|| format!("reading the component {}", to.display()))?;
+            Some(migration_point(&bytes, &to, wallets, dir.path())?)
+        }
+        _ => None,
+    };
     if json {
         println!(
             "{}",
-            serde_json::json!({"paths": report, "scale": scale, "closure": closure})
+            serde_json::json!({"paths": report, "scale": scale, "closure": closure, "migration": migration})
         );
     } else {
         print_bench(&report);
@@ -450,6 +528,19 @@ pub(crate) fn command(args: BenchArgs) -> Result<ExitCode> {
                 closure.seconds,
                 closure.wallets as f64 / closure.seconds,
                 closure.refunded
+            );
+        }
+        if let Some(migration) = migration {
+            println!(
+                "migration: {} wallets planned in {:.2} s, {} moved and {} waiting for consent in {:.2} s \
+                 ({:.0} wallets/s); verify across the change {:.2} s, clean",
+                migration.wallets,
+                migration.plan_seconds,
+                migration.moved,
+                migration.waiting,
+                migration.migration_seconds,
+                migration.wallets as f64 / migration.migration_seconds,
+                migration.verify_seconds
             );
         }
     }

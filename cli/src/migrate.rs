@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
 use prepaid_host::plan::{Plan, Terms};
-use prepaid_host::{ContractEngine, Envelope, Ledger, Migrated, StoreConfig, Trust};
+use prepaid_host::{ContractEngine, Ledger, Migrated, StoreConfig, Trust};
 
 use crate::count;
 
@@ -58,37 +58,7 @@ pub(crate) fn run(
     let ledger = Ledger::open(store, engine)?.with_trust(trust);
     ledger.install(&bytes)?;
     let started = std::time::Instant::now();
-    let hand_in = |(wallet, from): &(String, String)| -> Result<Migrated> {
-        let mut migration = Envelope {
-            wallet: wallet.clone(),
-            id: format!("migrate-{code_hash}"),
-            at: None,
-            event: serde_json::json!({"type": "migrate", "from": from, "to": code_hash, "plan": planned.hash}),
-            signature: None,
-        };
-        migration.sign(&key)?;
-        Ok(ledger.migrate(&migration)?)
-    };
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let chunk = planned.wallets.len().div_ceil(threads).max(1);
-    let results: Vec<(String, Result<Migrated>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = planned
-            .wallets
-            .chunks(chunk)
-            .map(|wallets| {
-                scope.spawn(|| {
-                    wallets
-                        .iter()
-                        .map(|wallet| (wallet.0.clone(), hand_in(wallet)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| worker.join().expect("a migration's worker panicked"))
-            .collect()
-    });
+    let results = ledger.migrate_as_planned(&planned, &key);
     let (mut moved, mut waiting, mut refused) = (0, 0, 0);
     for (wallet, result) in &results {
         match result {

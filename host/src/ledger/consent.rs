@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::{Ledger, Submitted};
 use crate::envelope::Envelope;
 use crate::error::{Error, RefusalCode, Result};
-use crate::plan::WalletPlan;
+use crate::plan::{Planned, WalletPlan};
 use crate::store::Store;
 
 /// What became of a migration handed in by [`Ledger::migrate`].
@@ -67,6 +67,51 @@ impl Ledger {
             }
             Err(error) => Err(error),
         }
+    }
+
+    /// Signs with `key` (the wallets' regulator's) a `migrate` naming `plan` for each
+    /// wallet it foresees moving, and hands each in ([`Ledger::migrate`]), the wallets
+    /// spread over the machine's cores: what became of each, in the plan's order. One
+    /// wallet's refusal (it moved since the plan) does not stop the others.
+    pub fn migrate_as_planned(
+        &self,
+        plan: &Planned,
+        key: &ed25519_dalek::SigningKey,
+    ) -> Vec<(String, Result<Migrated>)> {
+        let hand_in = |(wallet, from): &(String, String)| -> Result<Migrated> {
+            let mut migration = Envelope {
+                wallet: wallet.clone(),
+                id: format!("migrate-{}", plan.to),
+                at: None,
+                event: serde_json::json!({"type": "migrate", "from": from, "to": plan.to, "plan": plan.hash}),
+                signature: None,
+            };
+            migration.sign(key)?;
+            self.migrate(&migration)
+        };
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let chunk = plan.wallets.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = plan
+                .wallets
+                .chunks(chunk)
+                .map(|wallets| {
+                    scope.spawn(move || {
+                        wallets
+                            .iter()
+                            .map(|wallet| (wallet.0.clone(), hand_in(wallet)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|worker| match worker.join() {
+                    Ok(done) => done,
+                    Err(_) => vec![(String::new(), Err(Error::fault("a migration's worker panicked")))],
+                })
+                .collect()
+        })
     }
 
     /// The consumer's consent (`signature`, hex: theirs of the migration's event) to the
