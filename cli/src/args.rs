@@ -579,6 +579,11 @@ pub(crate) enum MigrateCommand {
         /// The plan the regulator read, as `prepaid migrate plan --json` printed it.
         #[arg(long)]
         plan: PathBuf,
+        /// The plan's hash as the regulator read it (the first line of `prepaid migrate
+        /// plan`, or the API's `hash`): a file whose content differs is refused before
+        /// anything is signed.
+        #[arg(long)]
+        hash: String,
         /// The component the plan moves the wallets to.
         #[arg(long)]
         to: PathBuf,

@@ -261,7 +261,11 @@ pub fn migration_point(component: &[u8], to: &[u8], wallets: usize, dir: &Path) 
     let started = Instant::now();
     let report = ledger.verify()?;
     let verify_seconds = started.elapsed().as_secs_f64();
-    ensure!(report.is_clean(), "the journal does not replay clean: {:?}", report.divergences);
+    ensure!(
+        report.is_clean(),
+        "the journal does not replay clean: {:?}",
+        report.divergences
+    );
     Ok(MigrationPoint {
         wallets,
         plan_seconds,

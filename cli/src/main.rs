@@ -166,6 +166,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 MigrateCommand::Run {
                     store,
                     plan,
+                    hash,
                     to,
                     key,
                     admission,
@@ -173,7 +174,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
         } => {
             let trust = admission.trust()?;
-            migrate::run(store.config(), &plan, &to, &key, trust, cache.engine()?)
+            migrate::run(store.config(), (&plan, &hash), &to, &key, trust, cache.engine()?)
         }
         Command::Contract {
             command: ContractCommand::Hash { file },

@@ -29,12 +29,12 @@ pub(crate) fn plan(store: StoreConfig, to: &Path, json: bool, engine: ContractEn
 }
 
 /// Signs, with the regulator's key file `key`, a `migrate` naming the plan in the file
-/// `plan` for each wallet it foresees moving onto the component file `to`, and hands each
-/// in, the wallets spread over the machine's cores: admitted by `trust`, which must trust
-/// `to`.
+/// `plan` (whose hash must be the one the regulator read) for each wallet it foresees
+/// moving onto the component file `to`, and hands each in, the wallets spread over the
+/// machine's cores: admitted by `trust`, which must trust `to`.
 pub(crate) fn run(
     store: StoreConfig,
-    plan: &Path,
+    (plan, read): (&Path, &str),
     to: &Path,
     key: &Path,
     trust: Trust,
@@ -42,6 +42,13 @@ pub(crate) fn run(
 ) -> Result<ExitCode> {
     let planned =
         Plan::read(&std::fs::read_to_string(plan).with_context(|| format!("reading the plan {}", plan.display()))?)?;
+    if planned.hash != read {
+        bail!(
+            "the plan in {} is {}, not the plan {read} the regulator read",
+            plan.display(),
+            planned.hash
+        );
+    }
     let bytes = std::fs::read(to).with_context(|| format!("reading the component {}", to.display()))?;
     let code_hash = prepaid_host::outcome::sha256_hex(&bytes);
     if code_hash != planned.to {

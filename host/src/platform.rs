@@ -274,7 +274,10 @@ impl Platform<'_> {
                 .and_then(|found| found.closure.as_ref())
                 .map(|closure| closure.effective);
             notices.extend(notices::of_wallet(&id, &details, closure, audience, now, until));
-            if matches!(audience, Audience::Consumer(_)) {
+            // A closed wallet moves no more: what waited for its consumer waits no more.
+            if matches!(audience, Audience::Consumer(_))
+                && details.view.status != prepaid_contract::state::Status::Closed
+            {
                 if let Some(asked_at) = self.ledger.migration_asked_at(&id)? {
                     notices.push(notices::migration_waiting(&id, asked_at));
                 }

@@ -748,13 +748,20 @@ fn replay_entry(
         }
         let moved = contract.code_hash() != previous.code_hash();
         if moved
-            && crate::plan::consumer_worse(&entry.wallet, previous, contract, before, envelope.context()?.timestamp)?
+            && (envelope.event.get("consent").is_some()
+                || crate::plan::consumer_worse(
+                    &entry.wallet,
+                    previous,
+                    contract,
+                    before,
+                    envelope.context()?.timestamp,
+                )?)
         {
             if let Err(why) = envelope.migration_consented(before) {
                 return Ok(Err((
                     "consent",
                     entry.event.clone(),
-                    format!("the consumer gets less and {why}"),
+                    format!("the consent is not the consumer's: {why}"),
                 )));
             }
         }

@@ -429,10 +429,14 @@ fn a_consumer_reads_new_rules_beside_the_old_and_consents_from_her_browser() {
         prepaid_host::outcome::sha256_hex(&component_bytes()),
     );
     let migration = prepaid_tests::signed("w1", "m1", "city", json!({"type": "migrate", "from": from, "to": to}));
+    // Someone with the database plants a migration the gym signed: the page shows it, but
+    // will not sign a consent to a migration that is not the wallet's regulator's.
+    let forged = prepaid_tests::signed("w1", "m0", "gym", json!({"type": "migrate", "from": from, "to": to}));
+    SqliteStore::open(&platform.journal)
+        .unwrap()
+        .set_waiting_migration("w1", Some((&forged.to_json(), 0)))
+        .unwrap();
     runtime().block_on(async {
-        let answer = platform.post("/v1/wallets/w1/migration", REGULATOR, &migration).await;
-        assert_eq!(answer["waiting_for"], "consent", "{answer}");
-
         let browser = Browser::start(412, 1400).await;
         browser
             .client
@@ -441,6 +445,22 @@ fn a_consumer_reads_new_rules_beside_the_old_and_consents_from_her_browser() {
             .unwrap();
         browser.type_in("#key-secret", &secret("alice")).await;
         browser.click("#key-import").await;
+        browser.click("[data-wallet='w1'] button.consent").await;
+        let error = browser.text("#error").await;
+        assert!(
+            error.contains("does not carry your wallet regulator's signature"),
+            "{error}"
+        );
+        assert_eq!(
+            platform.journal("w1").last().unwrap().0,
+            "authorize",
+            "nothing was signed"
+        );
+
+        // The regulator's own replaces it.
+        let answer = platform.post("/v1/wallets/w1/migration", REGULATOR, &migration).await;
+        assert_eq!(answer["waiting_for"], "consent", "{answer}");
+        browser.click("#refresh").await;
         browser.find("li.notice.migration_awaits_consent").await;
         let row = "[data-wallet='w1'] .proposal tr[data-path='refund_now']";
         assert_eq!(browser.text(&format!("{row} td.old")).await, "¥800.00 (merchant ¥0.00)");

@@ -552,3 +552,56 @@ fn a_migration_that_gives_the_consumer_less_waits_for_her_consent() {
     let report = ledger.verify().unwrap();
     assert!(report.is_clean(), "{:?}", report.divergences);
 }
+
+/// A consent the consumer never gave is refused even where none is needed, so the journal
+/// shows none she did not give; and a migration waiting for a wallet that closes (her
+/// refund) waits no more: no notice, nothing beside the wallet.
+#[test]
+fn a_consent_is_hers_or_refused_and_a_closed_wallet_waits_for_nothing() {
+    use prepaid_host::notices::{Audience, NoticeKind};
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open_in(dir.path());
+    let changed = ledger.install(&guest_bytes("paid-rate-sessions")).unwrap();
+    two_sessions_used(&ledger, "w1");
+    let today = ledger.install(&component_bytes()).unwrap();
+    two_sessions_used(&ledger, "w2");
+    let ledger = trusting(ledger, &[&today, &changed]);
+
+    // Onto the changed rule w2's consumer gets more: no consent is needed, and a made-up
+    // one is refused all the same.
+    let made_up = signed(
+        "w2",
+        "m1",
+        "city",
+        json!({"type": "migrate", "from": today, "to": changed, "consent": "00".repeat(64)}),
+    );
+    assert_eq!(refusal(ledger.submit(&made_up)), RefusalCode::MigrationRefused);
+    assert_eq!(ledger.head("w2").unwrap().unwrap().code_hash, today);
+
+    // w1's migration back to today's waits for alice; her refund closes the wallet.
+    let back = signed(
+        "w1",
+        "m1",
+        "city",
+        json!({"type": "migrate", "from": changed, "to": today}),
+    );
+    assert_eq!(ledger.migrate(&back).unwrap(), prepaid_host::Migrated::Waiting);
+    assert!(ledger.waiting_migration("w1").unwrap().is_some());
+    let refund = ledger
+        .submit(&signed("w1", "f1", "alice", json!({"type": "refund"})))
+        .unwrap();
+    assert!(refund.verdict.ok);
+    assert_eq!(ledger.view("w1").unwrap().unwrap().status, "closed");
+    assert!(ledger.waiting_migration("w1").unwrap().is_none());
+    let alice = prepaid_host::keys::public_key(&prepaid_host::keys::dev_key("alice")).to_string();
+    let notices = ledger
+        .platform()
+        .notices_at(&Audience::Consumer(alice), ledger.clock().now().unwrap(), 7)
+        .unwrap();
+    assert!(
+        notices
+            .iter()
+            .all(|notice| notice.kind != NoticeKind::MigrationAwaitsConsent),
+        "{notices:?}"
+    );
+}

@@ -1001,7 +1001,11 @@ fn migrate_plan_prints_what_a_changed_rule_moves_and_run_moves_it() {
         .unwrap()
         .push(prepaid_host::outcome::sha256_hex(&std::fs::read(&changed).unwrap()).into());
     std::fs::write(&trust, listed.to_string()).unwrap();
-    let run = |plan: &std::path::Path| {
+    let hash = serde_json::from_slice::<serde_json::Value>(&json.stdout).unwrap()["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let run = |plan: &std::path::Path, hash: &str| {
         prepaid(&[
             "migrate",
             "run",
@@ -1009,6 +1013,8 @@ fn migrate_plan_prints_what_a_changed_rule_moves_and_run_moves_it() {
             db_path,
             "--plan",
             plan.to_str().unwrap(),
+            "--hash",
+            hash,
             "--to",
             to,
             "--key",
@@ -1017,15 +1023,22 @@ fn migrate_plan_prints_what_a_changed_rule_moves_and_run_moves_it() {
             trust.to_str().unwrap(),
         ])
     };
-    let refused = run(&edited);
+    // An edited plan, whether its hash was left or made again, moves nothing.
+    let refused = run(&edited, &hash);
     assert!(!refused.status.success());
     assert!(
         text(&refused.stderr).contains("changed after it was made"),
         "{}",
         text(&refused.stderr)
     );
+    let other = run(&plan, &"0".repeat(64));
+    assert!(
+        text(&other.stderr).contains("not the plan 0000"),
+        "{}",
+        text(&other.stderr)
+    );
     assert_eq!(std::fs::read(&db).unwrap(), before, "a refused plan moves nothing");
-    let moved = run(&plan);
+    let moved = run(&plan, &hash);
     let printed = text(&moved.stdout);
     assert!(moved.status.success(), "{printed}{}", text(&moved.stderr));
     assert!(printed.contains(": 1 moved onto "), "{printed}");

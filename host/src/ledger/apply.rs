@@ -295,18 +295,23 @@ fn migrate(
             "component {to} would change the wallet's figures or parties ({before:?} -> {after:?}); a migration keeps them"
         )));
     }
-    // New rules that would give the consumer less on some path wait for their consent.
-    if crate::plan::consumer_worse(&head.wallet, &old, &new, state, ctx.timestamp)? {
-        let worse = format!(
-            "component {to} would give the consumer less on some path (see `prepaid migrate plan`): the migration \
-             waits for their consent"
-        );
-        if envelope.event.get("consent").is_none() {
-            return Err(Error::refused(RefusalCode::AwaitsConsent, worse));
-        }
+    // New rules that would give the consumer less on some path wait for their consent;
+    // a consent given is checked whether it was needed or not: the journal shows none the
+    // consumer did not give.
+    let consent = envelope.event.get("consent").is_some();
+    if crate::plan::consumer_worse(&head.wallet, &old, &new, state, ctx.timestamp)? && !consent {
+        return Err(Error::refused(
+            RefusalCode::AwaitsConsent,
+            format!(
+                "component {to} would give the consumer less on some path (see `prepaid migrate plan`): the \
+                 migration waits for their consent"
+            ),
+        ));
+    }
+    if consent {
         envelope
             .migration_consented(state)
-            .map_err(|why| refused(format!("{worse}, and {why}")))?;
+            .map_err(|why| refused(format!("the migration's consent is not its consumer's: {why}")))?;
     }
     Ok((new, outcome))
 }

@@ -36,6 +36,9 @@ pub struct WaitingMigration {
     /// When it was handed in.
     #[serde(serialize_with = "crate::outcome::rfc3339")]
     pub asked_at: i64,
+    /// The wallet's regulator (hex), whose signature of the event the consumer's page
+    /// checks before signing the same message.
+    pub regulator: String,
     /// The wallet's terms under the code it runs and under the new code, asked now.
     pub plan: WalletPlan,
 }
@@ -55,7 +58,10 @@ impl Ledger {
         }
         match self.submit(envelope) {
             Ok(submitted) => {
-                self.with_store(|store| store.set_waiting_migration(&envelope.wallet, None))?;
+                // A migration journaled before and sent again changes nothing, nor what waits.
+                if !submitted.replayed {
+                    self.with_store(|store| store.set_waiting_migration(&envelope.wallet, None))?;
+                }
                 Ok(Migrated::Moved(Box::new(submitted)))
             }
             Err(Error::Refused(refusal)) if refusal.code == RefusalCode::AwaitsConsent => {
@@ -138,7 +144,7 @@ impl Ledger {
     }
 
     /// The migration of `wallet` waiting for its consumer's consent, with its plan asked
-    /// now, if one waits.
+    /// now, if one waits (none for a wallet closed since: nothing moves it any more).
     pub fn waiting_migration(&self, wallet: &str) -> Result<Option<WaitingMigration>> {
         let now = self.clock.now()?;
         self.with_store(|store| {
@@ -157,9 +163,19 @@ impl Ledger {
                 self.contracts.get(store, &head.code_hash)?,
                 self.contracts.get(store, to)?,
             );
-            let plan = crate::plan::plan_wallet(wallet, &old, &new, state, now)?
-                .ok_or_else(|| Error::fault("a waiting migration of a closed wallet"))?;
-            Ok(Some(WaitingMigration { event, asked_at, plan }))
+            let Some(plan) = crate::plan::plan_wallet(wallet, &old, &new, state, now)? else {
+                return Ok(None);
+            };
+            let regulator = prepaid_contract::state::Wallet::decode(state)
+                .map_err(|_| Error::fault("a migration waits for consent on a state this build does not read"))?
+                .regulator
+                .to_string();
+            Ok(Some(WaitingMigration {
+                event,
+                asked_at,
+                regulator,
+                plan,
+            }))
         })
     }
 

@@ -78,6 +78,8 @@ const Prepaid = (() => {
       'proposal.at_expiry': 'Nobody acts until expiry',
       'proposal.at_closure': 'The merchant closes now',
       'proposal.consent': 'Consent to the new rules',
+      'proposal.code': 'New code:',
+      'proposal.unsigned': 'This migration does not carry your wallet regulator\'s signature: nothing was signed.',
       'proposal.done': 'Your wallet runs the new rules.',
       'seq': '#',
       'at': 'When',
@@ -212,6 +214,8 @@ const Prepaid = (() => {
       'proposal.at_expiry': '到期前无人操作',
       'proposal.at_closure': '商户现在停业',
       'proposal.consent': '同意新规则',
+      'proposal.code': '新代码：',
+      'proposal.unsigned': '此迁移没有您钱包监管方的签名：未签署任何内容。',
       'proposal.done': '您的钱包已改用新规则。',
       'seq': '序号',
       'at': '时间',
@@ -490,6 +494,16 @@ const Prepaid = (() => {
     return hex(await crypto.subtle.sign({ name: 'Ed25519' }, key, bytes));
   }
 
+  // Whether `signature` (hex) is the signature of `bytes` by the public key `key` (hex).
+  async function verify(key, signature, bytes) {
+    try {
+      const imported = await crypto.subtle.importKey('raw', unhex(key), { name: 'Ed25519' }, false, ['verify']);
+      return await crypto.subtle.verify({ name: 'Ed25519' }, imported, unhex(signature), bytes);
+    } catch {
+      return false;
+    }
+  }
+
   // Keys kept in IndexedDB, by name: a CryptoKey is stored as itself, still non-extractable.
   function keyStore(mode, work) {
     return new Promise((resolve, reject) => {
@@ -574,7 +588,7 @@ const Prepaid = (() => {
 
   return {
     t, L, h, label, yuan, fen, when, short, api, guarded, showError, ApiError, hex, statementTable,
-    eventDigest, approvalDigest, importSecret, sign, keys, eventId, utf8,
+    eventDigest, approvalDigest, importSecret, sign, verify, keys, eventId, utf8,
     barChart, lineChart,
   };
 })();

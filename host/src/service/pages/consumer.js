@@ -143,6 +143,7 @@
     return h('section', { class: 'proposal' },
       h('h4', {}, L('proposal')),
       h('p', { class: 'hint' }, L('proposal.explain')),
+      h('p', { class: 'hint' }, L('proposal.code'), ' ', h('code', { class: 'proposal-to', title: migration.event.event.to }, short(migration.event.event.to))),
       h('table', { class: 'proposal-terms' },
         h('thead', {}, h('tr', {}, h('th', {}, L('proposal.path')), h('th', { class: 'amount' }, L('proposal.old')), h('th', { class: 'amount' }, L('proposal.new')))),
         h('tbody', {}, paths.map((path) => {
@@ -153,17 +154,24 @@
             h('td', { class: 'amount new' }, split(proposed, path)));
         }))),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'consent', onclick: () => consent(wallet, migration.event) }, L('proposal.consent'))));
+        h('button', { type: 'button', class: 'consent', onclick: () => consent(wallet, migration) }, L('proposal.consent'))));
   }
 
   // The consent is the wallet key's signature of the regulator's event, field by field in
-  // the order the contract signs (never a digest the service hands over).
-  async function consent(wallet, migration) {
+  // the order and the form the contract signs (never a digest the service hands over),
+  // and only once the regulator's signature of that same message holds.
+  async function consent(wallet, waiting) {
     await guarded(async () => {
       if (!token) await signIn();
+      const migration = waiting.event;
+      const lower = (text) => String(text).toLowerCase();
       const { from, to, plan } = migration.event;
-      const event = { type: 'migrate', from, to, ...(plan ? { plan } : {}) };
-      const signature = await sign(me.key, await eventDigest(wallet, migration.id, event));
+      const event = { type: 'migrate', from: lower(from), to: lower(to), ...(plan ? { plan: lower(plan) } : {}) };
+      const digest = await eventDigest(wallet, migration.id, event);
+      if (!await Prepaid.verify(waiting.regulator, migration.signature, digest)) {
+        throw new Error(t('proposal.unsigned'));
+      }
+      const signature = await sign(me.key, digest);
       await authed('POST', `/v1/wallets/${encodeURIComponent(wallet)}/migration/consent`, { consent: signature });
       await load();
       const card = document.querySelector(`[data-wallet="${CSS.escape(wallet)}"] .refund-panel`);
