@@ -40,16 +40,39 @@ impl<const N: usize> fmt::Debug for HexBytes<N> {
     }
 }
 
+/// Hex where people read it (events, views: JSON); the bytes themselves in a binary form
+/// (the wallet's state), which reads them back without decoding hex.
 impl<const N: usize> Serialize for HexBytes<N> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&hex::encode(self.0))
+        match serializer.is_human_readable() {
+            true => serializer.serialize_str(&hex::encode(self.0)),
+            false => serializer.serialize_bytes(&self.0),
+        }
     }
 }
 
 impl<'de, const N: usize> Deserialize<'de> for HexBytes<N> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if !deserializer.is_human_readable() {
+            return deserializer.deserialize_bytes(Bytes::<N>);
+        }
         let text = <alloc::borrow::Cow<'de, str>>::deserialize(deserializer)?;
         HexBytes::from_hex(&text)
             .ok_or_else(|| de::Error::custom(alloc::format!("expected {N} bytes as lower-case hex, got \"{text}\"")))
+    }
+}
+
+/// Reads exactly `N` bytes of a binary form.
+struct Bytes<const N: usize>;
+
+impl<const N: usize> de::Visitor<'_> for Bytes<N> {
+    type Value = HexBytes<N>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{N} bytes")
+    }
+
+    fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<HexBytes<N>, E> {
+        HexBytes::from_slice(bytes).ok_or_else(|| E::invalid_length(bytes.len(), &self))
     }
 }

@@ -96,29 +96,17 @@ pub struct Level {
     pub awaiting_funding: bool,
 }
 
-/// The fields of a wallet's state that its level reads, the rest skipped unread: the
-/// contract writes its state as JSON ([`prepaid_contract::state::Wallet::encode`]).
-#[derive(serde::Deserialize)]
-struct LevelFields<'a> {
-    merchant: &'a str,
-    consumer: &'a str,
-    #[serde(default)]
-    awaiting_funding: bool,
-    status: &'a str,
-    requests: Vec<serde::de::IgnoredAny>,
-}
-
 impl Level {
-    /// The level of a wallet in `state`; `None` for state that is not the contract's JSON
-    /// (a wallet pinned to code that writes another form).
+    /// The level of a wallet in `state`; `None` for state this build does not read (a
+    /// wallet pinned to code that writes another form).
     pub fn of(state: &[u8]) -> Option<Level> {
-        let fields: LevelFields<'_> = serde_json::from_slice(state).ok()?;
+        let wallet = prepaid_contract::state::Wallet::decode(state).ok()?;
         Some(Level {
-            merchant: fields.merchant.to_owned(),
-            consumer: fields.consumer.to_owned(),
-            pending: fields.requests.len() as u64,
-            disputed: fields.status == prepaid_contract::state::Status::Disputed.as_str(),
-            awaiting_funding: fields.awaiting_funding,
+            merchant: wallet.merchant.to_string(),
+            consumer: wallet.consumer.to_string(),
+            pending: wallet.requests.len() as u64,
+            disputed: wallet.status == prepaid_contract::state::Status::Disputed,
+            awaiting_funding: wallet.awaiting_funding,
         })
     }
 }

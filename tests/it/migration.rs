@@ -129,6 +129,8 @@ fn the_regulator_moves_a_wallet_from_abi_0_2_0_onto_todays_code_and_verify_follo
     );
     let head = ledger.head("w1").unwrap().unwrap();
     assert_eq!((head.seq, head.code_hash.as_str()), (2, old.as_str()));
+    // 0.2.0 wrote the wallet as JSON.
+    assert_eq!(head.state.as_deref().and_then(<[u8]>::first), Some(&b'{'));
 
     // What it would do, before anyone signs: nothing to the figures.
     let preview = ledger.dry_run(&migrate("city", &old, &new)).unwrap();
@@ -141,8 +143,14 @@ fn the_regulator_moves_a_wallet_from_abi_0_2_0_onto_todays_code_and_verify_follo
         moved.verdict
     );
     assert_eq!(moved.entry.code_hash, new);
-    assert_eq!(ledger.head("w1").unwrap().unwrap().code_hash, new);
+    let head = ledger.head("w1").unwrap().unwrap();
+    assert_eq!(head.code_hash, new);
     assert_eq!(ledger.view("w1").unwrap().unwrap(), before);
+    // Today's code keeps the same wallet as CBOR, smaller.
+    let state = head.state.unwrap();
+    assert_eq!(state[0] & 0xe0, 0xa0, "a CBOR map");
+    let wallet = prepaid_contract::state::Wallet::decode(&state).unwrap();
+    assert!(state.len() < serde_json::to_vec(&wallet).unwrap().len());
     // The same migration again is the recorded one.
     assert!(ledger.submit(&migrate("city", &old, &new)).unwrap().replayed);
 

@@ -104,14 +104,14 @@ mod guest {
         /// Takes any wallet, whoever signed, and makes its merchant its consumer.
         #[cfg(feature = "takeover")]
         fn migrate(state: Vec<u8>, _from_abi: String, _ctx: Context, _event: String) -> Result<Applied, ContractError> {
-            let json = String::from_utf8(state).unwrap_or_default();
-            let (consumer, merchant) = (field(&json, "consumer"), field(&json, "merchant"));
-            let state = match (consumer, merchant) {
-                (Some(consumer), Some(merchant)) => json.replace(consumer, merchant),
-                _ => json.clone(),
-            };
+            let mut state = state;
+            if let (Some(consumer), Some(merchant)) = (key_at(&state, b"consumer"), key_at(&state, b"merchant")) {
+                let mut key = [0; 32];
+                key.copy_from_slice(&state[merchant..merchant + 32]);
+                state[consumer..consumer + 32].copy_from_slice(&key);
+            }
             Ok(Applied {
-                state: state.into_bytes(),
+                state,
                 effects: Vec::new(),
                 next_due: None,
             })
@@ -145,8 +145,19 @@ mod guest {
         }
     }
 
+    /// Where the 32 bytes of the key `name` start in the contract's state (CBOR): after the
+    /// field's name, a text string, and the byte string's header.
+    #[cfg(feature = "takeover")]
+    fn key_at(state: &[u8], name: &[u8]) -> Option<usize> {
+        let mut pattern = alloc::vec![0x60 | name.len() as u8];
+        pattern.extend_from_slice(name);
+        pattern.extend_from_slice(&[0x58, 0x20]);
+        let start = state.windows(pattern.len()).position(|window| window == pattern)? + pattern.len();
+        (start + 32 <= state.len()).then_some(start)
+    }
+
     /// The string value of `"name":"..."` in compact JSON.
-    #[cfg(any(feature = "opaque-state", feature = "takeover"))]
+    #[cfg(feature = "opaque-state")]
     fn field<'a>(json: &'a str, name: &str) -> Option<&'a str> {
         let key = alloc::format!("\"{name}\":\"");
         let start = json.find(&key)? + key.len();
