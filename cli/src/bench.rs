@@ -253,6 +253,7 @@ pub fn migration_point(component: &[u8], to: &[u8], wallets: usize, dir: &Path) 
     let migration_seconds = started.elapsed().as_secs_f64();
     let (mut moved, mut waiting) = (0, 0);
     for (wallet, result) in results {
+        let result = result.with_context(|| format!("{wallet} is not the workload regulator's"))?;
         match result.with_context(|| format!("migrating {wallet}"))? {
             prepaid_host::Migrated::Moved(_) => moved += 1,
             prepaid_host::Migrated::Waiting => waiting += 1,

@@ -66,22 +66,24 @@ pub(crate) fn run(
     ledger.install(&bytes)?;
     let started = std::time::Instant::now();
     let results = ledger.migrate_as_planned(&planned, &key);
-    let (mut moved, mut waiting, mut refused) = (0, 0, 0);
+    let (mut moved, mut waiting, mut others, mut refused) = (0, 0, 0, 0);
     for (wallet, result) in &results {
         match result {
-            Ok(Migrated::Moved(_)) => moved += 1,
-            Ok(Migrated::Waiting) => {
+            None => others += 1,
+            Some(Ok(Migrated::Moved(_))) => moved += 1,
+            Some(Ok(Migrated::Waiting)) => {
                 waiting += 1;
                 println!("{wallet}: waits for its consumer's consent");
             }
-            Err(error) => {
+            Some(Err(error)) => {
                 refused += 1;
                 println!("{wallet}: refused: {error:#}");
             }
         }
     }
     println!(
-        "plan {}: {moved} moved onto {code_hash}, {waiting} waiting for consent, {refused} refused, in {:.1} s",
+        "plan {}: {moved} moved onto {code_hash}, {waiting} waiting for consent, {others} left to their own \
+         regulators, {refused} refused, in {:.1} s",
         planned.hash,
         started.elapsed().as_secs_f64()
     );

@@ -1005,7 +1005,7 @@ fn migrate_plan_prints_what_a_changed_rule_moves_and_run_moves_it() {
         .as_str()
         .unwrap()
         .to_owned();
-    let run = |plan: &std::path::Path, hash: &str| {
+    let run_as = |plan: &std::path::Path, hash: &str, key: &std::path::Path| {
         prepaid(&[
             "migrate",
             "run",
@@ -1018,11 +1018,12 @@ fn migrate_plan_prints_what_a_changed_rule_moves_and_run_moves_it() {
             "--to",
             to,
             "--key",
-            city.to_str().unwrap(),
+            key.to_str().unwrap(),
             "--trust",
             trust.to_str().unwrap(),
         ])
     };
+    let run = |plan: &std::path::Path, hash: &str| run_as(plan, hash, &city);
     // An edited plan, whether its hash was left or made again, moves nothing.
     let refused = run(&edited, &hash);
     assert!(!refused.status.success());
@@ -1038,11 +1039,24 @@ fn migrate_plan_prints_what_a_changed_rule_moves_and_run_moves_it() {
         text(&other.stderr)
     );
     assert_eq!(std::fs::read(&db).unwrap(), before, "a refused plan moves nothing");
+    // Another regulator's key signs nothing for city's wallet.
+    let other_key = dir.path().join("other.key");
+    prepaid_host::keys::write_key_file(&other_key, &prepaid_host::keys::dev_key("beijing")).unwrap();
+    let left = run_as(&plan, &hash, &other_key);
+    assert!(
+        text(&left.stdout).contains(": 0 moved onto ") && text(&left.stdout).contains("1 left to their own regulators"),
+        "{}{}",
+        text(&left.stdout),
+        text(&left.stderr)
+    );
     let moved = run(&plan, &hash);
     let printed = text(&moved.stdout);
     assert!(moved.status.success(), "{printed}{}", text(&moved.stderr));
     assert!(printed.contains(": 1 moved onto "), "{printed}");
-    assert!(printed.contains("0 waiting for consent, 0 refused"), "{printed}");
+    assert!(
+        printed.contains("0 waiting for consent, 0 left to their own regulators, 0 refused"),
+        "{printed}"
+    );
     let verified = prepaid(&["verify", "--db", db_path]);
     assert!(verified.status.success(), "{}", text(&verified.stdout));
 }

@@ -75,16 +75,18 @@ impl Ledger {
         }
     }
 
-    /// Signs with `key` (the wallets' regulator's) a `migrate` naming `plan` for each
-    /// wallet it foresees moving, and hands each in ([`Ledger::migrate`]), the wallets
-    /// spread over the machine's cores: what became of each, in the plan's order. One
-    /// wallet's refusal (it moved since the plan) does not stop the others.
+    /// Signs with `key` (a regulator's) a `migrate` naming `plan` for each wallet it
+    /// foresees moving that `key` regulates, and hands each in ([`Ledger::migrate`]), the
+    /// wallets spread over the machine's cores: what became of each, in the plan's order
+    /// (`None`: another regulator's wallet, left to it). One wallet's refusal (it moved
+    /// since the plan) does not stop the others.
     pub fn migrate_as_planned(
         &self,
         plan: &Planned,
         key: &ed25519_dalek::SigningKey,
-    ) -> Vec<(String, Result<Migrated>)> {
-        let hand_in = |(wallet, from): &(String, String)| -> Result<Migrated> {
+    ) -> Vec<(String, Option<Result<Migrated>>)> {
+        let regulator = prepaid_contract::keys::HexBytes(key.verifying_key().to_bytes());
+        let hand_in_signed = |wallet: &String, from: &String| -> Result<Migrated> {
             let mut migration = Envelope {
                 wallet: wallet.clone(),
                 id: format!("migrate-{}", plan.to),
@@ -94,6 +96,20 @@ impl Ledger {
             };
             migration.sign(key)?;
             self.migrate(&migration)
+        };
+        let hand_in = |(wallet, from): &(String, String)| -> Option<Result<Migrated>> {
+            // Another regulator's wallet is left to it (a state this build does not read is
+            // handed in, and its code checks who signed).
+            let state = match self.head(wallet) {
+                Ok(head) => head.and_then(|head| head.state).unwrap_or_default(),
+                Err(error) => return Some(Err(error)),
+            };
+            if let Ok(found) = prepaid_contract::state::Wallet::decode(&state) {
+                if found.regulator != regulator {
+                    return None;
+                }
+            }
+            Some(hand_in_signed(wallet, from))
         };
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let chunk = plan.wallets.len().div_ceil(threads).max(1);
@@ -114,7 +130,7 @@ impl Ledger {
                 .into_iter()
                 .flat_map(|worker| match worker.join() {
                     Ok(done) => done,
-                    Err(_) => vec![(String::new(), Err(Error::fault("a migration's worker panicked")))],
+                    Err(_) => vec![(String::new(), Some(Err(Error::fault("a migration's worker panicked"))))],
                 })
                 .collect()
         })
