@@ -193,6 +193,19 @@ impl Browser {
         }
     }
 
+    /// The consumer's page on a phone-sized screen `height` tall, `name`'s key loaded.
+    async fn consumer(platform: &Platform, name: &str, height: u32) -> Browser {
+        let browser = Browser::start(412, height).await;
+        browser
+            .client
+            .goto(&format!("{}/consumer", platform.url))
+            .await
+            .unwrap();
+        browser.type_in("#key-secret", &secret(name)).await;
+        browser.click("#key-import").await;
+        browser
+    }
+
     /// Waits until the page is not busy (it redraws what it shows after each answer), then
     /// for `css`.
     async fn find(&self, css: &str) -> fantoccini::elements::Element {
@@ -338,14 +351,7 @@ fn a_consumer_authorizes_and_refunds_from_her_browser() {
             platform.post(&path, key, &event.untimed()).await;
         }
 
-        let browser = Browser::start(412, 1600).await;
-        browser
-            .client
-            .goto(&format!("{}/consumer", platform.url))
-            .await
-            .unwrap();
-        browser.type_in("#key-secret", &secret("alice")).await;
-        browser.click("#key-import").await;
+        let browser = Browser::consumer(&platform, "alice", 1600).await;
         let request = "[data-wallet='w1'] li.request[data-request='r1']";
         browser.find(request).await;
         assert_eq!(browser.text(&format!("{request} .amount")).await, "¥200.00");
@@ -437,14 +443,7 @@ fn a_consumer_reads_new_rules_beside_the_old_and_consents_from_her_browser() {
         .set_waiting_migration("w1", Some((&forged.to_json(), 0)))
         .unwrap();
     runtime().block_on(async {
-        let browser = Browser::start(412, 1400).await;
-        browser
-            .client
-            .goto(&format!("{}/consumer", platform.url))
-            .await
-            .unwrap();
-        browser.type_in("#key-secret", &secret("alice")).await;
-        browser.click("#key-import").await;
+        let browser = Browser::consumer(&platform, "alice", 1400).await;
         browser.click("[data-wallet='w1'] button.consent").await;
         let error = browser.text("#error").await;
         assert!(
