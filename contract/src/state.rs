@@ -330,7 +330,26 @@ impl Wallet {
 
 #[cfg(test)]
 mod tests {
-    use super::Status;
+    use super::{Status, Wallet};
+
+    /// The host decodes state natively, and state may come from a hostile component or an
+    /// operator's hand: bytes that are no wallet, however deeply nested, are refused as
+    /// not this contract's, never a crash.
+    #[test]
+    fn state_that_is_no_wallet_is_refused_whatever_its_depth() {
+        let deep = |open: u8| core::iter::repeat_n(open, 100_000).collect::<alloc::vec::Vec<u8>>();
+        for bytes in [
+            alloc::vec![],
+            alloc::vec![0xff, 0x00],
+            deep(0x81),
+            deep(0xa1),
+            deep(b'['),
+            b"{\"consumer\":".to_vec(),
+        ] {
+            let error = Wallet::decode(&bytes).unwrap_err();
+            assert!(error.message.contains("not this contract's"), "{}", error.message);
+        }
+    }
 
     #[test]
     fn status_names_are_their_serde_names() {
