@@ -348,10 +348,16 @@ pub struct Migrate {
     /// regulator was shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<HexBytes<32>>,
+    /// Whether the regulator asks for the consumer's consent (the plan it read found they
+    /// would get less): then the migration needs it however the wallet stands when it
+    /// applies, so that no one holding the signed migration back can wait until it would
+    /// not. The rules do not read it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub ask_consent: bool,
     /// The consumer's signature of this migration (the message the regulator signs, which
-    /// leaves `consent` out): the host requires it when the new rules would give the
-    /// consumer less on some path (a refund now, at expiry, at closure). The rules do not
-    /// read it.
+    /// leaves `consent` out): the host requires it when the regulator asks for it or the
+    /// new rules would give the consumer less on some path (a refund now, at expiry, at
+    /// closure). The rules do not read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<Signature>,
 }

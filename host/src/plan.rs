@@ -202,8 +202,20 @@ pub struct Planned {
     pub hash: String,
     /// The component the wallets move to.
     pub to: String,
-    /// The wallets the new code takes, each with the code it ran when planned.
-    pub wallets: Vec<(String, String)>,
+    /// The wallets the new code takes.
+    pub wallets: Vec<PlannedWallet>,
+}
+
+/// A wallet a plan foresees moving.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedWallet {
+    /// The wallet.
+    pub wallet: String,
+    /// The code it ran when planned.
+    pub from: String,
+    /// Whether the plan found its consumer would get less: its migration asks for their
+    /// consent.
+    pub consumer_worse: bool,
 }
 
 impl Plan {
@@ -233,7 +245,13 @@ impl Plan {
             .ok_or_else(|| bad("`wallets` is not a list".into()))?
             .iter()
             .filter(|wallet| !wallet["new"].is_null())
-            .map(|wallet| Ok((text(wallet, "wallet")?, text(wallet, "from")?)))
+            .map(|wallet| {
+                Ok(PlannedWallet {
+                    wallet: text(wallet, "wallet")?,
+                    from: text(wallet, "from")?,
+                    consumer_worse: wallet["consumer_worse"].as_bool() == Some(true),
+                })
+            })
             .collect::<Result<_>>()?;
         Ok(Planned {
             hash: text(&plan, "hash")?,

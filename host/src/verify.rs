@@ -749,7 +749,8 @@ fn replay_entry(
         let moved = contract.code_hash() != previous.code_hash();
         if moved
             && (envelope.event.get("consent").is_some()
-                || crate::plan::consumer_worse(
+                || crate::ledger::consent_needed(
+                    &envelope,
                     &entry.wallet,
                     previous,
                     contract,

@@ -434,7 +434,14 @@ fn a_consumer_reads_new_rules_beside_the_old_and_consents_from_her_browser() {
         prepaid_host::outcome::sha256_hex(&guest_bytes("paid-rate-sessions")),
         prepaid_host::outcome::sha256_hex(&component_bytes()),
     );
-    let migration = prepaid_tests::signed("w1", "m1", "city", json!({"type": "migrate", "from": from, "to": to}));
+    // The regulator asks for her consent, as `prepaid migrate run` does where the plan
+    // found she would get less: her page signs the field too.
+    let migration = prepaid_tests::signed(
+        "w1",
+        "m1",
+        "city",
+        json!({"type": "migrate", "from": from, "to": to, "ask_consent": true}),
+    );
     // Someone with the database plants a migration the gym signed: the page shows it, but
     // will not sign a consent to a migration that is not the wallet's regulator's.
     let forged = prepaid_tests::signed("w1", "m0", "gym", json!({"type": "migrate", "from": from, "to": to}));

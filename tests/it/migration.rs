@@ -566,6 +566,18 @@ fn a_consent_is_hers_or_refused_and_a_closed_wallet_waits_for_nothing() {
     );
     assert_eq!(refusal(ledger.submit(&made_up)), RefusalCode::MigrationRefused);
     assert_eq!(ledger.head("w2").unwrap().unwrap().code_hash, today);
+    // Where the regulator asks for her consent (its plan found she would get less), the
+    // migration waits for it however the wallet stands when it is handed in: no one
+    // holding it back can wait until it would not. Her signature of it moves the wallet,
+    // and replay finds the consent asked for.
+    let asked = json!({"type": "migrate", "from": today, "to": changed, "ask_consent": true});
+    assert_eq!(
+        ledger.migrate(&signed("w2", "m2", "city", asked.clone())).unwrap(),
+        prepaid_host::Migrated::Waiting
+    );
+    let consent = signed("w2", "m2", "alice", asked).signature.unwrap();
+    assert!(ledger.consent("w2", &consent).unwrap().verdict.ok);
+    assert_eq!(ledger.head("w2").unwrap().unwrap().code_hash, changed);
 
     // w1's migration back to today's waits for alice; her refund closes the wallet.
     let back = signed(
@@ -583,6 +595,8 @@ fn a_consent_is_hers_or_refused_and_a_closed_wallet_waits_for_nothing() {
     assert_eq!(ledger.view("w1").unwrap().unwrap().status, "closed");
     assert!(ledger.waiting_migration("w1").unwrap().is_none());
     assert_eq!(migrations_alice_is_told_of(&ledger), 0);
+    let report = ledger.verify().unwrap();
+    assert!(report.is_clean(), "{:?}", report.divergences);
 }
 
 /// A ledger with w1 opened on the rule changed on purpose and two of its sessions used, and

@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::{Ledger, Submitted};
 use crate::envelope::Envelope;
 use crate::error::{Error, RefusalCode, Result};
-use crate::plan::{Planned, WalletPlan};
+use crate::plan::{Planned, PlannedWallet, WalletPlan};
 use crate::store::Store;
 
 /// What became of a migration handed in by [`Ledger::migrate`].
@@ -86,21 +86,28 @@ impl Ledger {
         key: &ed25519_dalek::SigningKey,
     ) -> Vec<(String, Option<Result<Migrated>>)> {
         let regulator = prepaid_contract::keys::HexBytes(key.verifying_key().to_bytes());
-        let hand_in_signed = |wallet: &String, from: &String| -> Result<Migrated> {
+        // Where the plan found the consumer would get less, the migration asks for their
+        // consent, however the wallet stands when it applies.
+        let hand_in_signed = |planned: &PlannedWallet| -> Result<Migrated> {
+            let mut event =
+                serde_json::json!({"type": "migrate", "from": planned.from, "to": plan.to, "plan": plan.hash});
+            if planned.consumer_worse {
+                event["ask_consent"] = true.into();
+            }
             let mut migration = Envelope {
-                wallet: wallet.clone(),
+                wallet: planned.wallet.clone(),
                 id: format!("migrate-{}", plan.to),
                 at: None,
-                event: serde_json::json!({"type": "migrate", "from": from, "to": plan.to, "plan": plan.hash}),
+                event,
                 signature: None,
             };
             migration.sign(key)?;
             self.migrate(&migration)
         };
-        let hand_in = |(wallet, from): &(String, String)| -> Option<Result<Migrated>> {
+        let hand_in = |planned: &PlannedWallet| -> Option<Result<Migrated>> {
             // Another regulator's wallet is left to it (a state this build does not read is
             // handed in, and its code checks who signed).
-            let state = match self.head(wallet) {
+            let state = match self.head(&planned.wallet) {
                 Ok(head) => head.and_then(|head| head.state).unwrap_or_default(),
                 Err(error) => return Some(Err(error)),
             };
@@ -109,7 +116,7 @@ impl Ledger {
                     return None;
                 }
             }
-            Some(hand_in_signed(wallet, from))
+            Some(hand_in_signed(planned))
         };
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let chunk = plan.wallets.len().div_ceil(threads).max(1);
@@ -121,7 +128,7 @@ impl Ledger {
                     scope.spawn(move || {
                         wallets
                             .iter()
-                            .map(|wallet| (wallet.0.clone(), hand_in(wallet)))
+                            .map(|planned| (planned.wallet.clone(), hand_in(planned)))
                             .collect::<Vec<_>>()
                     })
                 })

@@ -165,8 +165,8 @@
       if (!token) await signIn();
       const migration = waiting.event;
       const lower = (text) => String(text).toLowerCase();
-      const { from, to, plan } = migration.event;
-      const event = { type: 'migrate', from: lower(from), to: lower(to), ...(plan ? { plan: lower(plan) } : {}) };
+      const { from, to, plan, ask_consent: ask } = migration.event;
+      const event = { type: 'migrate', from: lower(from), to: lower(to), ...(plan ? { plan: lower(plan) } : {}), ...(ask === true ? { ask_consent: true } : {}) };
       const digest = await eventDigest(wallet, migration.id, event);
       if (!await Prepaid.verify(waiting.regulator, migration.signature, digest)) {
         throw new Error(t('proposal.unsigned'));
