@@ -336,6 +336,23 @@ pub(crate) fn consumer_worse(
     Ok(plan_wallet(wallet, old, new, state, at)?.is_some_and(|planned| planned.consumer_worse))
 }
 
+/// Whether `migration` of `wallet` (its `state`) from `old` to `new` at `at` needs the
+/// consumer's consent: the regulator asked for it, or the new rules would give them less
+/// on some path now.
+pub(crate) fn consent_needed(
+    migration: &crate::envelope::Envelope,
+    wallet: &str,
+    old: &WasmContract,
+    new: &WasmContract,
+    state: &[u8],
+    at: i64,
+) -> Result<bool> {
+    Ok(
+        migration.event.get("ask_consent") == Some(&serde_json::Value::Bool(true))
+            || crate::plan::consumer_worse(wallet, old, new, state, at)?,
+    )
+}
+
 /// What `rules` give on `state` at `at`: the figures and each path.
 fn terms(rules: &dyn Rules, state: &[u8], ctx: &dyn Fn(i64, &str) -> Context, at: i64) -> Result<Terms> {
     let asked = [

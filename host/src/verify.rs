@@ -749,7 +749,7 @@ fn replay_entry(
         let moved = contract.code_hash() != previous.code_hash();
         if moved
             && (envelope.event.get("consent").is_some()
-                || crate::ledger::consent_needed(
+                || crate::plan::consent_needed(
                     &envelope,
                     &entry.wallet,
                     previous,

@@ -299,7 +299,7 @@ fn migrate(
     // a consent given is checked whether it was needed or not: the journal shows none the
     // consumer did not give.
     let consent = envelope.event.get("consent").is_some();
-    if !consent && consent_needed(envelope, &head.wallet, &old, &new, state, ctx.timestamp)? {
+    if !consent && crate::plan::consent_needed(envelope, &head.wallet, &old, &new, state, ctx.timestamp)? {
         return Err(Error::refused(
             RefusalCode::AwaitsConsent,
             format!(
@@ -314,23 +314,6 @@ fn migrate(
             .map_err(|why| refused(format!("the migration's consent is not its consumer's: {why}")))?;
     }
     Ok((new, outcome))
-}
-
-/// Whether `migration` of `wallet` (its `state`) from `old` to `new` at `at` needs the
-/// consumer's consent: the regulator asked for it, or the new rules would give them less
-/// on some path now.
-pub(crate) fn consent_needed(
-    migration: &Envelope,
-    wallet: &str,
-    old: &WasmContract,
-    new: &WasmContract,
-    state: &[u8],
-    at: i64,
-) -> Result<bool> {
-    Ok(
-        migration.event.get("ask_consent") == Some(&serde_json::Value::Bool(true))
-            || crate::plan::consumer_worse(wallet, old, new, state, at)?,
-    )
 }
 
 /// Admits, runs and journals `envelopes` in order on one connection (inside the caller's
