@@ -95,13 +95,19 @@ impl Product {
         }
     }
 
-    /// What the consumer pays. Terms are validated at open, so a plan's sum fits.
+    /// What the consumer pays. Terms are validated at open, and a state read back is checked
+    /// ([`crate::state::Wallet::decode`]), so a plan's sum fits.
     pub fn price(&self) -> Amount {
+        self.checked_price().expect("validated plans have a price in range")
+    }
+
+    /// What the consumer pays, or `None` for a plan whose stages add up beyond any amount.
+    pub fn checked_price(&self) -> Option<Amount> {
         match self {
-            Product::StoredValue(terms) => terms.price,
-            Product::Sessions(terms) => terms.price,
-            Product::Plan(terms) => terms.total().expect("validated plans have a price in range"),
-            Product::Membership(terms) => terms.price,
+            Product::StoredValue(terms) => Some(terms.price),
+            Product::Sessions(terms) => Some(terms.price),
+            Product::Plan(terms) => terms.total(),
+            Product::Membership(terms) => Some(terms.price),
         }
     }
 

@@ -155,6 +155,19 @@ fn is_false(value: &bool) -> bool {
     !*value
 }
 
+/// One wallet as CBOR, and nothing after it: bytes beyond the wallet would be a second
+/// state that another reader might take instead.
+fn from_cbor(bytes: &[u8]) -> Result<Wallet, alloc::string::String> {
+    use cbor4ii::core::dec::Read as _;
+    let mut reader = cbor4ii::core::utils::SliceReader::new(bytes);
+    let wallet = Wallet::deserialize(&mut cbor4ii::serde::Deserializer::new(&mut reader))
+        .map_err(|error| alloc::format!("{error}"))?;
+    match reader.fill(1) {
+        Ok(rest) if rest.as_ref().is_empty() => Ok(wallet),
+        _ => Err("bytes follow the wallet".into()),
+    }
+}
+
 fn overflow() -> ContractError {
     ContractError::new(ErrorCode::BadState, "a total overflowed; the state is corrupt")
 }
@@ -172,8 +185,22 @@ impl Wallet {
         };
         let wallet: Wallet = match bytes.first() {
             Some(b'{') => serde_json::from_slice(bytes).map_err(|error| bad(&error))?,
-            _ => cbor4ii::serde::from_slice(bytes).map_err(|error| bad(&error))?,
+            _ => from_cbor(bytes).map_err(|error| bad(&error))?,
         };
+        // What `paid` and `total_units` rely on, which a state from elsewhere (a hostile
+        // component's, an operator's hand) need not hold: a refusal, never a panic.
+        let in_range = wallet
+            .product
+            .checked_price()
+            .and_then(|price| price.checked_add(wallet.top_ups))
+            .is_some()
+            && wallet.product.total_units().checked_add(wallet.top_ups.fen()).is_some();
+        if !in_range {
+            return Err(ContractError::new(
+                ErrorCode::BadState,
+                "the state's price and top-ups add up beyond any amount",
+            ));
+        }
         wallet.frozen()?;
         let stages_in_range = wallet
             .requests
@@ -197,8 +224,8 @@ impl Wallet {
     /// The state bytes: the wallet as CBOR (RFC 8949), keys as bytes rather than hex. Every
     /// event decodes and re-encodes the whole state, so its form weighs on every event's
     /// fuel: against the JSON the components before this one wrote, the suite's scenarios
-    /// use 0.60× the fuel an event, and the consumer's refund at the largest state 0.73×
-    /// (docs/CONTRACT.md).
+    /// use about 0.6× the fuel an event, and the consumer's refund at the largest state
+    /// 0.76× (docs/CONTRACT.md).
     pub fn encode(&self) -> Vec<u8> {
         cbor4ii::serde::to_vec(Vec::new(), self).expect("wallets always serialize")
     }
@@ -331,6 +358,41 @@ impl Wallet {
 #[cfg(test)]
 mod tests {
     use super::{Status, Wallet};
+    use crate::money::Amount;
+    use crate::products::{Plan, Product, Stage};
+    use crate::test_support::sessions_wallet;
+
+    /// Bytes after a wallet would be a second state another reader might take: refused.
+    #[test]
+    fn a_state_is_one_wallet_and_nothing_after_it() {
+        let wallet = sessions_wallet(10, "1000.00", "120.00");
+        let bytes = wallet.encode();
+        assert_eq!(Wallet::decode(&bytes).unwrap(), wallet);
+        let mut two = bytes.clone();
+        two.extend_from_slice(&bytes);
+        let error = Wallet::decode(&two).unwrap_err();
+        assert!(error.message.contains("bytes follow the wallet"), "{}", error.message);
+    }
+
+    /// Terms no `open` accepts, written straight into a state, are refused as a bad state
+    /// rather than panicking whoever reads the wallet's figures.
+    #[test]
+    fn a_state_whose_price_is_beyond_any_amount_is_refused() {
+        let stage = |amount: &str| Stage {
+            name: "stage".into(),
+            amount: Amount::parse(amount).unwrap(),
+        };
+        let mut plan = sessions_wallet(10, "1000.00", "120.00");
+        plan.product = Product::Plan(Plan {
+            stages: alloc::vec![stage("10000000000.00"), stage("0.01")],
+        });
+        let mut topped = sessions_wallet(10, "10000000000.00", "10000000000.00");
+        topped.top_ups = Amount::parse("0.01").unwrap();
+        for wallet in [plan, topped] {
+            let error = Wallet::decode(&wallet.encode()).unwrap_err();
+            assert!(error.message.contains("beyond any amount"), "{}", error.message);
+        }
+    }
 
     /// The host decodes state natively, and state may come from a hostile component or an
     /// operator's hand: bytes that are no wallet, however deeply nested, are refused as

@@ -444,19 +444,21 @@ fn code_that_would_take_a_wallet_over_moves_nothing() {
     let ledger = trusting(ledger, &[&today, &takeover]);
     assert!(ledger.submit(&sessions_without_cooling_off("w1")).unwrap().verdict.ok);
     let before = ledger.view("w1").unwrap().unwrap();
-    let take = |signer: &str| {
+    let take = |signer: &str, id: &str| {
         signed(
             "w1",
-            "m1",
+            id,
             signer,
             json!({"type": "migrate", "from": today, "to": takeover}),
         )
     };
-    for (signer, says) in [
-        ("gym", "not the wallet's regulator's"),
-        ("city", "would change the wallet"),
+    for (signer, id, says) in [
+        ("gym", "m1", "not the wallet's regulator's"),
+        ("city", "m1", "would change the wallet"),
+        // The wallet kept, and a second state after it, which the host would not read.
+        ("city", "trailing", "does not read"),
     ] {
-        match ledger.submit(&take(signer)) {
+        match ledger.submit(&take(signer, id)) {
             Err(Error::Refused(refusal)) => {
                 assert_eq!(refusal.code, RefusalCode::MigrationRefused);
                 assert!(refusal.message.contains(says), "{signer}: {}", refusal.message);

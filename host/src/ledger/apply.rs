@@ -277,12 +277,24 @@ fn migrate(
     // Where this build reads both states, they must be the same wallet but for the time
     // of its last event: the new code's own view is not trusted to say so.
     use prepaid_contract::state::Wallet;
-    if let (Ok(before), Ok(after)) = (Wallet::decode(state), Wallet::decode(moved)) {
-        if before
-            != (Wallet {
-                last_at: before.last_at,
-                ..after
-            })
+    if let Ok(before) = Wallet::decode(state) {
+        // A wallet this build reads moves only into a state it reads too (bytes after the
+        // wallet, or a form of its own, would let the new code read what the host does not)...
+        let after = Wallet::decode(moved).map_err(|error| {
+            refused(format!(
+                "component {to} would hand over a state this build does not read ({}), of a wallet it does",
+                error.message
+            ))
+        })?;
+        // ...and exactly as the contract writes it (CBOR), so that nothing hides in a form
+        // the new code might read otherwise.
+        let exact = moved.first() == Some(&b'{') || after.encode() == moved;
+        if !exact
+            || before
+                != (Wallet {
+                    last_at: before.last_at,
+                    ..after
+                })
         {
             return Err(refused(format!(
                 "component {to} would change the wallet it takes over (terms, parties, figures or requests); a migration keeps them"
