@@ -273,13 +273,7 @@ pub(crate) fn plan_wallet(
     if old.view(state)?.status == "closed" {
         return Ok(None);
     }
-    let ctx = |timestamp: i64, question: &str| Context {
-        wallet: wallet.to_owned(),
-        event_id: format!("plan:{question}"),
-        timestamp,
-        // Taken as good by the unsigned rules: a plan asks what a party's event would do.
-        signature: Some(HexBytes([0; 64])),
-    };
+    let ctx = asking(wallet);
     let moved = serde_json::json!({"type": "migrate", "from": old.code_hash(), "to": new.code_hash()}).to_string();
     let migrated = new.unsigned().migrate(state, old.abi(), &ctx(at, "migrate"), &moved)?;
     let old_terms = terms(&old.unsigned(), state, &ctx, at)?;
@@ -305,12 +299,7 @@ pub(crate) fn plan_wallet(
         (Some(error), _) => (None, Some(format!("{}: {}", error.code, error.message))),
     };
     let (changes, consumer_worse) = match &new_terms {
-        Some(new_terms) => (
-            *new_terms != old_terms,
-            PATHS
-                .iter()
-                .any(|path| new_terms.paths[path].consumer < old_terms.paths[path].consumer),
-        ),
+        Some(new_terms) => (*new_terms != old_terms, worse(&old_terms, new_terms)),
         None => (false, false),
     };
     Ok(Some(WalletPlan {
@@ -324,32 +313,64 @@ pub(crate) fn plan_wallet(
     }))
 }
 
-/// Whether moving `wallet` (its `state`) from `old` onto `new` at `at` would give its
-/// consumer less on some path: then its migration waits for their consent.
-pub(crate) fn consumer_worse(
-    wallet: &str,
-    old: &WasmContract,
-    new: &WasmContract,
-    state: &[u8],
-    at: i64,
-) -> Result<bool> {
-    Ok(plan_wallet(wallet, old, new, state, at)?.is_some_and(|planned| planned.consumer_worse))
+/// The context a plan asks `wallet`'s rules with, at a time, for a question.
+fn asking(wallet: &str) -> impl Fn(i64, &str) -> Context + '_ {
+    move |timestamp, question| Context {
+        wallet: wallet.to_owned(),
+        event_id: format!("plan:{question}"),
+        timestamp,
+        // Taken as good by the unsigned rules: a plan asks what a party's event would do.
+        signature: Some(HexBytes([0; 64])),
+    }
 }
 
-/// Whether `migration` of `wallet` (its `state`) from `old` to `new` at `at` needs the
-/// consumer's consent: the regulator asked for it, or the new rules would give them less
-/// on some path now.
-pub(crate) fn consent_needed(
+/// Whether the consumer gets less on some path under `new` than under `old`.
+fn worse(old: &Terms, new: &Terms) -> bool {
+    PATHS
+        .iter()
+        .any(|path| new.paths[path].consumer < old.paths[path].consumer)
+}
+
+/// Where a migration stands with its consumer's consent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Consent {
+    /// None is needed, or the one it carries is the consumer's.
+    Holds,
+    /// The regulator asked for it, or the new rules give the consumer less on some path
+    /// now, and it carries none.
+    Missing,
+    /// It carries one that is not the consumer's, and why (checked whether needed or not:
+    /// the journal shows no consent the consumer did not give).
+    NotTheirs(String),
+}
+
+/// Where `migration` of `wallet` from `old` (its `state`) to `new` (the state it `moved`
+/// into) at `at` stands with the consumer's consent: the one question the host asks
+/// before recording a migration and `verify` asks again on replay.
+pub(crate) fn consent(
     migration: &crate::envelope::Envelope,
     wallet: &str,
-    old: &WasmContract,
-    new: &WasmContract,
-    state: &[u8],
+    (old, state): (&WasmContract, &[u8]),
+    (new, moved): (&WasmContract, &[u8]),
     at: i64,
-) -> Result<bool> {
+) -> Result<Consent> {
+    if migration.event.get("consent").is_some() {
+        return Ok(match migration.migration_consented(state) {
+            Ok(()) => Consent::Holds,
+            Err(why) => Consent::NotTheirs(why),
+        });
+    }
+    let asked = migration.event.get("ask_consent") == Some(&serde_json::Value::Bool(true));
+    let ctx = asking(wallet);
     Ok(
-        migration.event.get("ask_consent") == Some(&serde_json::Value::Bool(true))
-            || crate::plan::consumer_worse(wallet, old, new, state, at)?,
+        match asked
+            || worse(
+                &terms(&old.unsigned(), state, &ctx, at)?,
+                &terms(&new.unsigned(), moved, &ctx, at)?,
+            ) {
+            true => Consent::Missing,
+            false => Consent::Holds,
+        },
     )
 }
 

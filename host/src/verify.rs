@@ -734,11 +734,9 @@ fn replay_entry(
     }
     // A migration is the regulator's, whatever the code it names says: the host checks that
     // before recording one, so one journaled without it was not recorded by the host.
-    // And one that gives the consumer less on some path carries their consent: the plan
-    // that decides it is deterministic, so replay asks it again. (Only for a migration
-    // that moved the wallet: a refused one replays as refused.)
-    if envelope.kind() == Some("migrate") {
-        let before = state.unwrap_or_default();
+    let before = state.unwrap_or_default();
+    let migration = envelope.kind() == Some("migrate");
+    if migration {
         if let Err(why) = envelope.migration_signed(before) {
             return Ok(Err((
                 "signature",
@@ -746,36 +744,39 @@ fn replay_entry(
                 format!("not the wallet's regulator's: {why}"),
             )));
         }
-        let moved = contract.code_hash() != previous.code_hash();
-        if moved
-            && (envelope.event.get("consent").is_some()
-                || crate::plan::consent_needed(
-                    &envelope,
-                    &entry.wallet,
-                    previous,
-                    contract,
-                    before,
-                    envelope.context()?.timestamp,
-                )?)
-        {
-            if let Err(why) = envelope.migration_consented(before) {
-                return Ok(Err((
-                    "consent",
-                    entry.event.clone(),
-                    format!("the consent is not the consumer's: {why}"),
-                )));
-            }
+    }
+    let outcome = match migration {
+        true => contract.migrate(before, previous.abi(), &envelope.context()?, &envelope.body())?,
+        false => contract.apply(state, &envelope.context()?, &envelope.body())?,
+    };
+    // And one that gives the consumer less on some path carries their consent: the plan
+    // that decides it is deterministic, so replay asks it again. (Only for a migration
+    // that moved the wallet: a refused one replays as refused.)
+    if let (true, true, Some(moved)) = (
+        migration,
+        contract.code_hash() != previous.code_hash(),
+        outcome.state.as_deref(),
+    ) {
+        let asked = crate::plan::consent(
+            &envelope,
+            &entry.wallet,
+            (previous, before),
+            (contract, moved),
+            envelope.context()?.timestamp,
+        )?;
+        let why = match asked {
+            crate::plan::Consent::Holds => None,
+            crate::plan::Consent::Missing => Some("it carries no `consent`".to_owned()),
+            crate::plan::Consent::NotTheirs(why) => Some(why),
+        };
+        if let Some(why) = why {
+            return Ok(Err((
+                "consent",
+                entry.event.clone(),
+                format!("the consent is not the consumer's: {why}"),
+            )));
         }
     }
-    let outcome = match envelope.kind() {
-        Some("migrate") => contract.migrate(
-            state.unwrap_or_default(),
-            previous.abi(),
-            &envelope.context()?,
-            &envelope.body(),
-        )?,
-        _ => contract.apply(state, &envelope.context()?, &envelope.body())?,
-    };
     Ok(Ok(Replay {
         outcome: outcome.verdict.to_json(),
         fuel: outcome.fuel,

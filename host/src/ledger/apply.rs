@@ -10,6 +10,7 @@ use crate::envelope::Envelope;
 use crate::error::{Error, RefusalCode, Result};
 use crate::ledger::admit::Admission;
 use crate::outcome::{sha256_hex, Outcome, Verdict};
+use crate::plan::Consent;
 use crate::rules::Rules;
 use crate::stats::Facts;
 use crate::store::{Entry, Store, WalletHead, GENESIS_HASH};
@@ -307,25 +308,18 @@ fn migrate(
             "component {to} would change the wallet's figures or parties ({before:?} -> {after:?}); a migration keeps them"
         )));
     }
-    // New rules that would give the consumer less on some path wait for their consent;
-    // a consent given is checked whether it was needed or not: the journal shows none the
-    // consumer did not give.
-    let consent = envelope.event.get("consent").is_some();
-    if !consent && crate::plan::consent_needed(envelope, &head.wallet, &old, &new, state, ctx.timestamp)? {
-        return Err(Error::refused(
+    // New rules that would give the consumer less on some path wait for their consent.
+    match crate::plan::consent(envelope, &head.wallet, (&old, state), (&new, moved), ctx.timestamp)? {
+        Consent::Holds => Ok((new, outcome)),
+        Consent::Missing => Err(Error::refused(
             RefusalCode::AwaitsConsent,
             format!(
                 "component {to} would give the consumer less on some path (see `prepaid migrate plan`): the \
                  migration waits for their consent"
             ),
-        ));
+        )),
+        Consent::NotTheirs(why) => Err(refused(format!("the migration's consent is not its consumer's: {why}"))),
     }
-    if consent {
-        envelope
-            .migration_consented(state)
-            .map_err(|why| refused(format!("the migration's consent is not its consumer's: {why}")))?;
-    }
-    Ok((new, outcome))
 }
 
 /// Admits, runs and journals `envelopes` in order on one connection (inside the caller's

@@ -15,7 +15,7 @@ use super::{Ledger, Submitted};
 use crate::envelope::Envelope;
 use crate::error::{Error, RefusalCode, Result};
 use crate::plan::{Planned, PlannedWallet, WalletPlan};
-use crate::store::Store;
+use crate::store::{Store, WalletHead};
 
 /// What became of a migration handed in by [`Ledger::migrate`].
 #[derive(Clone, Debug, PartialEq)]
@@ -154,7 +154,7 @@ impl Ledger {
                 "a consent is the consumer's ed25519 signature, 128 hex digits".to_owned(),
             ));
         }
-        let Some((mut envelope, _)) = self.with_store(|store| waiting(store, wallet))? else {
+        let Some((mut envelope, ..)) = self.with_store(|store| waiting(store, wallet))? else {
             return Err(Error::refused(
                 RefusalCode::MigrationRefused,
                 format!("no migration of wallet {wallet} waits for its consumer's consent"),
@@ -171,12 +171,9 @@ impl Ledger {
     pub fn waiting_migration(&self, wallet: &str) -> Result<Option<WaitingMigration>> {
         let now = self.clock.now()?;
         self.with_store(|store| {
-            let Some((event, asked_at)) = waiting(store, wallet)? else {
+            let Some((event, asked_at, head)) = waiting(store, wallet)? else {
                 return Ok(None);
             };
-            let head = store
-                .wallet(wallet)?
-                .ok_or_else(|| Error::fault("a waiting migration of no wallet"))?;
             let state = head
                 .state
                 .as_deref()
@@ -207,18 +204,21 @@ impl Ledger {
     pub(crate) fn migration_asked_at(&self, wallet: &str) -> Result<Option<i64>> {
         Ok(self
             .with_store(|store| waiting(store, wallet))?
-            .map(|(_, asked_at)| asked_at))
+            .map(|(_, asked_at, _)| asked_at))
     }
 }
 
-/// The migration of `wallet` that waits, and when it was handed in: only while the wallet
-/// runs the code it moves from (one moved since, by another migration, waits no more).
-fn waiting(store: &dyn Store, wallet: &str) -> Result<Option<(Envelope, i64)>> {
+/// The migration of `wallet` that waits, when it was handed in, and the wallet's head:
+/// only while the wallet runs the code it moves from (one moved since, by another
+/// migration, waits no more).
+fn waiting(store: &dyn Store, wallet: &str) -> Result<Option<(Envelope, i64, WalletHead)>> {
     let Some((event, asked_at)) = store.waiting_migration(wallet)? else {
         return Ok(None);
     };
     let envelope = Envelope::parse(&event)?;
-    let from = envelope.event.get("from").and_then(|from| from.as_str());
-    let runs = store.wallet(wallet)?.map(|head| head.code_hash);
-    Ok((from.is_some() && from == runs.as_deref()).then_some((envelope, asked_at)))
+    let Some(head) = store.wallet(wallet)? else {
+        return Ok(None);
+    };
+    let runs = envelope.event.get("from").and_then(|from| from.as_str()) == Some(head.code_hash.as_str());
+    Ok(runs.then_some((envelope, asked_at, head)))
 }
