@@ -70,6 +70,7 @@ impl Guest for Component {
             released: view.released.to_string(),
             refunded: view.refunded.to_string(),
             pending: view.pending.to_string(),
+            owed: view.owed.to_string(),
             next_due: view.next_due,
         })
     }
@@ -104,6 +105,7 @@ fn to_wit_applied(applied: crate::Applied) -> Applied {
                 kind: match effect.kind {
                     crate::EffectKind::Release => EffectKind::Release,
                     crate::EffectKind::Refund => EffectKind::Refund,
+                    crate::EffectKind::Claim => EffectKind::Claim,
                 },
                 to: effect.to.to_string(),
                 amount: effect.amount.to_string(),

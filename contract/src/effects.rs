@@ -1,4 +1,5 @@
-//! Effects: the money an accepted event moves, for the payment rail to carry out.
+//! Effects: the money an accepted event moves, for the payment rail to carry out, and the
+//! claims it records on the merchant.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -13,9 +14,12 @@ pub enum EffectKind {
     Release,
     /// From the frozen balance back to the consumer.
     Refund,
+    /// Owed to the consumer by the merchant, outside the wallet: the terms gave the consumer
+    /// more than was frozen ([`crate::claims`]). Nothing leaves the wallet.
+    Claim,
 }
 
-/// A movement of money the payment rail must carry out.
+/// A movement of money the payment rail must carry out, or a claim on the merchant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Effect {
     /// Which way.

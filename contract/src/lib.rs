@@ -10,6 +10,8 @@
 //! - [`products`]: product kinds and their terms;
 //! - [`valuation`]: what consumption is worth, at the paid rate and at the list price;
 //! - [`refunds`]: the refund rule, inside and after the cooling-off period;
+//! - [`claims`]: what an ending gives the consumer beyond what is frozen, owed by the
+//!   merchant;
 //! - [`authorization`]: who signs what, and the canonical signed messages;
 //! - [`policy`]: the per-wallet regional policy (cooling-off, price cap);
 //! - [`time`]: deemed confirmation, membership accrual, expiry;
@@ -34,6 +36,7 @@
 extern crate alloc;
 
 pub mod authorization;
+pub mod claims;
 pub mod crypto;
 pub mod effects;
 pub mod error;

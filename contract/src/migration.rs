@@ -11,8 +11,9 @@ use crate::event::{Context, Event};
 use crate::rules::Applied;
 use crate::state::Wallet;
 
-/// The ABIs whose states this component reads: both keep the wallet as the same JSON.
-pub const READS_ABIS: [&str; 2] = ["0.2.0", "0.3.0"];
+/// The ABIs whose states this component reads: every one keeps the same wallet, as JSON
+/// or (this component on) CBOR, which [`Wallet::decode`] tells apart.
+pub const READS_ABIS: [&str; 3] = ["0.2.0", "0.3.0", "0.4.0"];
 
 /// Moves the wallet in `state`, which a component on ABI `from_abi` returned, onto this
 /// component, by the `migrate` event `event_json` that the wallet's regulator signed. The
@@ -33,7 +34,7 @@ pub fn migrate(
     if !READS_ABIS.contains(&from_abi) {
         return reject(
             ErrorCode::BadEvent,
-            alloc::format!("this component reads the states of ABI 0.2.0 and 0.3.0, not {from_abi}"),
+            alloc::format!("this component reads the states of ABI 0.2.0, 0.3.0 and 0.4.0, not {from_abi}"),
         );
     }
     let mut wallet = Wallet::decode(state)?;

@@ -4,6 +4,7 @@
 use alloc::vec::Vec;
 
 use crate::authorization::{require_approval, require_closure, require_signature};
+use crate::claims::{owe, unearned_share};
 use crate::crypto::Crypto;
 use crate::effects::{effect, Effect, EffectKind};
 use crate::error::{reject, ContractError, ErrorCode};
@@ -264,6 +265,7 @@ fn open_wallet(
         rail_reference: None,
         top_ups: Amount::ZERO,
         pending_top_up: None,
+        owed: Amount::ZERO,
     };
     Ok((
         wallet,
@@ -475,7 +477,8 @@ fn ask_top_up(wallet: &mut Wallet, amount: Amount) -> Result<(), ContractError> 
 /// stage the merchant says it delivered, which the consumer has not authorized) is
 /// neither paid nor refunded: it stays frozen, the requests in dispute, for the regulator
 /// to settle with `resolve` (a split, or a refund) unless the merchant withdraws them.
-/// Everything else goes at once, so a pending request can delay only what it asks.
+/// Everything else goes at once, so a pending request can delay only what it asks; what
+/// the rule gives beyond what is frozen is owed by the merchant (a claim).
 fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
     // Past its validity the wallet has expired, tick or no tick: everything frozen goes
     // back, as at expiry, not on the terms of a refund.
@@ -493,7 +496,9 @@ fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
             "the refund is made; what the requests left pending ask waits for the regulator's resolution",
         );
     }
-    let mut effects = time::accrue(wallet, now)?;
+    // A membership's days run to now; the part outside supervision, if no tick has sent
+    // it, stays frozen and goes back by the refund rule.
+    let mut effects = time::accrue_days(wallet, now)?;
     if wallet.status == Status::Closed {
         return Ok(effects);
     }
@@ -526,6 +531,7 @@ fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
         "consumed_at_list_price",
     ));
     effects.extend(effect(EffectKind::Refund, wallet.consumer, refund, refund_reason));
+    effects.extend(owe(wallet, settlement.owed, refund_reason)?);
     Ok(effects)
 }
 
@@ -557,9 +563,17 @@ fn resolve_dispute(wallet: &mut Wallet, resolve: &Resolve, now: i64) -> Result<V
                     alloc::format!("a split may release at most the {frozen} frozen, not {release}"),
                 );
             };
+            // The regulator's figure is out of what is frozen; what the merchant holds of
+            // the part outside supervision beyond consumption is owed on top, unless a
+            // refund already settled the terms.
+            let owed = match wallet.refunded_at {
+                None => unearned_share(wallet),
+                Some(_) => Amount::ZERO,
+            };
             wallet.close(release, refund)?;
             effects.extend(effect(EffectKind::Release, wallet.merchant, release, "dispute_split"));
             effects.extend(effect(EffectKind::Refund, wallet.consumer, refund, "dispute_split"));
+            effects.extend(owe(wallet, owed, "dispute_split")?);
             Ok(effects)
         }
         (Resolution::Split, None) => reject(

@@ -140,6 +140,11 @@ pub struct Wallet {
     /// A top-up the consumer signed that the rail has yet to report (`funded`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_top_up: Option<Amount>,
+    /// What the wallet's ending gave the consumer beyond what was frozen, which the merchant
+    /// owes them outside the wallet ([`crate::claims`]). Not part of `paid`: no money of
+    /// the wallet's is in it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub owed: Amount,
 }
 
 /// How long a refund leaves the money of pending requests to the regulator: then the
@@ -265,9 +270,15 @@ impl Wallet {
     /// value is spent first, at the paid rate; its top-ups after it, at par (a top-up
     /// carries no discount: the discount was the sale's).
     pub fn entitlement(&self, consumed: u64) -> Amount {
+        self.entitlement_as(consumed, self.share_released)
+    }
+
+    /// [`Wallet::entitlement`] as if the part outside supervision had (`share_released`)
+    /// or had not gone to the merchant: without it, consumption valued at the paid rate.
+    pub fn entitlement_as(&self, consumed: u64, share_released: bool) -> Amount {
         let face = self.product.total_units();
         let at_par = Amount::from_fen(consumed.saturating_sub(face)).expect("top-ups are capped with the price");
-        merchant_entitlement(&self.product, &self.policy, consumed.min(face), self.share_released)
+        merchant_entitlement(&self.product, &self.policy, consumed.min(face), share_released)
             .checked_add(at_par)
             .expect("top-ups are capped with the price")
     }

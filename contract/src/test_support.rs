@@ -49,6 +49,7 @@ pub fn sessions_wallet(sessions: u64, price: &str, list_price: &str) -> Wallet {
         rail_reference: None,
         top_ups: Amount::ZERO,
         pending_top_up: None,
+        owed: Amount::ZERO,
         rekey: None,
     }
 }

@@ -13,10 +13,11 @@
 //! - **The part outside supervision**: where the policy supervises only a share of the
 //!   price, the rest goes to the merchant when the cooling-off period ends (Nantong: inside
 //!   it, everything unconsumed comes back); the supervised share is then released in
-//!   proportion to consumption.
+//!   proportion to consumption. Not once the wallet has expired.
 //! - **Expiry**: at the end of `valid_days`, everything still frozen goes back to the
-//!   consumer. "Expired means forfeited" is an invalid clause (SPC; Jinan refunds
-//!   automatically at expiry), so nothing is ever forfeited.
+//!   consumer, and what the merchant holds of the part outside supervision beyond
+//!   consumption is owed to them (a claim). "Expired means forfeited" is an invalid clause
+//!   (SPC; Jinan refunds automatically at expiry), so nothing is ever forfeited.
 //!
 //! A dispute freezes releases: no accrual or deemed confirmation happens while a wallet is
 //! disputed. Neither happens while a re-key of the consumer's key waits to take effect:
@@ -28,6 +29,7 @@
 
 use alloc::vec::Vec;
 
+use crate::claims::{owe, unearned_share};
 use crate::effects::{effect, Effect, EffectKind};
 use crate::error::ContractError;
 use crate::event::Calendar;
@@ -52,7 +54,9 @@ fn horizon(wallet: &Wallet, now: i64) -> i64 {
 /// Releases the part of the price outside supervision once the cooling-off period is over
 /// by `now` (see [`crate::valuation::merchant_entitlement`]).
 fn release_unsupervised(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
+    // Not once the wallet has expired: expiry would only owe it back.
     if wallet.share_released
+        || expired(wallet, now)
         || wallet.status == Status::Closed
         || unsupervised_part(&wallet.product, &wallet.policy).is_zero()
         || wallet.policy.in_cooling_off(wallet.opened_at, now)
@@ -267,21 +271,24 @@ pub fn tick(wallet: &mut Wallet, now: i64, calendar: Option<&Calendar>) -> Resul
 }
 
 /// Ends the wallet with everything still frozen going back to the consumer: merchant
-/// fault, a ruling for the consumer, expiry, the end of a refund's hold. Time-based
-/// consumption is brought up to date first and valued at the paid rate. The unsupervised
-/// part goes to the merchant only as a tick would have sent it: never from a wallet whose
-/// releases a dispute, a re-key or a refund's hold stopped.
+/// fault, a ruling for the consumer, expiry, the end of a refund's hold. A membership's
+/// days are brought up to date first; consumption is valued at the paid rate. The part
+/// outside supervision, if it has not gone to the merchant, stays frozen and goes back; if
+/// it has, what consumption has not earned of it is owed (a claim, [`crate::claims`]),
+/// unless a refund already settled the terms.
 pub fn return_everything_frozen(
     wallet: &mut Wallet,
     now: i64,
     reason: &'static str,
 ) -> Result<Vec<Effect>, ContractError> {
-    let mut effects = match releasing(wallet) {
-        true => accrue(wallet, now)?,
-        false => accrue_days(wallet, now)?,
+    let mut effects = accrue_days(wallet, now)?;
+    let owed = match wallet.refunded_at {
+        None => unearned_share(wallet),
+        Some(_) => Amount::ZERO,
     };
     let frozen = wallet.frozen()?;
     wallet.close(Amount::ZERO, frozen)?;
     effects.extend(effect(EffectKind::Refund, wallet.consumer, frozen, reason));
+    effects.extend(owe(wallet, owed, reason)?);
     Ok(effects)
 }

@@ -33,6 +33,9 @@ pub struct View {
     pub refunded: Amount,
     /// What the pending requests would release.
     pub pending: Amount,
+    /// What the wallet's claims record the merchant owes the consumer, outside the wallet
+    /// ([`crate::claims`]).
+    pub owed: Amount,
     /// When the platform should next tick the wallet (see [`crate::time::next_due`]).
     pub next_due: Option<i64>,
 }
@@ -50,6 +53,7 @@ pub fn view(state: &[u8]) -> Result<View, ContractError> {
         released: wallet.released,
         refunded: wallet.refunded,
         pending: wallet.pending(),
+        owed: wallet.owed,
         next_due: crate::time::next_due(&wallet),
     })
 }

@@ -37,6 +37,7 @@ impl Rules for NativeRules {
             released: view.released.to_string(),
             refunded: view.refunded.to_string(),
             pending: view.pending.to_string(),
+            owed: view.owed.to_string(),
             next_due: view.next_due,
         })
     }
@@ -53,6 +54,7 @@ fn outcome(result: Result<prepaid_contract::Applied, prepaid_contract::ContractE
                     kind: match effect.kind {
                         EffectKind::Release => "release",
                         EffectKind::Refund => "refund",
+                        EffectKind::Claim => "claim",
                     }
                     .into(),
                     to: effect.to.to_string(),

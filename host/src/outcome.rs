@@ -2,11 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A movement of money, as journaled and shown.
+/// A movement of money, or a claim on the merchant, as journaled and shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EffectRecord {
-    /// `release` (to the merchant) or `refund` (to the consumer).
+    /// `release` (to the merchant), `refund` (to the consumer) or `claim` (owed to the
+    /// consumer by the merchant, outside the wallet).
     pub kind: String,
     /// The recipient's public key (hex).
     pub to: String,
@@ -14,6 +15,15 @@ pub struct EffectRecord {
     pub amount: String,
     /// Why, as a stable snake_case word.
     pub reason: String,
+}
+
+impl EffectRecord {
+    /// Whether the rail moves money out of the wallet for it (a release or a refund), so
+    /// it goes to the outbox; a claim moves none: the platform collects it from the
+    /// merchant's releases ([`crate::store::Store::append`]).
+    pub fn moves_money(&self) -> bool {
+        self.kind != "claim"
+    }
 }
 
 /// A rejection or a deterministic trap, as journaled and shown.
@@ -114,10 +124,19 @@ pub struct WalletView {
     pub refunded: String,
     /// What pending requests would release.
     pub pending: String,
+    /// What the wallet's claims record its merchant owes the consumer, outside the wallet
+    /// (`0.00` on ABIs before 0.4.0, which record no claims).
+    #[serde(default = "nothing_owed")]
+    pub owed: String,
     /// When the platform next ticks the wallet (seconds since the Unix epoch; RFC 3339 in
     /// JSON); none when time alone will change nothing.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339_option")]
     pub next_due: Option<i64>,
+}
+
+/// What a view of an ABI without claims says is owed.
+fn nothing_owed() -> String {
+    "0.00".into()
 }
 
 impl WalletView {

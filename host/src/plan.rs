@@ -94,7 +94,7 @@ pub struct Terms {
 /// What one path moves: to the consumer and to the merchant, or why the rules refuse it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Split {
-    /// What goes back to the consumer.
+    /// What goes back to the consumer, with what the merchant owes them for it (a claim).
     pub consumer: Amount,
     /// What goes to the merchant.
     pub merchant: Amount,
@@ -406,7 +406,7 @@ impl Split {
             let amount =
                 Amount::parse(&effect.amount).map_err(|error| Error::fault(format!("a planned effect: {error}")))?;
             let to = match effect.kind.as_str() {
-                "refund" if effect.to == view.consumer => &mut split.consumer,
+                "refund" | "claim" if effect.to == view.consumer => &mut split.consumer,
                 "release" if effect.to == view.merchant => &mut split.merchant,
                 _ => {
                     return Err(Error::fault(format!(

@@ -224,7 +224,8 @@ impl Facts {
         for effect in &verdict.effects {
             match effect.kind.as_str() {
                 "release" => figures.released += fen(&effect.amount)?,
-                _ => figures.refunded += fen(&effect.amount)?,
+                "refund" => figures.refunded += fen(&effect.amount)?,
+                _ => {}
             }
         }
         Ok(facts)

@@ -476,6 +476,7 @@ impl Wallet<'_> {
                     .effects
                     .into_iter()
                     .enumerate()
+                    .filter(|(_, effect)| effect.moves_money())
                     .map(|(index, effect)| OutboxEffect {
                         effect_id: entry.effect_id(index),
                         wallet: entry.wallet.clone(),

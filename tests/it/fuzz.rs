@@ -813,13 +813,16 @@ fn bytes_of(source: &Source) -> Vec<u8> {
     bytes
 }
 
-fn figures(view: &WalletView) -> Result<[Amount; 5], TestCaseError> {
-    let mut figures = [Amount::ZERO; 5];
-    for (figure, text) in
-        figures
-            .iter_mut()
-            .zip([&view.paid, &view.frozen, &view.released, &view.refunded, &view.pending])
-    {
+fn figures(view: &WalletView) -> Result<[Amount; 6], TestCaseError> {
+    let mut figures = [Amount::ZERO; 6];
+    for (figure, text) in figures.iter_mut().zip([
+        &view.paid,
+        &view.frozen,
+        &view.released,
+        &view.refunded,
+        &view.pending,
+        &view.owed,
+    ]) {
         *figure =
             Amount::parse(text).map_err(|error| TestCaseError::fail(format!("the view shows {text:?}: {error}")))?;
     }
@@ -841,7 +844,7 @@ fn check_outcome(base: &Base, outcome: &Outcome, kind: &str) -> Result<(), TestC
     if let Some(index) = KINDS.iter().position(|known| *known == kind) {
         ACCEPTED[index].fetch_add(1, Ordering::Relaxed);
     }
-    let (mut released, mut refunded) = (Amount::ZERO, Amount::ZERO);
+    let (mut released, mut refunded, mut owed) = (Amount::ZERO, Amount::ZERO, Amount::ZERO);
     for effect in &outcome.verdict.effects {
         let amount = Amount::parse(&effect.amount);
         prop_assert!(amount.is_ok(), "effect amount {:?} does not parse", effect.amount);
@@ -851,24 +854,25 @@ fn check_outcome(base: &Base, outcome: &Outcome, kind: &str) -> Result<(), TestC
         let total = match effect.kind.as_str() {
             "release" => &mut released,
             "refund" => &mut refunded,
+            "claim" => &mut owed,
             other => return Err(TestCaseError::fail(format!("an effect of kind {other:?}"))),
         };
         *total = total.checked_add(amount).expect("effects within range");
     }
     let view = NativeRules.view(state);
     prop_assert!(view.is_ok(), "the new state has no view: {:?}", view.err());
-    let [paid, frozen, released_now, refunded_now, pending] = figures(&view.unwrap())?;
+    let [paid, frozen, released_now, refunded_now, pending, owed_now] = figures(&view.unwrap())?;
     let total = frozen
         .checked_add(released_now)
         .and_then(|sum| sum.checked_add(refunded_now));
     prop_assert_eq!(total, Some(paid), "paid != frozen + released + refunded");
     prop_assert!(pending <= frozen, "pending {} > frozen {}", pending, frozen);
-    let (released_before, refunded_before) = match &base.view {
+    let (released_before, refunded_before, owed_before) = match &base.view {
         Some(view) => {
-            let [_, _, released, refunded, _] = figures(view)?;
-            (released, refunded)
+            let [_, _, released, refunded, _, owed] = figures(view)?;
+            (released, refunded, owed)
         }
-        None => (Amount::ZERO, Amount::ZERO),
+        None => (Amount::ZERO, Amount::ZERO, Amount::ZERO),
     };
     prop_assert_eq!(
         released_before.checked_add(released),
@@ -879,6 +883,11 @@ fn check_outcome(base: &Base, outcome: &Outcome, kind: &str) -> Result<(), TestC
         refunded_before.checked_add(refunded),
         Some(refunded_now),
         "refunds differ from the effects"
+    );
+    prop_assert_eq!(
+        owed_before.checked_add(owed),
+        Some(owed_now),
+        "what is owed differs from the claims"
     );
     Ok(())
 }

@@ -84,7 +84,7 @@ fn the_regulator_moves_a_wallet_from_abi_0_2_0_onto_todays_code_and_verify_follo
     let contracts = Contracts::new(prepaid_tests::engine());
     let (old_bytes, new_bytes) = (component_0_2_0(), component_bytes());
     assert_eq!(contracts.load(&old_bytes).unwrap().abi(), "0.2.0");
-    assert_eq!(contracts.load(&new_bytes).unwrap().abi(), "0.3.0");
+    assert_eq!(contracts.load(&new_bytes).unwrap().abi(), "0.4.0");
 
     // A wallet opened on the old code, a request pending.
     let old = ledger.install(&old_bytes).unwrap();

@@ -1,7 +1,9 @@
-//! The contract ABIs this host runs, side by side: 0.2.0 (frozen in wit/0.2.0/) and 0.3.0
-//! (wit/contract.wit, which adds `migrate`). Each is a wasmtime binding of its own WIT
-//! file; one macro gives each the same host imports and the same ABI-neutral calls, so the
-//! engine above knows of versions only which one a component is.
+//! The contract ABIs this host runs, side by side: 0.2.0 (frozen in wit/0.2.0/), 0.3.0
+//! (frozen in wit/0.3.0/, which adds `migrate`) and 0.4.0 (wit/contract.wit, which adds the
+//! `claim` effect and the view's `owed`). Each is a wasmtime binding of its own WIT file;
+//! one macro gives each the same host imports and the same ABI-neutral calls, so the engine
+//! above knows of versions only which one a component is. What an older ABI lacks reads as
+//! nothing: no claims, nothing owed.
 
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::Store;
@@ -60,15 +62,17 @@ pub(super) trait Instance {
 pub(super) enum Pre {
     V0_2(v0_2::ContractPre<CallState>),
     V0_3(v0_3::ContractPre<CallState>),
+    V0_4(v0_4::ContractPre<CallState>),
 }
 
 impl Pre {
     /// The ABIs, newest first: a component is on the newest whose exports it has.
-    pub(super) const VERSIONS: [&'static str; 2] = ["0.3.0", "0.2.0"];
+    pub(super) const VERSIONS: [&'static str; 3] = ["0.4.0", "0.3.0", "0.2.0"];
 
     /// `component` on ABI `version`, if it has that ABI's exports.
     pub(super) fn new(version: &str, pre: wasmtime::component::InstancePre<CallState>) -> wasmtime::Result<Pre> {
         match version {
+            "0.4.0" => Ok(Pre::V0_4(v0_4::ContractPre::new(pre)?)),
             "0.3.0" => Ok(Pre::V0_3(v0_3::ContractPre::new(pre)?)),
             _ => Ok(Pre::V0_2(v0_2::ContractPre::new(pre)?)),
         }
@@ -79,6 +83,7 @@ impl Pre {
         match self {
             Pre::V0_2(_) => "0.2.0",
             Pre::V0_3(_) => "0.3.0",
+            Pre::V0_4(_) => "0.4.0",
         }
     }
 
@@ -87,6 +92,7 @@ impl Pre {
         Ok(match self {
             Pre::V0_2(pre) => Box::new(pre.instantiate(store)?),
             Pre::V0_3(pre) => Box::new(pre.instantiate(store)?),
+            Pre::V0_4(pre) => Box::new(pre.instantiate(store)?),
         })
     }
 }
@@ -101,12 +107,14 @@ pub(super) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<CallS
     let mut linker = Linker::new(engine);
     v0_2::Contract::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
     v0_3::Contract::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+    v0_4::Contract::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
     Ok(linker)
 }
 
-/// The host's side of ABI `$abi`: its imports, and its calls in the ABI-neutral types.
+/// The host's side of ABI `$abi`: its imports, and its calls in the ABI-neutral types,
+/// with the ABI's effect kinds and their names.
 macro_rules! abi {
-    ($abi:ident, $path:literal) => {
+    ($abi:ident, $path:literal, [$($kind:ident => $name:literal),+]) => {
         #[allow(missing_docs)]
         pub(super) mod $abi {
             wasmtime::component::bindgen!({
@@ -165,8 +173,7 @@ macro_rules! abi {
                         .into_iter()
                         .map(|effect| EffectRecord {
                             kind: match effect.kind {
-                                EffectKind::Release => "release",
-                                EffectKind::Refund => "refund",
+                                $(EffectKind::$kind => $name,)+
                             }
                             .into(),
                             to: effect.to,
@@ -181,12 +188,14 @@ macro_rules! abi {
     };
 }
 
-abi!(v0_2, "../wit/0.2.0/contract.wit");
-abi!(v0_3, "../wit/contract.wit");
+abi!(v0_2, "../wit/0.2.0/contract.wit", [Release => "release", Refund => "refund"]);
+abi!(v0_3, "../wit/0.3.0/contract.wit", [Release => "release", Refund => "refund"]);
+abi!(v0_4, "../wit/contract.wit", [Release => "release", Refund => "refund", Claim => "claim"]);
 
-/// `apply` and `view`, the same on every ABI.
+/// `apply` and `view`, the same on every ABI but for what the view says is owed (`$owed`,
+/// of the ABI's view).
 macro_rules! calls {
-    ($abi:ident) => {
+    ($abi:ident, |$view:ident| $owed:expr) => {
         fn apply(
             &self,
             store: &mut Store<CallState>,
@@ -206,46 +215,58 @@ macro_rules! calls {
             use $abi::prepaid::contract::types::Status;
             Ok(self
                 .call_view(store, state)?
-                .map(|view| WalletView {
-                    status: match view.status {
+                .map(|$view| WalletView {
+                    owed: $owed,
+                    status: match $view.status {
                         Status::Active => "active",
                         Status::Disputed => "disputed",
                         Status::Closed => "closed",
                     }
                     .into(),
-                    product: view.product,
-                    consumer: view.consumer,
-                    merchant: view.merchant,
-                    paid: view.paid,
-                    frozen: view.frozen,
-                    released: view.released,
-                    refunded: view.refunded,
-                    pending: view.pending,
-                    next_due: view.next_due,
+                    product: $view.product,
+                    consumer: $view.consumer,
+                    merchant: $view.merchant,
+                    paid: $view.paid,
+                    frozen: $view.frozen,
+                    released: $view.released,
+                    refunded: $view.refunded,
+                    pending: $view.pending,
+                    next_due: $view.next_due,
                 })
                 .map_err(|error| (error.code, error.message)))
         }
     };
 }
 
+/// `migrate`, the same on every ABI that has it.
+macro_rules! migrate_call {
+    ($abi:ident) => {
+        fn migrate(
+            &self,
+            store: &mut Store<CallState>,
+            state: &[u8],
+            from_abi: &str,
+            ctx: &prepaid_contract::Context,
+            event: &str,
+        ) -> Option<Called<Returned>> {
+            Some(
+                self.call_migrate(store, state, from_abi, &$abi::Contract::context(ctx), event)
+                    .map($abi::Contract::returned),
+            )
+        }
+    };
+}
+
 impl Instance for v0_2::Contract {
-    calls!(v0_2);
+    calls!(v0_2, |view| "0.00".into());
 }
 
 impl Instance for v0_3::Contract {
-    calls!(v0_3);
+    calls!(v0_3, |view| "0.00".into());
+    migrate_call!(v0_3);
+}
 
-    fn migrate(
-        &self,
-        store: &mut Store<CallState>,
-        state: &[u8],
-        from_abi: &str,
-        ctx: &prepaid_contract::Context,
-        event: &str,
-    ) -> Option<Called<Returned>> {
-        Some(
-            self.call_migrate(store, state, from_abi, &v0_3::Contract::context(ctx), event)
-                .map(v0_3::Contract::returned),
-        )
-    }
+impl Instance for v0_4::Contract {
+    calls!(v0_4, |view| view.owed);
+    migrate_call!(v0_4);
 }

@@ -99,7 +99,7 @@ pub trait Store: Send {
     fn entries(&self, wallet: &str) -> Result<Vec<Entry>>;
 
     /// Appends `entry` as the next of its wallet, moves the wallet's head to it and puts
-    /// `effects` in the outbox, all at once. `state` is the wallet's state after the entry
+    /// the `effects` that move money in the outbox, all at once. `state` is the wallet's state after the entry
     /// and `next_due` when that state next needs the clock.
     /// Fails with [`crate::Error::Conflict`] (writing nothing) when the entry's seq or event id is
     /// already taken.

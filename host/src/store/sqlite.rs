@@ -793,7 +793,7 @@ impl Store for SqliteStore {
                 .context(format!("appending entry {} of wallet {}", entry.seq, entry.wallet))
                 .into(),
         })?;
-        for (index, effect) in effects.iter().enumerate() {
+        for (index, effect) in effects.iter().enumerate().filter(|(_, effect)| effect.moves_money()) {
             tx.prepare_cached(&format!(
                 "INSERT INTO outbox ({EFFECT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
             ))?

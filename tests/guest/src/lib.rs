@@ -19,7 +19,7 @@ mod guest {
     #[cfg(not(feature = "takeover"))]
     wit_bindgen::generate!({ path: "../../wit/0.2.0/contract.wit", world: "contract", std_feature });
     #[cfg(feature = "takeover")]
-    wit_bindgen::generate!({ path: "../../wit/contract.wit", world: "contract", std_feature });
+    wit_bindgen::generate!({ path: "../../wit/0.3.0/contract.wit", world: "contract", std_feature });
 
     #[global_allocator]
     static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;

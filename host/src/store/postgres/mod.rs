@@ -545,10 +545,12 @@ impl Store for PostgresStore {
              ON CONFLICT (wallet) DO UPDATE SET code_hash = EXCLUDED.code_hash, seq = EXCLUDED.seq, state = EXCLUDED.state,
                  state_hash = EXCLUDED.state_hash, head_hash = EXCLUDED.head_hash, next_due = EXCLUDED.next_due"
         ))?;
+        let paid: Vec<(usize, &EffectRecord)> =
+            effects.iter().enumerate().filter(|(_, effect)| effect.moves_money()).collect();
         let column = |field: fn(&EffectRecord) -> &String| -> Vec<&str> {
-            effects.iter().map(|effect| field(effect).as_str()).collect()
+            paid.iter().map(|(_, effect)| field(effect).as_str()).collect()
         };
-        let ids: Vec<String> = (0..effects.len()).map(|index| entry.effect_id(index)).collect();
+        let ids: Vec<String> = paid.iter().map(|(index, _)| entry.effect_id(*index)).collect();
         let appended = self.client.get_mut().execute(
             &append,
             &[
