@@ -157,8 +157,12 @@ pub fn wallet(ledger: &Ledger, wallet: &str, as_json: bool) -> Result<ExitCode> 
 
 /// `prepaid outbox list`: effects the payment rail has not acknowledged, as JSON lines.
 pub fn outbox_list(db: &Path, limit: usize) -> Result<ExitCode> {
-    for effect in SqliteStore::open_read_only(db)?.pending_effects(limit)? {
-        println!("{}", serde_json::to_string(&effect)?);
+    let store = SqliteStore::open_read_only(db)?;
+    let effects = store.pending_effects(limit)?;
+    let releases: Vec<String> = effects.iter().map(|effect| effect.effect_id.clone()).collect();
+    let withheld = store.withheld(&releases)?;
+    for payout in prepaid_host::claims::payouts(&effects, &withheld) {
+        println!("{}", serde_json::to_string(&payout)?);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -68,6 +68,7 @@
 #![warn(missing_docs)]
 
 pub mod alerts;
+pub mod claims;
 pub mod clock;
 mod contracts;
 pub mod engine;

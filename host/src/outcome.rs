@@ -249,7 +249,7 @@ pub(crate) fn rfc3339<S: serde::Serializer>(time: &i64, serializer: S) -> Result
 }
 
 /// Times as RFC 3339 in JSON, like every `at`.
-mod rfc3339_option {
+pub(crate) mod rfc3339_option {
     use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(time: &Option<i64>, serializer: S) -> Result<S::Ok, S::Error> {

@@ -6,7 +6,13 @@
 //! {"kind": "funding", "wallet": "w1", "reference": "RAIL-0001", "amount": "2400.00"}
 //! {"kind": "release", "effect_id": "w1:3:0", "to": "<merchant key>", "amount": "480.00", "reference": "RAIL-0002"}
 //! {"kind": "refund", "effect_id": "w1:5:0", "to": "<consumer key>", "amount": "1920.00", "reference": "RAIL-0003"}
+//! {"kind": "claim_payment", "effect_id": "w2:3:0", "claim": "w1:5:1", "to": "<consumer key>", "amount": "240.00", "reference": "RAIL-0004"}
 //! ```
+//!
+//! A release that pays a claim (docs/CONTRACT.md, "Claims") is paid in parts: each claim it
+//! pays, to the claim's consumer, as a `claim_payment` line naming the release and the claim,
+//! and what is left to the merchant as its `release` line (none when nothing is left). Every
+//! part carries the reference the release was acknowledged under.
 //!
 //! A funding is the consumer's payment into a wallet, which the journal records as the
 //! accepted `funded` carrying the same reference; its amount is the wallet's price (for a
@@ -26,10 +32,11 @@ use prepaid_contract::money::Amount;
 use prepaid_contract::Event;
 use serde::{Deserialize, Serialize};
 
+use crate::claims::{yuan, Withheld};
 use crate::envelope::Envelope;
 use crate::error::Result;
 use crate::outcome::Verdict;
-use crate::store::Store;
+use crate::store::{OutboxEffect, Store};
 
 /// One line of a rail statement.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -49,6 +56,19 @@ pub enum StatementLine {
         /// The effect's id (`wallet:seq:index`).
         effect_id: String,
         /// The recipient's key.
+        to: String,
+        /// The amount.
+        amount: String,
+        /// The rail's reference.
+        reference: String,
+    },
+    /// A payment of a claim out of a merchant's release, to the consumer the claim is owed.
+    ClaimPayment {
+        /// The release effect's id.
+        effect_id: String,
+        /// The claim's id.
+        claim: String,
+        /// The consumer's key.
         to: String,
         /// The amount.
         amount: String,
@@ -113,6 +133,8 @@ pub struct Reconciliation {
     pub fundings: usize,
     /// Effects the outbox holds.
     pub effects: usize,
+    /// Payments of claims the outbox's releases make.
+    pub claim_payments: usize,
     /// Lines of the statement.
     pub lines: usize,
     /// Every difference, by kind and subject.
@@ -133,6 +155,7 @@ pub fn parse_statement(text: &str) -> Result<Vec<StatementLine>> {
         let amount = match &parsed {
             StatementLine::Funding { amount, .. }
             | StatementLine::Release { amount, .. }
+            | StatementLine::ClaimPayment { amount, .. }
             | StatementLine::Refund { amount, .. } => amount,
         };
         Amount::parse(amount)
@@ -140,6 +163,7 @@ pub fn parse_statement(text: &str) -> Result<Vec<StatementLine>> {
         let reference = match &parsed {
             StatementLine::Funding { reference, .. }
             | StatementLine::Release { reference, .. }
+            | StatementLine::ClaimPayment { reference, .. }
             | StatementLine::Refund { reference, .. } => reference,
         };
         if !prepaid_contract::event::is_rail_reference(reference) {
@@ -228,11 +252,35 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
             }
         }
     }
+    let releases: Vec<String> = effects
+        .values()
+        .filter(|row| row.effect.kind == "release")
+        .map(|row| row.effect.effect_id.clone())
+        .collect();
+    // What each release pays of which claim, and to its merchant what is left.
+    let legs: BTreeMap<(String, String), Withheld> = store
+        .withheld(&releases)?
+        .into_iter()
+        .map(|leg| ((leg.release.clone(), leg.claim.clone()), leg))
+        .collect();
+    let to_recipient = |effect: &OutboxEffect| -> String {
+        let withheld: u64 = legs
+            .range((effect.effect_id.clone(), String::new())..)
+            .take_while(|((release, _), _)| *release == effect.effect_id)
+            .filter_map(|(_, leg)| Amount::parse(&leg.amount).ok())
+            .map(|amount| amount.fen())
+            .sum();
+        let whole = Amount::parse(&effect.amount).map_or(0, |amount| amount.fen());
+        yuan(whole.saturating_sub(withheld))
+    };
     let (journal_fundings, outbox_effects) = (fundings.len(), effects.len());
+    let mut legs_on_rail = BTreeSet::new();
     let mut funded_on_rail = BTreeSet::new();
     let mut paid_on_rail = BTreeSet::new();
     for line in statement {
         match line {
+            // Held against the releases' claims below, once every effect is known.
+            StatementLine::ClaimPayment { .. } => {}
             StatementLine::Funding {
                 wallet,
                 reference,
@@ -294,6 +342,7 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
                     continue;
                 };
                 let effect = &row.effect;
+                let expected = to_recipient(effect);
                 if effect.kind != kind || effect.to != *to {
                     differ(
                         DifferenceKind::PaymentDiffers,
@@ -303,11 +352,15 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
                             effect.kind, effect.to
                         ),
                     );
-                } else if effect.amount != *amount {
+                } else if expected != *amount {
+                    let of_which = match expected == effect.amount {
+                        true => String::new(),
+                        false => format!(", of which {expected} to {to} and the rest to the claims it pays"),
+                    };
                     differ(
                         DifferenceKind::AmountDiffers,
                         effect_id,
-                        format!("the rail paid {amount}; the effect is {}", effect.amount),
+                        format!("the rail paid {amount}; the effect is {}{of_which}", effect.amount),
                     );
                 }
                 match acked_under.get(effect_id) {
@@ -326,6 +379,77 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
             }
         }
     }
+    for line in statement {
+        let StatementLine::ClaimPayment {
+            effect_id,
+            claim,
+            to,
+            amount,
+            reference,
+        } = line
+        else {
+            continue;
+        };
+        if !legs_on_rail.insert((effect_id.clone(), claim.clone())) {
+            differ(
+                DifferenceKind::PaidTwice,
+                effect_id,
+                format!("claim {claim} paid again under {reference}"),
+            );
+            continue;
+        }
+        let Some(leg) = legs.get(&(effect_id.clone(), claim.clone())) else {
+            differ(
+                DifferenceKind::PaymentNotInOutbox,
+                effect_id,
+                format!(
+                    "the rail paid {amount} of claim {claim} to {to} under {reference}; the release pays no such claim"
+                ),
+            );
+            continue;
+        };
+        if leg.to != *to {
+            differ(
+                DifferenceKind::PaymentDiffers,
+                effect_id,
+                format!("the rail paid claim {claim} to {to}; it is owed to {}", leg.to),
+            );
+        } else if leg.amount != *amount {
+            differ(
+                DifferenceKind::AmountDiffers,
+                effect_id,
+                format!(
+                    "the rail paid {amount} of claim {claim}; the release pays {}",
+                    leg.amount
+                ),
+            );
+        }
+        match (effects.get(effect_id), acked_under.get(effect_id)) {
+            (Some(row), _) if !row.acked => differ(
+                DifferenceKind::PaidNotAcknowledged,
+                effect_id,
+                format!("claim {claim} paid under {reference}, the release not acknowledged in the outbox"),
+            ),
+            (_, Some(recorded)) if recorded != reference => differ(
+                DifferenceKind::ReferenceDiffers,
+                effect_id,
+                format!(
+                    "the rail paid claim {claim} under {reference}; the release's acknowledgement records {recorded}"
+                ),
+            ),
+            _ => {}
+        }
+    }
+    for ((release, claim), leg) in &legs {
+        let acked = effects.get(release).is_some_and(|row| row.acked);
+        if acked && !legs_on_rail.contains(&(release.clone(), claim.clone())) {
+            differ(
+                DifferenceKind::AcknowledgedNotPaid,
+                release,
+                format!("a payment of {} of claim {claim} to {}", leg.amount, leg.to),
+            );
+        }
+    }
     for ((wallet, reference), amount) in &fundings {
         if !funded_on_rail.contains(&(wallet.clone(), reference.clone())) {
             differ(
@@ -336,7 +460,9 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
         }
     }
     for (effect_id, row) in &effects {
-        if row.acked && !paid_on_rail.contains(effect_id) {
+        // A release whose every fen pays claims has no payment to its merchant.
+        let nothing_left = to_recipient(&row.effect) == "0.00";
+        if row.acked && !nothing_left && !paid_on_rail.contains(effect_id) {
             differ(
                 DifferenceKind::AcknowledgedNotPaid,
                 effect_id,
@@ -346,6 +472,7 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
     }
     found.fundings = journal_fundings;
     found.effects = outbox_effects;
+    found.claim_payments = legs.len();
     found
         .differences
         .sort_by(|a, b| (a.kind, &a.subject).cmp(&(b.kind, &b.subject)));

@@ -1,5 +1,6 @@
-//! The regulator's statistics: money paid, frozen, released and refunded, and counts of
-//! wallets, requests, refunds and disputes, by merchant, industry, district and day.
+//! The regulator's statistics: money paid, frozen, released and refunded, what went outside
+//! supervision, claims owed, collected and outstanding, each merchant's exposure, and counts
+//! of wallets, requests, refunds and disputes, by merchant, industry, district and day.
 //!
 //! They are kept as events are journaled, not scanned for per request: each entry's
 //! [`Facts`] are added to its merchant's figures for its day in the same transaction that
@@ -45,6 +46,18 @@ pub struct Figures {
     pub pending: i64,
     /// The change in wallets in dispute (a level, not a flow).
     pub disputed: i64,
+    /// Released to merchants outside supervision (part of `released`): the share of the
+    /// price a supervised share leaves out, at the end of the cooling-off period.
+    pub unsupervised: u64,
+    /// Owed to consumers by claims recorded (docs/CONTRACT.md, "Claims").
+    pub owed: u64,
+    /// Paid of claims out of the merchant's releases (part of `released`: the merchant
+    /// is paid that much less).
+    pub collected: u64,
+    /// The change in what merchants hold of the part outside supervision that
+    /// consumption has not earned, in wallets not ended (a level, not a flow): what their
+    /// endings would owe.
+    pub unearned: i64,
 }
 
 impl Figures {
@@ -59,6 +72,10 @@ impl Figures {
         self.disputes += other.disputes;
         self.pending += other.pending;
         self.disputed += other.disputed;
+        self.unsupervised += other.unsupervised;
+        self.owed += other.owed;
+        self.collected += other.collected;
+        self.unearned += other.unearned;
     }
 
     /// Whether nothing happened.
@@ -69,6 +86,11 @@ impl Figures {
     /// Paid less released and refunded: what these flows left frozen, in fen.
     pub fn frozen(&self) -> i128 {
         i128::from(self.paid) - i128::from(self.released) - i128::from(self.refunded)
+    }
+
+    /// Owed by claims less what was collected of them: what these flows left owed, in fen.
+    pub fn outstanding(&self) -> i128 {
+        i128::from(self.owed) - i128::from(self.collected)
     }
 }
 
@@ -94,6 +116,9 @@ pub struct Level {
     pub disputed: bool,
     /// Whether the money has yet to reach it: nothing about it counts until then.
     pub awaiting_funding: bool,
+    /// What its merchant holds of the part outside supervision beyond consumption, in fen,
+    /// while it has not ended ([`prepaid_contract::claims::unearned_share`]).
+    pub unearned: u64,
 }
 
 impl Level {
@@ -107,6 +132,10 @@ impl Level {
             pending: wallet.requests.len() as u64,
             disputed: wallet.status == prepaid_contract::state::Status::Disputed,
             awaiting_funding: wallet.awaiting_funding,
+            unearned: match wallet.status {
+                prepaid_contract::state::Status::Closed => 0,
+                _ => prepaid_contract::claims::unearned_share(&wallet).fen(),
+            },
         })
     }
 }
@@ -188,6 +217,7 @@ impl Facts {
         if let (Some(level_before), Some(level_after)) = (level_before, after.and_then(Level::of)) {
             facts.figures.pending = level_after.pending as i64 - level_before.pending as i64;
             facts.figures.disputed = i64::from(level_after.disputed) - i64::from(level_before.disputed);
+            facts.figures.unearned = level_after.unearned as i64 - level_before.unearned as i64;
             facts.merchant = Some(level_after.merchant);
             facts.holder = (level_after.consumer != level_before.consumer).then_some(level_after.consumer);
         }
@@ -222,9 +252,15 @@ impl Facts {
             _ => {}
         }
         for effect in &verdict.effects {
-            match effect.kind.as_str() {
-                "release" => figures.released += fen(&effect.amount)?,
-                "refund" => figures.refunded += fen(&effect.amount)?,
+            let amount = fen(&effect.amount)?;
+            match (effect.kind.as_str(), effect.reason.as_str()) {
+                ("release", "unsupervised_share") => {
+                    figures.released += amount;
+                    figures.unsupervised += amount;
+                }
+                ("release", _) => figures.released += amount,
+                ("refund", _) => figures.refunded += amount,
+                ("claim", _) => figures.owed += amount,
                 _ => {}
             }
         }
@@ -291,6 +327,9 @@ pub struct Line {
     pub frozen: String,
     /// Released to merchants in the period.
     pub released: String,
+    /// Of that, released outside supervision (a supervised share's part, at the end of the
+    /// cooling-off period), apart from what consumers authorized or the rules released.
+    pub unsupervised: String,
     /// Refunded to consumers in the period.
     pub refunded: String,
     /// Wallets opened in the period.
@@ -305,6 +344,16 @@ pub struct Line {
     pub pending_requests: i64,
     /// Wallets in dispute at the end of the period.
     pub open_disputes: i64,
+    /// Owed to consumers by claims recorded in the period.
+    pub owed: String,
+    /// Paid of claims out of merchants' releases in the period.
+    pub collected: String,
+    /// Claims not yet paid at the end of the period.
+    pub claims_outstanding: String,
+    /// What consumers paid and have not consumed, less what is frozen, at the end of the
+    /// period: the claims outstanding, and what merchants hold of the part outside
+    /// supervision beyond consumption in wallets not ended.
+    pub exposure: String,
 }
 
 /// `fen` as yuan with two places.
@@ -392,6 +441,11 @@ impl Query {
                     frozen: yuan(stock.frozen),
                     pending_requests: stock.pending,
                     open_disputes: stock.disputed,
+                    claims_outstanding: yuan(stock.outstanding),
+                    exposure: yuan(stock.outstanding + stock.unearned),
+                    unsupervised: yuan(i128::from(figures.unsupervised)),
+                    owed: yuan(i128::from(figures.owed)),
+                    collected: yuan(i128::from(figures.collected)),
                     paid: yuan(i128::from(figures.paid)),
                     released: yuan(i128::from(figures.released)),
                     refunded: yuan(i128::from(figures.refunded)),
@@ -406,11 +460,14 @@ impl Query {
     }
 }
 
-/// What stands at a moment, summed from changes: money frozen (fen), requests awaiting
-/// authorization, wallets in dispute.
+/// What stands at a moment, summed from changes: money frozen, claims outstanding and
+/// the unearned part outside supervision (fen), requests awaiting authorization, wallets
+/// in dispute.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Stock {
     frozen: i128,
+    outstanding: i128,
+    unearned: i128,
     pending: i64,
     disputed: i64,
 }
@@ -419,6 +476,8 @@ impl Stock {
     fn of(figures: &Figures) -> Stock {
         Stock {
             frozen: figures.frozen(),
+            outstanding: figures.outstanding(),
+            unearned: i128::from(figures.unearned),
             pending: figures.pending,
             disputed: figures.disputed,
         }
@@ -426,6 +485,8 @@ impl Stock {
 
     fn add(&mut self, change: Stock) {
         self.frozen += change.frozen;
+        self.outstanding += change.outstanding;
+        self.unearned += change.unearned;
         self.pending += change.pending;
         self.disputed += change.disputed;
     }

@@ -3,6 +3,7 @@
 
 mod browser;
 mod catalogue;
+mod claims;
 mod component;
 mod concurrency;
 mod consumer;

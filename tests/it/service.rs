@@ -1121,7 +1121,8 @@ fn a_clinic_is_registered_reviewed_listed_sold_and_closed_through_the_api() {
         stats["lines"],
         json!([{"group": "dental", "paid": "10000.00", "frozen": "10000.00", "released": "0.00",
                 "refunded": "0.00", "wallets": 1, "requests": 0, "refunds": 0, "disputes": 0,
-                "pending_requests": 0, "open_disputes": 0}])
+                "pending_requests": 0, "open_disputes": 0, "unsupervised": "0.00", "owed": "0.00",
+                "collected": "0.00", "claims_outstanding": "0.00", "exposure": "0.00"}])
     );
     let (status, body) = server.get("/v1/stats?group_by=planet", Some(REGULATOR));
     assert_eq!(

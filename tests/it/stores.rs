@@ -77,6 +77,49 @@ fn postgres_records_exactly_the_journal_sqlite_records() {
     }
 }
 
+/// The supervised-share scenario, whose later wallets' releases pay the claim an earlier
+/// one's refund recorded: both stores record the same claims, pay them from the same
+/// releases, show the adapter the same payments and count the same figures.
+#[test]
+fn postgres_collects_claims_exactly_as_sqlite() {
+    let events = scenario_events(include_str!(
+        "../scenarios/supervised_share_released_in_proportion_after_cooling_off.json"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let (sqlite_config, postgres_config) = (sqlite_store(dir.path()), postgres_store());
+    let (sqlite, postgres) = (sqlite_config.connect().unwrap(), postgres_config.connect().unwrap());
+    let (on_sqlite, on_postgres) = (ledger(sqlite_config), ledger(postgres_config));
+    for raw in &events {
+        // The scenario ends with an open both refuse.
+        let (a, b) = (on_sqlite.submit(raw), on_postgres.submit(raw));
+        assert_eq!(format!("{a:?}"), format!("{b:?}"), "event {}", raw.id);
+    }
+    let claims = on_sqlite.claims_of("sz6").unwrap();
+    assert_eq!(claims.len(), 1);
+    assert_eq!(
+        (claims[0].amount.as_str(), claims[0].paid.as_str()),
+        ("1416.00", "1416.00")
+    );
+    for wallet in sqlite.wallets().unwrap() {
+        assert_eq!(
+            on_sqlite.claims_of(&wallet).unwrap(),
+            on_postgres.claims_of(&wallet).unwrap(),
+            "{wallet}"
+        );
+    }
+    assert_eq!(on_sqlite.open_claims().unwrap(), on_postgres.open_claims().unwrap());
+    assert_eq!(
+        on_sqlite.open_claims().unwrap().len(),
+        1,
+        "sz7's claim waits for the school's next release"
+    );
+    let effects = sqlite.pending_effects(usize::MAX).unwrap();
+    let withheld = on_sqlite.withheld(&effects).unwrap();
+    assert!(!withheld.is_empty());
+    assert_eq!(withheld, on_postgres.withheld(&effects).unwrap());
+    assert_eq!(sqlite.day_rows(None).unwrap(), postgres.day_rows(None).unwrap());
+}
+
 /// An open and eight requests of one unit on wallet `race`, all at the same time: every
 /// request is accepted whatever their order, so a lost or doubled one shows in the count.
 fn race_events() -> Vec<prepaid_host::envelope::Envelope> {

@@ -26,6 +26,7 @@ pub use apply::Submitted;
 pub use consent::{Migrated, WaitingMigration};
 pub use pool::DEFAULT_MAX_CONNECTIONS;
 
+use crate::claims::{ConsumerClaim, Withheld};
 use crate::clock::{Clock, TICK_ID_PREFIX};
 use crate::contracts::Contracts;
 use crate::engine::ContractEngine;
@@ -51,6 +52,18 @@ pub struct Claim {
     pub token: String,
     /// The effects claimed, oldest entry first.
     pub effects: Vec<OutboxEffect>,
+    /// What the releases among them pay of claims instead of their merchant
+    /// ([`Ledger::withheld`]).
+    pub withheld: Vec<Withheld>,
+}
+
+/// The ids of the releases among `effects`.
+fn releases(effects: &[OutboxEffect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter(|effect| effect.kind == "release")
+        .map(|effect| effect.effect_id.clone())
+        .collect()
 }
 
 /// How many locks wallets are spread over: one wallet always maps to the same lock, so
@@ -507,8 +520,40 @@ impl Ledger {
         let mut secret = [0u8; 16];
         getrandom::fill(&mut secret).map_err(|error| anyhow!("the system has no randomness to offer: {error}"))?;
         let token = hex::encode(secret);
-        let effects = self.with_store(|store| store.claim_effects(&token, limit, lease))?;
-        Ok(Claim { token, effects })
+        let (effects, withheld) = self.with_store(|store| {
+            let effects = store.claim_effects(&token, limit, lease)?;
+            let withheld = store.withheld(&releases(&effects))?;
+            Ok((effects, withheld))
+        })?;
+        Ok(Claim {
+            token,
+            effects,
+            withheld,
+        })
+    }
+
+    /// What the release effects among `effects` pay of claims instead of their merchant
+    /// (see [`crate::claims`]): the payment adapter pays each of these to its consumer,
+    /// and the release's amount less them to the merchant.
+    pub fn withheld(&self, effects: &[OutboxEffect]) -> Result<Vec<Withheld>> {
+        self.with_store(|store| store.withheld(&releases(effects)))
+    }
+
+    /// The claims `wallet`'s ending recorded on its merchant, with what the merchant's
+    /// releases paid of them.
+    pub fn claims_of(&self, wallet: &str) -> Result<Vec<ConsumerClaim>> {
+        self.with_store(|store| store.claims_of(wallet))
+    }
+
+    /// Holds the payment rail's `statement` against the journal, the outbox and the claims
+    /// the releases pay (see [`crate::reconcile`]).
+    pub fn reconcile(&self, statement: &[crate::reconcile::StatementLine]) -> Result<crate::reconcile::Reconciliation> {
+        self.with_store(|store| crate::reconcile::reconcile(store, statement))
+    }
+
+    /// Every claim not yet paid in full, oldest first: what merchants owe consumers.
+    pub fn open_claims(&self) -> Result<Vec<ConsumerClaim>> {
+        self.with_store(|store| store.open_claims())
     }
 
     /// Marks effects as carried out by the payment rail, each with the rail's reference

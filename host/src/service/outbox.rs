@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use super::auth::Role;
 use super::error::ApiError;
 use super::{authorize, blocking, parse_body, Service, MAX_OUTBOX_PAGE};
+use crate::claims::payouts;
 use crate::store::Ack;
 
 #[derive(Deserialize)]
@@ -42,8 +43,13 @@ pub(super) async fn outbox(
     let Query(query) = query.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
     let limit = page(query.limit)?;
     let ledger = service.ledger.clone();
-    let effects = blocking(move || ledger.pending_effects(limit)).await?;
-    Ok(Json(json!({"effects": effects})))
+    let (effects, withheld) = blocking(move || {
+        let effects = ledger.pending_effects(limit)?;
+        let withheld = ledger.withheld(&effects)?;
+        Ok((effects, withheld))
+    })
+    .await?;
+    Ok(Json(json!({"effects": payouts(&effects, &withheld)})))
 }
 
 #[derive(Deserialize)]
@@ -75,7 +81,7 @@ pub(super) async fn claim(
     // The token is the claim's credential: it stays out of the log.
     tracing::info!(claimant = %caller.name, effects = claim.effects.len(), "claimed");
     Ok(Json(
-        json!({"claim": claim.token, "effects": claim.effects, "lease_seconds": lease}),
+        json!({"claim": claim.token, "effects": payouts(&claim.effects, &claim.withheld), "lease_seconds": lease}),
     ))
 }
 

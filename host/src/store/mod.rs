@@ -17,6 +17,7 @@ pub mod postgres;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::claims::{ConsumerClaim, Withheld};
 use crate::error::{Error, Result};
 pub use crate::journal::{Ack, AckRecord, Acknowledged, Entry, OutboxEffect, OutboxRow, WalletHead, GENESIS_HASH};
 use crate::outcome::EffectRecord;
@@ -99,7 +100,9 @@ pub trait Store: Send {
     fn entries(&self, wallet: &str) -> Result<Vec<Entry>>;
 
     /// Appends `entry` as the next of its wallet, moves the wallet's head to it and puts
-    /// the `effects` that move money in the outbox, all at once. `state` is the wallet's state after the entry
+    /// the `effects` that move money in the outbox, all at once. A `claim` effect is kept
+    /// as a claim on the wallet's merchant, and each release pays that merchant's open
+    /// claims first, oldest first ([`crate::claims`]). `state` is the wallet's state after the entry
     /// and `next_due` when that state next needs the clock.
     /// Fails with [`crate::Error::Conflict`] (writing nothing) when the entry's seq or event id is
     /// already taken.
@@ -158,6 +161,15 @@ pub trait Store: Send {
 
     /// The merchant `wallet` was opened with, if it is indexed.
     fn merchant_of(&self, wallet: &str) -> Result<Option<String>>;
+
+    /// The claims `wallet`'s ending recorded, with their payments.
+    fn claims_of(&self, wallet: &str) -> Result<Vec<ConsumerClaim>>;
+
+    /// Every claim not yet paid in full, oldest first, with its payments.
+    fn open_claims(&self) -> Result<Vec<ConsumerClaim>>;
+
+    /// What the release effects `releases` pay of claims instead of their merchant.
+    fn withheld(&self, releases: &[String]) -> Result<Vec<Withheld>>;
 
     /// The wallets with a head missing from an index, in order: no merchant indexed
     /// (journaled before merchants were), or a state and no consumer indexed (before

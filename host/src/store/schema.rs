@@ -15,7 +15,7 @@ use anyhow::anyhow;
 use crate::error::Result;
 
 /// What each step adds, by the version it brings a store to (the first is version 1).
-pub const STEPS: [&str; 9] = [
+pub const STEPS: [&str; 10] = [
     "the journal: components, wallets, entries and the outbox",
     "claims on the outbox",
     "the wallets' due times",
@@ -25,6 +25,7 @@ pub const STEPS: [&str; 9] = [
     "the rail's references in acknowledgements",
     "the platform's admission: whether the journal sells only listings",
     "migrations waiting for their consumer's consent",
+    "claims merchants owe consumers, what releases paid of them, and their statistics",
 ];
 
 /// The version this build's stores are at.

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{anyhow, Context as _};
 use rusqlite::{ffi, params, Connection, OpenFlags, OptionalExtension, Row};
 
+use crate::claims::{self, ClaimRow, ConsumerClaim, PaymentRow, Withheld};
 use crate::clock::unix_now;
 use crate::envelope::rfc3339;
 use crate::error::{Error, Result};
@@ -137,6 +138,30 @@ const STEPS: [&str; schema::STEPS.len()] = [
          event    TEXT NOT NULL,
          asked_at INTEGER NOT NULL
      )",
+    "CREATE TABLE IF NOT EXISTS consumer_claims (
+         claim    TEXT PRIMARY KEY,
+         wallet   TEXT NOT NULL,
+         merchant TEXT NOT NULL,
+         consumer TEXT NOT NULL,
+         amount   INTEGER NOT NULL,
+         paid     INTEGER NOT NULL,
+         reason   TEXT NOT NULL,
+         at       INTEGER NOT NULL
+     );
+     CREATE INDEX IF NOT EXISTS consumer_claims_open ON consumer_claims (merchant, at, claim) WHERE paid < amount;
+     CREATE INDEX IF NOT EXISTS consumer_claims_wallet ON consumer_claims (wallet, claim);
+     CREATE TABLE IF NOT EXISTS claim_payments (
+         release TEXT NOT NULL,
+         claim   TEXT NOT NULL,
+         amount  INTEGER NOT NULL,
+         at      INTEGER NOT NULL,
+         PRIMARY KEY (release, claim)
+     );
+     CREATE INDEX IF NOT EXISTS claim_payments_claim ON claim_payments (claim, release);
+     ALTER TABLE stats ADD COLUMN unsupervised INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE stats ADD COLUMN owed INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE stats ADD COLUMN collected INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE stats ADD COLUMN unearned INTEGER NOT NULL DEFAULT 0",
 ];
 
 /// `value` as SQLite's integer.
@@ -837,17 +862,20 @@ impl Store for SqliteStore {
                 .execute(params![entry.wallet, sale.merchant, sale.listing, facts.at])
                 .with_context(|| format!("indexing wallet {} under its merchant", entry.wallet))?;
         }
-        if let Some(merchant) = facts.merchant.as_ref().filter(|_| !facts.figures.is_zero()) {
-            let figures = &facts.figures;
+        let mut figures = facts.figures;
+        figures.collected = record_claims(&tx, entry, effects, facts)?;
+        if let Some(merchant) = facts.merchant.as_ref().filter(|_| !figures.is_zero()) {
             tx.prepare_cached(
                 "INSERT INTO stats (merchant, day, paid, released, refunded, opened, requests, refunds, disputes,
-                                    pending, disputed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                                    pending, disputed, unsupervised, owed, collected, unearned)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
                  ON CONFLICT (merchant, day) DO UPDATE SET paid = paid + excluded.paid,
                      released = released + excluded.released, refunded = refunded + excluded.refunded,
                      opened = opened + excluded.opened, requests = requests + excluded.requests,
                      refunds = refunds + excluded.refunds, disputes = disputes + excluded.disputes,
-                     pending = pending + excluded.pending, disputed = disputed + excluded.disputed",
+                     pending = pending + excluded.pending, disputed = disputed + excluded.disputed,
+                     unsupervised = unsupervised + excluded.unsupervised, owed = owed + excluded.owed,
+                     collected = collected + excluded.collected, unearned = unearned + excluded.unearned",
             )?
             .execute(params![
                 merchant,
@@ -860,7 +888,11 @@ impl Store for SqliteStore {
                 to_sql(figures.refunds)?,
                 to_sql(figures.disputes)?,
                 figures.pending,
-                figures.disputed
+                figures.disputed,
+                to_sql(figures.unsupervised)?,
+                to_sql(figures.owed)?,
+                to_sql(figures.collected)?,
+                figures.unearned
             ])
             .with_context(|| {
                 format!(
@@ -1016,6 +1048,37 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
+    fn claims_of(&self, wallet: &str) -> Result<Vec<ConsumerClaim>> {
+        self.claims_where("c.wallet = ?1", wallet)
+    }
+
+    fn open_claims(&self) -> Result<Vec<ConsumerClaim>> {
+        self.claims_where("c.paid < c.amount AND ?1 = ?1", "")
+    }
+
+    fn withheld(&self, releases: &[String]) -> Result<Vec<Withheld>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT p.release, p.claim, c.consumer, p.amount FROM claim_payments p
+             JOIN consumer_claims c ON c.claim = p.claim WHERE p.release = ?1 ORDER BY c.at, p.claim",
+        )?;
+        let mut withheld = Vec::new();
+        for release in releases {
+            let rows = statement.query_map([release], |row| {
+                Ok(Withheld {
+                    release: row.get(0)?,
+                    claim: row.get(1)?,
+                    to: row.get(2)?,
+                    amount: claims::yuan(row.get::<_, i64>(3)?.max(0) as u64),
+                })
+            })?;
+            withheld.extend(
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+                    .context("reading what releases pay of claims")?,
+            );
+        }
+        Ok(withheld)
+    }
+
     fn unindexed(&self) -> Result<Vec<String>> {
         let mut statement = self.conn.prepare(
             "SELECT wallet FROM wallets WHERE wallet NOT IN (SELECT wallet FROM sales)
@@ -1061,7 +1124,8 @@ impl Store for SqliteStore {
 
     fn day_rows(&self, to: Option<&str>) -> Result<Vec<DayRow>> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT merchant, day, paid, released, refunded, opened, requests, refunds, disputes, pending, disputed
+            "SELECT merchant, day, paid, released, refunded, opened, requests, refunds, disputes, pending, disputed,
+                    unsupervised, owed, collected, unearned
              FROM stats WHERE ?1 IS NULL OR day <= ?1 ORDER BY day, merchant",
         )?;
         let rows = statement
@@ -1080,11 +1144,112 @@ impl Store for SqliteStore {
                         disputes: count(8)?,
                         pending: row.get(9)?,
                         disputed: row.get(10)?,
+                        unsupervised: count(11)?,
+                        owed: count(12)?,
+                        collected: count(13)?,
+                        unearned: row.get(14)?,
                     },
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+}
+
+/// Records the claims `effects` of `entry` owe on the wallet's merchant (`facts.merchant`,
+/// or the one its sale indexed) and pays each release's merchant's open claims out of it,
+/// oldest first. Returns what the releases paid of claims, in fen.
+fn record_claims(tx: &Connection, entry: &Entry, effects: &[EffectRecord], facts: &Facts) -> Result<u64> {
+    let (recorded, releases) = claims::of_entry(entry, effects)?;
+    if recorded.is_empty() && releases.is_empty() {
+        return Ok(0);
+    }
+    let at = crate::envelope::timestamp(&entry.at)?;
+    for claim in &recorded {
+        tx.prepare_cached(
+            "INSERT INTO consumer_claims (claim, wallet, merchant, consumer, amount, paid, reason, at)
+             VALUES (?1, ?2, COALESCE(?3, (SELECT merchant FROM sales WHERE wallet = ?2), ''), ?4, ?5, 0, ?6, ?7)",
+        )?
+        .execute(params![
+            claim.claim,
+            entry.wallet,
+            facts.merchant,
+            claim.to,
+            to_sql(claim.fen)?,
+            claim.reason,
+            at
+        ])
+        .with_context(|| format!("recording claim {}", claim.claim))?;
+    }
+    let mut collected = 0;
+    for release in &releases {
+        let open = tx
+            .prepare_cached(
+                "SELECT claim, amount - paid FROM consumer_claims WHERE merchant = ?1 AND paid < amount
+                 ORDER BY at, claim",
+            )?
+            .query_map([&release.to], |row| {
+                Ok((row.get(0)?, row.get::<_, i64>(1)?.max(0) as u64))
+            })?
+            .collect::<rusqlite::Result<Vec<(String, u64)>>>()?;
+        for (claim, fen) in claims::allocate(release.fen, &open) {
+            tx.prepare_cached("INSERT INTO claim_payments (release, claim, amount, at) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![release.release, claim, to_sql(fen)?, at])?;
+            tx.prepare_cached("UPDATE consumer_claims SET paid = paid + ?2 WHERE claim = ?1")?
+                .execute(params![claim, to_sql(fen)?])?;
+            collected += fen;
+        }
+    }
+    Ok(collected)
+}
+
+/// The columns of a claim as [`claim_from_row`] reads them.
+const CLAIM_COLUMNS: &str = "claim, wallet, merchant, consumer, amount, paid, reason, at";
+
+fn claim_from_row(row: &Row<'_>) -> rusqlite::Result<ClaimRow> {
+    Ok(ClaimRow {
+        claim: row.get(0)?,
+        wallet: row.get(1)?,
+        merchant: row.get(2)?,
+        consumer: row.get(3)?,
+        amount: row.get::<_, i64>(4)?.max(0) as u64,
+        paid: row.get::<_, i64>(5)?.max(0) as u64,
+        reason: row.get(6)?,
+        at: row.get(7)?,
+    })
+}
+
+fn payment_from_row(row: &Row<'_>) -> rusqlite::Result<PaymentRow> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get::<_, i64>(2)?.max(0) as u64,
+        row.get(3)?,
+    ))
+}
+
+impl SqliteStore {
+    /// The claims `filter` (a condition on `consumer_claims c`, with `?1` bound to
+    /// `param`) selects, oldest first, with their payments.
+    fn claims_where(&self, filter: &str, param: &str) -> Result<Vec<ConsumerClaim>> {
+        let rows = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {CLAIM_COLUMNS} FROM consumer_claims c WHERE {filter} ORDER BY at, claim"
+            ))?
+            .query_map([param], claim_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .context("reading claims")?;
+        let payments = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT p.claim, p.release, p.amount, p.at FROM claim_payments p
+                 JOIN consumer_claims c ON c.claim = p.claim WHERE {filter}"
+            ))?
+            .query_map([param], payment_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .context("reading claim payments")?;
+        Ok(claims::assemble(rows, payments))
     }
 }
 

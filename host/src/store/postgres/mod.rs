@@ -18,6 +18,7 @@ use postgres::{Client, NoTls, Row, Statement};
 use config::tls_connector;
 pub use config::PostgresConfig;
 
+use crate::claims::{self, ClaimRow, ConsumerClaim, PaymentRow, Recorded, Release, Withheld};
 use crate::clock::unix_now;
 use crate::envelope::rfc3339;
 use crate::error::{Error, Result};
@@ -149,6 +150,30 @@ const STEPS: [&str; schema::STEPS.len()] = [
          event    TEXT NOT NULL,
          asked_at BIGINT NOT NULL
      );",
+    "CREATE TABLE IF NOT EXISTS consumer_claims (
+         claim    TEXT PRIMARY KEY,
+         wallet   TEXT NOT NULL,
+         merchant TEXT NOT NULL,
+         consumer TEXT NOT NULL,
+         amount   BIGINT NOT NULL,
+         paid     BIGINT NOT NULL,
+         reason   TEXT NOT NULL,
+         at       BIGINT NOT NULL
+     );
+     CREATE INDEX IF NOT EXISTS consumer_claims_open ON consumer_claims (merchant, at, claim) WHERE paid < amount;
+     CREATE INDEX IF NOT EXISTS consumer_claims_wallet ON consumer_claims (wallet, claim);
+     CREATE TABLE IF NOT EXISTS claim_payments (
+         release TEXT NOT NULL,
+         claim   TEXT NOT NULL,
+         amount  BIGINT NOT NULL,
+         at      BIGINT NOT NULL,
+         PRIMARY KEY (release, claim)
+     );
+     CREATE INDEX IF NOT EXISTS claim_payments_claim ON claim_payments (claim, release);
+     ALTER TABLE stats ADD COLUMN IF NOT EXISTS unsupervised BIGINT NOT NULL DEFAULT 0;
+     ALTER TABLE stats ADD COLUMN IF NOT EXISTS owed BIGINT NOT NULL DEFAULT 0;
+     ALTER TABLE stats ADD COLUMN IF NOT EXISTS collected BIGINT NOT NULL DEFAULT 0;
+     ALTER TABLE stats ADD COLUMN IF NOT EXISTS unearned BIGINT NOT NULL DEFAULT 0;",
 ];
 
 /// The database's schema version: 0 before versions were recorded (or before any table).
@@ -281,6 +306,132 @@ pub fn create_database(admin_url: &str, name: &str) -> Result<String> {
         .rsplit_once('/')
         .with_context(|| format!("the URL for {place} does not end in /database"))?;
     Ok(format!("{server}/{name}"))
+}
+
+/// The statements an append that records or pays claims runs after the entry's.
+struct ClaimStatements {
+    record: Statement,
+    open: Statement,
+    pay: Statement,
+    paid: Statement,
+    collected: Statement,
+}
+
+impl ClaimStatements {
+    fn prepare(store: &PostgresStore) -> Result<ClaimStatements> {
+        Ok(ClaimStatements {
+            record: store.prepared(
+                "INSERT INTO consumer_claims (claim, wallet, merchant, consumer, amount, paid, reason, at)
+                 VALUES ($1, $2, COALESCE($3, (SELECT merchant FROM sales WHERE wallet = $2), ''), $4, $5, 0, $6, $7)",
+            )?,
+            // Locked: two releases of one merchant committing at once pay each claim once.
+            open: store.prepared(
+                "SELECT claim, amount - paid FROM consumer_claims WHERE merchant = $1 AND paid < amount
+                 ORDER BY at, claim FOR UPDATE",
+            )?,
+            pay: store.prepared("INSERT INTO claim_payments (release, claim, amount, at) VALUES ($1, $2, $3, $4)")?,
+            paid: store.prepared("UPDATE consumer_claims SET paid = paid + $2 WHERE claim = $1")?,
+            collected: store.prepared(
+                "INSERT INTO stats (merchant, day, paid, released, refunded, opened, requests, refunds, disputes,
+                                    pending, disputed, collected)
+                 VALUES ($1, $2, 0, 0, 0, 0, 0, 0, 0, 0, 0, $3)
+                 ON CONFLICT (merchant, day) DO UPDATE SET collected = stats.collected + EXCLUDED.collected",
+            )?,
+        })
+    }
+
+    /// Records the claims `recorded` on the wallet's merchant and pays each of `releases`'
+    /// merchant's open claims out of it, oldest first, counting what they paid in the
+    /// merchant's figures for the day.
+    fn record(
+        &self,
+        tx: &mut postgres::Transaction<'_>,
+        entry: &Entry,
+        recorded: &[Recorded],
+        releases: &[Release],
+        facts: &Facts,
+    ) -> Result<()> {
+        let at = crate::envelope::timestamp(&entry.at)?;
+        for claim in recorded {
+            tx.execute(
+                &self.record,
+                &[
+                    &claim.claim,
+                    &entry.wallet,
+                    &facts.merchant,
+                    &claim.to,
+                    &to_i64(claim.fen),
+                    &claim.reason,
+                    &at,
+                ],
+            )
+            .with_context(|| format!("recording claim {}", claim.claim))?;
+        }
+        for release in releases {
+            let open: Vec<(String, u64)> = tx
+                .query(&self.open, &[&release.to])
+                .context("reading a merchant's open claims")?
+                .iter()
+                .map(|row| (row.get(0), to_u64(row.get(1))))
+                .collect();
+            let mut collected = 0;
+            for (claim, fen) in claims::allocate(release.fen, &open) {
+                tx.execute(&self.pay, &[&release.release, &claim, &to_i64(fen), &at])
+                    .context("paying a claim")?;
+                tx.execute(&self.paid, &[&claim, &to_i64(fen)])
+                    .context("paying a claim")?;
+                collected += fen;
+            }
+            if collected > 0 {
+                tx.execute(&self.collected, &[&release.to, &facts.day, &to_i64(collected)])
+                    .context("counting what a release paid of claims")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn claim_from(row: &Row) -> ClaimRow {
+    ClaimRow {
+        claim: row.get(0),
+        wallet: row.get(1),
+        merchant: row.get(2),
+        consumer: row.get(3),
+        amount: to_u64(row.get(4)),
+        paid: to_u64(row.get(5)),
+        reason: row.get(6),
+        at: row.get(7),
+    }
+}
+
+impl PostgresStore {
+    /// The claims `filter` (a condition on `consumer_claims c`, with `$1` bound to
+    /// `param`) selects, oldest first, with their payments.
+    fn claims_where(&self, filter: &str, param: &str) -> Result<Vec<ConsumerClaim>> {
+        let mut client = self.client.borrow_mut();
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT claim, wallet, merchant, consumer, amount, paid, reason, at FROM consumer_claims c
+                     WHERE {filter} ORDER BY at, claim"
+                ),
+                &[&param],
+            )
+            .context("reading claims")?;
+        let payments: Vec<PaymentRow> = client
+            .query(
+                &format!(
+                    "SELECT p.claim, p.release, p.amount, p.at FROM claim_payments p
+                     JOIN consumer_claims c ON c.claim = p.claim WHERE {filter}"
+                ),
+                &[&param],
+            )
+            .context("reading claim payments")?
+            .iter()
+            .map(|row| (row.get(0), row.get(1), to_u64(row.get(2)), row.get(3)))
+            .collect();
+        Ok(claims::assemble(rows.iter().map(claim_from).collect(), payments))
+    }
 }
 
 fn to_i64(value: u64) -> i64 {
@@ -508,9 +659,8 @@ impl Store for PostgresStore {
         effects: &[EffectRecord],
         facts: &Facts,
     ) -> Result<()> {
-        // One statement, so one round trip and one implicit transaction: the entry, its
-        // effects, the wallet's new head, its merchant's and consumer's indexes and figures are written
-        // together or not at all. (The outbox's foreign key to the entry is checked at the
+        // One statement: the entry, its effects, the wallet's new head, its merchant's and
+        // consumer's indexes and figures are written together or not at all. (The outbox's foreign key to the entry is checked at the
         // end of the statement.) A wallet opened before merchants were indexed has no
         // figures to add to.
         let append = self.prepared(&format!(
@@ -532,73 +682,118 @@ impl Store for PostgresStore {
                  ON CONFLICT (wallet) DO UPDATE SET consumer = EXCLUDED.consumer
              ), figures AS (
                  INSERT INTO stats (merchant, day, paid, released, refunded, opened, requests, refunds, disputes,
-                                    pending, disputed)
-                 SELECT $30, $22, $23, $24, $25, $26, $27, $28, $29, $31, $32 FROM entry WHERE $30::text IS NOT NULL
+                                    pending, disputed, unsupervised, owed, unearned)
+                 SELECT $30, $22, $23, $24, $25, $26, $27, $28, $29, $31, $32, $34, $35, $36 FROM entry
+                 WHERE $30::text IS NOT NULL
                  ON CONFLICT (merchant, day) DO UPDATE SET paid = stats.paid + EXCLUDED.paid,
                      released = stats.released + EXCLUDED.released, refunded = stats.refunded + EXCLUDED.refunded,
                      opened = stats.opened + EXCLUDED.opened, requests = stats.requests + EXCLUDED.requests,
                      refunds = stats.refunds + EXCLUDED.refunds, disputes = stats.disputes + EXCLUDED.disputes,
-                     pending = stats.pending + EXCLUDED.pending, disputed = stats.disputed + EXCLUDED.disputed
+                     pending = stats.pending + EXCLUDED.pending, disputed = stats.disputed + EXCLUDED.disputed,
+                     unsupervised = stats.unsupervised + EXCLUDED.unsupervised, owed = stats.owed + EXCLUDED.owed,
+                     unearned = stats.unearned + EXCLUDED.unearned
              )
              INSERT INTO wallets (wallet, code_hash, seq, state, state_hash, head_hash, next_due)
              SELECT entry.wallet, $6, entry.seq, $18, $10, $12, $19 FROM entry
              ON CONFLICT (wallet) DO UPDATE SET code_hash = EXCLUDED.code_hash, seq = EXCLUDED.seq, state = EXCLUDED.state,
                  state_hash = EXCLUDED.state_hash, head_hash = EXCLUDED.head_hash, next_due = EXCLUDED.next_due"
         ))?;
-        let paid: Vec<(usize, &EffectRecord)> =
-            effects.iter().enumerate().filter(|(_, effect)| effect.moves_money()).collect();
+        let paid: Vec<(usize, &EffectRecord)> = effects
+            .iter()
+            .enumerate()
+            .filter(|(_, effect)| effect.moves_money())
+            .collect();
         let column = |field: fn(&EffectRecord) -> &String| -> Vec<&str> {
             paid.iter().map(|(_, effect)| field(effect).as_str()).collect()
         };
         let ids: Vec<String> = paid.iter().map(|(index, _)| entry.effect_id(*index)).collect();
-        let appended = self.client.get_mut().execute(
-            &append,
-            &[
-                &entry.wallet,
-                &to_i64(entry.seq),
-                &entry.event_id,
-                &entry.event,
-                &entry.at,
-                &entry.code_hash,
-                &entry.outcome,
-                &to_i64(entry.fuel),
-                &i64::from(entry.limits),
-                &entry.state_hash,
-                &entry.prev_hash,
-                &entry.entry_hash,
-                &ids,
-                &column(|effect| &effect.kind),
-                &column(|effect| &effect.to),
-                &column(|effect| &effect.amount),
-                &column(|effect| &effect.reason),
-                &state,
-                &next_due,
-                &facts.sale.as_ref().map(|sale| sale.merchant.as_str()),
-                &facts.sale.as_ref().and_then(|sale| sale.listing.as_deref()),
-                &facts.day,
-                &to_i64(facts.figures.paid),
-                &to_i64(facts.figures.released),
-                &to_i64(facts.figures.refunded),
-                &to_i64(facts.figures.opened),
-                &to_i64(facts.figures.requests),
-                &to_i64(facts.figures.refunds),
-                &to_i64(facts.figures.disputes),
-                &facts.merchant.as_deref().filter(|_| !facts.figures.is_zero()),
-                &facts.figures.pending,
-                &facts.figures.disputed,
-                &facts.holder,
-            ],
+        let (kinds, recipients, amounts, reasons) = (
+            column(|effect| &effect.kind),
+            column(|effect| &effect.to),
+            column(|effect| &effect.amount),
+            column(|effect| &effect.reason),
         );
-        match appended {
-            Ok(_) => Ok(()),
-            Err(error) if error.code() == Some(&SqlState::UNIQUE_VIOLATION) => Err(Error::Conflict {
+        let (seq, fuel, limits) = (to_i64(entry.seq), to_i64(entry.fuel), i64::from(entry.limits));
+        let figures = &facts.figures;
+        let counts = [
+            figures.paid,
+            figures.released,
+            figures.refunded,
+            figures.opened,
+            figures.requests,
+            figures.refunds,
+            figures.disputes,
+            figures.unsupervised,
+            figures.owed,
+        ]
+        .map(to_i64);
+        let sale = facts.sale.as_ref();
+        let (sale_merchant, sale_listing) = (
+            sale.map(|sale| sale.merchant.as_str()),
+            sale.and_then(|sale| sale.listing.as_deref()),
+        );
+        let merchant = facts.merchant.as_deref().filter(|_| !figures.is_zero());
+        let params: [&(dyn postgres::types::ToSql + Sync); 36] = [
+            &entry.wallet,
+            &seq,
+            &entry.event_id,
+            &entry.event,
+            &entry.at,
+            &entry.code_hash,
+            &entry.outcome,
+            &fuel,
+            &limits,
+            &entry.state_hash,
+            &entry.prev_hash,
+            &entry.entry_hash,
+            &ids,
+            &kinds,
+            &recipients,
+            &amounts,
+            &reasons,
+            &state,
+            &next_due,
+            &sale_merchant,
+            &sale_listing,
+            &facts.day,
+            &counts[0],
+            &counts[1],
+            &counts[2],
+            &counts[3],
+            &counts[4],
+            &counts[5],
+            &counts[6],
+            &merchant,
+            &figures.pending,
+            &figures.disputed,
+            &facts.holder,
+            &counts[7],
+            &counts[8],
+            &figures.unearned,
+        ];
+        let conflict_or = |error: postgres::Error| match error.code() {
+            Some(&SqlState::UNIQUE_VIOLATION) => Error::Conflict {
                 wallet: entry.wallet.clone(),
                 seq: entry.seq,
-            }),
-            Err(error) => Err(anyhow::Error::new(error)
+            },
+            _ => anyhow::Error::new(error)
                 .context(format!("appending entry {} of wallet {}", entry.seq, entry.wallet))
-                .into()),
+                .into(),
+        };
+        // An entry that records claims or releases money pays claims too, which takes a
+        // transaction (the claims it pays are locked until it commits); any other entry is
+        // one statement, so one round trip.
+        let (recorded, releases) = claims::of_entry(entry, effects)?;
+        if recorded.is_empty() && releases.is_empty() {
+            self.client.get_mut().execute(&append, &params).map_err(conflict_or)?;
+            return Ok(());
         }
+        let statements = ClaimStatements::prepare(self)?;
+        let mut tx = self.client.get_mut().transaction().context("starting an append")?;
+        tx.execute(&append, &params).map_err(conflict_or)?;
+        statements.record(&mut tx, entry, &recorded, &releases, facts)?;
+        tx.commit().context("committing an entry and its claims")?;
+        Ok(())
     }
 
     fn registry_append(&mut self, record: &Record) -> Result<()> {
@@ -769,6 +964,36 @@ impl Store for PostgresStore {
         Ok(row.map(|row| row.get(0)))
     }
 
+    fn claims_of(&self, wallet: &str) -> Result<Vec<ConsumerClaim>> {
+        self.claims_where("c.wallet = $1", wallet)
+    }
+
+    fn open_claims(&self) -> Result<Vec<ConsumerClaim>> {
+        self.claims_where("c.paid < c.amount AND $1::text = $1::text", "")
+    }
+
+    fn withheld(&self, releases: &[String]) -> Result<Vec<Withheld>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT p.release, p.claim, c.consumer, p.amount FROM claim_payments p
+                 JOIN consumer_claims c ON c.claim = p.claim WHERE p.release = ANY($1)
+                 ORDER BY p.release, c.at, p.claim",
+                &[&releases],
+            )
+            .context("reading what releases pay of claims")?;
+        Ok(rows
+            .iter()
+            .map(|row| Withheld {
+                release: row.get(0),
+                claim: row.get(1),
+                to: row.get(2),
+                amount: claims::yuan(to_u64(row.get(3))),
+            })
+            .collect())
+    }
+
     fn unindexed(&self) -> Result<Vec<String>> {
         let rows = self
             .client
@@ -825,7 +1050,8 @@ impl Store for PostgresStore {
             .client
             .borrow_mut()
             .query(
-                "SELECT merchant, day, paid, released, refunded, opened, requests, refunds, disputes, pending, disputed
+                "SELECT merchant, day, paid, released, refunded, opened, requests, refunds, disputes, pending, disputed,
+                        unsupervised, owed, collected, unearned
                  FROM stats WHERE $1::text IS NULL OR day <= $1 ORDER BY day, merchant",
                 &[&to],
             )
@@ -845,6 +1071,10 @@ impl Store for PostgresStore {
                     disputes: to_u64(row.get(8)),
                     pending: row.get(9),
                     disputed: row.get(10),
+                    unsupervised: to_u64(row.get(11)),
+                    owed: to_u64(row.get(12)),
+                    collected: to_u64(row.get(13)),
+                    unearned: row.get(14),
                 },
             })
             .collect())
