@@ -206,6 +206,56 @@ pub fn sessions_without_cooling_off(wallet: &str) -> Envelope {
     .untimed()
 }
 
+/// Alice's wallet `wallet` at gym, 20% supervised with no cooling-off period (800.00 of
+/// 1000.00 to gym at open), two sessions used (40.00 more), then her refund: the 160.00
+/// frozen back, and 600.00 owed by gym, a claim (1000.00 less two sessions at the list
+/// price of 120.00, less what was frozen). Then bob's wallet `w-bob` at gym, two sessions
+/// authorized: its 200.00 release pays 200.00 of the claim.
+pub fn owed_to_alice(ledger: &Ledger, wallet: &str) {
+    // Today's rules, whatever the ledger ran before.
+    ledger.install(&component_bytes()).unwrap();
+    let open = |wallet: &str, consumer: &str, share: &str| {
+        scenario_events(&format!(
+            r#"{{"name": "open", "steps": [
+                {{"at": "2026-01-05T09:00:00Z", "wallet": "{wallet}", "by": "{consumer}",
+                 "event": {{"type": "open", "consumer": "{consumer}", "merchant": "gym", "regulator": "city",
+                           "product": {{"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"}},
+                           "policy": {{"cooling_off_days": 0, "deemed_confirm_days": 0{share}}}}}}}
+            ]}}"#
+        ))
+        .remove(0)
+        .untimed()
+    };
+    let submit = |event: &Envelope| {
+        let submitted = ledger.submit(event).unwrap();
+        assert!(submitted.verdict.ok, "{:?}", submitted.verdict);
+        submitted.verdict.effects
+    };
+    for (wallet, consumer, share) in [(wallet, "alice", r#", "supervised_share": 20"#), ("w-bob", "bob", "")] {
+        submit(&open(wallet, consumer, share));
+        request_two(ledger, wallet);
+        submit(&signed(
+            wallet,
+            "a1",
+            consumer,
+            serde_json::json!({"type": "authorize", "request": "r1", "units": 2}),
+        ));
+        if consumer == "alice" {
+            let effects = submit(&signed(
+                wallet,
+                "refund",
+                "alice",
+                serde_json::json!({"type": "refund"}),
+            ));
+            let effects: Vec<(&str, &str)> = effects
+                .iter()
+                .map(|effect| (effect.kind.as_str(), effect.amount.as_str()))
+                .collect();
+            assert_eq!(effects, [("refund", "160.00"), ("claim", "600.00")]);
+        }
+    }
+}
+
 /// Gym asks `wallet` for two sessions (request r1).
 pub fn request_two(ledger: &Ledger, wallet: &str) {
     let request = signed(

@@ -35,17 +35,23 @@ pub enum AlertKind {
     PendingRequests,
     /// Sales were recorded after its closure notice.
     SalesAfterClosure,
+    /// What it owes consumers by claims not yet paid is over the threshold.
+    ClaimsOutstanding,
+    /// Its oldest claim not yet paid is older than the threshold.
+    ClaimOverdue,
 }
 
 impl AlertKind {
     /// Every kind, in order.
-    pub const ALL: [AlertKind; 6] = [
+    pub const ALL: [AlertKind; 8] = [
         AlertKind::FrozenOver,
         AlertKind::RefundRate,
         AlertKind::RequestRate,
         AlertKind::OpenDisputes,
         AlertKind::PendingRequests,
         AlertKind::SalesAfterClosure,
+        AlertKind::ClaimsOutstanding,
+        AlertKind::ClaimOverdue,
     ];
 
     /// The kind as the API spells it.
@@ -57,6 +63,8 @@ impl AlertKind {
             AlertKind::OpenDisputes => "open_disputes",
             AlertKind::PendingRequests => "pending_requests",
             AlertKind::SalesAfterClosure => "sales_after_closure",
+            AlertKind::ClaimsOutstanding => "claims_outstanding",
+            AlertKind::ClaimOverdue => "claim_overdue",
         }
     }
 }
@@ -82,6 +90,7 @@ pub struct Alert {
 #[derive(Default)]
 struct Standing {
     frozen: i128,
+    outstanding: i128,
     pending: i64,
     disputed: i64,
     refunds_today: u64,
@@ -92,7 +101,8 @@ struct Standing {
 
 /// The alerts `rules` raise over `rows` (every day up to `today`, a business day), with
 /// merchants from `registry`; `sales_after` counts a merchant's wallets opened after a
-/// time (RFC 3339).
+/// time (RFC 3339); `overdue` gives each merchant's oldest claim not yet paid, its id and
+/// age in days.
 pub fn evaluate(
     rules: &AlertRules,
     rows: &[DayRow],
@@ -100,11 +110,13 @@ pub fn evaluate(
     today: &str,
     first_trailing_day: &str,
     mut sales_after: impl FnMut(&str, &str) -> Result<u64>,
+    overdue: &BTreeMap<String, (String, i64)>,
 ) -> Result<Vec<Alert>> {
     let mut standings: BTreeMap<&str, Standing> = BTreeMap::new();
     for row in rows.iter().filter(|row| row.day.as_str() <= today) {
         let standing = standings.entry(row.merchant.as_str()).or_default();
         standing.frozen += row.figures.frozen();
+        standing.outstanding += row.figures.outstanding();
         standing.pending += row.figures.pending;
         standing.disputed += row.figures.disputed;
         if row.day == today {
@@ -133,8 +145,27 @@ pub fn evaluate(
         .map(|amount| Amount::parse(amount).map(|amount| i128::from(amount.fen())))
         .transpose()
         .map_err(|_| Error::fault("the alert rules hold an amount that is not one"))?;
+    let claims_over = rules
+        .claims_outstanding_over
+        .as_deref()
+        .map(|amount| Amount::parse(amount).map(|amount| i128::from(amount.fen())))
+        .transpose()
+        .map_err(|_| Error::fault("the alert rules hold an amount that is not one"))?;
     let days = u64::from(rules.trailing_days);
     for (merchant, standing) in &standings {
+        if let Some(limit) = claims_over.filter(|limit| standing.outstanding > *limit) {
+            raise(
+                AlertKind::ClaimsOutstanding,
+                merchant,
+                yuan(standing.outstanding),
+                yuan(limit),
+                format!(
+                    "{} owed to consumers by claims not yet paid, over the threshold of {}",
+                    yuan(standing.outstanding),
+                    yuan(limit)
+                ),
+            );
+        }
         if let Some(limit) = frozen_over.filter(|limit| standing.frozen > *limit) {
             raise(
                 AlertKind::FrozenOver,
@@ -199,6 +230,19 @@ pub fn evaluate(
                     value.to_string(),
                     limit.to_string(),
                     format!("{value} {what}, over the threshold of {limit}"),
+                );
+            }
+        }
+    }
+    if let Some(limit) = rules.claim_older_than_days {
+        for (merchant, (claim, age)) in overdue {
+            if *age > i64::from(limit) {
+                raise(
+                    AlertKind::ClaimOverdue,
+                    merchant,
+                    age.to_string(),
+                    limit.to_string(),
+                    format!("claim {claim} has waited {age} days for the merchant's releases, over {limit}"),
                 );
             }
         }

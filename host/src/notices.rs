@@ -7,6 +7,8 @@ use prepaid_contract::state::Status;
 use prepaid_contract::Details;
 use serde::Serialize;
 
+use crate::claims::ConsumerClaim;
+
 /// The furthest ahead a feed looks, in days.
 pub const MAX_WITHIN_DAYS: u32 = 366;
 
@@ -41,6 +43,12 @@ pub enum NoticeKind {
     /// some path: it waits for their consent, and stays on its rules without it (consumers
     /// only).
     MigrationAwaitsConsent,
+    /// The wallet's ending gave the consumer more than was frozen: the merchant owes the
+    /// rest, a claim its next releases pay (`amount`: what remains). Listed while it does.
+    ClaimOwed,
+    /// A release of the merchant's paid part of a claim to the consumer (`amount`: how
+    /// much; consumers only).
+    ClaimPaid,
 }
 
 /// One notice.
@@ -126,6 +134,34 @@ pub fn of_wallet(
     for (kind, at) in dated {
         if let Some(at) = at {
             notices.push(notice(kind, at, None, frozen.clone()));
+        }
+    }
+    notices
+}
+
+/// The notices of `claim` for `audience`: that it is owed, while it is, and to its consumer
+/// each payment of it.
+pub fn of_claim(claim: &ConsumerClaim, audience: &Audience) -> Vec<Notice> {
+    let notice = |kind: NoticeKind, about: &str, at: i64, amount: &str| Notice {
+        id: format!("{}/{}/{about}", claim.wallet, crate::text::word(&kind)),
+        wallet: claim.wallet.clone(),
+        kind,
+        at,
+        request: None,
+        amount: Some(amount.to_owned()),
+    };
+    let mut notices = Vec::new();
+    if claim.settled_at.is_none() {
+        notices.push(notice(NoticeKind::ClaimOwed, &claim.claim, claim.at, &claim.remaining));
+    }
+    if let Audience::Consumer(_) = audience {
+        for payment in &claim.payments {
+            notices.push(notice(
+                NoticeKind::ClaimPaid,
+                &payment.release,
+                payment.at,
+                &payment.amount,
+            ));
         }
     }
     notices

@@ -106,7 +106,8 @@ impl Outcome {
 /// A wallet's figures, as the contract's `view` gives them. Amounts have two decimals.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WalletView {
-    /// `active`, `disputed` or `closed`.
+    /// `active`, `disputed` or `closed`; a ledger's live view says `settling` for a closed
+    /// wallet whose claims are not paid in full ([`crate::Ledger::wallet`]).
     pub status: String,
     /// The product kind.
     pub product: String,

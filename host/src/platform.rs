@@ -274,6 +274,11 @@ impl Platform<'_> {
                 .and_then(|found| found.closure.as_ref())
                 .map(|closure| closure.effective);
             notices.extend(notices::of_wallet(&id, &details, closure, audience, now, until));
+            if !details.view.owed.is_zero() {
+                for claim in self.ledger.claims_of(&id)? {
+                    notices.extend(notices::of_claim(&claim, audience));
+                }
+            }
             // A closed wallet moves no more: what waited for its consumer waits no more.
             if matches!(audience, Audience::Consumer(_))
                 && details.view.status != prepaid_contract::state::Status::Closed
@@ -316,9 +321,23 @@ impl Platform<'_> {
         let today = business_day(&rfc3339(now)?)?;
         let first = business_day(&rfc3339(now - i64::from(rules.trailing_days) * DAY_SECONDS)?)?;
         let rows = self.ledger.with_store(|store| store.day_rows(Some(&today)))?;
-        evaluate(rules, &rows, &registry, &today, &first, |merchant, at| {
-            self.ledger.with_store(|store| store.sales_after(merchant, at))
-        })
+        // Each merchant's oldest claim not yet paid (they come oldest first).
+        let mut overdue = std::collections::BTreeMap::new();
+        if rules.claim_older_than_days.is_some() {
+            for claim in self.ledger.open_claims()? {
+                let age = (now - claim.at).max(0) / DAY_SECONDS;
+                overdue.entry(claim.merchant).or_insert((claim.claim, age));
+            }
+        }
+        evaluate(
+            rules,
+            &rows,
+            &registry,
+            &today,
+            &first,
+            |merchant, at| self.ledger.with_store(|store| store.sales_after(merchant, at)),
+            &overdue,
+        )
     }
 
     /// The regulator's statistics for `query` (see [`crate::stats`]).

@@ -1191,6 +1191,12 @@ pub struct AlertRules {
     /// Any sale recorded after a merchant's closure notice.
     #[serde(default = "default_true")]
     pub sales_after_closure: bool,
+    /// What a merchant owes consumers by claims not yet paid, above this (yuan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims_outstanding_over: Option<String>,
+    /// A merchant's oldest claim not yet paid, older than this many days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_older_than_days: Option<u32>,
 }
 
 fn default_trailing_days() -> u32 {
@@ -1216,6 +1222,8 @@ impl Default for AlertRules {
             open_disputes_over: None,
             pending_requests_over: None,
             sales_after_closure: true,
+            claims_outstanding_over: None,
+            claim_older_than_days: None,
         }
     }
 }
@@ -1225,9 +1233,14 @@ impl AlertRules {
     /// days, a multiple of zero, a negative threshold.
     pub fn check(&self) -> Result<()> {
         let bad = |why: &str| Err(Error::refused(RefusalCode::BadRegistryEntry, why.to_owned()));
-        if let Some(amount) = &self.frozen_over {
-            if Amount::parse(amount).is_err() {
-                return bad("`frozen_over` is an amount in yuan with two places, like \"100000.00\"");
+        for (field, amount) in [
+            ("frozen_over", &self.frozen_over),
+            ("claims_outstanding_over", &self.claims_outstanding_over),
+        ] {
+            if amount.as_deref().is_some_and(|amount| Amount::parse(amount).is_err()) {
+                return bad(&format!(
+                    "`{field}` is an amount in yuan with two places, like \"100000.00\""
+                ));
             }
         }
         if self.trailing_days == 0 || self.trailing_days > 366 {

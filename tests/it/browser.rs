@@ -490,6 +490,80 @@ fn a_consumer_reads_new_rules_beside_the_old_and_consents_from_her_browser() {
     });
 }
 
+/// Alice refunded a wallet whose 80% had gone to the gym: her page shows the wallet
+/// settling, what the gym owes her, what its next sale paid her and what it still owes,
+/// and her notices say both; there is nothing left to refund.
+#[test]
+fn a_consumer_sees_what_the_merchant_owes_her_and_what_its_sales_paid() {
+    let platform = Platform::start_with(|ledger| prepaid_tests::owed_to_alice(ledger, "w1"));
+    runtime().block_on(async {
+        let browser = Browser::consumer(&platform, "alice", 1400).await;
+        let wallet = "[data-wallet='w1']";
+        assert_eq!(
+            browser.text(&format!("{wallet} .status")).await,
+            "settling: owed to you"
+        );
+        assert_eq!(browser.text(&format!("{wallet} [data-figure='owed']")).await, "¥600.00");
+        let claim = format!("{wallet} li.claim");
+        assert_eq!(
+            browser.text(&format!("{claim} [data-figure='claim.paid']")).await,
+            "¥200.00"
+        );
+        assert_eq!(
+            browser.text(&format!("{claim} [data-figure='claim.remaining']")).await,
+            "¥400.00"
+        );
+        assert!(browser.text(&format!("{claim} ul.payments")).await.contains("¥200.00"));
+        browser.find("li.notice.claim_owed").await;
+        browser.find("li.notice.claim_paid").await;
+        assert!(browser
+            .client
+            .find_all(Locator::Css(&format!("{wallet} button.refund")))
+            .await
+            .unwrap()
+            .is_empty());
+        browser.screenshot("consumer-claim.png").await;
+        browser.close().await;
+    });
+}
+
+/// The regulator's page lists what merchants owe consumers, oldest first, and the
+/// industry's claims outstanding and exposure beside its funds.
+#[test]
+fn a_regulator_sees_what_merchants_owe_consumers() {
+    let platform = Platform::start_with(|ledger| prepaid_tests::owed_to_alice(ledger, "w1"));
+    runtime().block_on(async {
+        let browser = Browser::start(1280, 1400).await;
+        browser
+            .client
+            .goto(&format!("{}/regulator", platform.url))
+            .await
+            .unwrap();
+        browser.type_in("#api-key", REGULATOR).await;
+        browser.type_in("#regulator-secret", &secret("city")).await;
+        browser.click("#connect-button").await;
+        let claim = "#claims tr[data-claim='w1:4:1']";
+        assert_eq!(
+            browser.text(&format!("{claim} td[data-column='remaining']")).await,
+            "¥400.00"
+        );
+        assert_eq!(browser.text(&format!("{claim} td[data-column='age']")).await, "0");
+        let other = "tr[data-group='other']";
+        assert_eq!(
+            browser
+                .text(&format!("{other} td[data-column='claims_outstanding']"))
+                .await,
+            "¥400.00"
+        );
+        // Bob's wallet holds nothing unearned; Alice's claim is what the gym owes.
+        assert_eq!(
+            browser.text(&format!("{other} td[data-column='exposure']")).await,
+            "¥400.00"
+        );
+        browser.close().await;
+    });
+}
+
 /// A listing name with markup, as a hostile merchant would submit it.
 const MARKUP_NAME: &str = "Aligners <img src=x onerror=\"document.title='owned'\">";
 

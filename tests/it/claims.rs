@@ -1,9 +1,12 @@
 //! Claims: what an ending gives the consumer beyond what is frozen is owed by the merchant,
 //! and the merchant's next releases, on any wallet, pay it before the merchant is paid.
 
+use prepaid_host::alerts::{AlertKind, AlertRules};
 use prepaid_host::claims::{payouts, Withheld};
+use prepaid_host::envelope::timestamp;
 use prepaid_host::keys::dev_key;
 use prepaid_host::reconcile::{DifferenceKind, StatementLine};
+use prepaid_host::registry::{Action, Actor};
 use prepaid_host::stats::{GroupBy, Query};
 use prepaid_host::store::{Ack, OutboxEffect};
 use prepaid_host::testkit::TestKit;
@@ -239,4 +242,35 @@ fn a_merchants_exposure_is_the_unearned_share_and_then_the_claim_it_owes() {
         ("w1", "merchant_closed")
     );
     kit.assert_verifies();
+
+    // The regulator's alerts: on what a merchant owes, and on how long a claim has waited.
+    let platform = kit.ledger().platform();
+    let rules = AlertRules {
+        claims_outstanding_over: Some("1000.00".into()),
+        claim_older_than_days: Some(10),
+        ..AlertRules::default()
+    };
+    let closed_at = timestamp("2026-01-09T00:00:00Z").unwrap();
+    let regulator = Actor {
+        role: "regulator".into(),
+        name: "city".into(),
+    };
+    platform
+        .record_at(regulator, Action::ConfigureAlerts { rules }, closed_at)
+        .unwrap();
+    let raised = |at: &str| -> Vec<(AlertKind, String)> {
+        let alerts = platform.alerts_at(timestamp(at).unwrap()).unwrap();
+        alerts.into_iter().map(|alert| (alert.kind, alert.value)).collect()
+    };
+    assert_eq!(
+        raised("2026-01-10T00:00:00Z"),
+        [(AlertKind::ClaimsOutstanding, "1920.00".into())]
+    );
+    assert_eq!(
+        raised("2026-01-25T00:00:00Z"),
+        [
+            (AlertKind::ClaimsOutstanding, "1920.00".into()),
+            (AlertKind::ClaimOverdue, "16".into())
+        ]
+    );
 }

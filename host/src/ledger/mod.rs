@@ -78,7 +78,9 @@ const MAX_ATTEMPTS: usize = 64;
 pub struct Wallet {
     /// Its pinned code, latest state and latest entry.
     pub head: WalletHead,
-    /// Its figures through its pinned component (none before an `open` is accepted).
+    /// Its figures through its pinned component (none before an `open` is accepted); its
+    /// status `settling` where the component says `closed` but a claim it recorded is not
+    /// paid in full.
     pub view: Option<WalletView>,
 }
 
@@ -406,10 +408,20 @@ impl Ledger {
             let Some(head) = store.wallet(wallet)? else {
                 return Ok(None);
             };
-            let view = match &head.state {
+            let mut view = match &head.state {
                 None => None,
                 Some(state) => Some(self.contracts.get(store, &head.code_hash)?.view(state)?),
             };
+            // Ended, but owed to the consumer: settling until the merchant's releases have
+            // paid it all.
+            if let Some(view) = view
+                .as_mut()
+                .filter(|view| view.status == "closed" && view.owed != "0.00")
+            {
+                if store.claims_of(wallet)?.iter().any(|claim| claim.remaining != "0.00") {
+                    view.status = "settling".into();
+                }
+            }
             Ok(Some(Wallet { head, view }))
         })
     }

@@ -99,7 +99,11 @@ pub(super) async fn wallets(State(service): State<Service>, headers: HeaderMap) 
                 .and_then(|state| WalletDetails::of(state).ok());
             // A migration waiting for their consent, with old and new terms side by side.
             let migration = ledger.waiting_migration(&id)?;
-            wallets.push(json!({"wallet": id, "view": wallet.view, "details": details, "migration": migration}));
+            // What the merchant owes them, and what its releases have paid of it.
+            let claims = ledger.claims_of(&id)?;
+            wallets.push(
+                json!({"wallet": id, "view": wallet.view, "details": details, "migration": migration, "claims": claims}),
+            );
         }
         Ok(wallets)
     })

@@ -60,9 +60,9 @@ use error::ApiError;
 use metrics::Metrics;
 use outbox::{ack, claim, outbox};
 use platform::{
-    alert_rules, alerts, calendar, close_merchant, configure_alerts, configure_calendar, listing, listings, merchant,
-    merchants, migration_plan, register_merchant, registry_log, review_listing, review_merchant, revoke_listing,
-    statistics, submit_listing,
+    alert_rules, alerts, calendar, claims, close_merchant, configure_alerts, configure_calendar, listing, listings,
+    merchant, merchants, migration_plan, register_merchant, registry_log, review_listing, review_merchant,
+    revoke_listing, statistics, submit_listing,
 };
 use wallets::{
     consent, dry_run, hand_in_migration, journal, open_wallet, proof, statement, submit_event, verify,
@@ -264,6 +264,7 @@ fn build(listed: &mut Vec<(Method, &'static str)>) -> Router<Service> {
         on(MethodFilter::GET, webhooks::deliveries),
     );
     add(Method::GET, "/v1/checkpoint", on(MethodFilter::GET, checkpoint));
+    add(Method::GET, "/v1/claims", on(MethodFilter::GET, claims));
     add(Method::GET, "/v1/outbox", on(MethodFilter::GET, outbox));
     add(Method::POST, "/v1/outbox/claim", on(MethodFilter::POST, claim));
     add(Method::POST, "/v1/outbox/ack", on(MethodFilter::POST, ack));

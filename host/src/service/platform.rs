@@ -405,6 +405,24 @@ pub(super) async fn alerts(State(service): State<Service>, headers: HeaderMap) -
     Ok(Json(serde_json::json!({"alerts": alerts})))
 }
 
+/// What merchants owe consumers and have not paid, oldest first: the regulator's queue of
+/// claims, each with its age in whole days.
+pub(super) async fn claims(State(service): State<Service>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    authorize(&service, &headers, &[Role::Regulator, Role::Auditor])?;
+    let ledger = service.ledger.clone();
+    let (claims, now) = blocking(move || Ok((ledger.open_claims()?, ledger.clock().now()?))).await?;
+    let claims: Vec<Value> = claims
+        .into_iter()
+        .map(|claim| {
+            let age_days = (now - claim.at).max(0) / 86_400;
+            let mut value = serde_json::to_value(&claim).unwrap_or_default();
+            value["age_days"] = age_days.into();
+            value
+        })
+        .collect();
+    Ok(Json(serde_json::json!({"claims": claims})))
+}
+
 pub(super) async fn alert_rules(
     State(service): State<Service>,
     headers: HeaderMap,

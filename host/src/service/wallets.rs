@@ -333,8 +333,13 @@ pub(super) async fn wallet(
     Path(wallet): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let Wallet { head, view } =
-        read_wallet(&service, &headers, &wallet, |ledger, wallet| ledger.wallet(wallet)).await?;
+    let (Wallet { head, view }, claims) = read_wallet(&service, &headers, &wallet, |ledger, wallet| {
+        let Some(read) = ledger.wallet(wallet)? else {
+            return Ok(None);
+        };
+        Ok(Some((read, ledger.claims_of(wallet)?)))
+    })
+    .await?;
     // Null for a state this host's contract crate does not read (a wallet pinned to
     // another component): the figures above are the component's own.
     let details = head
@@ -349,6 +354,7 @@ pub(super) async fn wallet(
         "head_hash": head.head_hash,
         "view": view,
         "details": details,
+        "claims": claims,
     })))
 }
 

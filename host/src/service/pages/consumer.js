@@ -179,8 +179,23 @@
     });
   }
 
+  // What the merchant owes the consumer beyond the wallet, and what its releases have
+  // paid of it.
+  function claimsCard(claims) {
+    return h('section', { class: 'claims' },
+      h('h4', {}, L('claims')),
+      h('p', { class: 'hint' }, L('claims.explain')),
+      h('ul', {}, claims.map((claim) => h('li', { class: 'claim', 'data-claim': claim.claim },
+        h('dl', { class: 'figures' },
+          figure('claim.amount', yuan(claim.amount)),
+          figure('claim.paid', yuan(claim.paid)),
+          claim.settled_at ? figure('claim.settled', when(claim.settled_at)) : figure('claim.remaining', yuan(claim.remaining))),
+        claim.payments.length ? h('ul', { class: 'payments' }, claim.payments.map((payment) =>
+          h('li', {}, L('claim.payment'), ` ${yuan(payment.amount)} · ${when(payment.at)}`))) : null))));
+  }
+
   function walletCard(entry) {
-    const { wallet, view, details, migration } = entry;
+    const { wallet, view, details, migration, claims } = entry;
     const refundPanel = h('div', { class: 'refund-panel' });
     const statementPanel = h('div', { class: 'statement-panel' });
     const requests = details?.requests ?? [];
@@ -193,6 +208,7 @@
         figure('released', yuan(view.released)),
         figure('refunded', yuan(view.refunded)),
         figure('pending', yuan(view.pending)),
+        view.owed && view.owed !== '0.00' ? figure('owed', yuan(view.owed)) : null,
         // What is left, as the product counts it: a card's face value; a plan's stages.
         details && view.product === 'stored_value' ? figure('units_left', yuan(amountOf(details.units_left))) : null,
         details && !['stored_value', 'plan'].includes(view.product) ? figure('units_left', details.units_left) : null,
@@ -202,10 +218,11 @@
         details?.refund_hold_ends ? figure('refund_hold_ends', when(details.refund_hold_ends)) : null,
         details?.awaiting_funding ? figure('awaiting_funding', '✓') : null),
       migration ? proposalCard(wallet, migration) : null,
+      claims?.length ? claimsCard(claims) : null,
       h('h4', {}, L('requests')),
       requests.length ? h('ul', { class: 'requests' }, requests.map((request) => requestCard(wallet, view.product, request))) : h('p', { class: 'hint' }, L('requests.none')),
       h('div', { class: 'actions' },
-        view.status === 'closed' ? null : h('button', { type: 'button', class: 'danger refund', onclick: () => refund(wallet, refundPanel) }, L('refund')),
+        ['closed', 'settling'].includes(view.status) ? null : h('button', { type: 'button', class: 'danger refund', onclick: () => refund(wallet, refundPanel) }, L('refund')),
         h('button', { type: 'button', class: 'secondary show-statement', onclick: () => statement(wallet, statementPanel) }, L('statement.show'))),
       refundPanel,
       statementPanel);

@@ -25,7 +25,7 @@
     }));
     $('chart-time').replaceChildren(lineChart(series));
     $('chart-district').replaceChildren(barChart(districts.map((line) => ({ label: line.group, value: fen(line.frozen) }))));
-    const columns = ['paid', 'frozen', 'released', 'refunded'];
+    const columns = ['paid', 'frozen', 'released', 'refunded', 'claims_outstanding', 'exposure'];
     $('stats-industry').replaceChildren(h('table', { class: 'stats' },
       h('thead', {}, h('tr', {}, h('th', {}, L('industry')), columns.map((column) => h('th', { class: 'amount' }, L(column))), h('th', {}, L('wallets.count')))),
       h('tbody', {}, industries.map((line) => h('tr', { 'data-group': line.group },
@@ -111,6 +111,21 @@
       : [h('li', { class: 'hint' }, L('alerts.none'))]));
   }
 
+  // What merchants owe consumers by claims not yet paid, oldest first, with their age.
+  async function claims() {
+    const [{ claims: open }, { merchants }] = await Promise.all([get('/v1/claims'), get('/v1/merchants')]);
+    const names = new Map(merchants.map((merchant) => [merchant.merchant, merchant.name]));
+    $('claims').replaceChildren(...(open.length
+      ? [h('thead', {}, h('tr', {}, ['merchants', 'wallet', 'claim.reason', 'claim.remaining', 'claim.age'].map((key) => h('th', {}, L(key))))),
+        h('tbody', {}, open.map((claim) => h('tr', { 'data-claim': claim.claim },
+          h('td', { title: claim.merchant }, names.get(claim.merchant) ?? short(claim.merchant)),
+          h('td', {}, claim.wallet),
+          h('td', {}, claim.reason),
+          h('td', { class: 'amount', 'data-column': 'remaining' }, yuan(claim.remaining)),
+          h('td', { 'data-column': 'age' }, String(claim.age_days)))))]
+      : [h('tr', {}, h('td', { class: 'hint' }, L('claims.none')))]));
+  }
+
   async function closures() {
     const { merchants } = await get('/v1/merchants');
     const closing = merchants.filter((merchant) => merchant.closure);
@@ -165,7 +180,7 @@
   }
 
   async function load() {
-    await Promise.all([charts(), review(), alerts(), closures()]);
+    await Promise.all([charts(), review(), alerts(), claims(), closures()]);
     $('dashboard').hidden = false;
     label();
   }
