@@ -3,21 +3,24 @@
 //! A wallet pays out only what is frozen in it. Where the policy supervises less than the
 //! whole price (Nantong's `supervised_share`), the part outside supervision goes to the
 //! merchant when the cooling-off period ends, so an ending that gives the consumer the
-//! unconsumed value can find less frozen than that. The difference is not lost: the wallet
-//! records it as owed by the merchant ([`Wallet::owed`]) and emits a `claim` effect, which
-//! the platform collects from the merchant (docs/CONTRACT.md, "Claims").
+//! unconsumed value can find less frozen than that. The difference is not lost: when the
+//! wallet closes, it records what it owes as owed by the merchant ([`Wallet::owed`]) and
+//! emits a `claim` effect, which the platform collects from the merchant
+//! (docs/CONTRACT.md, "Claims").
 //!
-//! What the terms give the consumer at each ending:
-//! - a refund after the cooling-off period: the price less consumption at the list price,
-//!   never below nothing ([`crate::refunds`]);
-//! - every other ending that returns what is frozen (the merchant's closure, expiry, the
-//!   regulator's ruling, the end of a refund's hold): the price less consumption at the
-//!   paid rate, as if the part outside supervision had stayed frozen; a split gives the
-//!   merchant the regulator's figure out of it.
+//! What the terms give the consumer in all ([`entitled`]):
+//! - at a refund after the cooling-off period (or the close of a wallet refunded so, its
+//!   held requests settled): the price less consumption at the list price, never below
+//!   nothing ([`crate::refunds`]);
+//! - at every other ending that returns what is frozen (the merchant's closure, expiry, the
+//!   regulator's ruling, a refund inside the cooling-off period): the price less
+//!   consumption at the paid rate, as if the part outside supervision had stayed frozen.
 //!
-//! Inside the cooling-off period nothing outside supervision has gone, so no claim arises.
-//! A wallet owes at most once: its ending is the only time the terms are settled, and a
-//! refund that leaves requests to the regulator settled the rest then.
+//! A split is the regulator's valuation of the requests in dispute: it goes to the merchant
+//! out of what is frozen first, and the rest of it out of what the merchant would owe.
+//! What the consumer was refunded and the valuation leave of the entitlement is owed.
+//! A wallet owes once, when it closes: a refund that leaves requests to the regulator owes
+//! when they are settled.
 
 use alloc::vec::Vec;
 
@@ -25,24 +28,40 @@ use crate::effects::{effect, Effect, EffectKind};
 use crate::error::ContractError;
 use crate::money::Amount;
 use crate::state::Wallet;
+use crate::valuation::list_value;
 
-/// What the consumer is entitled to beyond what is frozen: `entitled - frozen`, or
-/// nothing.
-pub fn beyond_frozen(entitled: Amount, frozen: Amount) -> Amount {
-    entitled.checked_sub(frozen).unwrap_or(Amount::ZERO)
+/// What the terms give the consumer in all at the wallet's ending, before the regulator
+/// values any request in dispute: `refund_at` is when the consumer refunded, if they did.
+pub fn entitled(wallet: &Wallet, refund_at: Option<i64>) -> Amount {
+    let consumed = match refund_at {
+        Some(at) if !wallet.policy.in_cooling_off(wallet.opened_at, at) => list_value(&wallet.product, wallet.consumed),
+        _ => wallet.entitlement_as(wallet.consumed, false),
+    };
+    wallet.paid().checked_sub(consumed).unwrap_or(Amount::ZERO)
 }
 
 /// What the merchant holds of the part outside supervision that consumption has not
 /// earned: released beyond consumption at the paid rate. What an ending that returns
-/// everything frozen owes the consumer on top.
+/// everything frozen would owe the consumer on top.
 pub fn unearned_share(wallet: &Wallet) -> Amount {
     let earned = wallet.entitlement_as(wallet.consumed, false);
     wallet.released.checked_sub(earned).unwrap_or(Amount::ZERO)
 }
 
-/// Records that the merchant owes the consumer `owed` for the wallet's ending `reason`,
-/// as the claim effect the platform collects (none for nothing).
-pub fn owe(wallet: &mut Wallet, owed: Amount, reason: &'static str) -> Result<Vec<Effect>, ContractError> {
+/// Records, as the wallet closes, what the merchant owes the consumer for the ending
+/// `reason`: what the terms give them (`entitled`), less the regulator's valuation of the
+/// requests in dispute for the merchant (`awarded`), less what was refunded to them; as the
+/// claim effect the platform collects (none for nothing).
+pub fn owe_at_close(
+    wallet: &mut Wallet,
+    entitled: Amount,
+    awarded: Amount,
+    reason: &'static str,
+) -> Result<Vec<Effect>, ContractError> {
+    let owed = entitled
+        .checked_sub(awarded)
+        .and_then(|due| due.checked_sub(wallet.refunded))
+        .unwrap_or(Amount::ZERO);
     wallet.owed = wallet
         .owed
         .checked_add(owed)
@@ -53,45 +72,64 @@ pub fn owe(wallet: &mut Wallet, owed: Amount, reason: &'static str) -> Result<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::Policy;
-    use crate::test_support::sessions_wallet;
+    use crate::test_support::{sessions_wallet, DAY};
 
-    fn nantong(mut wallet: Wallet) -> Wallet {
-        wallet.policy = Policy {
-            supervised_share: Some(20),
-            ..wallet.policy
-        };
+    /// Ten sessions for 2,400.00, 20% supervised: 1,920.00 went at the end of the
+    /// cooling-off period and two sessions released 96.00 of the supervised part.
+    fn nantong_two_used() -> Wallet {
+        let mut wallet = sessions_wallet(10, "2400.00", "300.00");
+        wallet.policy.supervised_share = Some(20);
+        wallet.share_released = true;
+        wallet.consumed = 2;
+        wallet.released = Amount::parse("2016.00").unwrap();
         wallet
     }
 
     #[test]
     fn the_share_released_beyond_consumption_is_unearned() {
-        // Ten sessions for 2,400.00, 20% supervised: 1,920.00 went at the end of the
-        // cooling-off period and two sessions released 96.00 of the supervised part. At
-        // the paid rate two sessions earn 480.00: the merchant holds 1,536.00 unearned.
-        let mut wallet = nantong(sessions_wallet(10, "2400.00", "300.00"));
-        wallet.share_released = true;
-        wallet.consumed = 2;
-        wallet.released = Amount::parse("2016.00").unwrap();
-        assert_eq!(unearned_share(&wallet), Amount::parse("1536.00").unwrap());
+        // At the paid rate two sessions earn 480.00: the merchant holds 1,536.00 unearned.
+        assert_eq!(unearned_share(&nantong_two_used()), Amount::parse("1536.00").unwrap());
+        let mut plain = sessions_wallet(10, "2400.00", "300.00");
+        plain.consumed = 2;
+        plain.released = Amount::parse("480.00").unwrap();
+        assert_eq!(unearned_share(&plain), Amount::ZERO);
     }
 
     #[test]
-    fn nothing_is_unearned_without_a_share_released() {
-        let mut wallet = sessions_wallet(10, "2400.00", "300.00");
-        wallet.consumed = 2;
-        wallet.released = Amount::parse("480.00").unwrap();
-        assert_eq!(unearned_share(&wallet), Amount::ZERO);
+    fn a_refund_after_cooling_off_is_entitled_to_the_price_less_list_value() {
+        let wallet = nantong_two_used();
+        assert_eq!(entitled(&wallet, Some(10 * DAY)), Amount::parse("1800.00").unwrap());
+        // Inside the period, and at every other ending, consumption at the paid rate.
+        assert_eq!(entitled(&wallet, Some(3 * DAY)), Amount::parse("1920.00").unwrap());
+        assert_eq!(entitled(&wallet, None), Amount::parse("1920.00").unwrap());
     }
 
     #[test]
-    fn a_claim_adds_to_what_is_owed_and_is_an_effect_only_when_something_is_owed() {
-        let mut wallet = sessions_wallet(10, "2400.00", "300.00");
-        assert!(owe(&mut wallet, Amount::ZERO, "expired").unwrap().is_empty());
-        let effects = owe(&mut wallet, Amount::parse("12.34").unwrap(), "expired").unwrap();
+    fn what_closes_owes_the_entitlement_less_the_valuation_and_the_refunds() {
+        let mut wallet = nantong_two_used();
+        // 384.00 refunded of 1,800.00: 1,416.00 owed.
+        wallet.refunded = Amount::parse("384.00").unwrap();
+        let effects = owe_at_close(
+            &mut wallet,
+            Amount::parse("1800.00").unwrap(),
+            Amount::ZERO,
+            "consumer_refund",
+        )
+        .unwrap();
         assert_eq!(effects.len(), 1);
         assert_eq!(effects[0].kind, EffectKind::Claim);
         assert_eq!(effects[0].to, wallet.consumer);
-        assert_eq!(wallet.owed, Amount::parse("12.34").unwrap());
+        assert_eq!(effects[0].amount, Amount::parse("1416.00").unwrap());
+        assert_eq!(wallet.owed, Amount::parse("1416.00").unwrap());
+        // A valuation for the merchant beyond what is left owes nothing, and no effect.
+        let mut valued = nantong_two_used();
+        let none = owe_at_close(
+            &mut valued,
+            Amount::parse("1800.00").unwrap(),
+            Amount::parse("1800.00").unwrap(),
+            "dispute_split",
+        );
+        assert!(none.unwrap().is_empty());
+        assert_eq!(valued.owed, Amount::ZERO);
     }
 }

@@ -285,8 +285,10 @@ pub enum Resolution {
 pub struct Resolve {
     /// The decision.
     pub outcome: Resolution,
-    /// For `split` only, and required there: what goes to the merchant, at most what is
-    /// frozen once time-based consumption is brought up to date.
+    /// For `split` only, and required there: what the requests in dispute are worth to the
+    /// merchant, paid out of what is frozen (once time-based consumption is brought up to
+    /// date) first and the rest off what it would owe (docs/CONTRACT.md, "Claims"); at
+    /// most what is frozen, or what the terms leave the consumer if that is more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release: Option<Amount>,
 }

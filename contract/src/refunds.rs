@@ -9,11 +9,10 @@
 //!   the rest of what is frozen.
 //! - Only frozen money can be refunded: where the policy supervises less than the whole
 //!   price, the part paid to the merchant when the cooling-off period ended is outside the
-//!   wallet. What the rule gives beyond what is frozen is `owed`, a claim on the merchant
+//!   wallet. What the rule gives beyond what is frozen is owed, a claim on the merchant
 //!   ([`crate::claims`]). A refund never sends that part to the merchant itself: if no tick
 //!   has yet, it stays frozen and goes back.
 
-use crate::claims::beyond_frozen;
 use crate::money::Amount;
 use crate::state::Wallet;
 use crate::valuation::list_value;
@@ -25,8 +24,6 @@ pub struct Settlement {
     pub refund: Amount,
     /// Released to the merchant on top of what was released before.
     pub release: Amount,
-    /// What the rule gives the consumer beyond what is frozen: owed by the merchant.
-    pub owed: Amount,
     /// Whether the refund falls inside the cooling-off period.
     pub in_cooling_off: bool,
 }
@@ -37,22 +34,19 @@ pub fn consumer_refund(wallet: &Wallet, frozen: Amount, timestamp: i64) -> Settl
         return Settlement {
             refund: frozen,
             release: Amount::ZERO,
-            owed: Amount::ZERO,
             in_cooling_off: true,
         };
     }
     let consumed = list_value(&wallet.product, wallet.consumed);
     // Only what is frozen can go back: part of the price may have been paid to the merchant
     // outside supervision at open.
-    let entitled = wallet.paid().checked_sub(consumed).unwrap_or(Amount::ZERO);
-    let refund = entitled.min(frozen);
+    let refund = wallet.paid().checked_sub(consumed).unwrap_or(Amount::ZERO).min(frozen);
     let release = frozen
         .checked_sub(refund)
         .expect("the refund is at most what is frozen");
     Settlement {
         refund,
         release,
-        owed: beyond_frozen(entitled, frozen),
         in_cooling_off: false,
     }
 }
@@ -82,22 +76,6 @@ mod tests {
         let settlement = consumer_refund(&wallet, frozen, 30 * DAY);
         assert_eq!(settlement.refund, Amount::parse("2100.00").unwrap());
         assert_eq!(settlement.release, Amount::parse("60.00").unwrap());
-    }
-
-    #[test]
-    fn what_the_rule_gives_beyond_the_frozen_balance_is_owed() {
-        // Nantong: 20% of 2,400.00 supervised, the rest released at day 7; two sessions
-        // used. The rule gives 2,400.00 - 2 x 300.00 = 1,800.00; 384.00 is frozen.
-        let mut wallet = sessions_wallet(10, "2400.00", "300.00");
-        wallet.policy.supervised_share = Some(20);
-        wallet.share_released = true;
-        wallet.consumed = 2;
-        wallet.released = Amount::parse("2016.00").unwrap();
-        let frozen = wallet.frozen().unwrap();
-        let settlement = consumer_refund(&wallet, frozen, 10 * DAY);
-        assert_eq!(settlement.refund, Amount::parse("384.00").unwrap());
-        assert_eq!(settlement.owed, Amount::parse("1416.00").unwrap());
-        assert_eq!(settlement.release, Amount::ZERO);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use alloc::vec::Vec;
 
 use crate::authorization::{require_approval, require_closure, require_signature};
-use crate::claims::{owe, unearned_share};
+use crate::claims;
 use crate::crypto::Crypto;
 use crate::effects::{effect, Effect, EffectKind};
 use crate::error::{reject, ContractError, ErrorCode};
@@ -478,7 +478,8 @@ fn ask_top_up(wallet: &mut Wallet, amount: Amount) -> Result<(), ContractError> 
 /// neither paid nor refunded: it stays frozen, the requests in dispute, for the regulator
 /// to settle with `resolve` (a split, or a refund) unless the merchant withdraws them.
 /// Everything else goes at once, so a pending request can delay only what it asks; what
-/// the rule gives beyond what is frozen is owed by the merchant (a claim).
+/// the rule gives beyond what is frozen is owed by the merchant (a claim) once the wallet
+/// closes.
 fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
     // Past its validity the wallet has expired, tick or no tick: everything frozen goes
     // back, as at expiry, not on the terms of a refund.
@@ -503,6 +504,7 @@ fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
         return Ok(effects);
     }
     let settlement = consumer_refund(wallet, wallet.frozen()?, now);
+    let entitled = claims::entitled(wallet, Some(now));
     let held = wallet.pending().min(settlement.refund);
     let refund = settlement
         .refund
@@ -531,7 +533,11 @@ fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
         "consumed_at_list_price",
     ));
     effects.extend(effect(EffectKind::Refund, wallet.consumer, refund, refund_reason));
-    effects.extend(owe(wallet, settlement.owed, refund_reason)?);
+    // Owed once the wallet closes: now, or when the regulator, the merchant or time has
+    // settled the requests held.
+    if held.is_zero() {
+        effects.extend(claims::owe_at_close(wallet, entitled, Amount::ZERO, refund_reason)?);
+    }
     Ok(effects)
 }
 
@@ -552,28 +558,35 @@ fn resolve_dispute(wallet: &mut Wallet, resolve: &Resolve, now: i64) -> Result<V
             Ok(Vec::new())
         }
         (Resolution::Refund, None) => time::return_everything_frozen(wallet, now, "dispute_refund"),
-        (Resolution::Split, Some(release)) => {
+        (Resolution::Split, Some(value)) => {
             // Days of a membership run on in a dispute, as they do at a refund; nothing else
             // is released before the regulator's figure.
             let mut effects = time::accrue_days(wallet, now)?;
             let frozen = wallet.frozen()?;
-            let Some(refund) = frozen.checked_sub(release) else {
+            // The regulator's figure is what the requests in dispute are worth to the
+            // merchant: paid out of what is frozen first, the rest out of what the merchant
+            // would owe (it holds the part outside supervision).
+            let entitled = claims::entitled(wallet, wallet.refunded_at);
+            let most = entitled
+                .checked_sub(wallet.refunded)
+                .unwrap_or(Amount::ZERO)
+                .max(frozen);
+            if value > most {
                 return reject(
                     ErrorCode::BadResolution,
-                    alloc::format!("a split may release at most the {frozen} frozen, not {release}"),
+                    alloc::format!(
+                        "a split may give the merchant at most {most}: what is frozen, or what the terms leave the consumer, not {value}"
+                    ),
                 );
-            };
-            // The regulator's figure is out of what is frozen; what the merchant holds of
-            // the part outside supervision beyond consumption is owed on top, unless a
-            // refund already settled the terms.
-            let owed = match wallet.refunded_at {
-                None => unearned_share(wallet),
-                Some(_) => Amount::ZERO,
-            };
+            }
+            let release = value.min(frozen);
+            let refund = frozen
+                .checked_sub(release)
+                .expect("the release is at most what is frozen");
             wallet.close(release, refund)?;
             effects.extend(effect(EffectKind::Release, wallet.merchant, release, "dispute_split"));
             effects.extend(effect(EffectKind::Refund, wallet.consumer, refund, "dispute_split"));
-            effects.extend(owe(wallet, owed, "dispute_split")?);
+            effects.extend(claims::owe_at_close(wallet, entitled, value, "dispute_split")?);
             Ok(effects)
         }
         (Resolution::Split, None) => reject(

@@ -29,7 +29,7 @@
 
 use alloc::vec::Vec;
 
-use crate::claims::{owe, unearned_share};
+use crate::claims::{entitled, owe_at_close};
 use crate::effects::{effect, Effect, EffectKind};
 use crate::error::ContractError;
 use crate::event::Calendar;
@@ -272,23 +272,21 @@ pub fn tick(wallet: &mut Wallet, now: i64, calendar: Option<&Calendar>) -> Resul
 
 /// Ends the wallet with everything still frozen going back to the consumer: merchant
 /// fault, a ruling for the consumer, expiry, the end of a refund's hold. A membership's
-/// days are brought up to date first; consumption is valued at the paid rate. The part
-/// outside supervision, if it has not gone to the merchant, stays frozen and goes back; if
-/// it has, what consumption has not earned of it is owed (a claim, [`crate::claims`]),
-/// unless a refund already settled the terms.
+/// days are brought up to date first; consumption is valued at the paid rate (at the list
+/// price for a wallet the consumer refunded after the cooling-off period, its held
+/// requests now settled). The part outside supervision, if it has not gone to the
+/// merchant, stays frozen and goes back; what the terms give beyond what is frozen is
+/// owed (a claim, [`crate::claims`]).
 pub fn return_everything_frozen(
     wallet: &mut Wallet,
     now: i64,
     reason: &'static str,
 ) -> Result<Vec<Effect>, ContractError> {
     let mut effects = accrue_days(wallet, now)?;
-    let owed = match wallet.refunded_at {
-        None => unearned_share(wallet),
-        Some(_) => Amount::ZERO,
-    };
+    let entitled = entitled(wallet, wallet.refunded_at);
     let frozen = wallet.frozen()?;
     wallet.close(Amount::ZERO, frozen)?;
     effects.extend(effect(EffectKind::Refund, wallet.consumer, frozen, reason));
-    effects.extend(owe(wallet, owed, reason)?);
+    effects.extend(owe_at_close(wallet, entitled, Amount::ZERO, reason)?);
     Ok(effects)
 }

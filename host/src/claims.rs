@@ -72,6 +72,9 @@ pub struct Withheld {
     pub to: String,
     /// How much.
     pub amount: String,
+    /// Who owes the claim (hex): the release's merchant, unless the books were edited.
+    #[serde(skip)]
+    pub merchant: String,
 }
 
 /// An outbox effect as the payment adapter carries it out: a release that pays claims

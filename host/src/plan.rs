@@ -94,14 +94,22 @@ pub struct Terms {
 /// What one path moves: to the consumer and to the merchant, or why the rules refuse it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Split {
-    /// What goes back to the consumer, with what the merchant owes them for it (a claim).
+    /// What goes back to the consumer.
     pub consumer: Amount,
+    /// What the merchant owes the consumer besides, outside the wallet (a claim): weighed
+    /// apart, since it is paid only as the merchant's releases pay it.
+    #[serde(skip_serializing_if = "nothing")]
+    pub owed: Amount,
     /// What goes to the merchant.
     pub merchant: Amount,
     /// The rules' refusal of the path (a wallet in dispute may refuse a refund), with
     /// nothing moved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refused: Option<String>,
+}
+
+fn nothing(amount: &Amount) -> bool {
+    amount.is_zero()
 }
 
 /// A plan's sums.
@@ -324,11 +332,14 @@ fn asking(wallet: &str) -> impl Fn(i64, &str) -> Context + '_ {
     }
 }
 
-/// Whether the consumer gets less on some path under `new` than under `old`.
+/// Whether the consumer gets less on some path under `new` than under `old`: less back
+/// from the wallet (a claim on the merchant is no money in hand), or less in all.
 fn worse(old: &Terms, new: &Terms) -> bool {
-    PATHS
-        .iter()
-        .any(|path| new.paths[path].consumer < old.paths[path].consumer)
+    PATHS.iter().any(|path| {
+        let (old, new) = (&old.paths[path], &new.paths[path]);
+        let all = |split: &Split| split.consumer.checked_add(split.owed);
+        new.consumer < old.consumer || all(new) < all(old)
+    })
 }
 
 /// Where a migration stands with its consumer's consent.
@@ -395,6 +406,7 @@ impl Split {
     fn of(outcome: &Outcome, view: &WalletView) -> Result<Split> {
         let mut split = Split {
             consumer: Amount::ZERO,
+            owed: Amount::ZERO,
             merchant: Amount::ZERO,
             refused: outcome
                 .verdict
@@ -406,7 +418,8 @@ impl Split {
             let amount =
                 Amount::parse(&effect.amount).map_err(|error| Error::fault(format!("a planned effect: {error}")))?;
             let to = match effect.kind.as_str() {
-                "refund" | "claim" if effect.to == view.consumer => &mut split.consumer,
+                "refund" if effect.to == view.consumer => &mut split.consumer,
+                "claim" if effect.to == view.consumer => &mut split.owed,
                 "release" if effect.to == view.merchant => &mut split.merchant,
                 _ => {
                     return Err(Error::fault(format!(

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use serde::Serialize;
 
+use crate::claims::{ConsumerClaim, Withheld};
 use crate::contracts::Contracts;
 use crate::engine::{WasmContract, LIMITS_VERSION};
 use crate::envelope::{timestamp, Envelope};
@@ -260,11 +261,16 @@ fn replay(
                     true => (Vec::new(), Vec::new()),
                     false => (store.outbox(wallet)?, store.acks(wallet)?),
                 };
+                let books = match checks.replay_only || !store.claims_books() {
+                    true => None,
+                    false => Some(Books::of(store, wallet, &outbox)?),
+                };
                 Ok(Wallet {
                     head: read_head(store, wallet)?,
                     entries: store.entries(wallet)?,
                     outbox,
                     acks,
+                    books,
                     leaf: leaves.get(wallet.as_str()).copied(),
                 })
             })
@@ -308,12 +314,37 @@ fn read_head(store: &dyn Store, wallet: &str) -> Result<WalletHead> {
         .with_context(|| format!("wallet {wallet} is not in the journal"))?)
 }
 
+/// A wallet's part of the claims' books: the claims its ending recorded, what its
+/// releases paid of claims, and the merchant it was opened with.
+struct Books {
+    claims: Vec<ConsumerClaim>,
+    withheld: Vec<Withheld>,
+    merchant: Option<String>,
+}
+
+impl Books {
+    fn of(store: &dyn Store, wallet: &str, outbox: &[OutboxRow]) -> Result<Books> {
+        let releases: Vec<String> = outbox
+            .iter()
+            .filter(|row| row.effect.kind == "release")
+            .map(|row| row.effect.effect_id.clone())
+            .collect();
+        Ok(Books {
+            claims: store.claims_of(wallet)?,
+            withheld: store.withheld(&releases)?,
+            merchant: store.merchant_of(wallet)?,
+        })
+    }
+}
+
 /// One wallet as the store holds it, and what the checkpoint says of it.
 struct Wallet<'a> {
     head: WalletHead,
     entries: Vec<Entry>,
     outbox: Vec<OutboxRow>,
     acks: Vec<AckRecord>,
+    /// None where the store keeps no claims' books (a bundle), or checks are replay only.
+    books: Option<Books>,
     leaf: Option<&'a Leaf>,
 }
 
@@ -330,6 +361,7 @@ impl Wallet<'_> {
         if let (false, Some(named)) = (checks.replay_only, self.named_effects()) {
             divergences.extend(self.check_outbox(&named));
             divergences.extend(self.check_acks(&named));
+            divergences.extend(self.check_claims(&named));
         }
         divergences.extend(self.check_leaf(checks.coverage));
         divergences.extend(self.check_code(&checks.code_hashes));
@@ -476,7 +508,6 @@ impl Wallet<'_> {
                     .effects
                     .into_iter()
                     .enumerate()
-                    .filter(|(_, effect)| effect.moves_money())
                     .map(|(index, effect)| OutboxEffect {
                         effect_id: entry.effect_id(index),
                         wallet: entry.wallet.clone(),
@@ -492,8 +523,8 @@ impl Wallet<'_> {
         Some(named)
     }
 
-    /// The outbox against the journal: the rows must be exactly the effects the entries'
-    /// outcomes name (`named`), field for field.
+    /// The outbox against the journal: the rows must be exactly the effects that move money
+    /// the entries' outcomes name (`named`), field for field.
     fn check_outbox(&self, named: &[OutboxEffect]) -> Option<Divergence> {
         let mut rows: Vec<&OutboxEffect> = self.outbox.iter().map(|row| &row.effect).collect();
         rows.sort_by(|a, b| a.effect_id.cmp(&b.effect_id));
@@ -504,7 +535,9 @@ impl Wallet<'_> {
             ),
             None => "no such effect".into(),
         };
-        let (mut rows, mut named) = (rows.into_iter().peekable(), named.iter().peekable());
+        // Claims are not the rail's to pay: they are held to the claims' books instead.
+        let named = named.iter().filter(|effect| effect.kind != "claim");
+        let (mut rows, mut named) = (rows.into_iter().peekable(), named.peekable());
         loop {
             let (row, effect) = match (rows.peek(), named.peek()) {
                 (None, None) => return None,
@@ -597,6 +630,77 @@ impl Wallet<'_> {
                 "the chain of acknowledgements",
             )
         })
+    }
+
+    /// The claims' books against the journal: the claims recorded are exactly the `claim`
+    /// effects the entries name (`named`), owed by the wallet's merchant to the consumer
+    /// the effect names; each claim's paid is the sum of its payments, at most its amount;
+    /// and what each of the wallet's releases pays of claims is at most the release, every
+    /// claim it pays owed by the release's recipient. An operator who edits the tables to
+    /// redirect a merchant's releases, or to cancel what it owes, is named here.
+    fn check_claims(&self, named: &[OutboxEffect]) -> Option<Divergence> {
+        let books = self.books.as_ref()?;
+        let fen = |amount: &str| prepaid_contract::money::Amount::parse(amount).map_or(u64::MAX, |amount| amount.fen());
+        let recorded: Vec<String> = books
+            .claims
+            .iter()
+            .map(|claim| {
+                format!(
+                    "{} {} owed by {} to {}",
+                    claim.claim, claim.amount, claim.merchant, claim.consumer
+                )
+            })
+            .collect();
+        let merchant = books.merchant.as_deref().unwrap_or("");
+        let journaled: Vec<String> = named
+            .iter()
+            .filter(|effect| effect.kind == "claim")
+            .map(|effect| {
+                format!(
+                    "{} {} owed by {merchant} to {}",
+                    effect.effect_id, effect.amount, effect.to
+                )
+            })
+            .collect();
+        if recorded != journaled {
+            return Some(self.divergence(0, "claims", recorded.join("; "), journaled.join("; "), "the journal"));
+        }
+        for claim in &books.claims {
+            let payments: u64 = claim.payments.iter().map(|payment| fen(&payment.amount)).sum();
+            if payments != fen(&claim.paid) || fen(&claim.paid) > fen(&claim.amount) {
+                return Some(self.divergence(
+                    0,
+                    "claim payments",
+                    format!("{} of {} paid of claim {}", claim.paid, claim.amount, claim.claim),
+                    format!("{} in its payments", crate::claims::yuan(payments)),
+                    "the claims' books",
+                ));
+            }
+        }
+        for release in named.iter().filter(|effect| effect.kind == "release") {
+            let legs: Vec<&Withheld> = books
+                .withheld
+                .iter()
+                .filter(|leg| leg.release == release.effect_id)
+                .collect();
+            let paid: u64 = legs.iter().map(|leg| fen(&leg.amount)).sum();
+            let foreign = legs.iter().find(|leg| leg.merchant != release.to);
+            if paid > fen(&release.amount) || foreign.is_some() {
+                return Some(
+                    self.divergence(
+                        release.seq,
+                        "claim payments",
+                        legs.iter()
+                            .map(|leg| format!("{} of claim {} owed by {}", leg.amount, leg.claim, leg.merchant))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                        format!("at most {} of claims owed by {}", release.amount, release.to),
+                        "the journal",
+                    ),
+                );
+            }
+        }
+        None
     }
 
     /// The wallet against the checkpoint's leaf for it: still at least as long, with the

@@ -274,3 +274,58 @@ fn a_merchants_exposure_is_the_unearned_share_and_then_the_claim_it_owes() {
         ]
     );
 }
+
+/// An operator with the database redirects a claim to a key of its own, cancels another by
+/// marking it paid, or has a release pay another merchant's claim: `verify` names each,
+/// against the journal's claim effects and releases.
+#[test]
+fn verify_holds_the_claims_books_to_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = prepaid_tests::ledger_in(dir.path());
+    for raw in prepaid_tests::scenario_events(include_str!(
+        "../scenarios/supervised_share_released_in_proportion_after_cooling_off.json"
+    )) {
+        let _ = ledger.submit(&raw);
+    }
+    assert!(ledger.verify().unwrap().is_clean());
+    // Closed, so that the file holds everything (no write-ahead log left beside it).
+    drop(ledger);
+    let journal = dir.path().join("journal.db");
+    for (edit, wallet, field) in [
+        (
+            format!(
+                "UPDATE consumer_claims SET consumer = '{}' WHERE wallet = 'sz7'",
+                hex("eve")
+            ),
+            "sz7",
+            "claims",
+        ),
+        (
+            "UPDATE consumer_claims SET paid = amount WHERE wallet = 'sz8'".to_owned(),
+            "sz8",
+            "claim payments",
+        ),
+        (
+            format!(
+                "UPDATE consumer_claims SET merchant = '{}' WHERE wallet = 'sz6'",
+                hex("gym")
+            ),
+            "sz6",
+            "claims",
+        ),
+    ] {
+        let copy = dir.path().join("edited.db");
+        std::fs::copy(&journal, &copy).unwrap();
+        rusqlite::Connection::open(&copy).unwrap().execute(&edit, []).unwrap();
+        let edited = prepaid_tests::ledger(prepaid_host::StoreConfig::Sqlite(copy.clone()));
+        let report = edited.verify().unwrap();
+        let named: Vec<(&str, &str)> = report
+            .divergences
+            .iter()
+            .map(|divergence| (divergence.wallet.as_str(), divergence.field.as_str()))
+            .collect();
+        assert!(named.contains(&(wallet, field)), "{edit}: {:#?}", report.divergences);
+        drop(edited);
+        std::fs::remove_file(&copy).unwrap();
+    }
+}

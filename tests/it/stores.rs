@@ -111,7 +111,7 @@ fn postgres_collects_claims_exactly_as_sqlite() {
     assert_eq!(
         on_sqlite.open_claims().unwrap().len(),
         1,
-        "sz7's claim waits for the school's next release"
+        "the last claim, sz8's, waits for the school's next release"
     );
     let effects = sqlite.pending_effects(usize::MAX).unwrap();
     let withheld = on_sqlite.withheld(&effects).unwrap();

@@ -162,6 +162,12 @@ pub trait Store: Send {
     /// The merchant `wallet` was opened with, if it is indexed.
     fn merchant_of(&self, wallet: &str) -> Result<Option<String>>;
 
+    /// Whether the store keeps the claims' books (a bundle does not: it carries the journal
+    /// alone); without them, the claims and what releases paid of them read as none.
+    fn claims_books(&self) -> bool {
+        true
+    }
+
     /// The claims `wallet`'s ending recorded, with their payments.
     fn claims_of(&self, wallet: &str) -> Result<Vec<ConsumerClaim>>;
 

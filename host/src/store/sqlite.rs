@@ -280,6 +280,9 @@ pub struct SqliteStore {
     /// Whether its acknowledgements carry references: not in a bundle or a journal, opened
     /// read-only, from before they did.
     ack_references: bool,
+    /// Whether it keeps the claims' books: not a bundle (which carries the journal alone),
+    /// or a journal, opened read-only, from before claims.
+    claims_books: bool,
 }
 
 impl SqliteStore {
@@ -302,6 +305,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             conn,
             ack_references: true,
+            claims_books: true,
         })
     }
 
@@ -311,7 +315,19 @@ impl SqliteStore {
     fn as_it_is(conn: Connection) -> Result<SqliteStore> {
         schema::pending(schema_version(&conn)?, "the journal")?;
         let ack_references = has_ack_references(&conn)?;
-        Ok(SqliteStore { conn, ack_references })
+        let claims_books = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'consumer_claims'",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .context("looking for the claims' books")?
+            > 0;
+        Ok(SqliteStore {
+            conn,
+            ack_references,
+            claims_books,
+        })
     }
 
     /// Opens an existing journal without writing to it (for verification). A live journal
@@ -1048,6 +1064,10 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
+    fn claims_books(&self) -> bool {
+        self.claims_books
+    }
+
     fn claims_of(&self, wallet: &str) -> Result<Vec<ConsumerClaim>> {
         self.claims_where("c.wallet = ?1", wallet)
     }
@@ -1057,8 +1077,11 @@ impl Store for SqliteStore {
     }
 
     fn withheld(&self, releases: &[String]) -> Result<Vec<Withheld>> {
+        if !self.claims_books {
+            return Ok(Vec::new());
+        }
         let mut statement = self.conn.prepare_cached(
-            "SELECT p.release, p.claim, c.consumer, p.amount FROM claim_payments p
+            "SELECT p.release, p.claim, c.consumer, p.amount, c.merchant FROM claim_payments p
              JOIN consumer_claims c ON c.claim = p.claim WHERE p.release = ?1 ORDER BY c.at, p.claim",
         )?;
         let mut withheld = Vec::new();
@@ -1069,6 +1092,7 @@ impl Store for SqliteStore {
                     claim: row.get(1)?,
                     to: row.get(2)?,
                     amount: claims::yuan(row.get::<_, i64>(3)?.max(0) as u64),
+                    merchant: row.get(4)?,
                 })
             })?;
             withheld.extend(
@@ -1232,6 +1256,9 @@ impl SqliteStore {
     /// The claims `filter` (a condition on `consumer_claims c`, with `?1` bound to
     /// `param`) selects, oldest first, with their payments.
     fn claims_where(&self, filter: &str, param: &str) -> Result<Vec<ConsumerClaim>> {
+        if !self.claims_books {
+            return Ok(Vec::new());
+        }
         let rows = self
             .conn
             .prepare_cached(&format!(

@@ -977,7 +977,7 @@ impl Store for PostgresStore {
             .client
             .borrow_mut()
             .query(
-                "SELECT p.release, p.claim, c.consumer, p.amount FROM claim_payments p
+                "SELECT p.release, p.claim, c.consumer, p.amount, c.merchant FROM claim_payments p
                  JOIN consumer_claims c ON c.claim = p.claim WHERE p.release = ANY($1)
                  ORDER BY p.release, c.at, p.claim",
                 &[&releases],
@@ -990,6 +990,7 @@ impl Store for PostgresStore {
                 claim: row.get(1),
                 to: row.get(2),
                 amount: claims::yuan(to_u64(row.get(3))),
+                merchant: row.get(4),
             })
             .collect())
     }
