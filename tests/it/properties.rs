@@ -1,7 +1,8 @@
 //! Properties over thousands of random event sequences, across every product, event,
-//! signer and time step: the money always balances, nothing moves without the consumer's
-//! signature or a policy rule, and the component agrees with the native rules on every
-//! output.
+//! signer and time step, with and without a supervised share: the money always balances,
+//! nothing moves without the consumer's signature or a policy rule, every wallet that
+//! closes has made its consumer whole (refunded plus owed is the unconsumed value the terms
+//! define, to the fen), and the component agrees with the native rules on every output.
 
 use std::collections::HashMap;
 
@@ -372,9 +373,75 @@ fn check_history(wasm: &WasmContract, open: &Value, actions: &[Action]) -> Resul
             let to = step.event["to"].as_str().unwrap();
             consumer = ACTORS.into_iter().find(|actor| *actor == to).unwrap();
         }
+        if view.status == "closed" && previous.as_ref().is_some_and(|before| before.status != "closed") {
+            let before = prepaid_contract::state::Wallet::decode(state.as_deref().unwrap()).unwrap();
+            made_whole(&before, &new_state, step, time, index)?;
+        }
         prop_assert_eq!(&wasm.view(&new_state).unwrap(), &view);
         previous = Some(view);
         state = Some(new_state);
+    }
+    Ok(())
+}
+
+thread_local! {
+    /// Histories on this thread whose ending owed the consumer a claim.
+    static OWED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The consumer is made whole when `step` at `time` closes a wallet that was `before`:
+/// what they were refunded and what the merchant owes them (a claim) come to the
+/// unconsumed value the terms define, to the fen, less what the regulator valued disputed
+/// requests at for the merchant; and the merchant keeps, net of what it owes, no more than
+/// the value of what it delivered and that valuation. The terms, by the ending: a refund
+/// after the cooling-off period (now, or earlier with requests held) values consumption at
+/// the list price, every other ending at the paid rate as if the part outside supervision
+/// had stayed frozen.
+fn made_whole(
+    before: &prepaid_contract::state::Wallet,
+    after: &[u8],
+    step: &Step,
+    time: i64,
+    index: usize,
+) -> Result<(), TestCaseError> {
+    use prepaid_contract::valuation::list_value;
+    let wallet = prepaid_contract::state::Wallet::decode(after).unwrap();
+    let refund_at = match step.event["type"].as_str() {
+        Some("refund") if !prepaid_contract::time::expired(before, time) && before.refunded_at.is_none() => Some(time),
+        _ => wallet.refunded_at,
+    };
+    let consumed = match refund_at {
+        Some(at) if !wallet.policy.in_cooling_off(wallet.opened_at, at) => list_value(&wallet.product, wallet.consumed),
+        _ => wallet.entitlement_as(wallet.consumed, false),
+    };
+    let awarded = match (step.event["type"].as_str(), step.event["outcome"].as_str()) {
+        (Some("resolve"), Some("split")) => Amount::parse(step.event["release"].as_str().unwrap()).unwrap(),
+        _ => Amount::ZERO,
+    };
+    let entitled = wallet.paid().checked_sub(consumed).unwrap_or(Amount::ZERO);
+    let due = entitled.checked_sub(awarded).unwrap_or(Amount::ZERO);
+    let received = wallet.refunded.checked_add(wallet.owed).unwrap();
+    prop_assert_eq!(
+        received,
+        due.max(wallet.refunded),
+        "step {}: refunded {} and owed {}, where the terms give {} less {} valued for the merchant",
+        index,
+        wallet.refunded,
+        wallet.owed,
+        entitled,
+        awarded
+    );
+    let kept = wallet.released.checked_sub(wallet.owed);
+    let earned = wallet.paid().checked_sub(due).unwrap();
+    prop_assert!(
+        kept.is_some_and(|kept| kept <= earned),
+        "step {}: the merchant keeps {:?} net of what it owes, for {} delivered and valued",
+        index,
+        kept,
+        earned
+    );
+    if !wallet.owed.is_zero() {
+        OWED.with(|owed| owed.set(owed.get() + 1));
     }
     Ok(())
 }
@@ -389,4 +456,23 @@ proptest! {
         }
         WASM.with(|wasm| check_history(wasm, &open, &actions))?;
     }
+}
+
+#[test]
+fn some_histories_owe_the_consumer_a_claim() {
+    // The property above holds them to the terms; this says it saw some.
+    let owed = std::thread::spawn(|| {
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: 400,
+            ..ProptestConfig::default()
+        });
+        let wasm = prepaid_tests::engine().load(&component_bytes()).unwrap();
+        runner
+            .run(&history(), |(open, actions)| check_history(&wasm, &open, &actions))
+            .unwrap();
+        OWED.with(std::cell::Cell::get)
+    })
+    .join()
+    .unwrap();
+    assert!(owed > 0, "no history of 400 owed a claim");
 }
