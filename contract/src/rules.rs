@@ -117,7 +117,10 @@ pub fn apply(
             ),
         );
     }
-    if wallet.status == Status::Closed {
+    // A payment the rail reports for a purchase that ended before it came (called off,
+    // expired) is not nothing: it goes back (`fund`).
+    let late_funding = matches!(event, Event::Funded(_)) && wallet.awaiting_funding;
+    if wallet.status == Status::Closed && !late_funding {
         return reject(
             ErrorCode::Closed,
             "this wallet is closed; nothing more can happen to it",
@@ -391,7 +394,8 @@ fn authorize_request(wallet: &mut Wallet, authorize: &Authorize) -> Result<Vec<E
 /// `funded`: the rail reports that the price reached the wallet under `reference`. From
 /// now on the price is frozen and the wallet's rules run, its time counted from here: the
 /// cooling-off period and validity start when the money is in. Without a cooling-off
-/// period, the part outside supervision goes to the merchant now.
+/// period, the part outside supervision goes to the merchant now. A wallet that ended
+/// before its price came (called off, expired) takes it once and refunds all of it.
 fn fund(wallet: &mut Wallet, funded: &Funded, now: i64) -> Result<Vec<Effect>, ContractError> {
     let awaited = match (wallet.awaiting_funding, wallet.pending_top_up) {
         (true, _) => Some(wallet.product.price()),
@@ -416,6 +420,17 @@ fn fund(wallet: &mut Wallet, funded: &Funded, now: i64) -> Result<Vec<Effect>, C
         return reject(ErrorCode::BadFunding, why);
     }
     wallet.rail_reference = Some(reference.into());
+    // The purchase ended before the money came: it is paid, and all of it goes back.
+    if wallet.status == Status::Closed {
+        wallet.awaiting_funding = false;
+        wallet.pay_out(Amount::ZERO, funded.amount)?;
+        return Ok(effect(
+            EffectKind::Refund,
+            wallet.consumer,
+            funded.amount,
+            "late_funding",
+        ));
+    }
     // A top-up asked for: it counts from now, frozen with the rest.
     if !wallet.awaiting_funding {
         wallet.pending_top_up = None;
