@@ -163,17 +163,23 @@ impl Platform<'_> {
         for (merchant, closure) in due {
             let wallets = self.ledger.with_store(|store| store.sales_of(&merchant))?;
             let mut report = ClosureReport::default();
-            let mut refunded = Amount::ZERO;
+            let (mut refunded, mut owed) = (Amount::ZERO, Amount::ZERO);
+            let add = |sum: Amount, amount: Amount| {
+                sum.checked_add(amount)
+                    .ok_or_else(|| Error::fault("a closure's refunds overflow"))
+            };
             for (done, wallet) in wallets.iter().enumerate() {
                 // One wallet's fault (a component that will not load) holds up neither
                 // the others nor the merchants after it: it is named in the report.
                 match self.close_wallet(wallet, &merchant, &closure) {
                     Ok(Closed::Already) => report.already_closed += 1,
-                    Ok(Closed::Now(amount)) => {
+                    Ok(Closed::Now {
+                        refunded: back,
+                        owed: claimed,
+                    }) => {
                         report.closed += 1;
-                        refunded = refunded
-                            .checked_add(amount)
-                            .ok_or_else(|| Error::fault("a closure's refunds overflow"))?;
+                        refunded = add(refunded, back)?;
+                        owed = add(owed, claimed)?;
                     }
                     Ok(Closed::Refused(why)) => report.refused.push(format!("{wallet}: {why}")),
                     Err(error) => report.refused.push(format!("{wallet}: {error}")),
@@ -185,6 +191,7 @@ impl Platform<'_> {
                 });
             }
             report.refunded = yuan(i128::from(refunded.fen()));
+            report.owed = (!owed.is_zero()).then(|| owed.to_string());
             // Closed only once every wallet is: a wallet refused (a regulator other than
             // the closure's approved its terms) keeps the merchant closing, and the next
             // round tries it again, replaying what is done.
@@ -219,20 +226,22 @@ impl Platform<'_> {
             Ok(submitted) => match submitted.verdict.error {
                 Some(error) => Ok(Closed::Refused(error.code)),
                 None => {
-                    let mut refunded = Amount::ZERO;
-                    for effect in submitted
-                        .verdict
-                        .effects
-                        .iter()
-                        .filter(|effect| effect.kind == "refund")
-                    {
-                        let amount = Amount::parse(&effect.amount)
-                            .map_err(|_| Error::fault(format!("a refund of {} in wallet {wallet}", effect.amount)))?;
-                        refunded = refunded
-                            .checked_add(amount)
-                            .ok_or_else(|| Error::fault("a closure's refunds overflow"))?;
-                    }
-                    Ok(Closed::Now(refunded))
+                    let total = |kind: &str| -> Result<Amount> {
+                        let mut sum = Amount::ZERO;
+                        for effect in submitted.verdict.effects.iter().filter(|effect| effect.kind == kind) {
+                            let amount = Amount::parse(&effect.amount).map_err(|_| {
+                                Error::fault(format!("a {kind} of {} in wallet {wallet}", effect.amount))
+                            })?;
+                            sum = sum
+                                .checked_add(amount)
+                                .ok_or_else(|| Error::fault("a closure's refunds overflow"))?;
+                        }
+                        Ok(sum)
+                    };
+                    Ok(Closed::Now {
+                        refunded: total("refund")?,
+                        owed: total("claim")?,
+                    })
                 }
             },
             Err(Error::Refused(refusal)) => Ok(Closed::Refused(refusal.code.as_str().to_owned())),
@@ -352,8 +361,13 @@ impl Platform<'_> {
 enum Closed {
     /// The wallet was closed before.
     Already,
-    /// It closed the wallet, refunding this much.
-    Now(Amount),
+    /// It closed the wallet, refunding this much, with this much owed besides (claims).
+    Now {
+        /// What went back from the wallet.
+        refunded: Amount,
+        /// What the merchant owes the consumer besides.
+        owed: Amount,
+    },
     /// The contract or the host refused it, with the code.
     Refused(String),
 }

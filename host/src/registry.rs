@@ -151,6 +151,10 @@ pub struct ClosureReport {
     pub refused: Vec<String>,
     /// Everything the closure refunded, in yuan.
     pub refunded: String,
+    /// What the closed wallets' claims say the merchant owes their consumers besides, in
+    /// yuan, where it owes anything (a supervised share it was paid outside the wallets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owed: Option<String>,
 }
 
 /// A listing of the catalogue.

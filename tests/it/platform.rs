@@ -969,3 +969,48 @@ fn the_catalogue_binds_ledgers_opened_before_it_and_heads_with_no_open() {
     assert_eq!(ledger.head("w2").unwrap().unwrap().seq, 1, "nothing was recorded");
     assert!(ledger.head("w1").unwrap().is_none());
 }
+
+/// A closure of a merchant that was paid a supervised share outside the wallets: each
+/// wallet returns what is frozen and records the rest as owed, and the closure's report,
+/// on the registry's record, says how much the merchant owes besides what it refunded.
+#[test]
+fn a_closure_report_says_what_the_merchant_owes_besides() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = platform(sqlite_store(dir.path()), 0);
+    // Nantong's model without a cooling-off period: 80% goes to the clinic at once.
+    let listing = approved_clinic(
+        &ledger,
+        json!({"cooling_off_days": 0, "deemed_confirm_days": 0, "supervised_share": 20}),
+    );
+    assert!(
+        ledger
+            .submit(&buy(&ledger, "w1", "alice", &listing, |_| {}))
+            .unwrap()
+            .verdict
+            .ok
+    );
+    let effective = now() + 2;
+    ledger
+        .platform()
+        .record_change(
+            actor("regulator", "city"),
+            Action::CloseMerchant {
+                merchant: key("clinic"),
+                reason: "relocating".into(),
+                closure: MerchantClosure::sign(&dev_key("city"), &key("clinic"), effective).unwrap(),
+            },
+        )
+        .unwrap();
+    while now() < effective {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let reports = ledger.platform().close_due_merchants(|_| {}).unwrap();
+    let report = &reports[0].1;
+    assert_eq!(
+        (report.closed, report.refunded.as_str(), report.owed.as_deref()),
+        (1, "2000.00", Some("8000.00"))
+    );
+    let view = ledger.view("w1").unwrap().unwrap();
+    assert_eq!((view.status.as_str(), view.owed.as_str()), ("settling", "8000.00"));
+    assert!(ledger.verify().unwrap().is_clean());
+}
