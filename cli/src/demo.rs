@@ -198,6 +198,28 @@ pub fn run(ledger: &Ledger, db: &Path) -> Result<ExitCode> {
             )?;
         }
     }
+    // What a merchant owes beyond the wallets (a supervised share it was paid outside
+    // them), and what its later releases paid of it.
+    writeln!(
+        out,
+        "\nclaims: what a merchant owes beyond the wallet, paid first from its next releases"
+    )?;
+    let names = scenario.actors();
+    let name = |key: &str| names.get(key).cloned().unwrap_or_else(|| key.to_owned());
+    for wallet in ledger.wallets()? {
+        for claim in ledger.claims_of(&wallet)? {
+            writeln!(
+                out,
+                "  {wallet}: {} owes {} {} ({}); {} paid from its releases, {} outstanding",
+                name(&claim.merchant),
+                name(&claim.consumer),
+                claim.amount,
+                claim.reason,
+                claim.paid,
+                claim.remaining
+            )?;
+        }
+    }
     // What the regulator reads: the supervised funds by industry, and an alert.
     let by_industry = Query {
         group_by: GroupBy::Industry,
@@ -217,6 +239,7 @@ pub fn run(ledger: &Ledger, db: &Path) -> Result<ExitCode> {
     }
     let rules = AlertRules {
         frozen_over: Some("5000.00".into()),
+        claims_outstanding_over: Some("500.00".into()),
         ..AlertRules::default()
     };
     let last = timestamp("2026-06-10T00:00:00Z")?;
@@ -228,7 +251,10 @@ pub fn run(ledger: &Ledger, db: &Path) -> Result<ExitCode> {
         Action::ConfigureAlerts { rules },
         last,
     )?;
-    writeln!(out, "\nalerts with frozen_over 5000.00:")?;
+    writeln!(
+        out,
+        "\nalerts with frozen_over 5000.00 and claims_outstanding_over 500.00:"
+    )?;
     for alert in ledger.platform().alerts_at(last)? {
         writeln!(
             out,
