@@ -16,11 +16,12 @@
 //!   regulator's ruling, a refund inside the cooling-off period): the price less
 //!   consumption at the paid rate, as if the part outside supervision had stayed frozen.
 //!
-//! A split is the regulator's valuation of the requests in dispute: it goes to the merchant
-//! out of what is frozen first, and the rest of it out of what the merchant would owe.
-//! What the consumer was refunded and the valuation leave of the entitlement is owed.
-//! A wallet owes once, when it closes: a refund that leaves requests to the regulator owes
-//! when they are settled.
+//! A split is the regulator's valuation of the requests in dispute, at most what they are
+//! worth under the ending's terms ([`in_dispute`]): it goes to the merchant out of what is
+//! frozen first, and the rest of it out of what the merchant would owe. What the consumer
+//! was refunded and the valuation leave of the entitlement is owed when the wallet closes;
+//! a refund that leaves requests to the regulator owes at once all but what they could be
+//! worth, and the rest once they are settled.
 
 use alloc::vec::Vec;
 
@@ -30,14 +31,30 @@ use crate::money::Amount;
 use crate::state::Wallet;
 use crate::valuation::list_value;
 
+/// What `units` consumed are worth under the terms of the wallet's ending: at the list
+/// price after a refund outside the cooling-off period (`refund_at`), at the paid rate
+/// otherwise, as if the part outside supervision had stayed frozen.
+fn worth(wallet: &Wallet, refund_at: Option<i64>, units: u64) -> Amount {
+    match refund_at {
+        Some(at) if !wallet.policy.in_cooling_off(wallet.opened_at, at) => list_value(&wallet.product, units),
+        _ => wallet.entitlement_as(units, false),
+    }
+}
+
 /// What the terms give the consumer in all at the wallet's ending, before the regulator
 /// values any request in dispute: `refund_at` is when the consumer refunded, if they did.
 pub fn entitled(wallet: &Wallet, refund_at: Option<i64>) -> Amount {
-    let consumed = match refund_at {
-        Some(at) if !wallet.policy.in_cooling_off(wallet.opened_at, at) => list_value(&wallet.product, wallet.consumed),
-        _ => wallet.entitlement_as(wallet.consumed, false),
-    };
+    let consumed = worth(wallet, refund_at, wallet.consumed);
     wallet.paid().checked_sub(consumed).unwrap_or(Amount::ZERO)
+}
+
+/// What the requests awaiting authorization are worth under the same terms: the most the
+/// regulator's valuation of them (a split) may give the merchant beyond what is frozen.
+pub fn in_dispute(wallet: &Wallet, refund_at: Option<i64>) -> Amount {
+    let asked = wallet.consumed + wallet.pending_units();
+    worth(wallet, refund_at, asked)
+        .checked_sub(worth(wallet, refund_at, wallet.consumed))
+        .unwrap_or(Amount::ZERO)
 }
 
 /// What the merchant holds of the part outside supervision that consumption has not
@@ -48,20 +65,27 @@ pub fn unearned_share(wallet: &Wallet) -> Amount {
     wallet.released.checked_sub(earned).unwrap_or(Amount::ZERO)
 }
 
-/// Records, as the wallet closes, what the merchant owes the consumer for the ending
-/// `reason`: what the terms give them (`entitled`), less the regulator's valuation of the
-/// requests in dispute for the merchant (`awarded`), less what was refunded to them; as the
-/// claim effect the platform collects (none for nothing).
-pub fn owe_at_close(
+/// What the merchant owes the consumer beyond what is recorded: what the terms give them
+/// (`entitled`), less the regulator's valuation of the requests in dispute for the merchant
+/// (`awarded`), less what was refunded to them and what the wallet already records owed.
+pub fn owing(wallet: &Wallet, entitled: Amount, awarded: Amount) -> Amount {
+    entitled
+        .checked_sub(awarded)
+        .and_then(|due| due.checked_sub(wallet.refunded))
+        .and_then(|due| due.checked_sub(wallet.owed))
+        .unwrap_or(Amount::ZERO)
+}
+
+/// Records what the merchant owes the consumer for the ending `reason` ([`owing`]), as the
+/// claim effect the platform collects (none for nothing): at the close, and at a refund
+/// that leaves requests to the regulator, for all but what they could be worth.
+pub fn owe(
     wallet: &mut Wallet,
     entitled: Amount,
     awarded: Amount,
     reason: &'static str,
 ) -> Result<Vec<Effect>, ContractError> {
-    let owed = entitled
-        .checked_sub(awarded)
-        .and_then(|due| due.checked_sub(wallet.refunded))
-        .unwrap_or(Amount::ZERO);
+    let owed = owing(wallet, entitled, awarded);
     wallet.owed = wallet
         .owed
         .checked_add(owed)
@@ -109,7 +133,7 @@ mod tests {
         let mut wallet = nantong_two_used();
         // 384.00 refunded of 1,800.00: 1,416.00 owed.
         wallet.refunded = Amount::parse("384.00").unwrap();
-        let effects = owe_at_close(
+        let effects = owe(
             &mut wallet,
             Amount::parse("1800.00").unwrap(),
             Amount::ZERO,
@@ -123,7 +147,7 @@ mod tests {
         assert_eq!(wallet.owed, Amount::parse("1416.00").unwrap());
         // A valuation for the merchant beyond what is left owes nothing, and no effect.
         let mut valued = nantong_two_used();
-        let none = owe_at_close(
+        let none = owe(
             &mut valued,
             Amount::parse("1800.00").unwrap(),
             Amount::parse("1800.00").unwrap(),

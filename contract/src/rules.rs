@@ -119,7 +119,8 @@ pub fn apply(
     }
     // A payment the rail reports for a purchase that ended before it came (called off,
     // expired) is not nothing: it goes back (`fund`).
-    let late_funding = matches!(event, Event::Funded(_)) && wallet.awaiting_funding;
+    let late_funding =
+        matches!(event, Event::Funded(_)) && (wallet.awaiting_funding || wallet.pending_top_up.is_some());
     if wallet.status == Status::Closed && !late_funding {
         return reject(
             ErrorCode::Closed,
@@ -395,7 +396,8 @@ fn authorize_request(wallet: &mut Wallet, authorize: &Authorize) -> Result<Vec<E
 /// now on the price is frozen and the wallet's rules run, its time counted from here: the
 /// cooling-off period and validity start when the money is in. Without a cooling-off
 /// period, the part outside supervision goes to the merchant now. A wallet that ended
-/// before its price came (called off, expired) takes it once and refunds all of it.
+/// before its price, or a top-up, came (called off, expired, refunded) takes it once and
+/// refunds all of it.
 fn fund(wallet: &mut Wallet, funded: &Funded, now: i64) -> Result<Vec<Effect>, ContractError> {
     let awaited = match (wallet.awaiting_funding, wallet.pending_top_up) {
         (true, _) => Some(wallet.product.price()),
@@ -420,9 +422,17 @@ fn fund(wallet: &mut Wallet, funded: &Funded, now: i64) -> Result<Vec<Effect>, C
         return reject(ErrorCode::BadFunding, why);
     }
     wallet.rail_reference = Some(reference.into());
-    // The purchase ended before the money came: it is paid, and all of it goes back.
+    // The purchase, or the card a top-up was for, ended before the money came: it is
+    // paid, and all of it goes back.
     if wallet.status == Status::Closed {
+        if !wallet.awaiting_funding {
+            wallet.top_ups = wallet
+                .top_ups
+                .checked_add(funded.amount)
+                .expect("top-ups are capped with the price");
+        }
         wallet.awaiting_funding = false;
+        wallet.pending_top_up = None;
         wallet.pay_out(Amount::ZERO, funded.amount)?;
         return Ok(effect(
             EffectKind::Refund,
@@ -548,11 +558,13 @@ fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
         "consumed_at_list_price",
     ));
     effects.extend(effect(EffectKind::Refund, wallet.consumer, refund, refund_reason));
-    // Owed once the wallet closes: now, or when the regulator, the merchant or time has
-    // settled the requests held.
-    if held.is_zero() {
-        effects.extend(claims::owe_at_close(wallet, entitled, Amount::ZERO, refund_reason)?);
-    }
+    // Owed now: all of it, or with requests held, all but what they could be worth, the
+    // rest once the regulator, the merchant or time has settled them.
+    let held_worth = match held.is_zero() {
+        true => Amount::ZERO,
+        false => claims::in_dispute(wallet, Some(now)),
+    };
+    effects.extend(claims::owe(wallet, entitled, held_worth, refund_reason)?);
     Ok(effects)
 }
 
@@ -582,15 +594,14 @@ fn resolve_dispute(wallet: &mut Wallet, resolve: &Resolve, now: i64) -> Result<V
             // merchant: paid out of what is frozen first, the rest out of what the merchant
             // would owe (it holds the part outside supervision).
             let entitled = claims::entitled(wallet, wallet.refunded_at);
-            let most = entitled
-                .checked_sub(wallet.refunded)
-                .unwrap_or(Amount::ZERO)
-                .max(frozen);
+            let beyond =
+                claims::owing(wallet, entitled, Amount::ZERO).min(claims::in_dispute(wallet, wallet.refunded_at));
+            let most = frozen.max(beyond);
             if value > most {
                 return reject(
                     ErrorCode::BadResolution,
                     alloc::format!(
-                        "a split may give the merchant at most {most}: what is frozen, or what the terms leave the consumer, not {value}"
+                        "a split may give the merchant at most {most}: what is frozen, or what the requests in dispute are worth and the merchant would owe, not {value}"
                     ),
                 );
             }
@@ -601,7 +612,7 @@ fn resolve_dispute(wallet: &mut Wallet, resolve: &Resolve, now: i64) -> Result<V
             wallet.close(release, refund)?;
             effects.extend(effect(EffectKind::Release, wallet.merchant, release, "dispute_split"));
             effects.extend(effect(EffectKind::Refund, wallet.consumer, refund, "dispute_split"));
-            effects.extend(claims::owe_at_close(wallet, entitled, value, "dispute_split")?);
+            effects.extend(claims::owe(wallet, entitled, value, "dispute_split")?);
             Ok(effects)
         }
         (Resolution::Split, None) => reject(

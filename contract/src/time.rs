@@ -29,7 +29,7 @@
 
 use alloc::vec::Vec;
 
-use crate::claims::{entitled, owe_at_close};
+use crate::claims::{entitled, owe};
 use crate::effects::{effect, Effect, EffectKind};
 use crate::error::ContractError;
 use crate::event::Calendar;
@@ -287,6 +287,6 @@ pub fn return_everything_frozen(
     let frozen = wallet.frozen()?;
     wallet.close(Amount::ZERO, frozen)?;
     effects.extend(effect(EffectKind::Refund, wallet.consumer, frozen, reason));
-    effects.extend(owe_at_close(wallet, entitled, Amount::ZERO, reason)?);
+    effects.extend(owe(wallet, entitled, Amount::ZERO, reason)?);
     Ok(effects)
 }

@@ -161,6 +161,27 @@ pub fn verify_with_progress(
             fuel_only: false,
         });
     }
+    // A claim not yet paid on a wallet the journal does not hold would divert its
+    // merchant's next releases: the wallets' own checks never read it.
+    if !checks.replay_only && store.claims_books() {
+        let held: std::collections::HashSet<&str> = wallets.iter().map(String::as_str).collect();
+        for claim in store.open_claims()? {
+            if !held.contains(claim.wallet.as_str()) {
+                report.divergences.push(Divergence {
+                    replayed: "no such wallet in the journal".into(),
+                    recorded: format!(
+                        "claim {} of {} owed by {} to {}",
+                        claim.claim, claim.amount, claim.merchant, claim.consumer
+                    ),
+                    wallet: claim.wallet,
+                    seq: 0,
+                    field: "claims".into(),
+                    against: "the journal",
+                    fuel_only: false,
+                });
+            }
+        }
+    }
     if checks.coverage == Coverage::Checkpoint {
         let held: std::collections::HashSet<&str> = wallets.iter().map(String::as_str).collect();
         for leaf in checks
@@ -302,6 +323,22 @@ fn replay(
         }
     }
     Ok(report)
+}
+
+/// `amount` in fen; none for an amount that does not parse, which matches nothing.
+fn fen(amount: &str) -> Option<u64> {
+    prepaid_contract::money::Amount::parse(amount)
+        .ok()
+        .map(|amount| amount.fen())
+}
+
+/// The sum of `amounts` in fen; none if one does not parse or the sum overflows.
+fn sum_fen(amounts: &mut dyn Iterator<Item = &str>) -> Option<u64> {
+    let mut sum = 0u64;
+    for amount in amounts {
+        sum = sum.checked_add(fen(amount)?)?;
+    }
+    Some(sum)
 }
 
 /// Wallets read, then replayed in parallel, at a time.
@@ -640,8 +677,8 @@ impl Wallet<'_> {
     /// redirect a merchant's releases, or to cancel what it owes, is named here.
     fn check_claims(&self, named: &[OutboxEffect]) -> Option<Divergence> {
         let books = self.books.as_ref()?;
-        let fen = |amount: &str| prepaid_contract::money::Amount::parse(amount).map_or(u64::MAX, |amount| amount.fen());
-        let recorded: Vec<String> = books
+        let sum = |amounts: &mut dyn Iterator<Item = &str>| sum_fen(amounts);
+        let mut recorded: Vec<String> = books
             .claims
             .iter()
             .map(|claim| {
@@ -652,7 +689,7 @@ impl Wallet<'_> {
             })
             .collect();
         let merchant = books.merchant.as_deref().unwrap_or("");
-        let journaled: Vec<String> = named
+        let mut journaled: Vec<String> = named
             .iter()
             .filter(|effect| effect.kind == "claim")
             .map(|effect| {
@@ -662,17 +699,24 @@ impl Wallet<'_> {
                 )
             })
             .collect();
+        // By claim id on both sides: the books list them by time.
+        recorded.sort();
+        journaled.sort();
         if recorded != journaled {
             return Some(self.divergence(0, "claims", recorded.join("; "), journaled.join("; "), "the journal"));
         }
         for claim in &books.claims {
-            let payments: u64 = claim.payments.iter().map(|payment| fen(&payment.amount)).sum();
-            if payments != fen(&claim.paid) || fen(&claim.paid) > fen(&claim.amount) {
+            let payments = sum(&mut claim.payments.iter().map(|payment| payment.amount.as_str()));
+            let paid = fen(&claim.paid);
+            if payments.is_none() || payments != paid || paid > fen(&claim.amount) {
                 return Some(self.divergence(
                     0,
                     "claim payments",
                     format!("{} of {} paid of claim {}", claim.paid, claim.amount, claim.claim),
-                    format!("{} in its payments", crate::claims::yuan(payments)),
+                    format!(
+                        "{} in its payments",
+                        payments.map_or("an unreadable sum".into(), crate::claims::yuan)
+                    ),
                     "the claims' books",
                 ));
             }
@@ -683,9 +727,9 @@ impl Wallet<'_> {
                 .iter()
                 .filter(|leg| leg.release == release.effect_id)
                 .collect();
-            let paid: u64 = legs.iter().map(|leg| fen(&leg.amount)).sum();
+            let paid = sum(&mut legs.iter().map(|leg| leg.amount.as_str()));
             let foreign = legs.iter().find(|leg| leg.merchant != release.to);
-            if paid > fen(&release.amount) || foreign.is_some() {
+            if paid.is_none() || paid > fen(&release.amount) || foreign.is_some() {
                 return Some(
                     self.divergence(
                         release.seq,

@@ -276,8 +276,9 @@ fn a_merchants_exposure_is_the_unearned_share_and_then_the_claim_it_owes() {
 }
 
 /// An operator with the database redirects a claim to a key of its own, cancels another by
-/// marking it paid, or has a release pay another merchant's claim: `verify` names each,
-/// against the journal's claim effects and releases.
+/// marking it paid, has a release pay another merchant's claim, or plants a claim on a
+/// wallet that does not exist: `verify` names each, against the journal's claim effects
+/// and releases.
 #[test]
 fn verify_holds_the_claims_books_to_the_journal() {
     let dir = tempfile::tempdir().unwrap();
@@ -311,6 +312,16 @@ fn verify_holds_the_claims_books_to_the_journal() {
                 hex("gym")
             ),
             "sz6",
+            "claims",
+        ),
+        // A claim planted on a wallet the journal does not hold, first in line.
+        (
+            format!(
+                "INSERT INTO consumer_claims VALUES ('ghost:1:0', 'ghost', '{}', '{}', 100000, 0, 'expired', 0)",
+                hex("school"),
+                hex("eve")
+            ),
+            "ghost",
             "claims",
         ),
     ] {

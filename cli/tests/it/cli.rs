@@ -767,13 +767,14 @@ fn reconcile_names_every_difference_between_the_rail_and_the_journal() {
 
     // Every funding as the rail took it, then `payments`.
     let after_fundings = |payments: &[serde_json::Value]| {
-        // f2 and f5 were paid after they ended: the rail took their money too, and their
-        // refunds are still on their way.
+        // f2 and f5 were paid after they ended, and f6's top-up after its card was refunded:
+        // the rail took their money too, and their refunds are still on their way.
         let fundings = [
             funding("f1", "1000.00", "RAIL-2026-0001"),
             funding("f2", "1000.00", "RAIL-2026-0002"),
             funding("f3", "1000.00", "RAIL-2026-0003"),
             funding("f5", "300.00", "RAIL-2026-0005"),
+            funding("f6", "200.00", "RAIL-2026-0006"),
         ];
         reconcile(&[&fundings[..], payments].concat())
     };
@@ -783,7 +784,7 @@ fn reconcile_names_every_difference_between_the_rail_and_the_journal() {
         payment(&effects[1], &effects[1].amount, "P2"),
     ]);
     assert!(clean.status.success(), "{}{}", text(&clean.stdout), text(&clean.stderr));
-    assert!(text(&clean.stdout).ends_with("6 lines of the statement against 4 fundings and 5 effects: no difference\n"));
+    assert!(text(&clean.stdout).ends_with("7 lines of the statement against 5 fundings and 7 effects: no difference\n"));
 
     // The rail's statement pays the first under another reference than its acknowledgement
     // records: that acknowledgement was of another payment, or one side is wrong.
@@ -797,7 +798,7 @@ fn reconcile_names_every_difference_between_the_rail_and_the_journal() {
         out.contains(&format!(
             "reference_differs {}: the rail paid it under P7; its acknowledgement records P1",
             ids[0]
-        )) && out.ends_with("5 effects: 1 difference\n"),
+        )) && out.ends_with("7 effects: 1 difference\n"),
         "{out}"
     );
 
