@@ -206,6 +206,20 @@ impl Browser {
         browser
     }
 
+    /// The city's regulator's page on `platform`, connected with its API key and its key.
+    async fn regulator(platform: &Platform) -> Browser {
+        let browser = Browser::start(1280, 1400).await;
+        browser
+            .client
+            .goto(&format!("{}/regulator", platform.url))
+            .await
+            .unwrap();
+        browser.type_in("#api-key", REGULATOR).await;
+        browser.type_in("#regulator-secret", &secret("city")).await;
+        browser.click("#connect-button").await;
+        browser
+    }
+
     /// Waits until the page is not busy (it redraws what it shows after each answer), then
     /// for `css`.
     async fn find(&self, css: &str) -> fantoccini::elements::Element {
@@ -533,15 +547,7 @@ fn a_consumer_sees_what_the_merchant_owes_her_and_what_its_sales_paid() {
 fn a_regulator_sees_what_merchants_owe_consumers() {
     let platform = Platform::start_with(|ledger| prepaid_tests::owed_to_alice(ledger, "w1"));
     runtime().block_on(async {
-        let browser = Browser::start(1280, 1400).await;
-        browser
-            .client
-            .goto(&format!("{}/regulator", platform.url))
-            .await
-            .unwrap();
-        browser.type_in("#api-key", REGULATOR).await;
-        browser.type_in("#regulator-secret", &secret("city")).await;
-        browser.click("#connect-button").await;
+        let browser = Browser::regulator(&platform).await;
         let claim = "#claims tr[data-claim='w1:4:1']";
         assert_eq!(
             browser.text(&format!("{claim} td[data-column='remaining']")).await,
@@ -582,15 +588,7 @@ fn a_regulator_approves_a_listing_and_sees_the_funds_change() {
                 &json!({"name": "Smile Dental", "industry": "dental", "district": "Gusu", "licence": "91320500MA1"}),
             )
             .await;
-        let browser = Browser::start(1280, 1400).await;
-        browser
-            .client
-            .goto(&format!("{}/regulator", platform.url))
-            .await
-            .unwrap();
-        browser.type_in("#api-key", REGULATOR).await;
-        browser.type_in("#regulator-secret", &secret("city")).await;
-        browser.click("#connect-button").await;
+        let browser = Browser::regulator(&platform).await;
         browser.click("article.review.merchant button.approve").await;
         browser.gone("article.review.merchant").await;
         let merchant = platform

@@ -172,6 +172,25 @@ fn approved_clinic(ledger: &Ledger, policy: Value) -> String {
     listing
 }
 
+/// The city's regulator records the clinic's closure, effective at `effective`.
+fn close_clinic(ledger: &Ledger, effective: i64) -> prepaid_host::Result<prepaid_host::registry::Record> {
+    ledger.platform().record_change(
+        actor("regulator", "city"),
+        Action::CloseMerchant {
+            merchant: key("clinic"),
+            reason: "relocating".into(),
+            closure: MerchantClosure::sign(&dev_key("city"), &key("clinic"), effective).unwrap(),
+        },
+    )
+}
+
+/// Waits until the platform's time (seconds since the epoch) is `at`.
+fn wait_until(at: i64) {
+    while now() < at {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
 fn policy() -> Value {
     json!({"cooling_off_days": 7, "deemed_confirm_days": 0})
 }
@@ -414,19 +433,15 @@ fn closes_with_notice_and_refunds_every_wallet(store: StoreConfig) {
     // The regulation's notice: a closure in less than 30 days is refused on a platform
     // that keeps it.
     let strict = platform(store.clone(), 30);
-    let close = |ledger: &Ledger, effective: i64| {
-        ledger.platform().record_change(
-            actor("regulator", "city"),
-            Action::CloseMerchant {
-                merchant: key("clinic"),
-                reason: "relocating".into(),
-                closure: MerchantClosure::sign(&dev_key("city"), &key("clinic"), effective).unwrap(),
-            },
-        )
-    };
-    assert_eq!(refusal(close(&strict, now() + 29 * 86_400)), RefusalCode::ShortNotice);
+    assert_eq!(
+        refusal(close_clinic(&strict, now() + 29 * 86_400)),
+        RefusalCode::ShortNotice
+    );
     // The notice is the journal's, whichever ledger set it last: this platform gives none.
-    assert_eq!(refusal(close(&ledger, now() + 29 * 86_400)), RefusalCode::ShortNotice);
+    assert_eq!(
+        refusal(close_clinic(&ledger, now() + 29 * 86_400)),
+        RefusalCode::ShortNotice
+    );
     let ledger = ledger.with_registry(0).unwrap();
     // Signed by anyone but a trusted regulator, it is refused.
     let forged = ledger.platform().record_change(
@@ -440,7 +455,7 @@ fn closes_with_notice_and_refunds_every_wallet(store: StoreConfig) {
     assert_eq!(refusal(forged), RefusalCode::UntrustedRegulator);
 
     let effective = now() + 2;
-    close(&ledger, effective).unwrap();
+    close_clinic(&ledger, effective).unwrap();
     // From the moment the closure is recorded, sales stop.
     assert_eq!(
         refusal(ledger.submit(&buy(&ledger, "w4", "bob", &listing, |_| {}))),
@@ -464,9 +479,7 @@ fn closes_with_notice_and_refunds_every_wallet(store: StoreConfig) {
 
     // Before the date nothing is applied.
     assert!(ledger.platform().close_due_merchants(|_| {}).unwrap().is_empty());
-    while now() < effective {
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    wait_until(effective);
     // A run cut short after one wallet, then run again by another process, closes each
     // wallet once.
     let mut seen = Vec::new();
@@ -700,17 +713,7 @@ fn a_wallet_journaled_before_merchants_were_indexed_is_closed_too() {
     let conn = rusqlite::Connection::open(dir.path().join("journal.db")).unwrap();
     conn.execute("DELETE FROM sales WHERE wallet = 'w2'", []).unwrap();
     let effective = now() + 1;
-    ledger
-        .platform()
-        .record_change(
-            actor("regulator", "city"),
-            Action::CloseMerchant {
-                merchant: key("clinic"),
-                reason: "relocating".into(),
-                closure: MerchantClosure::sign(&dev_key("city"), &key("clinic"), effective).unwrap(),
-            },
-        )
-        .unwrap();
+    close_clinic(&ledger, effective).unwrap();
     while now() < effective {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
@@ -866,17 +869,7 @@ fn notices_tell_each_party_what_needs_them() {
 
     // The closure, recorded 40 days ahead, is news at once, to both.
     let effective = now() + 40 * 86_400;
-    ledger
-        .platform()
-        .record_change(
-            actor("regulator", "city"),
-            Action::CloseMerchant {
-                merchant: key("clinic"),
-                reason: "relocating".into(),
-                closure: MerchantClosure::sign(&dev_key("city"), &key("clinic"), effective).unwrap(),
-            },
-        )
-        .unwrap();
+    close_clinic(&ledger, effective).unwrap();
     for audience in [&alice, &clinic] {
         let notices = ledger.platform().notices_at(audience, now(), 7).unwrap();
         let closing = notices.iter().find(|notice| notice.kind == NoticeKind::MerchantClosing);
@@ -990,20 +983,8 @@ fn a_closure_report_says_what_the_merchant_owes_besides() {
             .ok
     );
     let effective = now() + 2;
-    ledger
-        .platform()
-        .record_change(
-            actor("regulator", "city"),
-            Action::CloseMerchant {
-                merchant: key("clinic"),
-                reason: "relocating".into(),
-                closure: MerchantClosure::sign(&dev_key("city"), &key("clinic"), effective).unwrap(),
-            },
-        )
-        .unwrap();
-    while now() < effective {
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    close_clinic(&ledger, effective).unwrap();
+    wait_until(effective);
     let reports = ledger.platform().close_due_merchants(|_| {}).unwrap();
     let report = &reports[0].1;
     assert_eq!(
