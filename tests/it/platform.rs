@@ -172,6 +172,16 @@ fn approved_clinic(ledger: &Ledger, policy: Value) -> String {
     listing
 }
 
+/// A platform in `dir` whose approved clinic has sold alice its listing under `policy`, as
+/// wallet w1: the ledger and the listing.
+fn sold_to_alice(dir: &std::path::Path, policy: Value) -> (Ledger, String) {
+    let ledger = platform(sqlite_store(dir), 0);
+    let listing = approved_clinic(&ledger, policy);
+    let sold = ledger.submit(&buy(&ledger, "w1", "alice", &listing, |_| {})).unwrap();
+    assert!(sold.verdict.ok, "{:?}", sold.verdict);
+    (ledger, listing)
+}
+
 /// The city's regulator records the clinic's closure, effective at `effective`.
 fn close_clinic(ledger: &Ledger, effective: i64) -> prepaid_host::Result<prepaid_host::registry::Record> {
     ledger.platform().record_change(
@@ -815,17 +825,9 @@ on_both_stores!(
 fn notices_tell_each_party_what_needs_them() {
     use prepaid_host::notices::{Audience, NoticeKind};
     let dir = tempfile::tempdir().unwrap();
-    let ledger = platform(sqlite_store(dir.path()), 0);
-    let listing = approved_clinic(
-        &ledger,
+    let (ledger, _) = sold_to_alice(
+        dir.path(),
         json!({"cooling_off_days": 7, "deemed_confirm_days": 3, "valid_days": 20}),
-    );
-    assert!(
-        ledger
-            .submit(&buy(&ledger, "w1", "alice", &listing, |_| {}))
-            .unwrap()
-            .verdict
-            .ok
     );
     let request = signed(
         "w1",
@@ -969,18 +971,10 @@ fn the_catalogue_binds_ledgers_opened_before_it_and_heads_with_no_open() {
 #[test]
 fn a_closure_report_says_what_the_merchant_owes_besides() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = platform(sqlite_store(dir.path()), 0);
     // Nantong's model without a cooling-off period: 80% goes to the clinic at once.
-    let listing = approved_clinic(
-        &ledger,
+    let (ledger, _) = sold_to_alice(
+        dir.path(),
         json!({"cooling_off_days": 0, "deemed_confirm_days": 0, "supervised_share": 20}),
-    );
-    assert!(
-        ledger
-            .submit(&buy(&ledger, "w1", "alice", &listing, |_| {}))
-            .unwrap()
-            .verdict
-            .ok
     );
     let effective = now() + 2;
     close_clinic(&ledger, effective).unwrap();
