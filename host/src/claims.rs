@@ -92,6 +92,16 @@ pub struct Payout<'a> {
     pub recipient_amount: Option<String>,
 }
 
+/// What `effect` leaves its recipient once `legs` (what it pays of claims) are paid.
+pub(crate) fn left_for_recipient<'a>(effect: &OutboxEffect, legs: impl Iterator<Item = &'a Withheld>) -> String {
+    let withheld: u64 = legs
+        .filter_map(|leg| Amount::parse(&leg.amount).ok())
+        .map(|amount| amount.fen())
+        .sum();
+    let whole = Amount::parse(&effect.amount).map_or(0, |amount| amount.fen());
+    yuan(whole.saturating_sub(withheld))
+}
+
 /// `effects` as payouts, each with what `withheld` says it pays of claims.
 pub fn payouts<'a>(effects: &'a [OutboxEffect], withheld: &'a [Withheld]) -> Vec<Payout<'a>> {
     effects
@@ -99,15 +109,8 @@ pub fn payouts<'a>(effects: &'a [OutboxEffect], withheld: &'a [Withheld]) -> Vec
         .map(|effect| {
             let claim_payments: Vec<&Withheld> =
                 withheld.iter().filter(|leg| leg.release == effect.effect_id).collect();
-            let recipient_amount = (!claim_payments.is_empty()).then(|| {
-                let legs: u64 = claim_payments
-                    .iter()
-                    .filter_map(|leg| Amount::parse(&leg.amount).ok())
-                    .map(|amount| amount.fen())
-                    .sum();
-                let whole = Amount::parse(&effect.amount).map_or(0, |amount| amount.fen());
-                yuan(whole.saturating_sub(legs))
-            });
+            let recipient_amount =
+                (!claim_payments.is_empty()).then(|| left_for_recipient(effect, claim_payments.iter().copied()));
             Payout {
                 effect,
                 claim_payments,
@@ -199,8 +202,9 @@ pub(crate) struct ClaimRow {
 /// A payment as a store's row holds it: the claim, the release, fen, time.
 pub(crate) type PaymentRow = (String, String, u64, i64);
 
+/// `fen` as yuan with two places, as the statistics write amounts.
 pub(crate) fn yuan(fen: u64) -> String {
-    Amount::from_fen(fen).map_or_else(|| format!("{fen} fen"), |amount| amount.to_string())
+    crate::stats::yuan(i128::from(fen))
 }
 
 /// The claims of `rows`, in their order, each with its payments from `payments`.

@@ -32,7 +32,7 @@ use prepaid_contract::money::Amount;
 use prepaid_contract::Event;
 use serde::{Deserialize, Serialize};
 
-use crate::claims::{yuan, Withheld};
+use crate::claims::{left_for_recipient, Withheld};
 use crate::envelope::Envelope;
 use crate::error::Result;
 use crate::outcome::Verdict;
@@ -264,14 +264,11 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
         .map(|leg| ((leg.release.clone(), leg.claim.clone()), leg))
         .collect();
     let to_recipient = |effect: &OutboxEffect| -> String {
-        let withheld: u64 = legs
+        let of_effect = legs
             .range((effect.effect_id.clone(), String::new())..)
             .take_while(|((release, _), _)| *release == effect.effect_id)
-            .filter_map(|(_, leg)| Amount::parse(&leg.amount).ok())
-            .map(|amount| amount.fen())
-            .sum();
-        let whole = Amount::parse(&effect.amount).map_or(0, |amount| amount.fen());
-        yuan(whole.saturating_sub(withheld))
+            .map(|(_, leg)| leg);
+        left_for_recipient(effect, of_effect)
     };
     let (journal_fundings, outbox_effects) = (fundings.len(), effects.len());
     let mut legs_on_rail = BTreeSet::new();
