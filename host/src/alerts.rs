@@ -99,6 +99,15 @@ struct Standing {
     requests_before: u64,
 }
 
+/// A rule's amount threshold in fen, if the rule is set.
+fn fen(threshold: &Option<String>) -> Result<Option<i128>> {
+    threshold
+        .as_deref()
+        .map(|amount| Amount::parse(amount).map(|amount| i128::from(amount.fen())))
+        .transpose()
+        .map_err(|_| Error::fault("the alert rules hold an amount that is not one"))
+}
+
 /// The alerts `rules` raise over `rows` (every day up to `today`, a business day), with
 /// merchants from `registry`; `sales_after` counts a merchant's wallets opened after a
 /// time (RFC 3339); `overdue` gives each merchant's oldest claim not yet paid, its id and
@@ -139,18 +148,7 @@ pub fn evaluate(
             message,
         })
     };
-    let frozen_over = rules
-        .frozen_over
-        .as_deref()
-        .map(|amount| Amount::parse(amount).map(|amount| i128::from(amount.fen())))
-        .transpose()
-        .map_err(|_| Error::fault("the alert rules hold an amount that is not one"))?;
-    let claims_over = rules
-        .claims_outstanding_over
-        .as_deref()
-        .map(|amount| Amount::parse(amount).map(|amount| i128::from(amount.fen())))
-        .transpose()
-        .map_err(|_| Error::fault("the alert rules hold an amount that is not one"))?;
+    let (frozen_over, claims_over) = (fen(&rules.frozen_over)?, fen(&rules.claims_outstanding_over)?);
     let days = u64::from(rules.trailing_days);
     for (merchant, standing) in &standings {
         if let Some(limit) = claims_over.filter(|limit| standing.outstanding > *limit) {
