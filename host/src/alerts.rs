@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::registry::{MerchantStatus, Registry};
-use crate::stats::{yuan, DayRow};
+use crate::stats::DayRow;
+use crate::text::yuan;
 
 pub use crate::registry::{AlertRules, DEFAULT_MIN_EVENTS, DEFAULT_TRAILING_DAYS};
 

@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::journal::{Entry, OutboxEffect};
 use crate::outcome::{rfc3339, rfc3339_option, EffectRecord};
+use crate::text::yuan;
 
 /// A claim a consumer holds on a merchant, and what has been paid of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -201,11 +202,6 @@ pub(crate) struct ClaimRow {
 
 /// A payment as a store's row holds it: the claim, the release, fen, time.
 pub(crate) type PaymentRow = (String, String, u64, i64);
-
-/// `fen` as yuan with two places, as the statistics write amounts.
-pub(crate) fn yuan(fen: u64) -> String {
-    crate::stats::yuan(i128::from(fen))
-}
 
 /// The claims of `rows`, in their order, each with its payments from `payments`.
 pub(crate) fn assemble(rows: Vec<ClaimRow>, payments: Vec<PaymentRow>) -> Vec<ConsumerClaim> {

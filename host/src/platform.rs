@@ -12,7 +12,8 @@ use crate::error::{Error, Result};
 use crate::ledger::{per_event, Ledger};
 use crate::notices::{self, Audience, Notice};
 use crate::registry::{Action, Actor, ClosureReport, MerchantClosure, MerchantStatus, Record, Registry};
-use crate::stats::{business_day, yuan, Line, Query};
+use crate::stats::{business_day, Line, Query};
+use crate::text::yuan;
 use crate::webhooks::Delivery;
 use prepaid_contract::policy::DAY_SECONDS;
 
@@ -190,7 +191,7 @@ impl Platform<'_> {
                     total: wallets.len(),
                 });
             }
-            report.refunded = yuan(i128::from(refunded.fen()));
+            report.refunded = yuan(refunded.fen());
             report.owed = (!owed.is_zero()).then(|| owed.to_string());
             // Closed only once every wallet is: a wallet refused (a regulator other than
             // the closure's approved its terms) keeps the merchant closing, and the next

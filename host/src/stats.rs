@@ -24,6 +24,7 @@ use crate::error::Result;
 use crate::journal::Entry;
 use crate::outcome::Verdict;
 use crate::registry::{Industry, Registry};
+use crate::text::yuan;
 
 /// The figures of some wallets over some time, amounts in fen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -356,12 +357,6 @@ pub struct Line {
     pub exposure: String,
 }
 
-/// `fen` as yuan with two places.
-pub fn yuan(fen: i128) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", fen.abs() / 100, fen.abs() % 100)
-}
-
 /// Whether `day` is a calendar day written `YYYY-MM-DD`.
 fn is_day(day: &str) -> bool {
     day_number(day).is_some()
@@ -443,12 +438,12 @@ impl Query {
                     open_disputes: stock.disputed,
                     claims_outstanding: yuan(stock.outstanding),
                     exposure: yuan(stock.outstanding + stock.unearned),
-                    unsupervised: yuan(i128::from(figures.unsupervised)),
-                    owed: yuan(i128::from(figures.owed)),
-                    collected: yuan(i128::from(figures.collected)),
-                    paid: yuan(i128::from(figures.paid)),
-                    released: yuan(i128::from(figures.released)),
-                    refunded: yuan(i128::from(figures.refunded)),
+                    unsupervised: yuan(figures.unsupervised),
+                    owed: yuan(figures.owed),
+                    collected: yuan(figures.collected),
+                    paid: yuan(figures.paid),
+                    released: yuan(figures.released),
+                    refunded: yuan(figures.refunded),
                     wallets: figures.opened,
                     requests: figures.requests,
                     refunds: figures.refunds,

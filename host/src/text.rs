@@ -3,6 +3,13 @@
 
 use serde::Serialize;
 
+/// `fen` as yuan with two places, the way every figure the host reports is written.
+pub fn yuan(fen: impl Into<i128>) -> String {
+    let fen: i128 = fen.into();
+    let sign = if fen < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", fen.abs() / 100, fen.abs() % 100)
+}
+
 /// A status, decision or role as the API spells it (`pending`, `suspend`, `merchant`):
 /// the serde name of a unit variant.
 pub fn word(value: &impl Serialize) -> String {

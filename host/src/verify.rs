@@ -715,7 +715,7 @@ impl Wallet<'_> {
                     format!("{} of {} paid of claim {}", claim.paid, claim.amount, claim.claim),
                     format!(
                         "{} in its payments",
-                        payments.map_or("an unreadable sum".into(), crate::claims::yuan)
+                        payments.map_or("an unreadable sum".into(), crate::text::yuan)
                     ),
                     "the claims' books",
                 ));

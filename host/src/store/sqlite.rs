@@ -1091,7 +1091,7 @@ impl Store for SqliteStore {
                     release: row.get(0)?,
                     claim: row.get(1)?,
                     to: row.get(2)?,
-                    amount: claims::yuan(row.get::<_, i64>(3)?.max(0) as u64),
+                    amount: crate::text::yuan(row.get::<_, i64>(3)?.max(0)),
                     merchant: row.get(4)?,
                 })
             })?;

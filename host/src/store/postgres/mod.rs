@@ -989,7 +989,7 @@ impl Store for PostgresStore {
                 release: row.get(0),
                 claim: row.get(1),
                 to: row.get(2),
-                amount: claims::yuan(to_u64(row.get(3))),
+                amount: crate::text::yuan(to_u64(row.get(3))),
                 merchant: row.get(4),
             })
             .collect())
