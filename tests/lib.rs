@@ -7,7 +7,7 @@ use prepaid_host::store::postgres::PostgresConfig;
 use prepaid_host::store::Store;
 use prepaid_host::testkit::scenario::Scenario;
 use prepaid_host::Contracts;
-use prepaid_host::{component_path, Clock, ContractEngine, Envelope, Ledger, Report, StoreConfig};
+use prepaid_host::{component_path, Clock, ContractEngine, Envelope, Funding, Ledger, Report, StoreConfig};
 
 /// The component's bytes. Panics with the command that builds it when it is missing.
 pub fn component_bytes() -> Vec<u8> {
@@ -67,11 +67,12 @@ pub fn ledger_in(dir: &Path) -> Ledger {
 }
 
 /// A ledger over `store` on a scripted clock (events carry their times, as in scenario
-/// files), with the component under test installed.
+/// files) whose opens say whether they are paid, with the component under test installed.
 pub fn ledger(store: StoreConfig) -> Ledger {
     let ledger = Ledger::open(store, engine())
         .expect("opening the store")
-        .with_clock(Clock::Scripted);
+        .with_clock(Clock::Scripted)
+        .with_funding(Funding::Declared);
     ledger.install(&component_bytes()).expect("installing the component");
     ledger
 }
@@ -146,6 +147,34 @@ pub fn signed(wallet: &str, id: &str, signer: &str, event: serde_json::Value) ->
     };
     envelope.sign(&prepaid_host::keys::dev_key(signer)).unwrap();
     envelope
+}
+
+/// The payment adapter's report that the price of `open` (an `open` awaiting funding)
+/// reached its wallet from its consumer, under the rail's reference `RAIL-<wallet>`:
+/// unsigned, as an operator key sends it.
+pub fn funding_of(open: &Envelope) -> Envelope {
+    let Ok(prepaid_contract::Event::Open(opened)) = prepaid_contract::Event::parse(&open.body()) else {
+        panic!("{} is not an open", open.event);
+    };
+    Envelope {
+        wallet: open.wallet.clone(),
+        id: format!("funded-{}", open.wallet),
+        at: open.at.clone(),
+        event: serde_json::json!({"type": "funded", "reference": format!("RAIL-{}", open.wallet),
+                                  "amount": opened.product.price().to_string(), "payer": opened.consumer.to_string()}),
+        signature: None,
+    }
+}
+
+/// Submits `open` and, once it is accepted, the rail's report that its consumer paid it
+/// ([`funding_of`]): a sale on the platform. The open's outcome.
+pub fn sell(ledger: &Ledger, open: &Envelope) -> prepaid_host::Result<prepaid_host::Submitted> {
+    let opened = ledger.submit(open)?;
+    if opened.verdict.ok {
+        let funded = ledger.submit(&funding_of(open))?;
+        assert!(funded.verdict.ok, "{:?}", funded.verdict);
+    }
+    Ok(opened)
 }
 
 /// `service` served for real on a loopback port, ticking and checkpointing as `prepaid

@@ -213,7 +213,7 @@ pub(crate) enum Command {
         /// registers it and lists its product.
         #[arg(long, env = "PREPAID_MERCHANT_API_KEY")]
         merchant_key: String,
-        /// How many wallets (six events each).
+        /// How many wallets (seven events each).
         #[arg(long, default_value_t = 500)]
         wallets: usize,
         /// Clients sending at once.
@@ -290,7 +290,7 @@ pub(crate) struct CheckpointArgs {
 /// The arguments of `prepaid bench`.
 #[derive(clap::Args)]
 pub(crate) struct BenchArgs {
-    /// How many wallets (six events each).
+    /// How many wallets (seven events each).
     #[arg(long, default_value_t = 2000)]
     pub(crate) wallets: usize,
     /// Runs of each path; the fastest counts.

@@ -2,8 +2,9 @@
 //! memory, and the component with the durable SQLite journal, measured in one run and
 //! reported as events per second and ratios.
 //!
-//! The mix, per wallet: open a 10-session pack, request 2 sessions, authorize them,
-//! request 1, authorize it, refund after the cooling-off period. Events are signed before
+//! The mix, per wallet: open a 10-session pack, the rail's report of its payment, request
+//! 2 sessions, authorize them, request 1, authorize it, refund after the cooling-off
+//! period. Events are signed before
 //! timing starts; the contract's own signature checks are part of what is timed.
 
 use std::collections::HashMap;
@@ -393,7 +394,9 @@ pub fn measure(component: &[u8], wallets: usize, rounds: usize, dir: &Path) -> R
     let threads = 4 * std::thread::available_parallelism().map_or(2, usize::from);
     let parallel = fastest(rounds, |round| {
         let ledger = sqlite_ledger(&dir.join(format!("shared-{round}.db")), component)?;
-        let per_thread = count.div_ceil(threads * 6) * 6;
+        // Whole wallets to a thread: a wallet's events in order.
+        let per_wallet = count / wallets.max(1);
+        let per_thread = count.div_ceil(threads * per_wallet) * per_wallet;
         let started = Instant::now();
         std::thread::scope(|scope| -> Result<()> {
             let workers: Vec<_> = events

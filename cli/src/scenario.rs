@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use prepaid_host::testkit::scenario::{self, Scenario};
 use prepaid_host::testkit::snapshot;
-use prepaid_host::{Clock, StoreConfig};
+use prepaid_host::{Clock, Funding, StoreConfig};
 
 use crate::args::ScenarioCommand;
 
@@ -24,7 +24,10 @@ pub(crate) fn run(command: ScenarioCommand) -> Result<ExitCode> {
     let scenario = Scenario::load(&file)?;
     let temp = tempfile::tempdir().context("creating a temporary journal")?;
     let db = db.unwrap_or_else(|| temp.path().join("journal.db"));
-    let ledger = component.ledger(StoreConfig::Sqlite(db), cache.engine()?, Clock::Scripted)?;
+    // A scenario file is a history written in advance: its opens say whether they are paid.
+    let ledger = component
+        .ledger(StoreConfig::Sqlite(db), cache.engine()?, Clock::Scripted)?
+        .with_funding(Funding::Declared);
     let run = scenario::run(&scenario, &ledger, &mut std::io::stdout().lock())?;
     for mismatch in &run.mismatches {
         eprintln!("expect failed: {mismatch}");

@@ -69,8 +69,8 @@ pub enum ErrorCode {
     /// A `request` or `dispute` of a wallet whose price has not reached it yet.
     NotFunded,
     /// A `funded` for a wallet awaiting no money, of another amount than it awaits, under
-    /// the reference of its earlier funding, or with a reference that is not 1 to 64 plain
-    /// characters.
+    /// the reference of its earlier funding, with a reference that is not 1 to 64 plain
+    /// characters, or from a payer who is not the wallet's consumer.
     BadFunding,
     /// A `top_up` of something other than an active, funded stored-value card, of zero,
     /// or while another waits for the rail.

@@ -125,6 +125,10 @@ pub struct Funded {
     /// What the rail says arrived: exactly what the wallet awaits (its price, or the
     /// top-up asked for), or the event is rejected.
     pub amount: Amount,
+    /// Whose money it is: the key of the consumer who paid, as the platform knows them
+    /// from the order. It must be the wallet's consumer, so that a payment reported by
+    /// order id never lands in a wallet someone else opened under that id.
+    pub payer: PublicKey,
 }
 
 /// Whether `reference` is a payment rail's reference as the platform records one, in a

@@ -416,6 +416,9 @@ fn fund(wallet: &mut Wallet, funded: &Funded, now: i64) -> Result<Vec<Effect>, C
         _ if wallet.rail_reference.as_deref() == Some(reference) => {
             Some("the reference is the wallet's earlier funding's: one payment funds once".into())
         }
+        _ if funded.payer != wallet.consumer => {
+            Some("the payer is not the wallet's consumer: money lands only in a wallet its payer holds".into())
+        }
         _ => None,
     };
     if let Some(why) = why {

@@ -115,6 +115,10 @@ pub enum RefusalCode {
     ClientTime,
     /// A `tick` from a caller: the platform's clock ticks wallets itself.
     PlatformOnly,
+    /// An `open` that says it is paid (no `awaiting_funding`), on a ledger whose money
+    /// comes from the rail ([`crate::Funding::Rail`], the default): a wallet's money exists
+    /// only once the payment rail reports it (`funded`).
+    UnfundedOpen,
     /// The contract rejected the event before it was shown to come from a party of the
     /// wallet (malformed, not signed by the party it needs, an `open` of an open wallet)
     /// or rejected the `open` of a new wallet: with the contract's code, and recorded
@@ -168,6 +172,7 @@ impl RefusalCode {
             RefusalCode::UntrustedComponent => "untrusted_component",
             RefusalCode::ClientTime => "client_time",
             RefusalCode::PlatformOnly => "platform_only",
+            RefusalCode::UnfundedOpen => "unfunded_open",
             RefusalCode::Unattributed(code) => code.as_str(),
             RefusalCode::Unlisted => "unlisted",
             RefusalCode::ListingNotForSale => "listing_not_for_sale",

@@ -194,7 +194,8 @@ impl Listing {
     }
 
     /// The unsigned `open` event by which `consumer` (a public key, hex) buys this
-    /// listing, once approved: its merchant, terms and approval, exactly.
+    /// listing, once approved: its merchant, terms and approval, exactly, awaiting the
+    /// price from the payment rail (`funded`).
     pub fn open_event(&self, consumer: &str) -> Result<Value> {
         let approval = match (&self.status, &self.approval) {
             (ListingStatus::Approved, Some(approval)) => approval,
@@ -214,6 +215,7 @@ impl Listing {
             "policy": self.policy,
             "approval": approval.signature,
             "listing": {"id": self.id, "approved_until": approval.approved_until},
+            "awaiting_funding": true,
         }))
     }
 

@@ -653,6 +653,10 @@ fn a_regulator_approves_a_listing_and_sees_the_funds_change() {
         open.sign(&dev_key("bob")).unwrap();
         let opened = platform.post("/v1/wallets", OPERATOR, &open).await;
         assert_eq!(opened["ok"], true, "{opened}");
+        let funded = platform
+            .post("/v1/wallets/d1/events", OPERATOR, &prepaid_tests::funding_of(&open))
+            .await;
+        assert_eq!(funded["ok"], true, "{funded}");
 
         browser.click("#refresh").await;
         browser
@@ -664,7 +668,7 @@ fn a_regulator_approves_a_listing_and_sees_the_funds_change() {
         // Any wallet's history, receipts and replay.
         browser.type_in("#lookup-wallet", "d1").await;
         browser.click("#lookup-button").await;
-        browser.shows("#lookup p.clean", "Replayed: clean (1)").await;
+        browser.shows("#lookup p.clean", "Replayed: clean (2)").await;
 
         // The plan of moving the live wallets onto changed rules, before anyone signs:
         // inside its cooling-off period, d1's consumer gets the same either way.

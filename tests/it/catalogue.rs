@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use prepaid_host::keys::dev_key;
 use prepaid_host::store::{OutboxEffect, WalletHead};
 use prepaid_host::testkit::scenario::Step;
-use prepaid_host::{Clock, Envelope, Error, Ledger, Submitted};
+use prepaid_host::{Clock, Envelope, Error, Funding, Ledger, Submitted};
 use prepaid_tests::ledger_in;
 use serde_json::{json, Value};
 
@@ -42,13 +42,14 @@ const ACCEPTED: &str = "accepted";
 
 /// The host's own refusals, and the contract's rejections that do not show the event came
 /// from a party of the wallet: recorded nowhere (the rest are journaled).
-const UNRECORDED: [&str; 11] = [
+const UNRECORDED: [&str; 12] = [
     "bad_request",
     "bad_envelope",
     "unknown_wallet",
     "event_id_reused",
     "client_time",
     "platform_only",
+    "unfunded_open",
     "bad_event",
     "bad_amount",
     "bad_signature",
@@ -109,6 +110,8 @@ struct Case {
     input: Input,
     /// The ledger's clock.
     clock: Clock,
+    /// Where the ledger takes wallets' money to come from.
+    funding: Funding,
 }
 
 fn case(name: &'static str, code: &'static str, fixture: Fixture, input: Input) -> Case {
@@ -118,6 +121,7 @@ fn case(name: &'static str, code: &'static str, fixture: Fixture, input: Input) 
         fixture,
         input,
         clock: Clock::Scripted,
+        funding: Funding::Declared,
     }
 }
 
@@ -126,6 +130,15 @@ impl Case {
     fn on_system_clock(self) -> Case {
         Case {
             clock: Clock::System,
+            ..self
+        }
+    }
+
+    /// The case on the platform's ledger: the system clock, and money only from the rail.
+    fn on_the_rail(self) -> Case {
+        Case {
+            clock: Clock::System,
+            funding: Funding::Rail,
             ..self
         }
     }
@@ -530,6 +543,25 @@ fn catalogue() -> Vec<Case> {
             }),
         )
         .on_system_clock(),
+        case(
+            "envelope.open_paid_without_the_rail",
+            "unfunded_open",
+            Fresh,
+            Input::Altered(
+                json!({"by": "alice", "event": open(sessions_terms(), policy())}),
+                |raw| raw.at = None,
+            ),
+        )
+        .on_the_rail(),
+        case(
+            "order.funded_by_a_stranger",
+            "bad_funding",
+            Unfunded,
+            step(
+                None,
+                json!({"type": "funded", "reference": "RAIL-1", "amount": "1000.00", "payer": "mallory"}),
+            ),
+        ),
         case(
             "envelope.event_over_64_kib",
             "bad_envelope",
@@ -1349,7 +1381,7 @@ fn catalogue() -> Vec<Case> {
             Sessions,
             step(
                 None,
-                json!({"type": "funded", "reference": "RAIL-1", "amount": "1000.00"}),
+                json!({"type": "funded", "reference": "RAIL-1", "amount": "1000.00", "payer": "alice"}),
             ),
         ),
         case(
@@ -1358,7 +1390,7 @@ fn catalogue() -> Vec<Case> {
             Unfunded,
             step(
                 None,
-                json!({"type": "funded", "reference": "RAIL-1", "amount": "999.99"}),
+                json!({"type": "funded", "reference": "RAIL-1", "amount": "999.99", "payer": "alice"}),
             ),
         ),
         case(
@@ -1373,7 +1405,7 @@ fn catalogue() -> Vec<Case> {
             Unfunded,
             step(
                 None,
-                json!({"type": "funded", "reference": "RAIL 1", "amount": "1000.00"}),
+                json!({"type": "funded", "reference": "RAIL 1", "amount": "1000.00", "payer": "alice"}),
             ),
         ),
         case(
@@ -1562,7 +1594,7 @@ fn controls() -> Vec<Case> {
             Unfunded,
             step(
                 None,
-                json!({"type": "funded", "reference": "RAIL-1", "amount": "1000.00"}),
+                json!({"type": "funded", "reference": "RAIL-1", "amount": "1000.00", "payer": "alice"}),
             ),
         ),
         case(
@@ -1620,6 +1652,17 @@ fn controls() -> Vec<Case> {
             altered(|raw| raw.at = None),
         )
         .on_system_clock(),
+        case(
+            "control.open_awaiting_funding_on_the_rail",
+            ACCEPTED,
+            Fresh,
+            Input::Altered(
+                json!({"by": "alice", "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
+                       "product": sessions_terms(), "policy": policy(), "awaiting_funding": true}}),
+                |raw| raw.at = None,
+            ),
+        )
+        .on_the_rail(),
         case(
             "control.id_128_bytes",
             ACCEPTED,
@@ -1862,18 +1905,23 @@ fn every_kind_of_bad_input_gets_its_code_and_changes_nothing() {
     let system_dir = tempfile::tempdir().unwrap();
     let scripted = ledger_in(scripted_dir.path());
     let system = ledger_in(system_dir.path()).with_clock(Clock::System);
+    let rail_dir = tempfile::tempdir().unwrap();
+    let rail = ledger_in(rail_dir.path())
+        .with_clock(Clock::System)
+        .with_funding(Funding::Rail);
     let controls = controls();
     let mut failures = Vec::new();
     for case in cases.iter().chain(&controls) {
-        let ledger = match case.clock {
-            Clock::Scripted => &scripted,
-            Clock::System => &system,
+        let ledger = match (case.clock, case.funding) {
+            (Clock::Scripted, _) => &scripted,
+            (Clock::System, Funding::Declared) => &system,
+            (Clock::System, Funding::Rail) => &rail,
         };
         if let Err(failure) = run(case, ledger) {
             failures.push(format!("{}: {failure}", case.name));
         }
     }
-    for ledger in [&scripted, &system] {
+    for ledger in [&scripted, &system, &rail] {
         let report = ledger.verify().unwrap();
         assert!(
             report.is_clean(),

@@ -6,7 +6,7 @@
 
 use prepaid_host::engine::FUEL_PER_EVENT;
 use prepaid_host::store::sqlite::SqliteStore;
-use prepaid_host::{Clock, Ledger};
+use prepaid_host::{Clock, Funding, Ledger};
 use prepaid_tests::{guest_bytes, sessions_open, sqlite_store, verify};
 
 /// Sends an `open` to a ledger running the guest `name`; returns the recorded error code,
@@ -15,7 +15,8 @@ fn run_guest(name: &str) -> (String, String, u64) {
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(sqlite_store(dir.path()), prepaid_tests::engine())
         .unwrap()
-        .with_clock(Clock::Scripted);
+        .with_clock(Clock::Scripted)
+        .with_funding(Funding::Declared);
     ledger.install(&guest_bytes(name)).unwrap();
     let submitted = ledger.submit(&sessions_open()).unwrap();
     assert!(!submitted.verdict.ok, "{name}: the guest's event was accepted");
@@ -103,7 +104,8 @@ fn a_state_the_host_does_not_read_is_indexed_under_its_parties_all_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(sqlite_store(dir.path()), prepaid_tests::engine())
         .unwrap()
-        .with_clock(Clock::Scripted);
+        .with_clock(Clock::Scripted)
+        .with_funding(Funding::Declared);
     ledger.install(&guest_bytes("opaque-state")).unwrap();
     let open = sessions_open();
     assert!(ledger.submit(&open).unwrap().verdict.ok);

@@ -8,7 +8,7 @@ use std::path::Path;
 use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::store::Store as _;
 use prepaid_host::trust::{Regulator, Trust};
-use prepaid_host::{Clock, Contracts, Envelope, Error, Ledger, RefusalCode};
+use prepaid_host::{Clock, Contracts, Envelope, Error, Funding, Ledger, RefusalCode};
 use prepaid_tests::{
     component_bytes, guest_bytes, request_two, sessions_open, sessions_without_cooling_off, signed, sqlite_store,
     two_sessions_used, verify,
@@ -28,6 +28,7 @@ fn open_in(dir: &Path) -> Ledger {
     Ledger::open(sqlite_store(dir), prepaid_tests::engine())
         .unwrap()
         .with_clock(Clock::System)
+        .with_funding(Funding::Declared)
 }
 
 /// `signer`'s `migrate` of w1 from `from` to `to`, with alice's consent: today's rules hold
@@ -278,7 +279,8 @@ fn the_plan_reports_the_same_on_postgres() {
 fn plan_reports_the_money_a_changed_rule_moves(store: prepaid_host::StoreConfig) {
     let ledger = Ledger::open(store, prepaid_tests::engine())
         .unwrap()
-        .with_clock(Clock::System);
+        .with_clock(Clock::System)
+        .with_funding(Funding::Declared);
     let today = ledger.install(&component_bytes()).unwrap();
     // The rule changed on purpose: used sessions are valued at the paid rate at a refund
     // (100.00 each here), not at the list price (120.00).

@@ -11,7 +11,7 @@ use prepaid_host::registry::{
 use prepaid_host::stats::{GroupBy, Query};
 use prepaid_host::trust::{Regulator, Trust};
 use prepaid_host::{Envelope, Error, Ledger, RefusalCode, StoreConfig};
-use prepaid_tests::{component_bytes, postgres_store, signed, sqlite_store};
+use prepaid_tests::{component_bytes, postgres_store, sell, signed, sqlite_store};
 use serde_json::{json, Value};
 
 /// `#[test]`s `$sqlite` and `$postgres`, running `$check` on a new store of each kind.
@@ -177,7 +177,7 @@ fn approved_clinic(ledger: &Ledger, policy: Value) -> String {
 fn sold_to_alice(dir: &std::path::Path, policy: Value) -> (Ledger, String) {
     let ledger = platform(sqlite_store(dir), 0);
     let listing = approved_clinic(&ledger, policy);
-    let sold = ledger.submit(&buy(&ledger, "w1", "alice", &listing, |_| {})).unwrap();
+    let sold = sell(&ledger, &buy(&ledger, "w1", "alice", &listing, |_| {})).unwrap();
     assert!(sold.verdict.ok, "{:?}", sold.verdict);
     (ledger, listing)
 }
@@ -310,7 +310,7 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
     approve_listing(&ledger, &listing, in_a_year).unwrap();
 
     // Bought as listed, it opens; bought with any field changed, it does not.
-    let opened = ledger.submit(&buy(&ledger, "w1", "alice", &listing, |_| {})).unwrap();
+    let opened = sell(&ledger, &buy(&ledger, "w1", "alice", &listing, |_| {})).unwrap();
     assert!(opened.verdict.ok, "{:?}", opened.verdict);
     let cheaper = |event: &mut Value| event["product"]["stages"][1]["amount"] = json!("1.00");
     let longer = |event: &mut Value| event["listing"]["approved_until"] = json!(in_a_year + 86_400);
@@ -322,7 +322,7 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
     ] {
         let before = ledger.wallets().unwrap();
         assert_eq!(
-            refusal(ledger.submit(&buy(&ledger, wallet, "bob", &listing, change))),
+            refusal(sell(&ledger, &buy(&ledger, wallet, "bob", &listing, change))),
             RefusalCode::ListingMismatch,
             "{wallet}"
         );
@@ -335,8 +335,7 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
     assert_eq!(refusal(ledger.submit(&probe)), RefusalCode::Unlisted);
     // The open of an existing wallet, sent again, still gets its recorded outcome.
     assert!(
-        ledger
-            .submit(&buy(&ledger, "w1", "alice", &listing, |_| {}))
+        sell(&ledger, &buy(&ledger, "w1", "alice", &listing, |_| {}))
             .unwrap()
             .replayed
     );
@@ -383,8 +382,7 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
         )
         .unwrap();
     assert!(
-        ledger
-            .submit(&buy(&ledger, "w5", "bob", &second, |_| {}))
+        sell(&ledger, &buy(&ledger, "w5", "bob", &second, |_| {}))
             .unwrap()
             .verdict
             .ok
@@ -393,7 +391,7 @@ fn sells_only_approved_listings_of_approved_merchants(store: StoreConfig) {
     // A suspended merchant sells nothing, approved listing or not.
     review_merchant(&ledger, "clinic", MerchantDecision::Suspend).unwrap();
     assert_eq!(
-        refusal(ledger.submit(&buy(&ledger, "w6", "carol", &second, |_| {}))),
+        refusal(sell(&ledger, &buy(&ledger, "w6", "carol", &second, |_| {}))),
         RefusalCode::MerchantNotSelling
     );
     review_merchant(&ledger, "clinic", MerchantDecision::Approve).unwrap();
@@ -429,8 +427,7 @@ fn closes_with_notice_and_refunds_every_wallet(store: StoreConfig) {
     let listing = approved_clinic(&ledger, policy());
     for wallet in ["w1", "w2", "w3"] {
         assert!(
-            ledger
-                .submit(&buy(&ledger, wallet, "alice", &listing, |_| {}))
+            sell(&ledger, &buy(&ledger, wallet, "alice", &listing, |_| {}))
                 .unwrap()
                 .verdict
                 .ok
@@ -468,7 +465,7 @@ fn closes_with_notice_and_refunds_every_wallet(store: StoreConfig) {
     close_clinic(&ledger, effective).unwrap();
     // From the moment the closure is recorded, sales stop.
     assert_eq!(
-        refusal(ledger.submit(&buy(&ledger, "w4", "bob", &listing, |_| {}))),
+        refusal(sell(&ledger, &buy(&ledger, "w4", "bob", &listing, |_| {}))),
         RefusalCode::MerchantNotSelling
     );
     // Nor may it ask to be paid: a request the consumer left silent could otherwise be
@@ -581,8 +578,7 @@ fn each_alert_rule_raises_its_alert() {
     let listing = approved_clinic(&ledger, policy());
     for wallet in ["w1", "w2", "w3"] {
         assert!(
-            ledger
-                .submit(&buy(&ledger, wallet, "alice", &listing, |_| {}))
+            sell(&ledger, &buy(&ledger, wallet, "alice", &listing, |_| {}))
                 .unwrap()
                 .verdict
                 .ok
@@ -688,8 +684,7 @@ fn each_alert_rule_raises_its_alert() {
     let careless = Ledger::open(store, prepaid_tests::engine()).unwrap();
     careless.install(&component_bytes()).unwrap();
     assert!(
-        careless
-            .submit(&buy(&ledger, "w4", "bob", &listing, |_| {}))
+        sell(&careless, &buy(&ledger, "w4", "bob", &listing, |_| {}))
             .unwrap()
             .verdict
             .ok
@@ -712,8 +707,7 @@ fn a_wallet_journaled_before_merchants_were_indexed_is_closed_too() {
     let listing = approved_clinic(&ledger, policy());
     for wallet in ["w1", "w2"] {
         assert!(
-            ledger
-                .submit(&buy(&ledger, wallet, "alice", &listing, |_| {}))
+            sell(&ledger, &buy(&ledger, wallet, "alice", &listing, |_| {}))
                 .unwrap()
                 .verdict
                 .ok
@@ -741,8 +735,7 @@ fn ticks_carry_the_platforms_calendar_into_the_journal() {
         json!({"cooling_off_days": 7, "deemed_confirm_days": 7, "deemed_confirm_working_days": true}),
     );
     assert!(
-        ledger
-            .submit(&buy(&ledger, "w1", "alice", &listing, |_| {}))
+        sell(&ledger, &buy(&ledger, "w1", "alice", &listing, |_| {}))
             .unwrap()
             .verdict
             .ok

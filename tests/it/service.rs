@@ -9,7 +9,7 @@ use prepaid_host::keys::{dev_key, public_key};
 use prepaid_host::service::auth::ApiKeys;
 use prepaid_host::service::{routes, Service, MAX_BODY_BYTES, OPENAPI};
 use prepaid_host::trust::{Regulator, Trust};
-use prepaid_host::{Clock, Envelope};
+use prepaid_host::{Clock, Envelope, Funding};
 use prepaid_tests::{
     component_bytes, guest_bytes, ledger_in, scenario_events, serve_on_loopback, signed, two_sessions_used,
 };
@@ -899,7 +899,7 @@ fn a_merchant_key_can_neither_hold_the_refund_hostage_nor_inflate_an_authorizati
 /// test sees one applied) and ticks every second.
 fn platform_server() -> Server {
     Server::start_with(
-        |ledger| ledger.with_registry(0).unwrap(),
+        |ledger| ledger.with_registry(0).unwrap().with_funding(Funding::Rail),
         |service| service.with_tick_every(std::time::Duration::from_secs(1)),
     )
 }
@@ -935,6 +935,25 @@ fn buy(listing: &Value, wallet: &str, change: impl FnOnce(&mut Value)) -> Envelo
     let mut event = listing.open_event(&key_of("alice")).unwrap();
     change(&mut event);
     signed(wallet, "open", "alice", event)
+}
+
+/// The open of `listing` as `wallet` that says alice paid, without the rail's report.
+fn bought_without_the_rail(listing: &Value, wallet: &str) -> Envelope {
+    buy(listing, wallet, |event| {
+        event.as_object_mut().unwrap().remove("awaiting_funding");
+    })
+}
+
+/// The payment adapter's report that alice's `amount` reached `wallet` under the rail's
+/// `reference` (unsigned: an operator key sends it).
+fn funded(wallet: &str, reference: &str, amount: &str) -> Envelope {
+    Envelope {
+        wallet: wallet.into(),
+        id: format!("funded-{reference}"),
+        at: None,
+        event: json!({"type": "funded", "reference": reference, "amount": amount, "payer": key_of("alice")}),
+        signature: None,
+    }
 }
 
 #[test]
@@ -1098,11 +1117,14 @@ fn a_clinic_is_registered_reviewed_listed_sold_and_closed_through_the_api() {
         (StatusCode::CREATED, Some(true)),
         "{body}"
     );
+    let (_, body) = server.submit(&funded("w1", "RAIL-0001", "10000.00"), OPERATOR);
+    assert_eq!(body["ok"], true, "{body}");
     let cheaper = buy(&listing, "w2", |event| {
         event["product"]["stages"][1]["amount"] = json!("1.00")
     });
     let mut unlisted = events()[0].untimed();
     unlisted.wallet = "w4".into();
+    unlisted.event["awaiting_funding"] = json!(true);
     unlisted.sign(&dev_key("alice")).unwrap();
     for (open, code) in [(&cheaper, "listing_mismatch"), (&unlisted, "unlisted")] {
         let (status, body) = server.submit(open, OPERATOR);
@@ -1294,18 +1316,25 @@ fn a_consumer_goes_from_purchase_to_refund_with_their_own_key() {
     let forged = alice.replacen(&key_of("alice")[..4], "0000", 1);
     assert_eq!(server.get("/v1/wallets/c1", Some(&forged)).0, StatusCode::UNAUTHORIZED);
 
-    // The purchase at the platform's checkout: the platform that took alice's payment opens
-    // the wallet she signed. Her token may not open one that says the price is paid in
-    // (her own purchase awaits the rail: the next test).
+    // The purchase at the platform's checkout: the platform opens the wallet she signed,
+    // and its payment adapter reports her payment. No key may open one that says the
+    // price is paid in, not even an operator's: money comes only from the rail.
+    let paid_in = bought_without_the_rail(&listing, "c1");
+    for key in [bob.as_str(), alice.as_str(), GYM, OPERATOR] {
+        let (status, body) = server.submit(&paid_in, key);
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    }
+    assert_eq!(server.entries("c1"), 0);
     let open = buy(&listing, "c1", |_| {});
     assert_eq!(server.submit(&open, &bob).0, StatusCode::FORBIDDEN);
-    assert_eq!(server.submit(&open, &alice).0, StatusCode::FORBIDDEN);
     let (status, body) = server.submit(&open, OPERATOR);
     assert_eq!(
         (status, body["ok"].as_bool()),
         (StatusCode::CREATED, Some(true)),
         "{body}"
     );
+    let (_, body) = server.submit(&funded("c1", "RAIL-0001", "10000.00"), OPERATOR);
+    assert_eq!(body["ok"], true, "{body}");
     // Her wallets, listed for her token alone.
     let (_, hers) = server.get("/v1/consumer/wallets", Some(&alice));
     assert_eq!(hers["wallets"][0]["wallet"], "c1", "{hers}");
@@ -1435,9 +1464,10 @@ fn a_consumer_opens_her_own_wallet_which_runs_once_the_rail_funds_it() {
     let listing = approved_orthodontics(&server);
     let alice = sign_in(&server, "alice");
 
-    let paid_in = buy(&listing, "c2", |_| {});
-    assert_eq!(server.submit(&paid_in, &alice).0, StatusCode::FORBIDDEN);
-    let open = buy(&listing, "c2", |event| event["awaiting_funding"] = json!(true));
+    let paid_in = bought_without_the_rail(&listing, "c2");
+    let (_, refused) = server.submit(&paid_in, &alice);
+    assert_eq!(refused["error"]["code"], "unfunded_open", "{refused}");
+    let open = buy(&listing, "c2", |_| {});
     let (status, opened) = server.submit(&open, &alice);
     assert_eq!(
         (status, opened["ok"].as_bool()),
@@ -1462,14 +1492,13 @@ fn a_consumer_opens_her_own_wallet_which_runs_once_the_rail_funds_it() {
     );
     let (_, refused) = server.submit(&request, GYM);
     assert_eq!(refused["error"]["code"], "not_funded", "{refused}");
-    let funded = signed(
-        "c2",
-        "rail-1",
-        "platform",
-        json!({"type": "funded", "reference": "RAIL-0001", "amount": "10000.00"}),
-    );
-    let mut funded = funded;
-    funded.signature = None;
+    // The rail's report of a stranger's payment lands nowhere: the wallet is alice's.
+    let mut strangers = funded("c2", "RAIL-0001", "10000.00");
+    strangers.event["payer"] = json!(key_of("bob"));
+    strangers.id = "funded-by-bob".into();
+    let (_, refused) = server.submit(&strangers, OPERATOR);
+    assert_eq!(refused["error"]["code"], "bad_funding", "{refused}");
+    let funded = funded("c2", "RAIL-0001", "10000.00");
     for key in [alice.as_str(), GYM, REGULATOR] {
         assert_eq!(server.submit(&funded, key).0, StatusCode::FORBIDDEN, "{key}");
     }
@@ -1599,6 +1628,10 @@ fn webhooks_deliver_signed_notices_at_least_once_with_backoff() {
     let listing = approved_orthodontics(&server);
     assert_eq!(
         server.submit(&buy(&listing, "c1", |_| {}), OPERATOR).0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        server.submit(&funded("c1", "RAIL-0001", "10000.00"), OPERATOR).0,
         StatusCode::CREATED
     );
     let request = signed(

@@ -267,7 +267,7 @@ fn real_keys_sign_apply_and_the_outbox_hands_effects_to_the_rail_once() {
     let open = serde_json::json!({"wallet": "w1", "id": "open", "event": {
         "type": "open", "consumer": keys[0], "merchant": keys[1], "regulator": keys[2],
         "product": {"kind": "sessions", "sessions": 10, "price": "2400.00", "list_price": "300.00"},
-        "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}});
+        "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}, "awaiting_funding": true}});
     let approved = prepaid_with_input(
         &["sign", "--key", &path("regulator.key"), "--approve"],
         &format!("{open}\n"),
@@ -282,10 +282,14 @@ fn real_keys_sign_apply_and_the_outbox_hands_effects_to_the_rail_once() {
         &["sign", "--key", &path("consumer.key")],
         r#"{"wallet": "w1", "id": "a1", "event": {"type": "authorize", "request": "r1", "units": 2}}"#,
     );
-    let events = [open, request, authorize]
+    // The payment adapter's report that the consumer paid: unsigned.
+    let funded = serde_json::json!({"wallet": "w1", "id": "f1", "event": {
+        "type": "funded", "reference": "RAIL-0001", "amount": "2400.00", "payer": keys[0]}});
+    let events = [&open, &request, &authorize]
         .iter()
         .map(|output| text(&output.stdout))
-        .collect::<String>();
+        .collect::<Vec<_>>();
+    let events = [events[0].clone(), format!("{funded}\n"), events[1].clone(), events[2].clone()].concat();
     let db = path("journal.db");
 
     // Admitted by a trust file, or not at all.
@@ -311,7 +315,7 @@ fn real_keys_sign_apply_and_the_outbox_hands_effects_to_the_rail_once() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert!(lines.iter().all(|line| line["ok"] == true), "{lines:?}");
-    assert_eq!(lines[2]["effects"][0]["amount"], "480.00");
+    assert_eq!(lines[3]["effects"][0]["amount"], "480.00");
 
     let replayed = prepaid_with_input(&apply, &events);
     assert!(text(&replayed.stdout)
@@ -327,9 +331,9 @@ fn real_keys_sign_apply_and_the_outbox_hands_effects_to_the_rail_once() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(effects.len(), 1);
-    assert_eq!(effects[0]["effect_id"], "w1:3:0");
+    assert_eq!(effects[0]["effect_id"], "w1:4:0");
     assert_eq!(effects[0]["to"], keys[1].as_str());
-    assert!(prepaid(&["outbox", "ack", "--db", &db, "w1:3:0"]).status.success());
+    assert!(prepaid(&["outbox", "ack", "--db", &db, "w1:4:0"]).status.success());
     assert!(!prepaid(&["outbox", "ack", "--db", &db, "w1:9:9"]).status.success());
     assert_eq!(text(&prepaid(&["outbox", "list", "--db", &db]).stdout), "");
 
@@ -860,7 +864,7 @@ fn reconcile_names_every_difference_between_the_rail_and_the_journal() {
     };
     let fund = |wallet: &str| {
         serde_json::json!({"at": "2026-05-02T09:00:00Z", "wallet": wallet,
-            "event": {"type": "funded", "reference": "RAIL-SAME", "amount": "1000.00"}})
+            "event": {"type": "funded", "reference": "RAIL-SAME", "amount": "1000.00", "payer": "alice"}})
     };
     let steps = serde_json::json!({"name": "twice", "steps": [open("d1"), open("d2"), fund("d1"), fund("d2")]});
     std::fs::write(&twice, steps.to_string()).unwrap();

@@ -10,7 +10,7 @@ use super::{prepaid, text};
 use prepaid_host::keys::{dev_key, public_key};
 use prepaid_host::store::sqlite::SqliteStore;
 use prepaid_host::store::Store as _;
-use prepaid_host::{Clock, Envelope, Ledger, StoreConfig};
+use prepaid_host::{Clock, Envelope, Funding, Ledger, StoreConfig};
 
 fn path(path: &Path) -> &str {
     path.to_str().unwrap()
@@ -93,9 +93,11 @@ impl Platform {
             .collect();
         let events = change(events);
         let rebuilt = self.dir.path().join(format!("{name}-rebuilt.db"));
+        // The history is rewritten as it was written: its events' times and payments.
         let ledger = Ledger::open(StoreConfig::Sqlite(rebuilt.clone()), prepaid_tests::engine())
             .unwrap()
-            .with_clock(Clock::Scripted);
+            .with_clock(Clock::Scripted)
+            .with_funding(Funding::Declared);
         ledger.install(component).unwrap();
         for event in &events {
             ledger.submit(event).unwrap();

@@ -13,10 +13,29 @@ use crate::registry::{MerchantStatus, Registry};
 use crate::store::Store;
 use crate::trust::Trust;
 
-/// How a ledger admits events: its trust file, if given, and its cached fold of the
-/// registry (which the catalogue reads). Cheap to clone: a batch carries one to the writer.
+/// Where a ledger takes a wallet's money to come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Funding {
+    /// Only from the payment rail: an `open` must await its price (`awaiting_funding`),
+    /// which counts once the payment adapter reports `funded`; an `open` that says it is
+    /// paid is refused (`unfunded_open`). Otherwise whoever sends one (a merchant's key,
+    /// an operator's) could freeze, release and refund money that never came in. The
+    /// default, and what `prepaid serve` and `prepaid apply` run.
+    #[default]
+    Rail,
+    /// As each `open` says: one may say it is paid. For histories written in advance
+    /// (scenario files, the test kit, the demo, the benchmarks) and tests about something
+    /// else than payment; never for events from outside the platform.
+    Declared,
+}
+
+/// How a ledger admits events: where money comes from, its trust file, if given, and its
+/// cached fold of the registry (which the catalogue reads). Cheap to clone: a batch
+/// carries one to the writer.
 #[derive(Clone, Default)]
 pub(crate) struct Admission {
+    /// Whether an `open` may say it is paid.
+    pub(crate) funding: Funding,
     /// The trust file every `open` must pass, if the platform gave one.
     pub(crate) trust: Option<Arc<Trust>>,
     /// The registry, as far as this ledger has read its log.
@@ -40,6 +59,16 @@ impl Admission {
         current: Option<&str>,
     ) -> Result<()> {
         let kind = envelope.kind();
+        if kind == Some("open")
+            && self.funding == Funding::Rail
+            && envelope.event.get("awaiting_funding").and_then(serde_json::Value::as_bool) != Some(true)
+        {
+            return Err(Error::refused(
+                RefusalCode::UnfundedOpen,
+                "a wallet's money exists only once the payment rail reports it: open with \
+                 `\"awaiting_funding\": true`, and the price counts when the payment adapter sends `funded`",
+            ));
+        }
         // Only an `open` or a `request` answers to the catalogue: the journal is asked
         // whether it sells only listings then, every time, so a ledger opened before the
         // platform set it learns of it too.

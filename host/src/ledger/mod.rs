@@ -22,6 +22,7 @@ use std::time::Duration;
 use anyhow::anyhow;
 
 pub(crate) use apply::per_event;
+pub use admit::Funding;
 pub use apply::Submitted;
 pub use consent::{Migrated, WaitingMigration};
 pub use pool::DEFAULT_MAX_CONNECTIONS;
@@ -143,6 +144,13 @@ impl Ledger {
     /// Where this ledger takes events' times from.
     pub fn clock(&self) -> Clock {
         self.clock
+    }
+
+    /// This ledger, taking wallets' money to come from `funding` (by default
+    /// [`Funding::Rail`], the only one for events from outside the platform).
+    pub fn with_funding(mut self, funding: Funding) -> Ledger {
+        self.admission.funding = funding;
+        self
     }
 
     /// This ledger, refusing every `open` outside `trust` (a regulator or component the

@@ -60,6 +60,7 @@ impl From<Error> for ApiError {
                     RefusalCode::UntrustedRegulator
                     | RefusalCode::UntrustedComponent
                     | RefusalCode::PlatformOnly
+                    | RefusalCode::UnfundedOpen
                     | RefusalCode::ComponentRevoked => StatusCode::FORBIDDEN,
                     RefusalCode::UnknownMerchant | RefusalCode::UnknownListing | RefusalCode::UnknownWebhook => {
                         StatusCode::NOT_FOUND

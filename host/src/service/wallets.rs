@@ -218,9 +218,9 @@ pub(super) async fn open_wallet(
         ));
     }
     // A merchant's or a consumer's own open, naming it, for a wallet id not yet used: never
-    // an `open` sent to another's wallet, which would be journaled there. A consumer's
-    // says the price is still to come (`awaiting_funding`): nothing counts as paid until
-    // the rail reports it, so an open nobody paid for freezes and moves nothing.
+    // an `open` sent to another's wallet, which would be journaled there. Whoever sends
+    // it, the ledger takes only one awaiting its price from the rail (`unfunded_open`,
+    // see `Funding`), so an open nobody paid for freezes and moves nothing.
     let (field, own, outside): (&str, _, fn() -> ApiError) = match caller.role {
         Role::Merchant => ("merchant", &caller.merchant, outside_merchant_scope),
         Role::Consumer => ("consumer", &caller.consumer, outside_consumer_scope),
@@ -229,8 +229,7 @@ pub(super) async fn open_wallet(
     let names_itself = own
         .as_deref()
         .is_some_and(|own| raw.event.get(field).and_then(Value::as_str) == Some(own));
-    let awaits_funding = raw.event.get("awaiting_funding").and_then(Value::as_bool) == Some(true);
-    if !names_itself || (caller.role == Role::Consumer && !awaits_funding) {
+    if !names_itself {
         return Err(outside());
     }
     let ledger = service.ledger.clone();

@@ -33,6 +33,7 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 
 use crate::clock::Clock;
+use crate::ledger::Funding;
 use crate::engine::ContractEngine;
 use crate::keys::{dev_key, public_key};
 use crate::ledger::Ledger;
@@ -84,8 +85,10 @@ impl TestKit {
         }
         let ledger = Ledger::open(StoreConfig::Sqlite(journal.path().join("journal.db")), engine)
             .expect("opening the journal")
-            // The kit's clock: each event carries the time the test set.
-            .with_clock(Clock::Scripted);
+            // The kit's clock: each event carries the time the test set; and its opens say
+            // whether they are paid.
+            .with_clock(Clock::Scripted)
+            .with_funding(Funding::Declared);
         ledger.install(bytes).expect("installing the component");
         TestKit {
             ledger,

@@ -51,13 +51,14 @@ pub struct Step {
 const UNSIGNED_EVENTS: [&str; 2] = ["tick", "funded"];
 
 /// The event fields that name actors, by event type (as JSON pointers).
-const ACTOR_FIELDS: [(&str, &str); 6] = [
+const ACTOR_FIELDS: [(&str, &str); 7] = [
     ("open", "/consumer"),
     ("open", "/merchant"),
     ("open", "/regulator"),
     ("transfer", "/to"),
     ("rekey", "/to"),
     ("merchant_closed", "/closure/merchant"),
+    ("funded", "/payer"),
 ];
 
 impl Scenario {

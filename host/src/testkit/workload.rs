@@ -1,8 +1,9 @@
 //! The standard workload: the event mix that `prepaid bench` and `prepaid loadtest`
 //! measure, signed with dev keys.
 //!
-//! Per wallet: open a 10-session pack, request 2 sessions, authorize them, request 1,
-//! authorize it, refund after the cooling-off period.
+//! Per wallet: open a 10-session pack awaiting its price, the rail's report that it was
+//! paid, request 2 sessions, authorize them, request 1, authorize it, refund after the
+//! cooling-off period.
 
 use anyhow::{Context as _, Result};
 use serde_json::Value;
@@ -14,12 +15,14 @@ use crate::testkit::scenario::Step;
 use crate::trust::{Regulator, Trust};
 use crate::Ledger;
 
-/// The standard mix, per wallet: `(at, signer, event)`.
+/// The standard mix, per wallet: `(at, signer, event)`; the payment adapter's `funded` goes
+/// unsigned, under a reference [`mix`] makes the wallet's own.
 const MIX: &str = r#"[
     ["2026-01-05T09:00:00Z", "consumer", {"type": "open", "consumer": "consumer", "merchant": "merchant",
-        "regulator": "regulator",
+        "regulator": "regulator", "awaiting_funding": true,
         "product": {"kind": "sessions", "sessions": 10, "price": "2400.00", "list_price": "300.00"},
         "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0, "max_price": "5000.00"}}],
+    ["2026-01-05T09:01:00Z", null, {"type": "funded", "amount": "2400.00", "payer": "consumer"}],
     ["2026-01-06T09:00:00Z", "merchant", {"type": "request", "request": "r1", "units": 2}],
     ["2026-01-06T09:05:00Z", "consumer", {"type": "authorize", "request": "r1", "units": 2}],
     ["2026-01-20T09:00:00Z", "merchant", {"type": "request", "request": "r2", "units": 1}],
@@ -30,16 +33,20 @@ const MIX: &str = r#"[
 /// The first `steps` steps of the standard mix for the wallets `prefix-N` with N in
 /// `wallets`, signed with dev keys.
 pub fn mix(prefix: &str, wallets: std::ops::Range<usize>, steps: usize) -> Result<Vec<Envelope>> {
-    let template: Vec<(String, String, serde_json::Value)> = serde_json::from_str(MIX).expect("the mix is valid JSON");
+    let template: Vec<(String, Option<String>, Value)> = serde_json::from_str(MIX).expect("the mix is valid JSON");
     let mut events = Vec::with_capacity(wallets.len() * steps.min(template.len()));
     for index in wallets {
         let wallet = format!("{prefix}-{index}");
         for (step_index, (at, by, event)) in template.iter().take(steps).enumerate() {
+            let mut event = event.clone();
+            if event["type"] == "funded" {
+                event["reference"] = format!("RAIL-{wallet}").into();
+            }
             let step = Step {
                 at: at.clone(),
                 wallet: wallet.clone(),
-                by: Some(Some(by.clone())),
-                event: event.clone(),
+                by: Some(by.clone()),
+                event,
                 id: None,
                 expect: None,
             };
@@ -72,7 +79,7 @@ pub fn trust(code_hash: &str) -> Trust {
 /// mix's product and policy as it submits it: what a service that sells only listings
 /// needs before the mix (see [`listed_mix`]).
 pub fn registration() -> (Action, Action) {
-    let template: Vec<(String, String, Value)> = serde_json::from_str(MIX).expect("the mix is valid JSON");
+    let template: Vec<(String, Option<String>, Value)> = serde_json::from_str(MIX).expect("the mix is valid JSON");
     let open = &template[0].2;
     let merchant = public_key(&dev_key("merchant")).to_string();
     (
