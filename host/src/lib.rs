@@ -104,7 +104,9 @@ pub use contracts::Contracts;
 pub use engine::ContractEngine;
 pub use envelope::Envelope;
 pub use error::{Error, Refusal, RefusalCode, Result};
-pub use ledger::{Claim, DryRun, Funding, Ledger, Migrated, Submitted, WaitingMigration, Wallet, DEFAULT_MAX_CONNECTIONS};
+pub use ledger::{
+    Claim, DryRun, Funding, Ledger, Migrated, Submitted, WaitingMigration, Wallet, DEFAULT_MAX_CONNECTIONS,
+};
 pub use native::NativeRules;
 pub use platform::{ClosureProgress, Platform};
 pub use rules::Rules;

@@ -24,6 +24,12 @@
 //! the rail does not, an acknowledgement with no payment behind it, or the reverse, and an
 //! acknowledgement recording another payment's reference. (Acknowledgements made before
 //! they carried references, or without one, are held to the payment by effect id alone.)
+//!
+//! And every wallet is held whole: what its journal counts paid must have come in by the
+//! fundings it journals (an `open` that said it was paid, or an edited state, is named),
+//! and what its effects pay out, to its merchant, to claims and back to its consumer, must
+//! not exceed what the rail's statement says came into it: money out with no money in is
+//! named, whichever key or hand put it there.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -37,6 +43,7 @@ use crate::envelope::Envelope;
 use crate::error::Result;
 use crate::outcome::Verdict;
 use crate::store::{OutboxEffect, Store};
+use crate::text::yuan;
 
 /// One line of a rail statement.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -113,6 +120,13 @@ pub enum DifferenceKind {
     /// or two acknowledgements record one reference: an acknowledgement was of another
     /// payment, or one side is wrong.
     ReferenceDiffers,
+    /// A wallet's journal counts more paid into it than the fundings it journals: money
+    /// said to be in that no rail reported (an `open` that said it was paid, or a state
+    /// edited).
+    PaidNotFunded,
+    /// A wallet's effects pay out (to its merchant, to claims, back to its consumer) more
+    /// than the rail's statement says came into it: money out with no money in.
+    OutWithoutIn,
 }
 
 /// One difference between the rail and the platform.
@@ -202,6 +216,13 @@ fn fundings_of(store: &dyn Store, wallet: &str) -> Result<Vec<(String, String)>>
     Ok(fundings)
 }
 
+/// `amount` (as the journal or a checked statement writes it) in fen.
+fn fen(amount: &str) -> Result<u64> {
+    Amount::parse(amount)
+        .map(Amount::fen)
+        .map_err(|error| anyhow::anyhow!("amount {amount:?}: {error:?}").into())
+}
+
 /// Holds `statement` against the journal and outbox in `store`.
 pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Reconciliation> {
     let mut found = Reconciliation {
@@ -217,6 +238,9 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
     };
     let mut fundings = BTreeMap::new();
     let mut effects = BTreeMap::new();
+    // Per wallet: what its journal counts paid, and what the rail's statement brings in.
+    let mut paid: BTreeMap<String, u64> = BTreeMap::new();
+    let mut rail_in: BTreeMap<String, u64> = BTreeMap::new();
     // A rail reference funds one payment once: journaled twice, in one wallet or two, the
     // same money was counted twice.
     let mut references: BTreeMap<String, String> = BTreeMap::new();
@@ -224,6 +248,12 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
     let mut acked_under = BTreeMap::new();
     let mut reference_of: BTreeMap<String, String> = BTreeMap::new();
     for wallet in store.wallets()? {
+        // A state this build cannot read (another component's) says nothing of what was paid.
+        if let Some(state) = store.wallet(&wallet)?.and_then(|head| head.state) {
+            if let Ok(state) = prepaid_contract::state::Wallet::decode(&state) {
+                paid.insert(wallet.clone(), state.paid().fen());
+            }
+        }
         for (reference, amount) in fundings_of(store, &wallet)? {
             if let Some(first) = references.insert(reference.clone(), wallet.clone()) {
                 differ(
@@ -292,6 +322,7 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
                     );
                     continue;
                 }
+                *rail_in.entry(wallet.clone()).or_default() += fen(amount)?;
                 match fundings.get(&key) {
                     Some(journaled) if journaled != amount => differ(
                         DifferenceKind::AmountDiffers,
@@ -464,6 +495,44 @@ pub fn reconcile(store: &dyn Store, statement: &[StatementLine]) -> Result<Recon
                 DifferenceKind::AcknowledgedNotPaid,
                 effect_id,
                 format!("a {} of {} to {}", row.effect.kind, row.effect.amount, row.effect.to),
+            );
+        }
+    }
+    // Every wallet's money held whole: what its journal counts paid came in by the rail's
+    // fundings it journals, and what it pays out the rail's statement brought in.
+    let mut journal_in: BTreeMap<&str, u64> = BTreeMap::new();
+    for ((wallet, _), amount) in &fundings {
+        *journal_in.entry(wallet).or_default() += fen(amount)?;
+    }
+    let mut out: BTreeMap<&str, u64> = BTreeMap::new();
+    for row in effects.values() {
+        *out.entry(&row.effect.wallet).or_default() += fen(&row.effect.amount)?;
+    }
+    for (wallet, paid) in &paid {
+        let funded = journal_in.get(wallet.as_str()).copied().unwrap_or(0);
+        if *paid > funded {
+            differ(
+                DifferenceKind::PaidNotFunded,
+                wallet,
+                format!(
+                    "the journal counts {} paid; the rail's fundings it journals come to {}",
+                    yuan(*paid),
+                    yuan(funded)
+                ),
+            );
+        }
+    }
+    for (wallet, out) in out {
+        let came_in = rail_in.get(wallet).copied().unwrap_or(0);
+        if out > came_in {
+            differ(
+                DifferenceKind::OutWithoutIn,
+                wallet,
+                format!(
+                    "its effects pay out {}; the rail's statement brings {} in",
+                    yuan(out),
+                    yuan(came_in)
+                ),
             );
         }
     }

@@ -5,7 +5,7 @@ use prepaid_host::alerts::{AlertKind, AlertRules};
 use prepaid_host::claims::{payouts, Withheld};
 use prepaid_host::envelope::timestamp;
 use prepaid_host::keys::dev_key;
-use prepaid_host::reconcile::{DifferenceKind, StatementLine};
+use prepaid_host::reconcile::{Difference, DifferenceKind, StatementLine};
 use prepaid_host::registry::{Action, Actor};
 use prepaid_host::stats::{GroupBy, Query};
 use prepaid_host::store::{Ack, OutboxEffect};
@@ -146,7 +146,15 @@ fn the_merchants_next_releases_pay_what_it_owes_before_it_is_paid() {
         .collect();
     ledger.ack_effects(&acks, None).unwrap();
     let found = ledger.reconcile(&statement).unwrap();
-    assert!(found.differences.is_empty(), "{:#?}", found.differences);
+    // The kit's opens say they are paid (a history written in advance): reconcile names
+    // each such wallet's money as never come in by the rail, and nothing else.
+    let (never_in, other): (Vec<_>, Vec<_>) = found.differences.iter().partition(|difference| unfunded(difference));
+    assert!(other.is_empty(), "{other:#?}");
+    assert!(
+        never_in.iter().any(|difference| difference.subject == "w1"
+            && difference.detail == "the journal counts 2400.00 paid; the rail's fundings it journals come to 0.00"),
+        "{never_in:#?}"
+    );
     assert_eq!(found.claim_payments, 2);
 
     // An insider pays the school the whole of w2's release and Ola nothing: reconcile
@@ -164,6 +172,7 @@ fn the_merchants_next_releases_pay_what_it_owes_before_it_is_paid() {
     let named: Vec<(DifferenceKind, &str)> = found
         .differences
         .iter()
+        .filter(|difference| !unfunded(difference))
         .map(|difference| (difference.kind, difference.subject.as_str()))
         .collect();
     assert_eq!(
@@ -183,6 +192,15 @@ fn rail_reference(effect_id: &str) -> String {
 
 /// The rail's statement of paying `effects` as the outbox says, each line as JSON first
 /// given to `edit` with the effect's whole amount.
+/// Whether `difference` names a wallet's money as never come in by the rail: as it does
+/// for every wallet the test kit opens saying it is paid.
+fn unfunded(difference: &Difference) -> bool {
+    matches!(
+        difference.kind,
+        DifferenceKind::PaidNotFunded | DifferenceKind::OutWithoutIn
+    )
+}
+
 fn pay(effects: &[OutboxEffect], withheld: &[Withheld], mut edit: impl FnMut(&mut Value, &str)) -> Vec<StatementLine> {
     let mut lines = Vec::new();
     for payout in payouts(effects, withheld) {

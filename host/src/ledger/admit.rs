@@ -61,7 +61,11 @@ impl Admission {
         let kind = envelope.kind();
         if kind == Some("open")
             && self.funding == Funding::Rail
-            && envelope.event.get("awaiting_funding").and_then(serde_json::Value::as_bool) != Some(true)
+            && envelope
+                .event
+                .get("awaiting_funding")
+                .and_then(serde_json::Value::as_bool)
+                != Some(true)
         {
             return Err(Error::refused(
                 RefusalCode::UnfundedOpen,

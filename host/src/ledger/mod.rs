@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 
-pub(crate) use apply::per_event;
 pub use admit::Funding;
+pub(crate) use apply::per_event;
 pub use apply::Submitted;
 pub use consent::{Migrated, WaitingMigration};
 pub use pool::DEFAULT_MAX_CONNECTIONS;

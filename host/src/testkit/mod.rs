@@ -33,9 +33,9 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 
 use crate::clock::Clock;
-use crate::ledger::Funding;
 use crate::engine::ContractEngine;
 use crate::keys::{dev_key, public_key};
+use crate::ledger::Funding;
 use crate::ledger::Ledger;
 use crate::outcome::WalletView;
 use crate::store::StoreConfig;
