@@ -41,7 +41,8 @@ pub enum ErrorCode {
     AlreadyDisputed,
     /// `resolve` for a wallet not in dispute.
     NotDisputed,
-    /// A transfer to the wallet's own consumer.
+    /// A transfer to the wallet's own consumer, or while the wallet awaits money from the
+    /// rail.
     BadTransfer,
     /// State bytes that this contract did not write.
     BadState,

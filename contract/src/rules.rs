@@ -189,6 +189,14 @@ pub fn apply(
                     "the wallet already belongs to that key; name the new consumer",
                 );
             }
+            // The rail's report names the consumer who paid: a wallet changing hands while
+            // money is on its way would refuse that money for good.
+            if wallet.awaiting_funding || wallet.pending_top_up.is_some() {
+                return reject(
+                    ErrorCode::BadTransfer,
+                    "money is on its way to this wallet from its consumer; transfer it once the rail reports it (`funded`)",
+                );
+            }
             wallet.consumer = transfer.to;
             wallet.rekey = None;
             Vec::new()
@@ -501,10 +509,12 @@ fn ask_top_up(wallet: &mut Wallet, amount: Amount) -> Result<(), ContractError> 
 }
 
 /// `refund`: the consumer ends the contract; time-based consumption is brought up to date
-/// and the frozen balance is split by the refund rule. What requests still pending ask (a
-/// stage the merchant says it delivered, which the consumer has not authorized) is
-/// neither paid nor refunded: it stays frozen, the requests in dispute, for the regulator
-/// to settle with `resolve` (a split, or a refund) unless the merchant withdraws them.
+/// and the frozen balance is split by the refund rule. Inside the cooling-off period
+/// everything frozen goes back and requests still pending lapse. After it, what requests
+/// still pending ask (a stage the merchant says it delivered, which the consumer has not
+/// authorized) is neither paid nor refunded: it stays frozen, the requests in dispute, for
+/// the regulator to settle with `resolve` (a split, or a refund) unless the merchant
+/// withdraws them.
 /// Everything else goes at once, so a pending request can delay only what it asks; what
 /// the rule gives beyond what is frozen is owed by the merchant (a claim) once the wallet
 /// closes.
@@ -533,7 +543,13 @@ fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
     }
     let settlement = consumer_refund(wallet, wallet.frozen()?, now);
     let entitled = claims::entitled(wallet, Some(now));
-    let held = wallet.pending().min(settlement.refund);
+    // Inside the cooling-off period the consumer may withdraw from all of it: what they
+    // never authorized holds nothing back (a merchant's requests would otherwise keep
+    // their worth frozen and the wallet in dispute for the hold).
+    let held = match settlement.in_cooling_off {
+        true => Amount::ZERO,
+        false => wallet.pending().min(settlement.refund),
+    };
     let refund = settlement
         .refund
         .checked_sub(held)

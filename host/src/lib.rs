@@ -4,7 +4,8 @@
 //!
 //! The few types an embedder needs:
 //! - [`Ledger`]: wallets over a store; `install` a component, `submit` signed events (from
-//!   any number of threads) stamped with the platform's [`Clock`], `tick_due` the wallets
+//!   any number of threads) stamped with the platform's [`Clock`], with money only from
+//!   the payment rail ([`Funding`]: an `open` awaits its price until `funded`), `tick_due` the wallets
 //!   whose rules of time fall due, read wallets, `verify` by replay, drain the outbox of
 //!   effects for the payment rail.
 //! - [`StoreConfig`]: where the journal lives: a SQLite file (the default) or, with the
@@ -43,7 +44,8 @@
 //! let ledger = Ledger::open(StoreConfig::Sqlite(dir.path().join("journal.db")), ContractEngine::new()?)?;
 //! ledger.install(&std::fs::read(prepaid_host::component_path())?)?;
 //!
-//! // A consumer prepays ten sessions; the regulator approved the terms.
+//! // A consumer buys ten sessions; the regulator approved the terms. The price counts once
+//! // the payment rail reports it.
 //! let (consumer, merchant, regulator) = (keys::generate_key()?, keys::generate_key()?, keys::generate_key()?);
 //! let mut open: Envelope = serde_json::from_value(serde_json::json!({
 //!     "wallet": "w1", "id": "open",
@@ -52,13 +54,22 @@
 //!               "merchant": keys::public_key(&merchant).to_string(),
 //!               "regulator": keys::public_key(&regulator).to_string(),
 //!               "product": {"kind": "sessions", "sessions": 10, "price": "2400.00", "list_price": "300.00"},
-//!               "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}}))?;
+//!               "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0},
+//!               "awaiting_funding": true}}))?;
 //! open.approve(&regulator)?;
 //! open.sign(&consumer)?;
 //!
 //! // The ledger stamps the event with its own clock: no caller chooses the time.
 //! let submitted = ledger.submit(&open)?;
 //! assert!(submitted.verdict.ok);
+//! assert_eq!(ledger.view("w1")?.unwrap().frozen, "0.00");
+//!
+//! // The payment adapter reports the consumer's payment (unsigned: the platform's word).
+//! let funded: Envelope = serde_json::from_value(serde_json::json!({
+//!     "wallet": "w1", "id": "funded",
+//!     "event": {"type": "funded", "reference": "RAIL-0001", "amount": "2400.00",
+//!               "payer": keys::public_key(&consumer).to_string()}}))?;
+//! assert!(ledger.submit(&funded)?.verdict.ok);
 //! assert_eq!(ledger.view("w1")?.unwrap().frozen, "2400.00");
 //! assert!(ledger.verify()?.is_clean());
 //! # Ok(())

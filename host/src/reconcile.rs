@@ -203,13 +203,19 @@ fn fundings_of(store: &dyn Store, wallet: &str) -> Result<Vec<(String, String)>>
             continue;
         }
         let envelope = Envelope::parse(&entry.event)?;
+        // A `funded` is read by its reference alone: one journaled before it named its
+        // payer is a funding all the same.
+        if envelope.kind() == Some("funded") {
+            let reference = envelope.event["reference"]
+                .as_str()
+                .context("an accepted funded without a reference")?;
+            let amount = awaited.take().context("a wallet funded with nothing awaited")?;
+            fundings.push((reference.to_owned(), amount));
+            continue;
+        }
         match Event::parse(&envelope.body()) {
             Ok(Event::Open(open)) if open.awaiting_funding => awaited = Some(open.product.price().to_string()),
             Ok(Event::TopUp(top_up)) => awaited = Some(top_up.amount.to_string()),
-            Ok(Event::Funded(funded)) => {
-                let amount = awaited.take().context("a wallet funded with nothing awaited")?;
-                fundings.push((funded.reference, amount));
-            }
             _ => {}
         }
     }

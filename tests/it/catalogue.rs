@@ -554,6 +554,12 @@ fn catalogue() -> Vec<Case> {
         )
         .on_the_rail(),
         case(
+            "order.transfer_while_awaiting_funding",
+            "bad_transfer",
+            Unfunded,
+            step(Some("alice"), json!({"type": "transfer", "to": "carol"})),
+        ),
+        case(
             "order.funded_by_a_stranger",
             "bad_funding",
             Unfunded,

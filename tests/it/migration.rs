@@ -32,7 +32,8 @@ fn open_in(dir: &Path) -> Ledger {
 }
 
 /// `signer`'s `migrate` of w1 from `from` to `to`, with alice's consent: today's rules hold
-/// a pending request's amount back at a refund, which 0.2.0 gave back (1000.00 now against
+/// a pending request's amount back at a refund after the cooling-off period, which 0.2.0
+/// gave back (1000.00 now against
 /// 800.00, with 200.00 requested), so the plan finds she would get less and the migration
 /// waits for her.
 fn migrate(signer: &str, from: &str, to: &str) -> Envelope {
@@ -87,10 +88,10 @@ fn the_regulator_moves_a_wallet_from_abi_0_2_0_onto_todays_code_and_verify_follo
     assert_eq!(contracts.load(&old_bytes).unwrap().abi(), "0.2.0");
     assert_eq!(contracts.load(&new_bytes).unwrap().abi(), "0.4.0");
 
-    // A wallet opened on the old code, a request pending.
+    // A wallet opened on the old code with no cooling-off period, a request pending.
     let old = ledger.install(&old_bytes).unwrap();
     let ledger = trusting(ledger, &[&old]);
-    assert!(ledger.submit(&sessions_open().untimed()).unwrap().verdict.ok);
+    assert!(ledger.submit(&sessions_without_cooling_off("w1")).unwrap().verdict.ok);
     request_two(&ledger, "w1");
     let before = ledger.view("w1").unwrap().unwrap();
 
@@ -107,8 +108,9 @@ fn the_regulator_moves_a_wallet_from_abi_0_2_0_onto_todays_code_and_verify_follo
     );
     let ledger = trusting(open(), &[&old, &new]);
     ledger.install(&new_bytes).unwrap();
-    // Today's rules hold back a pending request's amount at a refund, which 0.2.0 gave back:
-    // alice would get less, so the regulator's signature alone moves nothing.
+    // Today's rules hold back a pending request's amount at a refund after the cooling-off
+    // period, which 0.2.0 gave back: alice would get less, so the regulator's signature
+    // alone moves nothing.
     let unconsented = signed("w1", "m1", "city", json!({"type": "migrate", "from": old, "to": new}));
     assert_eq!(refusal(ledger.submit(&unconsented)), RefusalCode::AwaitsConsent);
 

@@ -847,7 +847,8 @@ fn the_platform_owns_the_clock() {
 /// requests piled up until the consumer's refund ran out of fuel, and a request recorded as
 /// more than the consumer believed it authorized. The 65th pending request is refused
 /// (`too_many_pending`), an authorization naming another quantity releases nothing
-/// (`authorization_mismatch`), and the refund goes through.
+/// (`authorization_mismatch`), and the refund goes through, whole: inside the cooling-off
+/// period requests she never authorized hold nothing back.
 #[test]
 fn a_merchant_key_can_neither_hold_the_refund_hostage_nor_inflate_an_authorization() {
     let server = Server::start();
@@ -886,12 +887,16 @@ fn a_merchant_key_can_neither_hold_the_refund_hostage_nor_inflate_an_authorizati
         (StatusCode::CREATED, Some(true)),
         "{refund}"
     );
-    // All that the 64 pending requests do not ask comes back at once; what they ask waits
-    // for the regulator (or the end of the hold, tests/it/consumer.rs).
+    // Inside the cooling-off period the 64 requests she never authorized hold nothing
+    // back: everything comes back at once, and the wallet closes.
     let (_, wallet) = server.get("/v1/wallets/w1", Some(AUDITOR));
     assert_eq!(
-        (wallet["view"]["frozen"].as_str(), wallet["view"]["refunded"].as_str()),
-        (Some("6400.00"), Some("3600.00"))
+        (
+            wallet["view"]["frozen"].as_str(),
+            wallet["view"]["refunded"].as_str(),
+            wallet["view"]["status"].as_str()
+        ),
+        (Some("0.00"), Some("10000.00"), Some("closed"))
     );
 }
 

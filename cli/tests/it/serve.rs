@@ -156,7 +156,7 @@ fn two_serve_processes_over_one_postgres_share_wallets_and_lose_nothing() {
     }
     let verified = verify(store.as_ref(), &Contracts::new(prepaid_tests::engine())).unwrap();
     assert!(verified.is_clean(), "{:?}", verified.divergences);
-    assert_eq!(verified.entries, 180);
+    assert_eq!(verified.entries, 210);
 
     // Either process serves what the other recorded.
     let http = reqwest::blocking::Client::new();
