@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use prepaid_host::keys::{dev_key, public_key};
 use prepaid_host::signed::{Checkpoint, Proof, Receipt, TreeHead};
 use prepaid_host::store::postgres::{create_database, PostgresConfig};
-use prepaid_host::testkit::workload::{approved_listing, listed_mix};
+use prepaid_host::testkit::workload::{approved_listing, events_per_wallet, listed_mix};
 use prepaid_host::verify::{receipt_entry, verify};
 use prepaid_host::Contracts;
 use prepaid_host::{Envelope, Ledger, StoreConfig};
@@ -144,7 +144,7 @@ fn two_serve_processes_over_one_postgres_share_wallets_and_lose_nothing() {
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(report["events"], 210, "{report}");
+    assert_eq!(report["events"], 30 * events_per_wallet(), "{report}");
     assert_eq!(report["services"], 2);
 
     let store = StoreConfig::Postgres(PostgresConfig::new(database)).connect().unwrap();
@@ -152,11 +152,11 @@ fn two_serve_processes_over_one_postgres_share_wallets_and_lose_nothing() {
     assert_eq!(wallets.len(), 30);
     for wallet in &wallets {
         let seqs: Vec<u64> = store.entries(wallet).unwrap().iter().map(|entry| entry.seq).collect();
-        assert_eq!(seqs, (1..=7).collect::<Vec<_>>(), "{wallet}");
+        assert_eq!(seqs, (1..=events_per_wallet() as u64).collect::<Vec<_>>(), "{wallet}");
     }
     let verified = verify(store.as_ref(), &Contracts::new(prepaid_tests::engine())).unwrap();
     assert!(verified.is_clean(), "{:?}", verified.divergences);
-    assert_eq!(verified.entries, 210);
+    assert_eq!(verified.entries, 30 * events_per_wallet());
 
     // Either process serves what the other recorded.
     let http = reqwest::blocking::Client::new();
@@ -170,7 +170,7 @@ fn two_serve_processes_over_one_postgres_share_wallets_and_lose_nothing() {
             .unwrap();
         assert_eq!(
             (answer["clean"].as_bool(), answer["entries"].as_u64()),
-            (Some(true), Some(6)),
+            (Some(true), Some(events_per_wallet() as u64)),
             "{answer}"
         );
     }
@@ -377,7 +377,7 @@ fn receipts_checkpoints_and_proofs_from_serve_are_what_the_journal_holds() {
     let last = Receipt::open(receipts.last().unwrap(), &platform.verifying_key()).unwrap();
     assert_eq!(
         (last.seq, last.event_id.as_str()),
-        (7, events.last().unwrap().id.as_str())
+        (events_per_wallet() as u64, events.last().unwrap().id.as_str())
     );
     // Not under another key.
     assert!(Receipt::open(&receipts[0], &dev_key("someone else").verifying_key()).is_err());
@@ -402,9 +402,9 @@ fn receipts_checkpoints_and_proofs_from_serve_are_what_the_journal_holds() {
                 .unwrap();
             // Until a checkpoint has the wallet: 404 `not_in_checkpoint`.
             let proof: Option<Proof> = serde_json::from_value(answer).ok();
-            if let Some(proof) =
-                proof.filter(|proof| head.size == 2 && proof.leaf.seq == 7 && proof.checkpoint == head.note)
-            {
+            if let Some(proof) = proof.filter(|proof| {
+                head.size == 2 && proof.leaf.seq == events_per_wallet() as u64 && proof.checkpoint == head.note
+            }) {
                 assert_eq!(proof.verify(&platform.verifying_key()).unwrap(), head);
                 assert_eq!(proof.leaf.head_hash, last.entry_hash);
                 break head;

@@ -30,10 +30,20 @@ const MIX: &str = r#"[
     ["2026-02-10T09:00:00Z", "consumer", {"type": "refund"}]
 ]"#;
 
+/// The standard mix's steps for one wallet: `(at, signer, event)`.
+fn template() -> Vec<(String, Option<String>, Value)> {
+    serde_json::from_str(MIX).expect("the mix is valid JSON")
+}
+
+/// How many events the standard mix sends each wallet.
+pub fn events_per_wallet() -> usize {
+    template().len()
+}
+
 /// The first `steps` steps of the standard mix for the wallets `prefix-N` with N in
 /// `wallets`, signed with dev keys.
 pub fn mix(prefix: &str, wallets: std::ops::Range<usize>, steps: usize) -> Result<Vec<Envelope>> {
-    let template: Vec<(String, Option<String>, Value)> = serde_json::from_str(MIX).expect("the mix is valid JSON");
+    let template = template();
     let mut events = Vec::with_capacity(wallets.len() * steps.min(template.len()));
     for index in wallets {
         let wallet = format!("{prefix}-{index}");
@@ -79,7 +89,7 @@ pub fn trust(code_hash: &str) -> Trust {
 /// mix's product and policy as it submits it: what a service that sells only listings
 /// needs before the mix (see [`listed_mix`]).
 pub fn registration() -> (Action, Action) {
-    let template: Vec<(String, Option<String>, Value)> = serde_json::from_str(MIX).expect("the mix is valid JSON");
+    let template = template();
     let open = &template[0].2;
     let merchant = public_key(&dev_key("merchant")).to_string();
     (
