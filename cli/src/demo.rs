@@ -12,7 +12,7 @@ use prepaid_host::keys::{dev_key, public_key};
 use prepaid_host::registry::{Action, Actor, Industry, ListingDecision, MerchantDecision, Record};
 use prepaid_host::stats::{GroupBy, Query};
 use prepaid_host::testkit::scenario::{self, Scenario, StepReport};
-use prepaid_host::{Clock, ContractEngine, Funding, Ledger, StoreConfig};
+use prepaid_host::{Clock, ContractEngine, Ledger, StoreConfig};
 
 use crate::verify::print_report;
 use crate::ComponentArg;
@@ -28,10 +28,9 @@ pub fn fresh_ledger(db: &Path, component: &ComponentArg, engine: ContractEngine)
             std::fs::remove_file(&file).with_context(|| format!("removing the old {}", file.display()))?;
         }
     }
-    // The demo is a history written in advance, its payments included.
-    Ok(component
-        .ledger(StoreConfig::Sqlite(db.to_path_buf()), engine, Clock::Scripted)?
-        .with_funding(Funding::Declared))
+    // Written in advance as the platform would have lived it: every wallet's money comes
+    // from the rail's `funded`.
+    component.ledger(StoreConfig::Sqlite(db.to_path_buf()), engine, Clock::Scripted)
 }
 
 /// The demo's merchants as they register: name, industry, district (and the regulator

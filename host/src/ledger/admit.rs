@@ -24,7 +24,7 @@ pub enum Funding {
     #[default]
     Rail,
     /// As each `open` says: one may say it is paid. For histories written in advance
-    /// (scenario files, the test kit, the demo, the benchmarks) and tests about something
+    /// (scenario files, the test kit) and tests about something
     /// else than payment; never for events from outside the platform.
     Declared,
 }
