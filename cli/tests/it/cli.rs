@@ -188,7 +188,7 @@ fn an_exported_bundle_verifies_alone_and_names_a_tampered_entry_or_missing_compo
     ]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(
-        text(&output.stdout).contains("1 wallet, 4 entries, their outbox"),
+        text(&output.stdout).contains("1 wallet, 5 entries, their outbox"),
         "{}",
         text(&output.stdout)
     );
@@ -199,7 +199,7 @@ fn an_exported_bundle_verifies_alone_and_names_a_tampered_entry_or_missing_compo
     let stdout = text(&output.stdout);
     assert!(stdout.contains("bytes match the code hash"), "{stdout}");
     assert!(
-        stdout.contains("1 wallet, 4 entries replayed with their pinned code: clean"),
+        stdout.contains("1 wallet, 5 entries replayed with their pinned code: clean"),
         "{stdout}"
     );
 
@@ -216,14 +216,14 @@ fn an_exported_bundle_verifies_alone_and_names_a_tampered_entry_or_missing_compo
     let tampered = dir.path().join("tampered.bundle");
     std::fs::copy(&bundle, &tampered).unwrap();
     let conn = rusqlite::Connection::open(&tampered).unwrap();
-    conn.execute("UPDATE journal SET at = '2026-03-03T18:11:00Z' WHERE seq = 4", [])
+    conn.execute("UPDATE journal SET at = '2026-03-03T18:11:00Z' WHERE seq = 5", [])
         .unwrap();
     drop(conn);
     let output = prepaid(&["verify", "--bundle", tampered.to_str().unwrap(), "--json"]);
     assert!(!output.status.success());
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["divergences"][0]["wallet"], "gym-alice");
-    assert_eq!(report["divergences"][0]["seq"], 4);
+    assert_eq!(report["divergences"][0]["seq"], 5);
 
     let stripped = dir.path().join("stripped.bundle");
     std::fs::copy(&bundle, &stripped).unwrap();

@@ -181,7 +181,7 @@ fn verify_against_a_signed_checkpoint_names_each_wallet_whose_history_was_rewrit
     let retimed = platform.rebuilt("retimed", "gym-alice", &component(), refund_retimed);
     for (db, wallet, says) in [
         (&deleted, "tea-bob", "recorded no such wallet"),
-        (&shortened, "gym-alice", "recorded 3 in all, the checkpoint gives entry"),
+        (&shortened, "gym-alice", "recorded 4 in all, the checkpoint gives entry"),
         (&retimed, "gym-alice", "checkpoint differs: recorded entry"),
     ] {
         // Each rewrite agrees with itself: replay alone cannot tell.
@@ -207,7 +207,7 @@ fn verify_against_a_signed_checkpoint_names_each_wallet_whose_history_was_rewrit
     let (clean, printed) = platform.verify(&emptied, &[]);
     assert!(!clean, "{printed}");
     assert!(
-        printed.contains("DIVERGENCE wallet pool-dan, head: seq differs: recorded 3, replay gives 0"),
+        printed.contains("DIVERGENCE wallet pool-dan, head: seq differs: recorded 4, replay gives 0"),
         "{printed}"
     );
 
@@ -222,7 +222,7 @@ fn verify_against_a_signed_checkpoint_names_each_wallet_whose_history_was_rewrit
     let forged = platform.dir.path().join("forged.checkpoint");
     let file = std::fs::read_to_string(&platform.checkpoint).unwrap();
     let line = file.lines().find(|line| line.starts_with("\"gym-alice\"")).unwrap();
-    std::fs::write(&forged, file.replace(line, &line.replacen(" 4 ", " 3 ", 1))).unwrap();
+    std::fs::write(&forged, file.replace(line, &line.replacen(" 5 ", " 4 ", 1))).unwrap();
     let (clean, printed) = platform.verify(
         &platform.db,
         &["--checkpoint", path(&forged), "--platform-key", &platform.public],
@@ -598,7 +598,7 @@ fn a_bundle_carries_its_outbox_and_proofs_and_verifies_against_them_alone() {
 
     // Proofs from an older checkpoint mixed in, or a wallet proved twice, are refused: a
     // bundle is held to one checkpoint, once per wallet.
-    assert!(prepaid(&["outbox", "ack", "--db", path(&platform.db), "gym-alice:3:0"])
+    assert!(prepaid(&["outbox", "ack", "--db", path(&platform.db), "gym-alice:4:0"])
         .status
         .success());
     let later = platform.dir.path().join("later.checkpoint");
@@ -714,7 +714,7 @@ fn a_bundle_carries_its_outbox_and_proofs_and_verifies_against_them_alone() {
     ]);
     assert!(!output.status.success());
     assert!(
-        text(&output.stdout).contains("DIVERGENCE wallet gym-alice, seq 4: checkpoint differs"),
+        text(&output.stdout).contains("DIVERGENCE wallet gym-alice, seq 5: checkpoint differs"),
         "{}",
         text(&output.stdout)
     );
