@@ -395,7 +395,7 @@ pub fn measure(component: &[u8], wallets: usize, rounds: usize, dir: &Path) -> R
     let parallel = fastest(rounds, |round| {
         let ledger = sqlite_ledger(&dir.join(format!("shared-{round}.db")), component)?;
         // Whole wallets to a thread: a wallet's events in order.
-        let per_wallet = count / wallets.max(1);
+        let per_wallet = workload::events_per_wallet();
         let per_thread = count.div_ceil(threads * per_wallet) * per_wallet;
         let started = Instant::now();
         std::thread::scope(|scope| -> Result<()> {

@@ -43,7 +43,7 @@ use crate::envelope::Envelope;
 use crate::error::Result;
 use crate::outcome::Verdict;
 use crate::store::{OutboxEffect, Store};
-use crate::text::yuan;
+use crate::text::{fen, yuan};
 
 /// One line of a rail statement.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -220,13 +220,6 @@ fn fundings_of(store: &dyn Store, wallet: &str) -> Result<Vec<(String, String)>>
         }
     }
     Ok(fundings)
-}
-
-/// `amount` (as the journal or a checked statement writes it) in fen.
-fn fen(amount: &str) -> Result<u64> {
-    Amount::parse(amount)
-        .map(Amount::fen)
-        .map_err(|error| anyhow::anyhow!("amount {amount:?}: {error:?}").into())
 }
 
 /// Holds `statement` against the journal and outbox in `store`.

@@ -13,7 +13,6 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context as _;
-use prepaid_contract::money::Amount;
 use prepaid_contract::Event;
 use serde::Serialize;
 use serde_json::Value;
@@ -24,7 +23,7 @@ use crate::error::Result;
 use crate::journal::Entry;
 use crate::outcome::Verdict;
 use crate::registry::{Industry, Registry};
-use crate::text::yuan;
+use crate::text::{fen, yuan};
 
 /// The figures of some wallets over some time, amounts in fen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -170,12 +169,6 @@ pub fn business_day(at: &str) -> Result<String> {
         u8::from(time.month()),
         time.day()
     ))
-}
-
-fn fen(amount: &str) -> Result<u64> {
-    Ok(Amount::parse(amount)
-        .map_err(|error| anyhow::anyhow!("an effect's amount {amount:?}: {error:?}"))?
-        .fen())
 }
 
 impl Facts {

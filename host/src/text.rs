@@ -1,7 +1,18 @@
 //! How the host spells things for people: the API's words for statuses and roles, and
 //! text from a journal made safe to print.
 
+use prepaid_contract::money::Amount;
 use serde::Serialize;
+
+use crate::error::Result;
+
+/// `amount` (canonical yuan, as the journal and the outbox write it) in fen: the inverse
+/// of [`yuan`].
+pub fn fen(amount: &str) -> Result<u64> {
+    Amount::parse(amount)
+        .map(Amount::fen)
+        .map_err(|error| anyhow::anyhow!("amount {amount:?}: {error:?}").into())
+}
 
 /// `fen` as yuan with two places, the way every figure the host reports is written.
 pub fn yuan(fen: impl Into<i128>) -> String {

@@ -327,9 +327,7 @@ fn replay(
 
 /// `amount` in fen; none for an amount that does not parse, which matches nothing.
 fn fen(amount: &str) -> Option<u64> {
-    prepaid_contract::money::Amount::parse(amount)
-        .ok()
-        .map(|amount| amount.fen())
+    crate::text::fen(amount).ok()
 }
 
 /// The sum of `amounts` in fen; none if one does not parse or the sum overflows.

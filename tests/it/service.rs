@@ -11,7 +11,7 @@ use prepaid_host::service::{routes, Service, MAX_BODY_BYTES, OPENAPI};
 use prepaid_host::trust::{Regulator, Trust};
 use prepaid_host::{Clock, Envelope, Funding};
 use prepaid_tests::{
-    component_bytes, guest_bytes, ledger_in, scenario_events, serve_on_loopback, signed, two_sessions_used,
+    component_bytes, funding_of, guest_bytes, ledger_in, scenario_events, serve_on_loopback, signed, two_sessions_used,
 };
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
@@ -949,18 +949,6 @@ fn bought_without_the_rail(listing: &Value, wallet: &str) -> Envelope {
     })
 }
 
-/// The payment adapter's report that alice's `amount` reached `wallet` under the rail's
-/// `reference` (unsigned: an operator key sends it).
-fn funded(wallet: &str, reference: &str, amount: &str) -> Envelope {
-    Envelope {
-        wallet: wallet.into(),
-        id: format!("funded-{reference}"),
-        at: None,
-        event: json!({"type": "funded", "reference": reference, "amount": amount, "payer": key_of("alice")}),
-        signature: None,
-    }
-}
-
 #[test]
 fn every_platform_route_admits_exactly_its_roles() {
     let server = platform_server();
@@ -1116,13 +1104,14 @@ fn a_clinic_is_registered_reviewed_listed_sold_and_closed_through_the_api() {
     assert_eq!((status, listing["status"].as_str()), (StatusCode::OK, Some("approved")));
 
     // alice buys it as listed; a cheaper copy, or an open naming no listing, is refused.
-    let (status, body) = server.submit(&buy(&listing, "w1", |_| {}), OPERATOR);
+    let bought = buy(&listing, "w1", |_| {});
+    let (status, body) = server.submit(&bought, OPERATOR);
     assert_eq!(
         (status, body["ok"].as_bool()),
         (StatusCode::CREATED, Some(true)),
         "{body}"
     );
-    let (_, body) = server.submit(&funded("w1", "RAIL-0001", "10000.00"), OPERATOR);
+    let (_, body) = server.submit(&funding_of(&bought), OPERATOR);
     assert_eq!(body["ok"], true, "{body}");
     let cheaper = buy(&listing, "w2", |event| {
         event["product"]["stages"][1]["amount"] = json!("1.00")
@@ -1338,7 +1327,7 @@ fn a_consumer_goes_from_purchase_to_refund_with_their_own_key() {
         (StatusCode::CREATED, Some(true)),
         "{body}"
     );
-    let (_, body) = server.submit(&funded("c1", "RAIL-0001", "10000.00"), OPERATOR);
+    let (_, body) = server.submit(&funding_of(&open), OPERATOR);
     assert_eq!(body["ok"], true, "{body}");
     // Her wallets, listed for her token alone.
     let (_, hers) = server.get("/v1/consumer/wallets", Some(&alice));
@@ -1498,12 +1487,12 @@ fn a_consumer_opens_her_own_wallet_which_runs_once_the_rail_funds_it() {
     let (_, refused) = server.submit(&request, GYM);
     assert_eq!(refused["error"]["code"], "not_funded", "{refused}");
     // The rail's report of a stranger's payment lands nowhere: the wallet is alice's.
-    let mut strangers = funded("c2", "RAIL-0001", "10000.00");
+    let mut strangers = funding_of(&open);
     strangers.event["payer"] = json!(key_of("bob"));
     strangers.id = "funded-by-bob".into();
     let (_, refused) = server.submit(&strangers, OPERATOR);
     assert_eq!(refused["error"]["code"], "bad_funding", "{refused}");
-    let funded = funded("c2", "RAIL-0001", "10000.00");
+    let funded = funding_of(&open);
     for key in [alice.as_str(), GYM, REGULATOR] {
         assert_eq!(server.submit(&funded, key).0, StatusCode::FORBIDDEN, "{key}");
     }
@@ -1515,7 +1504,7 @@ fn a_consumer_opens_her_own_wallet_which_runs_once_the_rail_funds_it() {
             wallet["view"]["paid"].as_str(),
             wallet["details"]["rail_reference"].as_str()
         ),
-        (Some("10000.00"), Some("RAIL-0001")),
+        (Some("10000.00"), Some("RAIL-c2")),
         "{wallet}"
     );
     let request = signed(
@@ -1631,14 +1620,9 @@ fn webhooks_deliver_signed_notices_at_least_once_with_backoff() {
     assert_eq!(listed["webhooks"][0]["webhook"], hook.as_str());
 
     let listing = approved_orthodontics(&server);
-    assert_eq!(
-        server.submit(&buy(&listing, "c1", |_| {}), OPERATOR).0,
-        StatusCode::CREATED
-    );
-    assert_eq!(
-        server.submit(&funded("c1", "RAIL-0001", "10000.00"), OPERATOR).0,
-        StatusCode::CREATED
-    );
+    let bought = buy(&listing, "c1", |_| {});
+    assert_eq!(server.submit(&bought, OPERATOR).0, StatusCode::CREATED);
+    assert_eq!(server.submit(&funding_of(&bought), OPERATOR).0, StatusCode::CREATED);
     let request = signed(
         "c1",
         "s0",
