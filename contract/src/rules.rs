@@ -119,8 +119,7 @@ pub fn apply(
     }
     // A payment the rail reports for a purchase that ended before it came (called off,
     // expired) is not nothing: it goes back (`fund`).
-    let late_funding =
-        matches!(event, Event::Funded(_)) && (wallet.awaiting_funding || wallet.pending_top_up.is_some());
+    let late_funding = matches!(event, Event::Funded(_)) && wallet.awaited().is_some();
     if wallet.status == Status::Closed && !late_funding {
         return reject(
             ErrorCode::Closed,
@@ -191,7 +190,7 @@ pub fn apply(
             }
             // The rail's report names the consumer who paid: a wallet changing hands while
             // money is on its way would refuse that money for good.
-            if wallet.awaiting_funding || wallet.pending_top_up.is_some() {
+            if wallet.awaited().is_some() {
                 return reject(
                     ErrorCode::BadTransfer,
                     "money is on its way to this wallet from its consumer; transfer it once the rail reports it (`funded`)",
@@ -407,10 +406,7 @@ fn authorize_request(wallet: &mut Wallet, authorize: &Authorize) -> Result<Vec<E
 /// before its price, or a top-up, came (called off, expired, refunded) takes it once and
 /// refunds all of it.
 fn fund(wallet: &mut Wallet, funded: &Funded, now: i64) -> Result<Vec<Effect>, ContractError> {
-    let awaited = match (wallet.awaiting_funding, wallet.pending_top_up) {
-        (true, _) => Some(wallet.product.price()),
-        (false, top_up) => top_up,
-    };
+    let awaited = wallet.awaited();
     let reference = funded.reference.as_str();
     let why = match awaited {
         None => Some(alloc::string::String::from("the wallet awaits no money: neither its price nor a top-up")),

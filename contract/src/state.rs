@@ -235,6 +235,15 @@ impl Wallet {
         cbor4ii::serde::to_vec(Vec::new(), self).expect("wallets always serialize")
     }
 
+    /// The money on its way from the rail: the price of a wallet opened awaiting funding,
+    /// or the top-up asked for; none when the wallet awaits nothing.
+    pub fn awaited(&self) -> Option<Amount> {
+        match self.awaiting_funding {
+            true => Some(self.product.price()),
+            false => self.pending_top_up,
+        }
+    }
+
     /// What the consumer paid.
     pub fn paid(&self) -> Amount {
         match self.awaiting_funding {
