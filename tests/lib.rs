@@ -308,3 +308,16 @@ pub fn two_sessions_used(ledger: &Ledger, wallet: &str) {
     );
     assert_eq!(ledger.submit(&authorize).unwrap().verdict.effects[0].amount, "200.00");
 }
+
+/// The SHA-256 of a dispute's evidence, as the tests give it.
+pub const EVIDENCE: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+/// The consumer's (or regulator's) `dispute` of `requests`, or of the whole wallet for
+/// none: the service not delivered, on [`EVIDENCE`].
+pub fn dispute(requests: &[&str]) -> serde_json::Value {
+    let mut event = serde_json::json!({"type": "dispute", "reason": "not_delivered", "evidence": EVIDENCE});
+    if !requests.is_empty() {
+        event["requests"] = serde_json::json!(requests);
+    }
+    event
+}

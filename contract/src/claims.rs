@@ -45,7 +45,12 @@ fn worth(wallet: &Wallet, refund_at: Option<i64>, units: u64) -> Amount {
 /// values any request in dispute: `refund_at` is when the consumer refunded, if they did.
 pub fn entitled(wallet: &Wallet, refund_at: Option<i64>) -> Amount {
     let consumed = worth(wallet, refund_at, wallet.consumed);
-    wallet.paid().checked_sub(consumed).unwrap_or(Amount::ZERO)
+    // A ruling's split gave back part of some consumed units' worth: theirs too.
+    let due = wallet
+        .paid()
+        .checked_add(wallet.ruled_back)
+        .expect("given back out of what was paid");
+    due.checked_sub(consumed).unwrap_or(Amount::ZERO)
 }
 
 /// What the requests awaiting authorization are worth under the same terms: the most the
@@ -61,7 +66,10 @@ pub fn in_dispute(wallet: &Wallet, refund_at: Option<i64>) -> Amount {
 /// earned: released beyond consumption at the paid rate. What an ending that returns
 /// everything frozen would owe the consumer on top.
 pub fn unearned_share(wallet: &Wallet) -> Amount {
-    let earned = wallet.entitlement_as(wallet.consumed, false);
+    let earned = wallet
+        .entitlement_as(wallet.consumed, false)
+        .checked_sub(wallet.ruled_back)
+        .unwrap_or(Amount::ZERO);
     wallet.released.checked_sub(earned).unwrap_or(Amount::ZERO)
 }
 

@@ -64,8 +64,9 @@ pub enum ErrorCode {
     OverPolicyCap,
     /// A merchant's closure applied before the date it takes effect.
     NotYetEffective,
-    /// A `resolve` whose `release` does not fit its outcome: missing from a split, present
-    /// on another outcome, or more than is frozen.
+    /// A `resolve` that does not fit its outcome: a split's `release` missing, or more
+    /// than the rules allow; a `release` on another outcome; a ruling on requests without
+    /// a reason code, on a refunded wallet, or splitting more than one request.
     BadResolution,
     /// A `request` or `dispute` of a wallet whose price has not reached it yet.
     NotFunded,
@@ -76,11 +77,15 @@ pub enum ErrorCode {
     /// A `top_up` of something other than an active, funded stored-value card, of zero,
     /// or while another waits for the rail.
     BadTopUp,
+    /// A `dispute` the rules do not allow: a merchant's against the whole wallet, against
+    /// a request the consumer still has days to answer or with a reason other than
+    /// `unanswered`; a reason that is the contract's own; requests named twice or none.
+    BadDispute,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 31] = [
+    pub const ALL: [ErrorCode; 32] = [
         ErrorCode::BadEvent,
         ErrorCode::BadAmount,
         ErrorCode::InvalidTerms,
@@ -112,6 +117,7 @@ impl ErrorCode {
         ErrorCode::NotFunded,
         ErrorCode::BadFunding,
         ErrorCode::BadTopUp,
+        ErrorCode::BadDispute,
     ];
 
     /// The code spelled `code`, if it is one of this contract's.
@@ -153,6 +159,7 @@ impl ErrorCode {
             ErrorCode::NotFunded => "not_funded",
             ErrorCode::BadFunding => "bad_funding",
             ErrorCode::BadTopUp => "bad_top_up",
+            ErrorCode::BadDispute => "bad_dispute",
         }
     }
 }

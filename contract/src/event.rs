@@ -11,6 +11,7 @@ use crate::keys::{HexBytes, PublicKey, Signature};
 use crate::money::{Amount, NOT_AN_AMOUNT};
 use crate::policy::Policy;
 use crate::products::{Product, Quantity};
+use crate::state::DisputeReason;
 
 /// What the platform knows about an event besides the event itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -257,29 +258,42 @@ pub struct Closure {
     pub effective: i64,
 }
 
-/// The fields of `dispute`.
+/// The fields of `dispute`: the consumer's or the regulator's against pending requests or
+/// the whole wallet, or the merchant's against its own requests the consumer left
+/// unanswered past the policy's answer days.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Dispute {
-    /// The pending request disputed, if the dispute is about one.
+    /// The pending requests disputed; none: the whole wallet, every release frozen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request: Option<String>,
+    pub requests: Option<Vec<String>>,
+    /// Why, as a code.
+    pub reason: DisputeReason,
+    /// The SHA-256 (64 hex digits) of the evidence, a document the parties and the
+    /// regulator exchange off the platform.
+    pub evidence: HexBytes<32>,
     /// The latest platform time at which the event may apply (seconds since the Unix
     /// epoch): signed with it, so a relay cannot hold it back past a deadline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_after: Option<i64>,
 }
 
-/// How the regulator decides a dispute.
+/// How the regulator decides a dispute: of the whole wallet (`continue`, `refund`,
+/// `split`), or of the requests a ruling names (each outcome, `split` of one request).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Resolution {
-    /// Lift the freeze; the wallet goes on.
+    /// The wallet: lift the freeze, and it goes on. A request: lift its dispute, and it is
+    /// payable again, as if just made.
     Continue,
-    /// Refund everything still frozen and close.
+    /// A request: pay it to the merchant, as if the consumer had authorized it.
+    Release,
+    /// The wallet: refund everything still frozen and close. A request: its service is
+    /// not owed and its worth goes back to the consumer.
     Refund,
-    /// Release `release` of what is frozen to the merchant, refund the rest, and close: a
-    /// stage delivered but contested is paid for in part.
+    /// The wallet: release `release` of what is frozen to the merchant, refund the rest,
+    /// and close: a stage delivered but contested is paid for in part. A request: `release`
+    /// of its worth to the merchant, the rest back to the consumer.
     Split,
 }
 
@@ -289,6 +303,13 @@ pub enum Resolution {
 pub struct Resolve {
     /// The decision.
     pub outcome: Resolution,
+    /// The disputed requests ruled on; none: the dispute of the whole wallet, or a
+    /// refund's hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<Vec<String>>,
+    /// Why, as a snake_case code of at most 64 bytes: required on a ruling on requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// For `split` only, and required there: what the requests in dispute are worth to the
     /// merchant, paid out of what is frozen (once time-based consumption is brought up to
     /// date) first and the rest off what it would owe (docs/CONTRACT.md, "Claims"); at

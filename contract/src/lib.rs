@@ -15,6 +15,7 @@
 //! - [`authorization`]: who signs what, and the canonical signed messages;
 //! - [`policy`]: the per-wallet regional policy (cooling-off, price cap);
 //! - [`time`]: deemed confirmation, membership accrual, expiry;
+//! - [`disputes`]: disputes of requests or a wallet, rulings, and the default ruling;
 //! - [`rules`]: the transitions event by event;
 //! - [`migration`]: a wallet moving onto this component under its regulator's signature.
 //!
@@ -38,6 +39,7 @@ extern crate alloc;
 pub mod authorization;
 pub mod claims;
 pub mod crypto;
+pub mod disputes;
 pub mod effects;
 pub mod error;
 pub mod event;

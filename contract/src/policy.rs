@@ -42,6 +42,14 @@ pub const DAY_SECONDS: i64 = 86_400;
 /// not say: long enough for the holder of the old key to see it and cancel it.
 pub const DEFAULT_REKEY_WAIT_DAYS: u32 = 7;
 
+/// Days a consumer has to authorize or dispute a request before its merchant may take it
+/// to the regulator (`dispute`, reason `unanswered`), when the policy does not say.
+pub const DEFAULT_ANSWER_DAYS: u32 = 7;
+/// Days the regulator has to rule on a dispute before the default ruling applies
+/// (docs/CONTRACT.md, "Disputes"), when the policy does not say: the 30 days in which a
+/// market regulator is to settle a consumer's complaint.
+pub const DEFAULT_RULING_DAYS: u32 = 30;
+
 /// The policy of one wallet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,6 +79,14 @@ pub struct Policy {
     /// none: [`DEFAULT_REKEY_WAIT_DAYS`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rekey_wait_days: Option<u32>,
+    /// Days a consumer has to authorize or dispute a request before its merchant may
+    /// dispute it (at least 1; none: [`DEFAULT_ANSWER_DAYS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_days: Option<u32>,
+    /// Days the regulator has to rule on a dispute before the default ruling applies (at
+    /// least 1; none: [`DEFAULT_RULING_DAYS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ruling_days: Option<u32>,
     /// The most sessions a pack may hold (Shanghai fitness: 60; education: 60 lessons).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_sessions: Option<u64>,
@@ -103,6 +119,10 @@ impl Policy {
                     ),
                 )
             }
+            _ if self.answer_days == Some(0) || self.ruling_days == Some(0) => reject(
+                ErrorCode::InvalidTerms,
+                "`answer_days` and `ruling_days` are at least 1: a party must have time to act",
+            ),
             _ if self.rekey_wait_days == Some(0) => reject(
                 ErrorCode::InvalidTerms,
                 "`rekey_wait_days` is at least 1: the old key must have time to cancel a re-key",
@@ -190,6 +210,20 @@ impl Policy {
     /// Seconds a re-key waits before it takes effect.
     pub fn rekey_wait(&self) -> i64 {
         i64::from(self.rekey_wait_days.unwrap_or(DEFAULT_REKEY_WAIT_DAYS)) * DAY_SECONDS
+    }
+
+    /// When a request made at `requested_at`, left unanswered, may be disputed by its
+    /// merchant.
+    pub fn answer_ends(&self, requested_at: i64) -> i64 {
+        let days = self.answer_days.unwrap_or(DEFAULT_ANSWER_DAYS);
+        requested_at.saturating_add(i64::from(days) * DAY_SECONDS)
+    }
+
+    /// When the regulator's ruling on a dispute raised at `opened_at` is due: after it the
+    /// default ruling applies.
+    pub fn ruling_due(&self, opened_at: i64) -> i64 {
+        let days = self.ruling_days.unwrap_or(DEFAULT_RULING_DAYS);
+        opened_at.saturating_add(i64::from(days) * DAY_SECONDS)
     }
 
     /// Whether `timestamp` falls inside the cooling-off period of a wallet opened at

@@ -6,14 +6,17 @@ use alloc::vec::Vec;
 use crate::authorization::{require_approval, require_closure, require_signature};
 use crate::claims;
 use crate::crypto::Crypto;
+use crate::disputes;
 use crate::effects::{effect, Effect, EffectKind};
 use crate::error::{reject, ContractError, ErrorCode};
-use crate::event::{Authorize, Context, Event, Funded, Open, Request, Resolution, Resolve, MAX_LISTING_ID_LEN};
+use crate::event::{Authorize, Context, Event, Funded, Open, Request, MAX_LISTING_ID_LEN};
 use crate::keys::PublicKey;
 use crate::money::Amount;
 use crate::products::{Product, StoredValue};
 use crate::refunds::consumer_refund;
-use crate::state::{Rekey, RequestRecord, Status, Wallet, MAX_PENDING, MAX_REQUEST_ID_LEN};
+use crate::state::{
+    DisputeReason, DisputeRecord, Party, Rekey, RequestRecord, Status, Wallet, MAX_PENDING, MAX_REQUEST_ID_LEN,
+};
 use crate::time;
 use crate::valuation::unsupervised_part;
 
@@ -87,6 +90,22 @@ pub fn apply(
     }
     let (consumer, regulator) = (wallet.consumer, wallet.regulator);
     let signed_by = |key: &PublicKey, role: &str| require_signature(crypto, ctx, &event, key, role);
+    // Each party may dispute something (the disputes module says what): the signer is the
+    // party. Signed by none, it is refused as the consumer's to sign.
+    let disputer = match &event {
+        Event::Dispute(_) => Some(
+            [
+                (consumer, Party::Consumer),
+                (regulator, Party::Regulator),
+                (wallet.merchant, Party::Merchant),
+            ]
+            .into_iter()
+            .find(|(key, _)| signed_by(key, "party").is_ok())
+            .map(|(_, party)| party)
+            .map_or_else(|| signed_by(&consumer, "consumer").map(|()| Party::Consumer), Ok)?,
+        ),
+        _ => None,
+    };
     match &event {
         Event::Open(_) => {
             return reject(
@@ -100,9 +119,8 @@ pub fn apply(
         }
         Event::MerchantClosed(closed) => require_closure(crypto, ctx, &event, closed, &wallet.merchant, &regulator)?,
         Event::Resolve(_) | Event::Rekey(_) => signed_by(&regulator, "regulator")?,
-        Event::Dispute(_) => {
-            signed_by(&consumer, "consumer").or_else(|_| signed_by(&regulator, "consumer or the regulator"))?
-        }
+        // Whose dispute it is decides what it may name (the disputes module).
+        Event::Dispute(_) => {}
         // The platform's clock, and its payment adapter's word: hosts take them from no
         // other caller.
         Event::Tick(_) | Event::Funded(_) => {}
@@ -142,7 +160,7 @@ pub fn apply(
         Event::Withdraw(withdraw) => {
             // Only the merchant's own word can take a request back: it only ever lowers what
             // the merchant is paid, so it is allowed in a dispute too.
-            pending_request(&mut wallet, &withdraw.request)?;
+            wallet.request_mut(&withdraw.request)?;
             wallet.requests.retain(|record| record.id != withdraw.request);
             // A consumer who refunded was waiting only for the requests left: what they no
             // longer ask goes back now, and with none left, everything.
@@ -177,10 +195,11 @@ pub fn apply(
             )
         }
         Event::Dispute(dispute) => {
-            open_dispute(&mut wallet, dispute.request.as_deref())?;
+            let by = disputer.expect("a dispute's signer is found above");
+            disputes::open(&mut wallet, dispute, by, now)?;
             Vec::new()
         }
-        Event::Resolve(resolve) => resolve_dispute(&mut wallet, resolve, now)?,
+        Event::Resolve(resolve) => disputes::resolve(&mut wallet, resolve, now)?,
         Event::Transfer(transfer) => {
             if transfer.to == consumer {
                 return reject(
@@ -267,6 +286,7 @@ fn open_wallet(
         consumed: 0,
         released: upfront,
         refunded: Amount::ZERO,
+        dispute: None,
         requests: Vec::new(),
         stages_done: 0,
         rekey: None,
@@ -276,6 +296,7 @@ fn open_wallet(
         rail_reference: None,
         top_ups: Amount::ZERO,
         pending_top_up: None,
+        ruled_back: Amount::ZERO,
         owed: Amount::ZERO,
     };
     Ok((
@@ -354,22 +375,11 @@ fn add_request(wallet: &mut Wallet, request: &Request, now: i64) -> Result<(), C
         units,
         stage: request.stage,
         requested_at: now,
-        disputed: false,
+        dispute: None,
         deemed_at: None,
     };
     wallet.requests.push(record);
     Ok(())
-}
-
-/// The pending request `id`, or a rejection naming it.
-fn pending_request<'a>(wallet: &'a mut Wallet, id: &str) -> Result<&'a mut RequestRecord, ContractError> {
-    match wallet.requests.iter_mut().find(|record| record.id == id) {
-        Some(record) => Ok(record),
-        None => reject(
-            ErrorCode::UnknownRequest,
-            alloc::format!("no pending request \"{id}\" in this wallet; name a request the merchant has made"),
-        ),
-    }
 }
 
 /// `authorize`: the consumer releases a pending request to the merchant at the paid rate,
@@ -383,7 +393,7 @@ fn authorize_request(wallet: &mut Wallet, authorize: &Authorize) -> Result<Vec<E
     }
     let id = &authorize.request;
     let (units, stage) = {
-        let record = pending_request(wallet, id)?;
+        let record = wallet.request_mut(id)?;
         (record.units, record.stage)
     };
     let signed = wallet.product.requested_units(authorize.quantity()).ok();
@@ -557,8 +567,24 @@ fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
         wallet.status = Status::Disputed;
         wallet.refunded_at = Some(now);
         wallet.rekey = None;
+        // The hold is what the regulator rules on now, as a whole.
+        wallet.dispute = None;
+        // What the requests ask is held for the regulator: each is the consumer's dispute
+        // now, unless the consumer had already disputed it with their own reason.
+        let held = DisputeRecord {
+            by: Party::Consumer,
+            reason: DisputeReason::Refunded,
+            evidence: None,
+            opened_at: now,
+        };
         for record in &mut wallet.requests {
-            record.disputed = true;
+            if record
+                .dispute
+                .as_ref()
+                .is_none_or(|dispute| dispute.by != Party::Consumer)
+            {
+                record.dispute = Some(held.clone());
+            }
         }
     }
     let refund_reason = if settlement.in_cooling_off {
@@ -581,78 +607,4 @@ fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
     };
     effects.extend(claims::owe(wallet, entitled, held_worth, refund_reason)?);
     Ok(effects)
-}
-
-/// `resolve`: the regulator ends a dispute by lifting the freeze, by refunding everything
-/// frozen, or by splitting it: `release` to the merchant (a stage delivered but contested,
-/// valued by the regulator), the rest back to the consumer.
-fn resolve_dispute(wallet: &mut Wallet, resolve: &Resolve, now: i64) -> Result<Vec<Effect>, ContractError> {
-    if wallet.status != Status::Disputed {
-        return reject(ErrorCode::NotDisputed, "there is no dispute to resolve in this wallet");
-    }
-    match (resolve.outcome, resolve.release) {
-        (Resolution::Continue, None) if wallet.refunded_at.is_some() => reject(
-            ErrorCode::BadResolution,
-            "the consumer has refunded; settle the requests left pending with `split` or `refund`",
-        ),
-        (Resolution::Continue, None) => {
-            wallet.status = Status::Active;
-            Ok(Vec::new())
-        }
-        (Resolution::Refund, None) => time::return_everything_frozen(wallet, now, "dispute_refund"),
-        (Resolution::Split, Some(value)) => {
-            // Days of a membership run on in a dispute, as they do at a refund; nothing else
-            // is released before the regulator's figure.
-            let mut effects = time::accrue_days(wallet, now)?;
-            let frozen = wallet.frozen()?;
-            // The regulator's figure is what the requests in dispute are worth to the
-            // merchant: paid out of what is frozen first, the rest out of what the merchant
-            // would owe (it holds the part outside supervision).
-            let entitled = claims::entitled(wallet, wallet.refunded_at);
-            let beyond =
-                claims::owing(wallet, entitled, Amount::ZERO).min(claims::in_dispute(wallet, wallet.refunded_at));
-            let most = frozen.max(beyond);
-            if value > most {
-                return reject(
-                    ErrorCode::BadResolution,
-                    alloc::format!(
-                        "a split may give the merchant at most {most}: what is frozen, or what the requests in dispute are worth and the merchant would owe, not {value}"
-                    ),
-                );
-            }
-            let release = value.min(frozen);
-            let refund = frozen
-                .checked_sub(release)
-                .expect("the release is at most what is frozen");
-            wallet.close(release, refund)?;
-            effects.extend(effect(EffectKind::Release, wallet.merchant, release, "dispute_split"));
-            effects.extend(effect(EffectKind::Refund, wallet.consumer, refund, "dispute_split"));
-            effects.extend(claims::owe(wallet, entitled, value, "dispute_split")?);
-            Ok(effects)
-        }
-        (Resolution::Split, None) => reject(
-            ErrorCode::BadResolution,
-            "a split names what goes to the merchant as `release`; the rest is refunded",
-        ),
-        (_, Some(_)) => reject(
-            ErrorCode::BadResolution,
-            "only a split names a `release`; `continue` and `refund` move what the rules say",
-        ),
-    }
-}
-
-/// `dispute`: freezes all releases; a named pending request can then be released only by
-/// the consumer's own authorization, never by deemed confirmation.
-fn open_dispute(wallet: &mut Wallet, request: Option<&str>) -> Result<(), ContractError> {
-    if wallet.status == Status::Disputed {
-        return reject(
-            ErrorCode::AlreadyDisputed,
-            "this wallet is already in dispute; wait for the regulator",
-        );
-    }
-    if let Some(id) = request {
-        pending_request(wallet, id)?.disputed = true;
-    }
-    wallet.status = Status::Disputed;
-    Ok(())
 }

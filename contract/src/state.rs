@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ContractError, ErrorCode};
-use crate::keys::PublicKey;
+use crate::keys::{HexBytes, PublicKey};
 use crate::money::Amount;
 use crate::policy::Policy;
 use crate::products::Product;
@@ -43,12 +43,75 @@ pub const MAX_REQUEST_ID_LEN: usize = 64;
 /// all) fits in the host's fuel limit however a merchant fills the wallet.
 pub const MAX_PENDING: usize = 64;
 
-/// A merchant's request awaiting the consumer's authorization. Once settled (authorized,
-/// deemed confirmed or cancelled at close) it leaves the state: what it released is
-/// counted in [`Wallet::consumed`] and [`Wallet::released`], and a plan stage it
-/// completed in [`Wallet::stages_done`].
+/// Who raised a dispute: whose signature the `dispute` carried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Party {
+    /// The wallet's consumer.
+    Consumer,
+    /// The wallet's merchant: only against its own requests the consumer left unanswered.
+    Merchant,
+    /// The wallet's regulator.
+    Regulator,
+}
+
+/// Why a dispute was raised, as a stable code. The last three are the contract's own and
+/// no `dispute` may give them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisputeReason {
+    /// The service the request is for was not given.
+    NotDelivered,
+    /// It was given, not as the terms or the listing say.
+    NotAsAgreed,
+    /// The request asks for more than was given.
+    WrongAmount,
+    /// The merchant is gone or has stopped serving.
+    MerchantGone,
+    /// Another reason, which the evidence states.
+    Other,
+    /// The merchant's: the consumer has neither authorized nor disputed its request within
+    /// the policy's answer days.
+    Unanswered,
+    /// The contract's: the consumer refunded while the request was pending, and what it
+    /// asks is held for the regulator.
+    Refunded,
+    /// A dispute raised before disputes carried a reason (a state from an earlier
+    /// component).
+    Unrecorded,
+}
+
+impl DisputeReason {
+    /// Whether a `dispute` may give it: not the contract's own reasons.
+    pub fn may_be_given(self) -> bool {
+        !matches!(self, DisputeReason::Refunded | DisputeReason::Unrecorded)
+    }
+}
+
+/// A dispute raised against a request or a whole wallet: by whom, why, on what evidence
+/// (the SHA-256 of a document kept off the platform, which the parties and the regulator
+/// exchange) and when. The regulator's ruling is due [`crate::policy::Policy::ruling_days`]
+/// after `opened_at`; then the default of docs/CONTRACT.md, "Disputes", applies.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct DisputeRecord {
+    /// Who raised it.
+    pub by: Party,
+    /// Why.
+    pub reason: DisputeReason,
+    /// The evidence's SHA-256, if the dispute carried one (a refund's hold does not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<HexBytes<32>>,
+    /// When it was raised (platform time, seconds).
+    pub opened_at: i64,
+}
+
+/// A merchant's request awaiting the consumer's authorization. Once settled (authorized,
+/// deemed confirmed, ruled on or cancelled at close) it leaves the state: what it released
+/// is counted in [`Wallet::consumed`] and [`Wallet::released`], and a plan stage it
+/// completed in [`Wallet::stages_done`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredRequest")]
 pub struct RequestRecord {
     /// The merchant's id for it, unique among the pending requests.
     pub id: String,
@@ -58,12 +121,51 @@ pub struct RequestRecord {
     pub stage: Option<u32>,
     /// When it was made: the deemed-confirmation period runs from here.
     pub requested_at: i64,
-    /// Whether a dispute names it: then only the consumer's authorization releases it.
-    pub disputed: bool,
+    /// The dispute that names it, if one does: then it is not deemed confirmed, and only
+    /// the consumer's authorization or the regulator's ruling settles it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispute: Option<DisputeRecord>,
     /// When it is deemed confirmed, once a tick has counted the working days with the
     /// platform's calendar (policies that count working days only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deemed_at: Option<i64>,
+}
+
+/// A request as states hold it: as this component writes it, or as the components before
+/// disputes carried a reason wrote it, with only a flag (`disputed`), read as a dispute of
+/// the consumer's, reason unrecorded, raised when the request was made.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredRequest {
+    id: String,
+    units: u64,
+    stage: Option<u32>,
+    requested_at: i64,
+    #[serde(default)]
+    disputed: bool,
+    #[serde(default)]
+    dispute: Option<DisputeRecord>,
+    #[serde(default)]
+    deemed_at: Option<i64>,
+}
+
+impl From<StoredRequest> for RequestRecord {
+    fn from(stored: StoredRequest) -> RequestRecord {
+        let unrecorded = stored.disputed.then_some(DisputeRecord {
+            by: Party::Consumer,
+            reason: DisputeReason::Unrecorded,
+            evidence: None,
+            opened_at: stored.requested_at,
+        });
+        RequestRecord {
+            id: stored.id,
+            units: stored.units,
+            stage: stored.stage,
+            requested_at: stored.requested_at,
+            dispute: stored.dispute.or(unrecorded),
+            deemed_at: stored.deemed_at,
+        }
+    }
 }
 
 /// A change of the consumer's key that the regulator started (the consumer lost it and
@@ -104,6 +206,12 @@ pub struct Wallet {
     pub released: Amount,
     /// Money refunded to the consumer so far.
     pub refunded: Amount,
+    /// The dispute of the whole wallet, if one is open and was raised with a reason (a
+    /// wallet disputed under an earlier component has none recorded): it freezes every
+    /// release, and the regulator's ruling is due [`crate::policy::Policy::ruling_days`]
+    /// after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispute: Option<DisputeRecord>,
     /// The requests awaiting authorization, oldest first (at most [`MAX_PENDING`]). An id
     /// is unique among them; a settled request's id may be used again, since an
     /// authorization names its request's quantity and is bound to its own event id, which
@@ -140,6 +248,10 @@ pub struct Wallet {
     /// A top-up the consumer signed that the rail has yet to report (`funded`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_top_up: Option<Amount>,
+    /// What rulings on requests gave back to the consumer of units they count consumed
+    /// (a split's rest): part of `refunded`, and of what the terms give the consumer.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ruled_back: Amount,
     /// What the wallet's ending gave the consumer beyond what was frozen, which the merchant
     /// owes them outside the wallet ([`crate::claims`]). Not part of `paid`: no money of
     /// the wallet's is in it.
@@ -345,6 +457,7 @@ impl Wallet {
     pub fn close(&mut self, release: Amount, refund: Amount) -> Result<(), ContractError> {
         self.requests.clear();
         self.rekey = None;
+        self.dispute = None;
         self.pay_out(release, refund)?;
         self.status = Status::Closed;
         match self.frozen()?.is_zero() {
@@ -362,6 +475,26 @@ impl Wallet {
         self.released = self.released.checked_add(release).ok_or_else(overflow)?;
         self.refunded = self.refunded.checked_add(refund).ok_or_else(overflow)?;
         self.frozen().map(drop)
+    }
+
+    /// Counts `amount` of what was just released as given back to the consumer instead:
+    /// a ruling found that much of consumed units not owed ([`Wallet::ruled_back`]).
+    pub fn give_back(&mut self, amount: Amount) -> Result<(), ContractError> {
+        self.released = self.released.checked_sub(amount).ok_or_else(overflow)?;
+        self.refunded = self.refunded.checked_add(amount).ok_or_else(overflow)?;
+        self.ruled_back = self.ruled_back.checked_add(amount).ok_or_else(overflow)?;
+        Ok(())
+    }
+
+    /// The pending request `id`, or a rejection naming it.
+    pub fn request_mut(&mut self, id: &str) -> Result<&mut RequestRecord, ContractError> {
+        match self.requests.iter_mut().find(|record| record.id == id) {
+            Some(record) => Ok(record),
+            None => Err(ContractError::new(
+                ErrorCode::UnknownRequest,
+                alloc::format!("no pending request \"{id}\" in this wallet; name a request the merchant has made"),
+            )),
+        }
     }
 
     /// What the pending requests would release if all were authorized, never more than is
@@ -431,6 +564,38 @@ mod tests {
             let error = Wallet::decode(&bytes).unwrap_err();
             assert!(error.message.contains("not this contract's"), "{}", error.message);
         }
+    }
+
+    /// A request an earlier component wrote with only a flag for its dispute reads as the
+    /// consumer's dispute, reason unrecorded, raised when the request was made: a
+    /// migration keeps it disputed, and its ruling falls due from then.
+    #[test]
+    fn a_request_flagged_disputed_by_an_earlier_component_reads_as_the_consumers_dispute() {
+        let mut wallet = sessions_wallet(10, "1000.00", "120.00");
+        wallet.requests.push(super::RequestRecord {
+            id: "r1".into(),
+            units: 1,
+            stage: None,
+            requested_at: 50,
+            dispute: None,
+            deemed_at: None,
+        });
+        let mut legacy = serde_json::to_value(&wallet).unwrap();
+        legacy["requests"][0]["disputed"] = true.into();
+        let read = Wallet::decode(&serde_json::to_vec(&legacy).unwrap()).unwrap();
+        assert_eq!(
+            read.requests[0].dispute,
+            Some(super::DisputeRecord {
+                by: super::Party::Consumer,
+                reason: super::DisputeReason::Unrecorded,
+                evidence: None,
+                opened_at: 50,
+            })
+        );
+        // Written again, it carries the dispute, not the flag.
+        let written = serde_json::to_value(&read).unwrap();
+        assert!(written["requests"][0].get("disputed").is_none());
+        assert_eq!(written["requests"][0]["dispute"]["reason"], "unrecorded");
     }
 
     #[test]

@@ -19,8 +19,9 @@
 //!   consumption is owed to them (a claim). "Expired means forfeited" is an invalid clause
 //!   (SPC; Jinan refunds automatically at expiry), so nothing is ever forfeited.
 //!
-//! A dispute freezes releases: no accrual or deemed confirmation happens while a wallet is
-//! disputed. Neither happens while a re-key of the consumer's key waits to take effect:
+//! A dispute of the whole wallet freezes releases: no accrual or deemed confirmation
+//! happens while it is open, and a disputed request is never deemed confirmed. A ruling
+//! not made in time is made by default ([`crate::disputes`]). Neither happens while a re-key of the consumer's key waits to take effect:
 //! then only the old key's authorization releases anything. Elapsed time is still counted
 //! at the final settlement, since the consumer had the service.
 //!
@@ -176,7 +177,7 @@ fn deemed_confirmations(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, Co
     let due: Vec<alloc::string::String> = wallet
         .requests
         .iter()
-        .filter(|record| !record.disputed && deemed_at(wallet, record).is_some_and(|at| now >= at))
+        .filter(|record| record.dispute.is_none() && deemed_at(wallet, record).is_some_and(|at| now >= at))
         .map(|record| record.id.clone())
         .collect();
     let mut effects = Vec::new();
@@ -202,7 +203,7 @@ pub fn expires_at(wallet: &Wallet) -> Option<i64> {
 
 /// Whether time-driven releases run: not while disputed, while a re-key waits, or before
 /// the price has reached the wallet.
-fn releasing(wallet: &Wallet) -> bool {
+pub(crate) fn releasing(wallet: &Wallet) -> bool {
     wallet.status == Status::Active && wallet.rekey.is_none() && !wallet.awaiting_funding
 }
 
@@ -216,7 +217,8 @@ pub fn next_due(wallet: &Wallet) -> Option<i64> {
     let mut due = alloc::vec![
         expires_at(wallet),
         wallet.rekey.as_ref().map(|rekey| rekey.effective_at),
-        refund_hold_ends(wallet)
+        refund_hold_ends(wallet),
+        crate::disputes::next_ruling_due(wallet),
     ];
     if releasing(wallet) {
         if !wallet.share_released && !unsupervised_part(&wallet.product, &wallet.policy).is_zero() {
@@ -233,7 +235,7 @@ pub fn next_due(wallet: &Wallet) -> Option<i64> {
             wallet
                 .requests
                 .iter()
-                .filter(|record| !record.disputed)
+                .filter(|record| record.dispute.is_none())
                 .map(|record| deemed_at(wallet, record)),
         );
     }
@@ -255,7 +257,9 @@ pub fn expired(wallet: &Wallet, now: i64) -> bool {
 /// `tick`: accrual and deemed confirmations (unless disputed or a re-key waits), then
 /// expiry. `calendar` is the platform's, for working days.
 pub fn tick(wallet: &mut Wallet, now: i64, calendar: Option<&Calendar>) -> Result<Vec<Effect>, ContractError> {
-    let mut effects = Vec::new();
+    // Rulings overdue are made first: a dispute of the whole wallet lifted lets the rest
+    // run, and a request released by default is not released again below.
+    let mut effects = crate::disputes::overdue(wallet, horizon(wallet, now))?;
     if releasing(wallet) {
         count_working_days(wallet, horizon(wallet, now), calendar);
         effects.extend(accrue(wallet, now)?);

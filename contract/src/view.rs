@@ -9,7 +9,7 @@ use crate::error::ContractError;
 use crate::keys::PublicKey;
 use crate::money::Amount;
 use crate::products::Product;
-use crate::state::{Status, Wallet};
+use crate::state::{DisputeReason, DisputeRecord, Party, Status, Wallet};
 
 /// A wallet's figures. Always `paid = frozen + released + refunded` and
 /// `pending <= frozen`.
@@ -74,8 +74,22 @@ pub struct PendingRequest {
     /// When it is deemed confirmed if the consumer does nothing, if the policy deems
     /// requests confirmed (for working days, the earliest until a tick has counted them).
     pub deemed_at: Option<i64>,
-    /// Whether a dispute names it: only the consumer's authorization can release it.
+    /// Whether a dispute names it: it is not deemed confirmed, and only the consumer's
+    /// authorization or the regulator's ruling settles it ([`Details::disputes`]).
     pub disputed: bool,
+}
+
+/// A dispute open in a wallet, as the regulator's queue and both parties see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenDispute {
+    /// The request disputed; none: the whole wallet.
+    pub request: Option<String>,
+    /// Who raised it, why, on what evidence, when.
+    pub record: DisputeRecord,
+    /// When the regulator's ruling is due, after which the default applies (for a request
+    /// a refund holds, the hold's end); none for a wallet disputed under an earlier
+    /// component, which recorded no time.
+    pub ruling_due: Option<i64>,
 }
 
 /// What a consumer needs to decide about a wallet besides its figures.
@@ -95,6 +109,8 @@ pub struct Details {
     pub expires_at: Option<i64>,
     /// When what a refund left to the regulator goes back, if a refund left any.
     pub refund_hold_ends: Option<i64>,
+    /// The disputes open: of the whole wallet first, then of requests, oldest first.
+    pub disputes: Vec<OpenDispute>,
     /// The consumer's new key and when it takes effect, if a re-key is under way.
     pub rekey: Option<(PublicKey, i64)>,
     /// Whether the price has yet to reach the wallet.
@@ -127,7 +143,7 @@ pub fn details(state: &[u8]) -> Result<Details, ContractError> {
             release,
             requested_at: record.requested_at,
             deemed_at: crate::time::deemed_at(&wallet, record),
-            disputed: record.disputed,
+            disputed: record.dispute.is_some(),
         });
     }
     let stages_left = match &wallet.product {
@@ -137,12 +153,38 @@ pub fn details(state: &[u8]) -> Result<Details, ContractError> {
             .collect(),
         _ => Vec::new(),
     };
+    let hold_ends = crate::time::refund_hold_ends(&wallet);
+    // A wallet disputed under an earlier component recorded neither who nor when.
+    let unrecorded = (wallet.status == Status::Disputed && wallet.refunded_at.is_none()).then_some(DisputeRecord {
+        by: Party::Consumer,
+        reason: DisputeReason::Unrecorded,
+        evidence: None,
+        opened_at: wallet.last_at,
+    });
+    let of_wallet = wallet.dispute.clone().or(unrecorded).map(|record| OpenDispute {
+        request: None,
+        ruling_due: wallet
+            .dispute
+            .as_ref()
+            .map(|record| crate::disputes::ruling_due(&wallet, record)),
+        record,
+    });
+    let of_requests = wallet.requests.iter().filter_map(|request| {
+        let record = request.dispute.clone()?;
+        Some(OpenDispute {
+            request: Some(request.id.clone()),
+            ruling_due: hold_ends.or(Some(crate::disputes::ruling_due(&wallet, &record))),
+            record,
+        })
+    });
+    let disputes = of_wallet.into_iter().chain(of_requests).collect();
     Ok(Details {
+        disputes,
         units_left: wallet.total_units() - consumed,
         stages_left,
         cooling_off_ends: wallet.policy.cooling_off_ends(wallet.opened_at),
         expires_at: crate::time::expires_at(&wallet),
-        refund_hold_ends: crate::time::refund_hold_ends(&wallet),
+        refund_hold_ends: hold_ends,
         rekey: wallet.rekey.as_ref().map(|rekey| (rekey.to, rekey.effective_at)),
         awaiting_funding: wallet.awaiting_funding,
         rail_reference: wallet.rail_reference.clone(),
@@ -167,7 +209,7 @@ mod tests {
                 units,
                 stage: None,
                 requested_at: DAY,
-                disputed: false,
+                dispute: None,
                 deemed_at: None,
             });
         }

@@ -24,7 +24,7 @@ use prepaid_host::keys::dev_key;
 use prepaid_host::store::{OutboxEffect, WalletHead};
 use prepaid_host::testkit::scenario::Step;
 use prepaid_host::{Clock, Envelope, Error, Funding, Ledger, Submitted};
-use prepaid_tests::ledger_in;
+use prepaid_tests::{dispute, ledger_in, EVIDENCE};
 use serde_json::{json, Value};
 
 /// When every fixture's wallet is opened.
@@ -290,10 +290,7 @@ fn fixture_steps(fixture: Fixture) -> Vec<Value> {
             }));
             steps
         }
-        Fixture::Disputed => with(
-            sessions(),
-            at(SETTLED, "alice", json!({"type": "dispute", "request": "r1"})),
-        ),
+        Fixture::Disputed => with(sessions(), at(SETTLED, "alice", dispute(&[]))),
         // The request withdrawn first: a refund leaves a pending request's money to the
         // regulator, and this wallet is to be closed.
         Fixture::Closed => {
@@ -891,7 +888,10 @@ fn catalogue() -> Vec<Case> {
             "time.not_after_negative",
             "too_late",
             Sessions,
-            step(Some("alice"), json!({"type": "dispute", "not_after": -1})),
+            step(
+                Some("alice"),
+                json!({"type": "dispute", "reason": "other", "evidence": EVIDENCE, "not_after": -1}),
+            ),
         ),
         case(
             "time.cancel_rekey_too_late",
@@ -1273,10 +1273,25 @@ fn catalogue() -> Vec<Case> {
             step(Some("city"), json!({"type": "refund"})),
         ),
         case(
-            "role.merchant_signs_dispute",
+            "role.merchant_disputes_the_wallet",
+            "bad_dispute",
+            Sessions,
+            step(
+                Some("gym"),
+                json!({"type": "dispute", "reason": "unanswered", "evidence": EVIDENCE}),
+            ),
+        ),
+        case(
+            "role.merchant_disputes_with_the_consumers_reason",
+            "bad_dispute",
+            Sessions,
+            step(Some("gym"), dispute(&["r1"])),
+        ),
+        case(
+            "role.stranger_signs_dispute",
             "bad_signature",
             Sessions,
-            step(Some("gym"), json!({"type": "dispute"})),
+            step(Some("mallory"), dispute(&[])),
         ),
         case(
             "role.merchant_signs_transfer",
@@ -1319,7 +1334,7 @@ fn catalogue() -> Vec<Case> {
             "order.dispute_unknown_request",
             "unknown_request",
             Sessions,
-            step(Some("alice"), json!({"type": "dispute", "request": "r9"})),
+            step(Some("alice"), dispute(&["r9"])),
         ),
         case(
             "signature.withdraw_by_the_consumer",
@@ -1403,7 +1418,7 @@ fn catalogue() -> Vec<Case> {
             "state.dispute_before_funding",
             "not_funded",
             Unfunded,
-            step(Some("alice"), json!({"type": "dispute"})),
+            step(Some("alice"), dispute(&[])),
         ),
         case(
             "id.funded_reference_not_plain",
@@ -1424,7 +1439,7 @@ fn catalogue() -> Vec<Case> {
             "order.dispute_twice",
             "already_disputed",
             Disputed,
-            step(Some("city"), json!({"type": "dispute"})),
+            step(Some("city"), dispute(&[])),
         ),
         case(
             "order.open_twice",
@@ -1738,7 +1753,7 @@ fn controls() -> Vec<Case> {
             "control.dispute_by_the_regulator",
             ACCEPTED,
             Sessions,
-            step(Some("city"), json!({"type": "dispute", "request": "r1"})),
+            step(Some("city"), dispute(&["r1"])),
         ),
     ]
 }

@@ -91,7 +91,7 @@ fn a_merchant_cannot_hold_the_refund_hostage_with_requests() {
     closed.assert_effects(&[("refund", "alice", "6400.00")]);
 
     largest_wallet(&mut kit, "resolved");
-    kit.send("resolved", "alice", json!({"type": "dispute"})).assert_ok();
+    kit.send("resolved", "alice", prepaid_tests::dispute(&[])).assert_ok();
     let resolve = kit.send("resolved", "regulator", json!({"type": "resolve", "outcome": "refund"}));
     resolve.assert_effects(&[("refund", "alice", "6400.00")]);
 
@@ -296,8 +296,7 @@ fn the_view_says_when_the_wallet_next_needs_the_clock() {
         Some(opened + 8 * day),
         "the request's deemed confirmation"
     );
-    kit.send("d", "alice", json!({"type": "dispute", "request": "r1"}))
-        .assert_ok();
+    kit.send("d", "alice", prepaid_tests::dispute(&["r1"])).assert_ok();
     assert_eq!(
         kit.view("d").next_due,
         Some(opened + 30 * day),

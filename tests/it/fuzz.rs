@@ -174,7 +174,7 @@ fn bases() -> &'static [Base] {
         let histories = vec![
             ("none", Vec::new()),
             ("sessions", sessions()),
-            ("sessions_disputed", then(sessions(), "alice", json!({"type": "dispute", "request": "r1"}))),
+            ("sessions_disputed", then(sessions(), "alice", prepaid_tests::dispute(&["r1"]))),
             ("sessions_rekeying", then(sessions(), "city", json!({"type": "rekey", "to": "carol"}))),
             ("sessions_closed", then(sessions(), "alice", json!({"type": "refund"}))),
             (
@@ -456,6 +456,37 @@ enum Approval {
     Value(Value),
 }
 
+/// Requests a dispute or a ruling names: mostly one or two, sometimes none, twice or junk.
+fn request_ids() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        8 => prop::collection::vec(request_id(), 0..3).prop_map(Value::from),
+        1 => any_json(),
+    ]
+}
+
+/// A dispute's or a ruling's reason: mostly a code the contract knows, sometimes not.
+fn reason() -> impl Strategy<Value = Option<Value>> {
+    let known = prop::sample::select(vec![
+        "not_delivered",
+        "not_as_agreed",
+        "wrong_amount",
+        "merchant_gone",
+        "other",
+        "unanswered",
+        "refunded",
+        "unrecorded",
+    ]);
+    prop::option::of(prop_oneof![8 => known.prop_map(Value::from), 1 => any_json()])
+}
+
+/// A dispute's evidence: mostly a SHA-256 in hex, sometimes not.
+fn evidence() -> impl Strategy<Value = Option<Value>> {
+    prop::option::of(prop_oneof![
+        8 => Just(Value::from(prepaid_tests::EVIDENCE)),
+        1 => any_json(),
+    ])
+}
+
 /// A quantity: mostly one of `units`, `amount` and `stage`, sometimes none or several.
 fn quantity() -> impl Strategy<Value = Vec<(&'static str, Option<Value>)>> {
     let fields = prop_oneof![9 => (0..3u8).prop_map(|one| 1 << one), 1 => 0..8u8];
@@ -507,13 +538,28 @@ fn event() -> impl Strategy<Value = (Value, Approval)> {
         }),
         2 => not_after().prop_map(move |not_after| kind("refund", vec![("not_after", not_after)])),
         1 => Just(kind("merchant_closed", Vec::new())),
-        2 => (prop::option::of(request_id()), not_after())
-            .prop_map(move |(id, not_after)| kind("dispute", vec![("request", id), ("not_after", not_after)])),
+        2 => (prop::option::of(request_ids()), reason(), evidence(), not_after()).prop_map(
+            move |(requests, reason, evidence, not_after)| kind(
+                "dispute",
+                vec![("requests", requests), ("reason", reason), ("evidence", evidence), ("not_after", not_after)]
+            )
+        ),
         1 => (
-            prop_oneof![Just(Value::from("continue")), Just(Value::from("refund")), Just(Value::from("split")), any_json()],
-            prop::option::of(amount())
+            prop_oneof![
+                Just(Value::from("continue")),
+                Just(Value::from("release")),
+                Just(Value::from("refund")),
+                Just(Value::from("split")),
+                any_json()
+            ],
+            prop::option::of(amount()),
+            prop::option::of(request_ids()),
+            reason(),
         )
-            .prop_map(move |(outcome, release)| kind("resolve", vec![("outcome", Some(outcome)), ("release", release)])),
+            .prop_map(move |(outcome, release, requests, reason)| kind(
+                "resolve",
+                vec![("outcome", Some(outcome)), ("release", release), ("requests", requests), ("reason", reason)]
+            )),
         2 => (key("carol"), not_after()).prop_map(move |(to, not_after)| kind("transfer", vec![("to", Some(to)), ("not_after", not_after)])),
         2 => Just(kind("tick", Vec::new())),
         1 => request_id().prop_map(move |id| kind("withdraw", vec![("request", Some(id))])),

@@ -11,7 +11,7 @@ use prepaid_host::registry::{
 use prepaid_host::stats::{GroupBy, Query};
 use prepaid_host::trust::{Regulator, Trust};
 use prepaid_host::{Envelope, Error, Ledger, RefusalCode, StoreConfig};
-use prepaid_tests::{component_bytes, postgres_store, sell, signed, sqlite_store};
+use prepaid_tests::{component_bytes, dispute, postgres_store, sell, signed, sqlite_store};
 use serde_json::{json, Value};
 
 /// `#[test]`s `$sqlite` and `$postgres`, running `$check` on a new store of each kind.
@@ -640,7 +640,7 @@ fn each_alert_rule_raises_its_alert() {
             "clinic",
             json!({"type": "request", "request": "r1", "stage": 0}),
         ),
-        signed("w2", "d1", "alice", json!({"type": "dispute"})),
+        signed("w2", "d1", "alice", dispute(&[])),
         signed("w3", "refund", "alice", json!({"type": "refund"})),
     ];
     for step in &steps {
@@ -872,7 +872,7 @@ fn notices_tell_each_party_what_needs_them() {
     }
 
     // A dispute of s0: nothing waits on alice, and nothing will be deemed confirmed.
-    let dispute = signed("w1", "d", "alice", json!({"type": "dispute", "request": "s0"}));
+    let dispute = signed("w1", "d", "alice", dispute(&["s0"]));
     assert!(ledger.submit(&dispute).unwrap().verdict.ok);
     assert!(kinds(&alice, 7).iter().all(|(_, request)| request.is_none()));
 }

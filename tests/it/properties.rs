@@ -22,6 +22,8 @@ const REGULATOR: &str = "city";
 const ACTORS: [&str; 5] = [CONSUMER, MERCHANT, REGULATOR, "eve", "lee"];
 /// Stands for the id of the latest request the merchant made.
 const LATEST: &str = "<latest>";
+/// Stands for the request a dispute named last, in a generated ruling.
+const DISPUTED: &str = "<disputed>";
 
 fn amount(fen: u64) -> String {
     Amount::from_fen(fen).unwrap().to_string()
@@ -44,12 +46,24 @@ fn product() -> impl Strategy<Value = Value> {
 
 fn policy() -> impl Strategy<Value = Value> {
     let share = prop::option::weighted(0.2, 1..=100u8);
-    (0..16u32, 0..6u32, prop::option::of(Just("5000.00")), prop::option::weighted(0.3, 1..90u32), share).prop_map(
-        |(cooling, deemed, cap, valid, share)| {
+    // Answer and ruling days short enough that merchants' disputes and default rulings
+    // happen within a history.
+    let days = (
+        prop::option::weighted(0.5, 1..5u32),
+        prop::option::weighted(0.5, 1..10u32),
+    );
+    (0..16u32, 0..6u32, prop::option::of(Just("5000.00")), prop::option::weighted(0.3, 1..90u32), share, days).prop_map(
+        |(cooling, deemed, cap, valid, share, (answer, ruling))| {
             let mut policy =
                 json!({"cooling_off_days": cooling, "deemed_confirm_days": deemed, "max_price": cap, "valid_days": valid});
             if let Some(share) = share {
                 policy["supervised_share"] = share.into();
+            }
+            if let Some(answer) = answer {
+                policy["answer_days"] = answer.into();
+            }
+            if let Some(ruling) = ruling {
+                policy["ruling_days"] = ruling.into();
             }
             policy
         },
@@ -95,6 +109,8 @@ fn action() -> impl Strategy<Value = Action> {
     let request_id = prop::sample::select(vec!["r0", "r1", "r2", "r3", "r4", "r5"]);
     // Mostly the latest request the merchant made, so authorizations and disputes land.
     let target = prop_oneof![3 => Just(LATEST), 1 => request_id.clone()];
+    // Mostly the request a dispute named last, so rulings land.
+    let ruled = prop_oneof![3 => Just(DISPUTED), 1 => target.clone()];
     let any_quantity = prop_oneof![
         (0..6u64).prop_map(|units| json!({"units": units})),
         (0..40_000u64).prop_map(|fen| json!({"amount": amount(fen)})),
@@ -113,11 +129,18 @@ fn action() -> impl Strategy<Value = Action> {
         8 => (target.clone(), authorized).prop_map(|(id, quantity)| (json!({"type": "authorize", "request": id}), quantity)),
         1 => Just((json!({"type": "refund"}), None)),
         1 => Just((json!({"type": "merchant_closed"}), None)),
-        1 => prop::option::of(target.clone()).prop_map(|id| match id {
-            Some(id) => (json!({"type": "dispute", "request": id}), None),
-            None => (json!({"type": "dispute"}), None),
+        3 => prop::option::weighted(0.8, target.clone()).prop_map(|id| match id {
+            Some(id) => (prepaid_tests::dispute(&[id]), None),
+            None => (prepaid_tests::dispute(&[]), None),
         }),
+        2 => Just((json!({"type": "dispute", "requests": [LATEST], "reason": "unanswered", "evidence": prepaid_tests::EVIDENCE}), None)),
         1 => prop::sample::select(vec!["continue", "refund"]).prop_map(|outcome| (json!({"type": "resolve", "outcome": outcome}), None)),
+        4 => (ruled.clone(), prop::sample::select(vec!["continue", "release", "refund"])).prop_map(|(id, outcome)| {
+            (json!({"type": "resolve", "requests": [id], "outcome": outcome, "reason": "ruled"}), None)
+        }),
+        2 => (ruled, prop_oneof![0..500u64, 0..40_000u64]).prop_map(|(id, fen)| {
+            (json!({"type": "resolve", "requests": [id], "outcome": "split", "release": amount(fen), "reason": "ruled"}), None)
+        }),
         1 => (0..40_000u64).prop_map(|fen| (json!({"type": "resolve", "outcome": "split", "release": amount(fen)}), None)),
         2 => target.clone().prop_map(|id| (json!({"type": "withdraw", "request": id}), None)),
         1 => prop::sample::select(ACTORS.to_vec()).prop_map(|to| (json!({"type": "transfer", "to": to}), None)),
@@ -154,18 +177,29 @@ fn history() -> impl Strategy<Value = (Value, Vec<Action>)> {
 }
 
 /// The step for `action` on a wallet whose product kind is `kind`, consumer `consumer`,
-/// latest request `latest` and accepted requests' quantities `asked` (by id).
+/// latest request `latest`, request a dispute named last `disputed` and accepted
+/// requests' quantities `asked` (by id).
 fn step_for(
     action: &Action,
     time: i64,
     kind: &str,
     consumer: &'static str,
     latest: &str,
+    disputed: &str,
     asked: &HashMap<String, Value>,
 ) -> Step {
     let mut event = action.event.clone();
     if event.get("request").and_then(Value::as_str) == Some(LATEST) {
         event["request"] = latest.into();
+    }
+    if let Some(requests) = event.get_mut("requests").and_then(Value::as_array_mut) {
+        for id in requests.iter_mut() {
+            match id.as_str() {
+                Some(LATEST) => *id = latest.into(),
+                Some(DISPUTED) => *id = disputed.into(),
+                _ => {}
+            }
+        }
     }
     if event["type"] == "authorize" && action.quantity.is_none() {
         let asked = event["request"].as_str().and_then(|id| asked.get(id));
@@ -191,6 +225,7 @@ fn step_for(
         Signer::Expected => match event_type {
             "request" | "withdraw" => Some(MERCHANT),
             "merchant_closed" | "resolve" => Some(REGULATOR),
+            "dispute" if event["reason"] == "unanswered" => Some(MERCHANT),
             "tick" | "funded" => None,
             _ => Some(consumer),
         },
@@ -224,7 +259,7 @@ fn may_sign(kind: &str, signer: Option<&str>, consumer: &str) -> bool {
         "open" | "authorize" | "refund" | "transfer" | "top_up" => signer == Some(consumer),
         "request" | "withdraw" => signer == Some(MERCHANT),
         "merchant_closed" | "resolve" => signer == Some(REGULATOR),
-        "dispute" => signer == Some(consumer) || signer == Some(REGULATOR),
+        "dispute" => signer == Some(consumer) || signer == Some(REGULATOR) || signer == Some(MERCHANT),
         "tick" | "funded" => true,
         other => panic!("unexpected event {other}"),
     }
@@ -234,8 +269,10 @@ fn check_history(wasm: &WasmContract, open: &Value, actions: &[Action]) -> Resul
     let mut state: Option<Vec<u8>> = None;
     let mut consumer = CONSUMER;
     let mut latest = String::from("r0");
+    let mut disputed = String::from("r0");
     let mut asked: HashMap<String, Value> = HashMap::new();
     let mut previous: Option<WalletView> = None;
+    let mut ruled_back = Amount::ZERO;
     let mut time = 1_767_225_600i64; // 2026-01-01T00:00:00Z
     let product_kind = open["product"]["kind"].as_str().unwrap();
     // What the wallet awaits from the rail: its price, if opened awaiting funding, then
@@ -252,7 +289,15 @@ fn check_history(wasm: &WasmContract, open: &Value, actions: &[Action]) -> Resul
             0 => step(time, Some(CONSUMER), open.clone()),
             _ => {
                 time += actions[index - 1].delay;
-                step_for(&actions[index - 1], time, product_kind, consumer, &latest, &asked)
+                step_for(
+                    &actions[index - 1],
+                    time,
+                    product_kind,
+                    consumer,
+                    &latest,
+                    &disputed,
+                    &asked,
+                )
             }
         };
         if step.event["type"] == "funded" && step.event.get("amount").is_none() {
@@ -356,6 +401,9 @@ fn check_history(wasm: &WasmContract, open: &Value, actions: &[Action]) -> Resul
         if kind == "top_up" {
             awaited = step.event["amount"].as_str().unwrap().to_owned();
         }
+        if let Some(named) = step.event["requests"].as_array().filter(|_| kind == "dispute") {
+            disputed = named.last().and_then(Value::as_str).unwrap_or_default().to_owned();
+        }
         if kind == "request" {
             latest = step.event["request"].as_str().unwrap().to_owned();
             asked.insert(latest.clone(), quantity_of(&step.event));
@@ -373,9 +421,17 @@ fn check_history(wasm: &WasmContract, open: &Value, actions: &[Action]) -> Resul
             let to = step.event["to"].as_str().unwrap();
             consumer = ACTORS.into_iter().find(|actor| *actor == to).unwrap();
         }
+        // What rulings on requests gave back of units counted consumed: the consumer's
+        // too when the wallet ends.
+        for effect in &native.verdict.effects {
+            REASONS.with(|reasons| reasons.borrow_mut().insert(effect.reason.clone()));
+            if effect.kind == "refund" && effect.reason == "ruled_split" {
+                ruled_back = ruled_back.checked_add(Amount::parse(&effect.amount).unwrap()).unwrap();
+            }
+        }
         if view.status == "closed" && previous.as_ref().is_some_and(|before| before.status != "closed") {
             let before = prepaid_contract::state::Wallet::decode(state.as_deref().unwrap()).unwrap();
-            made_whole(&before, &new_state, step, time, index)?;
+            made_whole(&before, &new_state, step, time, index, ruled_back)?;
         }
         prop_assert_eq!(&wasm.view(&new_state).unwrap(), &view);
         previous = Some(view);
@@ -387,22 +443,28 @@ fn check_history(wasm: &WasmContract, open: &Value, actions: &[Action]) -> Resul
 thread_local! {
     /// Histories on this thread whose ending owed the consumer a claim.
     static OWED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Why money moved, in the histories on this thread.
+    static REASONS: std::cell::RefCell<std::collections::BTreeSet<String>> = const {
+        std::cell::RefCell::new(std::collections::BTreeSet::new())
+    };
 }
 
 /// The consumer is made whole when `step` at `time` closes a wallet that was `before`:
 /// what they were refunded and what the merchant owes them (a claim) come to the
 /// unconsumed value the terms define, to the fen, less what the regulator valued disputed
-/// requests at for the merchant; and the merchant keeps, net of what it owes, no more than
-/// the value of what it delivered and that valuation. The terms, by the ending: a refund
-/// after the cooling-off period (now, or earlier with requests held) values consumption at
-/// the list price, every other ending at the paid rate as if the part outside supervision
-/// had stayed frozen.
+/// requests at for the merchant, and counting what rulings on single requests gave back
+/// (`ruled_back`, of units they count consumed); and the merchant keeps, net of what it
+/// owes, no more than the value of what it delivered and those valuations. The terms, by
+/// the ending: a refund after the cooling-off period (now, or earlier with requests held)
+/// values consumption at the list price, every other ending at the paid rate as if the
+/// part outside supervision had stayed frozen.
 fn made_whole(
     before: &prepaid_contract::state::Wallet,
     after: &[u8],
     step: &Step,
     time: i64,
     index: usize,
+    ruled_back: Amount,
 ) -> Result<(), TestCaseError> {
     use prepaid_contract::valuation::list_value;
     let wallet = prepaid_contract::state::Wallet::decode(after).unwrap();
@@ -414,11 +476,19 @@ fn made_whole(
         Some(at) if !wallet.policy.in_cooling_off(wallet.opened_at, at) => list_value(&wallet.product, wallet.consumed),
         _ => wallet.entitlement_as(wallet.consumed, false),
     };
+    // A ruling on the whole wallet's split values its disputed requests; one on a single
+    // request is counted in `ruled_back`.
     let awarded = match (step.event["type"].as_str(), step.event["outcome"].as_str()) {
-        (Some("resolve"), Some("split")) => Amount::parse(step.event["release"].as_str().unwrap()).unwrap(),
+        (Some("resolve"), Some("split")) if step.event.get("requests").is_none() => {
+            Amount::parse(step.event["release"].as_str().unwrap()).unwrap()
+        }
         _ => Amount::ZERO,
     };
-    let entitled = wallet.paid().checked_sub(consumed).unwrap_or(Amount::ZERO);
+    let entitled = wallet
+        .paid()
+        .checked_add(ruled_back)
+        .and_then(|due| due.checked_sub(consumed))
+        .unwrap_or(Amount::ZERO);
     let due = entitled.checked_sub(awarded).unwrap_or(Amount::ZERO);
     let received = wallet.refunded.checked_add(wallet.owed).unwrap();
     prop_assert_eq!(
@@ -459,20 +529,26 @@ proptest! {
 }
 
 #[test]
-fn some_histories_owe_the_consumer_a_claim() {
+fn some_histories_owe_the_consumer_a_claim_and_rule_on_requests() {
     // The property above holds them to the terms; this says it saw some.
-    let owed = std::thread::spawn(|| {
+    let (owed, reasons) = std::thread::spawn(|| {
         let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-            cases: 400,
+            cases: 1000,
             ..ProptestConfig::default()
         });
         let wasm = prepaid_tests::engine().load(&component_bytes()).unwrap();
         runner
             .run(&history(), |(open, actions)| check_history(&wasm, &open, &actions))
             .unwrap();
-        OWED.with(std::cell::Cell::get)
+        (OWED.with(std::cell::Cell::get), REASONS.with(|reasons| reasons.take()))
     })
     .join()
     .unwrap();
-    assert!(owed > 0, "no history of 400 owed a claim");
+    assert!(owed > 0, "no history of 1000 owed a claim");
+    for ruling in ["ruled_release", "ruled_split", "ruling_overdue"] {
+        assert!(
+            reasons.contains(ruling),
+            "no history of 1000 moved money by {ruling}: {reasons:?}"
+        );
+    }
 }
