@@ -90,6 +90,52 @@ pub struct OpenDispute {
     /// a refund holds, the hold's end); none for a wallet disputed under an earlier
     /// component, which recorded no time.
     pub ruling_due: Option<i64>,
+    /// What is at stake: what the request would release if authorized now, or for the
+    /// whole wallet what is frozen.
+    pub amount: Amount,
+}
+
+/// The disputes open in `wallet`: of the whole wallet first (one an earlier component
+/// opened reads as the consumer's, reason unrecorded, with no ruling due), then of its
+/// requests, oldest first. A refund's hold is its requests', due when the hold ends.
+pub fn open_disputes(wallet: &Wallet) -> Vec<OpenDispute> {
+    if wallet.status == Status::Closed {
+        return Vec::new();
+    }
+    let unrecorded = (wallet.status == Status::Disputed && wallet.refunded_at.is_none()).then_some(DisputeRecord {
+        by: Party::Consumer,
+        reason: DisputeReason::Unrecorded,
+        evidence: None,
+        opened_at: wallet.last_at,
+    });
+    let of_wallet = wallet.dispute.clone().or(unrecorded).map(|record| OpenDispute {
+        request: None,
+        ruling_due: wallet
+            .dispute
+            .as_ref()
+            .map(|record| crate::disputes::ruling_due(wallet, record)),
+        amount: wallet.frozen().unwrap_or(Amount::ZERO),
+        record,
+    });
+    let hold_ends = crate::time::refund_hold_ends(wallet);
+    let mut consumed = wallet.consumed;
+    let mut of_requests = Vec::new();
+    for request in &wallet.requests {
+        let release = wallet
+            .entitlement(consumed + request.units)
+            .checked_sub(wallet.entitlement(consumed))
+            .expect("the entitlement only grows with units");
+        consumed += request.units;
+        if let Some(record) = &request.dispute {
+            of_requests.push(OpenDispute {
+                request: Some(request.id.clone()),
+                ruling_due: hold_ends.or(Some(crate::disputes::ruling_due(wallet, record))),
+                amount: release,
+                record: record.clone(),
+            });
+        }
+    }
+    of_wallet.into_iter().chain(of_requests).collect()
 }
 
 /// What a consumer needs to decide about a wallet besides its figures.
@@ -153,38 +199,14 @@ pub fn details(state: &[u8]) -> Result<Details, ContractError> {
             .collect(),
         _ => Vec::new(),
     };
-    let hold_ends = crate::time::refund_hold_ends(&wallet);
-    // A wallet disputed under an earlier component recorded neither who nor when.
-    let unrecorded = (wallet.status == Status::Disputed && wallet.refunded_at.is_none()).then_some(DisputeRecord {
-        by: Party::Consumer,
-        reason: DisputeReason::Unrecorded,
-        evidence: None,
-        opened_at: wallet.last_at,
-    });
-    let of_wallet = wallet.dispute.clone().or(unrecorded).map(|record| OpenDispute {
-        request: None,
-        ruling_due: wallet
-            .dispute
-            .as_ref()
-            .map(|record| crate::disputes::ruling_due(&wallet, record)),
-        record,
-    });
-    let of_requests = wallet.requests.iter().filter_map(|request| {
-        let record = request.dispute.clone()?;
-        Some(OpenDispute {
-            request: Some(request.id.clone()),
-            ruling_due: hold_ends.or(Some(crate::disputes::ruling_due(&wallet, &record))),
-            record,
-        })
-    });
-    let disputes = of_wallet.into_iter().chain(of_requests).collect();
+    let disputes = open_disputes(&wallet);
     Ok(Details {
         disputes,
         units_left: wallet.total_units() - consumed,
         stages_left,
         cooling_off_ends: wallet.policy.cooling_off_ends(wallet.opened_at),
         expires_at: crate::time::expires_at(&wallet),
-        refund_hold_ends: hold_ends,
+        refund_hold_ends: crate::time::refund_hold_ends(&wallet),
         rekey: wallet.rekey.as_ref().map(|rekey| (rekey.to, rekey.effective_at)),
         awaiting_funding: wallet.awaiting_funding,
         rail_reference: wallet.rail_reference.clone(),

@@ -82,6 +82,7 @@ pub mod alerts;
 pub mod claims;
 pub mod clock;
 mod contracts;
+pub mod disputes;
 pub mod engine;
 pub mod envelope;
 mod error;

@@ -49,6 +49,13 @@ pub enum NoticeKind {
     /// A release of the merchant's paid part of a claim to the consumer (`amount`: how
     /// much; consumers only).
     ClaimPaid,
+    /// A dispute is open, of a request or (without one) the whole wallet, raised by
+    /// either party or the regulator (`amount`: what is at stake). Listed while it is, to
+    /// both parties, so neither learns of the other's dispute only from its ruling.
+    DisputeOpen,
+    /// The regulator's ruling on a dispute is due: after it the default ruling applies
+    /// (docs/CONTRACT.md, "Disputes").
+    RulingDue,
 }
 
 /// One notice.
@@ -119,6 +126,21 @@ pub fn of_wallet(
                 Some(&request.id),
                 release,
             ));
+        }
+    }
+    for dispute in &details.disputes {
+        let request = dispute.request.as_deref();
+        let amount = Some(dispute.amount.to_string());
+        notices.push(notice(
+            NoticeKind::DisputeOpen,
+            dispute.record.opened_at,
+            request,
+            amount.clone(),
+        ));
+        // A refund's hold has its own notice of its end.
+        let ruled = dispute.record.reason != prepaid_contract::state::DisputeReason::Refunded;
+        if let Some(due) = dispute.ruling_due.filter(|due| ruled && coming(due)) {
+            notices.push(notice(NoticeKind::RulingDue, due, request, amount));
         }
     }
     let dated = [

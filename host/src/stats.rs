@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::clock::{day_number, CST_OFFSET};
+use crate::disputes::QueuedDispute;
 use crate::envelope::timestamp;
 use crate::error::Result;
 use crate::journal::Entry;
@@ -125,8 +126,12 @@ impl Level {
     /// The level of a wallet in `state`; `None` for state this build does not read (a
     /// wallet pinned to code that writes another form).
     pub fn of(state: &[u8]) -> Option<Level> {
-        let wallet = prepaid_contract::state::Wallet::decode(state).ok()?;
-        Some(Level {
+        Some(Level::of_wallet(&prepaid_contract::state::Wallet::decode(state).ok()?))
+    }
+
+    /// The level of `wallet`.
+    fn of_wallet(wallet: &prepaid_contract::state::Wallet) -> Level {
+        Level {
             merchant: wallet.merchant.to_string(),
             consumer: wallet.consumer.to_string(),
             pending: wallet.requests.len() as u64,
@@ -134,9 +139,9 @@ impl Level {
             awaiting_funding: wallet.awaiting_funding,
             unearned: match wallet.status {
                 prepaid_contract::state::Status::Closed => 0,
-                _ => prepaid_contract::claims::unearned_share(&wallet).fen(),
+                _ => prepaid_contract::claims::unearned_share(wallet).fen(),
             },
-        })
+        }
     }
 }
 
@@ -157,6 +162,9 @@ pub struct Facts {
     pub holder: Option<String>,
     /// What it adds.
     pub figures: Figures,
+    /// The wallet's open disputes after it, when it changed them: the regulator's queue
+    /// keeps them ([`crate::disputes`]).
+    pub queue: Option<Vec<QueuedDispute>>,
 }
 
 /// The business day of `at` (RFC 3339, UTC), in China Standard Time.
@@ -197,18 +205,28 @@ impl Facts {
             merchant: None,
             holder: None,
             figures: Figures::default(),
+            queue: None,
         };
         if !verdict.ok {
             return Ok(facts);
         }
+        let read = |state: &[u8]| prepaid_contract::state::Wallet::decode(state).ok();
+        let (wallet_before, wallet_after) = (before.and_then(read), after.and_then(read));
         let level_before = match before {
             None => Some(Level::default()),
-            Some(state) => Level::of(state),
+            Some(_) => wallet_before.as_ref().map(Level::of_wallet),
         };
+        let disputes = |wallet: Option<&prepaid_contract::state::Wallet>| {
+            wallet.map_or_else(Vec::new, |wallet| crate::disputes::of_wallet(&entry.wallet, wallet))
+        };
+        let queue = disputes(wallet_after.as_ref());
+        if wallet_after.is_some() && queue != disputes(wallet_before.as_ref()) {
+            facts.queue = Some(queue);
+        }
         // A purchase called off before the money came (a refund of a wallet awaiting
         // funding) is no refund on the merchant's record.
         let unfunded = level_before.as_ref().is_some_and(|level| level.awaiting_funding);
-        if let (Some(level_before), Some(level_after)) = (level_before, after.and_then(Level::of)) {
+        if let (Some(level_before), Some(level_after)) = (level_before, wallet_after.as_ref().map(Level::of_wallet)) {
             facts.figures.pending = level_after.pending as i64 - level_before.pending as i64;
             facts.figures.disputed = i64::from(level_after.disputed) - i64::from(level_before.disputed);
             facts.figures.unearned = level_after.unearned as i64 - level_before.unearned as i64;
@@ -233,12 +251,9 @@ impl Facts {
             }
             // The money in: the price of a wallet opened awaiting funding, or a top-up.
             Some("funded") => {
-                let paid = |state: Option<&[u8]>| {
-                    state
-                        .and_then(|state| prepaid_contract::state::Wallet::decode(state).ok())
-                        .map_or(0, |wallet| wallet.paid().fen())
-                };
-                figures.paid = paid(after).saturating_sub(paid(before));
+                let paid =
+                    |wallet: Option<&prepaid_contract::state::Wallet>| wallet.map_or(0, |wallet| wallet.paid().fen());
+                figures.paid = paid(wallet_after.as_ref()).saturating_sub(paid(wallet_before.as_ref()));
             }
             Some("request") => figures.requests = 1,
             Some("refund") if !unfunded => figures.refunds = 1,

@@ -570,6 +570,102 @@ fn a_regulator_sees_what_merchants_owe_consumers() {
     });
 }
 
+/// Alice disputes the gym's request from her browser, with a reason and an account of
+/// what happened that the event carries as its SHA-256; her notices and the gym's say it
+/// is open; the regulator's page queues it with its ruling due, and the regulator's split,
+/// signed in the page, pays the gym part of the session and gives alice the rest.
+#[test]
+fn a_consumer_disputes_a_request_and_the_regulator_splits_it() {
+    let platform = Platform::start();
+    runtime().block_on(async {
+        let events = scenario_events(
+            r#"{"name": "dispute", "steps": [
+                {"at": "2026-01-05T09:00:00Z", "wallet": "w1", "by": "alice",
+                 "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
+                           "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"},
+                           "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}},
+                {"at": "2026-01-06T09:00:00Z", "wallet": "w1", "by": "gym",
+                 "event": {"type": "request", "request": "r1", "units": 1}}
+            ]}"#,
+        );
+        platform.post("/v1/wallets", OPERATOR, &events[0].untimed()).await;
+        platform.post("/v1/wallets/w1/events", GYM, &events[1].untimed()).await;
+
+        let browser = Browser::consumer(&platform, "alice", 1600).await;
+        let request = "[data-wallet='w1'] li.request[data-request='r1']";
+        browser.click(&format!("{request} button.dispute")).await;
+        browser
+            .click(&format!(
+                "{request} select.dispute-reason option[value='not_as_agreed']"
+            ))
+            .await;
+        let account = "Half a session: the coach left at 9:30.";
+        browser
+            .type_in(&format!("{request} textarea.dispute-text"), account)
+            .await;
+        browser.click(&format!("{request} button.send-dispute")).await;
+        let dispute = "[data-wallet='w1'] li.dispute[data-dispute='r1']";
+        browser
+            .shows(&format!("{dispute} [data-figure='dispute.reason']"), "not as agreed")
+            .await;
+        browser.find("li.notice.dispute_open").await;
+        browser.screenshot("consumer-dispute.png").await;
+        browser.close().await;
+        // What happened stays with alice; the event carries its digest.
+        use prepaid_contract::Crypto as _;
+        let digest = prepaid_contract::NativeCrypto.sha256(account.as_bytes());
+        let store = SqliteStore::open_read_only(&platform.journal).unwrap();
+        let sent: Value = serde_json::from_str(&store.entries("w1").unwrap().last().unwrap().event).unwrap();
+        assert_eq!(
+            sent["event"]["evidence"],
+            prepaid_contract::keys::HexBytes(digest).to_string()
+        );
+        assert_eq!(sent["event"]["requests"], json!(["r1"]));
+        // The gym is told too.
+        let notices = platform.get("/v1/notices", GYM).await;
+        assert!(
+            notices["notices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|notice| notice["kind"] == "dispute_open"),
+            "{notices}"
+        );
+
+        let regulator = Browser::regulator(&platform).await;
+        let row = "#disputes tr[data-dispute='w1/r1']";
+        assert_eq!(browser_text(&regulator, row, "reason").await, "not as agreed");
+        assert_eq!(browser_text(&regulator, row, "by").await, "consumer");
+        assert_eq!(browser_text(&regulator, row, "amount").await, "¥100.00");
+        assert_eq!(browser_text(&regulator, row, "days_left").await, "30");
+        regulator.screenshot("regulator-disputes.png").await;
+        regulator
+            .click(&format!("{row} select.outcome option[value='split']"))
+            .await;
+        regulator.type_in(&format!("{row} input.release"), "60.00").await;
+        regulator
+            .type_in(&format!("{row} input.ruling-reason"), "partly_delivered")
+            .await;
+        regulator.click(&format!("{row} button.rule")).await;
+        regulator.gone(row).await;
+        let (kind, _, outcome) = platform.journal("w1").last().cloned().unwrap();
+        assert_eq!(kind, "resolve");
+        let moved: Vec<(&str, &str)> = outcome["effects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|effect| (effect["kind"].as_str().unwrap(), effect["amount"].as_str().unwrap()))
+            .collect();
+        assert_eq!(moved, [("release", "60.00"), ("refund", "40.00")], "{outcome}");
+        regulator.close().await;
+    });
+}
+
+/// The text of `row`'s cell in `column`.
+async fn browser_text(browser: &Browser, row: &str, column: &str) -> String {
+    browser.text(&format!("{row} td[data-column='{column}']")).await
+}
+
 /// A listing name with markup, as a hostile merchant would submit it.
 const MARKUP_NAME: &str = "Aligners <img src=x onerror=\"document.title='owned'\">";
 

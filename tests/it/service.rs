@@ -11,7 +11,8 @@ use prepaid_host::service::{routes, Service, MAX_BODY_BYTES, OPENAPI};
 use prepaid_host::trust::{Regulator, Trust};
 use prepaid_host::{Clock, Envelope, Funding};
 use prepaid_tests::{
-    component_bytes, funding_of, guest_bytes, ledger_in, scenario_events, serve_on_loopback, signed, two_sessions_used,
+    component_bytes, dispute, funding_of, guest_bytes, ledger_in, scenario_events, serve_on_loopback, signed,
+    two_sessions_used, EVIDENCE,
 };
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
@@ -1029,6 +1030,12 @@ fn every_platform_route_admits_exactly_its_roles() {
             Value::Null,
             vec![Some(REGULATOR), Some(AUDITOR)],
         ),
+        (
+            "GET",
+            "/v1/disputes".into(),
+            Value::Null,
+            vec![Some(REGULATOR), Some(AUDITOR)],
+        ),
     ];
     let mut wrong = Vec::new();
     for (method, path, body, admitted) in &table {
@@ -1759,4 +1766,111 @@ fn a_wallet_journaled_before_its_parties_were_indexed_keeps_its_merchants_access
         assert_eq!(server.get(path, Some(GYM)).0, StatusCode::OK, "{path}");
         assert_eq!(server.get(path, Some(SPA)).0, StatusCode::FORBIDDEN, "{path}");
     }
+}
+
+/// Disputes over the API, as each party and the regulator meet them. Gym may take its own
+/// request alice left unanswered past the answer days to the regulator, but not another
+/// merchant's wallet, nor rule on it; both parties' notices say a dispute is open; the
+/// regulator's queue lists it with its ruling due, to the regulator and the auditor only;
+/// alice answers with her own dispute, and the regulator's ruling empties the queue.
+#[test]
+fn disputes_reach_the_regulators_queue_and_both_parties() {
+    // Opened and asked for in January: alice's answer days are long past.
+    let server = Server::start_with(
+        |ledger| {
+            let ledger = ledger.with_clock(Clock::Scripted);
+            for event in &events()[..2] {
+                assert!(ledger.submit(event).unwrap().verdict.ok);
+            }
+            ledger.with_clock(Clock::System)
+        },
+        |service| service,
+    );
+    let gyms = signed(
+        "w1",
+        "gym-dispute",
+        "gym",
+        json!({"type": "dispute", "requests": ["r1"], "reason": "unanswered", "evidence": EVIDENCE}),
+    );
+    let mut spas = gyms.clone();
+    spas.id = "spa-dispute".into();
+    assert_eq!(server.submit(&spas, SPA).0, StatusCode::FORBIDDEN);
+    let (status, body) = server.submit(&gyms, GYM);
+    assert_eq!(
+        (status, body["ok"].as_bool()),
+        (StatusCode::CREATED, Some(true)),
+        "{body}"
+    );
+    let ruling = |id: &str, outcome: &str| {
+        signed(
+            "w1",
+            id,
+            "city",
+            json!({"type": "resolve", "outcome": outcome, "requests": ["r1"], "reason": "not_delivered"}),
+        )
+    };
+    assert_eq!(
+        server.submit(&ruling("gym-ruling", "release"), GYM).0,
+        StatusCode::FORBIDDEN
+    );
+
+    // The queue is the regulator's and the auditor's.
+    assert_eq!(server.get("/v1/disputes", Some(GYM)).0, StatusCode::FORBIDDEN);
+    let (status, queue) = server.get("/v1/disputes", Some(AUDITOR));
+    assert_eq!(status, StatusCode::OK, "{queue}");
+    let queued = &queue["disputes"][0];
+    assert_eq!(
+        (
+            queued["wallet"].as_str(),
+            queued["request"].as_str(),
+            queued["by"].as_str()
+        ),
+        (Some("w1"), Some("r1"), Some("merchant"))
+    );
+    assert_eq!(
+        (
+            queued["reason"].as_str(),
+            queued["evidence"].as_str(),
+            queued["amount"].as_str()
+        ),
+        (Some("unanswered"), Some(EVIDENCE), Some("200.00"))
+    );
+    assert_eq!(queued["days_left"], 30, "{queued}");
+
+    // Both parties are told.
+    let opened = |notices: &Value| {
+        notices["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|notice| notice["kind"] == "dispute_open" && notice["request"] == "r1")
+    };
+    let (_, gym_notices) = server.get("/v1/notices", Some(GYM));
+    assert!(opened(&gym_notices), "{gym_notices}");
+    let alice = sign_in(&server, "alice");
+    let (_, alice_notices) = server.get("/v1/notices", Some(&alice));
+    assert!(opened(&alice_notices), "{alice_notices}");
+    let (_, mine) = server.get("/v1/consumer/wallets", Some(&alice));
+    assert_eq!(mine["wallets"][0]["disputes"][0]["by"], "merchant", "{mine}");
+
+    // Alice answers: the dispute is hers now, and the regulator rules it not owed.
+    let (status, body) = server.submit(&signed("w1", "alice-dispute", "alice", dispute(&["r1"])), OPERATOR);
+    assert_eq!(
+        (status, body["ok"].as_bool()),
+        (StatusCode::CREATED, Some(true)),
+        "{body}"
+    );
+    let (_, queue) = server.get("/v1/disputes", Some(REGULATOR));
+    assert_eq!(queue["disputes"][0]["by"], "consumer", "{queue}");
+    let (status, body) = server.submit(&ruling("city-ruling", "refund"), REGULATOR);
+    assert_eq!(
+        (status, body["ok"].as_bool()),
+        (StatusCode::CREATED, Some(true)),
+        "{body}"
+    );
+    let (_, queue) = server.get("/v1/disputes", Some(REGULATOR));
+    assert_eq!(queue["disputes"], json!([]));
+    let (_, wallet) = server.get("/v1/wallets/w1", Some(AUDITOR));
+    assert_eq!(wallet["view"]["pending"], "0.00", "{wallet}");
+    assert_eq!(wallet["disputes"], json!([]));
 }

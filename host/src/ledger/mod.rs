@@ -571,6 +571,11 @@ impl Ledger {
         self.with_store(|store| crate::reconcile::reconcile(store, statement))
     }
 
+    /// Every dispute open in a wallet, ruling due soonest first: the regulator's queue.
+    pub fn open_disputes(&self) -> Result<Vec<crate::disputes::QueuedDispute>> {
+        self.with_store(|store| store.open_disputes())
+    }
+
     /// Every claim not yet paid in full, oldest first: what merchants owe consumers.
     pub fn open_claims(&self) -> Result<Vec<ConsumerClaim>> {
         self.with_store(|store| store.open_claims())

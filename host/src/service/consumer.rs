@@ -101,8 +101,15 @@ pub(super) async fn wallets(State(service): State<Service>, headers: HeaderMap) 
             let migration = ledger.waiting_migration(&id)?;
             // What the merchant owes them, and what its releases have paid of it.
             let claims = ledger.claims_of(&id)?;
+            // The disputes open in it, theirs or the merchant's, and when each is ruled.
+            let disputes = wallet
+                .head
+                .state
+                .as_deref()
+                .map(|state| crate::disputes::of_state(&id, state));
             wallets.push(
-                json!({"wallet": id, "view": wallet.view, "details": details, "migration": migration, "claims": claims}),
+                json!({"wallet": id, "view": wallet.view, "details": details, "migration": migration,
+                                "claims": claims, "disputes": disputes}),
             );
         }
         Ok(wallets)

@@ -60,8 +60,8 @@ use error::ApiError;
 use metrics::Metrics;
 use outbox::{ack, claim, outbox};
 use platform::{
-    alert_rules, alerts, calendar, claims, close_merchant, configure_alerts, configure_calendar, listing, listings,
-    merchant, merchants, migration_plan, register_merchant, registry_log, review_listing, review_merchant,
+    alert_rules, alerts, calendar, claims, close_merchant, configure_alerts, configure_calendar, disputes, listing,
+    listings, merchant, merchants, migration_plan, register_merchant, registry_log, review_listing, review_merchant,
     revoke_listing, statistics, submit_listing,
 };
 use wallets::{
@@ -265,6 +265,7 @@ fn build(listed: &mut Vec<(Method, &'static str)>) -> Router<Service> {
     );
     add(Method::GET, "/v1/checkpoint", on(MethodFilter::GET, checkpoint));
     add(Method::GET, "/v1/claims", on(MethodFilter::GET, claims));
+    add(Method::GET, "/v1/disputes", on(MethodFilter::GET, disputes));
     add(Method::GET, "/v1/outbox", on(MethodFilter::GET, outbox));
     add(Method::POST, "/v1/outbox/claim", on(MethodFilter::POST, claim));
     add(Method::POST, "/v1/outbox/ack", on(MethodFilter::POST, ack));

@@ -423,6 +423,27 @@ pub(super) async fn claims(State(service): State<Service>, headers: HeaderMap) -
     Ok(Json(serde_json::json!({"claims": claims})))
 }
 
+/// The disputes open in wallets, with the requests refunds hold for the regulator: the
+/// regulator's queue, ruling due soonest first, each with the days left before the default
+/// ruling applies, a part day counted as one (0 or less once due: the next tick makes it).
+pub(super) async fn disputes(State(service): State<Service>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    authorize(&service, &headers, &[Role::Regulator, Role::Auditor])?;
+    let ledger = service.ledger.clone();
+    let (disputes, now) = blocking(move || Ok((ledger.open_disputes()?, ledger.clock().now()?))).await?;
+    let disputes: Vec<Value> = disputes
+        .into_iter()
+        .map(|dispute| {
+            let days_left = dispute.ruling_due.map(|due| (due - now + 86_399).div_euclid(86_400));
+            let mut value = serde_json::to_value(&dispute).unwrap_or_default();
+            if let Some(days_left) = days_left {
+                value["days_left"] = days_left.into();
+            }
+            value
+        })
+        .collect();
+    Ok(Json(serde_json::json!({"disputes": disputes})))
+}
+
 pub(super) async fn alert_rules(
     State(service): State<Service>,
     headers: HeaderMap,

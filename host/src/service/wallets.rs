@@ -23,8 +23,8 @@ use crate::store::Entry;
 /// merchant's, so that a merchant learns nothing about other wallets.
 fn outside_merchant_scope() -> ApiError {
     ApiError::forbidden(
-        "a merchant key reads its own wallets, submits its own requests to them, and opens new \
-         wallets naming it as the merchant; nothing else",
+        "a merchant key reads its own wallets, submits its own requests, withdrawals and disputes to \
+         them, and opens new wallets naming it as the merchant; nothing else",
     )
 }
 
@@ -280,7 +280,7 @@ async fn event_for(
                 "`funded` is the payment adapter's report that the money arrived: an operator key sends it",
             ))
         }
-        Role::Merchant if !["request", "withdraw"].contains(&kind) => return Err(outside_merchant_scope()),
+        Role::Merchant if !["request", "withdraw", "dispute"].contains(&kind) => return Err(outside_merchant_scope()),
         Role::Consumer if !CONSUMER_EVENTS.contains(&kind) => return Err(outside_consumer_scope()),
         _ => {}
     }
@@ -354,6 +354,7 @@ pub(super) async fn wallet(
         "view": view,
         "details": details,
         "claims": claims,
+        "disputes": head.state.as_deref().map(|state| crate::disputes::of_state(&head.wallet, state)),
     })))
 }
 

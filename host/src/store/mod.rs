@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::claims::{ConsumerClaim, Withheld};
+use crate::disputes::QueuedDispute;
 use crate::error::{Error, Result};
 pub use crate::journal::{Ack, AckRecord, Acknowledged, Entry, OutboxEffect, OutboxRow, WalletHead, GENESIS_HASH};
 use crate::outcome::EffectRecord;
@@ -167,6 +168,10 @@ pub trait Store: Send {
     fn claims_books(&self) -> bool {
         true
     }
+
+    /// Every dispute open in a wallet, the regulator's ruling due soonest first (none due
+    /// last): the regulator's queue ([`crate::disputes`]).
+    fn open_disputes(&self) -> Result<Vec<QueuedDispute>>;
 
     /// The claims `wallet`'s ending recorded, with their payments.
     fn claims_of(&self, wallet: &str) -> Result<Vec<ConsumerClaim>>;

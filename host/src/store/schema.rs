@@ -15,7 +15,7 @@ use anyhow::anyhow;
 use crate::error::Result;
 
 /// What each step adds, by the version it brings a store to (the first is version 1).
-pub const STEPS: [&str; 10] = [
+pub const STEPS: [&str; 11] = [
     "the journal: components, wallets, entries and the outbox",
     "claims on the outbox",
     "the wallets' due times",
@@ -26,7 +26,12 @@ pub const STEPS: [&str; 10] = [
     "the platform's admission: whether the journal sells only listings",
     "migrations waiting for their consumer's consent",
     "claims merchants owe consumers, what releases paid of them, and their statistics",
+    "the regulator's queue of open disputes, filled from the wallets' states",
 ];
+
+/// The step (an index into [`STEPS`]) that adds the regulator's queue of disputes: a store
+/// running it fills the queue from its wallets' states, in the same transaction.
+pub const QUEUE_STEP: usize = 10;
 
 /// The version this build's stores are at.
 pub const VERSION: u32 = STEPS.len() as u32;

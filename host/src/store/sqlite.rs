@@ -9,6 +9,7 @@ use rusqlite::{ffi, params, Connection, OpenFlags, OptionalExtension, Row};
 
 use crate::claims::{self, ClaimRow, ConsumerClaim, PaymentRow, Withheld};
 use crate::clock::unix_now;
+use crate::disputes::QueuedDispute;
 use crate::envelope::rfc3339;
 use crate::error::{Error, Result};
 use crate::outcome::EffectRecord;
@@ -162,7 +163,50 @@ const STEPS: [&str; schema::STEPS.len()] = [
      ALTER TABLE stats ADD COLUMN owed INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE stats ADD COLUMN collected INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE stats ADD COLUMN unearned INTEGER NOT NULL DEFAULT 0",
+    // Filled from the wallets' states as the step runs (`schema::QUEUE_STEP`).
+    "CREATE TABLE IF NOT EXISTS disputes (
+         wallet     TEXT NOT NULL,
+         request    TEXT NOT NULL,
+         merchant   TEXT NOT NULL,
+         consumer   TEXT NOT NULL,
+         by_party   TEXT NOT NULL,
+         reason     TEXT NOT NULL,
+         evidence   TEXT,
+         opened_at  INTEGER NOT NULL,
+         ruling_due INTEGER,
+         amount     TEXT NOT NULL,
+         PRIMARY KEY (wallet, request)
+     );
+     CREATE INDEX IF NOT EXISTS disputes_due ON disputes (ruling_due, wallet, request)",
 ];
+
+/// Replaces the queue's rows of `wallet` with `queue`: its disputes open now.
+fn record_queue(tx: &Connection, wallet: &str, queue: &[QueuedDispute]) -> Result<()> {
+    tx.prepare_cached("DELETE FROM disputes WHERE wallet = ?1")?
+        .execute([wallet])
+        .with_context(|| format!("clearing the disputes of wallet {wallet} from the queue"))?;
+    for dispute in queue {
+        tx.prepare_cached(
+            "INSERT INTO disputes (wallet, request, merchant, consumer, by_party, reason, evidence, opened_at,
+                                   ruling_due, amount)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?
+        .execute(params![
+            dispute.wallet,
+            dispute.request.as_deref().unwrap_or_default(),
+            dispute.merchant,
+            dispute.consumer,
+            dispute.by,
+            dispute.reason,
+            dispute.evidence,
+            dispute.opened_at,
+            dispute.ruling_due,
+            dispute.amount
+        ])
+        .with_context(|| format!("queueing the disputes of wallet {wallet}"))?;
+    }
+    Ok(())
+}
 
 /// `value` as SQLite's integer.
 fn to_sql(value: u64) -> Result<i64> {
@@ -239,6 +283,16 @@ fn migrate(conn: &mut Connection, version: u32) -> anyhow::Result<()> {
             }
             tx.execute_batch(statement)
                 .with_context(|| format!("migrating the journal: {}", schema::STEPS[step]))?;
+        }
+        if step == schema::QUEUE_STEP {
+            let heads: Vec<(String, Vec<u8>)> = tx
+                .prepare("SELECT wallet, state FROM wallets WHERE state IS NOT NULL")?
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()
+                .context("reading the wallets' states to queue their disputes")?;
+            for (wallet, state) in heads {
+                record_queue(&tx, &wallet, &crate::disputes::of_state(&wallet, &state))?;
+            }
         }
     }
     tx.pragma_update(None, "user_version", schema::VERSION)?;
@@ -878,6 +932,9 @@ impl Store for SqliteStore {
                 .execute(params![entry.wallet, sale.merchant, sale.listing, facts.at])
                 .with_context(|| format!("indexing wallet {} under its merchant", entry.wallet))?;
         }
+        if let Some(queue) = &facts.queue {
+            record_queue(&tx, &entry.wallet, queue)?;
+        }
         let mut figures = facts.figures;
         figures.collected = record_claims(&tx, entry, effects, facts)?;
         if let Some(merchant) = facts.merchant.as_ref().filter(|_| !figures.is_zero()) {
@@ -1066,6 +1123,30 @@ impl Store for SqliteStore {
 
     fn claims_books(&self) -> bool {
         self.claims_books
+    }
+
+    fn open_disputes(&self) -> Result<Vec<QueuedDispute>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT wallet, request, merchant, consumer, by_party, reason, evidence, opened_at, ruling_due, amount
+             FROM disputes ORDER BY ruling_due IS NULL, ruling_due, wallet, request",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok(QueuedDispute {
+                wallet: row.get(0)?,
+                request: Some(row.get::<_, String>(1)?).filter(|request| !request.is_empty()),
+                merchant: row.get(2)?,
+                consumer: row.get(3)?,
+                by: row.get(4)?,
+                reason: row.get(5)?,
+                evidence: row.get(6)?,
+                opened_at: row.get(7)?,
+                ruling_due: row.get(8)?,
+                amount: row.get(9)?,
+            })
+        })?;
+        Ok(rows
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .context("reading the disputes' queue")?)
     }
 
     fn claims_of(&self, wallet: &str) -> Result<Vec<ConsumerClaim>> {

@@ -75,9 +75,45 @@
     return { ...asked, units: request.units };
   }
 
-  function requestCard(wallet, product, request) {
+  // The reasons a consumer may give for a dispute (the contract's codes).
+  const REASONS = ['not_delivered', 'not_as_agreed', 'wrong_amount', 'merchant_gone', 'other'];
+
+  // A dispute names what it contests (a request, or the whole wallet) and why. What
+  // happened stays with the consumer: the event carries its SHA-256, which the regulator
+  // checks against the account the consumer gives them.
+  function disputeForm(wallet, request, panel) {
+    const reason = h('select', { class: 'dispute-reason' }, REASONS.map((code) => h('option', { value: code }, t(`reason.${code}`))));
+    const text = h('textarea', { class: 'dispute-text', rows: 3, 'data-placeholder': 'dispute.describe', placeholder: t('dispute.describe') });
+    panel.replaceChildren(reason, text,
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'send-dispute', onclick: () => sendDispute(wallet, request, reason.value, text.value) }, L('dispute.send')),
+        h('button', { type: 'button', class: 'secondary', onclick: () => panel.replaceChildren() }, L('cancel'))));
+  }
+
+  async function sendDispute(wallet, request, reason, text) {
+    const evidence = Prepaid.hex(await crypto.subtle.digest('SHA-256', utf8(text)));
+    // Fields in the contract's order.
+    await act(wallet, 'dispute', { type: 'dispute', ...(request ? { requests: [request] } : {}), reason, evidence });
+  }
+
+  // The disputes open in a wallet: who raised each, why, what is at stake, and when the
+  // regulator's ruling is due (after it, the default ruling applies).
+  function disputesCard(disputes) {
+    return h('section', { class: 'disputes' },
+      h('h4', {}, L('disputes')),
+      h('ul', {}, disputes.map((dispute) => h('li', { class: 'dispute', 'data-dispute': dispute.request ?? '' },
+        h('dl', { class: 'small' },
+          figure('request', dispute.request ?? t('dispute.whole')),
+          figure('dispute.by', t(`party.${dispute.by}`)),
+          figure('dispute.reason', t(`reason.${dispute.reason}`)),
+          figure('dispute.amount', yuan(dispute.amount)),
+          dispute.ruling_due ? figure('dispute.ruling_due', when(dispute.ruling_due)) : null)))));
+  }
+
+  function requestCard(wallet, product, request, disputedBy) {
     const what = request.stage_name
       ?? (product === 'stored_value' ? yuan(amountOf(request.units)) : `${request.units} ${t('units.count')}`);
+    const panel = h('div', { class: 'dispute-panel' });
     const card = h('li', { class: 'request', 'data-request': request.request },
       h('div', { class: 'request-head' },
         h('strong', {}, what),
@@ -91,7 +127,9 @@
         request.disputed ? figure('disputed', '✓') : null),
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'authorize', onclick: () => act(wallet, 'authorize', authorization(product, request)) }, L('authorize')),
-        request.disputed ? null : h('button', { type: 'button', class: 'secondary dispute', onclick: () => act(wallet, 'dispute', { type: 'dispute', request: request.request }) }, L('dispute'))));
+        // A request the merchant took to the regulator the consumer may dispute in turn.
+        request.disputed && disputedBy !== 'merchant' ? null : h('button', { type: 'button', class: 'secondary dispute', onclick: () => disputeForm(wallet, request.request, panel) }, L('dispute'))),
+      panel);
     return card;
   }
 
@@ -195,8 +233,10 @@
   }
 
   function walletCard(entry) {
-    const { wallet, view, details, migration, claims } = entry;
+    const { wallet, view, details, migration, claims, disputes } = entry;
     const refundPanel = h('div', { class: 'refund-panel' });
+    const disputePanel = h('div', { class: 'dispute-panel' });
+    const disputedBy = new Map((disputes ?? []).filter((dispute) => dispute.request).map((dispute) => [dispute.request, dispute.by]));
     const statementPanel = h('div', { class: 'statement-panel' });
     const requests = details?.requests ?? [];
     return h('article', { class: 'wallet', 'data-wallet': wallet },
@@ -219,11 +259,14 @@
         details?.awaiting_funding ? figure('awaiting_funding', '✓') : null),
       migration ? proposalCard(wallet, migration) : null,
       claims?.length ? claimsCard(claims) : null,
+      disputes?.length ? disputesCard(disputes) : null,
       h('h4', {}, L('requests')),
-      requests.length ? h('ul', { class: 'requests' }, requests.map((request) => requestCard(wallet, view.product, request))) : h('p', { class: 'hint' }, L('requests.none')),
+      requests.length ? h('ul', { class: 'requests' }, requests.map((request) => requestCard(wallet, view.product, request, disputedBy.get(request.request)))) : h('p', { class: 'hint' }, L('requests.none')),
       h('div', { class: 'actions' },
         ['closed', 'settling'].includes(view.status) ? null : h('button', { type: 'button', class: 'danger refund', onclick: () => refund(wallet, refundPanel) }, L('refund')),
+        view.status === 'active' && !details?.awaiting_funding ? h('button', { type: 'button', class: 'secondary dispute-wallet', onclick: () => disputeForm(wallet, null, disputePanel) }, L('dispute.wallet')) : null,
         h('button', { type: 'button', class: 'secondary show-statement', onclick: () => statement(wallet, statementPanel) }, L('statement.show'))),
+      disputePanel,
       refundPanel,
       statementPanel);
   }

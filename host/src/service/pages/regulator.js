@@ -1,11 +1,11 @@
 // The regulator's dashboard: the supervised funds as charts, the merchants and listings
 // awaiting review (a listing's approval signed in the browser with the regulator's key),
-// alerts, closures, the plan of moving live wallets onto new rules before signing it, and
+// alerts, the queue of disputes with a ruling on each (signed here too), closures, the plan of moving live wallets onto new rules before signing it, and
 // any wallet's history, receipts and replay.
 'use strict';
 
 (() => {
-  const { t, L, h, label, yuan, fen, when, short, api, guarded, approvalDigest, importSecret, sign, keys, barChart, lineChart } = Prepaid;
+  const { t, L, h, label, yuan, fen, when, short, api, guarded, approvalDigest, eventDigest, eventId, importSecret, sign, keys, barChart, lineChart } = Prepaid;
   const $ = (id) => document.getElementById(id);
   const DAY = 86400;
   let apiKey = sessionStorage.getItem('prepaid.api_key') ?? '';
@@ -126,6 +126,59 @@
       : [h('tr', {}, h('td', { class: 'hint' }, L('claims.none')))]));
   }
 
+  // The disputes open in wallets and the requests refunds hold, ruling due soonest first,
+  // each with a ruling the regulator signs here: on a request (pay it, not owed, lift the
+  // dispute, or split its worth), or on the whole wallet (lift, refund, split).
+  async function disputes() {
+    const [{ disputes: open }, { merchants }] = await Promise.all([get('/v1/disputes'), get('/v1/merchants')]);
+    const names = new Map(merchants.map((merchant) => [merchant.merchant, merchant.name]));
+    const columns = ['merchants', 'wallet', 'request', 'dispute.by', 'dispute.reason', 'dispute.amount', 'dispute.ruling_due', 'dispute.days_left', 'rule'];
+    $('disputes').replaceChildren(...(open.length
+      ? [h('thead', {}, h('tr', {}, columns.map((key) => h('th', {}, L(key))))),
+        h('tbody', {}, open.map((dispute) => h('tr', { 'data-dispute': `${dispute.wallet}/${dispute.request ?? ''}` },
+          h('td', { title: dispute.merchant }, names.get(dispute.merchant) ?? short(dispute.merchant)),
+          h('td', {}, dispute.wallet),
+          h('td', {}, dispute.request ?? t('dispute.whole')),
+          h('td', { 'data-column': 'by' }, t(`party.${dispute.by}`)),
+          h('td', { 'data-column': 'reason', title: dispute.evidence ?? '' }, t(`reason.${dispute.reason}`)),
+          h('td', { class: 'amount', 'data-column': 'amount' }, yuan(dispute.amount)),
+          h('td', {}, dispute.ruling_due ? when(dispute.ruling_due) : '—'),
+          h('td', { 'data-column': 'days_left' }, dispute.days_left === undefined ? '—' : String(dispute.days_left)),
+          h('td', {}, rulingForm(dispute)))))]
+      : [h('tr', {}, h('td', { class: 'hint' }, L('disputes.none')))]));
+  }
+
+  function rulingForm(dispute) {
+    // A refund's hold is ruled as a whole; a request's dispute one by one.
+    const outcomes = dispute.request && dispute.reason !== 'refunded' ? ['release', 'refund', 'continue', 'split'] : ['refund', 'split', 'continue'];
+    const outcome = h('select', { class: 'outcome' }, outcomes.map((code) => h('option', { value: code }, t(`outcome.${code}`))));
+    const release = h('input', { type: 'text', class: 'release', inputmode: 'decimal', placeholder: '0.00', size: 8 });
+    const reason = h('input', { type: 'text', class: 'ruling-reason', 'data-placeholder': 'ruling.reason', placeholder: t('ruling.reason'), size: 12 });
+    return h('div', { class: 'ruling' }, outcome, release, reason,
+      h('button', { type: 'button', class: 'rule', onclick: () => rule(dispute, outcome.value, release.value.trim(), reason.value.trim()) }, L('rule')));
+  }
+
+  // The ruling is the regulator key's signature of the `resolve` event, made here, in the
+  // contract's field order.
+  async function rule(dispute, outcome, release, reason) {
+    await guarded(async () => {
+      if (!regulator) throw new Prepaid.ApiError('no_key', t('regulator_key'));
+      const held = !dispute.request || dispute.reason === 'refunded';
+      const event = {
+        type: 'resolve',
+        outcome,
+        ...(held ? {} : { requests: [dispute.request] }),
+        ...(reason ? { reason } : {}),
+        ...(outcome === 'split' ? { release } : {}),
+      };
+      const id = eventId('resolve');
+      const signature = await sign(regulator.key, await eventDigest(dispute.wallet, id, event));
+      const answer = await post(`/v1/wallets/${encodeURIComponent(dispute.wallet)}/events`, { wallet: dispute.wallet, id, event, signature });
+      if (!answer.ok) throw new Prepaid.ApiError(answer.error?.code ?? 'rejected', answer.error?.message ?? t('rejected'));
+      await load();
+    });
+  }
+
   async function closures() {
     const { merchants } = await get('/v1/merchants');
     const closing = merchants.filter((merchant) => merchant.closure);
@@ -180,7 +233,7 @@
   }
 
   async function load() {
-    await Promise.all([charts(), review(), alerts(), claims(), closures()]);
+    await Promise.all([charts(), review(), alerts(), claims(), disputes(), closures()]);
     $('dashboard').hidden = false;
     label();
   }

@@ -20,6 +20,7 @@ pub use config::PostgresConfig;
 
 use crate::claims::{self, ClaimRow, ConsumerClaim, PaymentRow, Recorded, Release, Withheld};
 use crate::clock::unix_now;
+use crate::disputes::QueuedDispute;
 use crate::envelope::rfc3339;
 use crate::error::{Error, Result};
 use crate::outcome::EffectRecord;
@@ -174,7 +175,49 @@ const STEPS: [&str; schema::STEPS.len()] = [
      ALTER TABLE stats ADD COLUMN IF NOT EXISTS owed BIGINT NOT NULL DEFAULT 0;
      ALTER TABLE stats ADD COLUMN IF NOT EXISTS collected BIGINT NOT NULL DEFAULT 0;
      ALTER TABLE stats ADD COLUMN IF NOT EXISTS unearned BIGINT NOT NULL DEFAULT 0;",
+    // Filled from the wallets' states as the step runs (`schema::QUEUE_STEP`).
+    "CREATE TABLE IF NOT EXISTS disputes (
+         wallet     TEXT NOT NULL,
+         request    TEXT NOT NULL,
+         merchant   TEXT NOT NULL,
+         consumer   TEXT NOT NULL,
+         by_party   TEXT NOT NULL,
+         reason     TEXT NOT NULL,
+         evidence   TEXT,
+         opened_at  BIGINT NOT NULL,
+         ruling_due BIGINT,
+         amount     TEXT NOT NULL,
+         PRIMARY KEY (wallet, request)
+     );
+     CREATE INDEX IF NOT EXISTS disputes_due ON disputes (ruling_due, wallet, request);",
 ];
+
+/// Replaces the queue's rows of `wallet` with `queue`: its disputes open now.
+fn record_queue(tx: &mut impl postgres::GenericClient, wallet: &str, queue: &[QueuedDispute]) -> Result<()> {
+    tx.execute("DELETE FROM disputes WHERE wallet = $1", &[&wallet])
+        .with_context(|| format!("clearing the disputes of wallet {wallet} from the queue"))?;
+    for dispute in queue {
+        tx.execute(
+            "INSERT INTO disputes (wallet, request, merchant, consumer, by_party, reason, evidence, opened_at,
+                                   ruling_due, amount)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            &[
+                &dispute.wallet,
+                &dispute.request.as_deref().unwrap_or_default(),
+                &dispute.merchant,
+                &dispute.consumer,
+                &dispute.by,
+                &dispute.reason,
+                &dispute.evidence,
+                &dispute.opened_at,
+                &dispute.ruling_due,
+                &dispute.amount,
+            ],
+        )
+        .with_context(|| format!("queueing the disputes of wallet {wallet}"))?;
+    }
+    Ok(())
+}
 
 /// The database's schema version: 0 before versions were recorded (or before any table).
 fn schema_version(client: &mut impl postgres::GenericClient) -> Result<u32> {
@@ -211,6 +254,17 @@ fn migrate(client: &mut Client) -> Result<()> {
     for step in schema::pending(schema_version(&mut tx)?, "the PostgreSQL store")? {
         tx.batch_execute(STEPS[step])
             .with_context(|| format!("migrating the store: {}", schema::STEPS[step]))?;
+        if step == schema::QUEUE_STEP {
+            let heads: Vec<(String, Vec<u8>)> = tx
+                .query("SELECT wallet, state FROM wallets WHERE state IS NOT NULL", &[])
+                .context("reading the wallets' states to queue their disputes")?
+                .iter()
+                .map(|row| (row.get(0), row.get(1)))
+                .collect();
+            for (wallet, state) in heads {
+                record_queue(&mut tx, &wallet, &crate::disputes::of_state(&wallet, &state))?;
+            }
+        }
     }
     let version = i32::try_from(schema::VERSION).expect("a handful of versions");
     tx.batch_execute(
@@ -783,8 +837,10 @@ impl Store for PostgresStore {
         // An entry that records claims or releases money pays claims too, which takes a
         // transaction (the claims it pays are locked until it commits); any other entry is
         // one statement, so one round trip.
+        // An entry that changes the wallet's disputes rewrites its rows of the queue in the
+        // same transaction.
         let (recorded, releases) = claims::of_entry(entry, effects)?;
-        if recorded.is_empty() && releases.is_empty() {
+        if recorded.is_empty() && releases.is_empty() && facts.queue.is_none() {
             self.client.get_mut().execute(&append, &params).map_err(conflict_or)?;
             return Ok(());
         }
@@ -792,7 +848,11 @@ impl Store for PostgresStore {
         let mut tx = self.client.get_mut().transaction().context("starting an append")?;
         tx.execute(&append, &params).map_err(conflict_or)?;
         statements.record(&mut tx, entry, &recorded, &releases, facts)?;
-        tx.commit().context("committing an entry and its claims")?;
+        if let Some(queue) = &facts.queue {
+            record_queue(&mut tx, &entry.wallet, queue)?;
+        }
+        tx.commit()
+            .context("committing an entry, its claims and its disputes")?;
         Ok(())
     }
 
@@ -966,6 +1026,33 @@ impl Store for PostgresStore {
 
     fn claims_of(&self, wallet: &str) -> Result<Vec<ConsumerClaim>> {
         self.claims_where("c.wallet = $1", wallet)
+    }
+
+    fn open_disputes(&self) -> Result<Vec<QueuedDispute>> {
+        let rows = self
+            .client
+            .borrow_mut()
+            .query(
+                "SELECT wallet, request, merchant, consumer, by_party, reason, evidence, opened_at, ruling_due, amount
+                 FROM disputes ORDER BY ruling_due NULLS LAST, wallet, request",
+                &[],
+            )
+            .context("reading the disputes' queue")?;
+        Ok(rows
+            .iter()
+            .map(|row| QueuedDispute {
+                wallet: row.get(0),
+                request: Some(row.get::<_, String>(1)).filter(|request| !request.is_empty()),
+                merchant: row.get(2),
+                consumer: row.get(3),
+                by: row.get(4),
+                reason: row.get(5),
+                evidence: row.get(6),
+                opened_at: row.get(7),
+                ruling_due: row.get(8),
+                amount: row.get(9),
+            })
+            .collect())
     }
 
     fn open_claims(&self) -> Result<Vec<ConsumerClaim>> {
