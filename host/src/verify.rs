@@ -182,6 +182,11 @@ pub fn verify_with_progress(
             }
         }
     }
+    // The regulator's queue is the wallets' disputes: a row deleted would hide a dispute
+    // from the regulator, one added or altered would show one that is not.
+    if !checks.replay_only && store.keeps_queue() {
+        report.divergences.extend(check_queue(store, &wallets)?);
+    }
     if checks.coverage == Coverage::Checkpoint {
         let held: std::collections::HashSet<&str> = wallets.iter().map(String::as_str).collect();
         for leaf in checks
@@ -323,6 +328,55 @@ fn replay(
         }
     }
     Ok(report)
+}
+
+/// Holds the store's queue of disputes to the disputes in the heads of `wallets`.
+fn check_queue(store: &dyn Store, wallets: &[String]) -> Result<Vec<Divergence>> {
+    let mut queued: HashMap<String, Vec<crate::disputes::QueuedDispute>> = HashMap::new();
+    for dispute in store.open_disputes()? {
+        queued.entry(dispute.wallet.clone()).or_default().push(dispute);
+    }
+    let show = |disputes: &[crate::disputes::QueuedDispute]| match disputes {
+        [] => "none".to_owned(),
+        _ => serde_json::to_string(disputes).unwrap_or_default(),
+    };
+    let mut divergences = Vec::new();
+    for wallet in wallets {
+        let head = read_head(store, wallet)?;
+        let mut expected = head
+            .state
+            .as_deref()
+            .map_or_else(Vec::new, |state| crate::disputes::of_state(wallet, state));
+        let mut recorded = queued.remove(wallet).unwrap_or_default();
+        // The store reads the queue in its own order; a wallet's disputes compare as sets.
+        let key = |dispute: &crate::disputes::QueuedDispute| dispute.request.clone();
+        expected.sort_by_key(key);
+        recorded.sort_by_key(key);
+        if recorded != expected {
+            divergences.push(Divergence {
+                wallet: wallet.clone(),
+                seq: head.seq,
+                field: "disputes".into(),
+                recorded: show(&recorded),
+                replayed: show(&expected),
+                against: "the wallet's state",
+                fuel_only: false,
+            });
+        }
+    }
+    for (wallet, recorded) in queued {
+        divergences.push(Divergence {
+            wallet,
+            seq: 0,
+            field: "disputes".into(),
+            recorded: show(&recorded),
+            replayed: "no such wallet in the journal".into(),
+            against: "the journal",
+            fuel_only: false,
+        });
+    }
+    divergences.sort_by(|a, b| a.wallet.cmp(&b.wallet));
+    Ok(divergences)
 }
 
 /// `amount` in fen; none for an amount that does not parse, which matches nothing.

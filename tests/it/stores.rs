@@ -497,3 +497,121 @@ fn a_postgres_database_from_before_ack_references_gains_them() {
     assert!(report.is_clean(), "{:?}", report.divergences);
     assert_ack_references(store.as_ref(), &effects, new);
 }
+
+/// Three wallets: w1 with a request the consumer disputes, w2 disputed whole by the
+/// regulator, w3 with a request only pending.
+fn disputed_wallets() -> Vec<prepaid_host::envelope::Envelope> {
+    let dispute = |requests: &str| {
+        format!(
+            r#"{{"type": "dispute", {requests}"reason": "not_delivered", "evidence": "{}"}}"#,
+            prepaid_tests::EVIDENCE
+        )
+    };
+    let mut steps = Vec::new();
+    for wallet in ["w1", "w2", "w3"] {
+        steps.push(format!(
+            r#"{{"at": "2026-01-05T09:00:00Z", "wallet": "{wallet}", "by": "alice",
+                "event": {{"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
+                          "product": {{"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"}},
+                          "policy": {{"cooling_off_days": 7, "deemed_confirm_days": 0}}}}}}"#
+        ));
+        steps.push(format!(
+            r#"{{"at": "2026-01-06T09:00:00Z", "wallet": "{wallet}", "by": "gym",
+                "event": {{"type": "request", "request": "r1", "units": 2}}}}"#
+        ));
+    }
+    steps.push(format!(
+        r#"{{"at": "2026-01-07T09:00:00Z", "wallet": "w1", "by": "alice", "event": {}}}"#,
+        dispute(r#""requests": ["r1"], "#)
+    ));
+    steps.push(format!(
+        r#"{{"at": "2026-01-07T09:00:00Z", "wallet": "w2", "by": "city", "event": {}}}"#,
+        dispute("")
+    ));
+    scenario_events(&format!(r#"{{"name": "disputes", "steps": [{}]}}"#, steps.join(",")))
+}
+
+/// The regulator's queue on both stores: the same rows for the same events, each wallet's
+/// open disputes; a ruling takes its row out; a store from before the queue fills it from
+/// its wallets' states as it migrates; and verify names a row deleted, altered or planted.
+#[test]
+fn the_disputes_queue_is_the_wallets_disputes_on_both_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sqlite_config, postgres_config) = (sqlite_store(dir.path()), postgres_store());
+    let (on_sqlite, on_postgres) = (ledger(sqlite_config.clone()), ledger(postgres_config.clone()));
+    for raw in &disputed_wallets() {
+        let (a, b) = (on_sqlite.submit(raw).unwrap(), on_postgres.submit(raw).unwrap());
+        assert!(a.verdict.ok && b.verdict.ok, "{:?}", a.verdict);
+    }
+    let queue = on_sqlite.open_disputes().unwrap();
+    assert_eq!(queue, on_postgres.open_disputes().unwrap());
+    let listed: Vec<(&str, Option<&str>, &str, Option<i64>)> = queue
+        .iter()
+        .map(|dispute| {
+            (
+                dispute.wallet.as_str(),
+                dispute.request.as_deref(),
+                dispute.by.as_str(),
+                dispute.ruling_due,
+            )
+        })
+        .collect();
+    // Raised 2026-01-07T09:00:00Z, each due 30 days later.
+    let due = Some(1_767_776_400 + 30 * 86_400);
+    assert_eq!(
+        listed,
+        [("w1", Some("r1"), "consumer", due), ("w2", None, "regulator", due)]
+    );
+    assert_eq!(queue[1].amount, "1000.00", "the whole wallet's frozen");
+    let ruling = scenario_events(
+        r#"{"name": "ruling", "steps": [
+            {"at": "2026-01-08T09:00:00Z", "wallet": "w1", "id": "ruling", "by": "city",
+             "event": {"type": "resolve", "outcome": "release", "requests": ["r1"], "reason": "delivered"}}]}"#,
+    );
+    for ledger in [&on_sqlite, &on_postgres] {
+        assert!(ledger.submit(&ruling[0]).unwrap().verdict.ok);
+        assert_eq!(ledger.open_disputes().unwrap().len(), 1, "w2's is left");
+        assert!(ledger.verify().unwrap().is_clean());
+    }
+    drop(on_sqlite);
+
+    // A journal from before the queue: the step fills it from the wallets' states.
+    let journal = dir.path().join("journal.db");
+    rusqlite::Connection::open(&journal)
+        .unwrap()
+        .execute_batch("DROP TABLE disputes; PRAGMA user_version = 10")
+        .unwrap();
+    let migrated = ledger(sqlite_config.clone());
+    assert_eq!(migrated.open_disputes().unwrap(), on_postgres.open_disputes().unwrap());
+    drop(migrated);
+
+    // An operator's hand on the queue: verify names the wallet.
+    for (edit, wallet) in [
+        ("DELETE FROM disputes WHERE wallet = 'w2'", "w2"),
+        ("UPDATE disputes SET reason = 'unanswered', by_party = 'merchant'", "w2"),
+        (
+            "INSERT INTO disputes VALUES ('w3', 'r1', 'x', 'y', 'consumer', 'other', NULL, 0, NULL, '1.00')",
+            "w3",
+        ),
+        (
+            "INSERT INTO disputes VALUES ('ghost', '', 'x', 'y', 'consumer', 'other', NULL, 0, NULL, '1.00')",
+            "ghost",
+        ),
+    ] {
+        let copy = dir.path().join("edited.db");
+        std::fs::copy(&journal, &copy).unwrap();
+        rusqlite::Connection::open(&copy).unwrap().execute(edit, []).unwrap();
+        let edited = ledger(StoreConfig::Sqlite(copy.clone()));
+        let report = edited.verify().unwrap();
+        assert!(
+            report
+                .divergences
+                .iter()
+                .any(|divergence| divergence.wallet == wallet && divergence.field == "disputes"),
+            "{edit}: {:#?}",
+            report.divergences
+        );
+        drop(edited);
+        std::fs::remove_file(&copy).unwrap();
+    }
+}

@@ -169,6 +169,12 @@ pub trait Store: Send {
         true
     }
 
+    /// Whether the store keeps the regulator's queue of disputes (a bundle, or a journal
+    /// opened read-only from before the queue, does not).
+    fn keeps_queue(&self) -> bool {
+        true
+    }
+
     /// Every dispute open in a wallet, the regulator's ruling due soonest first (none due
     /// last): the regulator's queue ([`crate::disputes`]).
     fn open_disputes(&self) -> Result<Vec<QueuedDispute>>;

@@ -337,6 +337,9 @@ pub struct SqliteStore {
     /// Whether it keeps the claims' books: not a bundle (which carries the journal alone),
     /// or a journal, opened read-only, from before claims.
     claims_books: bool,
+    /// Whether it keeps the regulator's queue of disputes: not a bundle, or a journal,
+    /// opened read-only, from before the queue.
+    keeps_queue: bool,
 }
 
 impl SqliteStore {
@@ -360,6 +363,7 @@ impl SqliteStore {
             conn,
             ack_references: true,
             claims_books: true,
+            keeps_queue: true,
         })
     }
 
@@ -369,18 +373,22 @@ impl SqliteStore {
     fn as_it_is(conn: Connection) -> Result<SqliteStore> {
         schema::pending(schema_version(&conn)?, "the journal")?;
         let ack_references = has_ack_references(&conn)?;
-        let claims_books = conn
-            .query_row(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'consumer_claims'",
-                [],
-                |row| row.get::<_, i64>(0),
-            )
-            .context("looking for the claims' books")?
-            > 0;
+        let has_table = |table: &str| -> Result<bool> {
+            Ok(conn
+                .query_row(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                    [table],
+                    |row| row.get::<_, i64>(0),
+                )
+                .with_context(|| format!("looking for the table {table}"))?
+                > 0)
+        };
+        let (claims_books, keeps_queue) = (has_table("consumer_claims")?, has_table("disputes")?);
         Ok(SqliteStore {
             conn,
             ack_references,
             claims_books,
+            keeps_queue,
         })
     }
 
@@ -1125,7 +1133,14 @@ impl Store for SqliteStore {
         self.claims_books
     }
 
+    fn keeps_queue(&self) -> bool {
+        self.keeps_queue
+    }
+
     fn open_disputes(&self) -> Result<Vec<QueuedDispute>> {
+        if !self.keeps_queue {
+            return Ok(Vec::new());
+        }
         let mut statement = self.conn.prepare_cached(
             "SELECT wallet, request, merchant, consumer, by_party, reason, evidence, opened_at, ruling_due, amount
              FROM disputes ORDER BY ruling_due IS NULL, ruling_due, wallet, request",
