@@ -29,14 +29,13 @@ use crate::effects::{effect, Effect, EffectKind};
 use crate::error::ContractError;
 use crate::money::Amount;
 use crate::state::Wallet;
-use crate::valuation::list_value;
 
 /// What `units` consumed are worth under the terms of the wallet's ending: at the list
 /// price after a refund outside the cooling-off period (`refund_at`), at the paid rate
 /// otherwise, as if the part outside supervision had stayed frozen.
 fn worth(wallet: &Wallet, refund_at: Option<i64>, units: u64) -> Amount {
     match refund_at {
-        Some(at) if !wallet.policy.in_cooling_off(wallet.opened_at, at) => list_value(&wallet.product, units),
+        Some(at) if !wallet.policy.in_cooling_off(wallet.opened_at, at) => wallet.list_value(units),
         _ => wallet.entitlement_as(units, false),
     }
 }

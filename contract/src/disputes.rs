@@ -19,11 +19,13 @@
 //!   made now. A request's worth is its units at the paid rate, as if the part outside
 //!   supervision had stayed frozen: a split gives the merchant at least what it already
 //!   holds of it (that part), so no ruling on a request leaves a claim.
-//! - **Defaults**, once the policy's ruling days have passed with no ruling: a request the
-//!   merchant disputed is released (the consumer never answered), one the consumer or the
-//!   regulator disputed lapses as under `refund`, and a dispute of the whole wallet is
-//!   lifted (the consumer can still refund at any time). A refund's hold ends after
-//!   [`crate::state::REFUND_HOLD_DAYS`] as before: what it holds goes back.
+//! - **Defaults**, once the policy's ruling days have passed with no ruling, move no money:
+//!   a request the consumer or the regulator disputed lapses as under `refund`; one the
+//!   merchant disputed waits for the consumer again, as if made then (released only by the
+//!   consumer, or by deemed confirmation where the terms have it); a dispute of the whole
+//!   wallet is lifted, and the requests it held count as made then (the consumer can still
+//!   refund at any time). A refund's hold ends after [`crate::state::REFUND_HOLD_DAYS`] as
+//!   before: what it holds goes back.
 
 use alloc::vec::Vec;
 
@@ -32,7 +34,7 @@ use crate::effects::{effect, Effect, EffectKind};
 use crate::error::{reject, ContractError, ErrorCode};
 use crate::event::{Dispute, Resolution, Resolve};
 use crate::money::Amount;
-use crate::state::{DisputeReason, DisputeRecord, Party, Status, Wallet};
+use crate::state::{DisputeReason, DisputeRecord, Party, RequestRecord, Status, Wallet};
 use crate::time;
 
 /// Rejects a list of requests that is empty or names one twice.
@@ -183,8 +185,7 @@ fn rule_on_requests(
             (Resolution::Continue, _) => {
                 let request = wallet.request_mut(id)?;
                 request.dispute = None;
-                request.requested_at = now;
-                request.deemed_at = None;
+                restart(request, now);
             }
             (Resolution::Refund, _) => lapse(wallet, id),
             (Resolution::Release, _) => effects.extend(release(wallet, id, "ruled_release")?),
@@ -236,7 +237,7 @@ fn split(wallet: &mut Wallet, id: &str, award: Amount, reason: &'static str) -> 
     let frozen_part = wallet.settle(id)?;
     let paid = award.checked_sub(held).expect("the award is at least what is held");
     let back = frozen_part.checked_sub(paid).unwrap_or(Amount::ZERO);
-    wallet.give_back(back)?;
+    wallet.give_back(back, units)?;
     let mut effects = effect(EffectKind::Release, wallet.merchant, paid, reason);
     effects.extend(effect(EffectKind::Refund, wallet.consumer, back, reason));
     Ok(effects)
@@ -317,10 +318,13 @@ pub fn ruling_due(wallet: &Wallet, record: &DisputeRecord) -> i64 {
     wallet.policy.ruling_due(record.opened_at)
 }
 
-/// The rulings due by `now` and not made, made by default: the dispute of the whole
-/// wallet lifted, then (while releases run) each disputed request released if its
-/// merchant disputed it, lapsed otherwise.
-pub fn overdue(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
+/// The rulings due by `now` and not made, made by default, none of which moves money: the
+/// dispute of the whole wallet lifted, its pending requests then counted as made now (a
+/// request the freeze held is not released by the same tick that lifts it); then (while
+/// releases may run) each disputed request lapsed if the consumer or the regulator
+/// disputed it, or back to waiting for the consumer, as if made now, if its merchant did:
+/// the regulator's silence never pays a request the terms would not.
+pub fn overdue(wallet: &mut Wallet, now: i64) {
     if wallet.refunded_at.is_none()
         && wallet
             .dispute
@@ -329,10 +333,12 @@ pub fn overdue(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractErr
     {
         wallet.dispute = None;
         wallet.status = Status::Active;
+        for request in wallet.requests.iter_mut().filter(|request| request.dispute.is_none()) {
+            restart(request, now);
+        }
     }
-    let mut effects = Vec::new();
     if !time::releasing(wallet) {
-        return Ok(effects);
+        return;
     }
     let due: Vec<(alloc::string::String, Party)> = wallet
         .requests
@@ -344,11 +350,22 @@ pub fn overdue(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractErr
         .collect();
     for (id, by) in due {
         match by {
-            Party::Merchant => effects.extend(release(wallet, &id, "ruling_overdue")?),
+            Party::Merchant => {
+                if let Ok(request) = wallet.request_mut(&id) {
+                    request.dispute = None;
+                    restart(request, now);
+                }
+            }
             Party::Consumer | Party::Regulator => lapse(wallet, &id),
         }
     }
-    Ok(effects)
+}
+
+/// A request counted as made at `now`: its deemed confirmation and its answer days run
+/// from then.
+fn restart(request: &mut RequestRecord, now: i64) {
+    request.requested_at = now;
+    request.deemed_at = None;
 }
 
 /// The earliest ruling due in the wallet, for [`time::next_due`]: of the whole wallet's
@@ -366,4 +383,114 @@ pub fn next_ruling_due(wallet: &Wallet) -> Option<i64> {
         .filter_map(|record| record.dispute.as_ref().map(|dispute| ruling_due(wallet, dispute)))
         .min();
     [of_wallet, of_requests].into_iter().flatten().min()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::products::{Product, StoredValue};
+    use crate::refunds::consumer_refund;
+    use crate::state::RequestRecord;
+    use crate::test_support::{sessions_wallet, DAY};
+
+    fn amount(text: &str) -> Amount {
+        Amount::parse(text).unwrap()
+    }
+
+    /// A card of 1,200.00 face value sold for 1,000.00, with 600.00 of it asked for and
+    /// disputed by the consumer.
+    fn card_with_a_disputed_request() -> Wallet {
+        let mut wallet = sessions_wallet(10, "1000.00", "120.00");
+        wallet.product = Product::StoredValue(StoredValue {
+            price: amount("1000.00"),
+            face_value: amount("1200.00"),
+        });
+        wallet.requests.push(RequestRecord {
+            id: "r1".into(),
+            units: 60_000,
+            stage: None,
+            requested_at: DAY,
+            dispute: Some(DisputeRecord {
+                by: Party::Consumer,
+                reason: DisputeReason::NotDelivered,
+                evidence: None,
+                opened_at: DAY,
+            }),
+            deemed_at: None,
+        });
+        wallet
+    }
+
+    fn split_of(release: &str) -> Resolve {
+        Resolve {
+            outcome: Resolution::Split,
+            requests: Some(alloc::vec!["r1".into()]),
+            reason: Some("partly_delivered".into()),
+            release: Some(amount(release)),
+        }
+    }
+
+    /// What a split gives back stays the consumer's at a later refund after the cooling-off
+    /// period: the list price does not value the units the regulator valued, so a request
+    /// ruled worth nothing costs the consumer nothing, and one ruled worth 250.00 costs
+    /// them 250.00.
+    #[test]
+    fn a_refund_after_a_split_does_not_charge_the_list_price_on_the_split_units() {
+        for (award, back) in [("0.00", "1000.00"), ("250.00", "750.00")] {
+            let mut wallet = card_with_a_disputed_request();
+            resolve(&mut wallet, &split_of(award), 2 * DAY).unwrap();
+            let frozen = wallet.frozen().unwrap();
+            let settlement = consumer_refund(&wallet, frozen, 30 * DAY);
+            let received = wallet.refunded.checked_add(settlement.refund).unwrap();
+            assert_eq!(received, amount(back), "award {award}");
+            assert_eq!(settlement.release, Amount::ZERO, "award {award}");
+            // What the terms give is all of it: nothing more is owed.
+            wallet.pay_out(settlement.release, settlement.refund).unwrap();
+            let entitled = crate::claims::entitled(&wallet, Some(30 * DAY));
+            assert_eq!(crate::claims::owing(&wallet, entitled, Amount::ZERO), Amount::ZERO);
+        }
+    }
+
+    /// A split gives the merchant at most the request's worth.
+    #[test]
+    fn a_split_gives_at_most_the_requests_worth() {
+        let mut wallet = card_with_a_disputed_request();
+        let error = resolve(&mut wallet, &split_of("500.01"), 2 * DAY).unwrap_err();
+        assert_eq!(error.code, ErrorCode::BadResolution);
+    }
+
+    /// The regulator's silence moves no money: the consumer's disputed request lapses,
+    /// the merchant's goes back to waiting as if made then, and a dispute of the whole
+    /// wallet is lifted with the requests it held counted from then.
+    #[test]
+    fn a_default_ruling_moves_no_money() {
+        let due = |wallet: &Wallet| wallet.policy.ruling_due(DAY);
+        let mut consumers = card_with_a_disputed_request();
+        let now = due(&consumers);
+        overdue(&mut consumers, now);
+        assert!(consumers.requests.is_empty());
+        assert_eq!(consumers.released, Amount::ZERO);
+
+        let mut merchants = card_with_a_disputed_request();
+        merchants.requests[0].dispute.as_mut().unwrap().by = Party::Merchant;
+        let now = due(&merchants);
+        overdue(&mut merchants, now);
+        assert_eq!(merchants.requests[0].dispute, None);
+        assert_eq!(merchants.requests[0].requested_at, now);
+        assert_eq!(merchants.released, Amount::ZERO);
+
+        let mut frozen = card_with_a_disputed_request();
+        frozen.requests[0].dispute = None;
+        frozen.status = Status::Disputed;
+        frozen.dispute = Some(DisputeRecord {
+            by: Party::Consumer,
+            reason: DisputeReason::MerchantGone,
+            evidence: None,
+            opened_at: DAY,
+        });
+        let now = due(&frozen);
+        overdue(&mut frozen, now);
+        assert_eq!((frozen.status, frozen.dispute.as_ref()), (Status::Active, None));
+        assert_eq!(frozen.requests[0].requested_at, now);
+    }
 }

@@ -15,7 +15,6 @@
 
 use crate::money::Amount;
 use crate::state::Wallet;
-use crate::valuation::list_value;
 
 /// How a refund splits the frozen balance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,7 +36,7 @@ pub fn consumer_refund(wallet: &Wallet, frozen: Amount, timestamp: i64) -> Settl
             in_cooling_off: true,
         };
     }
-    let consumed = list_value(&wallet.product, wallet.consumed);
+    let consumed = wallet.list_value(wallet.consumed);
     // Only what is frozen can go back: part of the price may have been paid to the merchant
     // outside supervision at open.
     let refund = wallet.paid().checked_sub(consumed).unwrap_or(Amount::ZERO).min(frozen);

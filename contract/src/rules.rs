@@ -297,6 +297,7 @@ fn open_wallet(
         top_ups: Amount::ZERO,
         pending_top_up: None,
         ruled_back: Amount::ZERO,
+        ruled_units: 0,
         owed: Amount::ZERO,
     };
     Ok((
@@ -569,8 +570,9 @@ fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
         wallet.rekey = None;
         // The hold is what the regulator rules on now, as a whole.
         wallet.dispute = None;
-        // What the requests ask is held for the regulator: each is the consumer's dispute
-        // now, unless the consumer had already disputed it with their own reason.
+        // What the requests ask is held for the regulator, who rules on the hold as a
+        // whole: each is the consumer's dispute now, reason `refunded`, whoever disputed
+        // it before (the journal keeps their disputes).
         let held = DisputeRecord {
             by: Party::Consumer,
             reason: DisputeReason::Refunded,
@@ -578,13 +580,7 @@ fn refund(wallet: &mut Wallet, now: i64) -> Result<Vec<Effect>, ContractError> {
             opened_at: now,
         };
         for record in &mut wallet.requests {
-            if record
-                .dispute
-                .as_ref()
-                .is_none_or(|dispute| dispute.by != Party::Consumer)
-            {
-                record.dispute = Some(held.clone());
-            }
+            record.dispute = Some(held.clone());
         }
     }
     let refund_reason = if settlement.in_cooling_off {

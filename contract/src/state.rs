@@ -11,7 +11,7 @@ use crate::keys::{HexBytes, PublicKey};
 use crate::money::Amount;
 use crate::policy::Policy;
 use crate::products::Product;
-use crate::valuation::merchant_entitlement;
+use crate::valuation::{list_value, merchant_entitlement};
 
 /// Where a wallet is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -252,6 +252,11 @@ pub struct Wallet {
     /// (a split's rest): part of `refunded`, and of what the terms give the consumer.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub ruled_back: Amount,
+    /// The units rulings on requests split (part of `consumed`): the regulator valued them
+    /// at the paid rate, so a refund's list price does not value them again
+    /// ([`Wallet::list_value`]).
+    #[serde(default, skip_serializing_if = "is_zero_units")]
+    pub ruled_units: u64,
     /// What the wallet's ending gave the consumer beyond what was frozen, which the merchant
     /// owes them outside the wallet ([`crate::claims`]). Not part of `paid`: no money of
     /// the wallet's is in it.
@@ -270,6 +275,10 @@ fn is_zero(amount: &Amount) -> bool {
 
 fn is_false(value: &bool) -> bool {
     !*value
+}
+
+fn is_zero_units(units: &u64) -> bool {
+    *units == 0
 }
 
 /// One wallet as CBOR, and nothing after it: bytes beyond the wallet would be a second
@@ -319,6 +328,13 @@ impl Wallet {
             ));
         }
         wallet.frozen()?;
+        // What rulings gave back is part of what was refunded, of units consumed.
+        if wallet.ruled_back > wallet.refunded || wallet.ruled_units > wallet.consumed {
+            return Err(ContractError::new(
+                ErrorCode::BadState,
+                "the state gives back by rulings more than it refunded, or of more units than were consumed",
+            ));
+        }
         let stages_in_range = wallet
             .requests
             .iter()
@@ -477,13 +493,27 @@ impl Wallet {
         self.frozen().map(drop)
     }
 
-    /// Counts `amount` of what was just released as given back to the consumer instead:
-    /// a ruling found that much of consumed units not owed ([`Wallet::ruled_back`]).
-    pub fn give_back(&mut self, amount: Amount) -> Result<(), ContractError> {
+    /// Counts `amount` of what was just released for `units` as given back to the consumer
+    /// instead: a ruling found that much of them not owed ([`Wallet::ruled_back`]).
+    pub fn give_back(&mut self, amount: Amount, units: u64) -> Result<(), ContractError> {
         self.released = self.released.checked_sub(amount).ok_or_else(overflow)?;
         self.refunded = self.refunded.checked_add(amount).ok_or_else(overflow)?;
         self.ruled_back = self.ruled_back.checked_add(amount).ok_or_else(overflow)?;
+        self.ruled_units = self.ruled_units.checked_add(units).ok_or_else(overflow)?;
         Ok(())
+    }
+
+    /// What `units` consumed are worth at the list price (a refund's after the cooling-off
+    /// period), less the list price's premium over the paid rate on the units rulings
+    /// split: the regulator valued those at the paid rate already.
+    pub fn list_value(&self, units: u64) -> Amount {
+        let ruled = self.ruled_units.min(units);
+        let premium = list_value(&self.product, ruled)
+            .checked_sub(self.entitlement_as(ruled, false))
+            .unwrap_or(Amount::ZERO);
+        list_value(&self.product, units)
+            .checked_sub(premium)
+            .unwrap_or(Amount::ZERO)
     }
 
     /// The pending request `id`, or a rejection naming it.

@@ -53,6 +53,7 @@ pub fn sessions_wallet(sessions: u64, price: &str, list_price: &str) -> Wallet {
         top_ups: Amount::ZERO,
         pending_top_up: None,
         ruled_back: Amount::ZERO,
+        ruled_units: 0,
         owed: Amount::ZERO,
         rekey: None,
     }

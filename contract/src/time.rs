@@ -257,9 +257,10 @@ pub fn expired(wallet: &Wallet, now: i64) -> bool {
 /// `tick`: accrual and deemed confirmations (unless disputed or a re-key waits), then
 /// expiry. `calendar` is the platform's, for working days.
 pub fn tick(wallet: &mut Wallet, now: i64, calendar: Option<&Calendar>) -> Result<Vec<Effect>, ContractError> {
-    // Rulings overdue are made first: a dispute of the whole wallet lifted lets the rest
-    // run, and a request released by default is not released again below.
-    let mut effects = crate::disputes::overdue(wallet, horizon(wallet, now))?;
+    // Rulings overdue are made first, moving nothing: a dispute of the whole wallet lifted
+    // lets the rest run, from now for the requests it held.
+    crate::disputes::overdue(wallet, horizon(wallet, now));
+    let mut effects = Vec::new();
     if releasing(wallet) {
         count_working_days(wallet, horizon(wallet, now), calendar);
         effects.extend(accrue(wallet, now)?);

@@ -30,7 +30,8 @@ pub enum AlertKind {
     RefundRate,
     /// Its requests today are over the multiple of its trailing average.
     RequestRate,
-    /// Its wallets in dispute are over the threshold.
+    /// Its wallets with a dispute open (of the whole wallet or of a request) are over the
+    /// threshold.
     OpenDisputes,
     /// Its requests awaiting authorization are over the threshold.
     PendingRequests,

@@ -45,7 +45,8 @@ pub struct Figures {
     pub disputes: u64,
     /// The change in requests awaiting authorization (a level, not a flow).
     pub pending: i64,
-    /// The change in wallets in dispute (a level, not a flow).
+    /// The change in wallets with a dispute open, of the whole wallet or a request (a
+    /// level, not a flow).
     pub disputed: i64,
     /// Released to merchants outside supervision (part of `released`): the share of the
     /// price a supervised share leaves out, at the end of the cooling-off period.
@@ -113,7 +114,8 @@ pub struct Level {
     pub consumer: String,
     /// Its requests awaiting authorization.
     pub pending: u64,
-    /// Whether it is in dispute.
+    /// Whether a dispute is open in it: of the whole wallet, of a request, or a refund's
+    /// hold.
     pub disputed: bool,
     /// Whether the money has yet to reach it: nothing about it counts until then.
     pub awaiting_funding: bool,
@@ -135,7 +137,7 @@ impl Level {
             merchant: wallet.merchant.to_string(),
             consumer: wallet.consumer.to_string(),
             pending: wallet.requests.len() as u64,
-            disputed: wallet.status == prepaid_contract::state::Status::Disputed,
+            disputed: !prepaid_contract::view::open_disputes(wallet).is_empty(),
             awaiting_funding: wallet.awaiting_funding,
             unearned: match wallet.status {
                 prepaid_contract::state::Status::Closed => 0,
@@ -219,8 +221,10 @@ impl Facts {
         let disputes = |wallet: Option<&prepaid_contract::state::Wallet>| {
             wallet.map_or_else(Vec::new, |wallet| crate::disputes::of_wallet(&entry.wallet, wallet))
         };
+        // A state this build does not read (a wallet moved onto code that writes another
+        // form) has no disputes the queue can show: its rows go.
         let queue = disputes(wallet_after.as_ref());
-        if wallet_after.is_some() && queue != disputes(wallet_before.as_ref()) {
+        if after.is_some() && (wallet_after.is_none() || queue != disputes(wallet_before.as_ref())) {
             facts.queue = Some(queue);
         }
         // A purchase called off before the money came (a refund of a wallet awaiting

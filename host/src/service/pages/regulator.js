@@ -149,8 +149,10 @@
   }
 
   function rulingForm(dispute) {
-    // A refund's hold is ruled as a whole; a request's dispute one by one.
-    const outcomes = dispute.request && dispute.reason !== 'refunded' ? ['release', 'refund', 'continue', 'split'] : ['refund', 'split', 'continue'];
+    // A request's dispute is ruled one by one; a refund's hold as a whole, and it cannot be
+    // lifted (the consumer has refunded); the whole wallet's, as a whole.
+    const held = dispute.reason === 'refunded';
+    const outcomes = held ? ['refund', 'split'] : dispute.request ? ['release', 'refund', 'continue', 'split'] : ['continue', 'refund', 'split'];
     const outcome = h('select', { class: 'outcome' }, outcomes.map((code) => h('option', { value: code }, t(`outcome.${code}`))));
     const release = h('input', { type: 'text', class: 'release', inputmode: 'decimal', placeholder: '0.00', size: 8 });
     const reason = h('input', { type: 'text', class: 'ruling-reason', 'data-placeholder': 'ruling.reason', placeholder: t('ruling.reason'), size: 12 });
