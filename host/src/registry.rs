@@ -256,6 +256,46 @@ fn merchant_key(hex_key: &str) -> Result<prepaid_contract::keys::PublicKey> {
     Ok(prepaid_contract::keys::PublicKey::from_slice(&bytes).context("a merchant key")?)
 }
 
+/// The most entries one look-up of the public register returns.
+pub const MAX_REGISTER_ENTRIES: usize = 50;
+
+/// A merchant as the public register shows it to anyone: who it is, whether it may sell,
+/// what it sells under an approval, and its closure, if one is recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RegisterEntry {
+    /// Its name.
+    pub name: String,
+    /// Its business licence number, registered once.
+    pub licence: String,
+    /// Its public key (hex): the key a wallet names as its merchant.
+    pub merchant: String,
+    /// Whether it may sell.
+    pub status: MerchantStatus,
+    /// Its trade.
+    pub industry: Industry,
+    /// The district it trades in.
+    pub district: String,
+    /// When its recorded closure takes effect, if one is.
+    #[serde(skip_serializing_if = "Option::is_none", with = "crate::outcome::rfc3339_option")]
+    pub closure_effective: Option<i64>,
+    /// Its listings the regulator approved and has not revoked.
+    pub listings: Vec<RegisteredListing>,
+}
+
+/// An approved listing, as the public register shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RegisteredListing {
+    /// Its id: an `open` of it names it.
+    pub id: String,
+    /// What it is called.
+    pub name: String,
+    /// Its category.
+    pub category: String,
+    /// Until when it may be sold.
+    #[serde(skip_serializing_if = "Option::is_none", with = "crate::outcome::rfc3339_option")]
+    pub approved_until: Option<i64>,
+}
+
 /// The regulator's approval of a listing: what an `open` of it carries.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -485,10 +525,15 @@ fn refused(code: RefusalCode, message: impl Into<String>) -> Error {
 
 /// Rejects a text field that is empty, too long or has control characters.
 fn check_text(field: &str, value: &str) -> Result<()> {
-    if value.trim().is_empty() || value.chars().count() > MAX_TEXT_LEN || value.chars().any(char::is_control) {
+    // Invisible characters would make a name read differently on a page or a terminal
+    // than it is (a right-to-left override reverses the figures beside it), or make two
+    // names that look the same differ.
+    if value.trim().is_empty() || value.chars().count() > MAX_TEXT_LEN || value.chars().any(crate::text::is_hidden) {
         return Err(refused(
             RefusalCode::BadRegistryEntry,
-            format!("`{field}` must be 1 to {MAX_TEXT_LEN} characters, without control characters"),
+            format!(
+                "`{field}` must be 1 to {MAX_TEXT_LEN} characters, without control or invisible formatting characters (direction overrides, zero-width characters)"
+            ),
         ));
     }
     Ok(())
@@ -571,6 +616,56 @@ impl Registry {
         self.merchants.values()
     }
 
+    /// The merchant registered under `licence` (compared without case or surrounding
+    /// space), if one is.
+    pub fn merchant_by_licence(&self, licence: &str) -> Option<&Merchant> {
+        let licence = licence.trim();
+        self.merchants
+            .values()
+            .find(|merchant| merchant.licence.trim().eq_ignore_ascii_case(licence))
+    }
+
+    /// The public register's entries for `query`: every merchant whose licence is it, or
+    /// whose name contains it (without case), by name, with its approved listings; at
+    /// most [`MAX_REGISTER_ENTRIES`].
+    pub fn look_up(&self, query: &str) -> Vec<RegisterEntry> {
+        let query = query.trim().to_lowercase();
+        let mut found: Vec<&Merchant> = self
+            .merchants
+            .values()
+            .filter(|merchant| {
+                merchant.licence.trim().to_lowercase() == query || merchant.name.to_lowercase().contains(&query)
+            })
+            .collect();
+        found.sort_by(|a, b| (&a.name, &a.licence).cmp(&(&b.name, &b.licence)));
+        found
+            .into_iter()
+            .take(MAX_REGISTER_ENTRIES)
+            .map(|merchant| RegisterEntry {
+                name: merchant.name.clone(),
+                licence: merchant.licence.clone(),
+                merchant: merchant.merchant.clone(),
+                status: merchant.status,
+                industry: merchant.industry,
+                district: merchant.district.clone(),
+                closure_effective: merchant.closure.as_ref().map(|closure| closure.effective),
+                listings: self
+                    .listings
+                    .values()
+                    .filter(|listing| {
+                        listing.merchant == merchant.merchant && listing.status == ListingStatus::Approved
+                    })
+                    .map(|listing| RegisteredListing {
+                        id: listing.id.clone(),
+                        name: listing.name.clone(),
+                        category: listing.category.clone(),
+                        approved_until: listing.approval.as_ref().map(|approval| approval.approved_until),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
     /// The listing `id`.
     pub fn listing(&self, id: &str) -> Option<&Listing> {
         self.listings.get(id)
@@ -581,12 +676,12 @@ impl Registry {
         self.listings.values()
     }
 
-    /// The alert rules the regulator set last (none raise anything until it does, but
     /// The webhooks registered and not removed, by id.
     pub fn webhooks(&self) -> impl Iterator<Item = &Webhook> {
         self.webhooks.values()
     }
 
+    /// The alert rules the regulator set last (none raise anything until it does, but
     /// sales after a closure notice).
     pub fn alert_rules(&self) -> &AlertRules {
         &self.alert_rules
@@ -703,6 +798,14 @@ impl Registry {
                     return Err(refused(
                         RefusalCode::AlreadyRegistered,
                         format!("merchant {merchant} is already registered"),
+                    ));
+                }
+                // A licence is one business: a second merchant under it would pass as the
+                // first in the register.
+                if let Some(holder) = self.merchant_by_licence(licence) {
+                    return Err(refused(
+                        RefusalCode::AlreadyRegistered,
+                        format!("licence {licence} is already registered, to {}", holder.name),
                     ));
                 }
                 Ok(())

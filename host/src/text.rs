@@ -30,31 +30,31 @@ pub fn word(value: &impl Serialize) -> String {
         .unwrap_or_default()
 }
 
-/// `text` with control characters escaped, and the invisible ones that reorder or hide
-/// what a terminal shows (bidirectional overrides, zero-width characters).
+/// Whether `c` is a control character, or an invisible one that reorders or hides what a
+/// terminal or a page shows: the format and separator characters (Unicode Cf, Zl, Zp) soft
+/// hyphen, Arabic letter mark, Mongolian vowel separator, zero-width and direction marks,
+/// line and paragraph separators, bidi embeddings and isolates, invisible operators, the
+/// byte order mark, interlinear annotation, tags.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{E0000}'..='\u{E007F}'
+        )
+}
+
+/// `text` with its hidden characters ([`is_hidden`]) escaped.
 pub fn printable(text: &str) -> String {
-    // Control characters, and the format and separator characters (Unicode Cf, Zl, Zp)
-    // that are invisible or move text: soft hyphen, Arabic letter mark, Mongolian vowel
-    // separator, zero-width and direction marks, line and paragraph separators, bidi
-    // embeddings and isolates, invisible operators, the byte order mark, interlinear
-    // annotation, tags.
-    let hidden = |c: char| {
-        c.is_control()
-            || matches!(
-                c,
-                '\u{00AD}'
-                    | '\u{061C}'
-                    | '\u{180E}'
-                    | '\u{200B}'..='\u{200F}'
-                    | '\u{2028}'..='\u{202E}'
-                    | '\u{2060}'..='\u{206F}'
-                    | '\u{FEFF}'
-                    | '\u{FFF9}'..='\u{FFFB}'
-                    | '\u{E0000}'..='\u{E007F}'
-            )
-    };
     text.chars()
-        .flat_map(|c| match hidden(c) {
+        .flat_map(|c| match is_hidden(c) {
             true => c.escape_default().collect::<Vec<_>>(),
             false => vec![c],
         })

@@ -661,6 +661,63 @@ fn a_consumer_disputes_a_request_and_the_regulator_splits_it() {
     });
 }
 
+/// Alice's wallet names the gym by the name the register has for it, and the register,
+/// which anyone may read, finds the gym by its licence number: approved, a dental clinic
+/// in Gusu. A name with a direction override never gets into the register to reverse
+/// what the page shows (tests/it/service.rs).
+#[test]
+fn a_consumer_sees_whom_she_pays_and_looks_a_merchant_up() {
+    let platform = Platform::start();
+    runtime().block_on(async {
+        let gym = public_key(&dev_key("gym")).to_string();
+        platform
+            .post(
+                "/v1/merchants",
+                GYM,
+                &json!({"name": "Sunny Dental", "industry": "dental", "district": "Gusu", "licence": "91320508MA1X"}),
+            )
+            .await;
+        platform
+            .post(
+                &format!("/v1/merchants/{gym}/review"),
+                REGULATOR,
+                &json!({"decision": "approve", "reason": "licence checked"}),
+            )
+            .await;
+        let events = scenario_events(
+            r#"{"name": "named", "steps": [
+                {"at": "2026-01-05T09:00:00Z", "wallet": "w1", "by": "alice",
+                 "event": {"type": "open", "consumer": "alice", "merchant": "gym", "regulator": "city",
+                           "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"},
+                           "policy": {"cooling_off_days": 7, "deemed_confirm_days": 0}}}
+            ]}"#,
+        );
+        platform.post("/v1/wallets", OPERATOR, &events[0].untimed()).await;
+
+        let browser = Browser::consumer(&platform, "alice", 1600).await;
+        browser
+            .shows("[data-wallet='w1'] .merchant-name", "Merchant: Sunny Dental")
+            .await;
+        browser.type_in("#register-q", "91320508ma1x").await;
+        browser.click("#register-button").await;
+        let entry = "#register li.registered[data-licence='91320508MA1X']";
+        browser.shows(&format!("{entry} strong"), "Sunny Dental").await;
+        assert_eq!(
+            browser.text(&format!("{entry} [data-figure='register.status']")).await,
+            "approved"
+        );
+        // The same page in Chinese says it in Chinese.
+        browser.click("#lang").await;
+        browser.click("#register-button").await;
+        browser
+            .shows(&format!("{entry} [data-figure='register.status']"), "已批准")
+            .await;
+        browser.click("#lang").await;
+        browser.screenshot("consumer-register.png").await;
+        browser.close().await;
+    });
+}
+
 /// The text of `row`'s cell in `column`.
 async fn browser_text(browser: &Browser, row: &str, column: &str) -> String {
     browser.text(&format!("{row} td[data-column='{column}']")).await

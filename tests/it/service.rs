@@ -1874,3 +1874,58 @@ fn disputes_reach_the_regulators_queue_and_both_parties() {
     assert_eq!(wallet["view"]["pending"], "0.00", "{wallet}");
     assert_eq!(wallet["disputes"], json!([]));
 }
+
+/// The public register (the city's own rules, part 5): anyone looks a merchant up by its
+/// licence number or a part of its name, and sees whether it may sell and its approved
+/// listings; a licence is registered once, so a second "Gym dental" under gym's licence
+/// is refused; a name with a direction override (which would reverse the figures beside
+/// it on a page) is refused; and a consumer's token reads the catalogue it buys from.
+#[test]
+fn anyone_looks_a_merchant_up_in_the_public_register() {
+    let server = platform_server();
+    let listing = approved_orthodontics(&server);
+    for q in ["91320508", "GYM%20DEN"] {
+        let (status, found) = server.get(&format!("/v1/register?q={q}"), None);
+        assert_eq!(status, StatusCode::OK, "{found}");
+        let gym = &found["merchants"][0];
+        assert_eq!(
+            (gym["name"].as_str(), gym["status"].as_str(), gym["industry"].as_str()),
+            (Some("Gym dental"), Some("approved"), Some("dental")),
+            "{found}"
+        );
+        assert_eq!(gym["merchant"], key_of("gym"));
+        assert_eq!(gym["listings"][0]["id"], listing["id"], "{found}");
+    }
+    let (_, none) = server.get("/v1/register?q=9132050", None);
+    assert_eq!(none["merchants"], json!([]), "a licence matches whole, not in part");
+    assert_eq!(server.get("/v1/register?q=g", None).0, StatusCode::BAD_REQUEST);
+    assert_eq!(server.get("/v1/register", None).0, StatusCode::BAD_REQUEST);
+
+    let registry_length = |server: &Server| {
+        server.get("/v1/registry", Some(AUDITOR)).1["records"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let before = registry_length(&server);
+    let (status, refused) = server.post("/v1/merchants", Some(SPA), &registration());
+    assert_eq!(refused["error"]["code"], "already_registered", "{status} {refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("licence 91320508"),
+        "{refused}"
+    );
+    let mut hidden = registration();
+    hidden["name"] = "Spa \u{202E}00.0001".into();
+    hidden["licence"] = "91320599".into();
+    let (status, refused) = server.post("/v1/merchants", Some(SPA), &hidden);
+    assert_eq!(refused["error"]["code"], "bad_registry_entry", "{status} {refused}");
+    assert_eq!(registry_length(&server), before, "nothing recorded");
+
+    let alice = sign_in(&server, "alice");
+    let (status, catalogue) = server.get("/v1/listings", Some(&alice));
+    assert_eq!(status, StatusCode::OK, "{catalogue}");
+    assert_eq!(catalogue["listings"][0]["id"], listing["id"]);
+}

@@ -84,6 +84,8 @@ pub(super) async fn wallets(State(service): State<Service>, headers: HeaderMap) 
     let consumer = caller.consumer.unwrap_or_default();
     let ledger = service.ledger.clone();
     let wallets = blocking(move || {
+        // Whom the consumer pays, by name, as the register has it.
+        let registry = ledger.platform().registry()?;
         let mut wallets = Vec::new();
         for id in ledger.wallets_of(&consumer)? {
             let Some(wallet) = ledger.wallet(&id)? else { continue };
@@ -107,9 +109,14 @@ pub(super) async fn wallets(State(service): State<Service>, headers: HeaderMap) 
                 .state
                 .as_deref()
                 .map(|state| crate::disputes::of_state(&id, state));
+            let merchant_name = wallet
+                .view
+                .as_ref()
+                .and_then(|view| registry.merchant(&view.merchant))
+                .map(|merchant| merchant.name.clone());
             wallets.push(
                 json!({"wallet": id, "view": wallet.view, "details": details, "migration": migration,
-                                "claims": claims, "disputes": disputes}),
+                                "claims": claims, "disputes": disputes, "merchant_name": merchant_name}),
             );
         }
         Ok(wallets)

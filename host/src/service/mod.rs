@@ -61,8 +61,8 @@ use metrics::Metrics;
 use outbox::{ack, claim, outbox};
 use platform::{
     alert_rules, alerts, calendar, claims, close_merchant, configure_alerts, configure_calendar, disputes, listing,
-    listings, merchant, merchants, migration_plan, register_merchant, registry_log, review_listing, review_merchant,
-    revoke_listing, statistics, submit_listing,
+    listings, merchant, merchants, migration_plan, register, register_merchant, registry_log, review_listing,
+    review_merchant, revoke_listing, statistics, submit_listing,
 };
 use wallets::{
     consent, dry_run, hand_in_migration, journal, open_wallet, proof, statement, submit_event, verify,
@@ -296,6 +296,7 @@ fn build(listed: &mut Vec<(Method, &'static str)>) -> Router<Service> {
         on(MethodFilter::POST, revoke_listing),
     );
     add(Method::GET, "/v1/registry", on(MethodFilter::GET, registry_log));
+    add(Method::GET, "/v1/register", on(MethodFilter::GET, register));
     add(Method::GET, "/v1/stats", on(MethodFilter::GET, statistics));
     add(Method::GET, "/v1/alerts", on(MethodFilter::GET, alerts));
     add(Method::GET, "/v1/alerts/rules", on(MethodFilter::GET, alert_rules));

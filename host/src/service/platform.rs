@@ -46,7 +46,13 @@ fn optional_caller(service: &Service, headers: &HeaderMap) -> Result<Option<Call
         Some(_) => authorize(
             service,
             headers,
-            &[Role::Operator, Role::Merchant, Role::Regulator, Role::Auditor],
+            &[
+                Role::Operator,
+                Role::Merchant,
+                Role::Regulator,
+                Role::Auditor,
+                Role::Consumer,
+            ],
         )
         .map(Some),
     }
@@ -256,10 +262,38 @@ pub(super) async fn submit_listing(
 /// supervisors'.
 fn may_see(caller: &Option<Caller>, merchant: &str, status: ListingStatus) -> bool {
     status == ListingStatus::Approved
-        || caller.as_ref().is_some_and(|caller| match &caller.merchant {
-            Some(own) => own == merchant,
-            None => true,
+        || caller.as_ref().is_some_and(|caller| match caller.role {
+            Role::Merchant => caller.merchant.as_deref() == Some(merchant),
+            // A consumer buys from the catalogue: the approved listings, as anyone.
+            Role::Consumer => false,
+            Role::Operator | Role::Regulator | Role::Auditor => true,
         })
+}
+
+/// What `GET /v1/register` takes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RegisterQuery {
+    /// A licence number, or part of a name.
+    q: String,
+}
+
+/// The public register: anyone looks a merchant up by its licence number or its name
+/// (2 to 200 characters), and sees whether it may sell, its trade, district, approved
+/// listings and any closure recorded, before paying it.
+pub(super) async fn register(
+    State(service): State<Service>,
+    query: Result<Query<RegisterQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let RegisterQuery { q } = query_of(query)?;
+    if !(2..=crate::registry::MAX_TEXT_LEN).contains(&q.trim().chars().count()) {
+        return Err(ApiError::bad_request(format!(
+            "`q` is a licence number or part of a name, 2 to {} characters",
+            crate::registry::MAX_TEXT_LEN
+        )));
+    }
+    let merchants = registry(&service).await?.look_up(&q);
+    Ok(Json(serde_json::json!({"merchants": merchants})))
 }
 
 pub(super) async fn listings(

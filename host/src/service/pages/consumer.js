@@ -241,6 +241,8 @@
     const requests = details?.requests ?? [];
     return h('article', { class: 'wallet', 'data-wallet': wallet },
       h('header', {}, h('h3', {}, L('wallet'), ` ${wallet}`), h('span', { class: `status ${view.status}` }, L(`status.${view.status}`))),
+      // Whom the consumer pays, by the name the register has, before anything is signed.
+      h('p', { class: 'merchant-name', title: view.merchant }, L('merchant'), ': ', entry.merchant_name ?? short(view.merchant)),
       h('dl', { class: 'figures' },
         figure('product', L(`product.${view.product}`)),
         figure('paid', yuan(view.paid)),
@@ -283,6 +285,28 @@
     $('session').textContent = `${t('signed_in')} ${when(expires)}`;
     $('wallets-section').hidden = false;
     $('notices-section').hidden = false;
+    label();
+  }
+
+  // The public register: anyone looks a merchant up by licence number or name, before
+  // paying it, signed in or not.
+  async function lookUp() {
+    const q = $('register-q').value.trim();
+    const { merchants } = await api('GET', `/v1/register?q=${encodeURIComponent(q)}`);
+    $('register').replaceChildren(...(merchants.length
+      ? merchants.map((merchant) => h('li', { class: 'registered', 'data-licence': merchant.licence },
+        h('strong', {}, merchant.name),
+        h('dl', { class: 'small' },
+          figure('register.licence', merchant.licence),
+          figure('register.status', t(`merchant_status.${merchant.status}`)),
+          figure('register.industry', t(`industry.${merchant.industry}`)),
+          figure('register.district', merchant.district),
+          merchant.closure_effective ? figure('register.closes', when(merchant.closure_effective)) : null),
+        merchant.listings.length
+          ? h('ul', { class: 'listings' }, merchant.listings.map((listing) => h('li', { 'data-listing': listing.id },
+            `${listing.name} (${listing.category})`, listing.approved_until ? ` · ${t('register.until')} ${when(listing.approved_until)}` : '')))
+          : h('p', { class: 'hint' }, L('register.no_listings'))))
+      : [h('li', { class: 'hint' }, L('register.none'))]));
     label();
   }
 
@@ -333,7 +357,9 @@
       $('notices-section').hidden = true;
     }));
     $('refresh').addEventListener('click', () => guarded(load));
+    $('register-button').addEventListener('click', () => guarded(lookUp));
     document.addEventListener('prepaid:language', () => me && guarded(load));
+    document.addEventListener('prepaid:language', () => $('register').children.length && guarded(lookUp));
     guarded(async () => {
       const found = await keys.get('consumer');
       if (found) await use(found);
