@@ -871,10 +871,17 @@ fn notices_tell_each_party_what_needs_them() {
         assert_eq!(closing.map(|notice| notice.at), Some(effective), "{notices:?}");
     }
 
-    // A dispute of s0: nothing waits on alice, and nothing will be deemed confirmed.
+    // A dispute of s0: nothing waits on alice, and nothing will be deemed confirmed; both
+    // parties are told the dispute is open.
     let dispute = signed("w1", "d", "alice", dispute(&["s0"]));
     assert!(ledger.submit(&dispute).unwrap().verdict.ok);
-    assert!(kinds(&alice, 7).iter().all(|(_, request)| request.is_none()));
+    for audience in [&alice, &clinic] {
+        let about_s0: Vec<(NoticeKind, Option<String>)> = kinds(audience, 7)
+            .into_iter()
+            .filter(|(_, request)| request.is_some())
+            .collect();
+        assert_eq!(about_s0, [(NoticeKind::DisputeOpen, s0.clone())], "{audience:?}");
+    }
 }
 
 /// The webhook delivery log keeps each notice's latest attempt, replacing the one before,
