@@ -527,6 +527,20 @@ impl Wallet {
         }
     }
 
+    /// Each pending request, oldest first, with what authorizing it would release now,
+    /// the requests before it authorized first.
+    pub fn pending_releases(&self) -> impl Iterator<Item = (&RequestRecord, Amount)> + '_ {
+        self.requests.iter().scan(self.consumed, move |consumed, request| {
+            let before = *consumed;
+            *consumed += request.units;
+            let release = self
+                .entitlement(*consumed)
+                .checked_sub(self.entitlement(before))
+                .expect("the entitlement only grows with units");
+            Some((request, release))
+        })
+    }
+
     /// What the pending requests would release if all were authorized, never more than is
     /// frozen (which only a refund that left them pending can make smaller).
     pub fn pending(&self) -> Amount {

@@ -118,14 +118,8 @@ pub fn open_disputes(wallet: &Wallet) -> Vec<OpenDispute> {
         record,
     });
     let hold_ends = crate::time::refund_hold_ends(wallet);
-    let mut consumed = wallet.consumed;
     let mut of_requests = Vec::new();
-    for request in &wallet.requests {
-        let release = wallet
-            .entitlement(consumed + request.units)
-            .checked_sub(wallet.entitlement(consumed))
-            .expect("the entitlement only grows with units");
-        consumed += request.units;
+    for (request, release) in wallet.pending_releases() {
         if let Some(record) = &request.dispute {
             of_requests.push(OpenDispute {
                 request: Some(request.id.clone()),
@@ -172,14 +166,8 @@ pub fn details(state: &[u8]) -> Result<Details, ContractError> {
         Product::Plan(plan) => plan.stages.get(stage as usize).map(|found| found.name.clone()),
         _ => None,
     };
-    let mut consumed = wallet.consumed;
     let mut requests = Vec::with_capacity(wallet.requests.len());
-    for record in &wallet.requests {
-        let release = wallet
-            .entitlement(consumed + record.units)
-            .checked_sub(wallet.entitlement(consumed))
-            .expect("the entitlement only grows with units");
-        consumed += record.units;
+    for (record, release) in wallet.pending_releases() {
         requests.push(PendingRequest {
             id: record.id.clone(),
             units: record.units,
@@ -202,7 +190,7 @@ pub fn details(state: &[u8]) -> Result<Details, ContractError> {
     let disputes = open_disputes(&wallet);
     Ok(Details {
         disputes,
-        units_left: wallet.total_units() - consumed,
+        units_left: wallet.total_units() - wallet.consumed - wallet.pending_units(),
         stages_left,
         cooling_off_ends: wallet.policy.cooling_off_ends(wallet.opened_at),
         expires_at: crate::time::expires_at(&wallet),
