@@ -742,6 +742,14 @@ fn a_regulator_approves_a_listing_and_sees_the_funds_change() {
             )
             .await;
         let browser = Browser::regulator(&platform).await;
+        // The card shows the licence, to tell two clinics of one name apart, and the
+        // trade in the page's language.
+        let card = "article.review.merchant";
+        assert_eq!(browser.text(&format!("{card} dd.licence")).await, "91320500MA1");
+        assert_eq!(browser.text(&format!("{card} dd.industry")).await, "dental");
+        browser.click("#lang").await;
+        browser.shows(&format!("{card} dd.industry"), "口腔").await;
+        browser.click("#lang").await;
         browser.click("article.review.merchant button.approve").await;
         browser.gone("article.review.merchant").await;
         let merchant = platform
@@ -818,10 +826,19 @@ fn a_regulator_approves_a_listing_and_sees_the_funds_change() {
         browser.find("#chart-time svg polyline").await;
         browser.find("#chart-district svg rect").await;
 
-        // Any wallet's history, receipts and replay.
+        // Any wallet's history, receipts and replay, its events named in the page's
+        // language.
         browser.type_in("#lookup-wallet", "d1").await;
         browser.click("#lookup-button").await;
         browser.shows("#lookup p.clean", "Replayed: clean (2)").await;
+        browser
+            .shows("#lookup td[data-event='funded']", "payment arrived")
+            .await;
+        browser.click("#lang").await;
+        browser.shows("tr[data-group='dental'] td:first-child", "口腔").await;
+        browser.click("#lookup-button").await;
+        browser.shows("#lookup td[data-event='open']", "购买").await;
+        browser.click("#lang").await;
 
         // The plan of moving the live wallets onto changed rules, before anyone signs:
         // inside its cooling-off period, d1's consumer gets the same either way.

@@ -242,7 +242,7 @@
     return h('article', { class: 'wallet', 'data-wallet': wallet },
       h('header', {}, h('h3', {}, L('wallet'), ` ${wallet}`), h('span', { class: `status ${view.status}` }, L(`status.${view.status}`))),
       // Whom the consumer pays, by the name the register has, before anything is signed.
-      h('p', { class: 'merchant-name', title: view.merchant }, L('merchant'), ': ', entry.merchant_name ?? short(view.merchant)),
+      h('p', { class: 'merchant-name', title: view.merchant }, L('merchant'), ': ', h('bdi', {}, entry.merchant_name ?? short(view.merchant))),
       h('dl', { class: 'figures' },
         figure('product', L(`product.${view.product}`)),
         figure('paid', yuan(view.paid)),
@@ -295,7 +295,7 @@
     const { merchants } = await api('GET', `/v1/register?q=${encodeURIComponent(q)}`);
     $('register').replaceChildren(...(merchants.length
       ? merchants.map((merchant) => h('li', { class: 'registered', 'data-licence': merchant.licence },
-        h('strong', {}, merchant.name),
+        h('strong', {}, h('bdi', {}, merchant.name)),
         h('dl', { class: 'small' },
           figure('register.licence', merchant.licence),
           figure('register.status', t(`merchant_status.${merchant.status}`)),

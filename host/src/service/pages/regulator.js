@@ -21,7 +21,7 @@
     ]);
     const series = await Promise.all(industries.map(async (line) => {
       const { lines: days } = await get(`/v1/stats?group_by=day&industry=${encodeURIComponent(line.group)}`);
-      return { label: line.group, points: days.map((day) => [day.group, fen(day.frozen)]) };
+      return { label: t(`industry.${line.group}`), points: days.map((day) => [day.group, fen(day.frozen)]) };
     }));
     $('chart-time').replaceChildren(lineChart(series));
     $('chart-district').replaceChildren(barChart(districts.map((line) => ({ label: line.group, value: fen(line.frozen) }))));
@@ -29,7 +29,7 @@
     $('stats-industry').replaceChildren(h('table', { class: 'stats' },
       h('thead', {}, h('tr', {}, h('th', {}, L('industry')), columns.map((column) => h('th', { class: 'amount' }, L(column))), h('th', {}, L('wallets.count')))),
       h('tbody', {}, industries.map((line) => h('tr', { 'data-group': line.group },
-        h('td', {}, line.group),
+        h('td', {}, t(`industry.${line.group}`)),
         columns.map((column) => h('td', { class: 'amount', 'data-column': column }, yuan(line[column]))),
         h('td', {}, line.wallets))))));
   }
@@ -44,9 +44,12 @@
     for (const merchant of pendingMerchants) {
       const why = reason();
       rows.push(h('article', { class: 'review merchant', 'data-merchant': merchant.merchant },
-        h('h3', {}, L('merchants'), ': ', merchant.name),
+        // A merchant's name is isolated: whatever direction it runs, it cannot reorder
+        // what is shown beside it.
+        h('h3', {}, L('merchants'), ': ', h('bdi', {}, merchant.name)),
         h('dl', { class: 'small' },
-          h('dt', {}, L('industry')), h('dd', {}, merchant.industry),
+          h('dt', {}, L('register.licence')), h('dd', { class: 'licence' }, merchant.licence),
+          h('dt', {}, L('industry')), h('dd', { class: 'industry' }, t(`industry.${merchant.industry}`)),
           h('dt', {}, L('district')), h('dd', {}, merchant.district),
           h('dt', {}, L('key.public')), h('dd', { title: merchant.merchant }, short(merchant.merchant))),
         why,
@@ -70,7 +73,7 @@
         h('h3', {}, L('listings'), ': ', listing.name),
         h('dl', { class: 'small' },
           h('dt', {}, L('category')), h('dd', {}, listing.category),
-          h('dt', {}, L('merchants')), h('dd', { title: listing.merchant }, names.get(listing.merchant) ?? short(listing.merchant))),
+          h('dt', {}, L('merchants')), h('dd', { title: listing.merchant }, h('bdi', {}, names.get(listing.merchant) ?? short(listing.merchant)))),
         h('h4', {}, L('terms')),
         h('pre', { class: 'terms' }, listing.terms ?? '—'),
         h('label', {}, L('approved_until_days'), ' ', days, ' → ', until),
@@ -107,7 +110,7 @@
   async function alerts() {
     const { alerts: raised } = await get('/v1/alerts');
     $('alerts').replaceChildren(...(raised.length
-      ? raised.map((alert) => h('li', { class: `alert ${alert.kind}` }, h('strong', {}, alert.kind), ' ', alert.name ?? short(alert.merchant), ': ', alert.message))
+      ? raised.map((alert) => h('li', { class: `alert ${alert.kind}` }, h('strong', {}, t(`alert.${alert.kind}`)), ' ', h('bdi', {}, alert.name ?? short(alert.merchant)), ': ', alert.message))
       : [h('li', { class: 'hint' }, L('alerts.none'))]));
   }
 
@@ -118,7 +121,7 @@
     $('claims').replaceChildren(...(open.length
       ? [h('thead', {}, h('tr', {}, ['merchants', 'wallet', 'claim.reason', 'claim.remaining', 'claim.age'].map((key) => h('th', {}, L(key))))),
         h('tbody', {}, open.map((claim) => h('tr', { 'data-claim': claim.claim },
-          h('td', { title: claim.merchant }, names.get(claim.merchant) ?? short(claim.merchant)),
+          h('td', { title: claim.merchant }, h('bdi', {}, names.get(claim.merchant) ?? short(claim.merchant))),
           h('td', {}, claim.wallet),
           h('td', {}, claim.reason),
           h('td', { class: 'amount', 'data-column': 'remaining' }, yuan(claim.remaining)),
@@ -136,7 +139,7 @@
     $('disputes').replaceChildren(...(open.length
       ? [h('thead', {}, h('tr', {}, columns.map((key) => h('th', {}, L(key))))),
         h('tbody', {}, open.map((dispute) => h('tr', { 'data-dispute': `${dispute.wallet}/${dispute.request ?? ''}` },
-          h('td', { title: dispute.merchant }, names.get(dispute.merchant) ?? short(dispute.merchant)),
+          h('td', { title: dispute.merchant }, h('bdi', {}, names.get(dispute.merchant) ?? short(dispute.merchant))),
           h('td', {}, dispute.wallet),
           h('td', {}, dispute.request ?? t('dispute.whole')),
           h('td', { 'data-column': 'by' }, t(`party.${dispute.by}`)),
@@ -185,7 +188,7 @@
     const { merchants } = await get('/v1/merchants');
     const closing = merchants.filter((merchant) => merchant.closure);
     $('closures').replaceChildren(...(closing.length
-      ? closing.map((merchant) => h('li', {}, h('strong', {}, merchant.name), ` (${merchant.status}) · `, L('closes_on'), ' ',
+      ? closing.map((merchant) => h('li', {}, h('strong', {}, h('bdi', {}, merchant.name)), ` (${t(`merchant_status.${merchant.status}`)}) · `, L('closes_on'), ' ',
         Number.isSafeInteger(merchant.closure.effective) && Math.abs(merchant.closure.effective) < 8.64e12
           ? when(new Date(merchant.closure.effective * 1000).toISOString()) : String(merchant.closure.effective),
         merchant.reason ? ` · ${merchant.reason}` : ''))
