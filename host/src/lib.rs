@@ -86,6 +86,7 @@ pub mod disputes;
 pub mod engine;
 pub mod envelope;
 mod error;
+pub mod holidays;
 pub mod journal;
 pub mod keys;
 mod ledger;

@@ -687,27 +687,42 @@ impl Registry {
         &self.alert_rules
     }
 
-    /// The calendar's days within 400 days of `now` (seconds since the Unix epoch), as a
-    /// tick carries them; `None` when no calendar is set.
-    pub fn calendar_around(&self, now: i64) -> Option<Value> {
-        let (holidays, workdays) = &self.calendar;
-        if holidays.is_empty() && workdays.is_empty() {
-            return None;
+    /// The platform's calendar: the State Council's schedules shipped with the host
+    /// ([`crate::holidays`]) and the days set here, weekdays off and weekend days worked,
+    /// as days since 1970-01-01, each sorted once.
+    fn days_off_and_worked(&self) -> (Vec<i64>, Vec<i64>) {
+        let (mut holidays, mut workdays) = crate::holidays::shipped();
+        holidays.extend(&self.calendar.0);
+        workdays.extend(&self.calendar.1);
+        for days in [&mut holidays, &mut workdays] {
+            days.sort_unstable();
+            days.dedup();
         }
+        (holidays, workdays)
+    }
+
+    /// The calendar's days within 400 days of `now` (seconds since the Unix epoch), as a
+    /// tick carries them; `None` when none falls within them.
+    pub fn calendar_around(&self, now: i64) -> Option<Value> {
+        let (holidays, workdays) = self.days_off_and_worked();
         let today = (now + crate::clock::CST_OFFSET).div_euclid(DAY_SECONDS);
         let near =
             |days: &Vec<i64>| -> Vec<i64> { days.iter().copied().filter(|day| (day - today).abs() <= 400).collect() };
-        Some(serde_json::json!({"holidays": near(holidays), "workdays": near(workdays)}))
+        let (holidays, workdays) = (near(&holidays), near(&workdays));
+        (!holidays.is_empty() || !workdays.is_empty())
+            .then(|| serde_json::json!({"holidays": holidays, "workdays": workdays}))
     }
 
-    /// The holiday calendar as set: weekdays off and weekend days worked, `YYYY-MM-DD`.
+    /// The holiday calendar: the shipped schedules and the days set, weekdays off and
+    /// weekend days worked, `YYYY-MM-DD`.
     pub fn calendar(&self) -> (Vec<String>, Vec<String>) {
         let written = |days: &Vec<i64>| -> Vec<String> {
             days.iter()
                 .filter_map(|day| rfc3339(day * DAY_SECONDS).ok().map(|at| at[..10].to_owned()))
                 .collect()
         };
-        (written(&self.calendar.0), written(&self.calendar.1))
+        let (holidays, workdays) = self.days_off_and_worked();
+        (written(&holidays), written(&workdays))
     }
 
     /// How many records are folded in.

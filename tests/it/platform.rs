@@ -774,8 +774,49 @@ fn ticks_carry_the_platforms_calendar_into_the_journal() {
     let ticked = ledger.tick("w1").unwrap();
     let event: Value = serde_json::from_str(&ticked.entry.event).unwrap();
     let listed = if weekend { "workdays" } else { "holidays" };
-    assert_eq!(event["event"]["calendar"][listed], json!([number]), "{event}");
+    let days = event["event"]["calendar"][listed].as_array().unwrap();
+    assert!(days.contains(&json!(number)), "{event}");
+    // With the State Council's schedules shipped beside the days set.
+    let national_day = prepaid_host::clock::day_number("2026-10-01").unwrap();
+    assert!(event["event"]["calendar"]["holidays"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(national_day)));
     assert!(ledger.verify().unwrap().is_clean());
+}
+
+/// The State Council's 2026 schedule ships with the host, so a platform's tick carries it
+/// with nothing set: a Zhejiang school's request, made the day before the National Day
+/// holiday, is deemed confirmed after 7 working days counted around it (the weekdays off
+/// from 1 to 7 October, and Saturday 10 October worked), at the end of 14 October, where
+/// without the schedule it would have been the end of 8 October.
+#[test]
+fn the_shipped_calendar_moves_a_working_day_deadline_over_national_day() {
+    let registry = prepaid_host::registry::Registry::read(std::iter::empty()).unwrap();
+    let at = |rfc3339: &str| prepaid_host::envelope::timestamp(rfc3339).unwrap();
+    let shipped = registry.calendar_around(at("2026-10-06T02:00:00Z")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = prepaid_tests::ledger_in(dir.path());
+    let mut deadlines = Vec::new();
+    for (wallet, calendar) in [("with", shipped), ("without", json!({}))] {
+        let steps = json!({"name": "national day", "steps": [
+            {"at": "2026-09-01T01:00:00Z", "wallet": wallet, "by": "erin",
+             "event": {"type": "open", "consumer": "erin", "merchant": "school", "regulator": "zhejiang",
+                       "product": {"kind": "sessions", "sessions": 10, "price": "1000.00", "list_price": "120.00"},
+                       "policy": {"cooling_off_days": 7, "deemed_confirm_days": 7, "deemed_confirm_working_days": true}}},
+            {"at": "2026-09-29T02:00:00Z", "wallet": wallet, "by": "school",
+             "event": {"type": "request", "request": "lesson-1", "units": 1}},
+            {"at": "2026-10-06T02:00:00Z", "wallet": wallet, "event": {"type": "tick", "calendar": calendar}}
+        ]});
+        for event in prepaid_tests::scenario_events(&steps.to_string()) {
+            assert!(ledger.submit(&event).unwrap().verdict.ok);
+        }
+        deadlines.push(ledger.view(wallet).unwrap().unwrap().next_due);
+    }
+    assert_eq!(
+        deadlines,
+        [Some(at("2026-10-14T16:00:00Z")), Some(at("2026-10-08T16:00:00Z"))]
+    );
 }
 
 /// A consumer's wallets follow the key that signs for them: listed under alice from her

@@ -300,10 +300,21 @@ impl Ledger {
         let wallet_lock = self.lock_wallet(wallet)?;
         let now = self.clock.now()?;
         let at = crate::envelope::rfc3339(now)?;
-        // The platform's calendar goes with the tick, and so into the journal: replay
+        // The platform's calendar goes with the tick of a wallet that counts working days
+        // (or whose state this build does not read), and so into the journal: replay
         // counts working days with the days this tick counted.
         let mut event = serde_json::json!({"type": "tick"});
-        if let Some(calendar) = self.fresh_registry()?.calendar_around(now) {
+        let state = self
+            .with_store(|store| store.wallet(wallet))?
+            .and_then(|head| head.state);
+        let counts_working_days = state.as_deref().is_none_or(|state| {
+            prepaid_contract::state::Wallet::decode(state).map_or(true, |read| read.policy.deemed_confirm_working_days)
+        });
+        if let Some(calendar) = counts_working_days
+            .then(|| self.fresh_registry())
+            .transpose()?
+            .and_then(|registry| registry.calendar_around(now))
+        {
             event["calendar"] = calendar;
         }
         let tick = Envelope {
