@@ -88,7 +88,8 @@ fn registry(ledger: &Ledger) -> Result<Vec<Record>> {
             product: serde_json::json!({"kind": "plan", "stages": [
                 {"name": "assessment", "amount": "800.00"}, {"name": "appliance", "amount": "9000.00"},
                 {"name": "adjustments", "amount": "6000.00"}, {"name": "retention", "amount": "2200.00"}]}),
-            policy: serde_json::json!({"cooling_off_days": 7, "deemed_confirm_days": 0}),
+            // Jiangsu's cooling-off period (江苏省消费者权益保护条例 Art. 28): 15 days.
+            policy: serde_json::json!({"cooling_off_days": 15, "deemed_confirm_days": 0}),
         };
         let submitted = ledger.platform().record_at(by("merchant", name), submit, at(3)?)?;
         let Action::SubmitListing { listing, .. } = &submitted.action else {
