@@ -539,6 +539,30 @@ fn check_text(field: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// The longest licence number, in characters: a unified social credit code has 18.
+pub const MAX_LICENCE_LEN: usize = 32;
+
+/// Rejects a licence number that is not ASCII letters and digits: one business has one
+/// spelling of it, so no space, hyphen, full-width digit or look-alike letter can register
+/// it twice.
+fn check_licence(licence: &str) -> Result<()> {
+    let licence = licence.trim();
+    if licence.is_empty() || licence.len() > MAX_LICENCE_LEN || !licence.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(refused(
+            RefusalCode::BadRegistryEntry,
+            format!(
+                "a licence number (the unified social credit code) is 1 to {MAX_LICENCE_LEN} ASCII letters and digits, without spaces or other characters"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A licence number as licences are compared: trimmed, ASCII letters in upper case.
+fn licence_key(licence: &str) -> String {
+    licence.trim().to_ascii_uppercase()
+}
+
 /// The party a webhook's registration names: exactly one key, a consumer's or a merchant's.
 fn webhook_audience(consumer: Option<&str>, merchant: Option<&str>) -> Result<Audience> {
     match (consumer, merchant) {
@@ -619,22 +643,26 @@ impl Registry {
     /// The merchant registered under `licence` (compared without case or surrounding
     /// space), if one is.
     pub fn merchant_by_licence(&self, licence: &str) -> Option<&Merchant> {
-        let licence = licence.trim();
+        let licence = licence_key(licence);
         self.merchants
             .values()
-            .find(|merchant| merchant.licence.trim().eq_ignore_ascii_case(licence))
+            .find(|merchant| licence_key(&merchant.licence) == licence)
     }
 
-    /// The public register's entries for `query`: every merchant whose licence is it, or
-    /// whose name contains it (without case), by name, with its approved listings; at
-    /// most [`MAX_REGISTER_ENTRIES`].
-    pub fn look_up(&self, query: &str) -> Vec<RegisterEntry> {
-        let query = query.trim().to_lowercase();
+    /// The public register's entries for `query` at `now`: every merchant the regulator
+    /// has reviewed (none still awaiting its first review, so that no one passes as a
+    /// business by registering its name) whose licence is it, or whose name contains it
+    /// (without case), by name, with its listings approved and not expired; at most
+    /// [`MAX_REGISTER_ENTRIES`].
+    pub fn look_up(&self, query: &str, now: i64) -> Vec<RegisterEntry> {
+        let licence = licence_key(query);
+        let name = query.trim().to_lowercase();
         let mut found: Vec<&Merchant> = self
             .merchants
             .values()
+            .filter(|merchant| merchant.status != MerchantStatus::Pending)
             .filter(|merchant| {
-                merchant.licence.trim().to_lowercase() == query || merchant.name.to_lowercase().contains(&query)
+                licence_key(&merchant.licence) == licence || merchant.name.to_lowercase().contains(&name)
             })
             .collect();
         found.sort_by(|a, b| (&a.name, &a.licence).cmp(&(&b.name, &b.licence)));
@@ -654,6 +682,12 @@ impl Registry {
                     .values()
                     .filter(|listing| {
                         listing.merchant == merchant.merchant && listing.status == ListingStatus::Approved
+                    })
+                    .filter(|listing| {
+                        listing
+                            .approval
+                            .as_ref()
+                            .is_some_and(|approval| approval.approved_until >= now)
                     })
                     .map(|listing| RegisteredListing {
                         id: listing.id.clone(),
@@ -809,6 +843,7 @@ impl Registry {
                 check_text("name", name)?;
                 check_text("district", district)?;
                 check_text("licence", licence)?;
+                check_licence(licence)?;
                 if self.merchants.contains_key(merchant.as_str()) {
                     return Err(refused(
                         RefusalCode::AlreadyRegistered,
@@ -976,7 +1011,10 @@ impl Registry {
                 within_days,
             } => {
                 let plain = url.starts_with("http://") || url.starts_with("https://");
-                if !plain || url.len() > MAX_URL_LEN || url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                if !plain
+                    || url.len() > MAX_URL_LEN
+                    || url.chars().any(|c| crate::text::is_hidden(c) || c.is_whitespace())
+                {
                     return Err(refused(
                         RefusalCode::BadRegistryEntry,
                         format!("`url` is an http:// or https:// address of at most {MAX_URL_LEN} characters"),

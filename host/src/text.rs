@@ -30,24 +30,45 @@ pub fn word(value: &impl Serialize) -> String {
         .unwrap_or_default()
 }
 
-/// Whether `c` is a control character, or an invisible one that reorders or hides what a
-/// terminal or a page shows: the format and separator characters (Unicode Cf, Zl, Zp) soft
-/// hyphen, Arabic letter mark, Mongolian vowel separator, zero-width and direction marks,
-/// line and paragraph separators, bidi embeddings and isolates, invisible operators, the
-/// byte order mark, interlinear annotation, tags.
+/// Whether `c` is a control character, or an invisible one that reorders, hides or blanks
+/// what a terminal or a page shows: the format characters (Unicode Cf: soft hyphen, the
+/// Arabic, Syriac and other number and abbreviation marks, zero-width and direction marks,
+/// bidi embeddings and isolates, invisible operators, the byte order mark, interlinear
+/// annotation, tags, shorthand and musical format controls), the line and paragraph
+/// separators, and the other default-ignorable characters that show as nothing
+/// (combining grapheme joiner, Hangul fillers, Khmer inherent vowels, Mongolian variation
+/// selectors, variation selectors) or as a blank (the Braille blank).
 pub fn is_hidden(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
             '\u{00AD}'
+                | '\u{034F}'
+                | '\u{0600}'..='\u{0605}'
                 | '\u{061C}'
-                | '\u{180E}'
+                | '\u{06DD}'
+                | '\u{070F}'
+                | '\u{0890}'..='\u{0891}'
+                | '\u{08E2}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
                 | '\u{200B}'..='\u{200F}'
                 | '\u{2028}'..='\u{202E}'
                 | '\u{2060}'..='\u{206F}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
                 | '\u{FEFF}'
+                | '\u{FFA0}'
                 | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{110BD}'
+                | '\u{110CD}'
+                | '\u{13430}'..='\u{1345F}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
                 | '\u{E0000}'..='\u{E007F}'
+                | '\u{E0100}'..='\u{E01EF}'
         )
 }
 

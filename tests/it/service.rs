@@ -1924,6 +1924,38 @@ fn anyone_looks_a_merchant_up_in_the_public_register() {
     assert_eq!(refused["error"]["code"], "bad_registry_entry", "{status} {refused}");
     assert_eq!(registry_length(&server), before, "nothing recorded");
 
+    // One licence has one spelling: spaces, hyphens, full-width digits and look-alike
+    // letters (a Kelvin sign for a K) are refused, not taken for another licence.
+    for licence in ["9132 0508", "91320508-1", "９１３２０５０８", "91320508\u{212A}"] {
+        let mut spelled = registration();
+        spelled["licence"] = licence.into();
+        let (status, refused) = server.post("/v1/merchants", Some(SPA), &spelled);
+        assert_eq!(
+            refused["error"]["code"], "bad_registry_entry",
+            "{licence}: {status} {refused}"
+        );
+    }
+    // A name blank to the eye (a Hangul filler) is refused too.
+    let mut blank = registration();
+    blank["name"] = "\u{3164}".into();
+    blank["licence"] = "91320599".into();
+    assert_eq!(
+        server.post("/v1/merchants", Some(SPA), &blank).1["error"]["code"],
+        "bad_registry_entry"
+    );
+    assert_eq!(registry_length(&server), before, "nothing recorded");
+    // A merchant awaiting its first review is not in the register: registering a known
+    // name does not make anyone pass as that business.
+    let mut impostor = registration();
+    impostor["licence"] = "91320599".into();
+    assert_eq!(
+        server.post("/v1/merchants", Some(SPA), &impostor).0,
+        StatusCode::CREATED
+    );
+    let (_, found) = server.get("/v1/register?q=gym%20dental", None);
+    assert_eq!(found["merchants"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["merchants"][0]["licence"], "91320508");
+
     let alice = sign_in(&server, "alice");
     let (status, catalogue) = server.get("/v1/listings", Some(&alice));
     assert_eq!(status, StatusCode::OK, "{catalogue}");

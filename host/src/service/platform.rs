@@ -280,7 +280,8 @@ pub(super) struct RegisterQuery {
 
 /// The public register: anyone looks a merchant up by its licence number or its name
 /// (2 to 200 characters), and sees whether it may sell, its trade, district, approved
-/// listings and any closure recorded, before paying it.
+/// listings and any closure recorded, before paying it. A merchant awaiting its first
+/// review is not in it.
 pub(super) async fn register(
     State(service): State<Service>,
     query: Result<Query<RegisterQuery>, QueryRejection>,
@@ -292,7 +293,8 @@ pub(super) async fn register(
             crate::registry::MAX_TEXT_LEN
         )));
     }
-    let merchants = registry(&service).await?.look_up(&q);
+    let now = service.now()?;
+    let merchants = registry(&service).await?.look_up(&q, now);
     Ok(Json(serde_json::json!({"merchants": merchants})))
 }
 

@@ -300,11 +300,11 @@
           figure('register.licence', merchant.licence),
           figure('register.status', t(`merchant_status.${merchant.status}`)),
           figure('register.industry', t(`industry.${merchant.industry}`)),
-          figure('register.district', merchant.district),
+          figure('register.district', h('bdi', {}, merchant.district)),
           merchant.closure_effective ? figure('register.closes', when(merchant.closure_effective)) : null),
         merchant.listings.length
           ? h('ul', { class: 'listings' }, merchant.listings.map((listing) => h('li', { 'data-listing': listing.id },
-            `${listing.name} (${listing.category})`, listing.approved_until ? ` · ${t('register.until')} ${when(listing.approved_until)}` : '')))
+            h('bdi', {}, listing.name), ' (', h('bdi', {}, listing.category), ')', listing.approved_until ? ` · ${t('register.until')} ${when(listing.approved_until)}` : '')))
           : h('p', { class: 'hint' }, L('register.no_listings'))))
       : [h('li', { class: 'hint' }, L('register.none'))]));
     label();
