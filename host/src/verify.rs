@@ -8,7 +8,7 @@
 //! and to the code hashes an auditor expects. The first divergence of each wallet is
 //! named. Wallets are replayed in parallel, on every core; each wallet in order.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::claims::{ConsumerClaim, Withheld};
 use crate::contracts::Contracts;
+use crate::disputes::QueuedDispute;
 use crate::engine::{WasmContract, LIMITS_VERSION};
 use crate::envelope::{timestamp, Envelope};
 use crate::error::Result;
@@ -145,7 +146,39 @@ pub fn verify_with_progress(
         .map(|(code_hash, _)| code_hash)
         .collect();
     let wallets = store.wallets()?;
-    let mut report = replay(store, contracts, components, &wallets, checks, progress)?;
+    // The regulator's queue is the wallets' disputes: a row deleted would hide a dispute
+    // from the regulator, one added or altered would show one that is not. Each wallet's
+    // rows are held to its head as it is replayed; those left name no wallet.
+    let mut queued = match !checks.replay_only && store.keeps_queue() {
+        true => {
+            let mut queued: BTreeMap<String, Vec<QueuedDispute>> = BTreeMap::new();
+            for dispute in store.open_disputes()? {
+                queued.entry(dispute.wallet.clone()).or_default().push(dispute);
+            }
+            Some(queued)
+        }
+        false => None,
+    };
+    let mut report = replay(
+        store,
+        contracts,
+        components,
+        &wallets,
+        checks,
+        queued.as_mut(),
+        progress,
+    )?;
+    for (wallet, recorded) in queued.into_iter().flatten() {
+        report.divergences.push(Divergence {
+            wallet,
+            seq: 0,
+            field: "disputes".into(),
+            recorded: shown(&recorded),
+            replayed: "no such wallet in the journal".into(),
+            against: "the journal",
+            fuel_only: false,
+        });
+    }
     let unheaded = match checks.replay_only {
         true => Vec::new(),
         false => store.unheaded()?,
@@ -181,11 +214,6 @@ pub fn verify_with_progress(
                 });
             }
         }
-    }
-    // The regulator's queue is the wallets' disputes: a row deleted would hide a dispute
-    // from the regulator, one added or altered would show one that is not.
-    if !checks.replay_only && store.keeps_queue() {
-        report.divergences.extend(check_queue(store, &wallets)?);
     }
     if checks.coverage == Coverage::Checkpoint {
         let held: std::collections::HashSet<&str> = wallets.iter().map(String::as_str).collect();
@@ -236,7 +264,7 @@ pub fn verify_wallets(
         }
     }
     pinned.sort();
-    replay(store, contracts, pinned, wallets, &Checks::default(), progress)
+    replay(store, contracts, pinned, wallets, &Checks::default(), None, progress)
 }
 
 /// Checks `components` against their code hashes, then replays `wallets` and holds them
@@ -247,6 +275,7 @@ fn replay(
     components: Vec<String>,
     wallets: &[String],
     checks: &Checks,
+    mut queued: Option<&mut BTreeMap<String, Vec<QueuedDispute>>>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<Report> {
     let mut report = Report::default();
@@ -297,6 +326,7 @@ fn replay(
                     outbox,
                     acks,
                     books,
+                    queued: queued.as_mut().map(|queued| queued.remove(wallet).unwrap_or_default()),
                     leaf: leaves.get(wallet.as_str()).copied(),
                 })
             })
@@ -330,53 +360,12 @@ fn replay(
     Ok(report)
 }
 
-/// Holds the store's queue of disputes to the disputes in the heads of `wallets`.
-fn check_queue(store: &dyn Store, wallets: &[String]) -> Result<Vec<Divergence>> {
-    let mut queued: HashMap<String, Vec<crate::disputes::QueuedDispute>> = HashMap::new();
-    for dispute in store.open_disputes()? {
-        queued.entry(dispute.wallet.clone()).or_default().push(dispute);
-    }
-    let show = |disputes: &[crate::disputes::QueuedDispute]| match disputes {
+/// Queue rows as a divergence shows them.
+fn shown(disputes: &[QueuedDispute]) -> String {
+    match disputes {
         [] => "none".to_owned(),
         _ => serde_json::to_string(disputes).unwrap_or_default(),
-    };
-    let mut divergences = Vec::new();
-    for wallet in wallets {
-        let head = read_head(store, wallet)?;
-        let mut expected = head
-            .state
-            .as_deref()
-            .map_or_else(Vec::new, |state| crate::disputes::of_state(wallet, state));
-        let mut recorded = queued.remove(wallet).unwrap_or_default();
-        // The store reads the queue in its own order; a wallet's disputes compare as sets.
-        let key = |dispute: &crate::disputes::QueuedDispute| dispute.request.clone();
-        expected.sort_by_key(key);
-        recorded.sort_by_key(key);
-        if recorded != expected {
-            divergences.push(Divergence {
-                wallet: wallet.clone(),
-                seq: head.seq,
-                field: "disputes".into(),
-                recorded: show(&recorded),
-                replayed: show(&expected),
-                against: "the wallet's state",
-                fuel_only: false,
-            });
-        }
     }
-    for (wallet, recorded) in queued {
-        divergences.push(Divergence {
-            wallet,
-            seq: 0,
-            field: "disputes".into(),
-            recorded: show(&recorded),
-            replayed: "no such wallet in the journal".into(),
-            against: "the journal",
-            fuel_only: false,
-        });
-    }
-    divergences.sort_by(|a, b| a.wallet.cmp(&b.wallet));
-    Ok(divergences)
 }
 
 /// `amount` in fen; none for an amount that does not parse, which matches nothing.
@@ -434,6 +423,9 @@ struct Wallet<'a> {
     acks: Vec<AckRecord>,
     /// None where the store keeps no claims' books (a bundle), or checks are replay only.
     books: Option<Books>,
+    /// The regulator's queue's rows of the wallet; none where the store keeps no queue, or
+    /// checks are replay only.
+    queued: Option<Vec<QueuedDispute>>,
     leaf: Option<&'a Leaf>,
 }
 
@@ -452,9 +444,33 @@ impl Wallet<'_> {
             divergences.extend(self.check_acks(&named));
             divergences.extend(self.check_claims(&named));
         }
+        divergences.extend(self.check_queue());
         divergences.extend(self.check_leaf(checks.coverage));
         divergences.extend(self.check_code(&checks.code_hashes));
         Ok((replayed, divergences))
+    }
+
+    /// Holds the queue's rows of the wallet to the disputes in its head's state.
+    fn check_queue(&self) -> Option<Divergence> {
+        let mut recorded = self.queued.clone()?;
+        let mut expected = self
+            .head
+            .state
+            .as_deref()
+            .map_or_else(Vec::new, |state| crate::disputes::of_state(&self.head.wallet, state));
+        // The store reads the queue in its own order; a wallet's disputes compare as sets.
+        let key = |dispute: &QueuedDispute| dispute.request.clone();
+        expected.sort_by_key(key);
+        recorded.sort_by_key(key);
+        (recorded != expected).then(|| {
+            self.divergence(
+                self.head.seq,
+                "disputes",
+                shown(&recorded),
+                shown(&expected),
+                "the wallet's state",
+            )
+        })
     }
 
     fn divergence(
