@@ -214,17 +214,9 @@ fn release(wallet: &mut Wallet, id: &str, reason: &'static str) -> Result<Vec<Ef
 /// what the wallet would release goes back to the consumer.
 fn split(wallet: &mut Wallet, id: &str, award: Amount, reason: &'static str) -> Result<Vec<Effect>, ContractError> {
     let units = wallet.request_mut(id)?.units;
-    let worth = wallet
-        .entitlement_as(wallet.consumed + units, false)
-        .checked_sub(wallet.entitlement_as(wallet.consumed, false))
-        .expect("the entitlement only grows with units");
+    let worth = wallet.entitlement_added(wallet.consumed, units, false);
     let held = worth
-        .checked_sub(
-            wallet
-                .entitlement(wallet.consumed + units)
-                .checked_sub(wallet.entitlement(wallet.consumed))
-                .expect("the entitlement only grows with units"),
-        )
+        .checked_sub(wallet.entitlement_added(wallet.consumed, units, wallet.share_released))
         .unwrap_or(Amount::ZERO);
     if award < held || award > worth {
         return reject(

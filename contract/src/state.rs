@@ -452,15 +452,20 @@ impl Wallet {
         self.stages_done & (1 << stage) != 0 || self.requests.iter().any(|record| record.stage == Some(stage))
     }
 
+    /// What `units` more, after `from` consumed, add to what the merchant is entitled to:
+    /// as the wallet stands, or (`share_released` false) as if the part outside supervision
+    /// had stayed frozen.
+    pub fn entitlement_added(&self, from: u64, units: u64, share_released: bool) -> Amount {
+        self.entitlement_as(from + units, share_released)
+            .checked_sub(self.entitlement_as(from, share_released))
+            .expect("the entitlement only grows with units")
+    }
+
     /// Releases `units` more units to the merchant at the paid rate and returns the
     /// amount; the wallet closes when the whole product is consumed.
     pub fn consume(&mut self, units: u64) -> Result<Amount, ContractError> {
-        let before = self.entitlement(self.consumed);
+        let release = self.entitlement_added(self.consumed, units, self.share_released);
         self.consumed += units;
-        let release = self
-            .entitlement(self.consumed)
-            .checked_sub(before)
-            .expect("the entitlement only grows with units");
         self.released = self.released.checked_add(release).ok_or_else(overflow)?;
         if self.consumed == self.total_units() {
             self.status = Status::Closed;
@@ -531,12 +536,8 @@ impl Wallet {
     /// the requests before it authorized first.
     pub fn pending_releases(&self) -> impl Iterator<Item = (&RequestRecord, Amount)> + '_ {
         self.requests.iter().scan(self.consumed, move |consumed, request| {
-            let before = *consumed;
+            let release = self.entitlement_added(*consumed, request.units, self.share_released);
             *consumed += request.units;
-            let release = self
-                .entitlement(*consumed)
-                .checked_sub(self.entitlement(before))
-                .expect("the entitlement only grows with units");
             Some((request, release))
         })
     }
@@ -544,10 +545,7 @@ impl Wallet {
     /// What the pending requests would release if all were authorized, never more than is
     /// frozen (which only a refund that left them pending can make smaller).
     pub fn pending(&self) -> Amount {
-        let promised = self.entitlement(self.consumed + self.pending_units());
-        let pending = promised
-            .checked_sub(self.entitlement(self.consumed))
-            .expect("the entitlement only grows with units");
+        let pending = self.entitlement_added(self.consumed, self.pending_units(), self.share_released);
         self.frozen().map_or(pending, |frozen| pending.min(frozen))
     }
 }
